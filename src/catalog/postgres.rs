@@ -1,0 +1,186 @@
+//! PostgreSQL's catalog, read from `pg_catalog` in five fixed queries.
+
+use crate::model::{Action, Column, Engine, ForeignKey, Index, MatchType, Schema, Table, TableKind, TableName};
+use sqlx::{PgPool, Row};
+use std::collections::HashMap;
+
+/// Tables (not partitions: a partitioned table is listed once) in user schemas,
+/// optionally restricted to the schemas in `$1`.
+macro_rules! relation_filter {
+    () => {
+        "c.relkind IN ('r', 'p') AND NOT c.relispartition
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+  AND ($1::text[] IS NULL OR n.nspname = ANY($1))"
+    };
+}
+
+const TABLES: &str = concat!(
+    "SELECT n.nspname::text, c.relname::text, c.relkind::text,
+  CASE WHEN c.relkind = 'p' THEN
+    (SELECT sum(greatest(pc.reltuples, 0))::float8 FROM pg_partition_tree(c.oid) t
+       JOIN pg_class pc ON pc.oid = t.relid WHERE t.isleaf)
+  ELSE c.reltuples::float8 END
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE ",
+    relation_filter!(),
+    "\nORDER BY 1, 2"
+);
+
+const COLUMNS: &str = concat!(
+    "SELECT n.nspname::text, c.relname::text, a.attname::text,
+  format_type(a.atttypid, a.atttypmod), a.attnotnull
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE a.attnum > 0 AND NOT a.attisdropped AND ",
+    relation_filter!(),
+    "\nORDER BY 1, 2, a.attnum"
+);
+
+/// Primary, unique and foreign keys. `conparentid = 0` keeps one row per
+/// constraint of a partitioned table; `conenforced` exists from PostgreSQL 18.
+const CONSTRAINTS: &str = concat!(
+    "SELECT con.conname::text, con.contype::text, n.nspname::text, c.relname::text,
+  ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord)
+        JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum ORDER BY k.ord),
+  fn.nspname::text, fc.relname::text,
+  ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(attnum, ord)
+        JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum ORDER BY k.ord),
+  con.confdeltype::text, con.confupdtype::text, con.confmatchtype::text,
+  con.condeferrable, con.condeferred, con.convalidated,
+  COALESCE((to_jsonb(con) ->> 'conenforced')::boolean, true),
+  NOT EXISTS (SELECT 1 FROM pg_trigger t
+              WHERE t.tgenabled = 'D'
+                AND t.tgconstraint IN (SELECT x.oid FROM pg_constraint x
+                                       WHERE x.oid = con.oid OR x.conparentid = con.oid))
+FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class fc ON fc.oid = con.confrelid
+LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+WHERE con.contype IN ('p', 'u', 'f') AND con.conparentid = 0 AND ",
+    relation_filter!(),
+    "\nORDER BY 3, 4, 1"
+);
+
+/// Indexes with their key columns in order ('' for an expression).
+const INDEXES: &str = concat!(
+    "SELECT i.relname::text, n.nspname::text, c.relname::text,
+  ARRAY(SELECT COALESCE(a.attname::text, '')
+        FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
+        LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum AND k.attnum <> 0
+        WHERE k.ord <= ix.indnkeyatts ORDER BY k.ord),
+  ix.indisunique, ix.indpred IS NOT NULL, ix.indisvalid AND ix.indisready
+FROM pg_index ix
+JOIN pg_class i ON i.oid = ix.indexrelid
+JOIN pg_class c ON c.oid = ix.indrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE ",
+    relation_filter!(),
+    "\nORDER BY 2, 3, 1"
+);
+
+fn action(code: &str) -> Action {
+    Action::parse_catalog(code).unwrap_or(Action::NoAction)
+}
+
+pub async fn read(pool: &PgPool, schemas: &[String]) -> Result<Schema, sqlx::Error> {
+    let filter: Option<Vec<String>> = (!schemas.is_empty()).then(|| schemas.to_vec());
+    let default_schema: Option<String> = sqlx::query_scalar("SELECT current_schema()::text")
+        .fetch_one(pool)
+        .await?;
+
+    let (tables, columns, constraints, indexes) = tokio::try_join!(
+        sqlx::query(TABLES).bind(&filter).fetch_all(pool),
+        sqlx::query(COLUMNS).bind(&filter).fetch_all(pool),
+        sqlx::query(CONSTRAINTS).bind(&filter).fetch_all(pool),
+        sqlx::query(INDEXES).bind(&filter).fetch_all(pool),
+    )?;
+
+    let mut model: Vec<Table> = Vec::with_capacity(tables.len());
+    let mut position: HashMap<TableName, usize> = HashMap::new();
+    for row in tables {
+        let name = TableName::new(row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?);
+        let estimate: Option<f64> = row.try_get(3)?;
+        position.insert(name.clone(), model.len());
+        model.push(Table {
+            name,
+            kind: if row.try_get::<String, _>(2)? == "p" { TableKind::Partitioned } else { TableKind::Table },
+            columns: Vec::new(),
+            primary_key: Vec::new(),
+            row_estimate: estimate.filter(|e| *e >= 0.0).map(|e| e as i64),
+            storage_engine: None,
+        });
+    }
+    for row in columns {
+        let name = TableName::new(row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?);
+        if let Some(&i) = position.get(&name) {
+            model[i].columns.push(Column {
+                name: row.try_get(2)?,
+                data_type: row.try_get(3)?,
+                nullable: !row.try_get::<bool, _>(4)?,
+            });
+        }
+    }
+    let mut foreign_keys = Vec::new();
+    for row in constraints {
+        let kind: String = row.try_get(1)?;
+        let table = TableName::new(row.try_get::<String, _>(2)?, row.try_get::<String, _>(3)?);
+        let columns: Vec<String> = row.try_get(4)?;
+        match kind.as_str() {
+            "p" => {
+                if let Some(&i) = position.get(&table) {
+                    model[i].primary_key = columns;
+                }
+            }
+            "f" => {
+                let (Some(parent_schema), Some(parent_name)) =
+                    (row.try_get::<Option<String>, _>(5)?, row.try_get::<Option<String>, _>(6)?)
+                else {
+                    continue;
+                };
+                foreign_keys.push(ForeignKey {
+                    name: row.try_get(0)?,
+                    child: table,
+                    child_columns: columns,
+                    parent: TableName::new(parent_schema, parent_name),
+                    parent_columns: row.try_get(7)?,
+                    on_delete: action(&row.try_get::<String, _>(8)?),
+                    on_update: action(&row.try_get::<String, _>(9)?),
+                    match_type: match row.try_get::<String, _>(10)?.as_str() {
+                        "f" => MatchType::Full,
+                        "p" => MatchType::Partial,
+                        _ => MatchType::Simple,
+                    },
+                    deferrable: row.try_get(11)?,
+                    initially_deferred: row.try_get(12)?,
+                    validated: row.try_get(13)?,
+                    enforced: row.try_get(14)?,
+                    triggers_enabled: row.try_get(15)?,
+                });
+            }
+            // Unique constraints are backed by unique indexes, read below.
+            _ => {}
+        }
+    }
+    let mut index_model = Vec::new();
+    for row in indexes {
+        let columns: Vec<String> = row.try_get(3)?;
+        index_model.push(Index {
+            name: row.try_get(0)?,
+            table: TableName::new(row.try_get::<String, _>(1)?, row.try_get::<String, _>(2)?),
+            columns: columns.into_iter().map(|c| (!c.is_empty()).then_some(c)).collect(),
+            unique: row.try_get(4)?,
+            partial: row.try_get(5)?,
+            valid: row.try_get(6)?,
+        });
+    }
+    Ok(Schema {
+        engine: Engine::Postgres,
+        default_schema: default_schema.unwrap_or_else(|| "public".into()),
+        tables: model,
+        foreign_keys,
+        indexes: index_model,
+    })
+}

@@ -1,0 +1,321 @@
+//! SQLite's catalog, read through its table-valued pragmas.
+
+use crate::model::{Action, Column, Engine, ForeignKey, Index, MatchType, Schema, Table, TableKind, TableName};
+use sqlx::{Row, SqlitePool};
+use std::collections::HashMap;
+
+const MAIN: &str = "main";
+
+const TABLES: &str = "SELECT m.name, m.sql,
+  (SELECT CAST(substr(s.stat, 1, instr(s.stat || ' ', ' ') - 1) AS INTEGER)
+     FROM sqlite_stat1 s WHERE s.tbl = m.name AND s.idx IS NULL)
+FROM sqlite_master m
+WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+ORDER BY m.name";
+
+const TABLES_WITHOUT_STATS: &str = "SELECT m.name, m.sql, NULL
+FROM sqlite_master m
+WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+ORDER BY m.name";
+
+const COLUMNS: &str = "SELECT m.name, p.name, p.type, p.\"notnull\", p.pk
+FROM sqlite_master m JOIN pragma_table_info(m.name) p
+WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+ORDER BY m.name, p.cid";
+
+const FOREIGN_KEYS: &str = "SELECT m.name, f.id, f.\"table\", f.\"from\", f.\"to\", f.on_update, f.on_delete, f.\"match\"
+FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f
+WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+ORDER BY m.name, f.id, f.seq";
+
+const INDEXES: &str = "SELECT m.name, il.name, il.\"unique\", il.partial, ii.name
+FROM sqlite_master m
+JOIN pragma_index_list(m.name) il
+JOIN pragma_index_xinfo(il.name) ii
+WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND ii.key = 1
+ORDER BY m.name, il.name, ii.seqno";
+
+pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
+    let has_stats: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1')",
+    )
+    .fetch_one(pool)
+    .await?;
+    let tables = sqlx::query(if has_stats { TABLES } else { TABLES_WITHOUT_STATS })
+        .fetch_all(pool)
+        .await?;
+
+    let mut model: Vec<Table> = Vec::with_capacity(tables.len());
+    let mut create_sql: HashMap<String, String> = HashMap::new();
+    let mut position: HashMap<String, usize> = HashMap::new();
+    for row in tables {
+        let name: String = row.try_get(0)?;
+        let sql: Option<String> = row.try_get(1)?;
+        create_sql.insert(name.clone(), sql.unwrap_or_default());
+        position.insert(name.clone(), model.len());
+        model.push(Table {
+            name: TableName::new(MAIN, name),
+            kind: TableKind::Table,
+            columns: Vec::new(),
+            primary_key: Vec::new(),
+            row_estimate: row.try_get::<Option<i64>, _>(2)?,
+            storage_engine: None,
+        });
+    }
+
+    let mut pk: HashMap<String, Vec<(i64, String)>> = HashMap::new();
+    for row in sqlx::query(COLUMNS).fetch_all(pool).await? {
+        let table: String = row.try_get(0)?;
+        let name: String = row.try_get(1)?;
+        let key: i64 = row.try_get(4)?;
+        if key > 0 {
+            pk.entry(table.clone()).or_default().push((key, name.clone()));
+        }
+        if let Some(&i) = position.get(&table) {
+            model[i].columns.push(Column {
+                name,
+                data_type: row.try_get(2)?,
+                nullable: row.try_get::<i64, _>(3)? == 0,
+            });
+        }
+    }
+    let mut indexes = Vec::new();
+    for (table, mut keys) in pk {
+        keys.sort();
+        let Some(&i) = position.get(&table) else { continue };
+        model[i].primary_key = keys.into_iter().map(|(_, c)| c).collect();
+        // An INTEGER PRIMARY KEY is the rowid: indexed and unique without an index entry.
+        let t = &model[i];
+        let sql = create_sql.get(&table).map(|s| s.to_ascii_uppercase()).unwrap_or_default();
+        if let [only] = t.primary_key.as_slice()
+            && t.column(only).is_some_and(|c| c.data_type.eq_ignore_ascii_case("INTEGER"))
+            && !sql.contains("WITHOUT ROWID")
+        {
+            indexes.push(Index {
+                name: "rowid".into(),
+                table: t.name.clone(),
+                columns: vec![Some(only.clone())],
+                unique: true,
+                partial: false,
+                valid: true,
+            });
+        }
+    }
+
+    let mut grouped: Vec<(String, i64, ForeignKey)> = Vec::new();
+    for row in sqlx::query(FOREIGN_KEYS).fetch_all(pool).await? {
+        let table: String = row.try_get(0)?;
+        let id: i64 = row.try_get(1)?;
+        let from: String = row.try_get(3)?;
+        let to: Option<String> = row.try_get(4)?;
+        match grouped.last_mut() {
+            Some((t, i, fk)) if *t == table && *i == id => {
+                fk.child_columns.push(from);
+                fk.parent_columns.extend(to);
+            }
+            _ => {
+                let parent: String = row.try_get(2)?;
+                grouped.push((
+                    table.clone(),
+                    id,
+                    ForeignKey {
+                        name: String::new(),
+                        child: TableName::new(MAIN, table),
+                        child_columns: vec![from],
+                        parent: TableName::new(MAIN, parent),
+                        parent_columns: to.into_iter().collect(),
+                        on_delete: Action::parse_catalog(&row.try_get::<String, _>(6)?).unwrap_or(Action::NoAction),
+                        on_update: Action::parse_catalog(&row.try_get::<String, _>(5)?).unwrap_or(Action::NoAction),
+                        match_type: match row.try_get::<String, _>(7)?.to_ascii_uppercase().as_str() {
+                            "FULL" => MatchType::Full,
+                            "PARTIAL" => MatchType::Partial,
+                            _ => MatchType::Simple,
+                        },
+                        deferrable: false,
+                        initially_deferred: false,
+                        validated: true,
+                        enforced: true,
+                        triggers_enabled: true,
+                    },
+                ));
+            }
+        }
+    }
+    let mut foreign_keys = Vec::with_capacity(grouped.len());
+    for (table, _, mut fk) in grouped {
+        // A reference without columns names the parent's primary key.
+        if fk.parent_columns.is_empty()
+            && let Some(parent) = model.iter().find(|t| t.name == fk.parent)
+        {
+            fk.parent_columns = parent.primary_key.clone();
+        }
+        let sql = create_sql.get(&table).map(String::as_str).unwrap_or_default();
+        let declared = constraint_names(sql);
+        fk.name = declared
+            .into_iter()
+            .find(|(cols, _)| cols.len() == fk.child_columns.len()
+                && cols.iter().zip(&fk.child_columns).all(|(a, b)| a.eq_ignore_ascii_case(b)))
+            .map(|(_, name)| name)
+            .unwrap_or_else(|| format!("{}_{}_fkey", table, fk.child_columns.join("_")));
+        let text = sql.to_ascii_uppercase();
+        fk.deferrable = text.contains("DEFERRABLE") && !text.contains("NOT DEFERRABLE");
+        fk.initially_deferred = text.contains("INITIALLY DEFERRED");
+        foreign_keys.push(fk);
+    }
+
+    for row in sqlx::query(INDEXES).fetch_all(pool).await? {
+        let table: String = row.try_get(0)?;
+        let name: String = row.try_get(1)?;
+        let column: Option<String> = row.try_get(4)?;
+        match indexes.last_mut() {
+            Some(i) if i.name == name && i.table.name == table => i.columns.push(column),
+            _ => indexes.push(Index {
+                name,
+                table: TableName::new(MAIN, table),
+                columns: vec![column],
+                unique: row.try_get::<i64, _>(2)? != 0,
+                partial: row.try_get::<i64, _>(3)? != 0,
+                valid: true,
+            }),
+        }
+    }
+
+    Ok(Schema {
+        engine: Engine::Sqlite,
+        default_schema: MAIN.into(),
+        tables: model,
+        foreign_keys,
+        indexes,
+    })
+}
+
+/// Names of foreign keys declared as `CONSTRAINT name FOREIGN KEY (cols)` or as a
+/// column constraint `col TYPE CONSTRAINT name REFERENCES …`, with their columns.
+/// The pragmas do not report constraint names.
+fn constraint_names(create_table: &str) -> Vec<(Vec<String>, String)> {
+    let tokens = tokenize(create_table);
+    let mut found = Vec::new();
+    let word = |i: usize, w: &str| tokens.get(i).is_some_and(|t| t.eq_ignore_ascii_case(w));
+    // The start of the current column definition: the token after '(' or ',' at depth 1.
+    let mut depth = 0;
+    let mut column_start: Option<usize> = None;
+    for i in 0..tokens.len() {
+        match tokens[i].as_str() {
+            "(" => {
+                depth += 1;
+                if depth == 1 {
+                    column_start = Some(i + 1);
+                }
+                continue;
+            }
+            ")" => {
+                depth -= 1;
+                continue;
+            }
+            "," if depth == 1 => {
+                column_start = Some(i + 1);
+                continue;
+            }
+            _ => {}
+        }
+        if depth != 1 || !word(i, "CONSTRAINT") {
+            continue;
+        }
+        let Some(name) = tokens.get(i + 1).map(|t| unquote(t)) else { continue };
+        if word(i + 2, "FOREIGN") && word(i + 3, "KEY") && tokens.get(i + 4).is_some_and(|t| t == "(") {
+            let cols: Vec<String> = tokens[i + 5..]
+                .iter()
+                .take_while(|t| *t != ")")
+                .filter(|t| *t != ",")
+                .map(|t| unquote(t))
+                .collect();
+            found.push((cols, name));
+        } else if word(i + 2, "REFERENCES")
+            && let Some(start) = column_start
+            && start < i
+        {
+            found.push((vec![unquote(&tokens[start])], name));
+        }
+    }
+    found
+}
+
+fn unquote(token: &str) -> String {
+    let bytes = token.as_bytes();
+    match bytes.first() {
+        Some(b'"') => token[1..token.len() - 1].replace("\"\"", "\""),
+        Some(b'`') => token[1..token.len() - 1].replace("``", "`"),
+        Some(b'[') => token[1..token.len() - 1].to_string(),
+        Some(b'\'') => token[1..token.len() - 1].replace("''", "'"),
+        _ => token.to_string(),
+    }
+}
+
+/// Splits SQL into words, quoted identifiers or strings, and single punctuation.
+fn tokenize(sql: &str) -> Vec<String> {
+    let chars: Vec<char> = sql.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if c == '-' && chars.get(i + 1) == Some(&'-') {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+        } else if matches!(c, '"' | '`' | '\'' | '[') {
+            let close = if c == '[' { ']' } else { c };
+            let start = i;
+            i += 1;
+            loop {
+                if i >= chars.len() {
+                    break;
+                }
+                if chars[i] == close {
+                    if close != ']' && chars.get(i + 1) == Some(&close) {
+                        i += 2;
+                        continue;
+                    }
+                    i += 1;
+                    break;
+                }
+                i += 1;
+            }
+            out.push(chars[start..i.min(chars.len())].iter().collect());
+        } else if c.is_alphanumeric() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$') {
+                i += 1;
+            }
+            out.push(chars[start..i].iter().collect());
+        } else {
+            out.push(c.to_string());
+            i += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_declared_constraint_names() {
+        let sql = r#"CREATE TABLE "a b" (
+            id INTEGER PRIMARY KEY,
+            "p""id" INTEGER CONSTRAINT "col fk" REFERENCES p(id),
+            x TEXT, y TEXT,
+            CONSTRAINT [tbl_fk] FOREIGN KEY ("x", y) REFERENCES q(a, b) ON DELETE CASCADE
+        )"#;
+        let names = constraint_names(sql);
+        assert_eq!(
+            names,
+            vec![
+                (vec!["p\"id".to_string()], "col fk".to_string()),
+                (vec!["x".to_string(), "y".to_string()], "tbl_fk".to_string()),
+            ]
+        );
+    }
+}

@@ -1,0 +1,563 @@
+//! The plan: every check for one database and profile, and the statements that
+//! run them. Checks that only need the catalog are decided here; the rest carry
+//! their SQL, rendered once, which the runner executes as it is.
+
+use super::{Category, CheckId, Severity};
+use crate::findings::{Finding, RelationshipLabel, Subject, thousands};
+use crate::model::{Engine, Schema, TableName};
+use crate::profile::{Profile, Thresholds};
+use crate::relationships::{self, ProfileProblem, Relationship, Source};
+use crate::sql::render::{self, Lookup, Predicate};
+use crate::sql::{self, Sql};
+use std::collections::BTreeMap;
+
+/// Choices that shape a plan.
+#[derive(Clone, Debug)]
+pub struct PlanOptions {
+    /// Sample rows per finding (0: none).
+    pub sample: u32,
+    /// Tenant columns from the command line; replace the profile's when given.
+    pub tenant_columns: Option<Vec<String>>,
+    /// Count all checks on one table in a single pass (on by default).
+    pub shared_scans: bool,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        Self {
+            sample: 5,
+            tenant_columns: None,
+            shared_scans: true,
+        }
+    }
+}
+
+/// One check: an id, what it is about, and how it is decided.
+#[derive(Clone, Debug)]
+pub struct Check {
+    /// Stable and unique within a plan, e.g. `orphans:assets(discovery_flow_id) → discovery_flows(flow_id)`.
+    pub key: String,
+    pub id: CheckId,
+    pub severity: Severity,
+    pub category: Category,
+    pub subject: Subject,
+    pub work: Work,
+}
+
+#[derive(Clone, Debug)]
+pub enum Work {
+    /// Decided from the catalog and profile: these are its findings (maybe none).
+    Catalog(Vec<Finding>),
+    /// Counts the rows of a table that match a predicate.
+    Rows(RowsCheck),
+    /// A profile assertion: a query that must return no rows.
+    Assertion(AssertionCheck),
+}
+
+#[derive(Clone, Debug)]
+pub struct RowsCheck {
+    pub table: TableName,
+    pub predicate: Predicate,
+    /// The check alone, in its best standalone form.
+    pub count_sql: Sql,
+    pub sample_sql: Sql,
+    /// For orphans of a constraint the catalog calls enforced: its name. Orphans
+    /// then prove the constraint was bypassed (`fk_not_enforced`).
+    pub proves_unenforced: Option<String>,
+    /// The table a lookup reaches, as reports name it.
+    pub parent_label: Option<String>,
+    /// A sentence about the rule, for messages (paths).
+    pub rule: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AssertionCheck {
+    pub query: Sql,
+    pub count_sql: Sql,
+    pub sample_sql: Sql,
+    pub description: Option<String>,
+}
+
+/// What a statement returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// One row: the table's row count, then one count per check.
+    Scan,
+    /// One row with one count, for its one check.
+    Count,
+}
+
+/// One query the runner executes; it decides one or more checks.
+#[derive(Clone, Debug)]
+pub struct Statement {
+    pub key: String,
+    pub sql: Sql,
+    pub shape: Shape,
+    pub category: Category,
+    pub threshold_ms: u64,
+    /// Indexes into `Plan::checks`, in the order of the statement's counts.
+    pub checks: Vec<usize>,
+    /// What a `slow_check` or failure of the whole statement is about.
+    pub subject: Subject,
+    /// Rows the statement reads (estimate), to start the largest first.
+    pub weight: i64,
+}
+
+/// A profile metric query, ready to run.
+#[derive(Clone, Debug)]
+pub struct PlannedMetric {
+    pub name: String,
+    pub description: Option<String>,
+    pub category: Category,
+    pub sql: Sql,
+}
+
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub engine: Engine,
+    pub schema: Schema,
+    pub profile: Option<String>,
+    pub relationships: Vec<Relationship>,
+    pub checks: Vec<Check>,
+    pub statements: Vec<Statement>,
+    pub metrics: Vec<PlannedMetric>,
+    pub thresholds: Thresholds,
+    pub sample: u32,
+}
+
+const METRIC_ROW_LIMIT: u32 = 1000;
+
+impl Plan {
+    pub fn build(schema: Schema, profile: Option<&Profile>, options: &PlanOptions) -> Plan {
+        let empty = Profile::empty();
+        let p = profile.unwrap_or(&empty);
+        let resolved = relationships::resolve(&schema, p);
+        let mut builder = Builder {
+            schema: &schema,
+            sample: options.sample,
+            checks: Vec::new(),
+        };
+        builder.profile_problems(&resolved.problems);
+        for r in &resolved.relationships {
+            builder.relationship(r);
+        }
+        let tenant_columns = options
+            .tenant_columns
+            .clone()
+            .unwrap_or_else(|| p.tenant.columns.clone());
+        builder.tenants(p, &tenant_columns, &resolved.relationships);
+        builder.paths(p, &resolved.relationships);
+        builder.assertions(p);
+        let checks = builder.checks;
+
+        let statements = statements(&schema, &checks, &p.thresholds, p, options.shared_scans);
+        let metrics = p
+            .metrics
+            .iter()
+            .filter_map(|m| {
+                let m = m.get_ref();
+                let text = m.sql.for_engine(schema.engine)?;
+                Some(PlannedMetric {
+                    name: m.name.clone(),
+                    description: m.description.clone(),
+                    category: m.category,
+                    sql: render::rows_of(schema.engine, &sql::user(text), METRIC_ROW_LIMIT),
+                })
+            })
+            .collect();
+        Plan {
+            engine: schema.engine,
+            profile: profile.map(|p| p.display_name().to_string()),
+            relationships: resolved.relationships,
+            checks,
+            statements,
+            metrics,
+            thresholds: p.thresholds,
+            sample: options.sample,
+            schema,
+        }
+    }
+
+    pub fn label(&self, table: &TableName) -> String {
+        self.schema.label(table)
+    }
+}
+
+struct Builder<'a> {
+    schema: &'a Schema,
+    sample: u32,
+    checks: Vec<Check>,
+}
+
+impl Builder<'_> {
+    fn push(&mut self, id: CheckId, severity: Severity, category: Category, subject: Subject, work: Work) {
+        let key = format!("{}:{}", id.as_str(), subject.describe());
+        self.checks.push(Check {
+            key,
+            id,
+            severity,
+            category,
+            subject,
+            work,
+        });
+    }
+
+    /// A catalog check: one finding when `message` is Some.
+    fn catalog(&mut self, id: CheckId, subject: Subject, message: Option<String>, extra: impl FnOnce(&mut Finding)) {
+        let key = format!("{}:{}", id.as_str(), subject.describe());
+        let findings = message
+            .map(|m| {
+                let mut f = Finding::new(id, id.default_severity(), &subject, &key, m);
+                f.category = Some(Category::Constraint);
+                extra(&mut f);
+                vec![f]
+            })
+            .unwrap_or_default();
+        self.push(id, id.default_severity(), Category::Constraint, subject, Work::Catalog(findings));
+    }
+
+    fn profile_problems(&mut self, problems: &[ProfileProblem]) {
+        for problem in problems {
+            let subject = Subject::Named {
+                name: format!("profile {}: {}", problem.location, problem.subject),
+            };
+            let message = format!("{}: {} — {}", problem.location, problem.subject, problem.message);
+            self.catalog(CheckId::CheckFailed, subject, Some(message), |_| {});
+        }
+    }
+
+    fn lookup(&self, r: &Relationship) -> Lookup {
+        Lookup {
+            parent: r.parent.clone(),
+            pairs: r.child_columns.iter().cloned().zip(r.parent_columns.iter().cloned()).collect(),
+            as_text: r.types_differ,
+        }
+    }
+
+    fn key_columns(&self, table: &TableName) -> Vec<String> {
+        self.schema.table(table).map(|t| t.primary_key.clone()).unwrap_or_default()
+    }
+
+    fn rows(&self, table: &TableName, predicate: Predicate, parent_label: Option<String>, rule: Option<String>, proves: Option<String>) -> Work {
+        let engine = self.schema.engine;
+        Work::Rows(RowsCheck {
+            count_sql: render::count(engine, table, &predicate),
+            sample_sql: render::sample(engine, table, parent_label.as_deref(), &predicate, &self.key_columns(table), self.sample.max(1)),
+            table: table.clone(),
+            predicate,
+            proves_unenforced: proves,
+            parent_label,
+            rule,
+        })
+    }
+
+    fn relationship(&mut self, r: &Relationship) {
+        let label = r.label(self.schema);
+        let subject = Subject::Relationship(label.clone());
+        let parent = label.parent_table.clone();
+        if r.in_profile {
+            let missing = (r.source == Source::Profile).then(|| {
+                "the profile declares this relationship but no foreign-key constraint enforces it".to_string()
+            });
+            self.catalog(CheckId::FkMissing, subject.clone(), missing, |_| {});
+        }
+        if let (Some(expected), Some(fk)) = (r.expected_on_delete, &r.constraint) {
+            let differs = (fk.on_delete != expected).then(|| {
+                format!(
+                    "{} is ON DELETE {} but the profile expects {}",
+                    fk.name,
+                    fk.on_delete.as_str().replace('_', " ").to_uppercase(),
+                    expected.as_str().replace('_', " ").to_uppercase()
+                )
+            });
+            let name = fk.name.clone();
+            let actual = fk.on_delete;
+            self.catalog(CheckId::FkDeleteRule, subject.clone(), differs, |f| {
+                f.constraint = Some(name);
+                f.expected = Some(expected);
+                f.actual = Some(actual);
+            });
+        }
+        if let Some(fk) = &r.constraint {
+            let reason = fk.not_enforced_reason().map(|why| format!("{} does not protect data: {why}", fk.name));
+            let name = fk.name.clone();
+            self.catalog(CheckId::FkNotEnforced, subject.clone(), reason, |f| f.constraint = Some(name));
+            let unindexed = (!r.indexed).then(|| {
+                format!(
+                    "no index leads with ({}): deletes and updates on {parent} scan {}",
+                    r.child_columns.join(", "),
+                    label.child_table
+                )
+            });
+            let name = fk.name.clone();
+            self.catalog(CheckId::FkUnindexed, subject.clone(), unindexed, |f| f.constraint = Some(name));
+        }
+        if r.source == Source::Implied {
+            let message = format!(
+                "{}.{} looks like a reference to {}.{} (same type) but no constraint declares it",
+                label.child_table, r.child_columns[0], parent, r.parent_columns[0]
+            );
+            self.catalog(CheckId::ImpliedFk, subject.clone(), Some(message), |_| {});
+        }
+        let proves = r
+            .constraint
+            .as_ref()
+            .filter(|fk| fk.not_enforced_reason().is_none())
+            .map(|fk| fk.name.clone());
+        let work = self.rows(&r.child, Predicate::Orphan(self.lookup(r)), Some(parent), None, proves);
+        self.push(CheckId::Orphans, CheckId::Orphans.default_severity(), Category::Join, subject, work);
+    }
+
+    fn tenants(&mut self, profile: &Profile, columns: &[String], relationships: &[Relationship]) {
+        if columns.is_empty() {
+            return;
+        }
+        let mut exempt: Vec<TableName> = Vec::new();
+        for name in &profile.tenant.exempt {
+            match self.schema.resolve(name) {
+                Some(t) => exempt.push(t.name.clone()),
+                None => {
+                    let subject = Subject::Named {
+                        name: format!("profile {}: tenant.exempt", profile.source),
+                    };
+                    let message = format!("{}: tenant.exempt names table \"{name}\", which does not exist", profile.source);
+                    self.catalog(CheckId::CheckFailed, subject, Some(message), |_| {});
+                }
+            }
+        }
+        let has = |t: &TableName, c: &str| self.schema.table(t).is_some_and(|t| t.column(c).is_some());
+        let tables: Vec<TableName> = self.schema.tables.iter().map(|t| t.name.clone()).collect();
+        for table in tables.iter().filter(|t| !exempt.contains(t)) {
+            for column in columns.iter().filter(|c| has(table, c)) {
+                let subject = Subject::Column {
+                    table: self.schema.label(table),
+                    column: column.clone(),
+                };
+                let work = self.rows(table, Predicate::Null(column.clone()), None, None, None);
+                self.push(CheckId::TenantMissing, Severity::Error, Category::Simple, subject, work);
+            }
+        }
+        for r in relationships {
+            if exempt.contains(&r.child) || exempt.contains(&r.parent) {
+                continue;
+            }
+            for column in columns {
+                if !has(&r.child, column) || !has(&r.parent, column) || r.child_columns.contains(column) {
+                    continue;
+                }
+                let label = r.label(self.schema);
+                let parent = label.parent_table.clone();
+                let subject = Subject::RelationshipColumn {
+                    relationship: label,
+                    column: column.clone(),
+                };
+                let predicate = Predicate::Differs {
+                    lookup: self.lookup(r),
+                    column: column.clone(),
+                    parent_column: column.clone(),
+                };
+                let work = self.rows(&r.child, predicate, Some(parent), None, None);
+                self.push(CheckId::TenantMismatch, Severity::Error, Category::Join, subject, work);
+            }
+        }
+    }
+
+    fn paths(&mut self, profile: &Profile, relationships: &[Relationship]) {
+        for decl in &profile.paths {
+            let d = decl.get_ref();
+            let location = profile.location(decl.span().start);
+            let problem = |message: String| ProfileProblem {
+                location: location.clone(),
+                subject: format!("path {}", d.name),
+                message,
+            };
+            let Some(table) = self.schema.resolve(&d.table) else {
+                self.profile_problems(&[problem(format!("table \"{}\" does not exist", d.table))]);
+                continue;
+            };
+            if table.column(&d.column).is_none() {
+                self.profile_problems(&[problem(format!("column \"{}\".\"{}\" does not exist", d.table, d.column))]);
+                continue;
+            }
+            let Some(r) = relationships.iter().find(|r| r.child == table.name && r.child_columns == d.via) else {
+                self.profile_problems(&[problem(format!(
+                    "no relationship of \"{}\" with columns ({}) to follow",
+                    d.table,
+                    d.via.join(", ")
+                ))]);
+                continue;
+            };
+            let parent_column = d.parent_column.clone().unwrap_or_else(|| d.column.clone());
+            if self.schema.table(&r.parent).and_then(|t| t.column(&parent_column)).is_none() {
+                self.profile_problems(&[problem(format!(
+                    "column \"{}\".\"{parent_column}\" does not exist",
+                    self.schema.label(&r.parent)
+                ))]);
+                continue;
+            }
+            let table_name = table.name.clone();
+            let label = self.schema.label(&table_name);
+            let parent = self.schema.label(&r.parent);
+            let rule = format!(
+                "{label}.{} ≠ {parent}.{parent_column} via {}",
+                d.column,
+                d.via.join(", ")
+            );
+            let predicate = Predicate::Differs {
+                lookup: self.lookup(r),
+                column: d.column.clone(),
+                parent_column,
+            };
+            let subject = Subject::Path {
+                table: label,
+                name: d.name.clone(),
+            };
+            let work = self.rows(&table_name, predicate, Some(parent), Some(rule), None);
+            self.push(CheckId::PathMismatch, Severity::Error, Category::Join, subject, work);
+        }
+    }
+
+    fn assertions(&mut self, profile: &Profile) {
+        let engine = self.schema.engine;
+        for a in &profile.assertions {
+            let a = a.get_ref();
+            let Some(text) = a.sql.for_engine(engine) else {
+                continue;
+            };
+            let query = sql::user(text);
+            let work = Work::Assertion(AssertionCheck {
+                count_sql: render::count_rows_of(engine, &query),
+                sample_sql: render::rows_of(engine, &query, self.sample.max(1)),
+                query,
+                description: a.description.clone(),
+            });
+            self.push(CheckId::Custom, a.severity, a.category, Subject::Named { name: a.name.clone() }, work);
+        }
+    }
+}
+
+/// Groups row checks into statements: on a table, every check whose lookups reach
+/// a unique parent key shares one scan; the others, and assertions, run alone.
+fn statements(schema: &Schema, checks: &[Check], thresholds: &Thresholds, profile: &Profile, shared: bool) -> Vec<Statement> {
+    let engine = schema.engine;
+    let estimate = |t: &TableName| schema.table(t).and_then(|t| t.row_estimate).unwrap_or(0);
+    let mut scans: BTreeMap<TableName, Vec<usize>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for (i, check) in checks.iter().enumerate() {
+        match &check.work {
+            Work::Catalog(_) => {}
+            Work::Rows(rows) => {
+                let joinable = rows
+                    .predicate
+                    .lookup()
+                    .is_none_or(|l| schema.is_unique(&l.parent, &l.pairs.iter().map(|p| p.1.clone()).collect::<Vec<_>>()));
+                if shared && joinable {
+                    scans.entry(rows.table.clone()).or_default().push(i);
+                } else {
+                    out.push(Statement {
+                        key: check.key.clone(),
+                        sql: rows.count_sql.clone(),
+                        shape: Shape::Count,
+                        category: check.category,
+                        threshold_ms: thresholds.for_category(check.category),
+                        checks: vec![i],
+                        subject: check.subject.clone(),
+                        weight: estimate(&rows.table),
+                    });
+                }
+            }
+            Work::Assertion(a) => {
+                let threshold = profile
+                    .assertions
+                    .iter()
+                    .find(|x| matches!(&check.subject, Subject::Named { name } if *name == x.get_ref().name))
+                    .and_then(|x| x.get_ref().threshold_ms)
+                    .unwrap_or_else(|| thresholds.for_category(check.category));
+                out.push(Statement {
+                    key: check.key.clone(),
+                    sql: a.count_sql.clone(),
+                    shape: Shape::Count,
+                    category: check.category,
+                    threshold_ms: threshold,
+                    checks: vec![i],
+                    subject: check.subject.clone(),
+                    weight: 0,
+                });
+            }
+        }
+    }
+    for (table, members) in scans {
+        let predicates: Vec<Predicate> = members
+            .iter()
+            .map(|&i| match &checks[i].work {
+                Work::Rows(r) => r.predicate.clone(),
+                _ => unreachable!("only row checks are scanned"),
+            })
+            .collect();
+        let category = if predicates.iter().any(|p| p.lookup().is_some()) { Category::Join } else { Category::Simple };
+        out.push(Statement {
+            key: format!("scan:{}", schema.label(&table)),
+            sql: render::scan(engine, &table, &predicates),
+            shape: Shape::Scan,
+            category,
+            threshold_ms: thresholds.for_category(category),
+            checks: members,
+            subject: Subject::Table {
+                table: schema.label(&table),
+            },
+            weight: estimate(&table),
+        });
+    }
+    // Largest first, so the longest statements start early and the pool stays busy.
+    out.sort_by(|a, b| b.weight.cmp(&a.weight));
+    out
+}
+
+impl Check {
+    /// The sentence a finding of this check carries for `count` rows out of `total`.
+    pub fn describe_count(&self, count: u64, total: Option<u64>) -> String {
+        let rows = match total {
+            Some(t) if t > 0 => format!(
+                "{} of {} rows ({})",
+                thousands(count),
+                thousands(t),
+                percent(count, t)
+            ),
+            _ => format!("{} rows", thousands(count)),
+        };
+        match (&self.work, &self.subject) {
+            (Work::Rows(r), Subject::Relationship(RelationshipLabel { parent_table, .. })) => {
+                let _ = r;
+                format!("{rows} reference no {parent_table} row")
+            }
+            (Work::Rows(_), Subject::Column { column, .. }) => format!("{rows} have no {column}"),
+            (Work::Rows(_), Subject::RelationshipColumn { relationship, column }) => format!(
+                "{rows} have a {column} different from their {} row's",
+                relationship.parent_table
+            ),
+            (Work::Rows(r), Subject::Path { .. }) => {
+                format!("{rows} disagree: {}", r.rule.as_deref().unwrap_or("path"))
+            }
+            (Work::Assertion(a), _) => match &a.description {
+                Some(d) => format!("{} returned: {d}", plural(count, "row")),
+                None => format!("{} returned; the assertion expects none", plural(count, "row")),
+            },
+            _ => rows,
+        }
+    }
+}
+
+fn plural(n: u64, word: &str) -> String {
+    if n == 1 { format!("1 {word}") } else { format!("{} {word}s", thousands(n)) }
+}
+
+fn percent(count: u64, total: u64) -> String {
+    let p = count as f64 * 100.0 / total as f64;
+    if p >= 10.0 {
+        format!("{p:.0}%")
+    } else if p >= 0.1 {
+        format!("{p:.1}%")
+    } else {
+        format!("{p:.2}%")
+    }
+}

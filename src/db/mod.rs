@@ -1,0 +1,211 @@
+//! Connecting to a database: URL parsing, read-only sessions, pools, and the
+//! readers the runner uses. Passwords never leave this module in any message.
+
+mod reader;
+mod target;
+
+pub use reader::{Reader, SampleRow};
+pub use target::Target;
+
+use crate::model::Engine;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::{Connection, PgPool, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// How to open a session.
+#[derive(Clone, Debug)]
+pub struct SessionOptions {
+    /// Per-statement limit, enforced by the server where it can be.
+    pub statement_timeout: Duration,
+    /// How long to wait for a connection.
+    pub connect_timeout: Duration,
+    /// Connections in the pool (workers plus one coordinator).
+    pub connections: u32,
+    /// Checks run read-only; `demo` opens a writable session.
+    pub read_only: bool,
+    /// SQLite: create the file when it does not exist (writable sessions only).
+    pub create_if_missing: bool,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        Self {
+            statement_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            connections: 4,
+            read_only: true,
+            create_if_missing: false,
+        }
+    }
+}
+
+/// Why a connection could not be made; its message names the target and what
+/// failed, and never the password.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("invalid database URL {url}: {reason}")]
+    InvalidUrl { url: String, reason: String },
+    #[error("{engine} is not supported yet ({url})")]
+    Unsupported { engine: &'static str, url: String },
+    #[error("cannot connect to {target}: {reason}")]
+    Failed { target: Target, reason: String },
+}
+
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+/// An open database: a pool of read-only (or, for `demo`, writable) sessions.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub pool: Pool,
+    pub target: Target,
+    pub server_version: String,
+    pub options: SessionOptions,
+}
+
+impl Db {
+    pub fn engine(&self) -> Engine {
+        self.target.engine
+    }
+
+    pub async fn connect(url: &str, options: SessionOptions) -> Result<Db, ConnectError> {
+        let target = Target::parse(url)?;
+        let fail = |reason: String| ConnectError::Failed {
+            target: target.clone(),
+            reason: target.redact(&reason),
+        };
+        match target.engine {
+            Engine::Postgres => {
+                let opts = PgConnectOptions::from_str(url)
+                    .map_err(|e| ConnectError::InvalidUrl {
+                        url: target.redacted_url.clone(),
+                        reason: target.redact(&describe(&e)),
+                    })?
+                    .application_name("tether");
+                let opts = opts.options(postgres_session_settings(&options));
+                // One direct connection first: it reports the real cause (refused,
+                // authentication, missing database) where a pool would only time out.
+                let first = tokio::time::timeout(options.connect_timeout, sqlx::PgConnection::connect_with(&opts))
+                    .await
+                    .map_err(|_| fail(format!("no answer within {} s", options.connect_timeout.as_secs())))?
+                    .map_err(|e| fail(describe(&e)))?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(options.connections.max(1))
+                    .acquire_timeout(options.connect_timeout)
+                    .connect_lazy_with(opts);
+                let mut first = first;
+                let version: String = sqlx::query_scalar("SHOW server_version")
+                    .fetch_one(&mut first)
+                    .await
+                    .map_err(|e| fail(describe(&e)))?;
+                let _ = first.close().await;
+                Ok(Db {
+                    pool: Pool::Postgres(pool),
+                    server_version: version.split_whitespace().next().unwrap_or_default().to_string(),
+                    target,
+                    options,
+                })
+            }
+            Engine::Sqlite => {
+                let opts = SqliteConnectOptions::from_str(url).map_err(|e| ConnectError::InvalidUrl {
+                    url: target.redacted_url.clone(),
+                    reason: describe(&e),
+                })?;
+                let path = opts.get_filename().to_path_buf();
+                let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+                let create = options.create_if_missing && !options.read_only;
+                if !in_memory && !create && !path.exists() {
+                    return Err(fail("the database file does not exist".into()));
+                }
+                let opts = opts
+                    .read_only(options.read_only)
+                    .create_if_missing(create)
+                    .busy_timeout(options.statement_timeout.min(Duration::from_secs(5)));
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(options.connections.max(1))
+                    .acquire_timeout(options.connect_timeout)
+                    .connect_with(opts)
+                    .await
+                    .map_err(|e| fail(describe(&e)))?;
+                let version: String = sqlx::query_scalar("SELECT sqlite_version()")
+                    .fetch_one(&pool)
+                    .await
+                    .map_err(|e| fail(describe(&e)))?;
+                Ok(Db {
+                    pool: Pool::Sqlite(pool),
+                    server_version: version,
+                    target,
+                    options,
+                })
+            }
+            Engine::Mysql => Err(ConnectError::Unsupported {
+                engine: "MySQL/MariaDB",
+                url: target.redacted_url.clone(),
+            }),
+        }
+    }
+
+    /// Opens a reader for one unit of work. On PostgreSQL, a reader given a
+    /// snapshot id reads exactly that snapshot.
+    pub async fn reader(&self, snapshot: Option<&str>) -> Result<Reader, sqlx::Error> {
+        Reader::open(&self.pool, snapshot).await
+    }
+
+    /// Starts a run on PostgreSQL: a coordinator transaction exports its snapshot,
+    /// which every worker imports, so all checks of the run see the same data (as
+    /// pg_dump does). Elsewhere, or if the export fails (e.g. on some proxies),
+    /// there is no shared snapshot.
+    pub async fn shared_snapshot(&self) -> Option<(Reader, String)> {
+        let Pool::Postgres(_) = &self.pool else {
+            return None;
+        };
+        let mut coordinator = self.reader(None).await.ok()?;
+        let id = coordinator.export_snapshot().await.ok()?;
+        Some((coordinator, id))
+    }
+
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Postgres(p) => p.close().await,
+            Pool::Sqlite(p) => p.close().await,
+        }
+    }
+}
+
+fn postgres_session_settings(options: &SessionOptions) -> Vec<(&'static str, String)> {
+    let mut settings = vec![
+        ("statement_timeout", options.statement_timeout.as_millis().to_string()),
+        ("lock_timeout", "5000".to_string()),
+        ("idle_in_transaction_session_timeout", "300000".to_string()),
+    ];
+    if options.read_only {
+        settings.push(("default_transaction_read_only", "on".to_string()));
+    }
+    settings
+}
+
+/// A one-line description of a sqlx error, without sqlx's prefixes.
+pub fn describe(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Database(e) => e.message().to_string(),
+        sqlx::Error::Io(e) => e.to_string(),
+        sqlx::Error::Tls(e) => format!("TLS: {e}"),
+        sqlx::Error::Configuration(e) => e.to_string(),
+        sqlx::Error::PoolTimedOut => "timed out waiting for a connection".to_string(),
+        sqlx::Error::PoolClosed => "the connection pool was closed".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// True when an error is the server cancelling a statement for its timeout.
+pub fn is_timeout(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(e) => e.code().as_deref() == Some("57014") || e.message().contains("max_statement_time"),
+        _ => false,
+    }
+}

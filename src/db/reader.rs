@@ -1,0 +1,159 @@
+//! One worker's read transaction, and decoding of the rows checks return.
+
+use super::Pool;
+use crate::sql::{self, Sql};
+use serde_json::{Map, Value};
+use sqlx::{Column, Postgres, Row, Sqlite, Transaction, TypeInfo, ValueRef};
+
+/// One sampled or reported row: column name → value.
+pub type SampleRow = Map<String, Value>;
+
+/// A read transaction on one connection. Dropped without `finish`, it rolls back.
+pub enum Reader {
+    Postgres(Transaction<'static, Postgres>),
+    Sqlite(Transaction<'static, Sqlite>),
+}
+
+impl Reader {
+    pub(super) async fn open(pool: &Pool, snapshot: Option<&str>) -> Result<Reader, sqlx::Error> {
+        match pool {
+            Pool::Postgres(p) => {
+                let mut tx = p
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?;
+                if let Some(id) = snapshot {
+                    sql::set_transaction_snapshot(id).query().execute(&mut *tx).await?;
+                }
+                Ok(Reader::Postgres(tx))
+            }
+            Pool::Sqlite(p) => Ok(Reader::Sqlite(p.begin().await?)),
+        }
+    }
+
+    pub(super) async fn export_snapshot(&mut self) -> Result<String, sqlx::Error> {
+        match self {
+            Reader::Postgres(tx) => {
+                sqlx::query_scalar("SELECT pg_export_snapshot()")
+                    .fetch_one(&mut **tx)
+                    .await
+            }
+            Reader::Sqlite(_) => Err(sqlx::Error::Protocol("no snapshots in SQLite".into())),
+        }
+    }
+
+    /// The PostgreSQL backend process id, to cancel this reader's query from elsewhere.
+    pub async fn backend_pid(&mut self) -> Option<i32> {
+        match self {
+            Reader::Postgres(tx) => sqlx::query_scalar("SELECT pg_backend_pid()")
+                .fetch_one(&mut **tx)
+                .await
+                .ok(),
+            Reader::Sqlite(_) => None,
+        }
+    }
+
+    /// Runs a statement that returns one row of counts.
+    pub async fn counts(&mut self, statement: &Sql) -> Result<Vec<i64>, sqlx::Error> {
+        match self {
+            Reader::Postgres(tx) => {
+                let row = statement.query().fetch_one(&mut **tx).await?;
+                (0..row.len()).map(|i| row.try_get::<i64, _>(i)).collect()
+            }
+            Reader::Sqlite(tx) => {
+                let row = statement.query().fetch_one(&mut **tx).await?;
+                (0..row.len()).map(|i| row.try_get::<i64, _>(i)).collect()
+            }
+        }
+    }
+
+    /// Runs a statement whose columns are all text (samples).
+    pub async fn text_rows(&mut self, statement: &Sql) -> Result<Vec<SampleRow>, sqlx::Error> {
+        fn to_map<R: Row>(row: &R) -> Result<SampleRow, sqlx::Error>
+        where
+            for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+            usize: sqlx::ColumnIndex<R>,
+        {
+            let mut map = Map::new();
+            for (i, column) in row.columns().iter().enumerate() {
+                let value: Option<String> = row.try_get(i)?;
+                map.insert(column.name().to_string(), value.map_or(Value::Null, Value::String));
+            }
+            Ok(map)
+        }
+        match self {
+            Reader::Postgres(tx) => statement
+                .query()
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(to_map)
+                .collect(),
+            Reader::Sqlite(tx) => statement
+                .query()
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(to_map)
+                .collect(),
+        }
+    }
+
+    /// Runs a statement rendered by `sql::render::rows_of` (a person's query) and
+    /// returns its rows with their values typed as JSON.
+    pub async fn json_rows(&mut self, statement: &Sql) -> Result<Vec<SampleRow>, sqlx::Error> {
+        match self {
+            Reader::Postgres(tx) => {
+                // Rendered by sql::render::rows_of: one JSON text column per row.
+                let rows = statement.query().fetch_all(&mut **tx).await?;
+                let texts = rows
+                    .iter()
+                    .map(|row| row.try_get::<String, _>(0))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(texts
+                    .into_iter()
+                    .map(|t| match serde_json::from_str::<Value>(&t) {
+                        Ok(Value::Object(map)) => map,
+                        Ok(other) => Map::from_iter([("value".to_string(), other)]),
+                        Err(_) => Map::from_iter([("value".to_string(), Value::String(t))]),
+                    })
+                    .collect())
+            }
+            Reader::Sqlite(tx) => {
+                let rows = statement.query().fetch_all(&mut **tx).await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    let mut map = Map::new();
+                    for (i, column) in row.columns().iter().enumerate() {
+                        let raw = row.try_get_raw(i)?;
+                        let value = if raw.is_null() {
+                            Value::Null
+                        } else {
+                            match raw.type_info().name() {
+                                "INTEGER" => Value::from(row.try_get_unchecked::<i64, _>(i)?),
+                                "REAL" => Value::from(row.try_get_unchecked::<f64, _>(i)?),
+                                "BLOB" => Value::String(
+                                    row.try_get_unchecked::<Vec<u8>, _>(i)?
+                                        .iter()
+                                        .map(|b| format!("{b:02x}"))
+                                        .collect(),
+                                ),
+                                _ => Value::String(row.try_get_unchecked::<String, _>(i)?),
+                            }
+                        };
+                        map.insert(column.name().to_string(), value);
+                    }
+                    out.push(map);
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// Commits (ends) the read transaction and returns the connection to the pool.
+    pub async fn finish(self) -> Result<(), sqlx::Error> {
+        match self {
+            Reader::Postgres(tx) => tx.commit().await,
+            Reader::Sqlite(tx) => tx.commit().await,
+        }
+    }
+}

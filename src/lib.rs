@@ -1,0 +1,23 @@
+//! tether: shows whether a relational database's relationships hold.
+//!
+//! Floors, bottom up (imports point down only):
+//! - [`model`] (the schema model) and [`sql`] (the one module that writes SQL);
+//! - [`db`] (connections, read-only sessions), [`catalog`] (catalog → model), [`profile`];
+//! - [`checks`] (ids, and the plan), [`findings`], [`relationships`];
+//! - [`runner`] (async execution, events);
+//! - [`report`] (text, JSON), [`demo`];
+//! - [`commands`] and `main` at the top.
+
+pub mod catalog;
+pub mod checks;
+pub mod commands;
+pub mod db;
+pub mod demo;
+pub mod findings;
+pub mod model;
+pub mod profile;
+pub mod progress;
+pub mod relationships;
+pub mod report;
+pub mod runner;
+pub mod sql;

@@ -1,0 +1,358 @@
+//! Every relationship tether knows about one database: declared constraints,
+//! the profile's intended relationships, and relationships implied by names.
+
+use crate::findings::RelationshipLabel;
+use crate::model::{Action, ForeignKey, Schema, TableName};
+use crate::profile::{Location, Profile};
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// Declared in the catalog.
+    Constraint,
+    /// In the profile only.
+    Profile,
+    /// Inferred from names (`customer_id` ↔ `customers.id`).
+    Implied,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Relationship {
+    pub child: TableName,
+    pub child_columns: Vec<String>,
+    pub parent: TableName,
+    pub parent_columns: Vec<String>,
+    pub source: Source,
+    /// The declared constraint, when there is one.
+    pub constraint: Option<ForeignKey>,
+    /// The profile's intended ON DELETE rule.
+    pub expected_on_delete: Option<Action>,
+    /// The profile declares this relationship (with or without a constraint).
+    pub in_profile: bool,
+    /// The child's reference columns lead a valid, non-partial index.
+    pub indexed: bool,
+    /// The parent columns are a primary key or unique, so a join keeps one row per child.
+    pub parent_unique: bool,
+    /// Child and parent column types differ: compare as text.
+    pub types_differ: bool,
+}
+
+impl Relationship {
+    pub fn label(&self, schema: &Schema) -> RelationshipLabel {
+        RelationshipLabel {
+            child_table: schema.label(&self.child),
+            child_columns: self.child_columns.clone(),
+            parent_table: schema.label(&self.parent),
+            parent_columns: self.parent_columns.clone(),
+        }
+    }
+
+    fn same_ends(&self, child: &TableName, columns: &[String], parent: &TableName) -> bool {
+        &self.child == child && self.child_columns == columns && &self.parent == parent
+    }
+}
+
+/// Something in the profile that does not match the database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileProblem {
+    pub location: Location,
+    /// What the profile entry describes: `relationship assets(x) → flows`.
+    pub subject: String,
+    pub message: String,
+}
+
+/// Relationships plus what in the profile could not be matched.
+pub struct Resolved {
+    pub relationships: Vec<Relationship>,
+    pub problems: Vec<ProfileProblem>,
+}
+
+/// Combines catalog constraints, profile relationships and implied ones, each once.
+pub fn resolve(schema: &Schema, profile: &Profile) -> Resolved {
+    let mut relationships: Vec<Relationship> = schema
+        .foreign_keys
+        .iter()
+        .map(|fk| build(schema, fk.child.clone(), fk.child_columns.clone(), fk.parent.clone(), fk.parent_columns.clone(), Source::Constraint, Some(fk.clone())))
+        .collect();
+    let mut problems = Vec::new();
+
+    for decl in &profile.relationships {
+        let location = profile.location(decl.span().start);
+        let d = decl.get_ref();
+        let subject = format!("relationship {}({}) → {}", d.child, d.columns.join(", "), d.parent);
+        let problem = |message: String| ProfileProblem {
+            location: location.clone(),
+            subject: subject.clone(),
+            message,
+        };
+        let Some(child) = schema.resolve(&d.child) else {
+            problems.push(problem(format!("table \"{}\" does not exist", d.child)));
+            continue;
+        };
+        let Some(parent) = schema.resolve(&d.parent) else {
+            problems.push(problem(format!("table \"{}\" does not exist", d.parent)));
+            continue;
+        };
+        if let Some(missing) = d.columns.iter().find(|c| child.column(c).is_none()) {
+            problems.push(problem(format!("column \"{}\".\"{missing}\" does not exist", d.child)));
+            continue;
+        }
+        let parent_columns = match &d.parent_columns {
+            Some(cols) => cols.clone(),
+            None => {
+                // The constraint's parent columns if there is one, else the parent's key.
+                let declared = relationships
+                    .iter()
+                    .find(|r| r.same_ends(&child.name, &d.columns, &parent.name))
+                    .map(|r| r.parent_columns.clone());
+                match declared {
+                    Some(cols) => cols,
+                    None if parent.primary_key.len() == d.columns.len() => parent.primary_key.clone(),
+                    None => {
+                        problems.push(problem(format!(
+                            "\"{}\" has no primary key of {} column(s): name parent_columns",
+                            d.parent,
+                            d.columns.len()
+                        )));
+                        continue;
+                    }
+                }
+            }
+        };
+        if let Some(missing) = parent_columns.iter().find(|c| parent.column(c).is_none()) {
+            problems.push(problem(format!("column \"{}\".\"{missing}\" does not exist", d.parent)));
+            continue;
+        }
+        let existing = relationships.iter_mut().find(|r| {
+            r.same_ends(&child.name, &d.columns, &parent.name) && r.parent_columns == parent_columns
+        });
+        match existing {
+            Some(r) => {
+                r.in_profile = true;
+                r.expected_on_delete = d.on_delete;
+            }
+            None => {
+                let mut r = build(schema, child.name.clone(), d.columns.clone(), parent.name.clone(), parent_columns, Source::Profile, None);
+                r.in_profile = true;
+                r.expected_on_delete = d.on_delete;
+                relationships.push(r);
+            }
+        }
+    }
+
+    let implied = implied(schema, &relationships);
+    relationships.extend(implied);
+    relationships.sort_by(|a, b| {
+        (&a.child, &a.child_columns, &a.parent, &a.parent_columns).cmp(&(&b.child, &b.child_columns, &b.parent, &b.parent_columns))
+    });
+    Resolved { relationships, problems }
+}
+
+fn build(
+    schema: &Schema,
+    child: TableName,
+    child_columns: Vec<String>,
+    parent: TableName,
+    parent_columns: Vec<String>,
+    source: Source,
+    constraint: Option<ForeignKey>,
+) -> Relationship {
+    let type_of = |t: &TableName, c: &str| {
+        schema
+            .table(t)
+            .and_then(|t| t.column(c))
+            .map(|c| normalise_type(&c.data_type))
+    };
+    let types_differ = child_columns
+        .iter()
+        .zip(&parent_columns)
+        .any(|(c, p)| type_of(&child, c) != type_of(&parent, p));
+    Relationship {
+        indexed: schema.is_indexed(&child, &child_columns),
+        parent_unique: schema.is_unique(&parent, &parent_columns),
+        types_differ,
+        child,
+        child_columns,
+        parent,
+        parent_columns,
+        source,
+        constraint,
+        expected_on_delete: None,
+        in_profile: false,
+    }
+}
+
+/// Types that compare equal without a cast count as the same.
+fn normalise_type(t: &str) -> String {
+    let t = t.to_ascii_lowercase();
+    let base = t.split('(').next().unwrap_or(&t).trim().to_string();
+    match base.as_str() {
+        "character varying" | "varchar" | "text" | "char" | "character" | "bpchar" => "text".into(),
+        "int" | "int4" | "integer" | "int8" | "bigint" | "smallint" | "int2" | "mediumint" | "tinyint" => "integer".into(),
+        _ => base,
+    }
+}
+
+/// Columns named like a reference (`x_id`) to a table `x` or `xs` with a
+/// one-column primary key of the same type, that no relationship covers yet.
+fn implied(schema: &Schema, known: &[Relationship]) -> Vec<Relationship> {
+    let mut out = Vec::new();
+    for table in &schema.tables {
+        for column in &table.columns {
+            let lower = column.name.to_lowercase();
+            let Some(stem) = lower.strip_suffix("_id").filter(|s| !s.is_empty()) else {
+                continue;
+            };
+            let covered = known
+                .iter()
+                .any(|r| r.child == table.name && r.child_columns.first() == Some(&column.name));
+            if covered {
+                continue;
+            }
+            let names = plural_forms(stem);
+            let candidates: Vec<_> = schema
+                .tables
+                .iter()
+                .filter(|t| names.iter().any(|n| t.name.name.to_lowercase() == *n))
+                .filter(|t| t.primary_key.len() == 1)
+                .filter(|t| !(t.name == table.name && t.primary_key[0] == column.name))
+                .collect();
+            // Prefer a parent in the same schema; skip when ambiguous.
+            let same_schema: Vec<_> = candidates.iter().filter(|t| t.name.schema == table.name.schema).collect();
+            let parent = match (same_schema.as_slice(), candidates.as_slice()) {
+                ([one], _) => **one,
+                ([], [one]) => *one,
+                _ => continue,
+            };
+            let key = &parent.primary_key[0];
+            let same_type = parent
+                .column(key)
+                .is_some_and(|k| normalise_type(&k.data_type) == normalise_type(&column.data_type));
+            if same_type {
+                out.push(build(
+                    schema,
+                    table.name.clone(),
+                    vec![column.name.clone()],
+                    parent.name.clone(),
+                    vec![key.clone()],
+                    Source::Implied,
+                    None,
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn plural_forms(stem: &str) -> Vec<String> {
+    let mut forms = vec![stem.to_string(), format!("{stem}s"), format!("{stem}es")];
+    if let Some(base) = stem.strip_suffix('y') {
+        forms.push(format!("{base}ies"));
+    }
+    forms
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Column, Engine, Index, Table, TableKind};
+
+    fn table(name: &str, cols: &[(&str, &str)], pk: &[&str]) -> Table {
+        Table {
+            name: TableName::new("public", name),
+            kind: TableKind::Table,
+            columns: cols
+                .iter()
+                .map(|(n, t)| Column { name: n.to_string(), data_type: t.to_string(), nullable: true })
+                .collect(),
+            primary_key: pk.iter().map(|s| s.to_string()).collect(),
+            row_estimate: None,
+            storage_engine: None,
+        }
+    }
+
+    fn schema() -> Schema {
+        Schema {
+            engine: Engine::Postgres,
+            default_schema: "public".into(),
+            tables: vec![
+                table("categories", &[("id", "integer")], &["id"]),
+                table("customers", &[("id", "uuid")], &["id"]),
+                table(
+                    "orders",
+                    &[("id", "integer"), ("customer_id", "uuid"), ("category_id", "bigint"), ("box_id", "integer")],
+                    &["id"],
+                ),
+            ],
+            foreign_keys: vec![],
+            indexes: vec![Index {
+                name: "orders_customer".into(),
+                table: TableName::new("public", "orders"),
+                columns: vec![Some("customer_id".into())],
+                unique: false,
+                partial: false,
+                valid: true,
+            }],
+        }
+    }
+
+    #[test]
+    fn implies_relationships_from_names_and_types() {
+        let resolved = resolve(&schema(), &Profile::empty());
+        let found: Vec<_> = resolved
+            .relationships
+            .iter()
+            .map(|r| (r.child_columns[0].as_str(), r.parent.name.as_str(), r.indexed))
+            .collect();
+        assert_eq!(found, vec![("category_id", "categories", false), ("customer_id", "customers", true)]);
+        assert!(resolved.relationships.iter().all(|r| r.source == Source::Implied));
+    }
+
+    #[test]
+    fn profile_entries_that_do_not_match_become_problems() {
+        let profile = Profile::parse(
+            "[[relationship]]\nchild = \"orders\"\ncolumns = [\"nope\"]\nparent = \"customers\"\n\n\
+             [[relationship]]\nchild = \"ghosts\"\ncolumns = [\"x\"]\nparent = \"customers\"\n",
+            "t.toml",
+        )
+        .unwrap();
+        let resolved = resolve(&schema(), &profile);
+        let messages: Vec<_> = resolved.problems.iter().map(|p| (p.location.line, p.message.as_str())).collect();
+        assert_eq!(
+            messages,
+            vec![(1, "column \"orders\".\"nope\" does not exist"), (6, "table \"ghosts\" does not exist")]
+        );
+    }
+
+    #[test]
+    fn a_profile_relationship_over_a_constraint_is_listed_once() {
+        let mut s = schema();
+        s.foreign_keys.push(ForeignKey {
+            name: "orders_customer_id_fkey".into(),
+            child: TableName::new("public", "orders"),
+            child_columns: vec!["customer_id".into()],
+            parent: TableName::new("public", "customers"),
+            parent_columns: vec!["id".into()],
+            on_delete: Action::NoAction,
+            on_update: Action::NoAction,
+            match_type: crate::model::MatchType::Simple,
+            deferrable: false,
+            initially_deferred: false,
+            validated: true,
+            enforced: true,
+            triggers_enabled: true,
+        });
+        let profile = Profile::parse(
+            "[[relationship]]\nchild = \"orders\"\ncolumns = [\"customer_id\"]\nparent = \"customers\"\non_delete = \"cascade\"\n",
+            "t.toml",
+        )
+        .unwrap();
+        let resolved = resolve(&s, &profile);
+        let customer: Vec<_> = resolved.relationships.iter().filter(|r| r.parent.name == "customers").collect();
+        assert_eq!(customer.len(), 1);
+        assert_eq!(customer[0].source, Source::Constraint);
+        assert_eq!(customer[0].expected_on_delete, Some(Action::Cascade));
+        assert!(customer[0].parent_unique);
+    }
+}

@@ -1,0 +1,456 @@
+//! Runs a plan: statements on a pool of read-only sessions, at most `jobs` at a
+//! time, each bounded by a timeout. Every result is sent as an [`Event`] the
+//! moment it is known, so a UI can show progress; a failed check becomes a
+//! `check_failed` finding and the others go on.
+
+use crate::checks::plan::{Check, Plan, Shape, Statement, Work};
+use crate::checks::{CheckId, Severity};
+use crate::db::{self, Db, Reader, SampleRow};
+use crate::findings::{Finding, Summary};
+use futures::StreamExt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Statements in flight at once.
+    pub jobs: usize,
+    /// Per-statement limit (the server's statement timeout; also enforced here).
+    pub timeout: Duration,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            jobs: 4,
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What the runner reports, in the order it happens.
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// A statement started; its checks are running.
+    Started { statement: usize },
+    /// A check is decided.
+    Checked { check: usize, outcome: Outcome },
+    /// A statement ended; `findings` holds its `slow_check`, if any.
+    StatementDone {
+        statement: usize,
+        elapsed: Duration,
+        failed: bool,
+        findings: Vec<Finding>,
+    },
+    /// A metric query returned (or failed).
+    Metric {
+        metric: usize,
+        elapsed: Duration,
+        result: Result<Vec<SampleRow>, String>,
+    },
+    /// Everything is done.
+    Finished { elapsed: Duration, shared_snapshot: bool },
+}
+
+/// How one check ended.
+#[derive(Clone, Debug, Default)]
+pub struct Outcome {
+    /// Rows found (None for catalog checks and failures).
+    pub count: Option<u64>,
+    /// Rows in the checked table, when the statement counted them.
+    pub total: Option<u64>,
+    pub elapsed: Duration,
+    pub findings: Vec<Finding>,
+    pub error: Option<String>,
+}
+
+/// Runs every check of `plan`, sending events to `events`. Returns when all
+/// statements are done (or the receiver is gone).
+pub async fn run(db: &Db, plan: Arc<Plan>, options: &RunOptions, events: mpsc::UnboundedSender<Event>) {
+    let started = Instant::now();
+    for (i, check) in plan.checks.iter().enumerate() {
+        if let Work::Catalog(findings) = &check.work {
+            let outcome = Outcome {
+                findings: findings.clone(),
+                ..Outcome::default()
+            };
+            let _ = events.send(Event::Checked { check: i, outcome });
+        }
+    }
+
+    let coordinator = db.shared_snapshot().await;
+    let snapshot = coordinator.as_ref().map(|(_, id)| id.clone());
+    let jobs = options.jobs.max(1);
+
+    enum Job {
+        Statement(usize),
+        Metric(usize),
+    }
+    let work = (0..plan.statements.len())
+        .map(Job::Statement)
+        .chain((0..plan.metrics.len()).map(Job::Metric));
+    futures::stream::iter(work)
+        .for_each_concurrent(jobs, |job| {
+            let events = events.clone();
+            let plan = plan.clone();
+            let snapshot = snapshot.clone();
+            async move {
+                match job {
+                    Job::Statement(s) => {
+                        run_statement(db, &plan, s, snapshot.as_deref(), options, &events).await;
+                    }
+                    Job::Metric(m) => {
+                        let started = Instant::now();
+                        let sql = &plan.metrics[m].sql;
+                        let result = with_reader(db, snapshot.as_deref(), options.timeout, async |r: &mut Reader| {
+                            r.json_rows(sql).await
+                        })
+                        .await;
+                        let _ = events.send(Event::Metric {
+                            metric: m,
+                            elapsed: started.elapsed(),
+                            result,
+                        });
+                    }
+                }
+            }
+        })
+        .await;
+
+    if let Some((coordinator, _)) = coordinator {
+        let _ = coordinator.finish().await;
+    }
+    let _ = events.send(Event::Finished {
+        elapsed: started.elapsed(),
+        shared_snapshot: snapshot.is_some(),
+    });
+}
+
+/// Opens a reader, runs `f` within the timeout, and ends the transaction.
+async fn with_reader<T>(
+    db: &Db,
+    snapshot: Option<&str>,
+    timeout: Duration,
+    f: impl AsyncFnOnce(&mut Reader) -> Result<T, sqlx::Error>,
+) -> Result<T, String> {
+    // The server enforces the statement timeout; this is the backstop for engines
+    // (and network failures) that do not.
+    let limit = timeout + Duration::from_secs(2);
+    let work = async {
+        let mut reader = db.reader(snapshot).await.map_err(|e| describe(&e, timeout))?;
+        let result = f(&mut reader).await.map_err(|e| describe(&e, timeout));
+        let _ = reader.finish().await;
+        result
+    };
+    match tokio::time::timeout(limit, work).await {
+        Ok(result) => result,
+        Err(_) => Err(format!("timed out after {} s", timeout.as_secs_f64())),
+    }
+}
+
+fn describe(error: &sqlx::Error, timeout: Duration) -> String {
+    if db::is_timeout(error) {
+        format!("timed out after {} s", timeout.as_secs_f64())
+    } else {
+        db::describe(error)
+    }
+}
+
+async fn run_statement(
+    db: &Db,
+    plan: &Plan,
+    s: usize,
+    snapshot: Option<&str>,
+    options: &RunOptions,
+    events: &mpsc::UnboundedSender<Event>,
+) {
+    let statement = &plan.statements[s];
+    let _ = events.send(Event::Started { statement: s });
+    let started = Instant::now();
+    let mut elapsed = Duration::ZERO;
+    let result = with_reader(db, snapshot, options.timeout, async |reader: &mut Reader| {
+        let counts = reader.counts(&statement.sql).await?;
+        elapsed = started.elapsed();
+        let (total, counts) = match statement.shape {
+            Shape::Scan => (counts.first().map(|&n| n as u64), counts[1..].to_vec()),
+            Shape::Count => (None, counts),
+        };
+        let mut outcomes = Vec::with_capacity(statement.checks.len());
+        for (&c, &count) in statement.checks.iter().zip(&counts) {
+            let count = count.max(0) as u64;
+            let sample = if count > 0 && plan.sample > 0 {
+                Some(sample(reader, &plan.checks[c]).await)
+            } else {
+                None
+            };
+            outcomes.push((c, count, sample));
+        }
+        Ok((total, outcomes))
+    })
+    .await;
+
+    match result {
+        Ok((total, outcomes)) => {
+            for (c, count, sample) in outcomes {
+                let outcome = decide(plan, c, statement, count, total, sample, elapsed);
+                let _ = events.send(Event::Checked { check: c, outcome });
+            }
+            let slow = slow_check(statement, elapsed);
+            let _ = events.send(Event::StatementDone {
+                statement: s,
+                elapsed,
+                failed: false,
+                findings: slow.into_iter().collect(),
+            });
+        }
+        Err(error) if statement.checks.len() > 1 && !error.starts_with("timed out") => {
+            // A shared scan failed: run its checks one by one, so only the broken
+            // one fails.
+            let elapsed = started.elapsed();
+            for &c in &statement.checks {
+                let check = &plan.checks[c];
+                let alone = match &check.work {
+                    Work::Rows(r) => r.count_sql.clone(),
+                    _ => continue,
+                };
+                let started = Instant::now();
+                let mut elapsed = Duration::ZERO;
+                let result = with_reader(db, snapshot, options.timeout, async |reader: &mut Reader| {
+                    let count = reader.counts(&alone).await?.first().copied().unwrap_or(0).max(0) as u64;
+                    elapsed = started.elapsed();
+                    let sample = if count > 0 && plan.sample > 0 { Some(sample(reader, check).await) } else { None };
+                    Ok((count, sample))
+                })
+                .await;
+                let outcome = match result {
+                    Ok((count, sample)) => {
+                        let mut single = statement.clone();
+                        single.sql = alone;
+                        decide(plan, c, &single, count, None, sample, elapsed)
+                    }
+                    Err(e) => failed(check, &alone.to_string(), started.elapsed(), e),
+                };
+                let _ = events.send(Event::Checked { check: c, outcome });
+            }
+            let _ = events.send(Event::StatementDone {
+                statement: s,
+                elapsed,
+                failed: true,
+                findings: Vec::new(),
+            });
+        }
+        Err(error) => {
+            let elapsed = started.elapsed();
+            for &c in &statement.checks {
+                let outcome = failed(&plan.checks[c], statement.sql.as_str(), elapsed, error.clone());
+                let _ = events.send(Event::Checked { check: c, outcome });
+            }
+            let _ = events.send(Event::StatementDone {
+                statement: s,
+                elapsed,
+                failed: true,
+                findings: Vec::new(),
+            });
+        }
+    }
+}
+
+/// Fetches a check's sample; a failure leaves the finding without one.
+async fn sample(reader: &mut Reader, check: &Check) -> Result<Vec<SampleRow>, String> {
+    let result = match &check.work {
+        Work::Rows(r) => reader.text_rows(&r.sample_sql).await,
+        Work::Assertion(a) => reader.json_rows(&a.sample_sql).await,
+        Work::Catalog(_) => Ok(Vec::new()),
+    };
+    result.map_err(|e| db::describe(&e))
+}
+
+/// Turns a count into the check's findings.
+fn decide(
+    plan: &Plan,
+    c: usize,
+    statement: &Statement,
+    count: u64,
+    total: Option<u64>,
+    sample: Option<Result<Vec<SampleRow>, String>>,
+    elapsed: Duration,
+) -> Outcome {
+    let check = &plan.checks[c];
+    let elapsed_ms = Some(round_ms(elapsed));
+    let mut findings = Vec::new();
+    if count > 0 {
+        let mut message = check.describe_count(count, total);
+        let mut f = Finding::new(check.id, check.severity, &check.subject, &check.key, String::new());
+        f.count = Some(count);
+        f.total = total;
+        f.sql = Some(statement.sql.to_string());
+        f.category = Some(check.category);
+        f.elapsed_ms = elapsed_ms;
+        match sample {
+            Some(Ok(rows)) => f.sample = rows,
+            Some(Err(e)) => message.push_str(&format!(" (sample failed: {e})")),
+            None => {}
+        }
+        f.sample_sql = match &check.work {
+            Work::Rows(r) => Some(r.sample_sql.to_string()),
+            Work::Assertion(a) => Some(a.sample_sql.to_string()),
+            Work::Catalog(_) => None,
+        };
+        f.message = message;
+        if let Work::Rows(r) = &check.work
+            && let Some(constraint) = &r.proves_unenforced
+        {
+            let mut proof = Finding::new(
+                CheckId::FkNotEnforced,
+                CheckId::FkNotEnforced.default_severity(),
+                &check.subject,
+                &format!("fk_not_enforced:{}", check.subject.describe()),
+                format!(
+                    "{constraint} is declared, yet {} violate it: it was not enforced when they were written \
+                     (e.g. SQLite with foreign_keys off, or triggers bypassed)",
+                    crate::findings::thousands(count)
+                ),
+            );
+            proof.constraint = Some(constraint.clone());
+            proof.count = Some(count);
+            proof.sql = f.sql.clone();
+            proof.elapsed_ms = elapsed_ms;
+            findings.push(f);
+            findings.push(proof);
+        } else {
+            findings.push(f);
+        }
+    }
+    Outcome {
+        count: Some(count),
+        total,
+        elapsed,
+        findings,
+        error: None,
+    }
+}
+
+fn failed(check: &Check, sql: &str, elapsed: Duration, error: String) -> Outcome {
+    let mut f = Finding::new(
+        CheckId::CheckFailed,
+        Severity::Error,
+        &check.subject,
+        &format!("check_failed:{}", check.key),
+        format!("{} check could not run: {error}", check.id),
+    );
+    if f.name.is_none() {
+        f.name = Some(check.key.clone());
+    }
+    f.sql = Some(sql.to_string());
+    f.category = Some(check.category);
+    f.elapsed_ms = Some(round_ms(elapsed));
+    Outcome {
+        count: None,
+        total: None,
+        elapsed,
+        findings: vec![f],
+        error: Some(error),
+    }
+}
+
+fn slow_check(statement: &Statement, elapsed: Duration) -> Option<Finding> {
+    let ms = round_ms(elapsed);
+    if ms <= statement.threshold_ms as f64 {
+        return None;
+    }
+    let mut f = Finding::new(
+        CheckId::SlowCheck,
+        CheckId::SlowCheck.default_severity(),
+        &statement.subject,
+        &format!("slow_check:{}", statement.key),
+        format!(
+            "took {ms:.1} ms, over the {} threshold of {} ms",
+            statement.category, statement.threshold_ms
+        ),
+    );
+    f.sql = Some(statement.sql.to_string());
+    f.category = Some(statement.category);
+    f.elapsed_ms = Some(ms);
+    f.threshold_ms = Some(statement.threshold_ms);
+    Some(f)
+}
+
+fn round_ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 10_000.0).round() / 10.0
+}
+
+/// Everything one run produced, collected from its events.
+#[derive(Clone, Debug, Default)]
+pub struct RunResult {
+    pub findings: Vec<Finding>,
+    pub outcomes: Vec<Option<Outcome>>,
+    pub metrics: Vec<Option<(Duration, Result<Vec<SampleRow>, String>)>>,
+    pub statement_elapsed: Vec<Option<Duration>>,
+    pub elapsed: Duration,
+    pub shared_snapshot: bool,
+    pub checks_run: usize,
+}
+
+impl RunResult {
+    pub fn new(plan: &Plan) -> RunResult {
+        RunResult {
+            outcomes: vec![None; plan.checks.len()],
+            metrics: vec![None; plan.metrics.len()],
+            statement_elapsed: vec![None; plan.statements.len()],
+            checks_run: plan.checks.len(),
+            ..RunResult::default()
+        }
+    }
+
+    /// Folds one event in.
+    pub fn apply(&mut self, event: Event) {
+        match event {
+            Event::Started { .. } => {}
+            Event::Checked { check, outcome } => {
+                self.findings.extend(outcome.findings.iter().cloned());
+                self.outcomes[check] = Some(outcome);
+            }
+            Event::StatementDone {
+                statement,
+                elapsed,
+                findings,
+                ..
+            } => {
+                self.statement_elapsed[statement] = Some(elapsed);
+                self.findings.extend(findings);
+            }
+            Event::Metric { metric, elapsed, result } => self.metrics[metric] = Some((elapsed, result)),
+            Event::Finished { elapsed, shared_snapshot } => {
+                self.elapsed = elapsed;
+                self.shared_snapshot = shared_snapshot;
+            }
+        }
+    }
+
+    /// Findings in a stable order: most severe first, then by check and key.
+    pub fn sorted(mut self) -> RunResult {
+        self.findings
+            .sort_by(|a, b| (b.severity, a.check, &a.key).cmp(&(a.severity, b.check, &b.key)));
+        self
+    }
+
+    pub fn summary(&self) -> Summary {
+        Summary::of(&self.findings, self.checks_run)
+    }
+}
+
+/// Runs the plan and collects every event; `progress` is told of each statement done.
+pub async fn run_to_end(db: &Db, plan: Arc<Plan>, options: &RunOptions, mut progress: impl FnMut(&Event)) -> RunResult {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut result = RunResult::new(&plan);
+    let runner = run(db, plan.clone(), options, tx);
+    let collect = async {
+        while let Some(event) = rx.recv().await {
+            progress(&event);
+            result.apply(event);
+        }
+    };
+    tokio::join!(runner, collect);
+    result.sorted()
+}

@@ -1,0 +1,116 @@
+//! The one place that writes SQL at run time.
+//!
+//! Every identifier is quoted here, every check is rendered here, and this is the
+//! only module that hands run-time text to sqlx (`AssertSqlSafe`). Callers get an
+//! [`Sql`] value, which can only be made in this module: the text a user sees
+//! (`sql` in a finding, `tether sql`) is the text that runs.
+
+pub mod ddl;
+pub mod render;
+
+use crate::model::{Engine, TableName};
+use sqlx::{AssertSqlSafe, Database};
+use std::fmt;
+
+/// A statement rendered by this module, ready to run or show.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Sql(String);
+
+impl Sql {
+    fn new(text: String) -> Self {
+        Sql(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A prepared query for sqlx. Parameters may be bound with `.bind(..)`.
+    pub fn query<'a, DB: Database>(&self) -> sqlx::query::Query<'a, DB, <DB as Database>::Arguments> {
+        sqlx::query(AssertSqlSafe(self.0.clone()))
+    }
+
+    /// The same text as a simple-protocol statement, for DDL and multi-statement scripts.
+    pub fn raw(&self) -> sqlx::RawSql {
+        sqlx::raw_sql(AssertSqlSafe(self.0.clone()))
+    }
+}
+
+impl fmt::Display for Sql {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Quotes one identifier for `engine`: `"a ""b"""` or `` `a``b` ``.
+pub fn ident(engine: Engine, name: &str) -> String {
+    match engine {
+        Engine::Postgres | Engine::Sqlite => format!("\"{}\"", name.replace('"', "\"\"")),
+        Engine::Mysql => format!("`{}`", name.replace('`', "``")),
+    }
+}
+
+/// Quotes a schema-qualified table name.
+pub fn table(engine: Engine, name: &TableName) -> String {
+    format!("{}.{}", ident(engine, &name.schema), ident(engine, &name.name))
+}
+
+/// Quotes a string literal for `engine`.
+pub fn literal(engine: Engine, value: &str) -> String {
+    match engine {
+        Engine::Postgres | Engine::Sqlite => format!("'{}'", value.replace('\'', "''")),
+        Engine::Mysql => format!("'{}'", value.replace('\\', "\\\\").replace('\'', "''")),
+    }
+}
+
+/// An expression converted to text, so samples of any type decode the same way.
+pub fn as_text(engine: Engine, expr: &str) -> String {
+    match engine {
+        Engine::Postgres => format!("CAST({expr} AS text)"),
+        Engine::Sqlite => format!("CAST({expr} AS TEXT)"),
+        Engine::Mysql => format!("CAST({expr} AS CHAR)"),
+    }
+}
+
+/// `SET TRANSACTION SNAPSHOT '…'`: lets a PostgreSQL worker read the snapshot another
+/// session exported, so every check of one run sees the same data.
+pub fn set_transaction_snapshot(snapshot_id: &str) -> Sql {
+    Sql::new(format!(
+        "SET TRANSACTION SNAPSHOT {}",
+        literal(Engine::Postgres, snapshot_id)
+    ))
+}
+
+/// SQL written by a person (a profile's assertion or metric), taken as it is.
+/// Trailing semicolons and whitespace are removed so it can be wrapped.
+pub fn user(text: &str) -> Sql {
+    Sql::new(text.trim().trim_end_matches(';').trim_end().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_every_awkward_identifier() {
+        assert_eq!(ident(Engine::Postgres, r#"we"ird"#), r#""we""ird""#);
+        assert_eq!(ident(Engine::Sqlite, "order"), r#""order""#);
+        assert_eq!(ident(Engine::Mysql, "a`b"), "`a``b`");
+        assert_eq!(ident(Engine::Postgres, "Zähler id"), r#""Zähler id""#);
+        assert_eq!(
+            table(Engine::Postgres, &TableName::new("my schema", "T")),
+            r#""my schema"."T""#
+        );
+    }
+
+    #[test]
+    fn quotes_literals() {
+        assert_eq!(literal(Engine::Postgres, "it's"), "'it''s'");
+        assert_eq!(literal(Engine::Mysql, r"a\'"), r"'a\\'''");
+    }
+
+    #[test]
+    fn user_sql_loses_its_semicolon() {
+        assert_eq!(user(" SELECT 1;  \n").as_str(), "SELECT 1");
+    }
+}

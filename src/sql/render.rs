@@ -1,0 +1,325 @@
+//! Renders checks to SQL for one dialect.
+//!
+//! A check is a [`Predicate`] over the rows of one table, possibly looking up each
+//! row's parent. The same predicate renders three ways:
+//! - [`count`]: the check alone, in its best standalone form (`NOT EXISTS` anti-join);
+//! - [`scan`]: many predicates on one table counted in a single pass, with one
+//!   `LEFT JOIN` per parent (only for parents whose key is unique);
+//! - [`sample`]: a bounded sample of the offending rows.
+
+use super::{Sql, as_text, ident, table};
+use crate::model::{Engine, TableName};
+use std::fmt::Write;
+
+/// How a child row finds its parent: `parent.pairs[i].1 = child.pairs[i].0`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Lookup {
+    pub parent: TableName,
+    /// (child column, parent column) pairs.
+    pub pairs: Vec<(String, String)>,
+    /// Compare as text, because the column types differ.
+    pub as_text: bool,
+}
+
+/// A condition on a row of one table that a check counts.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Predicate {
+    /// Every reference column is non-NULL and no parent row matches (MATCH SIMPLE).
+    Orphan(Lookup),
+    /// The column is NULL.
+    Null(String),
+    /// The row's `column` and its parent's `parent_column` are both non-NULL and differ.
+    Differs {
+        lookup: Lookup,
+        column: String,
+        parent_column: String,
+    },
+}
+
+impl Predicate {
+    pub fn lookup(&self) -> Option<&Lookup> {
+        match self {
+            Predicate::Orphan(l) | Predicate::Differs { lookup: l, .. } => Some(l),
+            Predicate::Null(_) => None,
+        }
+    }
+}
+
+const CHILD: &str = "c";
+
+fn col(engine: Engine, alias: &str, column: &str) -> String {
+    format!("{alias}.{}", ident(engine, column))
+}
+
+fn comparable(engine: Engine, expr: String, as_text_: bool) -> String {
+    if as_text_ { as_text(engine, &expr) } else { expr }
+}
+
+/// `p."a" = c."x" AND p."b" = c."y"`
+fn join_condition(engine: Engine, lookup: &Lookup, parent_alias: &str) -> String {
+    lookup
+        .pairs
+        .iter()
+        .map(|(child, parent)| {
+            format!(
+                "{} = {}",
+                comparable(engine, col(engine, parent_alias, parent), lookup.as_text),
+                comparable(engine, col(engine, CHILD, child), lookup.as_text)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// `c."x" IS NOT NULL AND c."y" IS NOT NULL`
+fn references_present(engine: Engine, lookup: &Lookup) -> String {
+    lookup
+        .pairs
+        .iter()
+        .map(|(child, _)| format!("{} IS NOT NULL", col(engine, CHILD, child)))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+fn differs(engine: Engine, column: &str, parent_alias: &str, parent_column: &str, as_text_: bool) -> String {
+    format!(
+        "{} <> {}",
+        comparable(engine, col(engine, CHILD, column), as_text_),
+        comparable(engine, col(engine, parent_alias, parent_column), as_text_)
+    )
+}
+
+/// The WHERE clause of the standalone form.
+fn standalone_where(engine: Engine, predicate: &Predicate) -> String {
+    match predicate {
+        Predicate::Null(column) => format!("{} IS NULL", col(engine, CHILD, column)),
+        Predicate::Orphan(lookup) => format!(
+            "{}\n  AND NOT EXISTS (SELECT 1 FROM {} AS p WHERE {})",
+            references_present(engine, lookup),
+            table(engine, &lookup.parent),
+            join_condition(engine, lookup, "p")
+        ),
+        Predicate::Differs {
+            lookup,
+            column,
+            parent_column,
+        } => format!(
+            "EXISTS (SELECT 1 FROM {} AS p WHERE {} AND {})",
+            table(engine, &lookup.parent),
+            join_condition(engine, lookup, "p"),
+            differs(engine, column, "p", parent_column, lookup.as_text)
+        ),
+    }
+}
+
+/// The check alone: `SELECT count(*) … WHERE …` in its best standalone form.
+pub fn count(engine: Engine, child: &TableName, predicate: &Predicate) -> Sql {
+    Sql::new(format!(
+        "SELECT count(*) AS {}\nFROM {} AS {CHILD}\nWHERE {}",
+        ident(engine, "count"),
+        table(engine, child),
+        standalone_where(engine, predicate)
+    ))
+}
+
+/// Several checks on one table in a single pass. The result has one row: `rows`
+/// (the table's row count) followed by one count per predicate, in order.
+///
+/// Every lookup must target a unique parent key, so the `LEFT JOIN`s keep one row
+/// per child row; the caller checks that.
+pub fn scan(engine: Engine, child: &TableName, predicates: &[Predicate]) -> Sql {
+    let mut lookups: Vec<&Lookup> = Vec::new();
+    for lookup in predicates.iter().filter_map(Predicate::lookup) {
+        if !lookups.contains(&lookup) {
+            lookups.push(lookup);
+        }
+    }
+    let alias = |lookup: &Lookup| {
+        let n = lookups.iter().position(|l| *l == lookup).expect("lookup listed") + 1;
+        format!("p{n}")
+    };
+    let mut text = format!("SELECT count(*) AS {}", ident(engine, "rows"));
+    for (i, predicate) in predicates.iter().enumerate() {
+        let condition = match predicate {
+            Predicate::Null(column) => format!("{} IS NULL", col(engine, CHILD, column)),
+            Predicate::Orphan(lookup) => format!(
+                "{} AND {} IS NULL",
+                references_present(engine, lookup),
+                col(engine, &alias(lookup), &lookup.pairs[0].1)
+            ),
+            Predicate::Differs {
+                lookup,
+                column,
+                parent_column,
+            } => differs(engine, column, &alias(lookup), parent_column, lookup.as_text),
+        };
+        let _ = write!(
+            text,
+            ",\n       count(CASE WHEN {condition} THEN 1 END) AS {}",
+            ident(engine, &format!("k{}", i + 1))
+        );
+    }
+    let _ = write!(text, "\nFROM {} AS {CHILD}", table(engine, child));
+    for lookup in &lookups {
+        let a = alias(lookup);
+        let _ = write!(
+            text,
+            "\nLEFT JOIN {} AS {a} ON {}",
+            table(engine, &lookup.parent),
+            join_condition(engine, lookup, &a)
+        );
+    }
+    Sql::new(text)
+}
+
+/// Up to `limit` offending rows: the row's key columns, then the columns the check
+/// looked at, each as text. For `Differs`, the parent's value is labelled
+/// `<parent>.<column>`.
+pub fn sample(
+    engine: Engine,
+    child: &TableName,
+    parent_label: Option<&str>,
+    predicate: &Predicate,
+    key_columns: &[String],
+    limit: u32,
+) -> Sql {
+    let mut columns: Vec<String> = Vec::new();
+    let mut select = Vec::new();
+    let mut add = |expr: String, label: &str, columns: &mut Vec<String>| {
+        if !columns.iter().any(|c| c == label) {
+            columns.push(label.to_string());
+            select.push(format!("{} AS {}", as_text(engine, &expr), ident(engine, label)));
+        }
+    };
+    for key in key_columns {
+        add(col(engine, CHILD, key), key, &mut columns);
+    }
+    let from = match predicate {
+        Predicate::Null(column) => {
+            add(col(engine, CHILD, column), column, &mut columns);
+            format!(
+                "FROM {} AS {CHILD}\nWHERE {}",
+                table(engine, child),
+                standalone_where(engine, predicate)
+            )
+        }
+        Predicate::Orphan(lookup) => {
+            for (c, _) in &lookup.pairs {
+                add(col(engine, CHILD, c), c, &mut columns);
+            }
+            format!(
+                "FROM {} AS {CHILD}\nWHERE {}",
+                table(engine, child),
+                standalone_where(engine, predicate)
+            )
+        }
+        Predicate::Differs {
+            lookup,
+            column,
+            parent_column,
+        } => {
+            for (c, _) in &lookup.pairs {
+                add(col(engine, CHILD, c), c, &mut columns);
+            }
+            add(col(engine, CHILD, column), column, &mut columns);
+            let parent = parent_label.unwrap_or("parent");
+            add(
+                col(engine, "p", parent_column),
+                &format!("{parent}.{parent_column}"),
+                &mut columns,
+            );
+            format!(
+                "FROM {} AS {CHILD}\nJOIN {} AS p ON {}\nWHERE {}",
+                table(engine, child),
+                table(engine, &lookup.parent),
+                join_condition(engine, lookup, "p"),
+                differs(engine, column, "p", parent_column, lookup.as_text)
+            )
+        }
+    };
+    Sql::new(format!("SELECT {}\n{from}\nLIMIT {limit}", select.join(", ")))
+}
+
+/// How many rows a person's query returns, counted on the server.
+pub fn count_rows_of(engine: Engine, query: &Sql) -> Sql {
+    Sql::new(format!(
+        "SELECT count(*) AS {}\nFROM (\n{}\n) AS q",
+        ident(engine, "count"),
+        query.as_str()
+    ))
+}
+
+/// Up to `limit` rows of a person's query. PostgreSQL returns each row as one JSON
+/// text (`row_to_json`), so values of any type arrive intact.
+pub fn rows_of(engine: Engine, query: &Sql, limit: u32) -> Sql {
+    match engine {
+        Engine::Postgres => Sql::new(format!(
+            "SELECT CAST(row_to_json(q) AS text)\nFROM (\n{}\n) AS q\nLIMIT {limit}",
+            query.as_str()
+        )),
+        Engine::Sqlite | Engine::Mysql => Sql::new(format!(
+            "SELECT *\nFROM (\n{}\n) AS q\nLIMIT {limit}",
+            query.as_str()
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup() -> Lookup {
+        Lookup {
+            parent: TableName::new("public", "discovery_flows"),
+            pairs: vec![("discovery_flow_id".into(), "flow_id".into())],
+            as_text: false,
+        }
+    }
+
+    fn assets() -> TableName {
+        TableName::new("public", "assets")
+    }
+
+    #[test]
+    fn orphans_use_not_exists() {
+        let sql = count(Engine::Postgres, &assets(), &Predicate::Orphan(lookup()));
+        assert_eq!(
+            sql.as_str(),
+            "SELECT count(*) AS \"count\"\nFROM \"public\".\"assets\" AS c\n\
+             WHERE c.\"discovery_flow_id\" IS NOT NULL\n  AND NOT EXISTS (SELECT 1 FROM \
+             \"public\".\"discovery_flows\" AS p WHERE p.\"flow_id\" = c.\"discovery_flow_id\")"
+        );
+        assert!(!sql.as_str().contains("NOT IN"));
+    }
+
+    #[test]
+    fn a_scan_joins_each_parent_once() {
+        let predicates = vec![
+            Predicate::Orphan(lookup()),
+            Predicate::Null("engagement_id".into()),
+            Predicate::Differs {
+                lookup: lookup(),
+                column: "engagement_id".into(),
+                parent_column: "engagement_id".into(),
+            },
+        ];
+        let sql = scan(Engine::Sqlite, &assets(), &predicates);
+        assert_eq!(sql.as_str().matches("LEFT JOIN").count(), 1);
+        assert!(sql.as_str().contains("AS \"k3\""));
+        assert!(sql.as_str().contains("c.\"engagement_id\" <> p1.\"engagement_id\""));
+    }
+
+    #[test]
+    fn samples_are_bounded_and_textual() {
+        let sql = sample(
+            Engine::Mysql,
+            &assets(),
+            Some("discovery_flows"),
+            &Predicate::Orphan(lookup()),
+            &["id".into()],
+            5,
+        );
+        assert!(sql.as_str().starts_with("SELECT CAST(c.`id` AS CHAR) AS `id`, CAST(c.`discovery_flow_id` AS CHAR)"));
+        assert!(sql.as_str().ends_with("LIMIT 5"));
+    }
+}
