@@ -13,7 +13,10 @@ pub enum Subject {
     /// A column of a table (tenant_missing).
     Column { table: String, column: String },
     /// A tenant column compared across a relationship (tenant_mismatch).
-    RelationshipColumn { relationship: RelationshipLabel, column: String },
+    RelationshipColumn {
+        relationship: RelationshipLabel,
+        column: String,
+    },
     /// A profile path rule on a table (path_mismatch).
     Path { table: String, name: String },
     /// A profile assertion or metric, by name.
@@ -51,7 +54,10 @@ impl Subject {
         match self {
             Subject::Relationship(r) => r.arrow(),
             Subject::Column { table, column } => format!("{table}.{column}"),
-            Subject::RelationshipColumn { relationship, column } => {
+            Subject::RelationshipColumn {
+                relationship,
+                column,
+            } => {
                 format!("{} [{column}]", relationship.arrow())
             }
             Subject::Path { table, name } => format!("{table}: {name}"),
@@ -113,7 +119,13 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(check: CheckId, severity: Severity, subject: &Subject, key: &str, message: String) -> Finding {
+    pub fn new(
+        check: CheckId,
+        severity: Severity,
+        subject: &Subject,
+        key: &str,
+        message: String,
+    ) -> Finding {
         let mut f = Finding {
             check,
             severity,
@@ -146,7 +158,10 @@ impl Finding {
         };
         match subject {
             Subject::Relationship(r) => relationship(r),
-            Subject::RelationshipColumn { relationship: r, column } => {
+            Subject::RelationshipColumn {
+                relationship: r,
+                column,
+            } => {
                 relationship(r);
                 f.column = Some(column.clone());
             }
@@ -167,9 +182,12 @@ impl Finding {
 
     /// Where the finding is, for one-line displays.
     pub fn location(&self) -> String {
-        if let (Some(c), Some(cc), Some(p), Some(pc)) =
-            (&self.child_table, &self.child_columns, &self.parent_table, &self.parent_columns)
-        {
+        if let (Some(c), Some(cc), Some(p), Some(pc)) = (
+            &self.child_table,
+            &self.child_columns,
+            &self.parent_table,
+            &self.parent_columns,
+        ) {
             let arrow = format!("{c}({}) → {p}({})", cc.join(", "), pc.join(", "));
             return match &self.column {
                 Some(col) => format!("{arrow} [{col}]"),
@@ -245,7 +263,13 @@ mod tests {
             parent_table: "discovery_flows".into(),
             parent_columns: vec!["flow_id".into()],
         };
-        let f = Finding::new(CheckId::Orphans, Severity::Error, &Subject::Relationship(r), "k", "m".into());
+        let f = Finding::new(
+            CheckId::Orphans,
+            Severity::Error,
+            &Subject::Relationship(r),
+            "k",
+            "m".into(),
+        );
         let json = serde_json::to_value(&f).unwrap();
         assert_eq!(json["check"], "orphans");
         assert_eq!(json["child_table"], "assets");

@@ -271,7 +271,8 @@ impl Schema {
         let Some(t) = self.table(table) else {
             return false;
         };
-        let same_set = |a: &[String]| a.len() == columns.len() && columns.iter().all(|c| a.contains(c));
+        let same_set =
+            |a: &[String]| a.len() == columns.len() && columns.iter().all(|c| a.contains(c));
         same_set(&t.primary_key) || self.indexes_of(table).any(|i| i.makes_unique(columns))
     }
 }

@@ -231,7 +231,10 @@ impl Profile {
             });
         }
         let names: Vec<&str> = BUNDLED.iter().map(|(n, _)| *n).collect();
-        Err(ProfileError::Unknown(name_or_path.to_string(), names.join(", ")))
+        Err(ProfileError::Unknown(
+            name_or_path.to_string(),
+            names.join(", "),
+        ))
     }
 
     pub fn parse(text: &str, source: &str) -> Result<Profile, ProfileError> {
@@ -244,18 +247,27 @@ impl Profile {
         let mut seen = std::collections::HashSet::new();
         for a in &profile.assertions {
             if !seen.insert(("assertion", a.get_ref().name.clone())) {
-                return Err(profile.invalid(a.span().start, format!("assertion \"{}\" is declared twice", a.get_ref().name)));
+                return Err(profile.invalid(
+                    a.span().start,
+                    format!("assertion \"{}\" is declared twice", a.get_ref().name),
+                ));
             }
         }
         for p in &profile.paths {
             if !seen.insert(("path", p.get_ref().name.clone())) {
-                return Err(profile.invalid(p.span().start, format!("path \"{}\" is declared twice", p.get_ref().name)));
+                return Err(profile.invalid(
+                    p.span().start,
+                    format!("path \"{}\" is declared twice", p.get_ref().name),
+                ));
             }
         }
         for r in &profile.relationships {
             let r_ref = r.get_ref();
             if r_ref.columns.is_empty() {
-                return Err(profile.invalid(r.span().start, "a relationship needs at least one column".into()));
+                return Err(profile.invalid(
+                    r.span().start,
+                    "a relationship needs at least one column".into(),
+                ));
             }
             if let Some(pc) = &r_ref.parent_columns
                 && pc.len() != r_ref.columns.len()
@@ -333,12 +345,19 @@ mod tests {
         let text = "name = \"x\"\n\n[[relationship]]\nchild = \"a\"\ncolumns = [\"b\"]\nparent = \"c\"\non_delete = \"explode\"\n";
         let err = Profile::parse(text, "p.toml").unwrap_err().to_string();
         assert!(err.starts_with("p.toml:7:"), "{err}");
-        assert!(err.contains("explode") || err.contains("unknown variant"), "{err}");
+        assert!(
+            err.contains("explode") || err.contains("unknown variant"),
+            "{err}"
+        );
 
-        let err = Profile::parse("[tenant]\ncolumnz = []\n", "q.toml").unwrap_err().to_string();
+        let err = Profile::parse("[tenant]\ncolumnz = []\n", "q.toml")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("q.toml:2:1"), "{err}");
 
-        let err = Profile::parse("name = \n", "r.toml").unwrap_err().to_string();
+        let err = Profile::parse("name = \n", "r.toml")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("r.toml:1:"), "{err}");
     }
 

@@ -73,14 +73,29 @@ pub fn resolve(schema: &Schema, profile: &Profile) -> Resolved {
     let mut relationships: Vec<Relationship> = schema
         .foreign_keys
         .iter()
-        .map(|fk| build(schema, fk.child.clone(), fk.child_columns.clone(), fk.parent.clone(), fk.parent_columns.clone(), Source::Constraint, Some(fk.clone())))
+        .map(|fk| {
+            build(
+                schema,
+                fk.child.clone(),
+                fk.child_columns.clone(),
+                fk.parent.clone(),
+                fk.parent_columns.clone(),
+                Source::Constraint,
+                Some(fk.clone()),
+            )
+        })
         .collect();
     let mut problems = Vec::new();
 
     for decl in &profile.relationships {
         let location = profile.location(decl.span().start);
         let d = decl.get_ref();
-        let subject = format!("relationship {}({}) → {}", d.child, d.columns.join(", "), d.parent);
+        let subject = format!(
+            "relationship {}({}) → {}",
+            d.child,
+            d.columns.join(", "),
+            d.parent
+        );
         let problem = |message: String| ProfileProblem {
             location: location.clone(),
             subject: subject.clone(),
@@ -95,7 +110,10 @@ pub fn resolve(schema: &Schema, profile: &Profile) -> Resolved {
             continue;
         };
         if let Some(missing) = d.columns.iter().find(|c| child.column(c).is_none()) {
-            problems.push(problem(format!("column \"{}\".\"{missing}\" does not exist", d.child)));
+            problems.push(problem(format!(
+                "column \"{}\".\"{missing}\" does not exist",
+                d.child
+            )));
             continue;
         }
         let parent_columns = match &d.parent_columns {
@@ -108,7 +126,9 @@ pub fn resolve(schema: &Schema, profile: &Profile) -> Resolved {
                     .map(|r| r.parent_columns.clone());
                 match declared {
                     Some(cols) => cols,
-                    None if parent.primary_key.len() == d.columns.len() => parent.primary_key.clone(),
+                    None if parent.primary_key.len() == d.columns.len() => {
+                        parent.primary_key.clone()
+                    }
                     None => {
                         problems.push(problem(format!(
                             "\"{}\" has no primary key of {} column(s): name parent_columns",
@@ -121,7 +141,10 @@ pub fn resolve(schema: &Schema, profile: &Profile) -> Resolved {
             }
         };
         if let Some(missing) = parent_columns.iter().find(|c| parent.column(c).is_none()) {
-            problems.push(problem(format!("column \"{}\".\"{missing}\" does not exist", d.parent)));
+            problems.push(problem(format!(
+                "column \"{}\".\"{missing}\" does not exist",
+                d.parent
+            )));
             continue;
         }
         let existing = relationships.iter_mut().find(|r| {
@@ -133,7 +156,15 @@ pub fn resolve(schema: &Schema, profile: &Profile) -> Resolved {
                 r.expected_on_delete = d.on_delete;
             }
             None => {
-                let mut r = build(schema, child.name.clone(), d.columns.clone(), parent.name.clone(), parent_columns, Source::Profile, None);
+                let mut r = build(
+                    schema,
+                    child.name.clone(),
+                    d.columns.clone(),
+                    parent.name.clone(),
+                    parent_columns,
+                    Source::Profile,
+                    None,
+                );
                 r.in_profile = true;
                 r.expected_on_delete = d.on_delete;
                 relationships.push(r);
@@ -144,9 +175,17 @@ pub fn resolve(schema: &Schema, profile: &Profile) -> Resolved {
     let implied = implied(schema, &relationships);
     relationships.extend(implied);
     relationships.sort_by(|a, b| {
-        (&a.child, &a.child_columns, &a.parent, &a.parent_columns).cmp(&(&b.child, &b.child_columns, &b.parent, &b.parent_columns))
+        (&a.child, &a.child_columns, &a.parent, &a.parent_columns).cmp(&(
+            &b.child,
+            &b.child_columns,
+            &b.parent,
+            &b.parent_columns,
+        ))
     });
-    Resolved { relationships, problems }
+    Resolved {
+        relationships,
+        problems,
+    }
 }
 
 fn build(
@@ -189,7 +228,8 @@ fn normalise_type(t: &str) -> String {
     let base = t.split('(').next().unwrap_or(&t).trim().to_string();
     match base.as_str() {
         "character varying" | "varchar" | "text" | "char" | "character" | "bpchar" => "text".into(),
-        "int" | "int4" | "integer" | "int8" | "bigint" | "smallint" | "int2" | "mediumint" | "tinyint" => "integer".into(),
+        "int" | "int4" | "integer" | "int8" | "bigint" | "smallint" | "int2" | "mediumint"
+        | "tinyint" => "integer".into(),
         _ => base,
     }
 }
@@ -219,7 +259,10 @@ fn implied(schema: &Schema, known: &[Relationship]) -> Vec<Relationship> {
                 .filter(|t| !(t.name == table.name && t.primary_key[0] == column.name))
                 .collect();
             // Prefer a parent in the same schema; skip when ambiguous.
-            let same_schema: Vec<_> = candidates.iter().filter(|t| t.name.schema == table.name.schema).collect();
+            let same_schema: Vec<_> = candidates
+                .iter()
+                .filter(|t| t.name.schema == table.name.schema)
+                .collect();
             let parent = match (same_schema.as_slice(), candidates.as_slice()) {
                 ([one], _) => **one,
                 ([], [one]) => *one,
@@ -264,7 +307,11 @@ mod tests {
             kind: TableKind::Table,
             columns: cols
                 .iter()
-                .map(|(n, t)| Column { name: n.to_string(), data_type: t.to_string(), nullable: true })
+                .map(|(n, t)| Column {
+                    name: n.to_string(),
+                    data_type: t.to_string(),
+                    nullable: true,
+                })
                 .collect(),
             primary_key: pk.iter().map(|s| s.to_string()).collect(),
             row_estimate: None,
@@ -281,7 +328,12 @@ mod tests {
                 table("customers", &[("id", "uuid")], &["id"]),
                 table(
                     "orders",
-                    &[("id", "integer"), ("customer_id", "uuid"), ("category_id", "bigint"), ("box_id", "integer")],
+                    &[
+                        ("id", "integer"),
+                        ("customer_id", "uuid"),
+                        ("category_id", "bigint"),
+                        ("box_id", "integer"),
+                    ],
                     &["id"],
                 ),
             ],
@@ -303,10 +355,27 @@ mod tests {
         let found: Vec<_> = resolved
             .relationships
             .iter()
-            .map(|r| (r.child_columns[0].as_str(), r.parent.name.as_str(), r.indexed))
+            .map(|r| {
+                (
+                    r.child_columns[0].as_str(),
+                    r.parent.name.as_str(),
+                    r.indexed,
+                )
+            })
             .collect();
-        assert_eq!(found, vec![("category_id", "categories", false), ("customer_id", "customers", true)]);
-        assert!(resolved.relationships.iter().all(|r| r.source == Source::Implied));
+        assert_eq!(
+            found,
+            vec![
+                ("category_id", "categories", false),
+                ("customer_id", "customers", true)
+            ]
+        );
+        assert!(
+            resolved
+                .relationships
+                .iter()
+                .all(|r| r.source == Source::Implied)
+        );
     }
 
     #[test]
@@ -318,10 +387,17 @@ mod tests {
         )
         .unwrap();
         let resolved = resolve(&schema(), &profile);
-        let messages: Vec<_> = resolved.problems.iter().map(|p| (p.location.line, p.message.as_str())).collect();
+        let messages: Vec<_> = resolved
+            .problems
+            .iter()
+            .map(|p| (p.location.line, p.message.as_str()))
+            .collect();
         assert_eq!(
             messages,
-            vec![(1, "column \"orders\".\"nope\" does not exist"), (6, "table \"ghosts\" does not exist")]
+            vec![
+                (1, "column \"orders\".\"nope\" does not exist"),
+                (6, "table \"ghosts\" does not exist")
+            ]
         );
     }
 
@@ -349,7 +425,11 @@ mod tests {
         )
         .unwrap();
         let resolved = resolve(&s, &profile);
-        let customer: Vec<_> = resolved.relationships.iter().filter(|r| r.parent.name == "customers").collect();
+        let customer: Vec<_> = resolved
+            .relationships
+            .iter()
+            .filter(|r| r.parent.name == "customers")
+            .collect();
         assert_eq!(customer.len(), 1);
         assert_eq!(customer[0].source, Source::Constraint);
         assert_eq!(customer[0].expected_on_delete, Some(Action::Cascade));

@@ -50,7 +50,10 @@ pub enum Event {
         result: Result<Vec<SampleRow>, String>,
     },
     /// Everything is done.
-    Finished { elapsed: Duration, shared_snapshot: bool },
+    Finished {
+        elapsed: Duration,
+        shared_snapshot: bool,
+    },
 }
 
 /// How one check ended.
@@ -67,7 +70,12 @@ pub struct Outcome {
 
 /// Runs every check of `plan`, sending events to `events`. Returns when all
 /// statements are done (or the receiver is gone).
-pub async fn run(db: &Db, plan: Arc<Plan>, options: &RunOptions, events: mpsc::UnboundedSender<Event>) {
+pub async fn run(
+    db: &Db,
+    plan: Arc<Plan>,
+    options: &RunOptions,
+    events: mpsc::UnboundedSender<Event>,
+) {
     let started = Instant::now();
     for (i, check) in plan.checks.iter().enumerate() {
         if let Work::Catalog(findings) = &check.work {
@@ -103,9 +111,12 @@ pub async fn run(db: &Db, plan: Arc<Plan>, options: &RunOptions, events: mpsc::U
                     Job::Metric(m) => {
                         let started = Instant::now();
                         let sql = &plan.metrics[m].sql;
-                        let result = with_reader(db, snapshot.as_deref(), options.timeout, async |r: &mut Reader| {
-                            r.json_rows(sql).await
-                        })
+                        let result = with_reader(
+                            db,
+                            snapshot.as_deref(),
+                            options.timeout,
+                            async |r: &mut Reader| r.json_rows(sql).await,
+                        )
                         .await;
                         let _ = events.send(Event::Metric {
                             metric: m,
@@ -138,7 +149,10 @@ async fn with_reader<T>(
     // (and network failures) that do not.
     let limit = timeout + Duration::from_secs(2);
     let work = async {
-        let mut reader = db.reader(snapshot).await.map_err(|e| describe(&e, timeout))?;
+        let mut reader = db
+            .reader(snapshot)
+            .await
+            .map_err(|e| describe(&e, timeout))?;
         let result = f(&mut reader).await.map_err(|e| describe(&e, timeout));
         let _ = reader.finish().await;
         result
@@ -169,25 +183,30 @@ async fn run_statement(
     let _ = events.send(Event::Started { statement: s });
     let started = Instant::now();
     let mut elapsed = Duration::ZERO;
-    let result = with_reader(db, snapshot, options.timeout, async |reader: &mut Reader| {
-        let counts = reader.counts(&statement.sql).await?;
-        elapsed = started.elapsed();
-        let (total, counts) = match statement.shape {
-            Shape::Scan => (counts.first().map(|&n| n as u64), counts[1..].to_vec()),
-            Shape::Count => (None, counts),
-        };
-        let mut outcomes = Vec::with_capacity(statement.checks.len());
-        for (&c, &count) in statement.checks.iter().zip(&counts) {
-            let count = count.max(0) as u64;
-            let sample = if count > 0 && plan.sample > 0 {
-                Some(sample(reader, &plan.checks[c]).await)
-            } else {
-                None
+    let result = with_reader(
+        db,
+        snapshot,
+        options.timeout,
+        async |reader: &mut Reader| {
+            let counts = reader.counts(&statement.sql).await?;
+            elapsed = started.elapsed();
+            let (total, counts) = match statement.shape {
+                Shape::Scan => (counts.first().map(|&n| n as u64), counts[1..].to_vec()),
+                Shape::Count => (None, counts),
             };
-            outcomes.push((c, count, sample));
-        }
-        Ok((total, outcomes))
-    })
+            let mut outcomes = Vec::with_capacity(statement.checks.len());
+            for (&c, &count) in statement.checks.iter().zip(&counts) {
+                let count = count.max(0) as u64;
+                let sample = if count > 0 && plan.sample > 0 {
+                    Some(sample(reader, &plan.checks[c]).await)
+                } else {
+                    None
+                };
+                outcomes.push((c, count, sample));
+            }
+            Ok((total, outcomes))
+        },
+    )
     .await;
 
     match result {
@@ -216,12 +235,27 @@ async fn run_statement(
                 };
                 let started = Instant::now();
                 let mut elapsed = Duration::ZERO;
-                let result = with_reader(db, snapshot, options.timeout, async |reader: &mut Reader| {
-                    let count = reader.counts(&alone).await?.first().copied().unwrap_or(0).max(0) as u64;
-                    elapsed = started.elapsed();
-                    let sample = if count > 0 && plan.sample > 0 { Some(sample(reader, check).await) } else { None };
-                    Ok((count, sample))
-                })
+                let result = with_reader(
+                    db,
+                    snapshot,
+                    options.timeout,
+                    async |reader: &mut Reader| {
+                        let count = reader
+                            .counts(&alone)
+                            .await?
+                            .first()
+                            .copied()
+                            .unwrap_or(0)
+                            .max(0) as u64;
+                        elapsed = started.elapsed();
+                        let sample = if count > 0 && plan.sample > 0 {
+                            Some(sample(reader, check).await)
+                        } else {
+                            None
+                        };
+                        Ok((count, sample))
+                    },
+                )
                 .await;
                 let outcome = match result {
                     Ok((count, sample)) => {
@@ -243,7 +277,12 @@ async fn run_statement(
         Err(error) => {
             let elapsed = started.elapsed();
             for &c in &statement.checks {
-                let outcome = failed(&plan.checks[c], statement.sql.as_str(), elapsed, error.clone());
+                let outcome = failed(
+                    &plan.checks[c],
+                    statement.sql.as_str(),
+                    elapsed,
+                    error.clone(),
+                );
                 let _ = events.send(Event::Checked { check: c, outcome });
             }
             let _ = events.send(Event::StatementDone {
@@ -281,7 +320,13 @@ fn decide(
     let mut findings = Vec::new();
     if count > 0 {
         let mut message = check.describe_count(count, total);
-        let mut f = Finding::new(check.id, check.severity, &check.subject, &check.key, String::new());
+        let mut f = Finding::new(
+            check.id,
+            check.severity,
+            &check.subject,
+            &check.key,
+            String::new(),
+        );
         f.count = Some(count);
         f.total = total;
         f.sql = Some(statement.sql.to_string());
@@ -420,8 +465,15 @@ impl RunResult {
                 self.statement_elapsed[statement] = Some(elapsed);
                 self.findings.extend(findings);
             }
-            Event::Metric { metric, elapsed, result } => self.metrics[metric] = Some((elapsed, result)),
-            Event::Finished { elapsed, shared_snapshot } => {
+            Event::Metric {
+                metric,
+                elapsed,
+                result,
+            } => self.metrics[metric] = Some((elapsed, result)),
+            Event::Finished {
+                elapsed,
+                shared_snapshot,
+            } => {
                 self.elapsed = elapsed;
                 self.shared_snapshot = shared_snapshot;
             }
@@ -441,7 +493,12 @@ impl RunResult {
 }
 
 /// Runs the plan and collects every event; `progress` is told of each statement done.
-pub async fn run_to_end(db: &Db, plan: Arc<Plan>, options: &RunOptions, mut progress: impl FnMut(&Event)) -> RunResult {
+pub async fn run_to_end(
+    db: &Db,
+    plan: Arc<Plan>,
+    options: &RunOptions,
+    mut progress: impl FnMut(&Event),
+) -> RunResult {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut result = RunResult::new(&plan);
     let runner = run(db, plan.clone(), options, tx);

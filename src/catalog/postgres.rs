@@ -1,6 +1,8 @@
 //! PostgreSQL's catalog, read from `pg_catalog` in five fixed queries.
 
-use crate::model::{Action, Column, Engine, ForeignKey, Index, MatchType, Schema, Table, TableKind, TableName};
+use crate::model::{
+    Action, Column, Engine, ForeignKey, Index, MatchType, Schema, Table, TableKind, TableName,
+};
 use sqlx::{PgPool, Row};
 use std::collections::HashMap;
 
@@ -106,7 +108,11 @@ pub async fn read(pool: &PgPool, schemas: &[String]) -> Result<Schema, sqlx::Err
         position.insert(name.clone(), model.len());
         model.push(Table {
             name,
-            kind: if row.try_get::<String, _>(2)? == "p" { TableKind::Partitioned } else { TableKind::Table },
+            kind: if row.try_get::<String, _>(2)? == "p" {
+                TableKind::Partitioned
+            } else {
+                TableKind::Table
+            },
             columns: Vec::new(),
             primary_key: Vec::new(),
             row_estimate: estimate.filter(|e| *e >= 0.0).map(|e| e as i64),
@@ -135,9 +141,10 @@ pub async fn read(pool: &PgPool, schemas: &[String]) -> Result<Schema, sqlx::Err
                 }
             }
             "f" => {
-                let (Some(parent_schema), Some(parent_name)) =
-                    (row.try_get::<Option<String>, _>(5)?, row.try_get::<Option<String>, _>(6)?)
-                else {
+                let (Some(parent_schema), Some(parent_name)) = (
+                    row.try_get::<Option<String>, _>(5)?,
+                    row.try_get::<Option<String>, _>(6)?,
+                ) else {
                     continue;
                 };
                 foreign_keys.push(ForeignKey {
@@ -170,7 +177,10 @@ pub async fn read(pool: &PgPool, schemas: &[String]) -> Result<Schema, sqlx::Err
         index_model.push(Index {
             name: row.try_get(0)?,
             table: TableName::new(row.try_get::<String, _>(1)?, row.try_get::<String, _>(2)?),
-            columns: columns.into_iter().map(|c| (!c.is_empty()).then_some(c)).collect(),
+            columns: columns
+                .into_iter()
+                .map(|c| (!c.is_empty()).then_some(c))
+                .collect(),
             unique: row.try_get(4)?,
             partial: row.try_get(5)?,
             valid: row.try_get(6)?,

@@ -1,6 +1,8 @@
 //! SQLite's catalog, read through its table-valued pragmas.
 
-use crate::model::{Action, Column, Engine, ForeignKey, Index, MatchType, Schema, Table, TableKind, TableName};
+use crate::model::{
+    Action, Column, Engine, ForeignKey, Index, MatchType, Schema, Table, TableKind, TableName,
+};
 use sqlx::{Row, SqlitePool};
 use std::collections::HashMap;
 
@@ -23,7 +25,8 @@ FROM sqlite_master m JOIN pragma_table_info(m.name) p
 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
 ORDER BY m.name, p.cid";
 
-const FOREIGN_KEYS: &str = "SELECT m.name, f.id, f.\"table\", f.\"from\", f.\"to\", f.on_update, f.on_delete, f.\"match\"
+const FOREIGN_KEYS: &str =
+    "SELECT m.name, f.id, f.\"table\", f.\"from\", f.\"to\", f.on_update, f.on_delete, f.\"match\"
 FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f
 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
 ORDER BY m.name, f.id, f.seq";
@@ -41,9 +44,13 @@ pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
     )
     .fetch_one(pool)
     .await?;
-    let tables = sqlx::query(if has_stats { TABLES } else { TABLES_WITHOUT_STATS })
-        .fetch_all(pool)
-        .await?;
+    let tables = sqlx::query(if has_stats {
+        TABLES
+    } else {
+        TABLES_WITHOUT_STATS
+    })
+    .fetch_all(pool)
+    .await?;
 
     let mut model: Vec<Table> = Vec::with_capacity(tables.len());
     let mut create_sql: HashMap<String, String> = HashMap::new();
@@ -69,7 +76,9 @@ pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
         let name: String = row.try_get(1)?;
         let key: i64 = row.try_get(4)?;
         if key > 0 {
-            pk.entry(table.clone()).or_default().push((key, name.clone()));
+            pk.entry(table.clone())
+                .or_default()
+                .push((key, name.clone()));
         }
         if let Some(&i) = position.get(&table) {
             model[i].columns.push(Column {
@@ -82,13 +91,19 @@ pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
     let mut indexes = Vec::new();
     for (table, mut keys) in pk {
         keys.sort();
-        let Some(&i) = position.get(&table) else { continue };
+        let Some(&i) = position.get(&table) else {
+            continue;
+        };
         model[i].primary_key = keys.into_iter().map(|(_, c)| c).collect();
         // An INTEGER PRIMARY KEY is the rowid: indexed and unique without an index entry.
         let t = &model[i];
-        let sql = create_sql.get(&table).map(|s| s.to_ascii_uppercase()).unwrap_or_default();
+        let sql = create_sql
+            .get(&table)
+            .map(|s| s.to_ascii_uppercase())
+            .unwrap_or_default();
         if let [only] = t.primary_key.as_slice()
-            && t.column(only).is_some_and(|c| c.data_type.eq_ignore_ascii_case("INTEGER"))
+            && t.column(only)
+                .is_some_and(|c| c.data_type.eq_ignore_ascii_case("INTEGER"))
             && !sql.contains("WITHOUT ROWID")
         {
             indexes.push(Index {
@@ -124,9 +139,12 @@ pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
                         child_columns: vec![from],
                         parent: TableName::new(MAIN, parent),
                         parent_columns: to.into_iter().collect(),
-                        on_delete: Action::parse_catalog(&row.try_get::<String, _>(6)?).unwrap_or(Action::NoAction),
-                        on_update: Action::parse_catalog(&row.try_get::<String, _>(5)?).unwrap_or(Action::NoAction),
-                        match_type: match row.try_get::<String, _>(7)?.to_ascii_uppercase().as_str() {
+                        on_delete: Action::parse_catalog(&row.try_get::<String, _>(6)?)
+                            .unwrap_or(Action::NoAction),
+                        on_update: Action::parse_catalog(&row.try_get::<String, _>(5)?)
+                            .unwrap_or(Action::NoAction),
+                        match_type: match row.try_get::<String, _>(7)?.to_ascii_uppercase().as_str()
+                        {
                             "FULL" => MatchType::Full,
                             "PARTIAL" => MatchType::Partial,
                             _ => MatchType::Simple,
@@ -149,12 +167,20 @@ pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
         {
             fk.parent_columns = parent.primary_key.clone();
         }
-        let sql = create_sql.get(&table).map(String::as_str).unwrap_or_default();
+        let sql = create_sql
+            .get(&table)
+            .map(String::as_str)
+            .unwrap_or_default();
         let declared = constraint_names(sql);
         fk.name = declared
             .into_iter()
-            .find(|(cols, _)| cols.len() == fk.child_columns.len()
-                && cols.iter().zip(&fk.child_columns).all(|(a, b)| a.eq_ignore_ascii_case(b)))
+            .find(|(cols, _)| {
+                cols.len() == fk.child_columns.len()
+                    && cols
+                        .iter()
+                        .zip(&fk.child_columns)
+                        .all(|(a, b)| a.eq_ignore_ascii_case(b))
+            })
             .map(|(_, name)| name)
             .unwrap_or_else(|| format!("{}_{}_fkey", table, fk.child_columns.join("_")));
         let text = sql.to_ascii_uppercase();
@@ -221,8 +247,13 @@ fn constraint_names(create_table: &str) -> Vec<(Vec<String>, String)> {
         if depth != 1 || !word(i, "CONSTRAINT") {
             continue;
         }
-        let Some(name) = tokens.get(i + 1).map(|t| unquote(t)) else { continue };
-        if word(i + 2, "FOREIGN") && word(i + 3, "KEY") && tokens.get(i + 4).is_some_and(|t| t == "(") {
+        let Some(name) = tokens.get(i + 1).map(|t| unquote(t)) else {
+            continue;
+        };
+        if word(i + 2, "FOREIGN")
+            && word(i + 3, "KEY")
+            && tokens.get(i + 4).is_some_and(|t| t == "(")
+        {
             let cols: Vec<String> = tokens[i + 5..]
                 .iter()
                 .take_while(|t| *t != ")")
@@ -285,7 +316,9 @@ fn tokenize(sql: &str) -> Vec<String> {
             out.push(chars[start..i.min(chars.len())].iter().collect());
         } else if c.is_alphanumeric() || c == '_' {
             let start = i;
-            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$') {
+            while i < chars.len()
+                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$')
+            {
                 i += 1;
             }
             out.push(chars[start..i].iter().collect());

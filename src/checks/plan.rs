@@ -190,7 +190,14 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    fn push(&mut self, id: CheckId, severity: Severity, category: Category, subject: Subject, work: Work) {
+    fn push(
+        &mut self,
+        id: CheckId,
+        severity: Severity,
+        category: Category,
+        subject: Subject,
+        work: Work,
+    ) {
         let key = format!("{}:{}", id.as_str(), subject.describe());
         self.checks.push(Check {
             key,
@@ -203,7 +210,13 @@ impl Builder<'_> {
     }
 
     /// A catalog check: one finding when `message` is Some.
-    fn catalog(&mut self, id: CheckId, subject: Subject, message: Option<String>, extra: impl FnOnce(&mut Finding)) {
+    fn catalog(
+        &mut self,
+        id: CheckId,
+        subject: Subject,
+        message: Option<String>,
+        extra: impl FnOnce(&mut Finding),
+    ) {
         let key = format!("{}:{}", id.as_str(), subject.describe());
         let findings = message
             .map(|m| {
@@ -213,7 +226,13 @@ impl Builder<'_> {
                 vec![f]
             })
             .unwrap_or_default();
-        self.push(id, id.default_severity(), Category::Constraint, subject, Work::Catalog(findings));
+        self.push(
+            id,
+            id.default_severity(),
+            Category::Constraint,
+            subject,
+            Work::Catalog(findings),
+        );
     }
 
     fn profile_problems(&mut self, problems: &[ProfileProblem]) {
@@ -221,7 +240,10 @@ impl Builder<'_> {
             let subject = Subject::Named {
                 name: format!("profile {}: {}", problem.location, problem.subject),
             };
-            let message = format!("{}: {} — {}", problem.location, problem.subject, problem.message);
+            let message = format!(
+                "{}: {} — {}",
+                problem.location, problem.subject, problem.message
+            );
             self.catalog(CheckId::CheckFailed, subject, Some(message), |_| {});
         }
     }
@@ -229,20 +251,42 @@ impl Builder<'_> {
     fn lookup(&self, r: &Relationship) -> Lookup {
         Lookup {
             parent: r.parent.clone(),
-            pairs: r.child_columns.iter().cloned().zip(r.parent_columns.iter().cloned()).collect(),
+            pairs: r
+                .child_columns
+                .iter()
+                .cloned()
+                .zip(r.parent_columns.iter().cloned())
+                .collect(),
             as_text: r.types_differ,
         }
     }
 
     fn key_columns(&self, table: &TableName) -> Vec<String> {
-        self.schema.table(table).map(|t| t.primary_key.clone()).unwrap_or_default()
+        self.schema
+            .table(table)
+            .map(|t| t.primary_key.clone())
+            .unwrap_or_default()
     }
 
-    fn rows(&self, table: &TableName, predicate: Predicate, parent_label: Option<String>, rule: Option<String>, proves: Option<String>) -> Work {
+    fn rows(
+        &self,
+        table: &TableName,
+        predicate: Predicate,
+        parent_label: Option<String>,
+        rule: Option<String>,
+        proves: Option<String>,
+    ) -> Work {
         let engine = self.schema.engine;
         Work::Rows(RowsCheck {
             count_sql: render::count(engine, table, &predicate),
-            sample_sql: render::sample(engine, table, parent_label.as_deref(), &predicate, &self.key_columns(table), self.sample.max(1)),
+            sample_sql: render::sample(
+                engine,
+                table,
+                parent_label.as_deref(),
+                &predicate,
+                &self.key_columns(table),
+                self.sample.max(1),
+            ),
             table: table.clone(),
             predicate,
             proves_unenforced: proves,
@@ -279,9 +323,13 @@ impl Builder<'_> {
             });
         }
         if let Some(fk) = &r.constraint {
-            let reason = fk.not_enforced_reason().map(|why| format!("{} does not protect data: {why}", fk.name));
+            let reason = fk
+                .not_enforced_reason()
+                .map(|why| format!("{} does not protect data: {why}", fk.name));
             let name = fk.name.clone();
-            self.catalog(CheckId::FkNotEnforced, subject.clone(), reason, |f| f.constraint = Some(name));
+            self.catalog(CheckId::FkNotEnforced, subject.clone(), reason, |f| {
+                f.constraint = Some(name)
+            });
             let unindexed = (!r.indexed).then(|| {
                 format!(
                     "no index leads with ({}): deletes and updates on {parent} scan {}",
@@ -290,7 +338,9 @@ impl Builder<'_> {
                 )
             });
             let name = fk.name.clone();
-            self.catalog(CheckId::FkUnindexed, subject.clone(), unindexed, |f| f.constraint = Some(name));
+            self.catalog(CheckId::FkUnindexed, subject.clone(), unindexed, |f| {
+                f.constraint = Some(name)
+            });
         }
         if r.source == Source::Implied {
             let message = format!(
@@ -304,8 +354,20 @@ impl Builder<'_> {
             .as_ref()
             .filter(|fk| fk.not_enforced_reason().is_none())
             .map(|fk| fk.name.clone());
-        let work = self.rows(&r.child, Predicate::Orphan(self.lookup(r)), Some(parent), None, proves);
-        self.push(CheckId::Orphans, CheckId::Orphans.default_severity(), Category::Join, subject, work);
+        let work = self.rows(
+            &r.child,
+            Predicate::Orphan(self.lookup(r)),
+            Some(parent),
+            None,
+            proves,
+        );
+        self.push(
+            CheckId::Orphans,
+            CheckId::Orphans.default_severity(),
+            Category::Join,
+            subject,
+            work,
+        );
     }
 
     fn tenants(&mut self, profile: &Profile, columns: &[String], relationships: &[Relationship]) {
@@ -320,12 +382,16 @@ impl Builder<'_> {
                     let subject = Subject::Named {
                         name: format!("profile {}: tenant.exempt", profile.source),
                     };
-                    let message = format!("{}: tenant.exempt names table \"{name}\", which does not exist", profile.source);
+                    let message = format!(
+                        "{}: tenant.exempt names table \"{name}\", which does not exist",
+                        profile.source
+                    );
                     self.catalog(CheckId::CheckFailed, subject, Some(message), |_| {});
                 }
             }
         }
-        let has = |t: &TableName, c: &str| self.schema.table(t).is_some_and(|t| t.column(c).is_some());
+        let has =
+            |t: &TableName, c: &str| self.schema.table(t).is_some_and(|t| t.column(c).is_some());
         let tables: Vec<TableName> = self.schema.tables.iter().map(|t| t.name.clone()).collect();
         for table in tables.iter().filter(|t| !exempt.contains(t)) {
             for column in columns.iter().filter(|c| has(table, c)) {
@@ -334,7 +400,13 @@ impl Builder<'_> {
                     column: column.clone(),
                 };
                 let work = self.rows(table, Predicate::Null(column.clone()), None, None, None);
-                self.push(CheckId::TenantMissing, Severity::Error, Category::Simple, subject, work);
+                self.push(
+                    CheckId::TenantMissing,
+                    Severity::Error,
+                    Category::Simple,
+                    subject,
+                    work,
+                );
             }
         }
         for r in relationships {
@@ -342,7 +414,10 @@ impl Builder<'_> {
                 continue;
             }
             for column in columns {
-                if !has(&r.child, column) || !has(&r.parent, column) || r.child_columns.contains(column) {
+                if !has(&r.child, column)
+                    || !has(&r.parent, column)
+                    || r.child_columns.contains(column)
+                {
                     continue;
                 }
                 let label = r.label(self.schema);
@@ -357,7 +432,13 @@ impl Builder<'_> {
                     parent_column: column.clone(),
                 };
                 let work = self.rows(&r.child, predicate, Some(parent), None, None);
-                self.push(CheckId::TenantMismatch, Severity::Error, Category::Join, subject, work);
+                self.push(
+                    CheckId::TenantMismatch,
+                    Severity::Error,
+                    Category::Join,
+                    subject,
+                    work,
+                );
             }
         }
     }
@@ -376,10 +457,16 @@ impl Builder<'_> {
                 continue;
             };
             if table.column(&d.column).is_none() {
-                self.profile_problems(&[problem(format!("column \"{}\".\"{}\" does not exist", d.table, d.column))]);
+                self.profile_problems(&[problem(format!(
+                    "column \"{}\".\"{}\" does not exist",
+                    d.table, d.column
+                ))]);
                 continue;
             }
-            let Some(r) = relationships.iter().find(|r| r.child == table.name && r.child_columns == d.via) else {
+            let Some(r) = relationships
+                .iter()
+                .find(|r| r.child == table.name && r.child_columns == d.via)
+            else {
                 self.profile_problems(&[problem(format!(
                     "no relationship of \"{}\" with columns ({}) to follow",
                     d.table,
@@ -388,7 +475,12 @@ impl Builder<'_> {
                 continue;
             };
             let parent_column = d.parent_column.clone().unwrap_or_else(|| d.column.clone());
-            if self.schema.table(&r.parent).and_then(|t| t.column(&parent_column)).is_none() {
+            if self
+                .schema
+                .table(&r.parent)
+                .and_then(|t| t.column(&parent_column))
+                .is_none()
+            {
                 self.profile_problems(&[problem(format!(
                     "column \"{}\".\"{parent_column}\" does not exist",
                     self.schema.label(&r.parent)
@@ -413,7 +505,13 @@ impl Builder<'_> {
                 name: d.name.clone(),
             };
             let work = self.rows(&table_name, predicate, Some(parent), Some(rule), None);
-            self.push(CheckId::PathMismatch, Severity::Error, Category::Join, subject, work);
+            self.push(
+                CheckId::PathMismatch,
+                Severity::Error,
+                Category::Join,
+                subject,
+                work,
+            );
         }
     }
 
@@ -431,14 +529,28 @@ impl Builder<'_> {
                 query,
                 description: a.description.clone(),
             });
-            self.push(CheckId::Custom, a.severity, a.category, Subject::Named { name: a.name.clone() }, work);
+            self.push(
+                CheckId::Custom,
+                a.severity,
+                a.category,
+                Subject::Named {
+                    name: a.name.clone(),
+                },
+                work,
+            );
         }
     }
 }
 
 /// Groups row checks into statements: on a table, every check whose lookups reach
 /// a unique parent key shares one scan; the others, and assertions, run alone.
-fn statements(schema: &Schema, checks: &[Check], thresholds: &Thresholds, profile: &Profile, shared: bool) -> Vec<Statement> {
+fn statements(
+    schema: &Schema,
+    checks: &[Check],
+    thresholds: &Thresholds,
+    profile: &Profile,
+    shared: bool,
+) -> Vec<Statement> {
     let engine = schema.engine;
     let estimate = |t: &TableName| schema.table(t).and_then(|t| t.row_estimate).unwrap_or(0);
     let mut scans: BTreeMap<TableName, Vec<usize>> = BTreeMap::new();
@@ -447,10 +559,12 @@ fn statements(schema: &Schema, checks: &[Check], thresholds: &Thresholds, profil
         match &check.work {
             Work::Catalog(_) => {}
             Work::Rows(rows) => {
-                let joinable = rows
-                    .predicate
-                    .lookup()
-                    .is_none_or(|l| schema.is_unique(&l.parent, &l.pairs.iter().map(|p| p.1.clone()).collect::<Vec<_>>()));
+                let joinable = rows.predicate.lookup().is_none_or(|l| {
+                    schema.is_unique(
+                        &l.parent,
+                        &l.pairs.iter().map(|p| p.1.clone()).collect::<Vec<_>>(),
+                    )
+                });
                 if shared && joinable {
                     scans.entry(rows.table.clone()).or_default().push(i);
                 } else {
@@ -494,7 +608,11 @@ fn statements(schema: &Schema, checks: &[Check], thresholds: &Thresholds, profil
                 _ => unreachable!("only row checks are scanned"),
             })
             .collect();
-        let category = if predicates.iter().any(|p| p.lookup().is_some()) { Category::Join } else { Category::Simple };
+        let category = if predicates.iter().any(|p| p.lookup().is_some()) {
+            Category::Join
+        } else {
+            Category::Simple
+        };
         out.push(Statement {
             key: format!("scan:{}", schema.label(&table)),
             sql: render::scan(engine, &table, &predicates),
@@ -531,16 +649,27 @@ impl Check {
                 format!("{rows} reference no {parent_table} row")
             }
             (Work::Rows(_), Subject::Column { column, .. }) => format!("{rows} have no {column}"),
-            (Work::Rows(_), Subject::RelationshipColumn { relationship, column }) => format!(
-                "{rows} have a {column} different from their {} row's",
-                relationship.parent_table
-            ),
+            (
+                Work::Rows(_),
+                Subject::RelationshipColumn {
+                    relationship,
+                    column,
+                },
+            ) => {
+                format!(
+                    "{rows} differ from their {} row in {column}",
+                    relationship.parent_table
+                )
+            }
             (Work::Rows(r), Subject::Path { .. }) => {
                 format!("{rows} disagree: {}", r.rule.as_deref().unwrap_or("path"))
             }
             (Work::Assertion(a), _) => match &a.description {
                 Some(d) => format!("{} returned: {d}", plural(count, "row")),
-                None => format!("{} returned; the assertion expects none", plural(count, "row")),
+                None => format!(
+                    "{} returned; the assertion expects none",
+                    plural(count, "row")
+                ),
             },
             _ => rows,
         }
@@ -548,7 +677,11 @@ impl Check {
 }
 
 fn plural(n: u64, word: &str) -> String {
-    if n == 1 { format!("1 {word}") } else { format!("{} {word}s", thousands(n)) }
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{} {word}s", thousands(n))
+    }
 }
 
 fn percent(count: u64, total: u64) -> String {

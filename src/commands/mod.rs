@@ -1,0 +1,118 @@
+//! The command-line surfaces. Each command opens the database, builds what it
+//! needs from the layers below, and renders the result.
+
+pub mod args;
+pub mod check;
+pub mod demo;
+pub mod sql;
+
+use crate::catalog;
+use crate::checks::plan::{Plan, PlanOptions};
+use crate::db::{Db, SessionOptions};
+use crate::profile::Profile;
+use args::{ConnectArgs, PlanArgs};
+use color_eyre::eyre::{Result, WrapErr, eyre};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Exit code when tether could not do its job (bad input, no connection).
+pub const EXIT_COULD_NOT_RUN: u8 = 2;
+
+/// The bundled demo database: `<data dir>/tether/demo.sqlite`.
+pub fn demo_path() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("tether")
+        .join("demo.sqlite")
+}
+
+pub fn sqlite_url(path: &std::path::Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
+/// The database to use: `--url`/`DATABASE_URL`, else the bundled demo database,
+/// created on first use. Returns the URL and whether it is the demo.
+pub async fn resolve_url(args: &ConnectArgs) -> Result<(String, bool)> {
+    if let Some(url) = &args.url {
+        return Ok((url.clone(), false));
+    }
+    let path = demo_path();
+    if !path.exists() {
+        eprintln!(
+            "tether: no --url or DATABASE_URL; creating the demo database at {}",
+            path.display()
+        );
+        demo::create_sqlite(&path, &crate::demo::DemoOptions::default())
+            .await
+            .wrap_err_with(|| format!("creating the demo database at {}", path.display()))?;
+    } else {
+        eprintln!(
+            "tether: no --url or DATABASE_URL; using the demo database at {}",
+            path.display()
+        );
+    }
+    Ok((sqlite_url(&path), true))
+}
+
+/// Opens a read-only session pool for checks.
+pub async fn open(url: &str, args: &ConnectArgs) -> Result<Db> {
+    let options = SessionOptions {
+        statement_timeout: Duration::from_secs_f64(args.timeout),
+        connect_timeout: Duration::from_secs_f64(args.connect_timeout),
+        connections: args.jobs as u32 + 1,
+        read_only: true,
+        create_if_missing: false,
+    };
+    Ok(Db::connect(url, options).await?)
+}
+
+/// Loads the profile named on the command line; the demo database gets the
+/// discovery-flow profile unless another is named.
+pub fn load_profile(args: &PlanArgs, is_demo: bool) -> Result<Option<Profile>> {
+    let name = match (&args.profile, is_demo) {
+        (Some(p), _) => p.clone(),
+        (None, true) => "discovery-flow".into(),
+        (None, false) => return Ok(None),
+    };
+    Ok(Some(Profile::load(&name)?))
+}
+
+/// Reads the catalog and builds the plan.
+pub async fn plan(db: &Db, args: &PlanArgs, profile: Option<&Profile>) -> Result<Plan> {
+    let schemas = args.schemas();
+    let spinner = crate::progress::bar(1, "reading the catalog");
+    let schema = catalog::read(db, &schemas).await.map_err(|e| {
+        eyre!(
+            "reading the catalog of {}: {}",
+            db.target,
+            crate::db::describe(&e)
+        )
+    })?;
+    spinner.finish_and_clear();
+    if schema.tables.is_empty() {
+        let scope = if schemas.is_empty() {
+            String::new()
+        } else {
+            format!(" in schema {}", schemas.join(", "))
+        };
+        eprintln!("tether: warning: {} has no tables{scope}", db.target);
+    }
+    let options = PlanOptions {
+        sample: args.sample,
+        tenant_columns: args.tenant_columns(),
+        shared_scans: true,
+    };
+    Ok(Plan::build(schema, profile, &options))
+}
+
+/// One line for an error and its causes: `what failed: why`.
+pub fn one_line(error: &color_eyre::eyre::Report) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
+}

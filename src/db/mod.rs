@@ -90,10 +90,18 @@ impl Db {
                 let opts = opts.options(postgres_session_settings(&options));
                 // One direct connection first: it reports the real cause (refused,
                 // authentication, missing database) where a pool would only time out.
-                let first = tokio::time::timeout(options.connect_timeout, sqlx::PgConnection::connect_with(&opts))
-                    .await
-                    .map_err(|_| fail(format!("no answer within {} s", options.connect_timeout.as_secs())))?
-                    .map_err(|e| fail(describe(&e)))?;
+                let first = tokio::time::timeout(
+                    options.connect_timeout,
+                    sqlx::PgConnection::connect_with(&opts),
+                )
+                .await
+                .map_err(|_| {
+                    fail(format!(
+                        "no answer within {} s",
+                        options.connect_timeout.as_secs()
+                    ))
+                })?
+                .map_err(|e| fail(describe(&e)))?;
                 let pool = PgPoolOptions::new()
                     .max_connections(options.connections.max(1))
                     .acquire_timeout(options.connect_timeout)
@@ -106,16 +114,21 @@ impl Db {
                 let _ = first.close().await;
                 Ok(Db {
                     pool: Pool::Postgres(pool),
-                    server_version: version.split_whitespace().next().unwrap_or_default().to_string(),
+                    server_version: version
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
                     target,
                     options,
                 })
             }
             Engine::Sqlite => {
-                let opts = SqliteConnectOptions::from_str(url).map_err(|e| ConnectError::InvalidUrl {
-                    url: target.redacted_url.clone(),
-                    reason: describe(&e),
-                })?;
+                let opts =
+                    SqliteConnectOptions::from_str(url).map_err(|e| ConnectError::InvalidUrl {
+                        url: target.redacted_url.clone(),
+                        reason: describe(&e),
+                    })?;
                 let path = opts.get_filename().to_path_buf();
                 let in_memory = url.contains(":memory:") || url.contains("mode=memory");
                 let create = options.create_if_missing && !options.read_only;
@@ -179,7 +192,10 @@ impl Db {
 
 fn postgres_session_settings(options: &SessionOptions) -> Vec<(&'static str, String)> {
     let mut settings = vec![
-        ("statement_timeout", options.statement_timeout.as_millis().to_string()),
+        (
+            "statement_timeout",
+            options.statement_timeout.as_millis().to_string(),
+        ),
         ("lock_timeout", "5000".to_string()),
         ("idle_in_transaction_session_timeout", "300000".to_string()),
     ];
@@ -205,7 +221,9 @@ pub fn describe(error: &sqlx::Error) -> String {
 /// True when an error is the server cancelling a statement for its timeout.
 pub fn is_timeout(error: &sqlx::Error) -> bool {
     match error {
-        sqlx::Error::Database(e) => e.code().as_deref() == Some("57014") || e.message().contains("max_statement_time"),
+        sqlx::Error::Database(e) => {
+            e.code().as_deref() == Some("57014") || e.message().contains("max_statement_time")
+        }
         _ => false,
     }
 }

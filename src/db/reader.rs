@@ -22,7 +22,10 @@ impl Reader {
                     .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     .await?;
                 if let Some(id) = snapshot {
-                    sql::set_transaction_snapshot(id).query().execute(&mut *tx).await?;
+                    sql::set_transaction_snapshot(id)
+                        .query()
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 Ok(Reader::Postgres(tx))
             }
@@ -76,7 +79,10 @@ impl Reader {
             let mut map = Map::new();
             for (i, column) in row.columns().iter().enumerate() {
                 let value: Option<String> = row.try_get(i)?;
-                map.insert(column.name().to_string(), value.map_or(Value::Null, Value::String));
+                map.insert(
+                    column.name().to_string(),
+                    value.map_or(Value::Null, Value::String),
+                );
             }
             Ok(map)
         }

@@ -36,7 +36,12 @@ impl fmt::Display for Target {
                 self.database.as_deref().unwrap_or("(in memory)")
             ),
             engine => {
-                write!(f, "{} at {}", engine.display_name(), self.host.as_deref().unwrap_or("localhost"))?;
+                write!(
+                    f,
+                    "{} at {}",
+                    engine.display_name(),
+                    self.host.as_deref().unwrap_or("localhost")
+                )?;
                 if let Some(port) = self.port {
                     write!(f, ":{port}")?;
                 }
@@ -54,7 +59,11 @@ impl fmt::Display for Target {
 
 impl Target {
     pub fn parse(url: &str) -> Result<Target, ConnectError> {
-        let scheme = url.split(':').next().unwrap_or_default().to_ascii_lowercase();
+        let scheme = url
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         let engine = match scheme.as_str() {
             "postgres" | "postgresql" => Engine::Postgres,
             "sqlite" => Engine::Sqlite,
@@ -105,10 +114,7 @@ impl Target {
             .filter(|h| !h.is_empty())
             .map(str::to_string)
             .or_else(|| query_param("host"));
-        let database = parsed
-            .path()
-            .trim_start_matches('/')
-            .to_string();
+        let database = parsed.path().trim_start_matches('/').to_string();
         let database = Some(percent_decode(&database))
             .filter(|d| !d.is_empty())
             .or_else(|| query_param("dbname"));
@@ -149,7 +155,9 @@ fn percent_decode(text: &str) -> String {
 /// For a URL that does not even parse: drop everything between `://` and `@`.
 fn scrub_userinfo(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
-        (Some(start), Some(at)) if at > start => format!("{}***@{}", &url[..start + 3], &url[at + 1..]),
+        (Some(start), Some(at)) if at > start => {
+            format!("{}***@{}", &url[..start + 3], &url[at + 1..])
+        }
         _ => url.to_string(),
     }
 }
@@ -160,16 +168,24 @@ mod tests {
 
     #[test]
     fn describes_without_the_password() {
-        let t = Target::parse("postgres://alice:s%40cret@db.example:6543/shop?sslmode=require").unwrap();
+        let t = Target::parse("postgres://alice:s%40cret@db.example:6543/shop?sslmode=require")
+            .unwrap();
         let shown = format!("{t} {t:?} {}", t.redacted_url);
-        assert!(!shown.contains("s@cret") && !shown.contains("s%40cret"), "{shown}");
-        assert_eq!(t.to_string(), "PostgreSQL at db.example:6543, database \"shop\", user \"alice\"");
+        assert!(
+            !shown.contains("s@cret") && !shown.contains("s%40cret"),
+            "{shown}"
+        );
+        assert_eq!(
+            t.to_string(),
+            "PostgreSQL at db.example:6543, database \"shop\", user \"alice\""
+        );
         assert_eq!(t.redact("auth failed for s@cret"), "auth failed for ***");
     }
 
     #[test]
     fn rejects_unknown_schemes_without_echoing_secrets() {
-        let Err(ConnectError::InvalidUrl { url, .. }) = Target::parse("oracle://bob:hunter2@x/y") else {
+        let Err(ConnectError::InvalidUrl { url, .. }) = Target::parse("oracle://bob:hunter2@x/y")
+        else {
             panic!("accepted")
         };
         assert!(!url.contains("hunter2"));

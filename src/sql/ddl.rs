@@ -64,7 +64,11 @@ pub struct IndexSpec {
 }
 
 fn list(engine: Engine, columns: &[String]) -> String {
-    columns.iter().map(|c| ident(engine, c)).collect::<Vec<_>>().join(", ")
+    columns
+        .iter()
+        .map(|c| ident(engine, c))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn action(a: Action) -> &'static str {
@@ -92,10 +96,21 @@ fn foreign_key_clause(engine: Engine, fk: &ForeignKeySpec) -> String {
     )
 }
 
-/// `CREATE TABLE`, with its foreign keys inline when `with_foreign_keys` (SQLite
-/// cannot add them later).
-pub fn create_table(engine: Engine, spec: &TableSpec, with_foreign_keys: bool) -> Sql {
-    let keyed = |c: &str| spec.primary_key.iter().chain(spec.unique.iter().flatten()).any(|k| k == c);
+/// `CREATE TABLE`, with its keys inline when `with_keys` (PostgreSQL loads faster
+/// when they are added after the data) and its foreign keys inline when
+/// `with_foreign_keys` (SQLite cannot add them later).
+pub fn create_table(
+    engine: Engine,
+    spec: &TableSpec,
+    with_keys: bool,
+    with_foreign_keys: bool,
+) -> Sql {
+    let keyed = |c: &str| {
+        spec.primary_key
+            .iter()
+            .chain(spec.unique.iter().flatten())
+            .any(|k| k == c)
+    };
     let mut parts: Vec<String> = spec
         .columns
         .iter()
@@ -108,16 +123,26 @@ pub fn create_table(engine: Engine, spec: &TableSpec, with_foreign_keys: bool) -
             )
         })
         .collect();
-    if !spec.primary_key.is_empty() {
-        parts.push(format!("PRIMARY KEY ({})", list(engine, &spec.primary_key)));
-    }
-    for unique in &spec.unique {
-        parts.push(format!("UNIQUE ({})", list(engine, unique)));
+    if with_keys {
+        if !spec.primary_key.is_empty() {
+            parts.push(format!("PRIMARY KEY ({})", list(engine, &spec.primary_key)));
+        }
+        for unique in &spec.unique {
+            parts.push(format!("UNIQUE ({})", list(engine, unique)));
+        }
     }
     if with_foreign_keys {
-        parts.extend(spec.foreign_keys.iter().map(|fk| foreign_key_clause(engine, fk)));
+        parts.extend(
+            spec.foreign_keys
+                .iter()
+                .map(|fk| foreign_key_clause(engine, fk)),
+        );
     }
-    let suffix = if engine == Engine::Mysql { " ENGINE=InnoDB" } else { "" };
+    let suffix = if engine == Engine::Mysql {
+        " ENGINE=InnoDB"
+    } else {
+        ""
+    };
     Sql::new(format!(
         "CREATE TABLE {} (\n  {}\n){suffix}",
         table(engine, &spec.name),
@@ -125,9 +150,33 @@ pub fn create_table(engine: Engine, spec: &TableSpec, with_foreign_keys: bool) -
     ))
 }
 
+/// `ALTER TABLE … ADD PRIMARY KEY` and `ADD UNIQUE`, for keys added after a load.
+pub fn add_keys(engine: Engine, spec: &TableSpec) -> Vec<Sql> {
+    let mut out = Vec::new();
+    if !spec.primary_key.is_empty() {
+        out.push(Sql::new(format!(
+            "ALTER TABLE {} ADD PRIMARY KEY ({})",
+            table(engine, &spec.name),
+            list(engine, &spec.primary_key)
+        )));
+    }
+    for unique in &spec.unique {
+        out.push(Sql::new(format!(
+            "ALTER TABLE {} ADD UNIQUE ({})",
+            table(engine, &spec.name),
+            list(engine, unique)
+        )));
+    }
+    out
+}
+
 /// `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY`, `NOT VALID` on PostgreSQL when asked.
 pub fn add_foreign_key(engine: Engine, child: &TableName, fk: &ForeignKeySpec) -> Sql {
-    let not_valid = if engine == Engine::Postgres && !fk.validate { " NOT VALID" } else { "" };
+    let not_valid = if engine == Engine::Postgres && !fk.validate {
+        " NOT VALID"
+    } else {
+        ""
+    };
     Sql::new(format!(
         "ALTER TABLE {} ADD {}{not_valid}",
         table(engine, child),
@@ -136,17 +185,36 @@ pub fn add_foreign_key(engine: Engine, child: &TableName, fk: &ForeignKeySpec) -
 }
 
 pub fn create_index(engine: Engine, index: &IndexSpec) -> Sql {
+    // SQLite qualifies the index name, not the table.
+    let (name, on) = match engine {
+        Engine::Sqlite => (
+            format!(
+                "{}.{}",
+                ident(engine, &index.table.schema),
+                ident(engine, &index.name)
+            ),
+            ident(engine, &index.table.name),
+        ),
+        Engine::Postgres | Engine::Mysql => {
+            (ident(engine, &index.name), table(engine, &index.table))
+        }
+    };
     Sql::new(format!(
-        "CREATE INDEX {} ON {} ({})",
-        ident(engine, &index.name),
-        table(engine, &index.table),
+        "CREATE INDEX {name} ON {on} ({})",
         list(engine, &index.columns)
     ))
 }
 
 pub fn drop_table(engine: Engine, name: &TableName) -> Sql {
-    let cascade = if engine == Engine::Postgres { " CASCADE" } else { "" };
-    Sql::new(format!("DROP TABLE IF EXISTS {}{cascade}", table(engine, name)))
+    let cascade = if engine == Engine::Postgres {
+        " CASCADE"
+    } else {
+        ""
+    };
+    Sql::new(format!(
+        "DROP TABLE IF EXISTS {}{cascade}",
+        table(engine, name)
+    ))
 }
 
 /// PostgreSQL `COPY … FROM STDIN` in text format.
@@ -202,8 +270,16 @@ mod tests {
         let spec = TableSpec {
             name: TableName::new("main", "kids"),
             columns: vec![
-                ColumnSpec { name: "id".into(), ty: ColumnType::Uuid, nullable: false },
-                ColumnSpec { name: "mom".into(), ty: ColumnType::Uuid, nullable: true },
+                ColumnSpec {
+                    name: "id".into(),
+                    ty: ColumnType::Uuid,
+                    nullable: false,
+                },
+                ColumnSpec {
+                    name: "mom".into(),
+                    ty: ColumnType::Uuid,
+                    nullable: true,
+                },
             ],
             primary_key: vec!["id".into()],
             unique: vec![],
@@ -216,11 +292,20 @@ mod tests {
                 validate: true,
             }],
         };
-        let sql = create_table(Engine::Sqlite, &spec, true);
+        let sql = create_table(Engine::Sqlite, &spec, true, true);
         assert!(sql.as_str().contains("\"mom\" TEXT,"));
-        assert!(sql.as_str().contains("REFERENCES \"moms\" (\"id\") ON DELETE SET NULL"));
+        assert!(
+            sql.as_str()
+                .contains("REFERENCES \"moms\" (\"id\") ON DELETE SET NULL")
+        );
         assert_eq!(
-            insert(Engine::Postgres, &spec.name, &["id".into(), "mom".into()], 2).as_str(),
+            insert(
+                Engine::Postgres,
+                &spec.name,
+                &["id".into(), "mom".into()],
+                2
+            )
+            .as_str(),
             "INSERT INTO \"main\".\"kids\" (\"id\", \"mom\") VALUES ($1, $2), ($3, $4)"
         );
     }

@@ -26,7 +26,9 @@ impl Sql {
     }
 
     /// A prepared query for sqlx. Parameters may be bound with `.bind(..)`.
-    pub fn query<'a, DB: Database>(&self) -> sqlx::query::Query<'a, DB, <DB as Database>::Arguments> {
+    pub fn query<'a, DB: Database>(
+        &self,
+    ) -> sqlx::query::Query<'a, DB, <DB as Database>::Arguments> {
         sqlx::query(AssertSqlSafe(self.0.clone()))
     }
 
@@ -52,7 +54,11 @@ pub fn ident(engine: Engine, name: &str) -> String {
 
 /// Quotes a schema-qualified table name.
 pub fn table(engine: Engine, name: &TableName) -> String {
-    format!("{}.{}", ident(engine, &name.schema), ident(engine, &name.name))
+    format!(
+        "{}.{}",
+        ident(engine, &name.schema),
+        ident(engine, &name.name)
+    )
 }
 
 /// Quotes a string literal for `engine`.

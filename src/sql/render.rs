@@ -52,7 +52,11 @@ fn col(engine: Engine, alias: &str, column: &str) -> String {
 }
 
 fn comparable(engine: Engine, expr: String, as_text_: bool) -> String {
-    if as_text_ { as_text(engine, &expr) } else { expr }
+    if as_text_ {
+        as_text(engine, &expr)
+    } else {
+        expr
+    }
 }
 
 /// `p."a" = c."x" AND p."b" = c."y"`
@@ -81,7 +85,13 @@ fn references_present(engine: Engine, lookup: &Lookup) -> String {
         .join(" AND ")
 }
 
-fn differs(engine: Engine, column: &str, parent_alias: &str, parent_column: &str, as_text_: bool) -> String {
+fn differs(
+    engine: Engine,
+    column: &str,
+    parent_alias: &str,
+    parent_column: &str,
+    as_text_: bool,
+) -> String {
     format!(
         "{} <> {}",
         comparable(engine, col(engine, CHILD, column), as_text_),
@@ -135,7 +145,11 @@ pub fn scan(engine: Engine, child: &TableName, predicates: &[Predicate]) -> Sql 
         }
     }
     let alias = |lookup: &Lookup| {
-        let n = lookups.iter().position(|l| *l == lookup).expect("lookup listed") + 1;
+        let n = lookups
+            .iter()
+            .position(|l| *l == lookup)
+            .expect("lookup listed")
+            + 1;
         format!("p{n}")
     };
     let mut text = format!("SELECT count(*) AS {}", ident(engine, "rows"));
@@ -151,7 +165,13 @@ pub fn scan(engine: Engine, child: &TableName, predicates: &[Predicate]) -> Sql 
                 lookup,
                 column,
                 parent_column,
-            } => differs(engine, column, &alias(lookup), parent_column, lookup.as_text),
+            } => differs(
+                engine,
+                column,
+                &alias(lookup),
+                parent_column,
+                lookup.as_text,
+            ),
         };
         let _ = write!(
             text,
@@ -188,7 +208,11 @@ pub fn sample(
     let mut add = |expr: String, label: &str, columns: &mut Vec<String>| {
         if !columns.iter().any(|c| c == label) {
             columns.push(label.to_string());
-            select.push(format!("{} AS {}", as_text(engine, &expr), ident(engine, label)));
+            select.push(format!(
+                "{} AS {}",
+                as_text(engine, &expr),
+                ident(engine, label)
+            ));
         }
     };
     for key in key_columns {
@@ -237,7 +261,10 @@ pub fn sample(
             )
         }
     };
-    Sql::new(format!("SELECT {}\n{from}\nLIMIT {limit}", select.join(", ")))
+    Sql::new(format!(
+        "SELECT {}\n{from}\nLIMIT {limit}",
+        select.join(", ")
+    ))
 }
 
 /// How many rows a person's query returns, counted on the server.
@@ -306,7 +333,10 @@ mod tests {
         let sql = scan(Engine::Sqlite, &assets(), &predicates);
         assert_eq!(sql.as_str().matches("LEFT JOIN").count(), 1);
         assert!(sql.as_str().contains("AS \"k3\""));
-        assert!(sql.as_str().contains("c.\"engagement_id\" <> p1.\"engagement_id\""));
+        assert!(
+            sql.as_str()
+                .contains("c.\"engagement_id\" <> p1.\"engagement_id\"")
+        );
     }
 
     #[test]
@@ -319,7 +349,9 @@ mod tests {
             &["id".into()],
             5,
         );
-        assert!(sql.as_str().starts_with("SELECT CAST(c.`id` AS CHAR) AS `id`, CAST(c.`discovery_flow_id` AS CHAR)"));
+        assert!(sql.as_str().starts_with(
+            "SELECT CAST(c.`id` AS CHAR) AS `id`, CAST(c.`discovery_flow_id` AS CHAR)"
+        ));
         assert!(sql.as_str().ends_with("LIMIT 5"));
     }
 }

@@ -1,0 +1,65 @@
+//! Command-line arguments shared by several commands.
+
+use clap::{Args, ValueEnum};
+
+#[derive(Args, Clone, Debug)]
+pub struct ConnectArgs {
+    /// Database URL: postgres://…, sqlite://path. Default: the bundled demo database.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub url: Option<String>,
+    /// Per-query timeout in seconds (the server's statement timeout).
+    #[arg(long, default_value_t = 30.0, value_name = "SECS", global = true)]
+    pub timeout: f64,
+    /// Seconds to wait for a connection.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS", global = true)]
+    pub connect_timeout: f64,
+    /// Queries run at once.
+    #[arg(long, short = 'j', default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64), global = true)]
+    pub jobs: u16,
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct PlanArgs {
+    /// A profile: the name of a bundled one (discovery-flow) or a TOML file.
+    #[arg(long, short = 'p', global = true)]
+    pub profile: Option<String>,
+    /// Only these schemas (repeat or separate with commas).
+    #[arg(long = "schema", value_delimiter = ',', global = true)]
+    pub schema: Vec<String>,
+    /// Tenant columns, e.g. client_account_id,engagement_id (replaces the profile's).
+    #[arg(long, value_delimiter = ',', global = true)]
+    pub tenant_columns: Option<Vec<String>>,
+    /// Sample rows kept per finding.
+    #[arg(long, default_value_t = 5, value_name = "N", global = true)]
+    pub sample: u32,
+}
+
+impl PlanArgs {
+    pub fn schemas(&self) -> Vec<String> {
+        self.schema
+            .iter()
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .collect()
+    }
+
+    pub fn tenant_columns(&self) -> Option<Vec<String>> {
+        self.tenant_columns
+            .as_ref()
+            .map(|cols| cols.iter().filter(|c| !c.is_empty()).cloned().collect())
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}

@@ -1,0 +1,89 @@
+//! `tether check`: every check once, reported as text or JSON, with an exit code.
+
+use super::args::{ConnectArgs, FailOn, Format, PlanArgs};
+use crate::checks::Severity;
+use crate::report::{self, Report};
+use crate::runner::{self, Event, RunOptions};
+use clap::Args;
+use color_eyre::eyre::{Result, WrapErr};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Args, Clone, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the report to a file instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when a finding is at least this severe.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+}
+
+pub async fn run(args: CheckArgs) -> Result<ExitCode> {
+    let (url, is_demo) = super::resolve_url(&args.connect).await?;
+    let profile = super::load_profile(&args.plan, is_demo)?;
+    let db = super::open(&url, &args.connect).await?;
+    let plan = Arc::new(super::plan(&db, &args.plan, profile.as_ref()).await?);
+
+    let progress = crate::progress::bar(
+        plan.statements.len() as u64 + plan.metrics.len() as u64,
+        "checking",
+    );
+    let options = RunOptions {
+        jobs: usize::from(args.connect.jobs),
+        timeout: Duration::from_secs_f64(args.connect.timeout),
+    };
+    let result = runner::run_to_end(&db, plan.clone(), &options, |event| {
+        if matches!(event, Event::StatementDone { .. } | Event::Metric { .. }) {
+            progress.inc(1);
+        }
+    })
+    .await;
+    progress.finish_and_clear();
+
+    let report = Report {
+        plan: &plan,
+        result: &result,
+        target: &db.target,
+        server_version: &db.server_version,
+    };
+    let text = match args.format {
+        Format::Text => report::text::render(&report),
+        Format::Json => report::json::render(&report),
+    };
+    match &args.output {
+        Some(path) => {
+            let plain = anstream::adapter::strip_str(&text).to_string();
+            std::fs::write(path, plain).wrap_err_with(|| format!("writing {}", path.display()))?;
+        }
+        None => {
+            let mut out = anstream::stdout();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    db.close().await;
+
+    let summary = result.summary();
+    let failing = match args.fail_on {
+        FailOn::Never => false,
+        FailOn::Error => summary.worst() >= Some(Severity::Error),
+        FailOn::Warning => summary.worst() >= Some(Severity::Warning),
+        FailOn::Info => summary.worst().is_some(),
+    };
+    Ok(if failing {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

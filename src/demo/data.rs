@@ -1,0 +1,460 @@
+//! The demo's rows: each a pure function of (seed, table, index).
+
+use std::fmt::Write;
+
+/// Sizes of the demo tables and where the faults sit, for one scale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// Assets.
+    pub assets: u64,
+    /// Master flows; also data imports and discovery flows (one each per master flow).
+    pub flows: u64,
+    /// Raw import records: one per asset, plus a fifth that never became assets.
+    pub raw_records: u64,
+    /// The fault unit: max(1, assets / 1000).
+    pub k: u64,
+}
+
+pub const TENANTS: u64 = 6;
+const FLOW_TYPES: [&str; 4] = ["assessment", "discovery", "execution", "planning"];
+const ASSET_TYPES: [&str; 6] = [
+    "server",
+    "database",
+    "application",
+    "network",
+    "storage",
+    "container",
+];
+const ENVIRONMENTS: [&str; 3] = ["production", "staging", "development"];
+const PHASES: [&str; 4] = [
+    "data_import",
+    "field_mapping",
+    "data_cleansing",
+    "asset_inventory",
+];
+/// 2026-01-01T00:00:00Z
+const EPOCH_2026: i64 = 1_767_225_600;
+
+impl Layout {
+    pub fn new(scale: u64) -> Layout {
+        let assets = scale.max(super::MIN_SCALE);
+        Layout {
+            assets,
+            flows: (assets / 20).max(12),
+            raw_records: assets + assets / 5,
+            k: (assets / 1000).max(1),
+        }
+    }
+
+    /// First asset of fault block `j` (0..5); blocks are spread through the table.
+    fn asset_block(&self, j: u64) -> u64 {
+        self.assets * (j + 1) / 6
+    }
+
+    fn in_block(i: u64, start: u64, len: u64) -> bool {
+        i >= start && i < start + len
+    }
+
+    /// A different master flow of the same tenant as flow `f`.
+    fn sibling_flow(&self, f: u64) -> u64 {
+        if f + TENANTS < self.flows {
+            f + TENANTS
+        } else {
+            f - TENANTS
+        }
+    }
+
+    /// Discovery flows (by index) whose master flow reference is NULL.
+    fn df_null_master(&self, d: u64) -> bool {
+        Self::in_block(d, self.flows / 4, self.k)
+    }
+
+    /// Discovery flows attached to a sibling flow's import (path fault).
+    fn df_moved(&self, d: u64) -> bool {
+        Self::in_block(d, self.flows / 2, self.k)
+    }
+
+    /// Master flows marked completed while their discovery flow runs (custom fault).
+    fn flow_completed_early(&self, f: u64) -> bool {
+        let start = self.flows * 3 / 4;
+        if f < start || status_of(f) != "completed" {
+            return false;
+        }
+        // The first k completed flows from `start` on.
+        completed_before(f) - completed_before(start) < self.k
+    }
+}
+
+/// Completed flows among 0..x (statuses repeat every ten flows, seven completed).
+fn completed_before(x: u64) -> u64 {
+    x / 10 * 7 + (x % 10).min(7)
+}
+
+fn status_of(f: u64) -> &'static str {
+    match f % 10 {
+        0..=6 => "completed",
+        7 => "failed",
+        8 => "running",
+        _ => "paused",
+    }
+}
+
+/// One value of a demo row.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    Uuid(u128),
+    Text(String),
+    Int(i64),
+    /// Microseconds since the Unix epoch, UTC.
+    Time(i64),
+    Null,
+}
+
+impl Cell {
+    pub fn uuid_text(id: u128) -> String {
+        let h = format!("{id:032x}");
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        )
+    }
+
+    /// The value as text: uuids hyphenated, times as `YYYY-MM-DD HH:MM:SS.ffffff`.
+    pub fn text(&self) -> Option<String> {
+        match self {
+            Cell::Uuid(id) => Some(Cell::uuid_text(*id)),
+            Cell::Text(s) => Some(s.clone()),
+            Cell::Int(n) => Some(n.to_string()),
+            Cell::Time(micros) => Some(timestamp(*micros)),
+            Cell::Null => None,
+        }
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS.ffffff` for microseconds since the epoch (UTC).
+pub fn timestamp(micros: i64) -> String {
+    let secs = micros.div_euclid(1_000_000);
+    let frac = micros.rem_euclid(1_000_000);
+    let days = secs.div_euclid(86_400);
+    let tod = secs.rem_euclid(86_400);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let mut out = String::with_capacity(26);
+    let _ = write!(
+        out,
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{frac:06}",
+        tod / 3600,
+        tod % 3600 / 60,
+        tod % 60
+    );
+    out
+}
+
+/// Deterministic mixing (splitmix64).
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// The rows of every demo table for one (scale, seed).
+#[derive(Clone, Copy, Debug)]
+pub struct Rows {
+    pub layout: Layout,
+    seed: u64,
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Client = 1,
+    Engagement,
+    Flow,
+    Import,
+    Raw,
+    DiscoveryRow,
+    DiscoveryFlow,
+    Asset,
+    Noise,
+}
+
+impl Rows {
+    pub fn new(scale: u64, seed: u64) -> Rows {
+        Rows {
+            layout: Layout::new(scale),
+            seed,
+        }
+    }
+
+    fn random(&self, kind: Kind, index: u64, field: u64) -> u64 {
+        mix(self.seed ^ mix((kind as u64) << 56 ^ index.wrapping_mul(31) ^ field << 48))
+    }
+
+    /// A version-4-shaped uuid for row `index` of `kind`.
+    fn id(&self, kind: Kind, index: u64) -> u128 {
+        let hi = self.random(kind, index, 1);
+        let lo = self.random(kind, index, 2);
+        let v = (u128::from(hi) << 64) | u128::from(lo);
+        (v & !(0xF000u128 << 64) & !(0xC000_0000_0000_0000u128))
+            | (0x4000u128 << 64)
+            | 0x8000_0000_0000_0000u128
+    }
+
+    fn client(&self, tenant: u64) -> Cell {
+        Cell::Uuid(self.id(Kind::Client, tenant / 2))
+    }
+
+    fn engagement(&self, tenant: u64) -> Cell {
+        Cell::Uuid(self.id(Kind::Engagement, tenant))
+    }
+
+    fn flow_id(&self, f: u64) -> Cell {
+        Cell::Uuid(self.id(Kind::Flow, f))
+    }
+
+    fn import_id(&self, i: u64) -> Cell {
+        Cell::Uuid(self.id(Kind::Import, i))
+    }
+
+    fn created(&self, f: u64) -> i64 {
+        (EPOCH_2026 + f as i64 * 600 + (self.random(Kind::Noise, f, 3) % 300) as i64) * 1_000_000
+    }
+
+    /// crewai_flow_state_extensions: id, flow_type, status, client_account_id,
+    /// engagement_id, created_at, updated_at, flow_persistence_data.
+    pub fn master_flow(&self, f: u64) -> Vec<Cell> {
+        let tenant = f % TENANTS;
+        let created = self.created(f);
+        let duration = 60 + (self.random(Kind::Flow, f, 4) % 7140) as i64;
+        let id = self.id(Kind::Flow, f);
+        let phase = PHASES[(f % 4) as usize];
+        let state = if f == 1 {
+            // Fault: a truncated write.
+            format!(
+                "{{\"flow_id\": \"{}\", \"phase\": \"{phase}",
+                Cell::uuid_text(id)
+            )
+        } else {
+            format!(
+                "{{\"flow_id\": \"{}\", \"phase\": \"{phase}\"}}",
+                Cell::uuid_text(id)
+            )
+        };
+        vec![
+            Cell::Uuid(id),
+            Cell::Text(FLOW_TYPES[(f % 4) as usize].into()),
+            Cell::Text(status_of(f).into()),
+            self.client(tenant),
+            self.engagement(tenant),
+            Cell::Time(created),
+            Cell::Time(created + duration * 1_000_000),
+            Cell::Text(state),
+        ]
+    }
+
+    /// Raw records per import `i`.
+    fn records_in(&self, i: u64) -> u64 {
+        let l = &self.layout;
+        l.raw_records / l.flows + u64::from(i < l.raw_records % l.flows)
+    }
+
+    /// data_imports: id, master_flow_id, client_account_id, engagement_id, filename,
+    /// status, total_records, created_at.
+    pub fn data_import(&self, i: u64) -> Vec<Cell> {
+        let tenant = i % TENANTS;
+        vec![
+            self.import_id(i),
+            self.flow_id(i),
+            self.client(tenant),
+            self.engagement(tenant),
+            Cell::Text(format!("cmdb-export-{i:06}.csv")),
+            Cell::Text("completed".into()),
+            Cell::Int(self.records_in(i) as i64),
+            Cell::Time(self.created(i) + 60_000_000),
+        ]
+    }
+
+    /// raw_import_records: id, data_import_id, master_flow_id, client_account_id,
+    /// engagement_id, row_number, raw_data, created_at.
+    pub fn raw_record(&self, r: u64) -> Vec<Cell> {
+        let l = &self.layout;
+        let (n, k) = (l.assets, l.k);
+        let i = r % l.flows;
+        let tenant = i % TENANTS;
+        let mut master = self.flow_id(i);
+        let mut client = self.client(tenant);
+        let mut engagement = self.engagement(tenant);
+        if Layout::in_block(r, n, 2 * k) {
+            // Fault: the master flow was deleted (orphans, and a path mismatch).
+            master = Cell::Uuid(self.id(Kind::Flow, l.flows + (r - n)));
+        } else if Layout::in_block(r, n + 2 * k, k) {
+            client = Cell::Null;
+        } else if Layout::in_block(r, n + 3 * k, k) {
+            engagement = self.engagement(tenant ^ 1);
+        } else if Layout::in_block(r, n + 4 * k, k) {
+            master = self.flow_id(l.sibling_flow(i));
+        }
+        vec![
+            Cell::Uuid(self.id(Kind::Raw, r)),
+            self.import_id(i),
+            master,
+            client,
+            engagement,
+            Cell::Int((r / l.flows) as i64 + 1),
+            Cell::Text(format!(
+                "{{\"hostname\": \"host-{r:07}\", \"ip\": \"10.{}.{}.{}\", \"os\": \"linux\"}}",
+                (r >> 16) & 255,
+                (r >> 8) & 255,
+                r & 255
+            )),
+            Cell::Time(self.created(i) + 120_000_000 + (r / l.flows) as i64 * 1000),
+        ]
+    }
+
+    /// discovery_flows: id, flow_id, master_flow_id, data_import_id,
+    /// client_account_id, engagement_id, status, current_phase, created_at.
+    pub fn discovery_flow(&self, d: u64) -> Vec<Cell> {
+        let l = &self.layout;
+        let tenant = d % TENANTS;
+        let master = if l.df_null_master(d) {
+            Cell::Null
+        } else {
+            self.flow_id(d)
+        };
+        let import = if l.df_moved(d) {
+            self.import_id(l.sibling_flow(d))
+        } else {
+            self.import_id(d)
+        };
+        let status = if l.flow_completed_early(d) {
+            "running"
+        } else {
+            status_of(d)
+        };
+        vec![
+            Cell::Uuid(self.id(Kind::DiscoveryRow, d)),
+            Cell::Uuid(self.id(Kind::DiscoveryFlow, d)),
+            master,
+            import,
+            self.client(tenant),
+            self.engagement(tenant),
+            Cell::Text(status.into()),
+            Cell::Text(PHASES[(d % 4) as usize].into()),
+            Cell::Time(self.created(d) + 90_000_000),
+        ]
+    }
+
+    /// assets: id, master_flow_id, discovery_flow_id, raw_import_record_id,
+    /// data_import_id, client_account_id, engagement_id, name, asset_type,
+    /// environment, created_at.
+    pub fn asset(&self, a: u64) -> Vec<Cell> {
+        let l = &self.layout;
+        let k = l.k;
+        let i = a % l.flows;
+        let tenant = i % TENANTS;
+        let mut master = self.flow_id(i);
+        let mut discovery = Cell::Uuid(self.id(Kind::DiscoveryFlow, i));
+        let mut raw = Cell::Uuid(self.id(Kind::Raw, a));
+        let mut client = self.client(tenant);
+        let mut engagement = self.engagement(tenant);
+        if Layout::in_block(a, l.asset_block(0), 3 * k) {
+            // Fault: the discovery flow was deleted (orphans).
+            discovery = Cell::Uuid(self.id(Kind::DiscoveryFlow, l.flows + a - l.asset_block(0)));
+        } else if Layout::in_block(a, l.asset_block(1), k) {
+            engagement = Cell::Null;
+        } else if Layout::in_block(a, l.asset_block(2), k) {
+            // Not a fault: a NULL reference is not an orphan.
+            raw = Cell::Null;
+        } else if Layout::in_block(a, l.asset_block(3), k) {
+            client = self.client((tenant + 2) % TENANTS);
+        } else if Layout::in_block(a, l.asset_block(4), 2 * k) {
+            master = self.flow_id(l.sibling_flow(i));
+        }
+        vec![
+            Cell::Uuid(self.id(Kind::Asset, a)),
+            master,
+            discovery,
+            raw,
+            self.import_id(i),
+            client,
+            engagement,
+            Cell::Text(format!("asset-{a:07}")),
+            Cell::Text(ASSET_TYPES[(self.random(Kind::Asset, a, 5) % 6) as usize].into()),
+            Cell::Text(ENVIRONMENTS[(self.random(Kind::Asset, a, 6) % 3) as usize].into()),
+            Cell::Time(self.created(i) + 180_000_000 + (a / l.flows) as i64 * 1000),
+        ]
+    }
+
+    /// Row count of each demo table, in load order.
+    pub fn counts(&self) -> [u64; 5] {
+        let l = &self.layout;
+        [l.flows, l.flows, l.raw_records, l.flows, l.assets]
+    }
+
+    /// Row `index` of table `t` (load order).
+    pub fn row(&self, t: usize, index: u64) -> Vec<Cell> {
+        match t {
+            0 => self.master_flow(index),
+            1 => self.data_import(index),
+            2 => self.raw_record(index),
+            3 => self.discovery_flow(index),
+            _ => self.asset(index),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_timestamps() {
+        assert_eq!(
+            timestamp(EPOCH_2026 * 1_000_000),
+            "2026-01-01 00:00:00.000000"
+        );
+        assert_eq!(timestamp(951_782_400_000_001), "2000-02-29 00:00:00.000001");
+    }
+
+    #[test]
+    fn ids_are_stable_and_distinct() {
+        let rows = Rows::new(1000, 7);
+        assert_eq!(rows.asset(3), rows.asset(3));
+        assert_ne!(rows.asset(3)[0], rows.asset(4)[0]);
+        assert_ne!(Rows::new(1000, 8).asset(3)[0], rows.asset(3)[0]);
+        let Cell::Uuid(id) = rows.asset(3)[0] else {
+            panic!()
+        };
+        assert_eq!(&Cell::uuid_text(id)[14..15], "4");
+    }
+
+    #[test]
+    fn fault_blocks_do_not_overlap() {
+        for scale in [100, 1000, 10_000, 1_000_000] {
+            let l = Layout::new(scale);
+            let blocks = [(0, 3), (1, 1), (2, 1), (3, 1), (4, 2)];
+            for w in blocks.windows(2) {
+                assert!(
+                    l.asset_block(w[0].0) + w[0].1 * l.k <= l.asset_block(w[1].0),
+                    "scale {scale}"
+                );
+            }
+            assert!(l.assets + 5 * l.k <= l.raw_records, "scale {scale}");
+            let early: u64 = (0..l.flows).filter(|&f| l.flow_completed_early(f)).count() as u64;
+            assert_eq!(early, l.k, "scale {scale}");
+            assert!(l.flows / 2 >= TENANTS && l.flows / 4 + l.k <= l.flows / 2);
+        }
+    }
+}

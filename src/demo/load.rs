@@ -1,0 +1,280 @@
+//! Creates the demo tables and bulk-loads their rows: `COPY` on PostgreSQL,
+//! batched multi-row `INSERT`s in one transaction on SQLite.
+
+use super::data::{Cell, Rows};
+use super::{DemoOptions, indexes, tables};
+use crate::catalog;
+use crate::db::{self, Db, Pool};
+use crate::model::Engine;
+use crate::sql::{Sql, ddl};
+use indicatif::ProgressBar;
+use sqlx::{Connection, PgConnection, SqliteConnection};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("{target} is not empty (tables: {tables}); pass --force to replace the demo tables")]
+    NotEmpty { target: String, tables: String },
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<sqlx::Error> for DemoError {
+    fn from(e: sqlx::Error) -> Self {
+        DemoError::Failed(db::describe(&e))
+    }
+}
+
+/// What a load did.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// (table, rows), in load order.
+    pub tables: Vec<(String, u64)>,
+    pub elapsed: Duration,
+}
+
+/// Creates the demo schema in `db` (opened writable) and loads it.
+pub async fn load(
+    db: &Db,
+    options: &DemoOptions,
+    progress: &ProgressBar,
+) -> Result<Loaded, DemoError> {
+    let started = Instant::now();
+    let existing = catalog::read(db, &[]).await?;
+    let schema = existing.default_schema.clone();
+    let specs = tables(&schema);
+    if !existing.tables.is_empty() && !options.force {
+        let names: Vec<String> = existing
+            .tables
+            .iter()
+            .take(5)
+            .map(|t| existing.label(&t.name))
+            .collect();
+        let more = existing.tables.len().saturating_sub(5);
+        return Err(DemoError::NotEmpty {
+            target: db.target.to_string(),
+            tables: if more > 0 {
+                format!("{}, and {more} more", names.join(", "))
+            } else {
+                names.join(", ")
+            },
+        });
+    }
+    let rows = Rows::new(options.scale, options.seed);
+    let counts = rows.counts();
+    progress.set_length(counts.iter().sum());
+    let engine = db.engine();
+    match &db.pool {
+        Pool::Postgres(pool) => {
+            let mut conn = pool.acquire().await?;
+            for spec in specs.iter().rev() {
+                ddl::drop_table(engine, &spec.name)
+                    .raw()
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            for spec in &specs {
+                ddl::create_table(engine, spec, false, false)
+                    .raw()
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            for (t, spec) in specs.iter().enumerate() {
+                progress.set_message(format!("loading {}", spec.name.name));
+                let columns: Vec<String> = spec.columns.iter().map(|c| c.name.clone()).collect();
+                copy_table(
+                    &mut conn,
+                    &ddl::copy_from_stdin(&spec.name, &columns),
+                    &rows,
+                    t,
+                    counts[t],
+                    progress,
+                )
+                .await?;
+            }
+            progress.set_message("keys and indexes");
+            // Keys and indexes of different tables build in parallel sessions.
+            let mut builds: Vec<Vec<Sql>> =
+                specs.iter().map(|s| ddl::add_keys(engine, s)).collect();
+            for index in indexes(&schema) {
+                if let Some(i) = specs.iter().position(|s| s.name == index.table) {
+                    builds[i].push(ddl::create_index(engine, &index));
+                }
+            }
+            let runs = builds.into_iter().map(|statements| async move {
+                let mut conn = pool.acquire().await?;
+                for s in statements {
+                    s.raw().execute(&mut *conn).await?;
+                }
+                Ok::<_, sqlx::Error>(())
+            });
+            futures::future::try_join_all(runs).await?;
+            progress.set_message("foreign keys");
+            for spec in &specs {
+                for fk in &spec.foreign_keys {
+                    ddl::add_foreign_key(engine, &spec.name, fk)
+                        .raw()
+                        .execute(&mut *conn)
+                        .await?;
+                }
+            }
+            for spec in &specs {
+                ddl::analyze(engine, &spec.name)
+                    .raw()
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+        Pool::Sqlite(pool) => {
+            let mut conn = pool.acquire().await?;
+            sqlx::raw_sql("PRAGMA foreign_keys = OFF; PRAGMA synchronous = OFF")
+                .execute(&mut *conn)
+                .await?;
+            let mut tx = conn.begin().await?;
+            for spec in specs.iter().rev() {
+                ddl::drop_table(engine, &spec.name)
+                    .raw()
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for spec in &specs {
+                ddl::create_table(engine, spec, true, true)
+                    .raw()
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for (t, spec) in specs.iter().enumerate() {
+                progress.set_message(format!("loading {}", spec.name.name));
+                let columns: Vec<String> = spec.columns.iter().map(|c| c.name.clone()).collect();
+                insert_table(
+                    &mut tx, engine, &spec.name, &columns, &rows, t, counts[t], progress,
+                )
+                .await?;
+            }
+            progress.set_message("indexes");
+            for index in indexes(&schema) {
+                ddl::create_index(engine, &index)
+                    .raw()
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            for spec in &specs {
+                ddl::analyze(engine, &spec.name)
+                    .raw()
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            sqlx::raw_sql("PRAGMA synchronous = FULL")
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    progress.finish_and_clear();
+    Ok(Loaded {
+        tables: specs
+            .iter()
+            .zip(counts)
+            .map(|(s, n)| (s.name.name.clone(), n))
+            .collect(),
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Appends one value in COPY text format.
+fn copy_value(out: &mut String, cell: &Cell) {
+    match cell {
+        Cell::Null => out.push_str("\\N"),
+        Cell::Text(s) => {
+            for ch in s.chars() {
+                match ch {
+                    '\\' => out.push_str("\\\\"),
+                    '\t' => out.push_str("\\t"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    c => out.push(c),
+                }
+            }
+        }
+        Cell::Time(_) => {
+            out.push_str(&cell.text().unwrap_or_default());
+            out.push_str("+00");
+        }
+        other => out.push_str(&other.text().unwrap_or_default()),
+    }
+}
+
+async fn copy_table(
+    conn: &mut PgConnection,
+    statement: &Sql,
+    rows: &Rows,
+    t: usize,
+    count: u64,
+    progress: &ProgressBar,
+) -> Result<(), sqlx::Error> {
+    const CHUNK: usize = 1 << 20;
+    let mut copy = conn.copy_in_raw(statement.as_str()).await?;
+    let mut buffer = String::with_capacity(CHUNK + 4096);
+    let mut pending = 0;
+    for index in 0..count {
+        for (i, cell) in rows.row(t, index).iter().enumerate() {
+            if i > 0 {
+                buffer.push('\t');
+            }
+            copy_value(&mut buffer, cell);
+        }
+        buffer.push('\n');
+        pending += 1;
+        if buffer.len() >= CHUNK {
+            copy.send(buffer.as_bytes()).await?;
+            buffer.clear();
+            progress.inc(pending);
+            pending = 0;
+        }
+    }
+    if !buffer.is_empty() {
+        copy.send(buffer.as_bytes()).await?;
+    }
+    progress.inc(pending);
+    copy.finish().await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_table(
+    conn: &mut SqliteConnection,
+    engine: Engine,
+    table: &crate::model::TableName,
+    columns: &[String],
+    rows: &Rows,
+    t: usize,
+    count: u64,
+    progress: &ProgressBar,
+) -> Result<(), sqlx::Error> {
+    const BATCH: u64 = 64;
+    let full = ddl::insert(engine, table, columns, BATCH as usize);
+    let mut start = 0;
+    while start < count {
+        let n = BATCH.min(count - start);
+        let partial;
+        let statement = if n == BATCH {
+            &full
+        } else {
+            partial = ddl::insert(engine, table, columns, n as usize);
+            &partial
+        };
+        let mut query = statement.query::<sqlx::Sqlite>();
+        for index in start..start + n {
+            for cell in rows.row(t, index) {
+                query = match cell {
+                    Cell::Int(v) => query.bind(v),
+                    other => query.bind(other.text()),
+                };
+            }
+        }
+        query.execute(&mut *conn).await?;
+        progress.inc(n);
+        start += n;
+    }
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! The JSON report (`tether check --format json`), as the brief's contract.
+
+use super::Report;
+use crate::checks::CheckId;
+use crate::findings::{Finding, Summary};
+use crate::relationships::Source;
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    tether: &'static str,
+    database: Database<'a>,
+    profile: Option<&'a str>,
+    findings: &'a [Finding],
+    relationships: Vec<Relationship>,
+    metrics: Vec<Metric<'a>>,
+    summary: Summary,
+    elapsed_ms: f64,
+    /// Whether every check read one snapshot (PostgreSQL).
+    consistent_snapshot: bool,
+}
+
+#[derive(Serialize)]
+struct Database<'a> {
+    engine: &'static str,
+    server_version: &'a str,
+    /// Host, port, database and user; never the password.
+    target: String,
+}
+
+#[derive(Serialize)]
+struct Relationship {
+    child_table: String,
+    child_columns: Vec<String>,
+    parent_table: String,
+    parent_columns: Vec<String>,
+    source: Source,
+    constraint: Option<String>,
+    on_delete: Option<&'static str>,
+    expected_on_delete: Option<&'static str>,
+    enforced: bool,
+    indexed: bool,
+}
+
+#[derive(Serialize)]
+struct Metric<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    rows: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+    elapsed_ms: Option<f64>,
+}
+
+pub fn render(report: &Report) -> String {
+    let plan = report.plan;
+    let result = report.result;
+    let relationships = plan
+        .relationships
+        .iter()
+        .map(|r| {
+            let label = r.label(&plan.schema);
+            let violated = result.findings.iter().any(|f| {
+                f.check == CheckId::FkNotEnforced
+                    && f.child_table.as_deref() == Some(label.child_table.as_str())
+                    && f.child_columns.as_deref() == Some(label.child_columns.as_slice())
+                    && f.parent_table.as_deref() == Some(label.parent_table.as_str())
+            });
+            Relationship {
+                child_table: label.child_table,
+                child_columns: label.child_columns,
+                parent_table: label.parent_table,
+                parent_columns: label.parent_columns,
+                source: r.source,
+                constraint: r.constraint.as_ref().map(|c| c.name.clone()),
+                on_delete: r.constraint.as_ref().map(|c| c.on_delete.as_str()),
+                expected_on_delete: r.expected_on_delete.map(|a| a.as_str()),
+                enforced: r.constraint.is_some() && !violated,
+                indexed: r.indexed,
+            }
+        })
+        .collect();
+    let metrics = plan
+        .metrics
+        .iter()
+        .zip(&result.metrics)
+        .map(|(m, outcome)| {
+            let (rows, error, elapsed) = match outcome {
+                Some((elapsed, Ok(rows))) => (
+                    rows.iter().cloned().map(Value::Object).collect(),
+                    None,
+                    Some(ms(*elapsed)),
+                ),
+                Some((elapsed, Err(e))) => (Vec::new(), Some(e.as_str()), Some(ms(*elapsed))),
+                None => (Vec::new(), None, None),
+            };
+            Metric {
+                name: &m.name,
+                description: m.description.as_deref(),
+                rows,
+                error,
+                elapsed_ms: elapsed,
+            }
+        })
+        .collect();
+    let document = Document {
+        tether: env!("CARGO_PKG_VERSION"),
+        database: Database {
+            engine: plan.engine.name(),
+            server_version: report.server_version,
+            target: report.target.to_string(),
+        },
+        profile: plan.profile.as_deref(),
+        findings: &result.findings,
+        relationships,
+        metrics,
+        summary: result.summary(),
+        elapsed_ms: ms(result.elapsed),
+        consistent_snapshot: result.shared_snapshot,
+    };
+    let mut text = serde_json::to_string_pretty(&document).expect("reports serialise");
+    text.push('\n');
+    text
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 10_000.0).round() / 10.0
+}

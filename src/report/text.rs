@@ -1,0 +1,203 @@
+//! The text report: findings grouped by severity, in aligned columns, coloured
+//! on a terminal (anstream strips colour under `NO_COLOR` or a pipe).
+
+use super::Report;
+use crate::checks::Severity;
+use crate::findings::{Finding, thousands};
+use anstyle::{AnsiColor, Style};
+use std::fmt::Write;
+use unicode_width::UnicodeWidthStr;
+
+const BOLD: Style = Style::new().bold();
+const DIM: Style = Style::new().dimmed();
+
+fn severity_style(s: Severity) -> Style {
+    match s {
+        Severity::Error => AnsiColor::Red.on_default().bold(),
+        Severity::Warning => AnsiColor::Yellow.on_default().bold(),
+        Severity::Info => AnsiColor::Cyan.on_default().bold(),
+    }
+}
+
+fn pad(text: &str, width: usize) -> String {
+    let w = text.width();
+    format!("{text}{}", " ".repeat(width.saturating_sub(w)))
+}
+
+/// Renders the report with ANSI styles; the writer decides whether they show.
+pub fn render(report: &Report) -> String {
+    let plan = report.plan;
+    let result = report.result;
+    let summary = result.summary();
+    let mut out = String::new();
+    let profile = plan
+        .profile
+        .as_deref()
+        .map(|p| format!(" · profile {p}"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{BOLD}tether{BOLD:#} {} · {} {}{profile}",
+        env!("CARGO_PKG_VERSION"),
+        report.target,
+        report.server_version,
+    );
+    let _ = writeln!(
+        out,
+        "{DIM}{} checks, {} relationships, {} tables in {:.2} s{}{DIM:#}",
+        summary.checks_run,
+        plan.relationships.len(),
+        plan.schema.tables.len(),
+        result.elapsed.as_secs_f64(),
+        if result.shared_snapshot {
+            " · one consistent snapshot"
+        } else {
+            ""
+        }
+    );
+
+    for severity in [Severity::Error, Severity::Warning, Severity::Info] {
+        let group: Vec<&Finding> = result
+            .findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .collect();
+        if group.is_empty() {
+            continue;
+        }
+        let style = severity_style(severity);
+        let title = match severity {
+            Severity::Error => "ERRORS",
+            Severity::Warning => "WARNINGS",
+            Severity::Info => "INFO",
+        };
+        let _ = writeln!(out, "\n{style}{title} ({}){style:#}", group.len());
+        let id_width = group
+            .iter()
+            .map(|f| f.check.as_str().width())
+            .max()
+            .unwrap_or(0);
+        let where_width = group
+            .iter()
+            .map(|f| f.location().width())
+            .max()
+            .unwrap_or(0)
+            .min(72);
+        let count_width = group
+            .iter()
+            .map(|f| f.count.map(thousands).unwrap_or_default().width())
+            .max()
+            .unwrap_or(0);
+        for f in group {
+            let count = f.count.map(thousands).unwrap_or_default();
+            let elapsed = f
+                .elapsed_ms
+                .map(|ms| format!("{ms:.1} ms"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {BOLD}{}{BOLD:#}  {}  {}{}  {DIM}{elapsed}{DIM:#}",
+                pad(f.check.as_str(), id_width),
+                pad(&f.location(), where_width),
+                " ".repeat(count_width.saturating_sub(count.width())),
+                count,
+            );
+            let indent = " ".repeat(id_width + 4);
+            let _ = writeln!(out, "{indent}{DIM}{}{DIM:#}", f.message);
+            if let Some(row) = f.sample.first() {
+                let shown: Vec<String> = row
+                    .iter()
+                    .map(|(k, v)| match v {
+                        serde_json::Value::String(s) => format!("{k}={s}"),
+                        other => format!("{k}={other}"),
+                    })
+                    .collect();
+                let more = if f.sample.len() > 1 {
+                    format!(" (+{} more)", f.sample.len() - 1)
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(out, "{indent}{DIM}e.g. {}{more}{DIM:#}", shown.join(", "));
+            }
+        }
+    }
+
+    for (metric, outcome) in plan.metrics.iter().zip(&result.metrics) {
+        let _ = writeln!(out, "\n{BOLD}METRIC {}{BOLD:#}", metric.name);
+        match outcome {
+            Some((_, Ok(rows))) => out.push_str(&table(rows)),
+            Some((_, Err(e))) => {
+                let _ = writeln!(out, "  failed: {e}");
+            }
+            None => {}
+        }
+    }
+
+    let _ = writeln!(
+        out,
+        "\n{}{} errors{}, {}{} warnings{}, {} info",
+        severity_style(Severity::Error),
+        summary.error,
+        severity_style(Severity::Error).render_reset(),
+        severity_style(Severity::Warning),
+        summary.warning,
+        severity_style(Severity::Warning).render_reset(),
+        summary.info,
+    );
+    if summary.error + summary.warning + summary.info == 0 {
+        let _ = writeln!(
+            out,
+            "{}all relationships hold{:#}",
+            AnsiColor::Green.on_default().bold(),
+            Style::new()
+        );
+    }
+    out
+}
+
+/// Rows as an aligned table; numbers right-aligned.
+fn table(rows: &[crate::db::SampleRow]) -> String {
+    let Some(first) = rows.first() else {
+        return "  (no rows)\n".into();
+    };
+    let headers: Vec<&String> = first.keys().collect();
+    let cell = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "NULL".into(),
+        other => other.to_string(),
+    };
+    let widths: Vec<usize> = headers
+        .iter()
+        .map(|h| {
+            rows.iter()
+                .map(|r| r.get(*h).map(cell).unwrap_or_default().width())
+                .max()
+                .unwrap_or(0)
+                .max(h.width())
+        })
+        .collect();
+    let mut out = String::new();
+    let line: Vec<String> = headers
+        .iter()
+        .zip(&widths)
+        .map(|(h, w)| pad(h, *w))
+        .collect();
+    let _ = writeln!(out, "  {DIM}{}{DIM:#}", line.join("  ").trim_end());
+    for r in rows {
+        let line: Vec<String> = headers
+            .iter()
+            .zip(&widths)
+            .map(|(h, w)| {
+                let v = r.get(*h).cloned().unwrap_or(serde_json::Value::Null);
+                let text = cell(&v);
+                if v.is_number() {
+                    format!("{}{text}", " ".repeat(w.saturating_sub(text.width())))
+                } else {
+                    pad(&text, *w)
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "  {}", line.join("  ").trim_end());
+    }
+    out
+}
