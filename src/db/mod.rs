@@ -197,6 +197,8 @@ fn postgres_session_settings(options: &SessionOptions) -> Vec<(&'static str, Str
             options.statement_timeout.as_millis().to_string(),
         ),
         ("lock_timeout", "5000".to_string()),
+        // Checks are short scans: compiling them costs more than it saves.
+        ("jit", "off".to_string()),
         ("idle_in_transaction_session_timeout", "300000".to_string()),
     ];
     if options.read_only {

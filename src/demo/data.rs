@@ -46,13 +46,38 @@ impl Layout {
         }
     }
 
-    /// First asset of fault block `j` (0..5); blocks are spread through the table.
-    fn asset_block(&self, j: u64) -> u64 {
-        self.assets * (j + 1) / 6
+    /// Faults are spread through each table, as they arise in life: fault `class`
+    /// (0..10) takes `count` rows of residue `class` modulo 10, evenly spaced over
+    /// `size` rows. Returns the row's ordinal within the fault, if it is one.
+    fn slot(index: u64, size: u64, class: u64, count: u64) -> Option<u64> {
+        if index % 10 != class || count == 0 {
+            return None;
+        }
+        let span = size / 10;
+        let q = index / 10;
+        // The smallest i with floor(i * span / count) >= q.
+        let i = (q * count).div_ceil(span);
+        (i < count && i * span / count == q).then_some(i)
     }
 
-    fn in_block(i: u64, start: u64, len: u64) -> bool {
-        i >= start && i < start + len
+    /// Asset fault `class`: 0 orphaned discovery flow (3k), 1 no engagement (k),
+    /// 2 NULL raw record (k), 3 other client (k), 4 other master flow (2k).
+    pub(super) fn asset_fault(&self, a: u64) -> Option<(u64, u64)> {
+        let k = self.k;
+        [(0, 3 * k), (1, k), (2, k), (3, k), (4, 2 * k)]
+            .into_iter()
+            .find_map(|(class, count)| Self::slot(a, self.assets, class, count).map(|i| (class, i)))
+    }
+
+    /// Raw-record fault, among the records that never became assets: 0 deleted
+    /// master flow (2k), 1 no client (k), 2 other engagement (k), 3 other master flow (k).
+    pub(super) fn raw_fault(&self, r: u64) -> Option<(u64, u64)> {
+        let k = self.k;
+        let offset = r.checked_sub(self.assets)?;
+        let size = self.raw_records - self.assets;
+        [(0, 2 * k), (1, k), (2, k), (3, k)]
+            .into_iter()
+            .find_map(|(class, count)| Self::slot(offset, size, class, count).map(|i| (class, i)))
     }
 
     /// A different master flow of the same tenant as flow `f`.
@@ -66,28 +91,19 @@ impl Layout {
 
     /// Discovery flows (by index) whose master flow reference is NULL.
     fn df_null_master(&self, d: u64) -> bool {
-        Self::in_block(d, self.flows / 4, self.k)
+        Self::slot(d, self.flows, 7, self.k).is_some()
     }
 
     /// Discovery flows attached to a sibling flow's import (path fault).
     fn df_moved(&self, d: u64) -> bool {
-        Self::in_block(d, self.flows / 2, self.k)
+        Self::slot(d, self.flows, 8, self.k).is_some()
     }
 
-    /// Master flows marked completed while their discovery flow runs (custom fault).
+    /// Master flows marked completed while their discovery flow runs (custom
+    /// fault); flows of residue 0 are completed ones.
     fn flow_completed_early(&self, f: u64) -> bool {
-        let start = self.flows * 3 / 4;
-        if f < start || status_of(f) != "completed" {
-            return false;
-        }
-        // The first k completed flows from `start` on.
-        completed_before(f) - completed_before(start) < self.k
+        Self::slot(f, self.flows, 0, self.k).is_some()
     }
-}
-
-/// Completed flows among 0..x (statuses repeat every ten flows, seven completed).
-fn completed_before(x: u64) -> u64 {
-    x / 10 * 7 + (x % 10).min(7)
 }
 
 fn status_of(f: u64) -> &'static str {
@@ -290,21 +306,18 @@ impl Rows {
     /// engagement_id, row_number, raw_data, created_at.
     pub fn raw_record(&self, r: u64) -> Vec<Cell> {
         let l = &self.layout;
-        let (n, k) = (l.assets, l.k);
         let i = r % l.flows;
         let tenant = i % TENANTS;
         let mut master = self.flow_id(i);
         let mut client = self.client(tenant);
         let mut engagement = self.engagement(tenant);
-        if Layout::in_block(r, n, 2 * k) {
+        match l.raw_fault(r) {
             // Fault: the master flow was deleted (orphans, and a path mismatch).
-            master = Cell::Uuid(self.id(Kind::Flow, l.flows + (r - n)));
-        } else if Layout::in_block(r, n + 2 * k, k) {
-            client = Cell::Null;
-        } else if Layout::in_block(r, n + 3 * k, k) {
-            engagement = self.engagement(tenant ^ 1);
-        } else if Layout::in_block(r, n + 4 * k, k) {
-            master = self.flow_id(l.sibling_flow(i));
+            Some((0, i)) => master = Cell::Uuid(self.id(Kind::Flow, l.flows + i)),
+            Some((1, _)) => client = Cell::Null,
+            Some((2, _)) => engagement = self.engagement(tenant ^ 1),
+            Some((_, _)) => master = self.flow_id(l.sibling_flow(i)),
+            None => {}
         }
         vec![
             Cell::Uuid(self.id(Kind::Raw, r)),
@@ -361,7 +374,6 @@ impl Rows {
     /// environment, created_at.
     pub fn asset(&self, a: u64) -> Vec<Cell> {
         let l = &self.layout;
-        let k = l.k;
         let i = a % l.flows;
         let tenant = i % TENANTS;
         let mut master = self.flow_id(i);
@@ -369,18 +381,15 @@ impl Rows {
         let mut raw = Cell::Uuid(self.id(Kind::Raw, a));
         let mut client = self.client(tenant);
         let mut engagement = self.engagement(tenant);
-        if Layout::in_block(a, l.asset_block(0), 3 * k) {
+        match l.asset_fault(a) {
             // Fault: the discovery flow was deleted (orphans).
-            discovery = Cell::Uuid(self.id(Kind::DiscoveryFlow, l.flows + a - l.asset_block(0)));
-        } else if Layout::in_block(a, l.asset_block(1), k) {
-            engagement = Cell::Null;
-        } else if Layout::in_block(a, l.asset_block(2), k) {
+            Some((0, n)) => discovery = Cell::Uuid(self.id(Kind::DiscoveryFlow, l.flows + n)),
+            Some((1, _)) => engagement = Cell::Null,
             // Not a fault: a NULL reference is not an orphan.
-            raw = Cell::Null;
-        } else if Layout::in_block(a, l.asset_block(3), k) {
-            client = self.client((tenant + 2) % TENANTS);
-        } else if Layout::in_block(a, l.asset_block(4), 2 * k) {
-            master = self.flow_id(l.sibling_flow(i));
+            Some((2, _)) => raw = Cell::Null,
+            Some((3, _)) => client = self.client((tenant + 2) % TENANTS),
+            Some((_, _)) => master = self.flow_id(l.sibling_flow(i)),
+            None => {}
         }
         vec![
             Cell::Uuid(self.id(Kind::Asset, a)),
@@ -441,20 +450,34 @@ mod tests {
     }
 
     #[test]
-    fn fault_blocks_do_not_overlap() {
-        for scale in [100, 1000, 10_000, 1_000_000] {
+    fn faults_have_their_exact_sizes() {
+        for scale in [100, 999, 1000, 10_000, 123_457] {
             let l = Layout::new(scale);
-            let blocks = [(0, 3), (1, 1), (2, 1), (3, 1), (4, 2)];
-            for w in blocks.windows(2) {
-                assert!(
-                    l.asset_block(w[0].0) + w[0].1 * l.k <= l.asset_block(w[1].0),
-                    "scale {scale}"
-                );
+            let k = l.k;
+            let mut assets = [0u64; 5];
+            for a in 0..l.assets {
+                if let Some((class, _)) = l.asset_fault(a) {
+                    assets[class as usize] += 1;
+                }
             }
-            assert!(l.assets + 5 * l.k <= l.raw_records, "scale {scale}");
-            let early: u64 = (0..l.flows).filter(|&f| l.flow_completed_early(f)).count() as u64;
-            assert_eq!(early, l.k, "scale {scale}");
-            assert!(l.flows / 2 >= TENANTS && l.flows / 4 + l.k <= l.flows / 2);
+            assert_eq!(assets, [3 * k, k, k, k, 2 * k], "scale {scale}");
+            let mut raw = [0u64; 4];
+            for r in 0..l.raw_records {
+                if let Some((class, _)) = l.raw_fault(r) {
+                    raw[class as usize] += 1;
+                }
+            }
+            assert_eq!(raw, [2 * k, k, k, k], "scale {scale}");
+            let count =
+                |f: fn(&Layout, u64) -> bool| (0..l.flows).filter(|&d| f(&l, d)).count() as u64;
+            assert_eq!(count(Layout::df_null_master), k);
+            assert_eq!(count(Layout::df_moved), k);
+            assert_eq!(count(Layout::flow_completed_early), k);
+            assert!(
+                (0..l.flows)
+                    .filter(|&f| l.flow_completed_early(f))
+                    .all(|f| status_of(f) == "completed")
+            );
         }
     }
 }

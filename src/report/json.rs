@@ -15,6 +15,8 @@ struct Document<'a> {
     findings: &'a [Finding],
     relationships: Vec<Relationship>,
     metrics: Vec<Metric<'a>>,
+    /// Every statement that ran, with its latency.
+    statements: Vec<StatementTiming<'a>>,
     summary: Summary,
     elapsed_ms: f64,
     /// Whether every check read one snapshot (PostgreSQL).
@@ -41,6 +43,15 @@ struct Relationship {
     expected_on_delete: Option<&'static str>,
     enforced: bool,
     indexed: bool,
+}
+
+#[derive(Serialize)]
+struct StatementTiming<'a> {
+    key: &'a str,
+    category: crate::checks::Category,
+    checks: usize,
+    elapsed_ms: Option<f64>,
+    threshold_ms: u64,
 }
 
 #[derive(Serialize)]
@@ -105,6 +116,18 @@ pub fn render(report: &Report) -> String {
             }
         })
         .collect();
+    let statements = plan
+        .statements
+        .iter()
+        .zip(&result.statement_elapsed)
+        .map(|(s, elapsed)| StatementTiming {
+            key: &s.key,
+            category: s.category,
+            checks: s.checks.len(),
+            elapsed_ms: elapsed.map(ms),
+            threshold_ms: s.threshold_ms,
+        })
+        .collect();
     let document = Document {
         tether: env!("CARGO_PKG_VERSION"),
         database: Database {
@@ -116,6 +139,7 @@ pub fn render(report: &Report) -> String {
         findings: &result.findings,
         relationships,
         metrics,
+        statements,
         summary: result.summary(),
         elapsed_ms: ms(result.elapsed),
         consistent_snapshot: result.shared_snapshot,
