@@ -1,0 +1,260 @@
+//! The real binary on bad input and on its exit-code contract: one clear line,
+//! exit 2, no panic, and never the password.
+
+mod common;
+
+use assert_cmd::Command;
+use common::{TestDb, pg_admin_url};
+use predicates::prelude::*;
+use sqlx::Connection;
+use std::io::Write;
+
+const SECRET: &str = "s3cr3t-Pa55";
+
+fn tether() -> Command {
+    let mut cmd = Command::cargo_bin("tether").unwrap();
+    cmd.env_remove("DATABASE_URL").env("NO_COLOR", "1");
+    cmd
+}
+
+/// Runs `tether check` and returns (exit code, stdout, stderr).
+fn run(args: &[&str]) -> (i32, String, String) {
+    let output = tether().arg("check").args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+    (output.status.code().unwrap_or(-1), stdout, stderr)
+}
+
+fn assert_no_secret(out: &str, err: &str) {
+    assert!(!out.contains(SECRET) && !err.contains(SECRET), "password shown: {out} {err}");
+}
+
+#[test]
+fn unreachable_host_is_one_clear_line() {
+    let url = format!("postgres://alice:{SECRET}@127.0.0.1:1/shop");
+    let (code, out, err) = run(&["--url", &url]);
+    assert_eq!(code, 2);
+    assert_no_secret(&out, &err);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("tether: error: cannot connect to PostgreSQL at 127.0.0.1:1, database \"shop\", user \"alice\": "),
+        "{err}"
+    );
+    assert!(err.to_lowercase().contains("refused"), "{err}");
+}
+
+#[test]
+fn silent_server_times_out_with_the_limit_named() {
+    // A socket that accepts connections and never answers, like a hung server.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let url = format!("postgres://alice:{SECRET}@127.0.0.1:{port}/shop");
+    let started = std::time::Instant::now();
+    let (code, out, err) = run(&["--url", &url, "--connect-timeout", "1"]);
+    assert_eq!(code, 2);
+    assert_no_secret(&out, &err);
+    assert_eq!(
+        err.trim_end(),
+        format!("tether: error: cannot connect to PostgreSQL at 127.0.0.1:{port}, database \"shop\", user \"alice\": no answer within 1 s")
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    drop(listener);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_password_names_the_user_not_the_password() {
+    // scripts/test configures pg_hba.conf so that this role must give its password.
+    let mut admin = sqlx::PgConnection::connect(&pg_admin_url()).await.unwrap();
+    sqlx::raw_sql(
+        "DO $$ BEGIN CREATE ROLE tether_auth_test LOGIN PASSWORD 'right-password';
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let _ = admin.close().await;
+    let url = format!("postgres://tether_auth_test:{SECRET}@127.0.0.1:5432/postgres");
+    let (code, out, err) = tokio::task::spawn_blocking(move || run(&["--url", &url])).await.unwrap();
+    assert_no_secret(&out, &err);
+    assert_eq!(code, 2, "the server accepted a wrong password: run ./scripts/test, which configures pg_hba.conf ({out}{err})");
+    assert!(err.contains("password authentication failed for user \"tether_auth_test\""), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn missing_database() {
+    let base = pg_admin_url();
+    let server = base.rsplit_once('/').unwrap().0;
+    let (code, _, err) = run(&["--url", &format!("{server}/tether_no_such_database")]);
+    assert_eq!(code, 2);
+    assert!(err.contains("database \"tether_no_such_database\" does not exist"), "{err}");
+}
+
+#[test]
+fn malformed_urls() {
+    for url in [
+        format!("postgres://bob:{SECRET}@db.example:notaport/x"),
+        format!("oracle://bob:{SECRET}@db.example/x"),
+        "not a url".to_string(),
+    ] {
+        let (code, out, err) = run(&["--url", &url]);
+        assert_eq!(code, 2, "{url}: {err}");
+        assert_no_secret(&out, &err);
+        assert!(err.contains("invalid database URL"), "{url}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
+fn missing_sqlite_file() {
+    let (code, _, err) = run(&["--url", "sqlite:///tmp/tether-no-such-dir/none.sqlite"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("SQLite database /tmp/tether-no-such-dir/none.sqlite: the database file does not exist"), "{err}");
+}
+
+fn sqlite_with(script: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.sqlite");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let url = format!("sqlite://{}", path.display());
+    rt.block_on(async {
+        let mut conn = sqlx::SqliteConnection::connect(&format!("{url}?mode=rwc")).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("PRAGMA foreign_keys = OFF; {script}")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let _ = conn.close().await;
+    });
+    (dir, url)
+}
+
+#[test]
+fn malformed_profile_names_file_line_and_column() {
+    let (_dir, url) = sqlite_with("CREATE TABLE t (id INTEGER PRIMARY KEY);");
+    let mut profile = tempfile::NamedTempFile::with_suffix(".toml").unwrap();
+    write!(profile, "name = \"bad\"\n\n[[relationship]]\nchild = \"t\"\ncolumns = [\"id\"\nparent = \"t\"\n").unwrap();
+    let path = profile.path().display().to_string();
+    let (code, _, err) = run(&["--url", &url, "--profile", &path]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with(&format!("tether: error: {path}:6:1: missing comma")), "{err}");
+
+    let mut profile = tempfile::NamedTempFile::with_suffix(".toml").unwrap();
+    write!(profile, "[[relationship]]\nchild = \"t\"\ncolumns = [\"id\"]\nparent = \"t\"\non_delete = \"explode\"\n").unwrap();
+    let path = profile.path().display().to_string();
+    let (code, _, err) = run(&["--url", &url, "--profile", &path]);
+    assert_eq!(code, 2);
+    assert!(err.contains(&format!("{path}:5:")) && err.contains("explode"), "{err}");
+
+    let (code, _, err) = run(&["--url", &url, "--profile", "no-such-profile"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown profile \"no-such-profile\"") && err.contains("discovery-flow"), "{err}");
+}
+
+#[test]
+fn a_profile_naming_missing_tables_reports_check_failed() {
+    let (_dir, url) = sqlite_with("CREATE TABLE t (id INTEGER PRIMARY KEY, u_id INTEGER);");
+    let mut profile = tempfile::NamedTempFile::with_suffix(".toml").unwrap();
+    write!(
+        profile,
+        "[[relationship]]\nchild = \"ghosts\"\ncolumns = [\"t_id\"]\nparent = \"t\"\n\n\
+         [[relationship]]\nchild = \"t\"\ncolumns = [\"nope\"]\nparent = \"t\"\n\n\
+         [[path]]\nname = \"p\"\ntable = \"t\"\ncolumn = \"u_id\"\nvia = [\"u_id\"]\n"
+    )
+    .unwrap();
+    let path = profile.path().display().to_string();
+    let (code, out, err) = run(&["--url", &url, "--profile", &path, "--format", "json"]);
+    assert_eq!(code, 1, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let failed: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "check_failed")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed.len(), 3, "{failed:?}");
+    assert!(failed.iter().any(|m| m.contains(":1:1: relationship ghosts(t_id) → t — table \"ghosts\" does not exist")), "{failed:?}");
+    assert!(failed.iter().any(|m| m.contains(":6:1: relationship t(nope) → t — column \"t\".\"nope\" does not exist")), "{failed:?}");
+    assert!(failed.iter().any(|m| m.contains("path p — no relationship of \"t\" with columns (u_id)")), "{failed:?}");
+}
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    let (_dir, clean) = sqlite_with("CREATE TABLE a (id INTEGER PRIMARY KEY); CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id)); CREATE INDEX b_a ON b(a_id);");
+    let (code, out, _) = run(&["--url", &clean]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("all relationships hold"), "{out}");
+    assert!(!out.contains('\u{1b}'), "colour in a pipe: {out:?}");
+
+    // Only a warning (unindexed FK): exit 0 by default, 1 with --fail-on warning.
+    let (_dir2, warned) = sqlite_with("CREATE TABLE a (id INTEGER PRIMARY KEY); CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id));");
+    assert_eq!(run(&["--url", &warned]).0, 0);
+    assert_eq!(run(&["--url", &warned, "--fail-on", "warning"]).0, 1);
+    assert_eq!(run(&["--url", &warned, "--fail-on", "never"]).0, 0);
+
+    // An orphan: an error, exit 1 unless --fail-on never.
+    let (_dir3, broken) = sqlite_with("CREATE TABLE a (id INTEGER PRIMARY KEY); CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id)); CREATE INDEX b_a ON b(a_id); INSERT INTO b VALUES (1, 42);");
+    assert_eq!(run(&["--url", &broken]).0, 1);
+    assert_eq!(run(&["--url", &broken, "--fail-on", "never"]).0, 0);
+}
+
+#[test]
+fn json_report_follows_the_contract_and_writes_to_a_file() {
+    let (dir, url) = sqlite_with(
+        "CREATE TABLE customers (id INTEGER PRIMARY KEY);
+         CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id) ON DELETE SET NULL);
+         INSERT INTO customers VALUES (1); INSERT INTO orders VALUES (10, 1), (11, 7), (12, NULL);",
+    );
+    let file = dir.path().join("report.json");
+    let (code, out, _) = run(&["--url", &url, "--format", "json", "--output", file.to_str().unwrap(), "--sample", "3"]);
+    assert_eq!(code, 1);
+    assert!(out.is_empty(), "{out}");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(json["tether"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(json["database"]["engine"], "sqlite");
+    assert!(json["database"]["server_version"].as_str().unwrap().starts_with('3'));
+    let orphans: Vec<&serde_json::Value> =
+        json["findings"].as_array().unwrap().iter().filter(|f| f["check"] == "orphans").collect();
+    assert_eq!(orphans.len(), 1);
+    let o = orphans[0];
+    assert_eq!(o["severity"], "error");
+    assert_eq!(o["child_table"], "orders");
+    assert_eq!(o["child_columns"], serde_json::json!(["customer_id"]));
+    assert_eq!(o["parent_table"], "customers");
+    assert_eq!(o["parent_columns"], serde_json::json!(["id"]));
+    assert_eq!(o["count"], 1);
+    assert_eq!(o["sample"], serde_json::json!([{"id": "11", "customer_id": "7"}]));
+    assert!(o["sql"].as_str().unwrap().starts_with("SELECT"));
+    assert!(o["elapsed_ms"].as_f64().unwrap() >= 0.0);
+    let rel = &json["relationships"][0];
+    assert_eq!(rel["source"], "constraint");
+    assert_eq!(rel["constraint"], "orders_customer_id_fkey");
+    assert_eq!(rel["on_delete"], "set_null");
+    assert_eq!(rel["enforced"], false, "orphans prove it was not enforced");
+    assert_eq!(rel["indexed"], false);
+    assert_eq!(json["summary"]["error"], 1);
+    assert_eq!(json["summary"]["warning"], 2, "fk_unindexed and fk_not_enforced");
+    assert!(json["summary"]["checks_run"].as_u64().unwrap() >= 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_sessions_are_read_only_and_named() {
+    let db = TestDb::postgres().await;
+    db.exec("CREATE TABLE t (id int PRIMARY KEY)").await;
+    let profile = tempfile::NamedTempFile::with_suffix(".toml").unwrap();
+    std::fs::write(
+        profile.path(),
+        "[[assertion]]\nname = \"writes\"\nsql = \"SELECT 1 AS x FROM (SELECT setting FROM pg_settings WHERE name = 'default_transaction_read_only' AND setting = 'on') s\"\n",
+    )
+    .unwrap();
+    let url = db.url.clone();
+    let path = profile.path().display().to_string();
+    let (code, out, _) =
+        tokio::task::spawn_blocking(move || run(&["--url", &url, "--profile", &path, "--format", "json"])).await.unwrap();
+    assert_eq!(code, 1);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let custom = json["findings"].as_array().unwrap().iter().find(|f| f["check"] == "custom").unwrap();
+    assert_eq!(custom["count"], 1, "the session is read-only");
+    assert_eq!(json["consistent_snapshot"], true);
+}

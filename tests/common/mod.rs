@@ -1,0 +1,152 @@
+//! Shared test harness: throwaway databases on real servers, and running tether's
+//! engine against them. Each test gets its own uniquely named database, dropped
+//! when the test ends, so tests run in parallel and leave nothing behind.
+#![allow(dead_code)]
+
+use sqlx::{AssertSqlSafe, Connection};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use tether::checks::plan::{Plan, PlanOptions};
+use tether::db::{Db, SessionOptions};
+use tether::profile::Profile;
+use tether::runner::{RunOptions, RunResult};
+
+/// The PostgreSQL server tests use (its `postgres` database, for admin work).
+pub fn pg_admin_url() -> String {
+    std::env::var("TETHER_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn unique_name(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{prefix}_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+enum Kind {
+    Postgres { name: String },
+    Sqlite { _dir: tempfile::TempDir },
+}
+
+/// A database that exists for one test.
+pub struct TestDb {
+    pub url: String,
+    kind: Kind,
+}
+
+impl TestDb {
+    pub async fn postgres() -> TestDb {
+        let name = unique_name("tether_test");
+        let mut admin = sqlx::PgConnection::connect(&pg_admin_url())
+            .await
+            .expect("PostgreSQL for tests (see README: tests)");
+        sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let _ = admin.close().await;
+        let base = pg_admin_url();
+        let url = match base.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}"),
+            None => unreachable!("the admin URL names a database"),
+        };
+        TestDb {
+            url,
+            kind: Kind::Postgres { name },
+        }
+    }
+
+    pub fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("test.sqlite").display());
+        TestDb {
+            url,
+            kind: Kind::Sqlite { _dir: dir },
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.kind, Kind::Postgres { .. })
+    }
+
+    /// Runs a script (DDL and data) on a writable connection. SQLite runs it with
+    /// `foreign_keys` off, so rows may violate declared constraints.
+    pub async fn exec(&self, script: &str) {
+        match &self.kind {
+            Kind::Postgres { .. } => {
+                let mut conn = sqlx::PgConnection::connect(&self.url).await.unwrap();
+                sqlx::raw_sql(AssertSqlSafe(script.to_string()))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap_or_else(|e| panic!("fixture failed: {e}"));
+                let _ = conn.close().await;
+            }
+            Kind::Sqlite { .. } => {
+                let mut conn = sqlx::SqliteConnection::connect(&format!("{}?mode=rwc", self.url))
+                    .await
+                    .unwrap();
+                sqlx::raw_sql(AssertSqlSafe(format!("PRAGMA foreign_keys = OFF;\n{script}")))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap_or_else(|e| panic!("fixture failed: {e}"));
+                let _ = conn.close().await;
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Kind::Postgres { name } = &self.kind {
+            let name = name.clone();
+            // Drop from a thread of its own: Drop cannot await, and the test's
+            // runtime may be shutting down.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async {
+                    if let Ok(mut admin) = sqlx::PgConnection::connect(&pg_admin_url()).await {
+                        let _ = sqlx::raw_sql(AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        )))
+                        .execute(&mut admin)
+                        .await;
+                        let _ = admin.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// Reads the catalog, plans with `profile` (TOML text) and runs every check.
+pub async fn check(url: &str, profile: Option<&str>, options: PlanOptions) -> (Plan, RunResult) {
+    let db = Db::connect(url, SessionOptions::default()).await.expect("connect");
+    let profile = profile.map(|text| Profile::parse(text, "test.toml").expect("profile parses"));
+    let schema = tether::catalog::read(&db, &[]).await.expect("catalog");
+    let plan = Arc::new(Plan::build(schema, profile.as_ref(), &options));
+    let result = tether::runner::run_to_end(&db, plan.clone(), &RunOptions::default(), |_| {}).await;
+    db.close().await;
+    (Arc::try_unwrap(plan).unwrap_or_else(|p| (*p).clone()), result)
+}
+
+/// Findings as (check id, location, count): what tests compare exactly.
+pub fn summarize(result: &RunResult) -> BTreeSet<(String, String, Option<u64>)> {
+    result
+        .findings
+        .iter()
+        .map(|f| (f.check.as_str().to_string(), f.location(), f.count))
+        .collect()
+}
+
+/// Builds the expected set from string literals.
+pub fn expect(rows: &[(&str, &str, Option<u64>)]) -> BTreeSet<(String, String, Option<u64>)> {
+    rows.iter().map(|(c, l, n)| (c.to_string(), l.to_string(), *n)).collect()
+}
