@@ -79,7 +79,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
         println!("  {table:<30} {:>12} rows", thousands(*rows));
     }
     println!("\nPlanted faults (tether check --profile discovery-flow reports each):");
-    for fault in demo::expected(args.scale) {
+    for fault in demo::expected(args.scale, db.engine()) {
         let count = fault
             .count
             .map(|c| format!(" ({})", thousands(c)))

@@ -1,0 +1,241 @@
+//! `tether demo` then `tether check --profile discovery-flow` reports exactly the
+//! documented faults, on PostgreSQL and SQLite.
+
+mod common;
+
+use assert_cmd::Command;
+use common::TestDb;
+use std::collections::BTreeSet;
+use tether::checks::CheckId;
+use tether::model::Engine;
+
+fn tether() -> Command {
+    let mut cmd = Command::cargo_bin("tether").unwrap();
+    cmd.env_remove("DATABASE_URL").env("NO_COLOR", "1");
+    cmd
+}
+
+fn demo(url: &str, scale: u64, force: bool) -> (i32, String, String) {
+    let mut cmd = tether();
+    cmd.args(["demo", "--url", url, "--scale", &scale.to_string()]);
+    if force {
+        cmd.arg("--force");
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn check_json(url: &str) -> serde_json::Value {
+    let out = tether()
+        .args([
+            "check",
+            "--url",
+            url,
+            "--profile",
+            "discovery-flow",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// (check, location, count) of every finding, as in `tether::demo::expected`.
+fn findings(json: &serde_json::Value) -> BTreeSet<(String, String, Option<u64>)> {
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let finding = Finding::from_json(f);
+            (finding.check, finding.location, finding.count)
+        })
+        .collect()
+}
+
+/// The parts of a JSON finding the comparison needs.
+struct Finding;
+
+struct Parsed {
+    check: String,
+    location: String,
+    count: Option<u64>,
+}
+
+impl Finding {
+    fn from_json(f: &serde_json::Value) -> Parsed {
+        let s = |k: &str| f.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        let list = |k: &str| {
+            f.get(k).and_then(|v| v.as_array()).map(|a| {
+                a.iter()
+                    .map(|x| x.as_str().unwrap().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+        };
+        let location = match (
+            s("child_table"),
+            list("child_columns"),
+            s("parent_table"),
+            list("parent_columns"),
+        ) {
+            (Some(c), Some(cc), Some(p), Some(pc)) => {
+                let arrow = format!("{c}({cc}) → {p}({pc})");
+                match s("column") {
+                    Some(col) => format!("{arrow} [{col}]"),
+                    None => arrow,
+                }
+            }
+            _ => match (s("table"), s("column"), s("name")) {
+                (Some(t), Some(c), _) => format!("{t}.{c}"),
+                (Some(t), None, Some(n)) => format!("{t}: {n}"),
+                (Some(t), None, None) => t,
+                (None, _, Some(n)) => n,
+                _ => String::new(),
+            },
+        };
+        Parsed {
+            check: s("check").unwrap(),
+            location,
+            count: f.get("count").and_then(|c| c.as_u64()),
+        }
+    }
+}
+
+fn expected(scale: u64, engine: Engine) -> BTreeSet<(String, String, Option<u64>)> {
+    tether::demo::expected(scale, engine)
+        .into_iter()
+        .filter(|f| !f.timing)
+        .map(|f| (f.check.as_str().to_string(), f.location, f.count))
+        .collect()
+}
+
+fn assert_documented_faults(json: &serde_json::Value, scale: u64, engine: Engine) {
+    let mut found = findings(json);
+    // Latency depends on the machine: at the default scale the planted slow_check
+    // (a 1 ms budget) must be there; any other is reported but not compared.
+    let slow: Vec<_> = found
+        .iter()
+        .filter(|f| f.0 == "slow_check")
+        .cloned()
+        .collect();
+    if scale >= 10_000 {
+        assert!(
+            slow.iter().any(|f| f.1 == "import_totals_match"),
+            "the planted slow_check is missing: {slow:?}"
+        );
+        let ids: BTreeSet<&str> = json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["check"].as_str().unwrap())
+            .collect();
+        for id in CheckId::ALL {
+            assert!(ids.contains(id.as_str()), "no {id} finding");
+        }
+    }
+    found.retain(|f| f.0 != "slow_check");
+    assert_eq!(found, expected(scale, engine));
+    // The metric query ran: four flow types, each with counts.
+    let metric = &json["metrics"][0];
+    assert_eq!(metric["name"], "flow_metrics");
+    assert_eq!(metric["rows"].as_array().unwrap().len(), 4, "{metric}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_demo_reports_exactly_the_documented_faults() {
+    let db = TestDb::postgres().await;
+    let url = db.url.clone();
+    let json = tokio::task::spawn_blocking(move || {
+        let (code, out, err) = demo(&url, 10_000, false);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            out.contains("assets") && out.contains("10,000 rows"),
+            "{out}"
+        );
+        check_json(&url)
+    })
+    .await
+    .unwrap();
+    assert_eq!(json["database"]["engine"], "postgres");
+    assert_eq!(json["consistent_snapshot"], true);
+    assert_documented_faults(&json, 10_000, Engine::Postgres);
+    // The catalog reason for PostgreSQL: NOT VALID.
+    let unenforced = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "fk_not_enforced")
+        .unwrap();
+    assert!(
+        unenforced["message"]
+            .as_str()
+            .unwrap()
+            .contains("NOT VALID"),
+        "{unenforced}"
+    );
+
+    // A second run refuses the non-empty database, and --force replaces the demo.
+    let url = db.url.clone();
+    tokio::task::spawn_blocking(move || {
+        let (code, _, err) = demo(&url, 500, false);
+        assert_eq!(code, 2);
+        assert!(
+            err.contains("is not empty") && err.contains("--force"),
+            "{err}"
+        );
+        let (code, _, err) = demo(&url, 500, true);
+        assert_eq!(code, 0, "{err}");
+        assert_documented_faults(&check_json(&url), 500, Engine::Postgres);
+    })
+    .await
+    .unwrap();
+}
+
+#[test]
+fn sqlite_demo_reports_exactly_the_documented_faults() {
+    let db = TestDb::sqlite();
+    let (code, _, err) = demo(&db.url, 10_000, false);
+    assert_eq!(code, 0, "{err}");
+    let json = check_json(&db.url);
+    assert_eq!(json["database"]["engine"], "sqlite");
+    assert_documented_faults(&json, 10_000, Engine::Sqlite);
+    let unenforced = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "fk_not_enforced")
+        .unwrap();
+    assert_eq!(
+        unenforced["count"], 30,
+        "proven by the orphans: {unenforced}"
+    );
+}
+
+#[test]
+fn the_run_command_creates_the_demo_and_shows_every_check() {
+    let home = tempfile::tempdir().unwrap();
+    let out = tether().env("XDG_DATA_HOME", home.path()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("creating the demo database at"), "{stderr}");
+    assert!(home.path().join("tether/demo.sqlite").exists());
+    for id in CheckId::ALL {
+        assert!(stdout.contains(id.as_str()), "{id} missing from:\n{stdout}");
+    }
+    // The second run reuses it.
+    let out = tether().env("XDG_DATA_HOME", home.path()).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("using the demo database"));
+}
