@@ -8,7 +8,7 @@ use crate::model::{Action, Engine};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use toml::Spanned;
 
 /// Profiles shipped inside the binary, by name.
@@ -319,12 +319,6 @@ fn location_in(text: &str, file: &str, offset: usize) -> Location {
         line,
         column,
     }
-}
-
-/// Where a profile given on the command line lives, for messages: a path or a
-/// bundled name.
-pub fn describe_source(name_or_path: &str) -> PathBuf {
-    PathBuf::from(name_or_path)
 }
 
 #[cfg(test)]

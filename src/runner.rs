@@ -425,12 +425,15 @@ fn round_ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 10_000.0).round() / 10.0
 }
 
+/// A metric's latency and rows (or why it failed).
+pub type MetricOutcome = (Duration, Result<Vec<SampleRow>, String>);
+
 /// Everything one run produced, collected from its events.
 #[derive(Clone, Debug, Default)]
 pub struct RunResult {
     pub findings: Vec<Finding>,
     pub outcomes: Vec<Option<Outcome>>,
-    pub metrics: Vec<Option<(Duration, Result<Vec<SampleRow>, String>)>>,
+    pub metrics: Vec<Option<MetricOutcome>>,
     pub statement_elapsed: Vec<Option<Duration>>,
     pub elapsed: Duration,
     pub shared_snapshot: bool,

@@ -5,7 +5,6 @@ mod common;
 
 use assert_cmd::Command;
 use common::{TestDb, pg_admin_url};
-use predicates::prelude::*;
 use sqlx::Connection;
 use std::io::Write;
 
@@ -27,7 +26,10 @@ fn run(args: &[&str]) -> (i32, String, String) {
 }
 
 fn assert_no_secret(out: &str, err: &str) {
-    assert!(!out.contains(SECRET) && !err.contains(SECRET), "password shown: {out} {err}");
+    assert!(
+        !out.contains(SECRET) && !err.contains(SECRET),
+        "password shown: {out} {err}"
+    );
 }
 
 #[test]
@@ -56,7 +58,9 @@ fn silent_server_times_out_with_the_limit_named() {
     assert_no_secret(&out, &err);
     assert_eq!(
         err.trim_end(),
-        format!("tether: error: cannot connect to PostgreSQL at 127.0.0.1:{port}, database \"shop\", user \"alice\": no answer within 1 s")
+        format!(
+            "tether: error: cannot connect to PostgreSQL at 127.0.0.1:{port}, database \"shop\", user \"alice\": no answer within 1 s"
+        )
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     drop(listener);
@@ -75,10 +79,18 @@ async fn wrong_password_names_the_user_not_the_password() {
     .unwrap();
     let _ = admin.close().await;
     let url = format!("postgres://tether_auth_test:{SECRET}@127.0.0.1:5432/postgres");
-    let (code, out, err) = tokio::task::spawn_blocking(move || run(&["--url", &url])).await.unwrap();
+    let (code, out, err) = tokio::task::spawn_blocking(move || run(&["--url", &url]))
+        .await
+        .unwrap();
     assert_no_secret(&out, &err);
-    assert_eq!(code, 2, "the server accepted a wrong password: run ./scripts/test, which configures pg_hba.conf ({out}{err})");
-    assert!(err.contains("password authentication failed for user \"tether_auth_test\""), "{err}");
+    assert_eq!(
+        code, 2,
+        "the server accepted a wrong password: run ./scripts/test, which configures pg_hba.conf ({out}{err})"
+    );
+    assert!(
+        err.contains("password authentication failed for user \"tether_auth_test\""),
+        "{err}"
+    );
     assert_eq!(err.lines().count(), 1, "{err}");
 }
 
@@ -88,7 +100,10 @@ fn missing_database() {
     let server = base.rsplit_once('/').unwrap().0;
     let (code, _, err) = run(&["--url", &format!("{server}/tether_no_such_database")]);
     assert_eq!(code, 2);
-    assert!(err.contains("database \"tether_no_such_database\" does not exist"), "{err}");
+    assert!(
+        err.contains("database \"tether_no_such_database\" does not exist"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -110,7 +125,12 @@ fn malformed_urls() {
 fn missing_sqlite_file() {
     let (code, _, err) = run(&["--url", "sqlite:///tmp/tether-no-such-dir/none.sqlite"]);
     assert_eq!(code, 2);
-    assert!(err.contains("SQLite database /tmp/tether-no-such-dir/none.sqlite: the database file does not exist"), "{err}");
+    assert!(
+        err.contains(
+            "SQLite database /tmp/tether-no-such-dir/none.sqlite: the database file does not exist"
+        ),
+        "{err}"
+    );
 }
 
 fn sqlite_with(script: &str) -> (tempfile::TempDir, String) {
@@ -119,11 +139,15 @@ fn sqlite_with(script: &str) -> (tempfile::TempDir, String) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let url = format!("sqlite://{}", path.display());
     rt.block_on(async {
-        let mut conn = sqlx::SqliteConnection::connect(&format!("{url}?mode=rwc")).await.unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("PRAGMA foreign_keys = OFF; {script}")))
-            .execute(&mut conn)
+        let mut conn = sqlx::SqliteConnection::connect(&format!("{url}?mode=rwc"))
             .await
             .unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "PRAGMA foreign_keys = OFF; {script}"
+        )))
+        .execute(&mut conn)
+        .await
+        .unwrap();
         let _ = conn.close().await;
     });
     (dir, url)
@@ -133,22 +157,35 @@ fn sqlite_with(script: &str) -> (tempfile::TempDir, String) {
 fn malformed_profile_names_file_line_and_column() {
     let (_dir, url) = sqlite_with("CREATE TABLE t (id INTEGER PRIMARY KEY);");
     let mut profile = tempfile::NamedTempFile::with_suffix(".toml").unwrap();
-    write!(profile, "name = \"bad\"\n\n[[relationship]]\nchild = \"t\"\ncolumns = [\"id\"\nparent = \"t\"\n").unwrap();
+    write!(
+        profile,
+        "name = \"bad\"\n\n[[relationship]]\nchild = \"t\"\ncolumns = [\"id\"\nparent = \"t\"\n"
+    )
+    .unwrap();
     let path = profile.path().display().to_string();
     let (code, _, err) = run(&["--url", &url, "--profile", &path]);
     assert_eq!(code, 2);
-    assert!(err.starts_with(&format!("tether: error: {path}:6:1: missing comma")), "{err}");
+    assert!(
+        err.starts_with(&format!("tether: error: {path}:6:1: missing comma")),
+        "{err}"
+    );
 
     let mut profile = tempfile::NamedTempFile::with_suffix(".toml").unwrap();
     write!(profile, "[[relationship]]\nchild = \"t\"\ncolumns = [\"id\"]\nparent = \"t\"\non_delete = \"explode\"\n").unwrap();
     let path = profile.path().display().to_string();
     let (code, _, err) = run(&["--url", &url, "--profile", &path]);
     assert_eq!(code, 2);
-    assert!(err.contains(&format!("{path}:5:")) && err.contains("explode"), "{err}");
+    assert!(
+        err.contains(&format!("{path}:5:")) && err.contains("explode"),
+        "{err}"
+    );
 
     let (code, _, err) = run(&["--url", &url, "--profile", "no-such-profile"]);
     assert_eq!(code, 2);
-    assert!(err.contains("unknown profile \"no-such-profile\"") && err.contains("discovery-flow"), "{err}");
+    assert!(
+        err.contains("unknown profile \"no-such-profile\"") && err.contains("discovery-flow"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -174,27 +211,50 @@ fn a_profile_naming_missing_tables_reports_check_failed() {
         .map(|f| f["message"].as_str().unwrap())
         .collect();
     assert_eq!(failed.len(), 3, "{failed:?}");
-    assert!(failed.iter().any(|m| m.contains(":1:1: relationship ghosts(t_id) → t — table \"ghosts\" does not exist")), "{failed:?}");
-    assert!(failed.iter().any(|m| m.contains(":6:1: relationship t(nope) → t — column \"t\".\"nope\" does not exist")), "{failed:?}");
-    assert!(failed.iter().any(|m| m.contains("path p — no relationship of \"t\" with columns (u_id)")), "{failed:?}");
+    assert!(
+        failed
+            .iter()
+            .any(|m| m
+                .contains(":1:1: relationship ghosts(t_id) → t — table \"ghosts\" does not exist")),
+        "{failed:?}"
+    );
+    assert!(
+        failed
+            .iter()
+            .any(|m| m
+                .contains(":6:1: relationship t(nope) → t — column \"t\".\"nope\" does not exist")),
+        "{failed:?}"
+    );
+    assert!(
+        failed
+            .iter()
+            .any(|m| m.contains("path p — no relationship of \"t\" with columns (u_id)")),
+        "{failed:?}"
+    );
 }
 
 #[test]
 fn exit_codes_follow_fail_on() {
-    let (_dir, clean) = sqlite_with("CREATE TABLE a (id INTEGER PRIMARY KEY); CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id)); CREATE INDEX b_a ON b(a_id);");
+    let (_dir, clean) = sqlite_with(
+        "CREATE TABLE a (id INTEGER PRIMARY KEY); CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id)); CREATE INDEX b_a ON b(a_id);",
+    );
     let (code, out, _) = run(&["--url", &clean]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("all relationships hold"), "{out}");
     assert!(!out.contains('\u{1b}'), "colour in a pipe: {out:?}");
 
     // Only a warning (unindexed FK): exit 0 by default, 1 with --fail-on warning.
-    let (_dir2, warned) = sqlite_with("CREATE TABLE a (id INTEGER PRIMARY KEY); CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id));");
+    let (_dir2, warned) = sqlite_with(
+        "CREATE TABLE a (id INTEGER PRIMARY KEY); CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id));",
+    );
     assert_eq!(run(&["--url", &warned]).0, 0);
     assert_eq!(run(&["--url", &warned, "--fail-on", "warning"]).0, 1);
     assert_eq!(run(&["--url", &warned, "--fail-on", "never"]).0, 0);
 
     // An orphan: an error, exit 1 unless --fail-on never.
-    let (_dir3, broken) = sqlite_with("CREATE TABLE a (id INTEGER PRIMARY KEY); CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id)); CREATE INDEX b_a ON b(a_id); INSERT INTO b VALUES (1, 42);");
+    let (_dir3, broken) = sqlite_with(
+        "CREATE TABLE a (id INTEGER PRIMARY KEY); CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id)); CREATE INDEX b_a ON b(a_id); INSERT INTO b VALUES (1, 42);",
+    );
     assert_eq!(run(&["--url", &broken]).0, 1);
     assert_eq!(run(&["--url", &broken, "--fail-on", "never"]).0, 0);
 }
@@ -207,15 +267,34 @@ fn json_report_follows_the_contract_and_writes_to_a_file() {
          INSERT INTO customers VALUES (1); INSERT INTO orders VALUES (10, 1), (11, 7), (12, NULL);",
     );
     let file = dir.path().join("report.json");
-    let (code, out, _) = run(&["--url", &url, "--format", "json", "--output", file.to_str().unwrap(), "--sample", "3"]);
+    let (code, out, _) = run(&[
+        "--url",
+        &url,
+        "--format",
+        "json",
+        "--output",
+        file.to_str().unwrap(),
+        "--sample",
+        "3",
+    ]);
     assert_eq!(code, 1);
     assert!(out.is_empty(), "{out}");
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(json["tether"], env!("CARGO_PKG_VERSION"));
     assert_eq!(json["database"]["engine"], "sqlite");
-    assert!(json["database"]["server_version"].as_str().unwrap().starts_with('3'));
-    let orphans: Vec<&serde_json::Value> =
-        json["findings"].as_array().unwrap().iter().filter(|f| f["check"] == "orphans").collect();
+    assert!(
+        json["database"]["server_version"]
+            .as_str()
+            .unwrap()
+            .starts_with('3')
+    );
+    let orphans: Vec<&serde_json::Value> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "orphans")
+        .collect();
     assert_eq!(orphans.len(), 1);
     let o = orphans[0];
     assert_eq!(o["severity"], "error");
@@ -224,7 +303,10 @@ fn json_report_follows_the_contract_and_writes_to_a_file() {
     assert_eq!(o["parent_table"], "customers");
     assert_eq!(o["parent_columns"], serde_json::json!(["id"]));
     assert_eq!(o["count"], 1);
-    assert_eq!(o["sample"], serde_json::json!([{"id": "11", "customer_id": "7"}]));
+    assert_eq!(
+        o["sample"],
+        serde_json::json!([{"id": "11", "customer_id": "7"}])
+    );
     assert!(o["sql"].as_str().unwrap().starts_with("SELECT"));
     assert!(o["elapsed_ms"].as_f64().unwrap() >= 0.0);
     let rel = &json["relationships"][0];
@@ -234,7 +316,10 @@ fn json_report_follows_the_contract_and_writes_to_a_file() {
     assert_eq!(rel["enforced"], false, "orphans prove it was not enforced");
     assert_eq!(rel["indexed"], false);
     assert_eq!(json["summary"]["error"], 1);
-    assert_eq!(json["summary"]["warning"], 2, "fk_unindexed and fk_not_enforced");
+    assert_eq!(
+        json["summary"]["warning"], 2,
+        "fk_unindexed and fk_not_enforced"
+    );
     assert!(json["summary"]["checks_run"].as_u64().unwrap() >= 3);
 }
 
@@ -250,11 +335,19 @@ async fn postgres_sessions_are_read_only_and_named() {
     .unwrap();
     let url = db.url.clone();
     let path = profile.path().display().to_string();
-    let (code, out, _) =
-        tokio::task::spawn_blocking(move || run(&["--url", &url, "--profile", &path, "--format", "json"])).await.unwrap();
+    let (code, out, _) = tokio::task::spawn_blocking(move || {
+        run(&["--url", &url, "--profile", &path, "--format", "json"])
+    })
+    .await
+    .unwrap();
     assert_eq!(code, 1);
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let custom = json["findings"].as_array().unwrap().iter().find(|f| f["check"] == "custom").unwrap();
+    let custom = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "custom")
+        .unwrap();
     assert_eq!(custom["count"], 1, "the session is read-only");
     assert_eq!(json["consistent_snapshot"], true);
 }

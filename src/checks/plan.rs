@@ -627,7 +627,7 @@ fn statements(
         });
     }
     // Largest first, so the longest statements start early and the pool stays busy.
-    out.sort_by(|a, b| b.weight.cmp(&a.weight));
+    out.sort_by_key(|s| std::cmp::Reverse(s.weight));
     out
 }
 

@@ -50,7 +50,7 @@ pub enum ConnectError {
     #[error("{engine} is not supported yet ({url})")]
     Unsupported { engine: &'static str, url: String },
     #[error("cannot connect to {target}: {reason}")]
-    Failed { target: Target, reason: String },
+    Failed { target: String, reason: String },
 }
 
 #[derive(Clone, Debug)]
@@ -76,7 +76,7 @@ impl Db {
     pub async fn connect(url: &str, options: SessionOptions) -> Result<Db, ConnectError> {
         let target = Target::parse(url)?;
         let fail = |reason: String| ConnectError::Failed {
-            target: target.clone(),
+            target: target.to_string(),
             reason: target.redact(&reason),
         };
         match target.engine {

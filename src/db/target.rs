@@ -97,7 +97,7 @@ impl Target {
         })?;
         let password = parsed
             .password()
-            .map(|p| percent_decode(p))
+            .map(percent_decode)
             .filter(|p| !p.is_empty());
         let mut redacted = parsed.clone();
         if parsed.password().is_some() {
@@ -139,7 +139,7 @@ impl Target {
     /// Removes the password (raw and percent-encoded) from a text.
     pub fn redact(&self, text: &str) -> String {
         match &self.password {
-            Some(p) if p.len() >= 1 => text.replace(p.as_str(), "***"),
+            Some(p) if !p.is_empty() => text.replace(p.as_str(), "***"),
             _ => text.to_string(),
         }
     }

@@ -14,7 +14,8 @@ use tether::runner::{RunOptions, RunResult};
 
 /// The PostgreSQL server tests use (its `postgres` database, for admin work).
 pub fn pg_admin_url() -> String {
-    std::env::var("TETHER_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("TETHER_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 fn unique_name(prefix: &str) -> String {
@@ -92,10 +93,12 @@ impl TestDb {
                 let mut conn = sqlx::SqliteConnection::connect(&format!("{}?mode=rwc", self.url))
                     .await
                     .unwrap();
-                sqlx::raw_sql(AssertSqlSafe(format!("PRAGMA foreign_keys = OFF;\n{script}")))
-                    .execute(&mut conn)
-                    .await
-                    .unwrap_or_else(|e| panic!("fixture failed: {e}"));
+                sqlx::raw_sql(AssertSqlSafe(format!(
+                    "PRAGMA foreign_keys = OFF;\n{script}"
+                )))
+                .execute(&mut conn)
+                .await
+                .unwrap_or_else(|e| panic!("fixture failed: {e}"));
                 let _ = conn.close().await;
             }
         }
@@ -109,7 +112,10 @@ impl Drop for TestDb {
             // Drop from a thread of its own: Drop cannot await, and the test's
             // runtime may be shutting down.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
                 rt.block_on(async {
                     if let Ok(mut admin) = sqlx::PgConnection::connect(&pg_admin_url()).await {
                         let _ = sqlx::raw_sql(AssertSqlSafe(format!(
@@ -128,13 +134,19 @@ impl Drop for TestDb {
 
 /// Reads the catalog, plans with `profile` (TOML text) and runs every check.
 pub async fn check(url: &str, profile: Option<&str>, options: PlanOptions) -> (Plan, RunResult) {
-    let db = Db::connect(url, SessionOptions::default()).await.expect("connect");
+    let db = Db::connect(url, SessionOptions::default())
+        .await
+        .expect("connect");
     let profile = profile.map(|text| Profile::parse(text, "test.toml").expect("profile parses"));
     let schema = tether::catalog::read(&db, &[]).await.expect("catalog");
     let plan = Arc::new(Plan::build(schema, profile.as_ref(), &options));
-    let result = tether::runner::run_to_end(&db, plan.clone(), &RunOptions::default(), |_| {}).await;
+    let result =
+        tether::runner::run_to_end(&db, plan.clone(), &RunOptions::default(), |_| {}).await;
     db.close().await;
-    (Arc::try_unwrap(plan).unwrap_or_else(|p| (*p).clone()), result)
+    (
+        Arc::try_unwrap(plan).unwrap_or_else(|p| (*p).clone()),
+        result,
+    )
 }
 
 /// Findings as (check id, location, count): what tests compare exactly.
@@ -148,5 +160,7 @@ pub fn summarize(result: &RunResult) -> BTreeSet<(String, String, Option<u64>)> 
 
 /// Builds the expected set from string literals.
 pub fn expect(rows: &[(&str, &str, Option<u64>)]) -> BTreeSet<(String, String, Option<u64>)> {
-    rows.iter().map(|(c, l, n)| (c.to_string(), l.to_string(), *n)).collect()
+    rows.iter()
+        .map(|(c, l, n)| (c.to_string(), l.to_string(), *n))
+        .collect()
 }
