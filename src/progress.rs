@@ -17,6 +17,17 @@ pub fn bar(len: u64, message: &str) -> ProgressBar {
     bar
 }
 
+/// A spinner for work of unknown length, drawn on stderr only when it is a terminal.
+pub fn spinner(message: &str) -> ProgressBar {
+    let spinner = ProgressBar::with_draw_target(None, target());
+    spinner.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("valid template"),
+    );
+    spinner.set_message(message.to_string());
+    spinner.enable_steady_tick(Duration::from_millis(120));
+    spinner
+}
+
 fn target() -> ProgressDrawTarget {
     if std::io::stderr().is_terminal() {
         ProgressDrawTarget::stderr()

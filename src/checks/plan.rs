@@ -138,6 +138,7 @@ impl Plan {
             checks: Vec::new(),
         };
         builder.profile_problems(&resolved.problems);
+        builder.lineage(p);
         for r in &resolved.relationships {
             builder.relationship(r);
         }
@@ -243,6 +244,23 @@ impl Builder<'_> {
             let message = format!(
                 "{}: {} — {}",
                 problem.location, problem.subject, problem.message
+            );
+            self.catalog(CheckId::CheckFailed, subject, Some(message), |_| {});
+        }
+    }
+
+    /// The lineage root must be a table the database has.
+    fn lineage(&mut self, profile: &Profile) {
+        let Some(lineage) = &profile.lineage else {
+            return;
+        };
+        if self.schema.resolve(&lineage.root).is_none() {
+            let subject = Subject::Named {
+                name: format!("profile {}: lineage.root", profile.source),
+            };
+            let message = format!(
+                "{}: lineage.root names table \"{}\", which does not exist",
+                profile.source, lineage.root
             );
             self.catalog(CheckId::CheckFailed, subject, Some(message), |_| {});
         }

@@ -80,7 +80,7 @@ pub fn load_profile(args: &PlanArgs, is_demo: bool) -> Result<Option<Profile>> {
 /// Reads the catalog and builds the plan.
 pub async fn plan(db: &Db, args: &PlanArgs, profile: Option<&Profile>) -> Result<Plan> {
     let schemas = args.schemas();
-    let spinner = crate::progress::bar(1, "reading the catalog");
+    let spinner = crate::progress::spinner("reading the catalog");
     let schema = catalog::read(db, &schemas).await.map_err(|e| {
         eyre!(
             "reading the catalog of {}: {}",

@@ -37,7 +37,7 @@ pub fn render(report: &Report) -> String {
         .unwrap_or_default();
     let _ = writeln!(
         out,
-        "{BOLD}tether{BOLD:#} {} · {} {}{profile}",
+        "{BOLD}tether{BOLD:#} {} · {} (server {}){profile}",
         env!("CARGO_PKG_VERSION"),
         report.target,
         report.server_version,
