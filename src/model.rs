@@ -164,7 +164,8 @@ pub struct ForeignKey {
     pub validated: bool,
     /// False for PostgreSQL 18 `NOT ENFORCED` constraints.
     pub enforced: bool,
-    /// False when the RI triggers behind the constraint are disabled.
+    /// False when the RI triggers behind the constraint (on any partition) are
+    /// disabled or fire only in replica sessions.
     pub triggers_enabled: bool,
 }
 
@@ -176,7 +177,7 @@ impl ForeignKey {
         } else if !self.validated {
             Some("NOT VALID: existing rows were never checked")
         } else if !self.triggers_enabled {
-            Some("its RI triggers are disabled")
+            Some("its RI triggers are disabled (or fire only in replica sessions)")
         } else {
             None
         }

@@ -52,7 +52,7 @@ pub struct Tenant {
     pub columns: Vec<String>,
     /// Tables that carry no tenant columns by design.
     #[serde(default)]
-    pub exempt: Vec<String>,
+    pub exempt: Vec<Spanned<String>>,
 }
 
 /// Latency thresholds in milliseconds, per category.
@@ -94,7 +94,7 @@ impl Thresholds {
 #[serde(deny_unknown_fields)]
 pub struct Lineage {
     /// The table whose rows are lineage roots (the master flows).
-    pub root: String,
+    pub root: Spanned<String>,
 }
 
 /// An intended relationship; it may or may not have a constraint.

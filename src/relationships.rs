@@ -39,6 +39,11 @@ pub struct Relationship {
 }
 
 impl Relationship {
+    /// True when the child columns are `columns`, in any order.
+    pub fn has_child_columns(&self, columns: &[String]) -> bool {
+        same_set(&self.child_columns, columns)
+    }
+
     pub fn label(&self, schema: &Schema) -> RelationshipLabel {
         RelationshipLabel {
             child_table: schema.label(&self.child),
@@ -46,10 +51,6 @@ impl Relationship {
             parent_table: schema.label(&self.parent),
             parent_columns: self.parent_columns.clone(),
         }
-    }
-
-    fn same_ends(&self, child: &TableName, columns: &[String], parent: &TableName) -> bool {
-        &self.child == child && self.child_columns == columns && &self.parent == parent
     }
 }
 
@@ -119,11 +120,22 @@ pub fn resolve(schema: &Schema, profile: &Profile) -> Resolved {
         let parent_columns = match &d.parent_columns {
             Some(cols) => cols.clone(),
             None => {
-                // The constraint's parent columns if there is one, else the parent's key.
+                // The constraint's parent columns (paired with the profile's order of
+                // child columns) if there is one, else the parent's key.
                 let declared = relationships
                     .iter()
-                    .find(|r| r.same_ends(&child.name, &d.columns, &parent.name))
-                    .map(|r| r.parent_columns.clone());
+                    .find(|r| {
+                        r.child == child.name
+                            && r.parent == parent.name
+                            && same_set(&r.child_columns, &d.columns)
+                    })
+                    .map(|r| {
+                        d.columns
+                            .iter()
+                            .filter_map(|c| r.child_columns.iter().position(|x| x == c))
+                            .map(|i| r.parent_columns[i].clone())
+                            .collect::<Vec<_>>()
+                    });
                 match declared {
                     Some(cols) => cols,
                     None if parent.primary_key.len() == d.columns.len() => {
@@ -147,8 +159,12 @@ pub fn resolve(schema: &Schema, profile: &Profile) -> Resolved {
             )));
             continue;
         }
+        // The same relationship whatever order its columns are listed in.
+        let wanted = pairs(&d.columns, &parent_columns);
         let existing = relationships.iter_mut().find(|r| {
-            r.same_ends(&child.name, &d.columns, &parent.name) && r.parent_columns == parent_columns
+            r.child == child.name
+                && r.parent == parent.name
+                && pairs(&r.child_columns, &r.parent_columns) == wanted
         });
         match existing {
             Some(r) => {
@@ -188,6 +204,15 @@ pub fn resolve(schema: &Schema, profile: &Profile) -> Resolved {
     }
 }
 
+fn same_set(a: &[String], b: &[String]) -> bool {
+    a.len() == b.len() && a.iter().all(|x| b.contains(x))
+}
+
+/// (child column, parent column) pairs, in no particular order.
+fn pairs(child: &[String], parent: &[String]) -> std::collections::BTreeSet<(String, String)> {
+    child.iter().cloned().zip(parent.iter().cloned()).collect()
+}
+
 fn build(
     schema: &Schema,
     child: TableName,
@@ -223,7 +248,7 @@ fn build(
 }
 
 /// Types that compare equal without a cast count as the same.
-fn normalise_type(t: &str) -> String {
+pub fn normalise_type(t: &str) -> String {
     let t = t.to_ascii_lowercase();
     let base = t.split('(').next().unwrap_or(&t).trim().to_string();
     match base.as_str() {

@@ -24,11 +24,11 @@ use tether::runner::RunResult;
 
 /// The profile both engines run with. Line numbers matter: `check_failed`
 /// findings for profile problems name `test.toml:LINE:COLUMN`.
-const PROFILE: &str = r##"name = "checks fixture"
+const PROFILE: &str = r#"name = "checks fixture"
 
 [tenant]
 columns = ["tenant"]
-exempt = ["regions"]
+exempt = ["regions", "phantoms"]
 
 # High thresholds, so that only the assertions below (with their own
 # threshold_ms) can be slow, whatever the load on the machine.
@@ -67,6 +67,12 @@ table = "invoices"
 column = "Kd Nr"
 via = ["order_id"]
 
+[[path]]
+name = "ghost path"
+table = "invoices"
+column = "Kd Nr"
+via = ["Kd Nr"]
+
 [[assertion]]
 name = "orders tagged x"
 severity = "warning"
@@ -91,15 +97,18 @@ sql.postgres = "SELECT 1 FROM pg_sleep(0.2) AS s WHERE random() < 0"
 name = "slow on sqlite"
 threshold_ms = 1
 sql.sqlite = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000) SELECT i FROM n WHERE i < 0"
-"##;
+"#;
 
 /// Where the two broken `[[relationship]]` entries of `PROFILE` start.
 const GHOSTS: &str = "profile test.toml:28:1: relationship ghosts(order_id) → order";
 const NOPE: &str = "profile test.toml:33:1: relationship invoices(nope) → order";
+const GHOST_PATH: &str = "profile test.toml:44:1: path ghost path";
+/// `tenant.exempt` names a table the database lacks (the position of the name).
+const PHANTOM_EXEMPT: &str = "profile test.toml:5:22: tenant.exempt";
 
 /// SQLite: run by the harness with `foreign_keys` off, so every orphan is written
 /// under a declared constraint.
-const SQLITE_FIXTURE: &str = r##"
+const SQLITE_FIXTURE: &str = r#"
 -- 1. Awkward names; 3 orphans, 2 NULL references; no index on "Kd Nr".
 CREATE TABLE "Kunden Ä" ("Kd Nr" INTEGER PRIMARY KEY, tenant TEXT);
 CREATE TABLE "order" (
@@ -170,12 +179,12 @@ INSERT INTO invoices VALUES
 -- 7. An implied relationship (employee_id ↔ employees.id); 1 orphan.
 CREATE TABLE tickets (id INTEGER PRIMARY KEY, employee_id INTEGER);
 INSERT INTO tickets VALUES (1, 1), (2, 5), (3, 77), (4, NULL);
-"##;
+"#;
 
 /// PostgreSQL: the same schema and data, with the faults written the ways
 /// production databases get them (NOT VALID, disabled triggers, replication
 /// role), plus a non-default schema and a partitioned table.
-const POSTGRES_FIXTURE: &str = r##"
+const POSTGRES_FIXTURE: &str = r#"
 -- 1. The FK is added NOT VALID after the orphans.
 CREATE TABLE "Kunden Ä" ("Kd Nr" integer PRIMARY KEY, tenant text);
 CREATE TABLE "order" (
@@ -258,7 +267,7 @@ INSERT INTO invoices VALUES
 -- 7.
 CREATE TABLE tickets (id integer PRIMARY KEY, employee_id integer);
 INSERT INTO tickets VALUES (1, 1), (2, 5), (3, 77), (4, NULL);
-"##;
+"#;
 
 const ORDER_FK: &str = "order(Kd Nr) → Kunden Ä(Kd Nr)";
 const STORES_FK: &str = "stores(country, region_code) → regions(country, code)";
@@ -292,6 +301,15 @@ fn sample(f: &Finding) -> BTreeSet<String> {
     f.sample
         .iter()
         .map(|row| serde_json::to_string(row).unwrap())
+        .collect()
+}
+
+/// What each finding says, to show when a comparison fails.
+fn messages(result: &RunResult) -> Vec<String> {
+    result
+        .findings
+        .iter()
+        .map(|f| format!("{} {}: {}", f.check, f.location(), f.message))
         .collect()
 }
 
@@ -551,11 +569,13 @@ async fn every_check_on_sqlite() {
         // 11.
         ("check_failed", GHOSTS, None),
         ("check_failed", NOPE, None),
+        ("check_failed", GHOST_PATH, None),
+        ("check_failed", PHANTOM_EXEMPT, None),
         ("check_failed", "broken assertion", None),
         // 12.
         ("slow_check", "slow on sqlite", None),
     ]);
-    assert_eq!(summarize(&result), expected);
+    assert_eq!(summarize(&result), expected, "{:#?}", messages(&result));
     assert_common(&plan, &result, expected.len());
     assert_eq!(relationships(&plan), expected_relationships(false));
     assert!(!result.shared_snapshot, "SQLite has no exported snapshots");
@@ -571,7 +591,7 @@ async fn every_check_on_sqlite() {
         ..PlanOptions::default()
     };
     let (plan, result) = run(&db, Some(PROFILE), standalone).await;
-    assert_eq!(summarize(&result), expected);
+    assert_eq!(summarize(&result), expected, "{:#?}", messages(&result));
     assert_common(&plan, &result, expected.len());
     for f in result
         .findings
@@ -627,11 +647,13 @@ async fn every_check_on_postgres() {
         // 11.
         ("check_failed", GHOSTS, None),
         ("check_failed", NOPE, None),
+        ("check_failed", GHOST_PATH, None),
+        ("check_failed", PHANTOM_EXEMPT, None),
         ("check_failed", "broken assertion", None),
         // 12.
         ("slow_check", "slow on postgres", None),
     ]);
-    assert_eq!(summarize(&result), expected);
+    assert_eq!(summarize(&result), expected, "{:#?}", messages(&result));
     assert_common(&plan, &result, expected.len());
     assert_eq!(relationships(&plan), expected_relationships(true));
     assert!(result.shared_snapshot, "one snapshot for the whole run");
@@ -689,7 +711,7 @@ async fn every_check_on_postgres() {
         ..PlanOptions::default()
     };
     let (plan, result) = run(&db, Some(PROFILE), standalone).await;
-    assert_eq!(summarize(&result), expected);
+    assert_eq!(summarize(&result), expected, "{:#?}", messages(&result));
     assert_common(&plan, &result, expected.len());
     for f in result
         .findings
@@ -840,4 +862,128 @@ async fn partitioned_child_is_planned_once_on_postgres() {
     assert_eq!(outcome.count, Some(3));
     // The shared scan counted every row of both partitions.
     assert_eq!(outcome.total, Some(6));
+}
+
+/// Tenant and path comparisons between columns of different types (a legacy
+/// `text` tenant against a `uuid` one, an `integer` against a `text`) still
+/// compare values, as reference lookups between differing types already do
+/// (as text), instead of failing on a missing operator.
+#[tokio::test(flavor = "multi_thread")]
+async fn comparisons_across_types_on_postgres() {
+    let db = TestDb::postgres().await;
+    db.exec(
+        r#"
+CREATE TABLE accounts (id integer PRIMARY KEY, tenant uuid, region text);
+CREATE TABLE projects (
+    id integer PRIMARY KEY,
+    account_id integer REFERENCES accounts (id),
+    tenant text,
+    region integer
+);
+CREATE INDEX projects_account_idx ON projects (account_id);
+INSERT INTO accounts VALUES
+    (1, '00000000-0000-0000-0000-000000000001', '7'),
+    (2, '00000000-0000-0000-0000-000000000002', '8');
+INSERT INTO projects VALUES
+    (1, 1, '00000000-0000-0000-0000-000000000001', 7),  -- agrees
+    (2, 1, '00000000-0000-0000-0000-000000000002', 8),  -- differs in both
+    (3, 2, '00000000-0000-0000-0000-000000000002', NULL);
+"#,
+    )
+    .await;
+    let profile = r#"
+[tenant]
+columns = ["tenant"]
+
+[[path]]
+name = "project region"
+table = "projects"
+column = "region"
+via = ["account_id"]
+"#;
+    let (_, result) = run(&db, Some(profile), PlanOptions::default()).await;
+    assert_eq!(
+        summarize(&result),
+        expect(&[
+            (
+                "tenant_mismatch",
+                "projects(account_id) → accounts(id) [tenant]",
+                Some(1)
+            ),
+            ("path_mismatch", "projects: project region", Some(1)),
+        ]),
+        "{:#?}",
+        messages(&result)
+    );
+}
+
+/// A profile may list a composite relationship's columns in another order than
+/// the constraint (pairing child and parent columns the same way): it is the
+/// same relationship, listed once, and not `fk_missing`.
+#[tokio::test(flavor = "multi_thread")]
+async fn profile_columns_in_another_order_match_the_constraint_on_sqlite() {
+    let db = TestDb::sqlite();
+    db.exec(SQLITE_FIXTURE).await;
+    let profile = r#"
+[[relationship]]
+child = "stores"
+columns = ["region_code", "country"]
+parent = "regions"
+parent_columns = ["code", "country"]
+on_delete = "cascade"
+"#;
+    let (plan, result) = run(&db, Some(profile), PlanOptions::default()).await;
+    let about_stores: BTreeSet<_> = summarize(&result)
+        .into_iter()
+        .filter(|(_, location, _)| location.starts_with("stores("))
+        .collect();
+    // The delete rule is checked against the constraint; no fk_missing, no
+    // second orphans finding.
+    assert_eq!(
+        about_stores,
+        expect(&[
+            ("orphans", STORES_FK, Some(2)),
+            ("fk_not_enforced", STORES_FK, Some(2)),
+            ("fk_delete_rule", STORES_FK, None),
+        ])
+    );
+    let stores: Vec<_> = plan
+        .relationships
+        .iter()
+        .filter(|r| r.child.name == "stores")
+        .map(|r| (r.source, r.in_profile))
+        .collect();
+    assert_eq!(stores, vec![(Source::Constraint, true)]);
+}
+
+/// RI triggers set to fire only in replica mode (`ENABLE REPLICA TRIGGER`) do
+/// not fire in ordinary sessions, so the constraint protects nothing, even
+/// before any orphan exists: like disabled triggers, the catalog shows it.
+#[tokio::test(flavor = "multi_thread")]
+async fn replica_only_triggers_do_not_enforce_on_postgres() {
+    let db = TestDb::postgres().await;
+    db.exec(
+        r#"
+CREATE TABLE parents (id integer PRIMARY KEY);
+CREATE TABLE kids (id integer PRIMARY KEY, parent_id integer CONSTRAINT kids_parent_fkey REFERENCES parents (id));
+CREATE INDEX kids_parent_idx ON kids (parent_id);
+INSERT INTO parents VALUES (1);
+INSERT INTO kids VALUES (1, 1);
+DO $$
+DECLARE t text;
+BEGIN
+    FOR t IN SELECT tgname FROM pg_trigger WHERE tgrelid = 'kids'::regclass AND tgisinternal LOOP
+        EXECUTE format('ALTER TABLE kids ENABLE REPLICA TRIGGER %I', t);
+    END LOOP;
+END $$;
+"#,
+    )
+    .await;
+    let (_, result) = run(&db, None, PlanOptions::default()).await;
+    assert_eq!(
+        summarize(&result),
+        expect(&[("fk_not_enforced", "kids(parent_id) → parents(id)", None)]),
+        "{:#?}",
+        result.findings
+    );
 }

@@ -52,10 +52,13 @@ const CONSTRAINTS: &str = concat!(
   con.confdeltype::text, con.confupdtype::text, con.confmatchtype::text,
   con.condeferrable, con.condeferred, con.convalidated,
   COALESCE((to_jsonb(con) ->> 'conenforced')::boolean, true),
-  NOT EXISTS (SELECT 1 FROM pg_trigger t
-              WHERE t.tgenabled = 'D'
-                AND t.tgconstraint IN (SELECT x.oid FROM pg_constraint x
-                                       WHERE x.oid = con.oid OR x.conparentid = con.oid))
+  NOT EXISTS (WITH RECURSIVE family(oid) AS (
+                SELECT con.oid
+                UNION ALL
+                SELECT x.oid FROM pg_constraint x JOIN family f ON x.conparentid = f.oid)
+              SELECT 1 FROM pg_trigger t JOIN family f ON t.tgconstraint = f.oid
+              -- 'D': disabled; 'R': fires only when session_replication_role = replica.
+              WHERE t.tgenabled IN ('D', 'R'))
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace

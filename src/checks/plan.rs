@@ -49,7 +49,7 @@ pub enum Work {
     /// Decided from the catalog and profile: these are its findings (maybe none).
     Catalog(Vec<Finding>),
     /// Counts the rows of a table that match a predicate.
-    Rows(RowsCheck),
+    Rows(Box<RowsCheck>),
     /// A profile assertion: a query that must return no rows.
     Assertion(AssertionCheck),
 }
@@ -254,15 +254,12 @@ impl Builder<'_> {
         let Some(lineage) = &profile.lineage else {
             return;
         };
-        if self.schema.resolve(&lineage.root).is_none() {
-            let subject = Subject::Named {
-                name: format!("profile {}: lineage.root", profile.source),
-            };
-            let message = format!(
-                "{}: lineage.root names table \"{}\", which does not exist",
-                profile.source, lineage.root
-            );
-            self.catalog(CheckId::CheckFailed, subject, Some(message), |_| {});
+        if self.schema.resolve(lineage.root.get_ref()).is_none() {
+            self.profile_problems(&[ProfileProblem {
+                location: profile.location(lineage.root.span().start),
+                subject: "lineage.root".into(),
+                message: format!("table \"{}\" does not exist", lineage.root.get_ref()),
+            }]);
         }
     }
 
@@ -277,6 +274,23 @@ impl Builder<'_> {
                 .collect(),
             as_text: r.types_differ,
         }
+    }
+
+    /// True when `child.column` and `parent.parent_column` need a cast to compare.
+    fn types_differ(
+        &self,
+        child: &TableName,
+        column: &str,
+        parent: &TableName,
+        parent_column: &str,
+    ) -> bool {
+        let type_of = |t: &TableName, c: &str| {
+            self.schema
+                .table(t)
+                .and_then(|t| t.column(c))
+                .map(|c| relationships::normalise_type(&c.data_type))
+        };
+        type_of(child, column) != type_of(parent, parent_column)
     }
 
     fn key_columns(&self, table: &TableName) -> Vec<String> {
@@ -295,7 +309,7 @@ impl Builder<'_> {
         proves: Option<String>,
     ) -> Work {
         let engine = self.schema.engine;
-        Work::Rows(RowsCheck {
+        Work::Rows(Box::new(RowsCheck {
             count_sql: render::count(engine, table, &predicate),
             sample_sql: render::sample(
                 engine,
@@ -310,7 +324,7 @@ impl Builder<'_> {
             proves_unenforced: proves,
             parent_label,
             rule,
-        })
+        }))
     }
 
     fn relationship(&mut self, r: &Relationship) {
@@ -394,18 +408,13 @@ impl Builder<'_> {
         }
         let mut exempt: Vec<TableName> = Vec::new();
         for name in &profile.tenant.exempt {
-            match self.schema.resolve(name) {
+            match self.schema.resolve(name.get_ref()) {
                 Some(t) => exempt.push(t.name.clone()),
-                None => {
-                    let subject = Subject::Named {
-                        name: format!("profile {}: tenant.exempt", profile.source),
-                    };
-                    let message = format!(
-                        "{}: tenant.exempt names table \"{name}\", which does not exist",
-                        profile.source
-                    );
-                    self.catalog(CheckId::CheckFailed, subject, Some(message), |_| {});
-                }
+                None => self.profile_problems(&[ProfileProblem {
+                    location: profile.location(name.span().start),
+                    subject: "tenant.exempt".into(),
+                    message: format!("table \"{}\" does not exist", name.get_ref()),
+                }]),
             }
         }
         let has =
@@ -448,6 +457,7 @@ impl Builder<'_> {
                     lookup: self.lookup(r),
                     column: column.clone(),
                     parent_column: column.clone(),
+                    as_text: self.types_differ(&r.child, column, &r.parent, column),
                 };
                 let work = self.rows(&r.child, predicate, Some(parent), None, None);
                 self.push(
@@ -483,7 +493,7 @@ impl Builder<'_> {
             }
             let Some(r) = relationships
                 .iter()
-                .find(|r| r.child == table.name && r.child_columns == d.via)
+                .find(|r| r.child == table.name && r.has_child_columns(&d.via))
             else {
                 self.profile_problems(&[problem(format!(
                     "no relationship of \"{}\" with columns ({}) to follow",
@@ -515,6 +525,7 @@ impl Builder<'_> {
             );
             let predicate = Predicate::Differs {
                 lookup: self.lookup(r),
+                as_text: self.types_differ(&table_name, &d.column, &r.parent, &parent_column),
                 column: d.column.clone(),
                 parent_column,
             };

@@ -33,6 +33,8 @@ pub enum Predicate {
         lookup: Lookup,
         column: String,
         parent_column: String,
+        /// Compare the two columns as text, because their types differ.
+        as_text: bool,
     },
 }
 
@@ -113,11 +115,12 @@ fn standalone_where(engine: Engine, predicate: &Predicate) -> String {
             lookup,
             column,
             parent_column,
+            as_text,
         } => format!(
             "EXISTS (SELECT 1 FROM {} AS p WHERE {} AND {})",
             table(engine, &lookup.parent),
             join_condition(engine, lookup, "p"),
-            differs(engine, column, "p", parent_column, lookup.as_text)
+            differs(engine, column, "p", parent_column, *as_text)
         ),
     }
 }
@@ -165,13 +168,8 @@ pub fn scan(engine: Engine, child: &TableName, predicates: &[Predicate]) -> Sql 
                 lookup,
                 column,
                 parent_column,
-            } => differs(
-                engine,
-                column,
-                &alias(lookup),
-                parent_column,
-                lookup.as_text,
-            ),
+                as_text,
+            } => differs(engine, column, &alias(lookup), parent_column, *as_text),
         };
         let _ = write!(
             text,
@@ -241,6 +239,7 @@ pub fn sample(
             lookup,
             column,
             parent_column,
+            as_text,
         } => {
             for (c, _) in &lookup.pairs {
                 add(col(engine, CHILD, c), c, &mut columns);
@@ -257,7 +256,7 @@ pub fn sample(
                 table(engine, child),
                 table(engine, &lookup.parent),
                 join_condition(engine, lookup, "p"),
-                differs(engine, column, "p", parent_column, lookup.as_text)
+                differs(engine, column, "p", parent_column, *as_text)
             )
         }
     };
@@ -328,6 +327,7 @@ mod tests {
                 lookup: lookup(),
                 column: "engagement_id".into(),
                 parent_column: "engagement_id".into(),
+                as_text: false,
             },
         ];
         let sql = scan(Engine::Sqlite, &assets(), &predicates);
