@@ -85,9 +85,10 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
             .map(|c| format!(" ({})", thousands(c)))
             .unwrap_or_default();
         println!(
-            "  {:<16} {}{count}: {}",
+            "  {:<16} {}{count}\n  {:<16} {}",
             fault.check.as_str(),
             fault.location,
+            "",
             fault.planted
         );
     }
