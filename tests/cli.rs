@@ -351,3 +351,72 @@ async fn postgres_sessions_are_read_only_and_named() {
     assert_eq!(custom["count"], 1, "the session is read-only");
     assert_eq!(json["consistent_snapshot"], true);
 }
+
+#[test]
+fn a_tenant_column_no_table_has_is_reported() {
+    let (_dir, url) = sqlite_with("CREATE TABLE t (id INTEGER PRIMARY KEY, account_id INTEGER);");
+    let (code, out, _) = run(&[
+        "--url",
+        &url,
+        "--tenant-columns",
+        "acount_id",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let failed: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "check_failed")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["tenant column \"acount_id\" exists in no table"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn schema_option_restricts_the_catalog() {
+    let db = TestDb::postgres().await;
+    db.exec(
+        "CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int PRIMARY KEY, a_id int);
+         CREATE SCHEMA \"Audit\"; CREATE TABLE \"Audit\".a (id int PRIMARY KEY);
+         CREATE TABLE \"Audit\".c (id int PRIMARY KEY, a_id int REFERENCES \"Audit\".a(id));
+         INSERT INTO b VALUES (1, 7);",
+    )
+    .await;
+    let url = db.url.clone();
+    let (everything, audit) = tokio::task::spawn_blocking(move || {
+        (
+            run(&["--url", &url, "--format", "json"]),
+            run(&["--url", &url, "--format", "json", "--schema", "Audit"]),
+        )
+    })
+    .await
+    .unwrap();
+    let parse = |out: &str| -> Vec<String> {
+        let json: serde_json::Value = serde_json::from_str(out).unwrap();
+        json["relationships"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} -> {}",
+                    r["child_table"].as_str().unwrap(),
+                    r["parent_table"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        everything.0, 1,
+        "b has an orphan through its implied relationship"
+    );
+    assert_eq!(parse(&everything.1), ["Audit.c -> Audit.a", "b -> a"]);
+    assert_eq!(
+        audit.0, 0,
+        "only a warning (Audit.c is unindexed): the orphan in b is out of scope"
+    );
+    assert_eq!(parse(&audit.1), ["Audit.c -> Audit.a"]);
+}

@@ -417,6 +417,20 @@ impl Builder<'_> {
                 }]),
             }
         }
+        for column in columns {
+            let anywhere = self
+                .schema
+                .tables
+                .iter()
+                .any(|t| t.column(column).is_some());
+            if !anywhere {
+                let subject = Subject::Named {
+                    name: format!("tenant column {column}"),
+                };
+                let message = format!("tenant column \"{column}\" exists in no table");
+                self.catalog(CheckId::CheckFailed, subject, Some(message), |_| {});
+            }
+        }
         let has =
             |t: &TableName, c: &str| self.schema.table(t).is_some_and(|t| t.column(c).is_some());
         let tables: Vec<TableName> = self.schema.tables.iter().map(|t| t.name.clone()).collect();
