@@ -5,12 +5,13 @@
 
 use crate::checks::plan::{Check, Plan, Shape, Statement, Work};
 use crate::checks::{CheckId, Severity};
-use crate::db::{self, Db, Reader, SampleRow};
+use crate::db::{self, Backends, Db, Reader, SampleRow};
 use crate::findings::{Finding, Summary};
 use futures::StreamExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 #[derive(Clone, Debug)]
 pub struct RunOptions {
@@ -18,6 +19,11 @@ pub struct RunOptions {
     pub jobs: usize,
     /// Per-statement limit (the server's statement timeout; also enforced here).
     pub timeout: Duration,
+    /// Cancelling it stops the run: queries in flight are cancelled on the server
+    /// too, and the run ends with `Finished { cancelled: true, .. }`.
+    pub cancel: CancellationToken,
+    /// Where readers list their PostgreSQL backends, for that cancellation.
+    pub backends: Backends,
 }
 
 impl Default for RunOptions {
@@ -25,6 +31,8 @@ impl Default for RunOptions {
         Self {
             jobs: 4,
             timeout: Duration::from_secs(30),
+            cancel: CancellationToken::new(),
+            backends: Backends::default(),
         }
     }
 }
@@ -49,10 +57,11 @@ pub enum Event {
         elapsed: Duration,
         result: Result<Vec<SampleRow>, String>,
     },
-    /// Everything is done.
+    /// Everything is done (or the run was cancelled).
     Finished {
         elapsed: Duration,
         shared_snapshot: bool,
+        cancelled: bool,
     },
 }
 
@@ -98,36 +107,44 @@ pub async fn run(
     let work = (0..plan.statements.len())
         .map(Job::Statement)
         .chain((0..plan.metrics.len()).map(Job::Metric));
-    futures::stream::iter(work)
-        .for_each_concurrent(jobs, |job| {
-            let events = events.clone();
-            let plan = plan.clone();
-            let snapshot = snapshot.clone();
-            async move {
-                match job {
-                    Job::Statement(s) => {
-                        run_statement(db, &plan, s, snapshot.as_deref(), options, &events).await;
-                    }
-                    Job::Metric(m) => {
-                        let started = Instant::now();
-                        let sql = &plan.metrics[m].sql;
-                        let result = with_reader(
-                            db,
-                            snapshot.as_deref(),
-                            options.timeout,
-                            async |r: &mut Reader| r.json_rows(sql).await,
-                        )
+    let all = futures::stream::iter(work).for_each_concurrent(jobs, |job| {
+        let events = events.clone();
+        let plan = plan.clone();
+        let snapshot = snapshot.clone();
+        async move {
+            match job {
+                Job::Statement(s) => {
+                    run_statement(db, &plan, s, snapshot.as_deref(), options, &events).await;
+                }
+                Job::Metric(m) => {
+                    let started = Instant::now();
+                    let sql = &plan.metrics[m].sql;
+                    let result =
+                        with_reader(db, snapshot.as_deref(), options, async |r: &mut Reader| {
+                            r.json_rows(sql).await
+                        })
                         .await;
-                        let _ = events.send(Event::Metric {
-                            metric: m,
-                            elapsed: started.elapsed(),
-                            result,
-                        });
-                    }
+                    let _ = events.send(Event::Metric {
+                        metric: m,
+                        elapsed: started.elapsed(),
+                        result,
+                    });
                 }
             }
-        })
-        .await;
+        }
+    });
+    // The backends in flight are read before the work is dropped.
+    let cancelled = async {
+        options.cancel.cancelled().await;
+        options.backends.current()
+    };
+    let was_cancelled = tokio::select! {
+        _ = all => false,
+        pids = cancelled => {
+            db.cancel_backends(&pids).await;
+            true
+        }
+    };
 
     if let Some((coordinator, _)) = coordinator {
         let _ = coordinator.finish().await;
@@ -135,6 +152,7 @@ pub async fn run(
     let _ = events.send(Event::Finished {
         elapsed: started.elapsed(),
         shared_snapshot: snapshot.is_some(),
+        cancelled: was_cancelled,
     });
 }
 
@@ -142,15 +160,16 @@ pub async fn run(
 async fn with_reader<T>(
     db: &Db,
     snapshot: Option<&str>,
-    timeout: Duration,
+    options: &RunOptions,
     f: impl AsyncFnOnce(&mut Reader) -> Result<T, sqlx::Error>,
 ) -> Result<T, String> {
+    let timeout = options.timeout;
     // The server enforces the statement timeout; this is the backstop for engines
     // (and network failures) that do not.
     let limit = timeout + Duration::from_secs(2);
     let work = async {
         let mut reader = db
-            .reader(snapshot)
+            .listed_reader(snapshot, &options.backends)
             .await
             .map_err(|e| describe(&e, timeout))?;
         let result = f(&mut reader).await.map_err(|e| describe(&e, timeout));
@@ -183,30 +202,25 @@ async fn run_statement(
     let _ = events.send(Event::Started { statement: s });
     let started = Instant::now();
     let mut elapsed = Duration::ZERO;
-    let result = with_reader(
-        db,
-        snapshot,
-        options.timeout,
-        async |reader: &mut Reader| {
-            let counts = reader.counts(&statement.sql).await?;
-            elapsed = started.elapsed();
-            let (total, counts) = match statement.shape {
-                Shape::Scan => (counts.first().map(|&n| n as u64), counts[1..].to_vec()),
-                Shape::Count => (None, counts),
+    let result = with_reader(db, snapshot, options, async |reader: &mut Reader| {
+        let counts = reader.counts(&statement.sql).await?;
+        elapsed = started.elapsed();
+        let (total, counts) = match statement.shape {
+            Shape::Scan => (counts.first().map(|&n| n as u64), counts[1..].to_vec()),
+            Shape::Count => (None, counts),
+        };
+        let mut outcomes = Vec::with_capacity(statement.checks.len());
+        for (&c, &count) in statement.checks.iter().zip(&counts) {
+            let count = count.max(0) as u64;
+            let sample = if count > 0 && plan.sample > 0 {
+                Some(sample(reader, &plan.checks[c]).await)
+            } else {
+                None
             };
-            let mut outcomes = Vec::with_capacity(statement.checks.len());
-            for (&c, &count) in statement.checks.iter().zip(&counts) {
-                let count = count.max(0) as u64;
-                let sample = if count > 0 && plan.sample > 0 {
-                    Some(sample(reader, &plan.checks[c]).await)
-                } else {
-                    None
-                };
-                outcomes.push((c, count, sample));
-            }
-            Ok((total, outcomes))
-        },
-    )
+            outcomes.push((c, count, sample));
+        }
+        Ok((total, outcomes))
+    })
     .await;
 
     match result {
@@ -235,27 +249,22 @@ async fn run_statement(
                 };
                 let started = Instant::now();
                 let mut elapsed = Duration::ZERO;
-                let result = with_reader(
-                    db,
-                    snapshot,
-                    options.timeout,
-                    async |reader: &mut Reader| {
-                        let count = reader
-                            .counts(&alone)
-                            .await?
-                            .first()
-                            .copied()
-                            .unwrap_or(0)
-                            .max(0) as u64;
-                        elapsed = started.elapsed();
-                        let sample = if count > 0 && plan.sample > 0 {
-                            Some(sample(reader, check).await)
-                        } else {
-                            None
-                        };
-                        Ok((count, sample))
-                    },
-                )
+                let result = with_reader(db, snapshot, options, async |reader: &mut Reader| {
+                    let count = reader
+                        .counts(&alone)
+                        .await?
+                        .first()
+                        .copied()
+                        .unwrap_or(0)
+                        .max(0) as u64;
+                    elapsed = started.elapsed();
+                    let sample = if count > 0 && plan.sample > 0 {
+                        Some(sample(reader, check).await)
+                    } else {
+                        None
+                    };
+                    Ok((count, sample))
+                })
                 .await;
                 let outcome = match result {
                     Ok((count, sample)) => {
@@ -476,6 +485,7 @@ impl RunResult {
             Event::Finished {
                 elapsed,
                 shared_snapshot,
+                ..
             } => {
                 self.elapsed = elapsed;
                 self.shared_snapshot = shared_snapshot;

@@ -42,6 +42,7 @@ pub async fn run(args: CheckArgs) -> Result<ExitCode> {
     let options = RunOptions {
         jobs: usize::from(args.connect.jobs),
         timeout: Duration::from_secs_f64(args.connect.timeout),
+        ..RunOptions::default()
     };
     let result = runner::run_to_end(&db, plan.clone(), &options, |event| {
         if matches!(event, Event::StatementDone { .. } | Event::Metric { .. }) {

@@ -4,7 +4,7 @@
 mod reader;
 mod target;
 
-pub use reader::{Reader, SampleRow};
+pub use reader::{Backends, Reader, SampleRow};
 pub use target::Target;
 
 use crate::model::Engine;
@@ -166,7 +166,56 @@ impl Db {
     /// Opens a reader for one unit of work. On PostgreSQL, a reader given a
     /// snapshot id reads exactly that snapshot.
     pub async fn reader(&self, snapshot: Option<&str>) -> Result<Reader, sqlx::Error> {
-        Reader::open(&self.pool, snapshot).await
+        Reader::open(&self.pool, snapshot, None).await
+    }
+
+    /// A reader whose PostgreSQL backend is listed in `backends` while it lives.
+    pub async fn listed_reader(
+        &self,
+        snapshot: Option<&str>,
+        backends: &Backends,
+    ) -> Result<Reader, sqlx::Error> {
+        Reader::open(&self.pool, snapshot, Some(backends)).await
+    }
+
+    /// Cancels, on the server, the queries of these PostgreSQL backends, from a
+    /// connection of its own (the pool's may all be busy). sqlx has no cancel
+    /// request, so this is `pg_cancel_backend`. Returns how many were signalled.
+    pub async fn cancel_backends(&self, pids: &[i32]) -> usize {
+        let Pool::Postgres(pool) = &self.pool else {
+            return 0;
+        };
+        if pids.is_empty() {
+            return 0;
+        }
+        let options = pool.connect_options();
+        let Ok(mut conn) = sqlx::PgConnection::connect_with(&options).await else {
+            return 0;
+        };
+        let cancelled: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM unnest($1::int4[]) AS p(pid) WHERE pg_cancel_backend(p.pid)",
+        )
+        .bind(pids)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap_or(0);
+        let _ = conn.close().await;
+        cancelled as usize
+    }
+
+    /// True when the database answers a trivial query within `limit`.
+    pub async fn ping(&self, limit: Duration) -> Result<(), String> {
+        let query = async {
+            match &self.pool {
+                Pool::Postgres(p) => sqlx::query("SELECT 1").execute(p).await.map(|_| ()),
+                Pool::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await.map(|_| ()),
+            }
+        };
+        match tokio::time::timeout(limit, query).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(self.target.redact(&describe(&e))),
+            Err(_) => Err(format!("no answer within {} s", limit.as_secs_f64())),
+        }
     }
 
     /// Starts a run on PostgreSQL: a coordinator transaction exports its snapshot,

@@ -4,18 +4,58 @@ use super::Pool;
 use crate::sql::{self, Sql};
 use serde_json::{Map, Value};
 use sqlx::{Column, Postgres, Row, Sqlite, Transaction, TypeInfo, ValueRef};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 /// One sampled or reported row: column name → value.
 pub type SampleRow = Map<String, Value>;
 
 /// A read transaction on one connection. Dropped without `finish`, it rolls back.
-pub enum Reader {
+pub struct Reader {
+    tx: Tx,
+    /// While the reader lives, its PostgreSQL backend is listed in `Backends`.
+    _listed: Option<Listed>,
+}
+
+enum Tx {
     Postgres(Transaction<'static, Postgres>),
     Sqlite(Transaction<'static, Sqlite>),
 }
 
+/// The PostgreSQL backends (process ids) of the readers in flight, so that
+/// their queries can be cancelled on the server from another connection.
+#[derive(Clone, Debug, Default)]
+pub struct Backends(Arc<Mutex<HashSet<i32>>>);
+
+impl Backends {
+    /// The backends in flight now.
+    pub fn current(&self) -> Vec<i32> {
+        self.0
+            .lock()
+            .map(|set| set.iter().copied().collect())
+            .unwrap_or_default()
+    }
+}
+
+struct Listed {
+    backends: Backends,
+    pid: i32,
+}
+
+impl Drop for Listed {
+    fn drop(&mut self) {
+        if let Ok(mut set) = self.backends.0.lock() {
+            set.remove(&self.pid);
+        }
+    }
+}
+
 impl Reader {
-    pub(super) async fn open(pool: &Pool, snapshot: Option<&str>) -> Result<Reader, sqlx::Error> {
+    pub(super) async fn open(
+        pool: &Pool,
+        snapshot: Option<&str>,
+        backends: Option<&Backends>,
+    ) -> Result<Reader, sqlx::Error> {
         match pool {
             Pool::Postgres(p) => {
                 let mut tx = p
@@ -27,42 +67,63 @@ impl Reader {
                         .execute(&mut *tx)
                         .await?;
                 }
-                Ok(Reader::Postgres(tx))
+                let listed = match backends {
+                    Some(backends) => {
+                        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        if let Ok(mut set) = backends.0.lock() {
+                            set.insert(pid);
+                        }
+                        Some(Listed {
+                            backends: backends.clone(),
+                            pid,
+                        })
+                    }
+                    None => None,
+                };
+                Ok(Reader {
+                    tx: Tx::Postgres(tx),
+                    _listed: listed,
+                })
             }
-            Pool::Sqlite(p) => Ok(Reader::Sqlite(p.begin().await?)),
+            Pool::Sqlite(p) => Ok(Reader {
+                tx: Tx::Sqlite(p.begin().await?),
+                _listed: None,
+            }),
         }
     }
 
     pub(super) async fn export_snapshot(&mut self) -> Result<String, sqlx::Error> {
-        match self {
-            Reader::Postgres(tx) => {
+        match &mut self.tx {
+            Tx::Postgres(tx) => {
                 sqlx::query_scalar("SELECT pg_export_snapshot()")
                     .fetch_one(&mut **tx)
                     .await
             }
-            Reader::Sqlite(_) => Err(sqlx::Error::Protocol("no snapshots in SQLite".into())),
+            Tx::Sqlite(_) => Err(sqlx::Error::Protocol("no snapshots in SQLite".into())),
         }
     }
 
     /// The PostgreSQL backend process id, to cancel this reader's query from elsewhere.
     pub async fn backend_pid(&mut self) -> Option<i32> {
-        match self {
-            Reader::Postgres(tx) => sqlx::query_scalar("SELECT pg_backend_pid()")
+        match &mut self.tx {
+            Tx::Postgres(tx) => sqlx::query_scalar("SELECT pg_backend_pid()")
                 .fetch_one(&mut **tx)
                 .await
                 .ok(),
-            Reader::Sqlite(_) => None,
+            Tx::Sqlite(_) => None,
         }
     }
 
     /// Runs a statement that returns one row of counts.
     pub async fn counts(&mut self, statement: &Sql) -> Result<Vec<i64>, sqlx::Error> {
-        match self {
-            Reader::Postgres(tx) => {
+        match &mut self.tx {
+            Tx::Postgres(tx) => {
                 let row = statement.query().fetch_one(&mut **tx).await?;
                 (0..row.len()).map(|i| row.try_get::<i64, _>(i)).collect()
             }
-            Reader::Sqlite(tx) => {
+            Tx::Sqlite(tx) => {
                 let row = statement.query().fetch_one(&mut **tx).await?;
                 (0..row.len()).map(|i| row.try_get::<i64, _>(i)).collect()
             }
@@ -86,15 +147,15 @@ impl Reader {
             }
             Ok(map)
         }
-        match self {
-            Reader::Postgres(tx) => statement
+        match &mut self.tx {
+            Tx::Postgres(tx) => statement
                 .query()
                 .fetch_all(&mut **tx)
                 .await?
                 .iter()
                 .map(to_map)
                 .collect(),
-            Reader::Sqlite(tx) => statement
+            Tx::Sqlite(tx) => statement
                 .query()
                 .fetch_all(&mut **tx)
                 .await?
@@ -107,8 +168,8 @@ impl Reader {
     /// Runs a statement rendered by `sql::render::rows_of` (a person's query) and
     /// returns its rows with their values typed as JSON.
     pub async fn json_rows(&mut self, statement: &Sql) -> Result<Vec<SampleRow>, sqlx::Error> {
-        match self {
-            Reader::Postgres(tx) => {
+        match &mut self.tx {
+            Tx::Postgres(tx) => {
                 // Rendered by sql::render::rows_of: one JSON text column per row.
                 let rows = statement.query().fetch_all(&mut **tx).await?;
                 let texts = rows
@@ -124,7 +185,7 @@ impl Reader {
                     })
                     .collect())
             }
-            Reader::Sqlite(tx) => {
+            Tx::Sqlite(tx) => {
                 let rows = statement.query().fetch_all(&mut **tx).await?;
                 let mut out = Vec::with_capacity(rows.len());
                 for row in &rows {
@@ -157,9 +218,9 @@ impl Reader {
 
     /// Commits (ends) the read transaction and returns the connection to the pool.
     pub async fn finish(self) -> Result<(), sqlx::Error> {
-        match self {
-            Reader::Postgres(tx) => tx.commit().await,
-            Reader::Sqlite(tx) => tx.commit().await,
+        match self.tx {
+            Tx::Postgres(tx) => tx.commit().await,
+            Tx::Sqlite(tx) => tx.commit().await,
         }
     }
 }
