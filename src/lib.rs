@@ -14,6 +14,7 @@ pub mod commands;
 pub mod db;
 pub mod demo;
 pub mod findings;
+pub mod lineage;
 pub mod model;
 pub mod profile;
 pub mod progress;

@@ -123,6 +123,9 @@ pub struct Plan {
     pub metrics: Vec<PlannedMetric>,
     pub thresholds: Thresholds,
     pub sample: u32,
+    /// The table whose rows are lineage roots: the profile's, else the table with
+    /// the most children that has no parent (and a one-column key).
+    pub lineage_root: Option<TableName>,
 }
 
 const METRIC_ROW_LIMIT: u32 = 1000;
@@ -166,7 +169,9 @@ impl Plan {
                 })
             })
             .collect();
+        let lineage_root = lineage_root(&schema, p, &resolved.relationships);
         Plan {
+            lineage_root,
             engine: schema.engine,
             profile: profile.map(|p| p.display_name().to_string()),
             relationships: resolved.relationships,
@@ -583,6 +588,37 @@ impl Builder<'_> {
             );
         }
     }
+}
+
+fn lineage_root(
+    schema: &Schema,
+    profile: &Profile,
+    relationships: &[Relationship],
+) -> Option<TableName> {
+    if let Some(lineage) = &profile.lineage {
+        return schema
+            .resolve(lineage.root.get_ref())
+            .map(|t| t.name.clone());
+    }
+    schema
+        .tables
+        .iter()
+        .filter(|t| t.primary_key.len() == 1)
+        .filter(|t| {
+            !relationships
+                .iter()
+                .any(|r| r.child == t.name && r.parent != t.name)
+        })
+        .map(|t| {
+            let children = relationships
+                .iter()
+                .filter(|r| r.parent == t.name && r.child != t.name)
+                .count();
+            (children, &t.name)
+        })
+        .filter(|(children, _)| *children > 0)
+        .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, name)| name.clone())
 }
 
 /// Groups row checks into statements: on a table, every check whose lookups reach

@@ -266,6 +266,122 @@ pub fn sample(
     ))
 }
 
+/// One step down a lineage: rows of `table` whose `pairs` (child column, parent
+/// column) reference the rows of the step above.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hop {
+    pub table: TableName,
+    pub pairs: Vec<(String, String)>,
+}
+
+/// `EXISTS (…)`: the row `alias` of `hops[i].table` hangs off the root row whose
+/// `key` is `value`, through the hops above it.
+fn hangs_off(
+    engine: Engine,
+    hops: &[Hop],
+    i: usize,
+    alias: &str,
+    root: &TableName,
+    key: &str,
+    value: &str,
+) -> String {
+    let hop = &hops[i];
+    let above = format!("l{i}");
+    let (parent_table, extra) = if i == 0 {
+        (
+            table(engine, root),
+            format!(
+                "{} = {}",
+                col(engine, &above, key),
+                super::literal(engine, value)
+            ),
+        )
+    } else {
+        (
+            table(engine, &hops[i - 1].table),
+            hangs_off(engine, hops, i - 1, &above, root, key, value),
+        )
+    };
+    let join: Vec<String> = hop
+        .pairs
+        .iter()
+        .map(|(child, parent)| {
+            format!(
+                "{} = {}",
+                col(engine, &above, parent),
+                col(engine, alias, child)
+            )
+        })
+        .collect();
+    format!(
+        "EXISTS (SELECT 1 FROM {parent_table} AS {above} WHERE {} AND {extra})",
+        join.join(" AND ")
+    )
+}
+
+/// Like [`scan`], over only the rows of the last hop's table that hang off one
+/// root row (its `key` column equal to `value`): a lineage node's count, then
+/// one count per predicate.
+pub fn lineage_scan(
+    engine: Engine,
+    hops: &[Hop],
+    root: &TableName,
+    key: &str,
+    value: &str,
+    predicates: &[Predicate],
+) -> Sql {
+    let last = hops
+        .last()
+        .expect("a lineage node is at least one hop down");
+    let mut sql = scan(engine, &last.table, predicates);
+    sql.0.push_str(&format!(
+        "\nWHERE {}",
+        hangs_off(engine, hops, hops.len() - 1, CHILD, root, key, value)
+    ));
+    sql
+}
+
+/// The most recent rows of a table: its key and a few describing columns, as text.
+pub fn recent_rows(
+    engine: Engine,
+    name: &TableName,
+    key: &str,
+    labels: &[String],
+    order_by: Option<&str>,
+    limit: u32,
+) -> Sql {
+    let mut select = vec![format!(
+        "{} AS {}",
+        as_text(engine, &col(engine, CHILD, key)),
+        ident(engine, key)
+    )];
+    for label in labels {
+        select.push(format!(
+            "{} AS {}",
+            as_text(engine, &col(engine, CHILD, label)),
+            ident(engine, label)
+        ));
+    }
+    let order = order_by.unwrap_or(key);
+    Sql::new(format!(
+        "SELECT {}\nFROM {} AS {CHILD}\nORDER BY {} DESC\nLIMIT {limit}",
+        select.join(", "),
+        table(engine, name),
+        col(engine, CHILD, order)
+    ))
+}
+
+/// One row by its key, to check that a typed id exists.
+pub fn row_exists(engine: Engine, name: &TableName, key: &str, value: &str) -> Sql {
+    Sql::new(format!(
+        "SELECT count(*) AS {} FROM {} AS {CHILD} WHERE {} = {}",
+        ident(engine, "count"),
+        table(engine, name),
+        as_text(engine, &col(engine, CHILD, key)),
+        super::literal(engine, value)
+    ))
+}
+
 /// How many rows a person's query returns, counted on the server.
 pub fn count_rows_of(engine: Engine, query: &Sql) -> Sql {
     Sql::new(format!(
@@ -337,6 +453,33 @@ mod tests {
             sql.as_str()
                 .contains("c.\"engagement_id\" <> p1.\"engagement_id\"")
         );
+    }
+
+    #[test]
+    fn lineage_scans_follow_the_hops_up_to_the_root() {
+        let hops = vec![
+            Hop {
+                table: TableName::new("public", "discovery_flows"),
+                pairs: vec![("master_flow_id".into(), "id".into())],
+            },
+            Hop {
+                table: assets(),
+                pairs: vec![("discovery_flow_id".into(), "flow_id".into())],
+            },
+        ];
+        let root = TableName::new("public", "flows");
+        let sql = lineage_scan(
+            Engine::Postgres,
+            &hops,
+            &root,
+            "id",
+            "it's",
+            &[Predicate::Null("x".into())],
+        );
+        assert!(sql.as_str().ends_with(
+            "WHERE EXISTS (SELECT 1 FROM \"public\".\"discovery_flows\" AS l1 WHERE l1.\"flow_id\" = c.\"discovery_flow_id\" \
+             AND EXISTS (SELECT 1 FROM \"public\".\"flows\" AS l0 WHERE l0.\"id\" = l1.\"master_flow_id\" AND l0.\"id\" = 'it''s'))"
+        ), "{sql}");
     }
 
     #[test]

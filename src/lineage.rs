@@ -1,0 +1,251 @@
+//! Lineage: everything that hangs off one root row (a master flow), followed
+//! down the child relationships, with counts per table and broken links marked.
+
+use crate::checks::CheckId;
+use crate::checks::plan::{Plan, Work};
+use crate::db::{self, Db};
+use crate::model::TableName;
+use crate::sql::render::{self, Hop, Predicate};
+use std::collections::HashSet;
+
+/// How deep a lineage follows relationships.
+const MAX_DEPTH: usize = 6;
+
+/// A root row to pick from: its key and a few describing fields.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RootRow {
+    pub key: String,
+    pub fields: Vec<(String, String)>,
+}
+
+/// One table of a lineage tree.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub table: String,
+    /// The reference followed to get here (`master_flow_id`); None at the root.
+    pub via: Option<String>,
+    /// Rows of the table in this lineage.
+    pub rows: u64,
+    /// Broken links among those rows: (what, how many), only non-zero ones.
+    pub broken: Vec<(String, u64)>,
+    pub children: Vec<Node>,
+    pub error: Option<String>,
+}
+
+impl Node {
+    /// Rows with any broken link, in this node and below.
+    pub fn broken_total(&self) -> u64 {
+        self.broken.iter().map(|(_, n)| n).sum::<u64>()
+            + self.children.iter().map(Node::broken_total).sum::<u64>()
+    }
+}
+
+fn key_of(plan: &Plan) -> Option<(&TableName, &str)> {
+    let root = plan.lineage_root.as_ref()?;
+    let table = plan.schema.table(root)?;
+    match table.primary_key.as_slice() {
+        [key] => Some((root, key.as_str())),
+        _ => None,
+    }
+}
+
+/// Recent rows of the root table, newest first (by `updated_at`/`created_at` when
+/// it has one), with up to four describing columns.
+pub async fn recent(db: &Db, plan: &Plan, limit: u32) -> Result<Vec<RootRow>, String> {
+    let (root, key) =
+        key_of(plan).ok_or("no lineage root: name one in the profile ([lineage] root = …)")?;
+    let table = plan
+        .schema
+        .table(root)
+        .ok_or("the lineage root table is gone")?;
+    const PREFERRED: [&str; 8] = [
+        "name",
+        "title",
+        "flow_type",
+        "type",
+        "status",
+        "state",
+        "updated_at",
+        "created_at",
+    ];
+    let mut labels: Vec<String> = PREFERRED
+        .iter()
+        .filter_map(|p| {
+            table
+                .columns
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(p))
+        })
+        .map(|c| c.name.clone())
+        .take(4)
+        .collect();
+    if labels.is_empty() {
+        labels = table
+            .columns
+            .iter()
+            .filter(|c| c.name != key)
+            .take(3)
+            .map(|c| c.name.clone())
+            .collect();
+    }
+    let order = ["updated_at", "created_at", "inserted_at", "modified_at"]
+        .iter()
+        .find_map(|o| {
+            table
+                .columns
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(o))
+        })
+        .map(|c| c.name.as_str());
+    let sql = render::recent_rows(plan.engine, root, key, &labels, order, limit);
+    let mut reader = db.reader(None).await.map_err(|e| db::describe(&e))?;
+    let rows = reader.text_rows(&sql).await.map_err(|e| db::describe(&e))?;
+    let _ = reader.finish().await;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let text = |v: &serde_json::Value| {
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| "NULL".into())
+            };
+            RootRow {
+                key: row.get(key).map(text).unwrap_or_default(),
+                fields: labels
+                    .iter()
+                    .map(|l| (l.clone(), row.get(l).map(text).unwrap_or_default()))
+                    .collect(),
+            }
+        })
+        .collect())
+}
+
+/// The predicates that mark broken links on `table`: the plan's orphan, tenant
+/// and path checks on it whose lookups can share one pass.
+fn broken_links(plan: &Plan, table: &TableName) -> Vec<(String, Predicate)> {
+    plan.checks
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.id,
+                CheckId::Orphans | CheckId::TenantMismatch | CheckId::PathMismatch
+            )
+        })
+        .filter_map(|c| match &c.work {
+            Work::Rows(r) if &r.table == table => {
+                let joinable = r.predicate.lookup().is_none_or(|l| {
+                    let parent_columns: Vec<String> = l.pairs.iter().map(|p| p.1.clone()).collect();
+                    plan.schema.is_unique(&l.parent, &parent_columns)
+                });
+                joinable.then(|| {
+                    (
+                        format!("{} {}", c.id, c.subject.describe()),
+                        r.predicate.clone(),
+                    )
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The lineage of the root row whose key is `value`.
+pub async fn tree(db: &Db, plan: &Plan, value: &str) -> Result<Node, String> {
+    let (root, key) =
+        key_of(plan).ok_or("no lineage root: name one in the profile ([lineage] root = …)")?;
+    let engine = plan.engine;
+    let mut reader = db.reader(None).await.map_err(|e| db::describe(&e))?;
+    let exists = reader
+        .counts(&render::row_exists(engine, root, key, value))
+        .await
+        .map_err(|e| db::describe(&e))?;
+    if exists.first().copied().unwrap_or(0) == 0 {
+        return Err(format!(
+            "{} has no row with {key} = {value}",
+            plan.label(root)
+        ));
+    }
+    let mut seen: HashSet<TableName> = HashSet::from([root.clone()]);
+    let mut top = Node {
+        table: plan.label(root),
+        via: None,
+        rows: 1,
+        broken: Vec::new(),
+        children: Vec::new(),
+        error: None,
+    };
+    // Breadth first, each table once (on its shortest path from the root).
+    let mut frontier: Vec<(Vec<Hop>, Vec<usize>)> = vec![(Vec::new(), Vec::new())];
+    for _ in 0..MAX_DEPTH {
+        let mut next = Vec::new();
+        for (hops, position) in frontier {
+            let parent = hops
+                .last()
+                .map(|h: &Hop| h.table.clone())
+                .unwrap_or_else(|| root.clone());
+            let mut children: Vec<_> = plan
+                .relationships
+                .iter()
+                .filter(|r| r.parent == parent && !seen.contains(&r.child))
+                .collect();
+            children
+                .sort_by(|a, b| (&a.child, &a.child_columns).cmp(&(&b.child, &b.child_columns)));
+            for r in children {
+                if !seen.insert(r.child.clone()) {
+                    continue;
+                }
+                let mut path = hops.clone();
+                path.push(Hop {
+                    table: r.child.clone(),
+                    pairs: r
+                        .child_columns
+                        .iter()
+                        .cloned()
+                        .zip(r.parent_columns.iter().cloned())
+                        .collect(),
+                });
+                let links = broken_links(plan, &r.child);
+                let predicates: Vec<Predicate> = links.iter().map(|(_, p)| p.clone()).collect();
+                let sql = render::lineage_scan(engine, &path, root, key, value, &predicates);
+                let mut node = Node {
+                    table: plan.label(&r.child),
+                    via: Some(r.child_columns.join(", ")),
+                    rows: 0,
+                    broken: Vec::new(),
+                    children: Vec::new(),
+                    error: None,
+                };
+                match reader.counts(&sql).await {
+                    Ok(counts) => {
+                        node.rows = counts.first().copied().unwrap_or(0).max(0) as u64;
+                        node.broken = links
+                            .iter()
+                            .zip(counts.iter().skip(1))
+                            .filter(|(_, n)| **n > 0)
+                            .map(|((what, _), n)| (what.clone(), *n as u64))
+                            .collect();
+                    }
+                    Err(e) => node.error = Some(db::describe(&e)),
+                }
+                let here = child_at(&mut top, &position);
+                here.children.push(node);
+                let mut child_position = position.clone();
+                child_position.push(here.children.len() - 1);
+                next.push((path, child_position));
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        frontier = next;
+    }
+    let _ = reader.finish().await;
+    Ok(top)
+}
+
+fn child_at<'a>(node: &'a mut Node, position: &[usize]) -> &'a mut Node {
+    match position.split_first() {
+        None => node,
+        Some((&i, rest)) => child_at(&mut node.children[i], rest),
+    }
+}
