@@ -8,6 +8,7 @@
 //! - [`report`] (text, JSON), [`demo`];
 //! - [`commands`] and `main` at the top.
 
+pub mod app;
 pub mod catalog;
 pub mod checks;
 pub mod commands;

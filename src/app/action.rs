@@ -1,0 +1,78 @@
+//! Everything that can happen to the app, and what the app asks its shell to do.
+
+use crate::lineage::{Node, RootRow};
+use crate::runner::Event;
+use std::time::SystemTime;
+
+/// An input to [`super::App::update`]: a key's meaning, a mouse event, a result
+/// from the database, or the clock.
+#[derive(Clone, Debug)]
+pub enum Action {
+    Quit,
+    Refresh,
+    TogglePause,
+    IntervalUp,
+    IntervalDown,
+    NextPane,
+    PrevPane,
+    FocusPane(super::Pane),
+    ShowMetrics,
+    ShowLineage,
+    Up,
+    Down,
+    Left,
+    Right,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Open,
+    Back,
+    Sort,
+    ReverseSort,
+    CopySql,
+    Help,
+    /// Start typing: a table filter in the graph, an id in the lineage.
+    StartInput,
+    /// Text input while typing.
+    Input(char),
+    Backspace,
+    Submit,
+    Resize(u16, u16),
+    Click(u16, u16),
+    ScrollUp(u16, u16),
+    ScrollDown(u16, u16),
+    /// The clock: scheduled refreshes and reconnects are due.
+    Tick,
+    /// An event of run `generation`.
+    Runner {
+        generation: u64,
+        event: Event,
+        at: SystemTime,
+    },
+    /// The database answered a ping.
+    Connected,
+    /// The database did not answer.
+    ConnectionLost(String),
+    RootsLoaded(Result<Vec<RootRow>, String>),
+    LineageLoaded {
+        key: String,
+        result: Result<Node, String>,
+    },
+}
+
+/// Work the app asks of its shell (the only place that does I/O).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Run every check as run `generation`.
+    StartRun(u64),
+    /// Cancel the run in flight (on the server too).
+    CancelRun,
+    /// Check whether the database answers.
+    Ping,
+    /// Put text on the clipboard (OSC 52).
+    Copy(String),
+    LoadRoots,
+    LoadLineage(String),
+    Quit,
+}

@@ -1,0 +1,158 @@
+//! The relationship graph as layers: parents before children, each table once.
+//! Cycles (and self-references) are broken for layering only; every edge is kept.
+
+use crate::checks::plan::Plan;
+use crate::model::TableName;
+use std::collections::HashMap;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct GraphNode {
+    pub table: TableName,
+    pub label: String,
+    pub layer: usize,
+    pub rows: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct GraphEdge {
+    pub child: usize,
+    pub parent: usize,
+    /// Index into `Plan::relationships`.
+    pub relationship: usize,
+    /// `discovery_flow_id · set null`
+    pub label: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Graph {
+    pub nodes: Vec<GraphNode>,
+    /// Node indexes per layer, by name.
+    pub layers: Vec<Vec<usize>>,
+    pub edges: Vec<GraphEdge>,
+}
+
+impl Graph {
+    pub fn build(plan: &Plan) -> Graph {
+        let index: HashMap<&TableName, usize> = plan
+            .schema
+            .tables
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (&t.name, i))
+            .collect();
+        let n = plan.schema.tables.len();
+        let mut edges = Vec::new();
+        for (r, rel) in plan.relationships.iter().enumerate() {
+            let (Some(&child), Some(&parent)) = (index.get(&rel.child), index.get(&rel.parent))
+            else {
+                continue;
+            };
+            let rule = match (&rel.constraint, rel.expected_on_delete) {
+                (Some(fk), _) => fk.on_delete.as_str().replace('_', " "),
+                (None, Some(expected)) => {
+                    format!("{} (no FK)", expected.as_str().replace('_', " "))
+                }
+                (None, None) => "no FK".into(),
+            };
+            edges.push(GraphEdge {
+                child,
+                parent,
+                relationship: r,
+                label: format!("{} · {rule}", rel.child_columns.join(", ")),
+            });
+        }
+        // Depth-first from every node, in name order: an edge to a node still on
+        // the stack closes a cycle and is left out of the layering.
+        let mut parents_of: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for e in &edges {
+            if e.child != e.parent && !parents_of[e.child].contains(&e.parent) {
+                parents_of[e.child].push(e.parent);
+            }
+        }
+        let mut state = vec![0u8; n]; // 0 new, 1 on stack, 2 done
+        let mut acyclic: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for start in 0..n {
+            if state[start] != 0 {
+                continue;
+            }
+            let mut stack = vec![(start, 0usize)];
+            state[start] = 1;
+            while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+                if let Some(&parent) = parents_of[node].get(*next) {
+                    *next += 1;
+                    match state[parent] {
+                        0 => {
+                            acyclic[node].push(parent);
+                            state[parent] = 1;
+                            stack.push((parent, 0));
+                        }
+                        2 => acyclic[node].push(parent),
+                        _ => {} // a cycle: skip this edge for layering
+                    }
+                } else {
+                    state[node] = 2;
+                    stack.pop();
+                }
+            }
+        }
+        // Longest path from the roots over the acyclic parent lists.
+        let mut layer: Vec<Option<usize>> = vec![None; n];
+        fn depth(i: usize, acyclic: &[Vec<usize>], layer: &mut Vec<Option<usize>>) -> usize {
+            if let Some(l) = layer[i] {
+                return l;
+            }
+            let l = acyclic[i]
+                .iter()
+                .map(|&p| depth(p, acyclic, layer) + 1)
+                .max()
+                .unwrap_or(0);
+            layer[i] = Some(l);
+            l
+        }
+        let nodes: Vec<GraphNode> = plan
+            .schema
+            .tables
+            .iter()
+            .enumerate()
+            .map(|(i, t)| GraphNode {
+                table: t.name.clone(),
+                label: plan.label(&t.name),
+                layer: depth(i, &acyclic, &mut layer),
+                rows: t.row_estimate,
+            })
+            .collect();
+        let count = nodes.iter().map(|n| n.layer + 1).max().unwrap_or(0);
+        let mut layers = vec![Vec::new(); count];
+        for (i, node) in nodes.iter().enumerate() {
+            layers[node.layer].push(i);
+        }
+        for l in &mut layers {
+            l.sort_by(|a, b| nodes[*a].label.cmp(&nodes[*b].label));
+        }
+        Graph {
+            nodes,
+            layers,
+            edges,
+        }
+    }
+
+    pub fn parents(&self, node: usize) -> impl Iterator<Item = &GraphEdge> {
+        self.edges.iter().filter(move |e| e.child == node)
+    }
+
+    pub fn children(&self, node: usize) -> impl Iterator<Item = &GraphEdge> {
+        self.edges.iter().filter(move |e| e.parent == node)
+    }
+
+    /// (layer, position in layer) of a node.
+    pub fn position(&self, node: usize) -> (usize, usize) {
+        let layer = self.nodes[node].layer;
+        (
+            layer,
+            self.layers[layer]
+                .iter()
+                .position(|&n| n == node)
+                .unwrap_or(0),
+        )
+    }
+}
