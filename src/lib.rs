@@ -23,3 +23,4 @@ pub mod relationships;
 pub mod report;
 pub mod runner;
 pub mod sql;
+pub mod tui;

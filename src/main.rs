@@ -1,15 +1,26 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
-use tether::commands::{self, EXIT_COULD_NOT_RUN, check::CheckArgs, demo::DemoArgs, sql::SqlArgs};
+use tether::commands::{
+    self, EXIT_COULD_NOT_RUN, check::CheckArgs, demo::DemoArgs, sql::SqlArgs, tui::TuiArgs,
+};
 
 /// Shows whether a relational database's relationships hold: missing or
 /// unenforced foreign keys, orphaned rows, tenant-isolation gaps, paths that
 /// disagree, and how long each of those queries takes.
 #[derive(Parser, Debug)]
-#[command(name = "tether", version, about, max_term_width = 100)]
+#[command(
+    name = "tether",
+    version,
+    about,
+    max_term_width = 100,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Without a subcommand: the terminal UI.
+    #[command(flatten)]
+    tui: TuiArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -23,27 +34,28 @@ enum Command {
 }
 
 #[tokio::main]
-async fn main() -> ExitCode {
+async fn main() {
     let _ = color_eyre::install();
     let cli = Cli::parse();
-    // Until the terminal UI lands, no subcommand means `check`.
-    let command = match cli.command {
-        Some(command) => command,
-        None => match Cli::parse_from(["tether", "check"]).command {
-            Some(command) => command,
-            None => unreachable!("parsed with a subcommand"),
-        },
+    let result = match cli.command {
+        None => commands::tui::run(cli.tui).await,
+        Some(Command::Check(args)) => commands::check::run(args).await,
+        Some(Command::Demo(args)) => commands::demo::run(args).await,
+        Some(Command::Sql(args)) => commands::sql::run(args).await,
     };
-    let result = match command {
-        Command::Check(args) => commands::check::run(args).await,
-        Command::Demo(args) => commands::demo::run(args).await,
-        Command::Sql(args) => commands::sql::run(args).await,
-    };
-    match result {
+    let code = match result {
         Ok(code) => code,
         Err(error) => {
             eprintln!("tether: error: {}", commands::one_line(&error));
             ExitCode::from(EXIT_COULD_NOT_RUN)
         }
-    }
+    };
+    // Exit now: a query stuck in a driver thread must not hold the process.
+    std::process::exit(if code == ExitCode::SUCCESS {
+        0
+    } else if code == ExitCode::from(1) {
+        1
+    } else {
+        2
+    })
 }

@@ -419,6 +419,10 @@ impl App {
                 }
                 Vec::new()
             }
+            Action::Up | Action::Down if self.graph_selecting() => {
+                self.move_across_layers(if matches!(action, Action::Up) { -1 } else { 1 });
+                Vec::new()
+            }
             Action::Up => self.step(-1),
             Action::Down => self.step(1),
             Action::PageUp => self.step(-10),
@@ -638,8 +642,13 @@ impl App {
             Event::Checked { check, outcome } => {
                 let view = &mut self.checks[check];
                 if outcome.error.is_some() {
+                    // The last known values stay visible, marked failed.
                     view.state = CheckState::Failed;
                     view.error = outcome.error.clone();
+                    view.elapsed = Some(outcome.elapsed);
+                    view.findings.retain(|f| f.check != CheckId::CheckFailed);
+                    view.findings.extend(outcome.findings);
+                    return;
                 } else {
                     view.state = CheckState::Done;
                     view.error = None;
@@ -842,6 +851,12 @@ impl App {
         Vec::new()
     }
 
+    /// True when arrow keys move between graph nodes: layers are rows (up and
+    /// down), tables within a layer go left and right.
+    fn graph_selecting(&self) -> bool {
+        self.overlay.is_none() && self.screen == Screen::Dashboard && self.focus == Pane::Graph
+    }
+
     fn move_across_layers(&mut self, delta: i64) {
         if self.graph.nodes.is_empty() {
             return;
@@ -1028,7 +1043,12 @@ impl App {
     /// The subject label of a check, for lists.
     pub fn check_label(&self, check: usize) -> String {
         match &self.plan.checks[check].subject {
-            Subject::Relationship(r) => format!("{} → {}", r.child_table, r.parent_table),
+            Subject::Relationship(r) => format!(
+                "{}.{} → {}",
+                r.child_table,
+                r.child_columns.join(","),
+                r.parent_table
+            ),
             other => other.describe(),
         }
     }

@@ -5,32 +5,32 @@ use clap::{Args, ValueEnum};
 #[derive(Args, Clone, Debug)]
 pub struct ConnectArgs {
     /// Database URL: postgres://…, sqlite://path. Default: the bundled demo database.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub url: Option<String>,
     /// Per-query timeout in seconds (the server's statement timeout).
-    #[arg(long, default_value_t = 30.0, value_name = "SECS", global = true)]
+    #[arg(long, default_value_t = 30.0, value_name = "SECS")]
     pub timeout: f64,
     /// Seconds to wait for a connection.
-    #[arg(long, default_value_t = 10.0, value_name = "SECS", global = true)]
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
     pub connect_timeout: f64,
     /// Queries run at once.
-    #[arg(long, short = 'j', default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64), global = true)]
+    #[arg(long, short = 'j', default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
 }
 
 #[derive(Args, Clone, Debug)]
 pub struct PlanArgs {
     /// A profile: the name of a bundled one (discovery-flow) or a TOML file.
-    #[arg(long, short = 'p', global = true)]
+    #[arg(long, short = 'p')]
     pub profile: Option<String>,
     /// Only these schemas (repeat or separate with commas).
-    #[arg(long = "schema", value_delimiter = ',', global = true)]
+    #[arg(long = "schema", value_delimiter = ',')]
     pub schema: Vec<String>,
     /// Tenant columns, e.g. client_account_id,engagement_id (replaces the profile's).
-    #[arg(long, value_delimiter = ',', global = true)]
+    #[arg(long, value_delimiter = ',')]
     pub tenant_columns: Option<Vec<String>>,
     /// Sample rows kept per finding.
-    #[arg(long, default_value_t = 5, value_name = "N", global = true)]
+    #[arg(long, default_value_t = 5, value_name = "N")]
     pub sample: u32,
 }
 

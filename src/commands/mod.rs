@@ -5,6 +5,7 @@ pub mod args;
 pub mod check;
 pub mod demo;
 pub mod sql;
+pub mod tui;
 
 use crate::catalog;
 use crate::checks::plan::{Plan, PlanOptions};

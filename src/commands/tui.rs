@@ -1,0 +1,66 @@
+//! `tether` with no subcommand: the terminal UI.
+
+use super::args::{ConnectArgs, PlanArgs};
+use crate::app::SessionInfo;
+use crate::model::Engine;
+use crate::tui::{self, Settings, config::Config};
+use clap::Args;
+use color_eyre::eyre::{Result, eyre};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Args, Clone, Debug)]
+pub struct TuiArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Seconds between refreshes (+ and - change it while running).
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    pub interval: f64,
+    /// Key bindings and colours (default: <config dir>/tether/config.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+pub async fn run(args: TuiArgs) -> Result<ExitCode> {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let config_path = args.config.clone().or_else(tui::config::default_path);
+    let config =
+        Config::load(config_path.as_deref(), no_color).map_err(|e| eyre!("settings: {e}"))?;
+    let (url, is_demo) = super::resolve_url(&args.connect).await?;
+    let profile = super::load_profile(&args.plan, is_demo)?;
+    let db = super::open(&url, &args.connect).await?;
+    let plan = Arc::new(super::plan(&db, &args.plan, profile.as_ref()).await?);
+    let target = &db.target;
+    let info = SessionInfo {
+        engine: target.engine.display_name().to_string(),
+        server_version: db.server_version.clone(),
+        database: match target.engine {
+            Engine::Sqlite => target
+                .database
+                .clone()
+                .unwrap_or_else(|| "(in memory)".into()),
+            _ => format!(
+                "database {}",
+                target.database.as_deref().unwrap_or("(default)")
+            ),
+        },
+        address: match (&target.user, &target.host) {
+            (Some(u), Some(h)) => format!("{u}@{h}:{}", target.port.unwrap_or_default()),
+            (None, Some(h)) => format!("{h}:{}", target.port.unwrap_or_default()),
+            _ => String::new(),
+        },
+        demo: is_demo,
+        profile: plan.profile.clone(),
+    };
+    let settings = Settings {
+        interval: Duration::from_secs_f64(args.interval.max(1.0)),
+        jobs: usize::from(args.connect.jobs),
+        timeout: Duration::from_secs_f64(args.connect.timeout),
+    };
+    tui::run(db, plan, info, settings, config).await?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,267 @@
+//! The terminal UI's shell: terminal events, runner events and the clock become
+//! [`Action`]s for the app; the app's [`Command`]s become background tasks. The
+//! shell never awaits a query itself: every query runs in a task and reports
+//! back over a channel. It draws only after something happened.
+
+pub mod config;
+pub mod terminal;
+pub mod views;
+
+use crate::app::{Action, App, Command, SessionInfo};
+use crate::checks::plan::Plan;
+use crate::db::{Backends, Db};
+use crate::runner::{self, RunOptions};
+use base64::Engine as _;
+use config::Config;
+use crossterm::event::{
+    Event as TermEvent, EventStream, KeyEventKind, MouseButton, MouseEventKind,
+};
+use futures::StreamExt;
+use std::io::Write;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// How the UI runs its checks.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub interval: Duration,
+    pub jobs: usize,
+    pub timeout: Duration,
+}
+
+/// The run in flight.
+struct Running {
+    cancel: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+const PING_LIMIT: Duration = Duration::from_secs(5);
+const ROOTS: u32 = 50;
+
+/// Runs the UI until the user quits. The terminal is restored on every path out.
+pub async fn run(
+    db: Db,
+    plan: Arc<Plan>,
+    info: SessionInfo,
+    settings: Settings,
+    config: Config,
+) -> std::io::Result<()> {
+    let result = run_until_quit(db, plan, info, settings, config).await;
+    terminal::restore();
+    result
+}
+
+async fn run_until_quit(
+    db: Db,
+    plan: Arc<Plan>,
+    info: SessionInfo,
+    settings: Settings,
+    config: Config,
+) -> std::io::Result<()> {
+    let mut terminal = terminal::init()?;
+    let size = terminal.size()?;
+    let mut app = App::new(
+        info,
+        plan.clone(),
+        settings.interval,
+        (size.width, size.height),
+        Instant::now(),
+    );
+    let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
+    let mut input = EventStream::new();
+    let mut running: Option<Running> = None;
+    let mut cancelling: Vec<JoinHandle<()>> = Vec::new();
+    let mut pending = vec![Action::Tick];
+
+    loop {
+        // Drain everything waiting, then draw once; an idle loop draws nothing.
+        while let Ok(action) = rx.try_recv() {
+            pending.push(action);
+        }
+        if !pending.is_empty() {
+            let now = Instant::now();
+            let mut commands = Vec::new();
+            for action in pending.drain(..) {
+                commands.extend(app.update(action, now));
+            }
+            if execute(
+                commands,
+                &db,
+                &plan,
+                &settings,
+                &tx,
+                &mut running,
+                &mut cancelling,
+            ) {
+                break;
+            }
+            cancelling.retain(|t| !t.is_finished());
+            terminal.draw(|frame| views::draw(frame, &app, &config.theme, &config.keymap))?;
+        }
+
+        // Wait for the next thing to happen.
+        let wake = app.next_wakeup();
+        let sleep = async move {
+            match wake {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            event = input.next() => match event {
+                Some(Ok(event)) => pending.extend(translate(event, &app, &config)),
+                Some(Err(_)) | None => pending.push(Action::Quit),
+            },
+            Some(action) = rx.recv() => pending.push(action),
+            _ = sleep => pending.push(Action::Tick),
+        }
+    }
+
+    // Leave at once, even if a query is stuck: give the terminal back first,
+    // then let the cancellations reach the server, for a second at most.
+    terminal::restore();
+    let mut tasks = cancelling;
+    if let Some(r) = running.take() {
+        r.cancel.cancel();
+        tasks.push(r.task);
+    }
+    let _ = tokio::time::timeout(
+        Duration::from_millis(1500),
+        futures::future::join_all(tasks),
+    )
+    .await;
+    Ok(())
+}
+
+/// Carries out the app's commands. Returns true when the app asked to quit.
+fn execute(
+    commands: Vec<Command>,
+    db: &Db,
+    plan: &Arc<Plan>,
+    settings: &Settings,
+    tx: &mpsc::UnboundedSender<Action>,
+    running: &mut Option<Running>,
+    cancelling: &mut Vec<JoinHandle<()>>,
+) -> bool {
+    let mut quit = false;
+    for command in commands {
+        match command {
+            Command::StartRun(generation) => {
+                if let Some(previous) = running.take() {
+                    previous.cancel.cancel();
+                    cancelling.push(previous.task);
+                }
+                *running = Some(start_run(db, plan, settings, generation, tx.clone()));
+            }
+            Command::CancelRun => {
+                if let Some(previous) = running.take() {
+                    previous.cancel.cancel();
+                    cancelling.push(previous.task);
+                }
+            }
+            Command::Ping => {
+                let (db, tx) = (db.clone(), tx.clone());
+                tokio::spawn(async move {
+                    let _ = tx.send(match db.ping(PING_LIMIT).await {
+                        Ok(()) => Action::Connected,
+                        Err(e) => Action::ConnectionLost(e),
+                    });
+                });
+            }
+            Command::Copy(text) => copy(&text),
+            Command::LoadRoots => {
+                let (db, plan, tx) = (db.clone(), plan.clone(), tx.clone());
+                tokio::spawn(async move {
+                    let _ = tx.send(Action::RootsLoaded(
+                        crate::lineage::recent(&db, &plan, ROOTS).await,
+                    ));
+                });
+            }
+            Command::LoadLineage(key) => {
+                let (db, plan, tx) = (db.clone(), plan.clone(), tx.clone());
+                tokio::spawn(async move {
+                    let result = crate::lineage::tree(&db, &plan, &key).await;
+                    let _ = tx.send(Action::LineageLoaded { key, result });
+                });
+            }
+            Command::Quit => quit = true,
+        }
+    }
+    quit
+}
+
+fn translate(event: TermEvent, app: &App, config: &Config) -> Option<Action> {
+    match event {
+        TermEvent::Key(key) if key.kind == KeyEventKind::Press => {
+            config.keymap.action(key, app.typing())
+        }
+        TermEvent::Mouse(mouse) => match mouse.kind {
+            MouseEventKind::Down(MouseButton::Left) => Some(Action::Click(mouse.column, mouse.row)),
+            MouseEventKind::ScrollUp => Some(Action::ScrollUp(mouse.column, mouse.row)),
+            MouseEventKind::ScrollDown => Some(Action::ScrollDown(mouse.column, mouse.row)),
+            _ => None,
+        },
+        TermEvent::Resize(w, h) => Some(Action::Resize(w, h)),
+        _ => None,
+    }
+}
+
+fn start_run(
+    db: &Db,
+    plan: &Arc<Plan>,
+    settings: &Settings,
+    generation: u64,
+    tx: mpsc::UnboundedSender<Action>,
+) -> Running {
+    let cancel = CancellationToken::new();
+    let options = RunOptions {
+        jobs: settings.jobs,
+        timeout: settings.timeout,
+        cancel: cancel.clone(),
+        backends: Backends::default(),
+    };
+    let (db, plan) = (db.clone(), plan.clone());
+    let task = tokio::spawn(async move {
+        if let Err(e) = db.ping(PING_LIMIT).await {
+            let _ = tx.send(Action::ConnectionLost(e));
+            return;
+        }
+        let (events_tx, mut events_rx) = mpsc::unbounded_channel();
+        let run = runner::run(&db, plan, &options, events_tx);
+        let mut failures = 0;
+        let forward = async {
+            while let Some(event) = events_rx.recv().await {
+                if let runner::Event::Checked { outcome, .. } = &event
+                    && outcome.error.is_some()
+                {
+                    failures += 1;
+                }
+                let _ = tx.send(Action::Runner {
+                    generation,
+                    event,
+                    at: SystemTime::now(),
+                });
+            }
+        };
+        tokio::join!(run, forward);
+        // Failures may mean the server went away: ask it.
+        if failures > 0
+            && !options.cancel.is_cancelled()
+            && let Err(e) = db.ping(PING_LIMIT).await
+        {
+            let _ = tx.send(Action::ConnectionLost(e));
+        }
+    });
+    Running { cancel, task }
+}
+
+/// Puts text on the terminal's clipboard with OSC 52.
+fn copy(text: &str) {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    let mut out = std::io::stdout();
+    let _ = write!(out, "\x1b]52;c;{encoded}\x07");
+    let _ = out.flush();
+}

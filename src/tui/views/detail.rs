@@ -1,0 +1,232 @@
+//! Detail views over the dashboard: a check (findings, sample rows, the SQL that
+//! ran) and a table (parents, children, rows, findings).
+
+use super::{count, dim, fit, pane_block, popup, severity_style};
+use crate::app::App;
+use crate::db::SampleRow;
+use crate::tui::config::Theme;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+use unicode_width::UnicodeWidthStr;
+
+fn heading(text: &str) -> Line<'static> {
+    Line::from(Span::styled(
+        text.to_string(),
+        Style::new().add_modifier(Modifier::BOLD),
+    ))
+}
+
+/// Sample rows as an aligned text table.
+fn sample_lines(rows: &[SampleRow], width: usize) -> Vec<Line<'static>> {
+    let Some(first) = rows.first() else {
+        return vec![Line::from("  (no sample)")];
+    };
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "NULL".into(),
+        other => other.to_string(),
+    };
+    let headers: Vec<&String> = first.keys().collect();
+    let widths: Vec<usize> = headers
+        .iter()
+        .map(|h| {
+            rows.iter()
+                .map(|r| r.get(*h).map(text).unwrap_or_default().width())
+                .max()
+                .unwrap_or(0)
+                .max(h.width())
+        })
+        .collect();
+    let line = |cells: Vec<String>| {
+        let joined: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c}{}", " ".repeat(w.saturating_sub(c.width()))))
+            .collect();
+        fit(&format!("  {}", joined.join("  ")), width)
+    };
+    let mut out = vec![Line::from(Span::styled(
+        line(headers.iter().map(|h| h.to_string()).collect()),
+        Style::new().add_modifier(Modifier::UNDERLINED),
+    ))];
+    for r in rows {
+        out.push(Line::from(line(
+            headers
+                .iter()
+                .map(|h| r.get(*h).map(text).unwrap_or_default())
+                .collect(),
+        )));
+    }
+    out
+}
+
+pub fn check(frame: &mut Frame, app: &App, theme: &Theme, check: usize, scroll: u16, area: Rect) {
+    let rect = popup(area, 90);
+    frame.render_widget(Clear, rect);
+    let plan_check = &app.plan.checks[check];
+    let view = &app.checks[check];
+    let block = pane_block(
+        format!("{} · {}", plan_check.id, app.check_label(check)),
+        true,
+        theme,
+    );
+    let width = rect.width.saturating_sub(2) as usize;
+    let mut lines = vec![Line::from(vec![
+        Span::styled(
+            format!("{} ", plan_check.id),
+            Style::new().add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(plan_check.subject.describe()),
+    ])];
+    let share = match (view.count, view.total) {
+        (Some(c), Some(t)) if t > 0 => format!(
+            " of {} ({:.2}%)",
+            count(Some(t)),
+            c as f64 * 100.0 / t as f64
+        ),
+        _ => String::new(),
+    };
+    lines.push(Line::from(format!(
+        "rows: {}{share} · before: {} · state: {:?} · {} · {}",
+        count(view.count),
+        count(view.previous),
+        view.state,
+        view.elapsed
+            .map(|d| format!("{:.1} ms", d.as_secs_f64() * 1000.0))
+            .unwrap_or_else(|| "not run".into()),
+        plan_check.category,
+    )));
+    if let Some(e) = &view.error {
+        lines.push(Line::from(Span::styled(
+            format!("failed: {e}"),
+            severity_style(theme, Some(crate::checks::Severity::Error)),
+        )));
+    }
+    for f in &view.findings {
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled(
+            format!("{} {}", f.severity, f.check),
+            severity_style(theme, Some(f.severity)),
+        )));
+        lines.push(Line::from(f.message.clone()));
+        if !f.sample.is_empty() {
+            lines.push(Line::from(""));
+            lines.push(heading(&format!(
+                "Sample ({} of {} rows)",
+                f.sample.len(),
+                count(f.count)
+            )));
+            lines.extend(sample_lines(&f.sample, width));
+        }
+    }
+    if view.findings.is_empty() && view.count == Some(0) {
+        lines.push(Line::from(Span::styled(
+            "no rows: this holds",
+            Style::new().fg(theme.ok),
+        )));
+    }
+    if let Some(sql) = app.detail_sql() {
+        lines.push(Line::from(""));
+        lines.push(heading("SQL that ran (y copies it)"));
+        lines.extend(sql.lines().map(|l| {
+            Line::from(Span::styled(
+                format!("  {l}"),
+                Style::new().fg(theme.accent),
+            ))
+        }));
+    }
+    if let Some(sample_sql) = view.findings.iter().find_map(|f| f.sample_sql.clone()) {
+        lines.push(Line::from(""));
+        lines.push(heading("Sample SQL"));
+        lines.extend(
+            sample_sql
+                .lines()
+                .map(|l| Line::from(Span::styled(format!("  {l}"), dim(theme)))),
+        );
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((scroll, 0))
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}
+
+pub fn table(frame: &mut Frame, app: &App, theme: &Theme, node: usize, scroll: u16, area: Rect) {
+    let rect = popup(area, 80);
+    frame.render_widget(Clear, rect);
+    let g = &app.graph;
+    let Some(n) = g.nodes.get(node) else {
+        return;
+    };
+    let block = pane_block(format!("Table {}", n.label), true, theme);
+    let table = app.plan.schema.table(&n.table);
+    let mut lines = vec![Line::from(format!(
+        "rows (estimate): {} · columns: {} · primary key: {}",
+        n.rows
+            .map(|r| crate::findings::thousands(r.max(0) as u64))
+            .unwrap_or_else(|| "unknown".into()),
+        table.map(|t| t.columns.len()).unwrap_or(0),
+        table
+            .map(|t| t.primary_key.join(", "))
+            .filter(|k| !k.is_empty())
+            .unwrap_or_else(|| "none".into()),
+    ))];
+    lines.push(Line::from(""));
+    lines.push(heading("Parents"));
+    let parents: Vec<_> = g.parents(node).collect();
+    if parents.is_empty() {
+        lines.push(Line::from("  none"));
+    }
+    for e in parents {
+        let r = &app.plan.relationships[e.relationship];
+        lines.push(Line::from(Span::styled(
+            format!(
+                "  {} → {} ({:?}{})",
+                e.label,
+                g.nodes[e.parent].label,
+                r.source,
+                if r.indexed { ", indexed" } else { "" }
+            ),
+            severity_style(theme, app.worst_for_relationship(e.relationship)),
+        )));
+    }
+    lines.push(Line::from(""));
+    lines.push(heading("Children"));
+    let children: Vec<_> = g.children(node).collect();
+    if children.is_empty() {
+        lines.push(Line::from("  none"));
+    }
+    for e in children {
+        lines.push(Line::from(Span::styled(
+            format!("  {} ← {}", g.nodes[e.child].label, e.label),
+            severity_style(theme, app.worst_for_relationship(e.relationship)),
+        )));
+    }
+    lines.push(Line::from(""));
+    lines.push(heading("Findings"));
+    let findings = app.findings_for_table(&n.label);
+    if findings.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "  none",
+            Style::new().fg(theme.ok),
+        )));
+    }
+    for f in findings {
+        lines.push(Line::from(Span::styled(
+            format!("  {} {}: {}", f.check, f.location(), f.message),
+            severity_style(theme, Some(f.severity)),
+        )));
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((scroll, 0))
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}

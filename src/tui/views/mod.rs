@@ -1,0 +1,332 @@
+//! Drawing: a pure function of the app state. Views read [`App`] and never change it.
+
+mod detail;
+mod panes;
+mod screens;
+
+use super::config::{Keymap, Theme};
+use crate::app::layout::{self, is_small};
+use crate::app::{App, Connection, Overlay, Pane, Screen};
+use crate::checks::Severity;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Tabs, Wrap};
+use unicode_width::UnicodeWidthStr;
+
+/// Draws the whole screen.
+pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, keymap: &Keymap) {
+    let area = frame.area();
+    if area.width == 0 || area.height == 0 {
+        return;
+    }
+    let areas = layout::areas(area.width, area.height, app.screen, app.focus);
+    header(frame, app, theme, areas.header);
+    if let Some(tabs) = areas.tabs {
+        tab_bar(frame, app, theme, tabs);
+    }
+    match app.screen {
+        Screen::Dashboard => {
+            for (pane, rect) in &areas.panes {
+                panes::draw(frame, app, theme, *pane, *rect);
+            }
+        }
+        Screen::Metrics => screens::metrics(frame, app, theme, areas.body),
+        Screen::Lineage => screens::lineage(frame, app, theme, areas.body),
+    }
+    footer(frame, app, theme, keymap, areas.footer);
+    match &app.overlay {
+        Some(Overlay::Help) => help(frame, theme, keymap, area),
+        Some(Overlay::Check { check, scroll }) => {
+            detail::check(frame, app, theme, *check, *scroll, area)
+        }
+        Some(Overlay::Table { node, scroll }) => {
+            detail::table(frame, app, theme, *node, *scroll, area)
+        }
+        None => {}
+    }
+}
+
+pub(crate) fn severity_style(theme: &Theme, severity: Option<Severity>) -> Style {
+    match severity {
+        Some(Severity::Error) => Style::new().fg(theme.error).add_modifier(Modifier::BOLD),
+        Some(Severity::Warning) => Style::new().fg(theme.warning),
+        Some(Severity::Info) => Style::new().fg(theme.info),
+        None => Style::new().fg(theme.ok),
+    }
+}
+
+pub(crate) fn selected_style() -> Style {
+    Style::new().add_modifier(Modifier::REVERSED)
+}
+
+pub(crate) fn dim(theme: &Theme) -> Style {
+    if theme.colored {
+        Style::new().fg(theme.dim)
+    } else {
+        Style::new().add_modifier(Modifier::DIM)
+    }
+}
+
+/// A bordered block; the focused one is drawn in the accent colour and bold.
+pub(crate) fn pane_block<'a>(title: String, focused: bool, theme: &Theme) -> Block<'a> {
+    let style = if focused {
+        Style::new().fg(theme.accent).add_modifier(Modifier::BOLD)
+    } else {
+        Style::new()
+    };
+    Block::bordered()
+        .title(Line::from(format!(" {title} ")))
+        .border_style(style)
+}
+
+/// Cuts text to `width` columns, with `…` when cut (wide characters counted).
+pub(crate) fn fit(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for ch in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
+        if used + w > width - 1 {
+            break;
+        }
+        out.push(ch);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+/// `1,234` / `12.3k`-free: exact counts with separators.
+pub(crate) fn count(n: Option<u64>) -> String {
+    n.map(crate::findings::thousands)
+        .unwrap_or_else(|| "–".into())
+}
+
+pub(crate) fn ms(value: Option<f64>) -> String {
+    match value {
+        Some(v) if v >= 100.0 => format!("{v:.0}"),
+        Some(v) => format!("{v:.1}"),
+        None => "–".into(),
+    }
+}
+
+/// A small bar chart of recent values: `▁▂▅█`.
+pub(crate) fn sparkline(values: impl Iterator<Item = f64>, width: usize) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let values: Vec<f64> = values.collect();
+    let shown = &values[values.len().saturating_sub(width)..];
+    let max = shown.iter().copied().fold(0.0_f64, f64::max);
+    shown
+        .iter()
+        .map(|v| {
+            if max <= 0.0 {
+                BARS[0]
+            } else {
+                BARS[(((v / max) * 7.0).round() as usize).min(7)]
+            }
+        })
+        .collect()
+}
+
+fn header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let info = &app.info;
+    let bold = Style::new().add_modifier(Modifier::BOLD);
+    let mut first = vec![
+        Span::styled("tether", bold.fg(theme.accent)),
+        Span::raw(format!(" · {} {}", info.engine, info.server_version)),
+        Span::raw(format!(" · {}", info.database)),
+    ];
+    if !info.address.is_empty() {
+        first.push(Span::raw(format!(" · {}", info.address)));
+    }
+    if let Some(p) = &info.profile {
+        first.push(Span::raw(format!(" · profile {p}")));
+    }
+    if info.demo {
+        first.push(Span::styled(
+            " · demo database",
+            Style::new().fg(theme.warning),
+        ));
+    }
+    let (state, state_style) = match &app.connection {
+        Connection::Connected if app.refresh.running => {
+            ("● refreshing…".to_string(), Style::new().fg(theme.accent))
+        }
+        Connection::Connected => ("● connected".to_string(), Style::new().fg(theme.ok)),
+        Connection::Lost { error, attempt, .. } => (
+            format!("✗ connection lost, reconnecting (attempt {attempt}): {error}"),
+            Style::new().fg(theme.error).add_modifier(Modifier::BOLD),
+        ),
+    };
+    let mut second = vec![Span::styled(state, state_style)];
+    if let Some(at) = app.refresh.last_finished {
+        let secs = at
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+            % 86_400;
+        let took = app
+            .refresh
+            .last_elapsed
+            .map(|d| format!(" in {:.2} s", d.as_secs_f64()))
+            .unwrap_or_default();
+        second.push(Span::raw(format!(
+            " · refreshed {:02}:{:02}:{:02} UTC{took}",
+            secs / 3600,
+            secs % 3600 / 60,
+            secs % 60
+        )));
+    }
+    second.push(Span::raw(format!(
+        " · every {} s",
+        app.refresh.interval.as_secs()
+    )));
+    if app.refresh.paused {
+        second.push(Span::styled(
+            " · paused",
+            Style::new().fg(theme.warning).add_modifier(Modifier::BOLD),
+        ));
+    }
+    let (e, w, i) = app.severity_counts();
+    second.push(Span::raw(" · "));
+    second.push(Span::styled(
+        format!("{e} errors"),
+        severity_style(theme, Some(Severity::Error)),
+    ));
+    second.push(Span::raw(" "));
+    second.push(Span::styled(
+        format!("{w} warnings"),
+        severity_style(theme, Some(Severity::Warning)),
+    ));
+    second.push(Span::raw(" "));
+    second.push(Span::styled(
+        format!("{i} info"),
+        severity_style(theme, Some(Severity::Info)),
+    ));
+    let lines = if area.height >= 2 {
+        vec![Line::from(first), Line::from(second)]
+    } else {
+        // One line: the state first, then who.
+        let mut one = second;
+        one.push(Span::raw(" · "));
+        one.extend(first);
+        vec![Line::from(one)]
+    };
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn tab_bar(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let titles: Vec<Line> = Pane::ALL.iter().map(|p| Line::from(p.title())).collect();
+    let selected = match app.screen {
+        Screen::Dashboard => Pane::ALL.iter().position(|p| *p == app.focus),
+        _ => None,
+    };
+    let tabs = Tabs::new(titles)
+        .select(selected)
+        .highlight_style(
+            Style::new()
+                .fg(theme.accent)
+                .add_modifier(Modifier::BOLD | Modifier::REVERSED),
+        )
+        .divider("│");
+    frame.render_widget(tabs, area);
+}
+
+fn footer(frame: &mut Frame, app: &App, theme: &Theme, keymap: &Keymap, area: Rect) {
+    let line = if let Some(note) = &app.note {
+        Line::from(Span::styled(note.clone(), Style::new().fg(theme.ok)))
+    } else if app.typing() {
+        Line::from("type, Enter to finish, Esc to stop")
+    } else {
+        let k = |name: &str, what: &str| format!("{} {what}", keymap.keys_for(name));
+        let mut keys = vec![k("quit", "quit"), k("help", "help")];
+        match (&app.overlay, app.screen) {
+            (Some(Overlay::Check { .. }), _) => {
+                keys.extend([k("copy", "copy SQL"), k("up", "scroll"), k("back", "back")]);
+            }
+            (Some(_), _) => keys.push(k("back", "back")),
+            (None, Screen::Dashboard) => {
+                keys.extend([
+                    k("next_pane", "pane"),
+                    k("open", "open"),
+                    k("refresh", "refresh"),
+                    k("pause", "pause"),
+                ]);
+                keys.push(format!(
+                    "{}/{} interval",
+                    keymap.keys_for("interval_up"),
+                    keymap.keys_for("interval_down")
+                ));
+                match app.focus {
+                    Pane::Graph => keys.push(k("input", "filter")),
+                    Pane::Orphans => keys.push(k("sort", "sort")),
+                    _ => {}
+                }
+                keys.extend([k("metrics", "metrics"), k("lineage", "lineage")]);
+            }
+            (None, Screen::Lineage) => keys.extend([
+                k("open", "open"),
+                k("input", "type an id"),
+                k("back", "back"),
+            ]),
+            (None, Screen::Metrics) => keys.push(k("back", "back")),
+        }
+        Line::from(Span::styled(keys.join(" · "), dim(theme)))
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// A centred rectangle `percent` of `area`, at least `min` cells where possible.
+pub(crate) fn popup(area: Rect, percent: u16) -> Rect {
+    let width = (area.width * percent / 100).max(area.width.min(40));
+    let height = (area.height * percent / 100).max(area.height.min(10));
+    area.centered(Constraint::Length(width), Constraint::Length(height))
+}
+
+fn help(frame: &mut Frame, theme: &Theme, keymap: &Keymap, area: Rect) {
+    let rect = popup(area, 80);
+    frame.render_widget(Clear, rect);
+    let width = keymap
+        .help
+        .iter()
+        .map(|(k, _)| k.width())
+        .max()
+        .unwrap_or(0);
+    let mut lines: Vec<Line> = keymap
+        .help
+        .iter()
+        .map(|(keys, what)| {
+            Line::from(vec![
+                Span::styled(
+                    format!("{keys:<width$}  "),
+                    Style::new().fg(theme.accent).add_modifier(Modifier::BOLD),
+                ),
+                Span::raw(*what),
+            ])
+        })
+        .collect();
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        "Mouse: click a pane or a row; the wheel scrolls. Keys and colours: ~/.config/tether/config.toml",
+        dim(theme),
+    )));
+    let block = pane_block("Keys".into(), true, theme);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}
+
+/// True when the terminal is below the four-pane size.
+pub fn small(app: &App) -> bool {
+    is_small(app.size.0, app.size.1)
+}

@@ -1,0 +1,381 @@
+//! The four dashboard panes: flow graph, orphans, tenant isolation, latency.
+
+use super::{count, dim, fit, ms, pane_block, selected_style, severity_style, sparkline};
+use crate::app::{App, CheckState, CheckView, Pane, percentile};
+use crate::checks::{Category, Severity};
+use crate::tui::config::Theme;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
+use unicode_width::UnicodeWidthStr;
+
+pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, pane: Pane, area: Rect) {
+    match pane {
+        Pane::Graph => graph(frame, app, theme, area),
+        Pane::Orphans => orphans(frame, app, theme, area),
+        Pane::Tenants => tenants(frame, app, theme, area),
+        Pane::Latency => latency(frame, app, theme, area),
+    }
+}
+
+fn state_cell(view: &CheckView, theme: &Theme) -> Cell<'static> {
+    let (text, style) = match view.state {
+        CheckState::Queued if view.count.is_some() => ("refreshing", dim(theme)),
+        CheckState::Queued => ("queued", dim(theme)),
+        CheckState::Running => ("running", Style::new().fg(theme.accent)),
+        CheckState::Done => ("done", Style::new()),
+        CheckState::Failed => ("failed", severity_style(theme, Some(Severity::Error))),
+    };
+    Cell::from(Span::styled(text, style))
+}
+
+fn count_style(view: &CheckView, theme: &Theme) -> Style {
+    match view.count {
+        Some(n) if n > 0 => severity_style(theme, Some(Severity::Error)),
+        Some(_) => Style::new().fg(theme.ok),
+        None => dim(theme),
+    }
+}
+
+fn change(view: &CheckView) -> String {
+    match (view.count, view.previous) {
+        (Some(now), Some(before)) if now > before => format!("+{}", now - before),
+        (Some(now), Some(before)) if now < before => format!("-{}", before - now),
+        (Some(_), Some(_)) => "=".into(),
+        _ => "".into(),
+    }
+}
+
+fn orphans(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let rows_idx = app.orphan_rows();
+    let broken = rows_idx
+        .iter()
+        .filter(|&&i| app.checks[i].count.unwrap_or(0) > 0)
+        .count();
+    let arrow = if app.orphan_descending { "↓" } else { "↑" };
+    let title = format!(
+        "Orphans · {broken}/{} relationships broken · by {} {arrow}",
+        rows_idx.len(),
+        app.orphan_sort.name()
+    );
+    let block = pane_block(title, app.focus == Pane::Orphans, theme);
+    let rows: Vec<Row> = rows_idx
+        .iter()
+        .map(|&i| {
+            let v = &app.checks[i];
+            let share = match (v.count, v.total) {
+                (Some(c), Some(t)) if t > 0 => format!("{:.2}%", c as f64 * 100.0 / t as f64),
+                _ => "".into(),
+            };
+            Row::new(vec![
+                Cell::from(app.check_label(i)),
+                Cell::from(Span::styled(count(v.count), count_style(v, theme))),
+                Cell::from(share),
+                Cell::from(change(v)),
+                state_cell(v, theme),
+                Cell::from(ms(v.elapsed.map(|d| d.as_secs_f64() * 1000.0))),
+            ])
+        })
+        .collect();
+    let header = Row::new(["child → parent", "orphans", "share", "Δ", "state", "ms"])
+        .style(Style::new().add_modifier(Modifier::BOLD));
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Fill(1),
+            Constraint::Length(8),
+            Constraint::Length(7),
+            Constraint::Length(6),
+            Constraint::Length(10),
+            Constraint::Length(7),
+        ],
+    )
+    .header(header)
+    .block(block)
+    .row_highlight_style(selected_style());
+    let mut state = TableState::default().with_selected(Some(app.orphan_row));
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+fn tenants(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let rows_idx = app.tenant_rows();
+    let title = if rows_idx.is_empty() {
+        "Tenant isolation · no tenant columns (profile [tenant] or --tenant-columns)".to_string()
+    } else {
+        let bad = rows_idx
+            .iter()
+            .filter(|&&i| app.checks[i].count.unwrap_or(0) > 0)
+            .count();
+        format!("Tenant isolation · {bad}/{} with rows", rows_idx.len())
+    };
+    let block = pane_block(title, app.focus == Pane::Tenants, theme);
+    let rows: Vec<Row> = rows_idx
+        .iter()
+        .map(|&i| {
+            let v = &app.checks[i];
+            let kind = match app.plan.checks[i].id {
+                crate::checks::CheckId::TenantMissing => "missing",
+                _ => "mismatch",
+            };
+            Row::new(vec![
+                Cell::from(kind),
+                Cell::from(app.check_label(i)),
+                Cell::from(Span::styled(count(v.count), count_style(v, theme))),
+                Cell::from(change(v)),
+                state_cell(v, theme),
+            ])
+        })
+        .collect();
+    let header = Row::new(["kind", "where", "rows", "Δ", "state"])
+        .style(Style::new().add_modifier(Modifier::BOLD));
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(8),
+            Constraint::Fill(1),
+            Constraint::Length(8),
+            Constraint::Length(6),
+            Constraint::Length(10),
+        ],
+    )
+    .header(header)
+    .block(block)
+    .row_highlight_style(selected_style());
+    let mut state = TableState::default().with_selected(Some(app.tenant_row));
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+fn latency(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let block = pane_block("Latency (ms)".into(), app.focus == Pane::Latency, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let categories: Vec<Category> = Category::ALL
+        .into_iter()
+        .filter(|c| app.plan.statements.iter().any(|s| s.category == *c))
+        .collect();
+    let [summary, list] = Layout::vertical([
+        Constraint::Length(categories.len() as u16 + 1),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
+    // Per category: p50 / p95 of every statement's recent runs, against its threshold.
+    let mut lines = vec![Line::from(Span::styled(
+        "category      p50      p95   threshold",
+        Style::new().add_modifier(Modifier::BOLD),
+    ))];
+    for category in categories {
+        let values = || {
+            app.plan
+                .statements
+                .iter()
+                .zip(&app.statements)
+                .filter(move |(s, _)| s.category == category)
+                .flat_map(|(_, v)| v.history.iter().copied())
+        };
+        let threshold = app.plan.thresholds.for_category(category);
+        let p95 = percentile(values(), 95.0);
+        let style = if p95.is_some_and(|p| p > threshold as f64) {
+            severity_style(theme, Some(Severity::Warning)).add_modifier(Modifier::BOLD)
+        } else {
+            Style::new()
+        };
+        lines.push(Line::from(Span::styled(
+            format!(
+                "{:<11} {:>7}  {:>7}  {:>10}",
+                category.as_str(),
+                ms(percentile(values(), 50.0)),
+                ms(p95),
+                threshold
+            ),
+            style,
+        )));
+    }
+    frame.render_widget(Paragraph::new(lines), summary);
+
+    let spark_width = 12;
+    let rows: Vec<Row> = app
+        .plan
+        .statements
+        .iter()
+        .zip(&app.statements)
+        .map(|(s, v)| {
+            let breach = v.last().is_some_and(|l| l > s.threshold_ms as f64);
+            let style = if breach {
+                severity_style(theme, Some(Severity::Warning))
+            } else {
+                Style::new()
+            };
+            let name = if v.running {
+                format!("{} …", s.key)
+            } else {
+                s.key.clone()
+            };
+            Row::new(vec![
+                Cell::from(name),
+                Cell::from(Span::styled(
+                    sparkline(v.history.iter().copied(), spark_width),
+                    Style::new().fg(theme.accent),
+                )),
+                Cell::from(Span::styled(ms(v.last()), style)),
+                Cell::from(ms(v.percentile(50.0))),
+                Cell::from(ms(v.percentile(95.0))),
+                Cell::from(s.threshold_ms.to_string()),
+            ])
+        })
+        .collect();
+    let header = Row::new(["statement", "recent", "last", "p50", "p95", "limit"])
+        .style(Style::new().add_modifier(Modifier::BOLD));
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Fill(1),
+            Constraint::Length(spark_width as u16),
+            Constraint::Length(7),
+            Constraint::Length(7),
+            Constraint::Length(7),
+            Constraint::Length(6),
+        ],
+    )
+    .header(header)
+    .row_highlight_style(selected_style());
+    let mut state = TableState::default().with_selected(Some(app.latency_row));
+    frame.render_stateful_widget(table, list, &mut state);
+}
+
+/// The worst finding on any edge touching a node, as its colour.
+fn node_severity(app: &App, node: usize) -> Option<Severity> {
+    app.graph
+        .edges
+        .iter()
+        .filter(|e| e.child == node)
+        .filter_map(|e| app.worst_for_relationship(e.relationship))
+        .max()
+}
+
+fn graph(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let g = &app.graph;
+    let visible = app.visible_nodes();
+    let title = match (&app.graph_filter, app.filtering) {
+        (Some(f), true) => format!("Flow graph · filter: {f}▏"),
+        (Some(f), false) => format!("Flow graph · filter: {f}"),
+        (None, _) => format!(
+            "Flow graph · {} tables, {} relationships",
+            g.nodes.len(),
+            g.edges.len()
+        ),
+    };
+    let block = pane_block(title, app.focus == Pane::Graph, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.width == 0 || inner.height == 0 || g.nodes.is_empty() {
+        return;
+    }
+    let selected = app.selected_node.min(g.nodes.len() - 1);
+    let layers: Vec<Vec<usize>> = g
+        .layers
+        .iter()
+        .map(|l| {
+            l.iter()
+                .copied()
+                .filter(|n| visible.contains(n))
+                .collect::<Vec<_>>()
+        })
+        .filter(|l: &Vec<usize>| !l.is_empty())
+        .collect();
+    let edges_of_selected = g.parents(selected).count() + g.children(selected).count();
+    let edge_lines = (edges_of_selected as u16 + 1).min(inner.height / 2).max(2);
+    let [top, bottom] = Layout::vertical([
+        Constraint::Min(0),
+        Constraint::Length(edge_lines.min(inner.height)),
+    ])
+    .areas(inner);
+
+    let node_span = |n: usize, width: usize| {
+        let node = &g.nodes[n];
+        let rows = node
+            .rows
+            .map(|r| format!(" {}", crate::findings::thousands(r.max(0) as u64)))
+            .unwrap_or_default();
+        let text = fit(&format!("{}{rows}", node.label), width.saturating_sub(2));
+        let mut style = severity_style(theme, node_severity(app, n));
+        if n == selected && visible.contains(&n) {
+            style = style.add_modifier(Modifier::REVERSED);
+        }
+        Span::styled(format!("● {text}"), style)
+    };
+    // Layers top to bottom, parents before children; a layer wraps when wide.
+    let width = top.width as usize;
+    let mut lines: Vec<Line> = Vec::new();
+    for (i, layer) in layers.iter().enumerate() {
+        let mut line: Vec<Span> = vec![Span::styled(format!("{i:>2} "), dim(theme))];
+        let mut used = 3;
+        for &n in layer {
+            let span = node_span(n, width.saturating_sub(3));
+            let w = span.content.width() + 2;
+            if used + w > width && line.len() > 1 {
+                lines.push(Line::from(std::mem::take(&mut line)));
+                line.push(Span::raw("   "));
+                used = 3;
+            }
+            line.push(span);
+            line.push(Span::raw("  "));
+            used += w;
+        }
+        lines.push(Line::from(line));
+    }
+    if lines.len() <= top.height as usize {
+        frame.render_widget(Paragraph::new(lines), top);
+    } else {
+        // Too big to draw whole: the selected table and its neighbourhood.
+        let parents: Vec<usize> = g
+            .parents(selected)
+            .map(|e| e.parent)
+            .filter(|&p| p != selected)
+            .collect();
+        let children: Vec<usize> = g
+            .children(selected)
+            .map(|e| e.child)
+            .filter(|&c| c != selected)
+            .collect();
+        let mut lines = Vec::new();
+        let row = |title: &str, nodes: &[usize]| {
+            let mut spans = vec![Span::styled(format!("{title:<9}"), dim(theme))];
+            for &n in nodes {
+                spans.push(node_span(n, width.saturating_sub(9)));
+                spans.push(Span::raw("  "));
+            }
+            Line::from(spans)
+        };
+        lines.push(row("parents", &parents));
+        lines.push(row("table", &[selected]));
+        lines.push(row("children", &children));
+        lines.push(Line::from(Span::styled(
+            format!("{} tables: / filters, ↑↓ ←→ move", visible.len()),
+            dim(theme),
+        )));
+        frame.render_widget(
+            Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }),
+            top,
+        );
+    }
+    // The selected table's edges, labelled with column and delete rule.
+    let mut lines = Vec::new();
+    for e in g.parents(selected) {
+        let worst = app.worst_for_relationship(e.relationship);
+        let self_ref = if e.parent == e.child { " (self)" } else { "" };
+        lines.push(Line::from(Span::styled(
+            format!("  ↑ {} → {}{self_ref}", e.label, g.nodes[e.parent].label),
+            severity_style(theme, worst),
+        )));
+    }
+    for e in g.children(selected).filter(|e| e.child != e.parent) {
+        let worst = app.worst_for_relationship(e.relationship);
+        lines.push(Line::from(Span::styled(
+            format!("  ↓ {} ← {}", g.nodes[e.child].label, e.label),
+            severity_style(theme, worst),
+        )));
+    }
+    frame.render_widget(Paragraph::new(lines), bottom);
+}
