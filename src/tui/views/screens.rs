@@ -206,7 +206,10 @@ fn tree_lines(
         .as_deref()
         .map(|v| format!(" via {v}"))
         .unwrap_or_default();
-    let rows = crate::findings::thousands(node.rows);
+    let rows = match node.rows {
+        1 => "1 row".to_string(),
+        n => format!("{} rows", crate::findings::thousands(n)),
+    };
     let mark = if node.broken.is_empty() && node.error.is_none() {
         ""
     } else {
@@ -220,7 +223,7 @@ fn tree_lines(
     out.push(Line::from(vec![
         Span::raw(format!("{prefix}{branch}")),
         Span::styled(
-            format!("{}{via}: {rows} rows{mark}", node.table),
+            format!("{}{via}: {rows}{mark}", node.table),
             style.add_modifier(Modifier::BOLD),
         ),
     ]));
