@@ -430,15 +430,8 @@ impl App {
             Action::Top => self.step(-100_000),
             Action::Bottom => self.step(100_000),
             Action::Left | Action::Right => {
-                if self.overlay.is_none()
-                    && self.screen == Screen::Dashboard
-                    && self.focus == Pane::Graph
-                {
-                    self.move_across_layers(if matches!(action, Action::Left) {
-                        -1
-                    } else {
-                        1
-                    });
+                if self.graph_selecting() {
+                    return self.step(if matches!(action, Action::Left) { -1 } else { 1 });
                 }
                 Vec::new()
             }
@@ -1054,5 +1047,7 @@ impl App {
     }
 }
 
+#[cfg(test)]
+pub(crate) mod fixture;
 #[cfg(test)]
 mod tests;

@@ -1,1 +1,409 @@
+//! The app's update, action by action: no terminal and no database.
 
+use super::fixture::{self, feed_run, refreshed};
+use super::*;
+use crate::lineage::Node;
+
+fn now() -> Instant {
+    Instant::now()
+}
+
+fn orphans_of_assets_discovery(app: &App) -> usize {
+    app.plan
+        .checks
+        .iter()
+        .position(|c| c.key == "orphans:assets(discovery_flow_id) → discovery_flows(flow_id)")
+        .unwrap()
+}
+
+#[test]
+fn the_first_tick_starts_a_run_and_the_next_waits() {
+    let t = now();
+    let mut app = fixture::app((120, 40), t);
+    assert_eq!(app.next_wakeup(), Some(t));
+    assert_eq!(app.update(Action::Tick, t), vec![Command::StartRun(1)]);
+    assert!(app.refresh.running);
+    assert_eq!(app.next_wakeup(), None, "no ticks while a run is in flight");
+    assert!(app.update(Action::Tick, t).is_empty());
+    feed_run(&mut app, 1, t);
+    assert!(!app.refresh.running);
+    assert_eq!(app.next_wakeup(), Some(t + Duration::from_secs(10)));
+    assert!(app.update(Action::Tick, t + Duration::from_secs(9)).is_empty());
+    assert_eq!(app.update(Action::Tick, t + Duration::from_secs(10)), vec![Command::StartRun(2)]);
+}
+
+#[test]
+fn runner_events_update_checks_and_keep_the_previous_count() {
+    let t = now();
+    let mut app = fixture::app((120, 40), t);
+    let check = orphans_of_assets_discovery(&app);
+    app.update(Action::Tick, t);
+    assert_eq!(app.checks[check].state, CheckState::Queued);
+    let statement = app.plan.statements.iter().position(|s| s.checks.contains(&check)).unwrap();
+    app.update(
+        Action::Runner {
+            generation: 1,
+            event: Event::Started { statement },
+            at: SystemTime::UNIX_EPOCH,
+        },
+        t,
+    );
+    assert_eq!(app.checks[check].state, CheckState::Running);
+    assert!(app.statements[statement].running);
+    feed_run(&mut app, 1, t);
+    assert_eq!(app.checks[check].state, CheckState::Done);
+    assert_eq!(app.checks[check].count, Some(30));
+    assert_eq!(app.checks[check].previous, None);
+    assert_eq!(app.statements[statement].history.len(), 1);
+
+    // The next refresh: old values stay, marked queued, until the new ones arrive.
+    app.update(Action::Refresh, t);
+    assert_eq!(app.checks[check].state, CheckState::Queued);
+    assert_eq!(app.checks[check].count, Some(30));
+    feed_run(&mut app, 2, t);
+    assert_eq!(app.checks[check].count, Some(31));
+    assert_eq!(app.checks[check].previous, Some(30));
+    assert!(app.refresh.last_finished.is_some());
+}
+
+#[test]
+fn events_of_a_cancelled_run_are_ignored() {
+    let t = now();
+    let mut app = fixture::app((120, 40), t);
+    app.update(Action::Tick, t);
+    assert_eq!(app.update(Action::Refresh, t), vec![Command::CancelRun, Command::StartRun(2)]);
+    feed_run(&mut app, 1, t);
+    assert!(app.checks.iter().all(|c| c.count.is_none()), "generation 1 was cancelled");
+    assert!(app.refresh.running);
+    feed_run(&mut app, 2, t);
+    assert!(!app.refresh.running);
+}
+
+#[test]
+fn a_failed_check_keeps_its_last_values() {
+    let t = now();
+    let mut app = refreshed((120, 40));
+    let check = orphans_of_assets_discovery(&app);
+    let generation = app.refresh.generation;
+    let outcome = crate::runner::Outcome {
+        error: Some("timed out after 30 s".into()),
+        ..Default::default()
+    };
+    app.update(
+        Action::Runner {
+            generation,
+            event: Event::Checked { check, outcome },
+            at: SystemTime::UNIX_EPOCH,
+        },
+        t,
+    );
+    let view = &app.checks[check];
+    assert_eq!(view.state, CheckState::Failed);
+    assert_eq!(view.count, Some(31));
+    assert_eq!(view.error.as_deref(), Some("timed out after 30 s"));
+    assert_eq!(view.findings.len(), 1, "the stale orphans finding stays");
+}
+
+#[test]
+fn pause_interval_and_quit() {
+    let t = now();
+    let mut app = fixture::app((120, 40), t);
+    app.update(Action::TogglePause, t);
+    assert!(app.refresh.paused);
+    assert_eq!(app.next_wakeup(), None);
+    assert!(app.update(Action::Tick, t + Duration::from_secs(60)).is_empty());
+    app.update(Action::TogglePause, t + Duration::from_secs(61));
+    assert_eq!(app.next_wakeup(), Some(t + Duration::from_secs(61)));
+
+    app.update(Action::IntervalUp, t);
+    assert_eq!(app.refresh.interval, Duration::from_secs(15));
+    for _ in 0..3 {
+        app.update(Action::IntervalDown, t);
+    }
+    assert_eq!(app.refresh.interval, Duration::from_secs(2));
+    for _ in 0..5 {
+        app.update(Action::IntervalDown, t);
+    }
+    assert_eq!(app.refresh.interval, Duration::from_secs(1), "the shortest interval");
+    assert_eq!(app.update(Action::Quit, t), vec![Command::CancelRun, Command::Quit]);
+    assert!(app.quitting);
+}
+
+#[test]
+fn panes_and_screens() {
+    let t = now();
+    let mut app = fixture::app((120, 40), t);
+    assert_eq!(app.focus, Pane::Graph);
+    app.update(Action::NextPane, t);
+    assert_eq!(app.focus, Pane::Orphans);
+    app.update(Action::PrevPane, t);
+    app.update(Action::PrevPane, t);
+    assert_eq!(app.focus, Pane::Latency);
+    app.update(Action::FocusPane(Pane::Tenants), t);
+    assert_eq!(app.focus, Pane::Tenants);
+    app.update(Action::ShowMetrics, t);
+    assert_eq!(app.screen, Screen::Metrics);
+    app.update(Action::Back, t);
+    assert_eq!(app.screen, Screen::Dashboard);
+    assert_eq!(app.update(Action::ShowLineage, t), vec![Command::LoadRoots]);
+    assert_eq!(app.lineage.roots, Loadable::Loading);
+    assert!(app.update(Action::ShowLineage, t).is_empty(), "already loading");
+    app.update(Action::NextPane, t);
+    assert_eq!(app.screen, Screen::Dashboard);
+    app.update(Action::Help, t);
+    assert_eq!(app.overlay, Some(Overlay::Help));
+    app.update(Action::Help, t);
+    assert_eq!(app.overlay, None);
+    app.update(Action::Resize(60, 20), t);
+    assert_eq!(app.size, (60, 20));
+}
+
+#[test]
+fn orphans_sort_select_open_and_copy() {
+    let t = now();
+    let mut app = refreshed((120, 40));
+    app.update(Action::FocusPane(Pane::Orphans), t);
+    let rows = app.orphan_rows();
+    let counts: Vec<Option<u64>> = rows.iter().map(|&i| app.checks[i].count).collect();
+    assert_eq!(&counts[..2], &[Some(31), Some(21)], "most orphans first");
+    app.update(Action::ReverseSort, t);
+    assert_eq!(app.checks[app.orphan_rows()[rows.len() - 1]].count, Some(31));
+    app.update(Action::ReverseSort, t);
+    app.update(Action::Sort, t);
+    assert_eq!(app.orphan_sort, OrphanSort::Share);
+    assert_eq!(app.note.as_deref(), Some("sorted by share"));
+    for _ in 0..4 {
+        app.update(Action::Sort, t);
+    }
+    assert_eq!(app.orphan_sort, OrphanSort::Relationship);
+    assert!(!app.orphan_descending);
+    app.update(Action::Sort, t);
+    assert_eq!(app.orphan_sort, OrphanSort::Count);
+
+    app.update(Action::Down, t);
+    assert_eq!(app.orphan_row, 1);
+    app.update(Action::Bottom, t);
+    assert_eq!(app.orphan_row, rows.len() - 1);
+    app.update(Action::Top, t);
+    assert_eq!(app.orphan_row, 0);
+    app.update(Action::Up, t);
+    assert_eq!(app.orphan_row, 0);
+
+    assert!(app.update(Action::CopySql, t).is_empty(), "nothing to copy outside a detail");
+    app.update(Action::Open, t);
+    let check = orphans_of_assets_discovery(&app);
+    assert_eq!(app.overlay, Some(Overlay::Check { check, scroll: 0 }));
+    app.update(Action::Down, t);
+    assert_eq!(app.overlay, Some(Overlay::Check { check, scroll: 1 }));
+    let copied = app.update(Action::CopySql, t);
+    let statement = app.plan.statements.iter().find(|s| s.checks.contains(&check)).unwrap();
+    assert_eq!(copied, vec![Command::Copy(statement.sql.to_string())]);
+    assert_eq!(app.note.as_deref(), Some("SQL copied to the clipboard"));
+    app.update(Action::Back, t);
+    assert_eq!(app.overlay, None);
+    assert_eq!(app.note, None);
+}
+
+#[test]
+fn tenants_and_latency_open_their_checks() {
+    let t = now();
+    let mut app = refreshed((120, 40));
+    app.update(Action::FocusPane(Pane::Tenants), t);
+    let rows = app.tenant_rows();
+    assert!(app.plan.checks[rows[0]].id == CheckId::TenantMissing);
+    assert!(app.plan.checks[*rows.last().unwrap()].id == CheckId::TenantMismatch);
+    app.update(Action::PageDown, t);
+    assert_eq!(app.tenant_row, 10);
+    app.update(Action::Open, t);
+    assert_eq!(app.overlay, Some(Overlay::Check { check: rows[10], scroll: 0 }));
+    app.update(Action::Back, t);
+    app.update(Action::FocusPane(Pane::Latency), t);
+    app.update(Action::Down, t);
+    app.update(Action::Open, t);
+    let first = app.plan.statements[1].checks[0];
+    assert_eq!(app.overlay, Some(Overlay::Check { check: first, scroll: 0 }));
+}
+
+#[test]
+fn graph_moves_by_layer_and_within_a_layer() {
+    let t = now();
+    let mut app = fixture::app((120, 40), t);
+    let label = |app: &App| app.graph.nodes[app.selected_node].label.clone();
+    assert_eq!(label(&app), "crewai_flow_state_extensions");
+    app.update(Action::Down, t);
+    assert_eq!(label(&app), "data_imports");
+    app.update(Action::Down, t);
+    assert_eq!(label(&app), "discovery_flows");
+    app.update(Action::Right, t);
+    assert_eq!(label(&app), "raw_import_records");
+    app.update(Action::Right, t);
+    assert_eq!(label(&app), "raw_import_records", "the end of the layer");
+    app.update(Action::Down, t);
+    assert_eq!(label(&app), "assets");
+    app.update(Action::Down, t);
+    assert_eq!(label(&app), "assets", "the last layer");
+    app.update(Action::Up, t);
+    app.update(Action::Left, t);
+    assert_eq!(label(&app), "discovery_flows");
+    app.update(Action::Open, t);
+    let node = app.selected_node;
+    assert_eq!(app.overlay, Some(Overlay::Table { node, scroll: 0 }));
+}
+
+#[test]
+fn graph_filter() {
+    let t = now();
+    let mut app = fixture::app((120, 40), t);
+    app.update(Action::StartInput, t);
+    assert!(app.typing());
+    for c in "raw".chars() {
+        app.update(Action::Input(c), t);
+    }
+    assert_eq!(app.visible_nodes().len(), 1);
+    assert_eq!(app.graph.nodes[app.selected_node].label, "raw_import_records", "selection follows the filter");
+    app.update(Action::Backspace, t);
+    assert_eq!(app.graph_filter.as_deref(), Some("ra"));
+    app.update(Action::Submit, t);
+    assert!(!app.typing());
+    assert_eq!(app.graph_filter.as_deref(), Some("ra"));
+}
+
+#[test]
+fn lineage_pick_type_load_and_back() {
+    let t = now();
+    let mut app = fixture::app((120, 40), t);
+    app.update(Action::ShowLineage, t);
+    let rows = vec![
+        RootRow {
+            key: "a".into(),
+            fields: vec![],
+        },
+        RootRow {
+            key: "b".into(),
+            fields: vec![],
+        },
+    ];
+    app.update(Action::RootsLoaded(Ok(rows)), t);
+    app.update(Action::Down, t);
+    app.update(Action::Down, t);
+    assert_eq!(app.lineage.selected, 1);
+    assert_eq!(app.update(Action::Open, t), vec![Command::LoadLineage("b".into())]);
+    assert_eq!(app.lineage.tree, Loadable::Loading);
+    let node = Node {
+        table: "flows".into(),
+        via: None,
+        rows: 1,
+        broken: vec![],
+        children: vec![],
+        error: None,
+    };
+    // A late answer for another key is dropped.
+    app.update(
+        Action::LineageLoaded {
+            key: "a".into(),
+            result: Ok(node.clone()),
+        },
+        t,
+    );
+    assert_eq!(app.lineage.tree, Loadable::Loading);
+    app.update(
+        Action::LineageLoaded {
+            key: "b".into(),
+            result: Ok(node.clone()),
+        },
+        t,
+    );
+    assert_eq!(app.lineage.tree, Loadable::Loaded(node));
+    app.update(Action::Back, t);
+    assert_eq!(app.lineage.key, None);
+    assert_eq!(app.screen, Screen::Lineage);
+    app.update(Action::StartInput, t);
+    for c in " 42 ".chars() {
+        app.update(Action::Input(c), t);
+    }
+    assert_eq!(app.update(Action::Submit, t), vec![Command::LoadLineage("42".into())]);
+    app.update(
+        Action::LineageLoaded {
+            key: "42".into(),
+            result: Err("flows has no row with id = 42".into()),
+        },
+        t,
+    );
+    assert_eq!(app.lineage.tree, Loadable::Failed("flows has no row with id = 42".into()));
+    app.update(Action::Back, t);
+    app.update(Action::Back, t);
+    assert_eq!(app.screen, Screen::Dashboard);
+}
+
+#[test]
+fn mouse_selects_panes_and_rows_and_scrolls() {
+    let t = now();
+    let mut app = refreshed((120, 40));
+    let areas = layout::areas(120, 40, Screen::Dashboard, Pane::Graph);
+    let orphans = areas.panes.iter().find(|(p, _)| *p == Pane::Orphans).unwrap().1;
+    app.update(Action::Click(orphans.x + 3, orphans.y + 4), t);
+    assert_eq!(app.focus, Pane::Orphans);
+    assert_eq!(app.orphan_row, 2, "border, header, then rows 0, 1, 2");
+    let latency = areas.panes.iter().find(|(p, _)| *p == Pane::Latency).unwrap().1;
+    app.update(Action::ScrollDown(latency.x + 1, latency.y + 1), t);
+    assert_eq!(app.focus, Pane::Latency);
+    assert_eq!(app.latency_row, 3);
+    app.update(Action::ScrollUp(latency.x + 1, latency.y + 1), t);
+    assert_eq!(app.latency_row, 0);
+
+    // Small terminals: the tab bar selects panes.
+    let mut small = refreshed((60, 20));
+    let tabs = layout::areas(60, 20, Screen::Dashboard, Pane::Graph).tabs.unwrap();
+    let tenants_x = tabs.x + (Pane::Graph.title().len() + 3 + Pane::Orphans.title().len() + 3) as u16 + 1;
+    small.update(Action::Click(tenants_x, tabs.y), t);
+    assert_eq!(small.focus, Pane::Tenants);
+}
+
+#[test]
+fn losing_the_connection_backs_off_and_recovers() {
+    let t = now();
+    let mut app = fixture::app((120, 40), t);
+    app.update(Action::Tick, t);
+    app.update(Action::ConnectionLost("connection refused".into()), t);
+    assert!(!app.refresh.running);
+    let Connection::Lost { attempt, retry_at, .. } = &app.connection else {
+        panic!("not lost")
+    };
+    assert_eq!((*attempt, *retry_at), (1, t + Duration::from_secs(1)));
+    assert!(app.update(Action::Tick, t).is_empty());
+    assert_eq!(app.update(Action::Tick, t + Duration::from_secs(1)), vec![Command::Ping]);
+    app.update(Action::ConnectionLost("connection refused".into()), t);
+    app.update(Action::ConnectionLost("connection refused".into()), t);
+    let Connection::Lost { attempt, retry_at, .. } = &app.connection else {
+        panic!("not lost")
+    };
+    assert_eq!((*attempt, *retry_at), (3, t + Duration::from_secs(4)));
+    for _ in 0..10 {
+        app.update(Action::ConnectionLost("down".into()), t);
+    }
+    let Connection::Lost { retry_at, .. } = &app.connection else {
+        panic!("not lost")
+    };
+    assert_eq!(*retry_at, t + MAX_BACKOFF);
+    assert_eq!(app.update(Action::Refresh, t), vec![Command::Ping], "r retries at once");
+    assert_eq!(app.update(Action::Connected, t), vec![Command::StartRun(2)]);
+    assert_eq!(app.connection, Connection::Connected);
+}
+
+#[test]
+fn percentiles() {
+    assert_eq!(percentile([5.0, 1.0, 3.0].into_iter(), 50.0), Some(3.0));
+    assert_eq!(percentile([1.0, 2.0, 3.0, 4.0, 100.0].into_iter(), 95.0), Some(100.0));
+    assert_eq!(percentile(std::iter::empty(), 50.0), None);
+}
+
+#[test]
+fn history_is_bounded() {
+    let t = now();
+    let mut app = fixture::app((120, 40), t);
+    for generation in 1..=(HISTORY as u64 + 5) {
+        app.update(Action::Refresh, t);
+        feed_run(&mut app, generation, t);
+    }
+    assert!(app.statements.iter().all(|s| s.history.len() == HISTORY));
+}

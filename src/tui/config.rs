@@ -254,6 +254,7 @@ impl Theme {
     }
 }
 
+#[derive(Debug)]
 pub struct Config {
     pub keymap: Keymap,
     pub theme: Theme,

@@ -1,0 +1,228 @@
+//! A deterministic app for tests: the demo's schema as a model (no database),
+//! planned with the discovery-flow profile, fed fixed results.
+
+use super::{Action, App, SessionInfo};
+use crate::checks::plan::{Plan, PlanOptions, Work};
+use crate::findings::Finding;
+use crate::model::{Column, Engine, ForeignKey, Index, MatchType, Schema, Table, TableKind};
+use crate::profile::Profile;
+use crate::runner::{Event, Outcome};
+use crate::sql::ddl::ColumnType;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+/// The demo's tables, as the catalog would read them from PostgreSQL.
+pub fn schema() -> Schema {
+    let specs = crate::demo::tables("public");
+    let mut tables = Vec::new();
+    let mut foreign_keys = Vec::new();
+    let mut indexes = Vec::new();
+    for (i, spec) in specs.iter().enumerate() {
+        tables.push(Table {
+            name: spec.name.clone(),
+            kind: TableKind::Table,
+            columns: spec
+                .columns
+                .iter()
+                .map(|c| Column {
+                    name: c.name.clone(),
+                    data_type: match c.ty {
+                        ColumnType::Uuid => "uuid",
+                        ColumnType::Text => "text",
+                        ColumnType::Integer => "integer",
+                        ColumnType::Timestamp => "timestamp with time zone",
+                    }
+                    .into(),
+                    nullable: c.nullable,
+                })
+                .collect(),
+            primary_key: spec.primary_key.clone(),
+            row_estimate: Some([500, 500, 12_000, 500, 10_000][i]),
+            storage_engine: None,
+        });
+        for unique in std::iter::once(&spec.primary_key).chain(&spec.unique) {
+            indexes.push(Index {
+                name: format!("{}_{}_key", spec.name.name, unique.join("_")),
+                table: spec.name.clone(),
+                columns: unique.iter().cloned().map(Some).collect(),
+                unique: true,
+                partial: false,
+                valid: true,
+            });
+        }
+        for fk in &spec.foreign_keys {
+            foreign_keys.push(ForeignKey {
+                name: fk.name.clone(),
+                child: spec.name.clone(),
+                child_columns: fk.columns.clone(),
+                parent: fk.parent.clone(),
+                parent_columns: fk.parent_columns.clone(),
+                on_delete: fk.on_delete,
+                on_update: crate::model::Action::NoAction,
+                match_type: MatchType::Simple,
+                deferrable: false,
+                initially_deferred: false,
+                validated: fk.validate,
+                enforced: true,
+                triggers_enabled: true,
+            });
+        }
+    }
+    for index in crate::demo::indexes("public") {
+        indexes.push(Index {
+            name: index.name,
+            table: index.table,
+            columns: index.columns.into_iter().map(Some).collect(),
+            unique: false,
+            partial: false,
+            valid: true,
+        });
+    }
+    Schema {
+        engine: Engine::Postgres,
+        default_schema: "public".into(),
+        tables,
+        foreign_keys,
+        indexes,
+    }
+}
+
+pub fn plan() -> Arc<Plan> {
+    let profile = Profile::load("discovery-flow").expect("bundled profile");
+    Arc::new(Plan::build(schema(), Some(&profile), &PlanOptions::default()))
+}
+
+pub fn info() -> SessionInfo {
+    SessionInfo {
+        engine: "PostgreSQL".into(),
+        server_version: "15.20".into(),
+        database: "database shop".into(),
+        address: "app@db.internal:5432".into(),
+        demo: false,
+        profile: Some("discovery-flow".into()),
+    }
+}
+
+/// A fresh app at `now`, before any refresh.
+pub fn app(size: (u16, u16), now: Instant) -> App {
+    App::new(info(), plan(), Duration::from_secs(10), size, now)
+}
+
+/// The count a check finds in run `run`: the demo's faults, a little worse each run.
+fn count_for(app: &App, check: usize, run: u64) -> u64 {
+    let key = &app.plan.checks[check].key;
+    let base = crate::demo::expected(10_000, Engine::Postgres)
+        .into_iter()
+        .find(|f| key.ends_with(&f.location) && key.starts_with(f.check.as_str()))
+        .and_then(|f| f.count)
+        .unwrap_or(0);
+    if base > 0 { base + run - 1 } else { 0 }
+}
+
+fn sample(check: &crate::checks::plan::Check) -> Vec<Map<String, Value>> {
+    let Work::Rows(rows) = &check.work else {
+        return Vec::new();
+    };
+    let mut columns = vec!["id".to_string()];
+    if let Some(lookup) = rows.predicate.lookup() {
+        columns.extend(lookup.pairs.iter().map(|p| p.0.clone()));
+    }
+    (1..=3u32)
+        .map(|i| {
+            columns
+                .iter()
+                .enumerate()
+                .map(|(c, name)| (name.clone(), Value::String(format!("{i:08x}-0000-4000-8000-{c:012x}"))))
+                .collect()
+        })
+        .collect()
+}
+
+/// Feeds one complete refresh (as run `generation`) into the app.
+pub fn feed_run(app: &mut App, generation: u64, now: Instant) {
+    let at = UNIX_EPOCH + Duration::from_secs(1_795_000_000 + generation * 10);
+    let plan = app.plan.clone();
+    let send = |app: &mut App, event: Event| {
+        app.update(Action::Runner { generation, event, at }, now);
+    };
+    for (s, statement) in plan.statements.iter().enumerate() {
+        send(app, Event::Started { statement: s });
+        let elapsed = Duration::from_micros(1_000 + (s as u64 * 7_919 + generation * 1_301) % 90_000);
+        for &c in &statement.checks {
+            let count = count_for(app, c, generation);
+            let check = &plan.checks[c];
+            let mut findings = Vec::new();
+            if count > 0 {
+                let mut f = Finding::new(check.id, check.severity, &check.subject, &check.key, check.describe_count(count, Some(10_000)));
+                f.count = Some(count);
+                f.total = Some(10_000);
+                f.sql = Some(statement.sql.to_string());
+                f.sample = sample(check);
+                f.sample_sql = match &check.work {
+                    Work::Rows(r) => Some(r.sample_sql.to_string()),
+                    _ => None,
+                };
+                findings.push(f);
+            }
+            let outcome = Outcome {
+                count: Some(count),
+                total: Some(10_000),
+                elapsed,
+                findings,
+                error: None,
+            };
+            send(app, Event::Checked { check: c, outcome });
+        }
+        send(
+            app,
+            Event::StatementDone {
+                statement: s,
+                elapsed,
+                failed: false,
+                findings: Vec::new(),
+            },
+        );
+    }
+    for m in 0..plan.metrics.len() {
+        let rows: Vec<Map<String, Value>> = ["assessment", "discovery", "execution", "planning"]
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                Map::from_iter([
+                    ("flow_type".to_string(), Value::from(*t)),
+                    ("avg_duration_s".to_string(), Value::from(3600.5 + i as f64 * 61.0)),
+                    ("completed".to_string(), Value::from(100 - i as u64 * 25)),
+                    ("failed".to_string(), Value::from(i as u64 * 25)),
+                ])
+            })
+            .collect();
+        send(
+            app,
+            Event::Metric {
+                metric: m,
+                elapsed: Duration::from_millis(3),
+                result: Ok(rows),
+            },
+        );
+    }
+    send(
+        app,
+        Event::Finished {
+            elapsed: Duration::from_millis(420),
+            shared_snapshot: true,
+            cancelled: false,
+        },
+    );
+}
+
+/// An app after two refreshes (so changes since the previous one show).
+pub fn refreshed(size: (u16, u16)) -> App {
+    let now = Instant::now();
+    let mut app = app(size, now);
+    for generation in 1..=2 {
+        app.update(Action::Refresh, now);
+        feed_run(&mut app, generation, now);
+    }
+    app
+}
