@@ -291,42 +291,42 @@ pub(crate) fn popup(area: Rect, percent: u16) -> Rect {
 }
 
 fn help(frame: &mut Frame, theme: &Theme, keymap: &Keymap, area: Rect) {
-    let rect = popup(area, 80);
+    let rect = popup(area, 90);
     frame.render_widget(Clear, rect);
-    let width = keymap
-        .help
-        .iter()
-        .map(|(k, _)| k.width())
-        .max()
-        .unwrap_or(0);
-    let mut lines: Vec<Line> = keymap
-        .help
-        .iter()
-        .map(|(keys, what)| {
-            Line::from(vec![
-                Span::styled(
-                    format!("{keys:<width$}  "),
-                    Style::new().fg(theme.accent).add_modifier(Modifier::BOLD),
-                ),
-                Span::raw(*what),
-            ])
-        })
-        .collect();
-    lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
-        "Mouse: click a pane or a row; the wheel scrolls. Keys and colours: ~/.config/tether/config.toml",
-        dim(theme),
-    )));
     let block = pane_block("Keys".into(), true, theme);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        rect,
-    );
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let width = keymap.help.iter().map(|(k, _)| k.width()).max().unwrap_or(0);
+    let entry = |(keys, what): &(String, &'static str)| {
+        Line::from(vec![
+            Span::styled(format!("{keys:<width$}  "), Style::new().fg(theme.accent).add_modifier(Modifier::BOLD)),
+            Span::raw(*what),
+        ])
+    };
+    // Two columns when one would not fit.
+    let rows = inner.height.saturating_sub(2) as usize;
+    let columns = if keymap.help.len() > rows && inner.width >= 70 { 2 } else { 1 };
+    let per_column = keymap.help.len().div_ceil(columns);
+    let areas = ratatui::layout::Layout::horizontal(vec![Constraint::Ratio(1, columns as u32); columns]).split(inner);
+    for (chunk, area) in keymap.help.chunks(per_column.max(1)).zip(areas.iter()) {
+        let mut lines: Vec<Line> = chunk.iter().map(entry).collect();
+        if chunk.len() < per_column || columns == 1 {
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(
+                "Mouse: click a pane or row; the wheel scrolls. Settings: ~/.config/tether/config.toml",
+                dim(theme),
+            )));
+        }
+        let paragraph = Paragraph::new(lines);
+        let paragraph = if columns == 1 { paragraph.wrap(Wrap { trim: false }) } else { paragraph };
+        frame.render_widget(paragraph, *area);
+    }
 }
 
 /// True when the terminal is below the four-pane size.
 pub fn small(app: &App) -> bool {
     is_small(app.size.0, app.size.1)
 }
+
+#[cfg(test)]
+mod tests;

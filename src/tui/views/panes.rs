@@ -48,12 +48,32 @@ fn change(view: &CheckView) -> String {
     }
 }
 
+/// A table that drops its less important columns when the pane is narrow:
+/// `columns` are (title, width, kept when narrow); width 0 fills.
+fn table<'a>(rows: Vec<Vec<Cell<'a>>>, columns: &[(&'a str, u16, bool)], wide: bool) -> Table<'a> {
+    let keep: Vec<bool> = columns.iter().map(|c| wide || c.2).collect();
+    let pick = |cells: Vec<Cell<'a>>| -> Vec<Cell<'a>> {
+        cells.into_iter().zip(&keep).filter(|(_, k)| **k).map(|(c, _)| c).collect()
+    };
+    let widths: Vec<Constraint> = columns
+        .iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|((_, w, _), _)| if *w == 0 { Constraint::Fill(1) } else { Constraint::Length(*w) })
+        .collect();
+    let header = Row::new(pick(columns.iter().map(|c| Cell::from(c.0)).collect()))
+        .style(Style::new().add_modifier(Modifier::BOLD));
+    Table::new(rows.into_iter().map(|r| Row::new(pick(r))), widths)
+        .header(header)
+        .row_highlight_style(selected_style())
+}
+
+/// Panes narrower than this drop their secondary columns.
+const WIDE: u16 = 72;
+
 fn orphans(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let rows_idx = app.orphan_rows();
-    let broken = rows_idx
-        .iter()
-        .filter(|&&i| app.checks[i].count.unwrap_or(0) > 0)
-        .count();
+    let broken = rows_idx.iter().filter(|&&i| app.checks[i].count.unwrap_or(0) > 0).count();
     let arrow = if app.orphan_descending { "↓" } else { "↑" };
     let title = format!(
         "Orphans · {broken}/{} relationships broken · by {} {arrow}",
@@ -61,7 +81,7 @@ fn orphans(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         app.orphan_sort.name()
     );
     let block = pane_block(title, app.focus == Pane::Orphans, theme);
-    let rows: Vec<Row> = rows_idx
+    let rows = rows_idx
         .iter()
         .map(|&i| {
             let v = &app.checks[i];
@@ -69,32 +89,25 @@ fn orphans(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 (Some(c), Some(t)) if t > 0 => format!("{:.2}%", c as f64 * 100.0 / t as f64),
                 _ => "".into(),
             };
-            Row::new(vec![
+            vec![
                 Cell::from(app.check_label(i)),
                 Cell::from(Span::styled(count(v.count), count_style(v, theme))),
                 Cell::from(share),
                 Cell::from(change(v)),
                 state_cell(v, theme),
                 Cell::from(ms(v.elapsed.map(|d| d.as_secs_f64() * 1000.0))),
-            ])
+            ]
         })
         .collect();
-    let header = Row::new(["child → parent", "orphans", "share", "Δ", "state", "ms"])
-        .style(Style::new().add_modifier(Modifier::BOLD));
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Fill(1),
-            Constraint::Length(8),
-            Constraint::Length(7),
-            Constraint::Length(6),
-            Constraint::Length(10),
-            Constraint::Length(7),
-        ],
-    )
-    .header(header)
-    .block(block)
-    .row_highlight_style(selected_style());
+    let columns = [
+        ("child.column → parent", 0, true),
+        ("orphans", 8, true),
+        ("share", 7, true),
+        ("Δ", 5, true),
+        ("state", 10, false),
+        ("ms", 6, false),
+    ];
+    let table = table(rows, &columns, area.width >= WIDE).block(block);
     let mut state = TableState::default().with_selected(Some(app.orphan_row));
     frame.render_stateful_widget(table, area, &mut state);
 }
@@ -104,45 +117,29 @@ fn tenants(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let title = if rows_idx.is_empty() {
         "Tenant isolation · no tenant columns (profile [tenant] or --tenant-columns)".to_string()
     } else {
-        let bad = rows_idx
-            .iter()
-            .filter(|&&i| app.checks[i].count.unwrap_or(0) > 0)
-            .count();
+        let bad = rows_idx.iter().filter(|&&i| app.checks[i].count.unwrap_or(0) > 0).count();
         format!("Tenant isolation · {bad}/{} with rows", rows_idx.len())
     };
     let block = pane_block(title, app.focus == Pane::Tenants, theme);
-    let rows: Vec<Row> = rows_idx
+    let rows = rows_idx
         .iter()
         .map(|&i| {
             let v = &app.checks[i];
+            // ∅ a missing tenant id; ≠ a parent of another tenant.
             let kind = match app.plan.checks[i].id {
-                crate::checks::CheckId::TenantMissing => "missing",
-                _ => "mismatch",
+                crate::checks::CheckId::TenantMissing => "∅",
+                _ => "≠",
             };
-            Row::new(vec![
-                Cell::from(kind),
-                Cell::from(app.check_label(i)),
+            vec![
+                Cell::from(format!("{kind} {}", app.check_label(i))),
                 Cell::from(Span::styled(count(v.count), count_style(v, theme))),
                 Cell::from(change(v)),
                 state_cell(v, theme),
-            ])
+            ]
         })
         .collect();
-    let header = Row::new(["kind", "where", "rows", "Δ", "state"])
-        .style(Style::new().add_modifier(Modifier::BOLD));
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(8),
-            Constraint::Fill(1),
-            Constraint::Length(8),
-            Constraint::Length(6),
-            Constraint::Length(10),
-        ],
-    )
-    .header(header)
-    .block(block)
-    .row_highlight_style(selected_style());
+    let columns = [("∅ missing · ≠ mismatch", 0, true), ("rows", 8, true), ("Δ", 5, true), ("state", 10, false)];
+    let table = table(rows, &columns, area.width >= WIDE).block(block);
     let mut state = TableState::default().with_selected(Some(app.tenant_row));
     frame.render_stateful_widget(table, area, &mut state);
 }
@@ -155,11 +152,8 @@ fn latency(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .into_iter()
         .filter(|c| app.plan.statements.iter().any(|s| s.category == *c))
         .collect();
-    let [summary, list] = Layout::vertical([
-        Constraint::Length(categories.len() as u16 + 1),
-        Constraint::Min(0),
-    ])
-    .areas(inner);
+    let [summary, list] =
+        Layout::vertical([Constraint::Length(categories.len() as u16 + 1), Constraint::Min(0)]).areas(inner);
     // Per category: p50 / p95 of every statement's recent runs, against its threshold.
     let mut lines = vec![Line::from(Span::styled(
         "category      p50      p95   threshold",
@@ -194,52 +188,37 @@ fn latency(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     }
     frame.render_widget(Paragraph::new(lines), summary);
 
-    let spark_width = 12;
-    let rows: Vec<Row> = app
+    let wide = area.width >= WIDE;
+    let spark_width = if wide { 12 } else { 6 };
+    let rows = app
         .plan
         .statements
         .iter()
         .zip(&app.statements)
         .map(|(s, v)| {
+            // Over its threshold: highlighted.
             let breach = v.last().is_some_and(|l| l > s.threshold_ms as f64);
-            let style = if breach {
-                severity_style(theme, Some(Severity::Warning))
-            } else {
-                Style::new()
-            };
-            let name = if v.running {
-                format!("{} …", s.key)
-            } else {
-                s.key.clone()
-            };
-            Row::new(vec![
+            let style = if breach { severity_style(theme, Some(Severity::Warning)) } else { Style::new() };
+            let name = if v.running { format!("{} …", s.key) } else { s.key.clone() };
+            vec![
                 Cell::from(name),
-                Cell::from(Span::styled(
-                    sparkline(v.history.iter().copied(), spark_width),
-                    Style::new().fg(theme.accent),
-                )),
+                Cell::from(Span::styled(sparkline(v.history.iter().copied(), spark_width), Style::new().fg(theme.accent))),
                 Cell::from(Span::styled(ms(v.last()), style)),
                 Cell::from(ms(v.percentile(50.0))),
                 Cell::from(ms(v.percentile(95.0))),
                 Cell::from(s.threshold_ms.to_string()),
-            ])
+            ]
         })
         .collect();
-    let header = Row::new(["statement", "recent", "last", "p50", "p95", "limit"])
-        .style(Style::new().add_modifier(Modifier::BOLD));
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Fill(1),
-            Constraint::Length(spark_width as u16),
-            Constraint::Length(7),
-            Constraint::Length(7),
-            Constraint::Length(7),
-            Constraint::Length(6),
-        ],
-    )
-    .header(header)
-    .row_highlight_style(selected_style());
+    let columns = [
+        ("statement", 0, true),
+        ("recent", spark_width as u16, true),
+        ("last", 7, true),
+        ("p50", 7, false),
+        ("p95", 7, true),
+        ("limit", 6, true),
+    ];
+    let table = table(rows, &columns, wide);
     let mut state = TableState::default().with_selected(Some(app.latency_row));
     frame.render_stateful_widget(table, list, &mut state);
 }
