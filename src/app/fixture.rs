@@ -90,7 +90,11 @@ pub fn schema() -> Schema {
 
 pub fn plan() -> Arc<Plan> {
     let profile = Profile::load("discovery-flow").expect("bundled profile");
-    Arc::new(Plan::build(schema(), Some(&profile), &PlanOptions::default()))
+    Arc::new(Plan::build(
+        schema(),
+        Some(&profile),
+        &PlanOptions::default(),
+    ))
 }
 
 pub fn info() -> SessionInfo {
@@ -133,7 +137,12 @@ fn sample(check: &crate::checks::plan::Check) -> Vec<Map<String, Value>> {
             columns
                 .iter()
                 .enumerate()
-                .map(|(c, name)| (name.clone(), Value::String(format!("{i:08x}-0000-4000-8000-{c:012x}"))))
+                .map(|(c, name)| {
+                    (
+                        name.clone(),
+                        Value::String(format!("{i:08x}-0000-4000-8000-{c:012x}")),
+                    )
+                })
                 .collect()
         })
         .collect()
@@ -144,17 +153,31 @@ pub fn feed_run(app: &mut App, generation: u64, now: Instant) {
     let at = UNIX_EPOCH + Duration::from_secs(1_795_000_000 + generation * 10);
     let plan = app.plan.clone();
     let send = |app: &mut App, event: Event| {
-        app.update(Action::Runner { generation, event, at }, now);
+        app.update(
+            Action::Runner {
+                generation,
+                event,
+                at,
+            },
+            now,
+        );
     };
     for (s, statement) in plan.statements.iter().enumerate() {
         send(app, Event::Started { statement: s });
-        let elapsed = Duration::from_micros(1_000 + (s as u64 * 7_919 + generation * 1_301) % 90_000);
+        let elapsed =
+            Duration::from_micros(1_000 + (s as u64 * 7_919 + generation * 1_301) % 90_000);
         for &c in &statement.checks {
             let count = count_for(app, c, generation);
             let check = &plan.checks[c];
             let mut findings = Vec::new();
             if count > 0 {
-                let mut f = Finding::new(check.id, check.severity, &check.subject, &check.key, check.describe_count(count, Some(10_000)));
+                let mut f = Finding::new(
+                    check.id,
+                    check.severity,
+                    &check.subject,
+                    &check.key,
+                    check.describe_count(count, Some(10_000)),
+                );
                 f.count = Some(count);
                 f.total = Some(10_000);
                 f.sql = Some(statement.sql.to_string());
@@ -191,7 +214,10 @@ pub fn feed_run(app: &mut App, generation: u64, now: Instant) {
             .map(|(i, t)| {
                 Map::from_iter([
                     ("flow_type".to_string(), Value::from(*t)),
-                    ("avg_duration_s".to_string(), Value::from(3600.5 + i as f64 * 61.0)),
+                    (
+                        "avg_duration_s".to_string(),
+                        Value::from(3600.5 + i as f64 * 61.0),
+                    ),
                     ("completed".to_string(), Value::from(100 - i as u64 * 25)),
                     ("failed".to_string(), Value::from(i as u64 * 25)),
                 ])

@@ -29,6 +29,9 @@ pub struct Graph {
     /// Node indexes per layer, by name.
     pub layers: Vec<Vec<usize>>,
     pub edges: Vec<GraphEdge>,
+    /// Edge indexes by child node and by parent node.
+    by_child: Vec<Vec<usize>>,
+    by_parent: Vec<Vec<usize>>,
 }
 
 impl Graph {
@@ -129,19 +132,35 @@ impl Graph {
         for l in &mut layers {
             l.sort_by(|a, b| nodes[*a].label.cmp(&nodes[*b].label));
         }
+        let mut by_child = vec![Vec::new(); n];
+        let mut by_parent = vec![Vec::new(); n];
+        for (i, e) in edges.iter().enumerate() {
+            by_child[e.child].push(i);
+            by_parent[e.parent].push(i);
+        }
         Graph {
             nodes,
             layers,
             edges,
+            by_child,
+            by_parent,
         }
     }
 
     pub fn parents(&self, node: usize) -> impl Iterator<Item = &GraphEdge> {
-        self.edges.iter().filter(move |e| e.child == node)
+        self.by_child
+            .get(node)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.edges[i])
     }
 
     pub fn children(&self, node: usize) -> impl Iterator<Item = &GraphEdge> {
-        self.edges.iter().filter(move |e| e.parent == node)
+        self.by_parent
+            .get(node)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.edges[i])
     }
 
     /// (layer, position in layer) of a node.

@@ -214,6 +214,8 @@ pub struct App {
     pub info: SessionInfo,
     pub plan: Arc<Plan>,
     pub graph: Graph,
+    /// The checks about each relationship (by index into `plan.relationships`).
+    relationship_checks: Vec<Vec<usize>>,
     pub checks: Vec<CheckView>,
     pub statements: Vec<StatementView>,
     pub metrics: Vec<Option<MetricOutcome>>,
@@ -267,6 +269,25 @@ impl App {
             })
             .collect();
         let graph = Graph::build(&plan);
+        let labels: std::collections::HashMap<_, usize> = plan
+            .relationships
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.label(&plan.schema), i))
+            .collect();
+        let mut relationship_checks = vec![Vec::new(); plan.relationships.len()];
+        for (c, check) in plan.checks.iter().enumerate() {
+            let label = match &check.subject {
+                Subject::Relationship(r)
+                | Subject::RelationshipColumn {
+                    relationship: r, ..
+                } => r,
+                _ => continue,
+            };
+            if let Some(&r) = labels.get(label) {
+                relationship_checks[r].push(c);
+            }
+        }
         let selected_node = graph
             .layers
             .first()
@@ -278,6 +299,7 @@ impl App {
             statements: vec![StatementView::default(); plan.statements.len()],
             metrics: vec![None; plan.metrics.len()],
             graph,
+            relationship_checks,
             checks,
             plan,
             connection: Connection::Connected,
@@ -431,7 +453,11 @@ impl App {
             Action::Bottom => self.step(100_000),
             Action::Left | Action::Right => {
                 if self.graph_selecting() {
-                    return self.step(if matches!(action, Action::Left) { -1 } else { 1 });
+                    return self.step(if matches!(action, Action::Left) {
+                        -1
+                    } else {
+                        1
+                    });
                 }
                 Vec::new()
             }
@@ -734,40 +760,46 @@ impl App {
                 )
             })
             .collect();
-        rows.sort_by_key(|&i| {
-            (
-                self.plan.checks[i].id != CheckId::TenantMissing,
-                self.plan.checks[i].key.clone(),
-            )
+        rows.sort_by(|&a, &b| {
+            let key = |i: usize| {
+                (
+                    self.plan.checks[i].id != CheckId::TenantMissing,
+                    &self.plan.checks[i].key,
+                )
+            };
+            key(a).cmp(&key(b))
         });
         rows
     }
 
     /// Graph nodes shown under the current filter.
     pub fn visible_nodes(&self) -> Vec<usize> {
-        let filter = self.graph_filter.as_deref().unwrap_or("").to_lowercase();
+        let shown = self.shown_nodes();
         self.graph
             .layers
             .iter()
             .flatten()
             .copied()
-            .filter(|&n| {
-                filter.is_empty() || self.graph.nodes[n].label.to_lowercase().contains(&filter)
-            })
+            .filter(|&n| shown[n])
+            .collect()
+    }
+
+    /// Per graph node: shown under the current filter.
+    pub fn shown_nodes(&self) -> Vec<bool> {
+        let filter = self.graph_filter.as_deref().unwrap_or("").to_lowercase();
+        self.graph
+            .nodes
+            .iter()
+            .map(|n| filter.is_empty() || n.label.to_lowercase().contains(&filter))
             .collect()
     }
 
     /// The worst finding about a relationship (by index into `plan.relationships`).
     pub fn worst_for_relationship(&self, relationship: usize) -> Option<Severity> {
-        let label = self.plan.relationships[relationship].label(&self.plan.schema);
-        self.checks
+        self.relationship_checks
+            .get(relationship)?
             .iter()
-            .flat_map(|c| &c.findings)
-            .filter(|f| {
-                f.child_table.as_deref() == Some(label.child_table.as_str())
-                    && f.child_columns.as_deref() == Some(label.child_columns.as_slice())
-                    && f.parent_table.as_deref() == Some(label.parent_table.as_str())
-            })
+            .flat_map(|&c| &self.checks[c].findings)
             .map(|f| f.severity)
             .max()
     }
@@ -817,10 +849,10 @@ impl App {
                         self.selected_node
                             .min(self.graph.nodes.len().saturating_sub(1)),
                     );
-                    let visible = self.visible_nodes();
+                    let shown = self.shown_nodes();
                     let in_layer: Vec<usize> =
                         self.graph.layers.get(layer).map_or(Vec::new(), |l| {
-                            l.iter().copied().filter(|n| visible.contains(n)).collect()
+                            l.iter().copied().filter(|&n| shown[n]).collect()
                         });
                     if !in_layer.is_empty() {
                         let current = in_layer
@@ -854,14 +886,14 @@ impl App {
         if self.graph.nodes.is_empty() {
             return;
         }
-        let visible = self.visible_nodes();
+        let shown = self.shown_nodes();
         let (layer, pos) = self.graph.position(self.selected_node);
         let mut target = layer as i64 + delta;
         while target >= 0 && (target as usize) < self.graph.layers.len() {
             let candidates: Vec<usize> = self.graph.layers[target as usize]
                 .iter()
                 .copied()
-                .filter(|n| visible.contains(n))
+                .filter(|&n| shown[n])
                 .collect();
             if !candidates.is_empty() {
                 self.selected_node = candidates[pos.min(candidates.len() - 1)];

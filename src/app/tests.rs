@@ -28,8 +28,14 @@ fn the_first_tick_starts_a_run_and_the_next_waits() {
     feed_run(&mut app, 1, t);
     assert!(!app.refresh.running);
     assert_eq!(app.next_wakeup(), Some(t + Duration::from_secs(10)));
-    assert!(app.update(Action::Tick, t + Duration::from_secs(9)).is_empty());
-    assert_eq!(app.update(Action::Tick, t + Duration::from_secs(10)), vec![Command::StartRun(2)]);
+    assert!(
+        app.update(Action::Tick, t + Duration::from_secs(9))
+            .is_empty()
+    );
+    assert_eq!(
+        app.update(Action::Tick, t + Duration::from_secs(10)),
+        vec![Command::StartRun(2)]
+    );
 }
 
 #[test]
@@ -39,7 +45,12 @@ fn runner_events_update_checks_and_keep_the_previous_count() {
     let check = orphans_of_assets_discovery(&app);
     app.update(Action::Tick, t);
     assert_eq!(app.checks[check].state, CheckState::Queued);
-    let statement = app.plan.statements.iter().position(|s| s.checks.contains(&check)).unwrap();
+    let statement = app
+        .plan
+        .statements
+        .iter()
+        .position(|s| s.checks.contains(&check))
+        .unwrap();
     app.update(
         Action::Runner {
             generation: 1,
@@ -71,9 +82,15 @@ fn events_of_a_cancelled_run_are_ignored() {
     let t = now();
     let mut app = fixture::app((120, 40), t);
     app.update(Action::Tick, t);
-    assert_eq!(app.update(Action::Refresh, t), vec![Command::CancelRun, Command::StartRun(2)]);
+    assert_eq!(
+        app.update(Action::Refresh, t),
+        vec![Command::CancelRun, Command::StartRun(2)]
+    );
     feed_run(&mut app, 1, t);
-    assert!(app.checks.iter().all(|c| c.count.is_none()), "generation 1 was cancelled");
+    assert!(
+        app.checks.iter().all(|c| c.count.is_none()),
+        "generation 1 was cancelled"
+    );
     assert!(app.refresh.running);
     feed_run(&mut app, 2, t);
     assert!(!app.refresh.running);
@@ -111,7 +128,10 @@ fn pause_interval_and_quit() {
     app.update(Action::TogglePause, t);
     assert!(app.refresh.paused);
     assert_eq!(app.next_wakeup(), None);
-    assert!(app.update(Action::Tick, t + Duration::from_secs(60)).is_empty());
+    assert!(
+        app.update(Action::Tick, t + Duration::from_secs(60))
+            .is_empty()
+    );
     app.update(Action::TogglePause, t + Duration::from_secs(61));
     assert_eq!(app.next_wakeup(), Some(t + Duration::from_secs(61)));
 
@@ -124,8 +144,15 @@ fn pause_interval_and_quit() {
     for _ in 0..5 {
         app.update(Action::IntervalDown, t);
     }
-    assert_eq!(app.refresh.interval, Duration::from_secs(1), "the shortest interval");
-    assert_eq!(app.update(Action::Quit, t), vec![Command::CancelRun, Command::Quit]);
+    assert_eq!(
+        app.refresh.interval,
+        Duration::from_secs(1),
+        "the shortest interval"
+    );
+    assert_eq!(
+        app.update(Action::Quit, t),
+        vec![Command::CancelRun, Command::Quit]
+    );
     assert!(app.quitting);
 }
 
@@ -147,7 +174,10 @@ fn panes_and_screens() {
     assert_eq!(app.screen, Screen::Dashboard);
     assert_eq!(app.update(Action::ShowLineage, t), vec![Command::LoadRoots]);
     assert_eq!(app.lineage.roots, Loadable::Loading);
-    assert!(app.update(Action::ShowLineage, t).is_empty(), "already loading");
+    assert!(
+        app.update(Action::ShowLineage, t).is_empty(),
+        "already loading"
+    );
     app.update(Action::NextPane, t);
     assert_eq!(app.screen, Screen::Dashboard);
     app.update(Action::Help, t);
@@ -167,7 +197,10 @@ fn orphans_sort_select_open_and_copy() {
     let counts: Vec<Option<u64>> = rows.iter().map(|&i| app.checks[i].count).collect();
     assert_eq!(&counts[..2], &[Some(31), Some(21)], "most orphans first");
     app.update(Action::ReverseSort, t);
-    assert_eq!(app.checks[app.orphan_rows()[rows.len() - 1]].count, Some(31));
+    assert_eq!(
+        app.checks[app.orphan_rows()[rows.len() - 1]].count,
+        Some(31)
+    );
     app.update(Action::ReverseSort, t);
     app.update(Action::Sort, t);
     assert_eq!(app.orphan_sort, OrphanSort::Share);
@@ -189,14 +222,22 @@ fn orphans_sort_select_open_and_copy() {
     app.update(Action::Up, t);
     assert_eq!(app.orphan_row, 0);
 
-    assert!(app.update(Action::CopySql, t).is_empty(), "nothing to copy outside a detail");
+    assert!(
+        app.update(Action::CopySql, t).is_empty(),
+        "nothing to copy outside a detail"
+    );
     app.update(Action::Open, t);
     let check = orphans_of_assets_discovery(&app);
     assert_eq!(app.overlay, Some(Overlay::Check { check, scroll: 0 }));
     app.update(Action::Down, t);
     assert_eq!(app.overlay, Some(Overlay::Check { check, scroll: 1 }));
     let copied = app.update(Action::CopySql, t);
-    let statement = app.plan.statements.iter().find(|s| s.checks.contains(&check)).unwrap();
+    let statement = app
+        .plan
+        .statements
+        .iter()
+        .find(|s| s.checks.contains(&check))
+        .unwrap();
     assert_eq!(copied, vec![Command::Copy(statement.sql.to_string())]);
     assert_eq!(app.note.as_deref(), Some("SQL copied to the clipboard"));
     app.update(Action::Back, t);
@@ -215,13 +256,25 @@ fn tenants_and_latency_open_their_checks() {
     app.update(Action::PageDown, t);
     assert_eq!(app.tenant_row, 10);
     app.update(Action::Open, t);
-    assert_eq!(app.overlay, Some(Overlay::Check { check: rows[10], scroll: 0 }));
+    assert_eq!(
+        app.overlay,
+        Some(Overlay::Check {
+            check: rows[10],
+            scroll: 0
+        })
+    );
     app.update(Action::Back, t);
     app.update(Action::FocusPane(Pane::Latency), t);
     app.update(Action::Down, t);
     app.update(Action::Open, t);
     let first = app.plan.statements[1].checks[0];
-    assert_eq!(app.overlay, Some(Overlay::Check { check: first, scroll: 0 }));
+    assert_eq!(
+        app.overlay,
+        Some(Overlay::Check {
+            check: first,
+            scroll: 0
+        })
+    );
 }
 
 #[test]
@@ -260,7 +313,10 @@ fn graph_filter() {
         app.update(Action::Input(c), t);
     }
     assert_eq!(app.visible_nodes().len(), 1);
-    assert_eq!(app.graph.nodes[app.selected_node].label, "raw_import_records", "selection follows the filter");
+    assert_eq!(
+        app.graph.nodes[app.selected_node].label, "raw_import_records",
+        "selection follows the filter"
+    );
     app.update(Action::Backspace, t);
     assert_eq!(app.graph_filter.as_deref(), Some("ra"));
     app.update(Action::Submit, t);
@@ -287,7 +343,10 @@ fn lineage_pick_type_load_and_back() {
     app.update(Action::Down, t);
     app.update(Action::Down, t);
     assert_eq!(app.lineage.selected, 1);
-    assert_eq!(app.update(Action::Open, t), vec![Command::LoadLineage("b".into())]);
+    assert_eq!(
+        app.update(Action::Open, t),
+        vec![Command::LoadLineage("b".into())]
+    );
     assert_eq!(app.lineage.tree, Loadable::Loading);
     let node = Node {
         table: "flows".into(),
@@ -321,7 +380,10 @@ fn lineage_pick_type_load_and_back() {
     for c in " 42 ".chars() {
         app.update(Action::Input(c), t);
     }
-    assert_eq!(app.update(Action::Submit, t), vec![Command::LoadLineage("42".into())]);
+    assert_eq!(
+        app.update(Action::Submit, t),
+        vec![Command::LoadLineage("42".into())]
+    );
     app.update(
         Action::LineageLoaded {
             key: "42".into(),
@@ -329,7 +391,10 @@ fn lineage_pick_type_load_and_back() {
         },
         t,
     );
-    assert_eq!(app.lineage.tree, Loadable::Failed("flows has no row with id = 42".into()));
+    assert_eq!(
+        app.lineage.tree,
+        Loadable::Failed("flows has no row with id = 42".into())
+    );
     app.update(Action::Back, t);
     app.update(Action::Back, t);
     assert_eq!(app.screen, Screen::Dashboard);
@@ -340,11 +405,21 @@ fn mouse_selects_panes_and_rows_and_scrolls() {
     let t = now();
     let mut app = refreshed((120, 40));
     let areas = layout::areas(120, 40, Screen::Dashboard, Pane::Graph);
-    let orphans = areas.panes.iter().find(|(p, _)| *p == Pane::Orphans).unwrap().1;
+    let orphans = areas
+        .panes
+        .iter()
+        .find(|(p, _)| *p == Pane::Orphans)
+        .unwrap()
+        .1;
     app.update(Action::Click(orphans.x + 3, orphans.y + 4), t);
     assert_eq!(app.focus, Pane::Orphans);
     assert_eq!(app.orphan_row, 2, "border, header, then rows 0, 1, 2");
-    let latency = areas.panes.iter().find(|(p, _)| *p == Pane::Latency).unwrap().1;
+    let latency = areas
+        .panes
+        .iter()
+        .find(|(p, _)| *p == Pane::Latency)
+        .unwrap()
+        .1;
     app.update(Action::ScrollDown(latency.x + 1, latency.y + 1), t);
     assert_eq!(app.focus, Pane::Latency);
     assert_eq!(app.latency_row, 3);
@@ -353,8 +428,11 @@ fn mouse_selects_panes_and_rows_and_scrolls() {
 
     // Small terminals: the tab bar selects panes.
     let mut small = refreshed((60, 20));
-    let tabs = layout::areas(60, 20, Screen::Dashboard, Pane::Graph).tabs.unwrap();
-    let tenants_x = tabs.x + (Pane::Graph.title().len() + 3 + Pane::Orphans.title().len() + 3) as u16 + 1;
+    let tabs = layout::areas(60, 20, Screen::Dashboard, Pane::Graph)
+        .tabs
+        .unwrap();
+    let tenants_x =
+        tabs.x + (Pane::Graph.title().len() + 3 + Pane::Orphans.title().len() + 3) as u16 + 1;
     small.update(Action::Click(tenants_x, tabs.y), t);
     assert_eq!(small.focus, Pane::Tenants);
 }
@@ -366,15 +444,24 @@ fn losing_the_connection_backs_off_and_recovers() {
     app.update(Action::Tick, t);
     app.update(Action::ConnectionLost("connection refused".into()), t);
     assert!(!app.refresh.running);
-    let Connection::Lost { attempt, retry_at, .. } = &app.connection else {
+    let Connection::Lost {
+        attempt, retry_at, ..
+    } = &app.connection
+    else {
         panic!("not lost")
     };
     assert_eq!((*attempt, *retry_at), (1, t + Duration::from_secs(1)));
     assert!(app.update(Action::Tick, t).is_empty());
-    assert_eq!(app.update(Action::Tick, t + Duration::from_secs(1)), vec![Command::Ping]);
+    assert_eq!(
+        app.update(Action::Tick, t + Duration::from_secs(1)),
+        vec![Command::Ping]
+    );
     app.update(Action::ConnectionLost("connection refused".into()), t);
     app.update(Action::ConnectionLost("connection refused".into()), t);
-    let Connection::Lost { attempt, retry_at, .. } = &app.connection else {
+    let Connection::Lost {
+        attempt, retry_at, ..
+    } = &app.connection
+    else {
         panic!("not lost")
     };
     assert_eq!((*attempt, *retry_at), (3, t + Duration::from_secs(4)));
@@ -385,7 +472,11 @@ fn losing_the_connection_backs_off_and_recovers() {
         panic!("not lost")
     };
     assert_eq!(*retry_at, t + MAX_BACKOFF);
-    assert_eq!(app.update(Action::Refresh, t), vec![Command::Ping], "r retries at once");
+    assert_eq!(
+        app.update(Action::Refresh, t),
+        vec![Command::Ping],
+        "r retries at once"
+    );
     assert_eq!(app.update(Action::Connected, t), vec![Command::StartRun(2)]);
     assert_eq!(app.connection, Connection::Connected);
 }
@@ -393,7 +484,10 @@ fn losing_the_connection_backs_off_and_recovers() {
 #[test]
 fn percentiles() {
     assert_eq!(percentile([5.0, 1.0, 3.0].into_iter(), 50.0), Some(3.0));
-    assert_eq!(percentile([1.0, 2.0, 3.0, 4.0, 100.0].into_iter(), 95.0), Some(100.0));
+    assert_eq!(
+        percentile([1.0, 2.0, 3.0, 4.0, 100.0].into_iter(), 95.0),
+        Some(100.0)
+    );
     assert_eq!(percentile(std::iter::empty(), 50.0), None);
 }
 

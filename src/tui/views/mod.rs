@@ -296,18 +296,32 @@ fn help(frame: &mut Frame, theme: &Theme, keymap: &Keymap, area: Rect) {
     let block = pane_block("Keys".into(), true, theme);
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
-    let width = keymap.help.iter().map(|(k, _)| k.width()).max().unwrap_or(0);
+    let width = keymap
+        .help
+        .iter()
+        .map(|(k, _)| k.width())
+        .max()
+        .unwrap_or(0);
     let entry = |(keys, what): &(String, &'static str)| {
         Line::from(vec![
-            Span::styled(format!("{keys:<width$}  "), Style::new().fg(theme.accent).add_modifier(Modifier::BOLD)),
+            Span::styled(
+                format!("{keys:<width$}  "),
+                Style::new().fg(theme.accent).add_modifier(Modifier::BOLD),
+            ),
             Span::raw(*what),
         ])
     };
     // Two columns when one would not fit.
     let rows = inner.height.saturating_sub(2) as usize;
-    let columns = if keymap.help.len() > rows && inner.width >= 70 { 2 } else { 1 };
+    let columns = if keymap.help.len() > rows && inner.width >= 70 {
+        2
+    } else {
+        1
+    };
     let per_column = keymap.help.len().div_ceil(columns);
-    let areas = ratatui::layout::Layout::horizontal(vec![Constraint::Ratio(1, columns as u32); columns]).split(inner);
+    let areas =
+        ratatui::layout::Layout::horizontal(vec![Constraint::Ratio(1, columns as u32); columns])
+            .split(inner);
     for (chunk, area) in keymap.help.chunks(per_column.max(1)).zip(areas.iter()) {
         let mut lines: Vec<Line> = chunk.iter().map(entry).collect();
         if chunk.len() < per_column || columns == 1 {
@@ -318,7 +332,11 @@ fn help(frame: &mut Frame, theme: &Theme, keymap: &Keymap, area: Rect) {
             )));
         }
         let paragraph = Paragraph::new(lines);
-        let paragraph = if columns == 1 { paragraph.wrap(Wrap { trim: false }) } else { paragraph };
+        let paragraph = if columns == 1 {
+            paragraph.wrap(Wrap { trim: false })
+        } else {
+            paragraph
+        };
         frame.render_widget(paragraph, *area);
     }
 }

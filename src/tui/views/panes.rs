@@ -53,13 +53,24 @@ fn change(view: &CheckView) -> String {
 fn table<'a>(rows: Vec<Vec<Cell<'a>>>, columns: &[(&'a str, u16, bool)], wide: bool) -> Table<'a> {
     let keep: Vec<bool> = columns.iter().map(|c| wide || c.2).collect();
     let pick = |cells: Vec<Cell<'a>>| -> Vec<Cell<'a>> {
-        cells.into_iter().zip(&keep).filter(|(_, k)| **k).map(|(c, _)| c).collect()
+        cells
+            .into_iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(c, _)| c)
+            .collect()
     };
     let widths: Vec<Constraint> = columns
         .iter()
         .zip(&keep)
         .filter(|(_, k)| **k)
-        .map(|((_, w, _), _)| if *w == 0 { Constraint::Fill(1) } else { Constraint::Length(*w) })
+        .map(|((_, w, _), _)| {
+            if *w == 0 {
+                Constraint::Fill(1)
+            } else {
+                Constraint::Length(*w)
+            }
+        })
         .collect();
     let header = Row::new(pick(columns.iter().map(|c| Cell::from(c.0)).collect()))
         .style(Style::new().add_modifier(Modifier::BOLD));
@@ -73,7 +84,10 @@ const WIDE: u16 = 72;
 
 fn orphans(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let rows_idx = app.orphan_rows();
-    let broken = rows_idx.iter().filter(|&&i| app.checks[i].count.unwrap_or(0) > 0).count();
+    let broken = rows_idx
+        .iter()
+        .filter(|&&i| app.checks[i].count.unwrap_or(0) > 0)
+        .count();
     let arrow = if app.orphan_descending { "↓" } else { "↑" };
     let title = format!(
         "Orphans · {broken}/{} relationships broken · by {} {arrow}",
@@ -117,7 +131,10 @@ fn tenants(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let title = if rows_idx.is_empty() {
         "Tenant isolation · no tenant columns (profile [tenant] or --tenant-columns)".to_string()
     } else {
-        let bad = rows_idx.iter().filter(|&&i| app.checks[i].count.unwrap_or(0) > 0).count();
+        let bad = rows_idx
+            .iter()
+            .filter(|&&i| app.checks[i].count.unwrap_or(0) > 0)
+            .count();
         format!("Tenant isolation · {bad}/{} with rows", rows_idx.len())
     };
     let block = pane_block(title, app.focus == Pane::Tenants, theme);
@@ -138,7 +155,12 @@ fn tenants(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             ]
         })
         .collect();
-    let columns = [("∅ missing · ≠ mismatch", 0, true), ("rows", 8, true), ("Δ", 5, true), ("state", 10, false)];
+    let columns = [
+        ("∅ missing · ≠ mismatch", 0, true),
+        ("rows", 8, true),
+        ("Δ", 5, true),
+        ("state", 10, false),
+    ];
     let table = table(rows, &columns, area.width >= WIDE).block(block);
     let mut state = TableState::default().with_selected(Some(app.tenant_row));
     frame.render_stateful_widget(table, area, &mut state);
@@ -152,8 +174,11 @@ fn latency(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .into_iter()
         .filter(|c| app.plan.statements.iter().any(|s| s.category == *c))
         .collect();
-    let [summary, list] =
-        Layout::vertical([Constraint::Length(categories.len() as u16 + 1), Constraint::Min(0)]).areas(inner);
+    let [summary, list] = Layout::vertical([
+        Constraint::Length(categories.len() as u16 + 1),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
     // Per category: p50 / p95 of every statement's recent runs, against its threshold.
     let mut lines = vec![Line::from(Span::styled(
         "category      p50      p95   threshold",
@@ -198,11 +223,22 @@ fn latency(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .map(|(s, v)| {
             // Over its threshold: highlighted.
             let breach = v.last().is_some_and(|l| l > s.threshold_ms as f64);
-            let style = if breach { severity_style(theme, Some(Severity::Warning)) } else { Style::new() };
-            let name = if v.running { format!("{} …", s.key) } else { s.key.clone() };
+            let style = if breach {
+                severity_style(theme, Some(Severity::Warning))
+            } else {
+                Style::new()
+            };
+            let name = if v.running {
+                format!("{} …", s.key)
+            } else {
+                s.key.clone()
+            };
             vec![
                 Cell::from(name),
-                Cell::from(Span::styled(sparkline(v.history.iter().copied(), spark_width), Style::new().fg(theme.accent))),
+                Cell::from(Span::styled(
+                    sparkline(v.history.iter().copied(), spark_width),
+                    Style::new().fg(theme.accent),
+                )),
                 Cell::from(Span::styled(ms(v.last()), style)),
                 Cell::from(ms(v.percentile(50.0))),
                 Cell::from(ms(v.percentile(95.0))),
@@ -235,7 +271,8 @@ fn node_severity(app: &App, node: usize) -> Option<Severity> {
 
 fn graph(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let g = &app.graph;
-    let visible = app.visible_nodes();
+    let shown = app.shown_nodes();
+    let visible_count = shown.iter().filter(|s| **s).count();
     let title = match (&app.graph_filter, app.filtering) {
         (Some(f), true) => format!("Flow graph · filter: {f}▏"),
         (Some(f), false) => format!("Flow graph · filter: {f}"),
@@ -255,12 +292,7 @@ fn graph(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let layers: Vec<Vec<usize>> = g
         .layers
         .iter()
-        .map(|l| {
-            l.iter()
-                .copied()
-                .filter(|n| visible.contains(n))
-                .collect::<Vec<_>>()
-        })
+        .map(|l| l.iter().copied().filter(|&n| shown[n]).collect::<Vec<_>>())
         .filter(|l: &Vec<usize>| !l.is_empty())
         .collect();
     let edges_of_selected = g.parents(selected).count() + g.children(selected).count();
@@ -279,7 +311,7 @@ fn graph(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             .unwrap_or_default();
         let text = fit(&format!("{}{rows}", node.label), width.saturating_sub(2));
         let mut style = severity_style(theme, node_severity(app, n));
-        if n == selected && visible.contains(&n) {
+        if n == selected && shown[n] {
             style = style.add_modifier(Modifier::REVERSED);
         }
         Span::styled(format!("● {text}"), style)
@@ -331,7 +363,7 @@ fn graph(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         lines.push(row("table", &[selected]));
         lines.push(row("children", &children));
         lines.push(Line::from(Span::styled(
-            format!("{} tables: / filters, ↑↓ ←→ move", visible.len()),
+            format!("{visible_count} tables: / filters, ↑↓ ←→ move"),
             dim(theme),
         )));
         frame.render_widget(

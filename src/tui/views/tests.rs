@@ -42,21 +42,30 @@ fn dashboard() {
 #[test]
 fn each_pane_focused() {
     for (i, pane) in Pane::ALL.into_iter().enumerate() {
-        snapshot(&format!("pane_{i}_{}", pane.title().replace(' ', "_").to_lowercase()), |app| {
-            act(app, &[Action::FocusPane(pane), Action::Down]);
-        });
+        snapshot(
+            &format!("pane_{i}_{}", pane.title().replace(' ', "_").to_lowercase()),
+            |app| {
+                act(app, &[Action::FocusPane(pane), Action::Down]);
+            },
+        );
     }
 }
 
 #[test]
 fn orphan_detail() {
-    snapshot("orphan_detail", |app| act(app, &[Action::FocusPane(Pane::Orphans), Action::Open]));
+    snapshot("orphan_detail", |app| {
+        act(app, &[Action::FocusPane(Pane::Orphans), Action::Open])
+    });
 }
 
 #[test]
 fn tenant_detail() {
     snapshot("tenant_detail", |app| {
-        let row = app.tenant_rows().iter().position(|&c| app.checks[c].count.unwrap_or(0) > 0).unwrap();
+        let row = app
+            .tenant_rows()
+            .iter()
+            .position(|&c| app.checks[c].count.unwrap_or(0) > 0)
+            .unwrap();
         app.tenant_row = row;
         act(app, &[Action::FocusPane(Pane::Tenants), Action::Open]);
     });
@@ -64,7 +73,9 @@ fn tenant_detail() {
 
 #[test]
 fn table_detail() {
-    snapshot("table_detail", |app| act(app, &[Action::Down, Action::Down, Action::Open]));
+    snapshot("table_detail", |app| {
+        act(app, &[Action::Down, Action::Down, Action::Open])
+    });
 }
 
 #[test]
@@ -82,8 +93,14 @@ fn roots() -> Vec<RootRow> {
         .map(|i| RootRow {
             key: format!("00000000-0000-4000-8000-{i:012}"),
             fields: vec![
-                ("flow_type".into(), ["discovery", "assessment"][i % 2].into()),
-                ("status".into(), ["completed", "failed", "running"][i % 3].into()),
+                (
+                    "flow_type".into(),
+                    ["discovery", "assessment"][i % 2].into(),
+                ),
+                (
+                    "status".into(),
+                    ["completed", "failed", "running"][i % 3].into(),
+                ),
             ],
         })
         .collect()
@@ -92,7 +109,14 @@ fn roots() -> Vec<RootRow> {
 #[test]
 fn lineage_list() {
     snapshot("lineage_list", |app| {
-        act(app, &[Action::ShowLineage, Action::RootsLoaded(Ok(roots())), Action::Down]);
+        act(
+            app,
+            &[
+                Action::ShowLineage,
+                Action::RootsLoaded(Ok(roots())),
+                Action::Down,
+            ],
+        );
     });
 }
 
@@ -158,7 +182,13 @@ fn small_terminals_show_tabs() {
 #[test]
 fn connection_lost_and_paused() {
     snapshot("connection_lost", |app| {
-        act(app, &[Action::TogglePause, Action::ConnectionLost("Connection refused (os error 111)".into())]);
+        act(
+            app,
+            &[
+                Action::TogglePause,
+                Action::ConnectionLost("Connection refused (os error 111)".into()),
+            ],
+        );
     });
 }
 

@@ -1,0 +1,986 @@
+//! The terminal UI end to end: the real binary in a tmux server of its own,
+//! driven with keys, its screen read back with `capture-pane`.
+//!
+//! Every test has its own tmux socket and temporary directories, so the tests
+//! run in parallel. Waits poll the screen against a deadline; nothing relies on
+//! a fixed sleep, except the pause after Escape (crossterm reads Escape
+//! followed quickly by a key as Alt+key).
+
+mod common;
+
+use common::{TestDb, pg_admin_url};
+use sqlx::{AssertSqlSafe, Connection};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+use unicode_width::UnicodeWidthChar;
+
+/// How often the screen (or the server) is polled.
+const POLL: Duration = Duration::from_millis(100);
+/// The default deadline for something to appear: generous, for a loaded machine.
+const WAIT: Duration = Duration::from_secs(15);
+/// How long quitting may take, cancellations included.
+const QUIT_WITHIN: Duration = Duration::from_secs(2);
+/// The four dashboard panes, by title.
+const PANES: [&str; 4] = ["Flow graph", "Orphans", "Tenant isolation", "Latency"];
+
+// ---------------------------------------------------------------------------
+// tmux
+
+/// A tmux server of its own running one command in a 120×40 pane; killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+const SESSION: &str = "tui";
+
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+impl Tmux {
+    /// Runs tether with `args` and the environment `env` (DATABASE_URL unset),
+    /// then prints `EXIT=<status>` and stays, so the exit status can be read.
+    fn start(test: &str, args: &[&str], env: &[(&str, String)]) -> Tmux {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let socket = format!(
+            "tether-tui-{test}-{}-{}-{nanos}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut command = String::from("env -u DATABASE_URL");
+        for (key, value) in env {
+            command.push_str(&format!(" {key}={}", quote(value)));
+        }
+        command.push(' ');
+        command.push_str(&quote(env!("CARGO_BIN_EXE_tether")));
+        for arg in args {
+            command.push(' ');
+            command.push_str(&quote(arg));
+        }
+        command.push_str("; echo EXIT=$?; sleep 60");
+        let tmux = Tmux { socket };
+        tmux.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            SESSION,
+            "-x",
+            "120",
+            "-y",
+            "40",
+            &command,
+        ]);
+        tmux
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-u", "-f", "/dev/null", "-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("tmux runs");
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Sends keys by tmux name (`Enter`, `Tab`, `q`).
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", SESSION];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    /// Types text literally.
+    fn type_text(&self, text: &str) {
+        self.run(&["send-keys", "-t", SESSION, "-l", text]);
+    }
+
+    /// Escape on its own: a key right after it would read as Alt+key.
+    fn escape(&self) {
+        self.keys(&["Escape"]);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", SESSION])
+    }
+
+    /// The screen with its attributes (SGR escape sequences).
+    fn styled_screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-e", "-t", SESSION])
+    }
+
+    fn alternate_on(&self) -> bool {
+        self.run(&["list-panes", "-t", SESSION, "-F", "#{alternate_on}"])
+            .trim()
+            == "1"
+    }
+
+    /// Polls the screen until `ready` holds; panics with the screen after `limit`.
+    /// Returns the screen and how long it took.
+    fn wait_for(
+        &self,
+        what: &str,
+        limit: Duration,
+        mut ready: impl FnMut(&str) -> bool,
+    ) -> (String, Duration) {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if ready(&screen) {
+                return (screen, start.elapsed());
+            }
+            if start.elapsed() > limit {
+                panic!("waited {limit:?} for {what}; the screen:\n{screen}");
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    fn wait_for_text(&self, text: &str, limit: Duration) -> String {
+        self.wait_for(&format!("{text:?}"), limit, |s| s.contains(text))
+            .0
+    }
+
+    /// Presses `q`, then checks the process left within [`QUIT_WITHIN`] with
+    /// status 0 and gave the normal screen back.
+    fn quit_and_check_exit(&self) {
+        let start = Instant::now();
+        self.keys(&["q"]);
+        let (screen, _) = self.wait_for("EXIT= after q", WAIT, |s| s.contains("EXIT="));
+        let took = start.elapsed();
+        assert!(
+            screen.lines().any(|l| l.trim() == "EXIT=0"),
+            "tether did not exit 0:\n{screen}"
+        );
+        assert!(
+            took <= QUIT_WITHIN,
+            "quitting took {took:?} (at most {QUIT_WITHIN:?}):\n{screen}"
+        );
+        assert!(
+            !self.alternate_on(),
+            "the terminal was left on the alternate screen:\n{screen}"
+        );
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+/// The environment of every run: its own data and config directories.
+fn environment(home: &Path) -> (PathBuf, Vec<(&'static str, String)>) {
+    let data = home.join("data");
+    let config = home.join("config");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::create_dir_all(&config).unwrap();
+    let env = vec![
+        ("NO_COLOR", "1".to_string()),
+        ("XDG_DATA_HOME", data.display().to_string()),
+        ("XDG_CONFIG_HOME", config.display().to_string()),
+    ];
+    (data, env)
+}
+
+// ---------------------------------------------------------------------------
+// Reading the screen
+
+/// The screen as rows of cells: a wide character is followed by an empty cell,
+/// so indexes are columns.
+fn grid(screen: &str) -> Vec<Vec<char>> {
+    screen
+        .lines()
+        .map(|line| {
+            let mut cells = Vec::new();
+            for c in line.chars() {
+                cells.push(c);
+                if c.width().unwrap_or(0) == 2 {
+                    cells.push('\0');
+                }
+            }
+            cells
+        })
+        .collect()
+}
+
+fn text_of(cells: &[char]) -> String {
+    cells.iter().filter(|&&c| c != '\0').collect()
+}
+
+fn find(cells: &[char], needle: &str) -> Option<usize> {
+    let needle: Vec<char> = needle.chars().collect();
+    cells.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The inside of the bordered box whose title starts with `title`, row by row.
+fn pane(screen: &str, title: &str) -> Option<Vec<String>> {
+    let grid = grid(screen);
+    let (top, left) = grid
+        .iter()
+        .enumerate()
+        .find_map(|(y, row)| find(row, &format!("┌ {title}")).map(|x| (y, x)))?;
+    let right = left + grid[top][left..].iter().position(|&c| c == '┐')?;
+    let mut lines = Vec::new();
+    for row in &grid[top + 1..] {
+        match row.get(left) {
+            Some('│') if row.len() > right => lines.push(text_of(&row[left + 1..right])),
+            _ => break,
+        }
+    }
+    Some(lines)
+}
+
+/// A table drawn in a pane: its first line is the header. Columns drop out
+/// when the pane is narrow, so cells are read by header name: a cell is the word
+/// starting at its header's column (cells are left-aligned), and the first
+/// column runs up to the second.
+struct PaneTable {
+    header: Vec<char>,
+    rows: Vec<Vec<char>>,
+}
+
+impl PaneTable {
+    fn read(lines: &[String]) -> Option<PaneTable> {
+        let mut rows = lines.iter().map(|l| grid(l).concat());
+        let header = rows.next()?;
+        let rows = rows
+            .take_while(|r| !r.iter().all(|c| c.is_whitespace()))
+            .collect();
+        Some(PaneTable { header, rows })
+    }
+
+    /// The column of a header word (whitespace on both sides).
+    fn column(&self, name: &str) -> Option<usize> {
+        let name: Vec<char> = name.chars().collect();
+        (0..self.header.len()).find(|&x| {
+            self.header[x..].starts_with(&name)
+                && (x == 0 || self.header[x - 1].is_whitespace())
+                && self
+                    .header
+                    .get(x + name.len())
+                    .is_none_or(|c| c.is_whitespace())
+        })
+    }
+
+    /// The first column's text (up to column `next`) and the word under
+    /// column `name`, of every row.
+    fn cells(&self, next: &str, name: &str) -> Option<Vec<(String, String)>> {
+        let end = self.column(next)?;
+        let at = self.column(name)?;
+        Some(
+            self.rows
+                .iter()
+                .map(|r| {
+                    let first = text_of(&r[..end.min(r.len())]).trim().to_string();
+                    let word: String = r
+                        .get(at..)
+                        .unwrap_or_default()
+                        .iter()
+                        .take_while(|c| !c.is_whitespace())
+                        .filter(|&&c| c != '\0')
+                        .collect();
+                    (first, word)
+                })
+                .collect(),
+        )
+    }
+}
+
+/// A count as the UI prints it (`1,234`); `–` is no count yet.
+fn parse_count(cell: &str) -> Option<u64> {
+    cell.replace(',', "").parse().ok()
+}
+
+/// A row of the orphans or tenant pane.
+#[derive(Debug)]
+struct Row {
+    /// `child.column → parent` or `∅ table.column`, as shown (maybe cut).
+    label: String,
+    count: Option<u64>,
+    /// `done`, `running`…; None when the pane is too narrow for the column.
+    state: Option<String>,
+}
+
+impl Row {
+    fn done(&self) -> bool {
+        self.count.is_some() && self.state.as_deref().is_none_or(|s| s == "done")
+    }
+}
+
+/// The rows of a pane's table: the first column, the count under `count_column`.
+fn pane_rows(screen: &str, title: &str, count_column: &str) -> Option<Vec<Row>> {
+    let table = PaneTable::read(&pane(screen, title)?)?;
+    let counts = table.cells(count_column, count_column)?;
+    let states = table.cells(count_column, "state");
+    Some(
+        counts
+            .into_iter()
+            .enumerate()
+            .map(|(i, (label, n))| Row {
+                label,
+                count: parse_count(&n),
+                state: states.as_ref().map(|s| s[i].1.clone()),
+            })
+            .collect(),
+    )
+}
+
+fn orphan_rows(screen: &str) -> Option<Vec<Row>> {
+    pane_rows(screen, "Orphans", "orphans")
+}
+
+fn tenant_rows(screen: &str) -> Option<Vec<Row>> {
+    pane_rows(screen, "Tenant isolation", "rows")
+}
+
+/// Whether a (maybe cut) label names `full`: one of its words is a prefix of it,
+/// long enough to tell it from its neighbours.
+fn names(label: &str, full: &str) -> bool {
+    label.split_whitespace().any(|w| {
+        let w = w.trim_end_matches('…');
+        w.len() >= 12 && full.starts_with(w)
+    })
+}
+
+/// The `N` of `· N/M …` in a pane title.
+fn title_ratio(screen: &str, title: &str) -> Option<(u64, u64)> {
+    let line = screen
+        .lines()
+        .find(|l| l.contains(&format!("┌ {title} · ")))?;
+    let rest = &line[line.find(&format!("┌ {title} · "))? + format!("┌ {title} · ").len()..];
+    let ratio = rest.split_whitespace().next()?;
+    let (n, m) = ratio.split_once('/')?;
+    Some((n.parse().ok()?, m.parse().ok()?))
+}
+
+/// The header's state line (the second line of the screen).
+fn status_line(screen: &str) -> &str {
+    screen.lines().nth(1).unwrap_or("")
+}
+
+/// N of the header's `✗ connection lost, reconnecting (attempt N): …`.
+fn attempt(screen: &str) -> Option<u32> {
+    let line = status_line(screen);
+    let rest = line
+        .split("✗ connection lost, reconnecting (attempt ")
+        .nth(1)?;
+    rest.split(')').next()?.parse().ok()
+}
+
+/// `HH:MM:SS` of the header's `refreshed HH:MM:SS UTC`.
+fn refreshed_at(screen: &str) -> Option<String> {
+    let line = status_line(screen);
+    let at = line.find("refreshed ")? + "refreshed ".len();
+    let time: String = line[at..].chars().take(8).collect();
+    (time.len() == 8 && time.as_bytes()[2] == b':').then_some(time)
+}
+
+fn is_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// Words of a screen line, borders taken as spaces.
+fn words(line: &str) -> impl Iterator<Item = &str> {
+    line.split(|c: char| c.is_whitespace() || c == '│')
+        .filter(|w| !w.is_empty())
+}
+
+/// Cells of one styled line (`capture-pane -e`), each with whether it is bold.
+fn bold_cells(line: &str) -> Vec<(char, bool)> {
+    let mut out = Vec::new();
+    let mut bold = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\x1b' {
+            out.push((c, bold));
+            if c.width().unwrap_or(0) == 2 {
+                out.push(('\0', bold));
+            }
+            continue;
+        }
+        if chars.peek() != Some(&'[') {
+            continue;
+        }
+        chars.next();
+        let mut params = String::new();
+        let mut last = ' ';
+        for p in chars.by_ref() {
+            if ('\x40'..='\x7e').contains(&p) {
+                last = p;
+                break;
+            }
+            params.push(p);
+        }
+        if last != 'm' {
+            continue;
+        }
+        let codes: Vec<&str> = params.split([';', ':']).collect();
+        let mut i = 0;
+        while i < codes.len() {
+            match codes[i] {
+                "" | "0" => bold = false,
+                "1" => bold = true,
+                "22" => bold = false,
+                "38" | "48" | "58" => {
+                    i += match codes.get(i + 1) {
+                        Some(&"5") => 2,
+                        Some(&"2") => 4,
+                        _ => 0,
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The panes whose border is drawn bold: the focused one.
+fn bold_panes(styled: &str) -> Vec<&'static str> {
+    let mut found = Vec::new();
+    for line in styled.lines() {
+        let cells = bold_cells(line);
+        let chars: Vec<char> = cells.iter().map(|(c, _)| *c).collect();
+        for title in PANES {
+            if let Some(x) = find(&chars, &format!("┌ {title}"))
+                && cells[x].1
+            {
+                found.push(title);
+            }
+        }
+    }
+    found
+}
+
+// ---------------------------------------------------------------------------
+// PostgreSQL helpers
+
+/// The name of a test database, from its URL.
+fn db_name(db: &TestDb) -> String {
+    db.url.rsplit('/').next().unwrap().to_string()
+}
+
+async fn admin() -> sqlx::PgConnection {
+    sqlx::PgConnection::connect(&pg_admin_url())
+        .await
+        .expect("PostgreSQL for tests")
+}
+
+/// tether's queries running `pg_sleep` on `database`.
+async fn sleeping_queries(admin: &mut sqlx::PgConnection, database: &str) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity
+         WHERE datname = $1 AND application_name = 'tether'
+           AND state = 'active' AND query LIKE '%pg_sleep%'",
+    )
+    .bind(database)
+    .fetch_one(admin)
+    .await
+    .unwrap()
+}
+
+async fn allow_connections(admin: &mut sqlx::PgConnection, database: &str, allow: bool) {
+    sqlx::raw_sql(AssertSqlSafe(format!(
+        "ALTER DATABASE \"{database}\" ALLOW_CONNECTIONS {allow}"
+    )))
+    .execute(admin)
+    .await
+    .unwrap();
+}
+
+/// Lets connections to a database again when dropped, so that the test
+/// database can be dropped after it, even when the test failed half-way.
+struct ReopenOnDrop {
+    database: String,
+}
+
+impl Drop for ReopenOnDrop {
+    fn drop(&mut self) {
+        let database = self.database.clone();
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(mut admin) = sqlx::PgConnection::connect(&pg_admin_url()).await {
+                    let _ = sqlx::raw_sql(AssertSqlSafe(format!(
+                        "ALTER DATABASE \"{database}\" ALLOW_CONNECTIONS true"
+                    )))
+                    .execute(&mut admin)
+                    .await;
+                    let _ = admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Tests
+
+/// The demo database (created on first run): four panes with the planted
+/// faults, the orphan detail with its sample and SQL, the lineage of a master
+/// flow with a broken link, and a clean exit.
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_end_to_end() {
+    let home = tempfile::tempdir().unwrap();
+    let (data, env) = environment(home.path());
+    let tui = Tmux::start("demo", &[], &env);
+
+    // The first refresh: every pane drawn, the orphan counts in.
+    let (screen, _) = tui.wait_for(
+        "the four panes and the first orphan counts",
+        Duration::from_secs(60),
+        |s| {
+            PANES.iter().all(|t| s.contains(&format!("┌ {t}")))
+                && orphan_rows(s).is_some_and(|rows| {
+                    rows.iter()
+                        .any(|r| names(&r.label, "assets.discovery_flow_id") && r.done())
+                })
+                && tenant_rows(s).is_some_and(|rows| rows.iter().any(Row::done))
+        },
+    );
+    assert!(
+        screen.contains("demo database") && screen.contains("profile discovery-flow"),
+        "{screen}"
+    );
+
+    // What the demo database really holds.
+    let demo = data.join("tether").join("demo.sqlite");
+    assert!(demo.exists(), "no demo database at {}", demo.display());
+    let mut sqlite =
+        sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", demo.display()))
+            .await
+            .unwrap();
+    let orphans: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM assets a WHERE a.discovery_flow_id IS NOT NULL AND NOT EXISTS
+           (SELECT 1 FROM discovery_flows d WHERE d.flow_id = a.discovery_flow_id)",
+    )
+    .fetch_one(&mut sqlite)
+    .await
+    .unwrap();
+    let no_engagement: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM assets WHERE engagement_id IS NULL")
+            .fetch_one(&mut sqlite)
+            .await
+            .unwrap();
+    assert_eq!(
+        (orphans, no_engagement),
+        (30, 10),
+        "the demo's planted faults"
+    );
+
+    // Orphans: the broken relationship with its exact count, sorted first.
+    let rows = orphan_rows(&screen).unwrap();
+    let broken: Vec<_> = rows
+        .iter()
+        .filter(|r| names(&r.label, "assets.discovery_flow_id"))
+        .collect();
+    assert_eq!(broken.len(), 1, "{rows:?}\n{screen}");
+    assert_eq!(broken[0].count, Some(orphans as u64), "{screen}");
+    assert!(
+        names(&rows[0].label, "assets.discovery_flow_id"),
+        "the largest count is not first: {rows:?}"
+    );
+    let (n, total) = title_ratio(&screen, "Orphans").expect("orphans title");
+    assert!(n > 0 && n <= total, "Orphans title says {n}/{total} broken");
+
+    // Tenants: assets without engagement, counted exactly; some rows non-zero.
+    let tenants = tenant_rows(&screen).unwrap();
+    let missing = tenants
+        .iter()
+        .find(|r| r.label.starts_with('∅') && names(&r.label, "assets.engagement_id"))
+        .unwrap_or_else(|| panic!("no assets.engagement_id row: {tenants:?}\n{screen}"));
+    assert_eq!(missing.count, Some(no_engagement as u64), "{screen}");
+    assert!(
+        tenants.iter().all(|r| r.count.is_some()),
+        "a tenant count is missing: {tenants:?}"
+    );
+    let (n, total) = title_ratio(&screen, "Tenant isolation").expect("tenant title");
+    assert!(
+        n > 0 && n <= total,
+        "Tenant title says {n}/{total} with rows"
+    );
+
+    // The orphan detail: sample rows that really are orphans, and the SQL.
+    tui.keys(&["2", "Enter"]);
+    let sample_heading = format!("Sample ({} of {orphans} rows)", orphans.min(5));
+    let (screen, _) = tui.wait_for("the orphan detail", WAIT, |s| {
+        s.contains(&sample_heading) && s.contains("SQL that ran (y copies it)")
+    });
+    let lines: Vec<&str> = screen.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains(&sample_heading))
+        .unwrap();
+    let sample: Vec<Vec<&str>> = lines[at + 2..]
+        .iter()
+        .map(|l| words(l).filter(|w| is_uuid(w)).collect::<Vec<_>>())
+        .take_while(|ids| !ids.is_empty())
+        .collect();
+    assert_eq!(
+        sample.len() as i64,
+        orphans.min(5),
+        "sample rows:\n{screen}"
+    );
+    let header: Vec<&str> = words(lines[at + 1]).collect();
+    assert!(
+        header.contains(&"id") && header.contains(&"discovery_flow_id"),
+        "sample header: {header:?}"
+    );
+    // Sample rows are the uuid words of their lines, in the header's order.
+    let (id_at, flow_at) = if header.iter().position(|h| *h == "id")
+        < header.iter().position(|h| *h == "discovery_flow_id")
+    {
+        (0, 1)
+    } else {
+        (1, 0)
+    };
+    for ids in &sample {
+        // Every sample row is an asset whose discovery flow does not exist.
+        assert_eq!(ids.len(), 2, "sample row {ids:?}");
+        let found: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM assets a WHERE a.id = ? AND a.discovery_flow_id = ?
+               AND NOT EXISTS (SELECT 1 FROM discovery_flows d WHERE d.flow_id = a.discovery_flow_id)",
+        )
+        .bind(ids[id_at])
+        .bind(ids[flow_at])
+        .fetch_one(&mut sqlite)
+        .await
+        .unwrap();
+        assert_eq!(found, 1, "sample row {ids:?} is not an orphan");
+    }
+    let sql_at = lines
+        .iter()
+        .position(|l| l.contains("SQL that ran (y copies it)"))
+        .unwrap();
+    assert!(
+        lines[sql_at + 1..].iter().any(|l| l
+            .split('│')
+            .any(|part| part.trim_start().starts_with("SELECT "))),
+        "no SELECT under the SQL heading:\n{screen}"
+    );
+
+    // Lineage: the list of master flows, then a flow with a broken link.
+    let flow: String = sqlx::query_scalar(
+        "SELECT a.master_flow_id FROM assets a WHERE NOT EXISTS
+           (SELECT 1 FROM discovery_flows d WHERE d.flow_id = a.discovery_flow_id)
+         ORDER BY a.id LIMIT 1",
+    )
+    .fetch_one(&mut sqlite)
+    .await
+    .unwrap();
+    let flow_orphans: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM assets a WHERE a.master_flow_id = ? AND NOT EXISTS
+           (SELECT 1 FROM discovery_flows d WHERE d.flow_id = a.discovery_flow_id)",
+    )
+    .bind(&flow)
+    .fetch_one(&mut sqlite)
+    .await
+    .unwrap();
+    let flow_assets: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM assets WHERE master_flow_id = ?")
+            .bind(&flow)
+            .fetch_one(&mut sqlite)
+            .await
+            .unwrap();
+    sqlite.close().await.unwrap();
+
+    tui.escape();
+    tui.keys(&["L"]);
+    let (screen, _) = tui.wait_for("the list of master flows", WAIT, |s| {
+        s.contains("Lineage · pick a row of crewai_flow_state_extensions")
+            && s.lines()
+                .filter(|l| words(l).next().is_some_and(is_uuid))
+                .count()
+                >= 5
+    });
+    assert!(
+        !screen.contains("┌ Orphans"),
+        "the dashboard is still drawn:\n{screen}"
+    );
+    tui.keys(&["i"]);
+    tui.wait_for_text("id: ", WAIT);
+    tui.type_text(&flow);
+    tui.wait_for_text(&format!("id: {flow}"), WAIT);
+    tui.keys(&["Enter"]);
+    let (screen, _) = tui.wait_for("the lineage tree", WAIT, |s| {
+        s.contains(&format!("Lineage of crewai_flow_state_extensions {flow}"))
+            && s.contains("broken or cross-tenant links (✗)")
+    });
+    let assets_line = format!(
+        "assets via master_flow_id: {flow_assets} row{} ✗",
+        if flow_assets == 1 { "" } else { "s" }
+    );
+    assert!(
+        screen.contains(&assets_line),
+        "no {assets_line:?}:\n{screen}"
+    );
+    let orphan_line =
+        format!("✗ {flow_orphans} orphans assets(discovery_flow_id) → discovery_flows(flow_id)");
+    assert!(
+        screen.contains(&orphan_line),
+        "no {orphan_line:?}:\n{screen}"
+    );
+
+    tui.quit_and_check_exit();
+}
+
+/// A query that never ends does not freeze the UI, and quitting cancels it on
+/// the server at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn stuck_query_is_cancelled_on_quit() {
+    let db = TestDb::postgres().await;
+    db.exec(
+        "CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL);
+         INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 20) AS g;",
+    )
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let (_, env) = environment(home.path());
+    // `random() >= 0` keeps the planner from folding the sleep away.
+    let profile = home.path().join("stuck.toml");
+    std::fs::write(
+        &profile,
+        r#"name = "stuck"
+
+[[assertion]]
+name = "sleeps"
+sql = "SELECT 1 AS x FROM pg_sleep(60) AS s WHERE random() >= 0"
+"#,
+    )
+    .unwrap();
+    let profile = profile.display().to_string();
+    let tui = Tmux::start(
+        "stuck",
+        &["--url", &db.url, "--profile", &profile, "--timeout", "120"],
+        &env,
+    );
+
+    let database = db_name(&db);
+    let mut admin = admin().await;
+    tui.wait_for_text("┌ Latency", WAIT);
+    let start = Instant::now();
+    while sleeping_queries(&mut admin, &database).await == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the sleeping query never showed in pg_stat_activity; the screen:\n{}",
+            tui.screen()
+        );
+        tokio::time::sleep(POLL).await;
+    }
+    let screen = tui.wait_for_text("● refreshing…", WAIT);
+    assert!(screen.contains("custom:sleeps …"), "{screen}");
+
+    // Keys still work while the query runs.
+    assert_eq!(bold_panes(&tui.styled_screen()), ["Flow graph"]);
+    tui.keys(&["?"]);
+    tui.wait_for("the help", WAIT, |s| {
+        s.contains("┌ Keys") && s.contains("quit")
+    });
+    tui.keys(&["?"]);
+    tui.wait_for("the help to close", WAIT, |s| {
+        !s.contains("┌ Keys") && s.contains("┌ Orphans")
+    });
+    tui.keys(&["Tab"]);
+    let start = Instant::now();
+    while bold_panes(&tui.styled_screen()) != ["Orphans"] {
+        assert!(
+            start.elapsed() < WAIT,
+            "Tab did not focus Orphans: bold {:?}\n{}",
+            bold_panes(&tui.styled_screen()),
+            tui.screen()
+        );
+        std::thread::sleep(POLL);
+    }
+    tui.keys(&["4"]);
+    let start = Instant::now();
+    while bold_panes(&tui.styled_screen()) != ["Latency"] {
+        assert!(
+            start.elapsed() < WAIT,
+            "4 did not focus Latency: bold {:?}\n{}",
+            bold_panes(&tui.styled_screen()),
+            tui.screen()
+        );
+        std::thread::sleep(POLL);
+    }
+    // The latency pane's first statement is the assertion: its detail opens.
+    tui.keys(&["Enter"]);
+    let screen = tui.wait_for_text("SQL that ran (y copies it)", WAIT);
+    assert!(screen.contains("┌ custom · sleeps"), "{screen}");
+    assert!(screen.contains("state: Running"), "{screen}");
+    assert!(screen.contains("pg_sleep(60)"), "{screen}");
+    assert_eq!(
+        sleeping_queries(&mut admin, &database).await,
+        1,
+        "the query should still be running"
+    );
+
+    // Quit: the query is cancelled on the server, within the same two seconds.
+    let start = Instant::now();
+    tui.keys(&["q"]);
+    let mut left = None;
+    let mut exited = None;
+    while left.is_none() || exited.is_none() {
+        if left.is_none() && sleeping_queries(&mut admin, &database).await == 0 {
+            left = Some(start.elapsed());
+        }
+        if exited.is_none() && tui.screen().contains("EXIT=") {
+            exited = Some(start.elapsed());
+        }
+        if start.elapsed() > WAIT {
+            break;
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    let screen = tui.screen();
+    let left = left.unwrap_or_else(|| panic!("the query still runs {WAIT:?} after q"));
+    let exited = exited.unwrap_or_else(|| panic!("no exit {WAIT:?} after q:\n{screen}"));
+    assert!(left <= QUIT_WITHIN, "the query ran on for {left:?} after q");
+    assert!(exited <= QUIT_WITHIN, "exiting took {exited:?}:\n{screen}");
+    assert!(
+        screen.lines().any(|l| l.trim() == "EXIT=0"),
+        "tether did not exit 0:\n{screen}"
+    );
+    assert!(
+        !tui.alternate_on(),
+        "left on the alternate screen:\n{screen}"
+    );
+    admin.close().await.unwrap();
+}
+
+/// The database goes away and comes back: the header says so, and refreshing
+/// resumes by itself.
+#[tokio::test(flavor = "multi_thread")]
+async fn recovers_after_losing_the_database() {
+    let db = TestDb::postgres().await;
+    db.exec(
+        "CREATE TABLE parents (id int PRIMARY KEY, name text NOT NULL);
+         CREATE TABLE children (id int PRIMARY KEY, parent_id int REFERENCES parents (id));
+         CREATE INDEX ON children (parent_id);
+         INSERT INTO parents SELECT g, 'p' || g FROM generate_series(1, 10) AS g;
+         INSERT INTO children SELECT g, 1 + g % 10 FROM generate_series(1, 100) AS g;",
+    )
+    .await;
+    let database = db_name(&db);
+    // Declared after `db`, so dropped before it: the database can be dropped.
+    let _reopen = ReopenOnDrop {
+        database: database.clone(),
+    };
+    let home = tempfile::tempdir().unwrap();
+    let (_, env) = environment(home.path());
+    let tui = Tmux::start("recover", &["--url", &db.url, "--interval", "1"], &env);
+
+    let done = |s: &str| {
+        orphan_rows(s).is_some_and(|rows| {
+            rows.iter()
+                .any(|r| names(&r.label, "children.parent_id") && r.count == Some(0) && r.done())
+        })
+    };
+    let (screen, _) = tui.wait_for("a first refresh", WAIT, |s| {
+        status_line(s).starts_with("● connected") && refreshed_at(s).is_some() && done(s)
+    });
+    let before = refreshed_at(&screen).unwrap();
+
+    // Cut the database off.
+    let mut admin = admin().await;
+    allow_connections(&mut admin, &database, false).await;
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(&database)
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let (screen, _) = tui.wait_for("the connection to be lost", Duration::from_secs(10), |s| {
+        attempt(s).is_some()
+    });
+    assert!(!status_line(&screen).contains("● connected"), "{screen}");
+    assert!(
+        status_line(&screen)
+            .split_once("): ")
+            .is_some_and(|(_, why)| why.trim().len() > 5),
+        "the header should say why: {}",
+        status_line(&screen)
+    );
+
+    // It keeps trying, one attempt per retry, waiting 1 s, 2 s, 4 s… between
+    // them: in its first 6 s, at most 4 attempts. Checked at the end, so that
+    // the rest of the scenario runs whatever happens here.
+    let mut problems = Vec::new();
+    let lost_at = Instant::now();
+    let mut seen = vec![attempt(&screen).unwrap()];
+    while lost_at.elapsed() < Duration::from_secs(6) {
+        std::thread::sleep(POLL);
+        let screen = tui.screen();
+        let now = attempt(&screen)
+            .unwrap_or_else(|| panic!("reconnected while the database refused:\n{screen}"));
+        if seen.last() != Some(&now) {
+            seen.push(now);
+        }
+    }
+    if seen.len() < 2 {
+        problems.push(format!("no second attempt within 6 s: attempts {seen:?}"));
+    }
+    if seen.windows(2).any(|w| w[1] != w[0] + 1) || seen.last().is_some_and(|&n| n > 4) {
+        problems.push(format!(
+            "attempts seen in the first 6 s after losing the database: {seen:?}; \
+             expected 1, 2, 3 (at most 4), one per retry with backoff"
+        ));
+    }
+
+    // Back: connected again without a key, and refreshing again. The next
+    // retry is at most 8 s away (after the fourth attempt).
+    allow_connections(&mut admin, &database, true).await;
+    let (screen, took) = tui.wait_for(
+        "the connection to come back",
+        Duration::from_secs(45),
+        |s| {
+            let status = status_line(s);
+            status.starts_with("● connected") || status.starts_with("● refreshing…")
+        },
+    );
+    if took > Duration::from_secs(10) {
+        problems.push(format!(
+            "reconnected only {took:?} after the database came back (attempts seen {seen:?})"
+        ));
+    }
+    assert!(!screen.contains("connection lost"), "{screen}");
+    let (screen, _) = tui.wait_for("a refresh after reconnecting", WAIT, |s| {
+        status_line(s).starts_with("● connected")
+            && refreshed_at(s).is_some_and(|t| t != before)
+            && done(s)
+    });
+    let after = refreshed_at(&screen).unwrap();
+    tui.wait_for("one more refresh", WAIT, |s| {
+        status_line(s).starts_with("● connected")
+            && refreshed_at(s).is_some_and(|t| t != after && t != before)
+            && done(s)
+    });
+    admin.close().await.unwrap();
+
+    tui.quit_and_check_exit();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
