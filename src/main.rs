@@ -1,5 +1,4 @@
 use clap::{Parser, Subcommand};
-use std::process::ExitCode;
 use tether::commands::{
     self, EXIT_COULD_NOT_RUN, check::CheckArgs, demo::DemoArgs, sql::SqlArgs, tui::TuiArgs,
 };
@@ -47,15 +46,9 @@ async fn main() {
         Ok(code) => code,
         Err(error) => {
             eprintln!("tether: error: {}", commands::one_line(&error));
-            ExitCode::from(EXIT_COULD_NOT_RUN)
+            EXIT_COULD_NOT_RUN
         }
     };
     // Exit now: a query stuck in a driver thread must not hold the process.
-    std::process::exit(if code == ExitCode::SUCCESS {
-        0
-    } else if code == ExitCode::from(1) {
-        1
-    } else {
-        2
-    })
+    std::process::exit(i32::from(code))
 }

@@ -8,7 +8,6 @@ use clap::Args;
 use color_eyre::eyre::{Result, WrapErr};
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,7 +28,7 @@ pub struct CheckArgs {
     pub fail_on: FailOn,
 }
 
-pub async fn run(args: CheckArgs) -> Result<ExitCode> {
+pub async fn run(args: CheckArgs) -> Result<u8> {
     let (url, is_demo) = super::resolve_url(&args.connect).await?;
     let profile = super::load_profile(&args.plan, is_demo)?;
     let db = super::open(&url, &args.connect).await?;
@@ -82,9 +81,5 @@ pub async fn run(args: CheckArgs) -> Result<ExitCode> {
         FailOn::Warning => summary.worst() >= Some(Severity::Warning),
         FailOn::Info => summary.worst().is_some(),
     };
-    Ok(if failing {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(u8::from(failing))
 }

@@ -6,7 +6,6 @@ use crate::findings::thousands;
 use clap::Args;
 use color_eyre::eyre::Result;
 use std::path::Path;
-use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Args, Clone, Debug)]
@@ -49,7 +48,7 @@ pub async fn create_sqlite(path: &Path, options: &DemoOptions) -> Result<()> {
     Ok(())
 }
 
-pub async fn run(args: DemoArgs) -> Result<ExitCode> {
+pub async fn run(args: DemoArgs) -> Result<u8> {
     let url = match &args.url {
         Some(url) => url.clone(),
         None => {
@@ -92,5 +91,5 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
             fault.planted
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(0)
 }

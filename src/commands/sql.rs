@@ -4,7 +4,6 @@ use super::args::{ConnectArgs, PlanArgs};
 use crate::checks::plan::Work;
 use clap::Args;
 use color_eyre::eyre::Result;
-use std::process::ExitCode;
 
 #[derive(Args, Clone, Debug)]
 pub struct SqlArgs {
@@ -18,7 +17,7 @@ pub struct SqlArgs {
     pub standalone: bool,
 }
 
-pub async fn run(args: SqlArgs) -> Result<ExitCode> {
+pub async fn run(args: SqlArgs) -> Result<u8> {
     let (url, is_demo) = super::resolve_url(&args.connect).await?;
     let profile = super::load_profile(&args.plan, is_demo)?;
     let db = super::open(&url, &args.connect).await?;
@@ -56,5 +55,5 @@ pub async fn run(args: SqlArgs) -> Result<ExitCode> {
         }
     }
     print!("{out}");
-    Ok(ExitCode::SUCCESS)
+    Ok(0)
 }

@@ -7,7 +7,6 @@ use crate::tui::{self, Settings, config::Config};
 use clap::Args;
 use color_eyre::eyre::{Result, eyre};
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,7 +24,7 @@ pub struct TuiArgs {
     pub config: Option<PathBuf>,
 }
 
-pub async fn run(args: TuiArgs) -> Result<ExitCode> {
+pub async fn run(args: TuiArgs) -> Result<u8> {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let config_path = args.config.clone().or_else(tui::config::default_path);
     let config =
@@ -62,5 +61,5 @@ pub async fn run(args: TuiArgs) -> Result<ExitCode> {
         timeout: Duration::from_secs_f64(args.connect.timeout),
     };
     tui::run(db, plan, info, settings, config).await?;
-    Ok(ExitCode::SUCCESS)
+    Ok(0)
 }
