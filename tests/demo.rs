@@ -226,7 +226,11 @@ fn sqlite_demo_reports_exactly_the_documented_faults() {
 #[test]
 fn check_without_a_url_creates_the_demo_and_shows_every_check() {
     let home = tempfile::tempdir().unwrap();
-    let out = tether().arg("check").env("XDG_DATA_HOME", home.path()).output().unwrap();
+    let out = tether()
+        .arg("check")
+        .env("XDG_DATA_HOME", home.path())
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
@@ -236,6 +240,10 @@ fn check_without_a_url_creates_the_demo_and_shows_every_check() {
         assert!(stdout.contains(id.as_str()), "{id} missing from:\n{stdout}");
     }
     // The second run reuses it.
-    let out = tether().arg("check").env("XDG_DATA_HOME", home.path()).output().unwrap();
+    let out = tether()
+        .arg("check")
+        .env("XDG_DATA_HOME", home.path())
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("using the demo database"));
 }

@@ -28,9 +28,11 @@ const PANES: [&str; 4] = ["Flow graph", "Orphans", "Tenant isolation", "Latency"
 // ---------------------------------------------------------------------------
 // tmux
 
-/// A tmux server of its own running one command in a 120×40 pane; killed on drop.
+/// A tmux server of its own running one command in a 120×40 pane; killed
+/// (and its socket removed) on drop.
 struct Tmux {
     socket: String,
+    socket_path: Option<PathBuf>,
 }
 
 const SESSION: &str = "tui";
@@ -64,7 +66,10 @@ impl Tmux {
             command.push_str(&quote(arg));
         }
         command.push_str("; echo EXIT=$?; sleep 60");
-        let tmux = Tmux { socket };
+        let mut tmux = Tmux {
+            socket,
+            socket_path: None,
+        };
         tmux.run(&[
             "new-session",
             "-d",
@@ -76,6 +81,8 @@ impl Tmux {
             "40",
             &command,
         ]);
+        let path = tmux.run(&["display-message", "-p", "-t", SESSION, "#{socket_path}"]);
+        tmux.socket_path = Some(PathBuf::from(path.trim()));
         tmux
     }
 
@@ -152,6 +159,24 @@ impl Tmux {
             .0
     }
 
+    /// Waits until `pane` is the one pane drawn focused (its border bold).
+    fn wait_for_focus(&self, pane: &str) {
+        let start = Instant::now();
+        loop {
+            let bold = bold_panes(&self.styled_screen());
+            if bold == [pane] {
+                return;
+            }
+            if start.elapsed() > WAIT {
+                panic!(
+                    "waited {WAIT:?} for {pane} to be focused; bold: {bold:?}\n{}",
+                    self.screen()
+                );
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
     /// Presses `q`, then checks the process left within [`QUIT_WITHIN`] with
     /// status 0 and gave the normal screen back.
     fn quit_and_check_exit(&self) {
@@ -179,6 +204,9 @@ impl Drop for Tmux {
         let _ = Command::new("tmux")
             .args(["-L", &self.socket, "kill-server"])
             .output();
+        if let Some(path) = &self.socket_path {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
@@ -548,17 +576,18 @@ async fn demo_end_to_end() {
     let (data, env) = environment(home.path());
     let tui = Tmux::start("demo", &[], &env);
 
-    // The first refresh: every pane drawn, the orphan counts in.
+    // The first refresh finished: every pane drawn, every count in.
     let (screen, _) = tui.wait_for(
-        "the four panes and the first orphan counts",
+        "the four panes and the first refresh",
         Duration::from_secs(60),
         |s| {
             PANES.iter().all(|t| s.contains(&format!("┌ {t}")))
+                && refreshed_at(s).is_some()
                 && orphan_rows(s).is_some_and(|rows| {
                     rows.iter()
                         .any(|r| names(&r.label, "assets.discovery_flow_id") && r.done())
                 })
-                && tenant_rows(s).is_some_and(|rows| rows.iter().any(Row::done))
+                && tenant_rows(s).is_some_and(|rows| !rows.is_empty())
         },
     );
     assert!(
@@ -610,7 +639,10 @@ async fn demo_end_to_end() {
     let tenants = tenant_rows(&screen).unwrap();
     let missing = tenants
         .iter()
-        .find(|r| r.label.starts_with('∅') && names(&r.label, "assets.engagement_id"))
+        .find(|r| {
+            (r.label.starts_with('∅') || r.label.starts_with("missing"))
+                && names(&r.label, "assets.engagement_id")
+        })
         .unwrap_or_else(|| panic!("no assets.engagement_id row: {tenants:?}\n{screen}"));
     assert_eq!(missing.count, Some(no_engagement as u64), "{screen}");
     assert!(
@@ -708,6 +740,9 @@ async fn demo_end_to_end() {
     sqlite.close().await.unwrap();
 
     tui.escape();
+    tui.wait_for("the detail to close", WAIT, |s| {
+        !s.contains("SQL that ran") && s.contains("┌ Orphans")
+    });
     tui.keys(&["L"]);
     let (screen, _) = tui.wait_for("the list of master flows", WAIT, |s| {
         s.contains("Lineage · pick a row of crewai_flow_state_extensions")
@@ -804,27 +839,9 @@ sql = "SELECT 1 AS x FROM pg_sleep(60) AS s WHERE random() >= 0"
         !s.contains("┌ Keys") && s.contains("┌ Orphans")
     });
     tui.keys(&["Tab"]);
-    let start = Instant::now();
-    while bold_panes(&tui.styled_screen()) != ["Orphans"] {
-        assert!(
-            start.elapsed() < WAIT,
-            "Tab did not focus Orphans: bold {:?}\n{}",
-            bold_panes(&tui.styled_screen()),
-            tui.screen()
-        );
-        std::thread::sleep(POLL);
-    }
+    tui.wait_for_focus("Orphans");
     tui.keys(&["4"]);
-    let start = Instant::now();
-    while bold_panes(&tui.styled_screen()) != ["Latency"] {
-        assert!(
-            start.elapsed() < WAIT,
-            "4 did not focus Latency: bold {:?}\n{}",
-            bold_panes(&tui.styled_screen()),
-            tui.screen()
-        );
-        std::thread::sleep(POLL);
-    }
+    tui.wait_for_focus("Latency");
     // The latency pane's first statement is the assertion: its detail opens.
     tui.keys(&["Enter"]);
     let screen = tui.wait_for_text("SQL that ran (y copies it)", WAIT);

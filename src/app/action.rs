@@ -38,6 +38,8 @@ pub enum Action {
     Input(char),
     Backspace,
     Submit,
+    /// Stop typing and drop what was typed.
+    CancelInput,
     Resize(u16, u16),
     Click(u16, u16),
     ScrollUp(u16, u16),

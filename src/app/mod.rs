@@ -124,11 +124,13 @@ pub fn percentile(values: impl Iterator<Item = f64>, p: f64) -> Option<f64> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Connection {
     Connected,
-    /// Lost; the next attempt is at `retry_at`.
+    /// Lost; the next attempt is at `retry_at`, unless one is under way
+    /// (`pinging`): one attempt at a time.
     Lost {
         error: String,
         attempt: u32,
         retry_at: Instant,
+        pinging: bool,
     },
 }
 
@@ -341,6 +343,7 @@ impl App {
     /// When the shell should send the next [`Action::Tick`].
     pub fn next_wakeup(&self) -> Option<Instant> {
         match &self.connection {
+            Connection::Lost { pinging: true, .. } => None,
             Connection::Lost { retry_at, .. } => Some(*retry_at),
             Connection::Connected if !self.refresh.paused && !self.refresh.running => {
                 Some(self.refresh.next_due)
@@ -365,8 +368,13 @@ impl App {
                 vec![Command::CancelRun, Command::Quit]
             }
             Action::Refresh => {
-                if self.connection != Connection::Connected {
-                    return vec![Command::Ping];
+                if let Connection::Lost { pinging, .. } = &mut self.connection {
+                    // Retry now, unless an attempt is under way.
+                    return if std::mem::replace(pinging, true) {
+                        Vec::new()
+                    } else {
+                        vec![Command::Ping]
+                    };
                 }
                 let mut commands = Vec::new();
                 if self.refresh.running {
@@ -535,6 +543,14 @@ impl App {
                 }
                 Vec::new()
             }
+            Action::CancelInput => {
+                if self.lineage.input.take().is_none() && self.filtering {
+                    self.filtering = false;
+                    self.graph_filter = None;
+                    self.keep_selection_visible();
+                }
+                Vec::new()
+            }
             Action::Submit => {
                 if let Some(input) = self.lineage.input.take() {
                     let key = input.trim().to_string();
@@ -592,6 +608,7 @@ impl App {
                     error,
                     attempt,
                     retry_at: now + backoff,
+                    pinging: false,
                 };
                 self.refresh.running = false;
                 for c in &mut self.checks {
@@ -637,8 +654,15 @@ impl App {
     }
 
     fn tick(&mut self, now: Instant) -> Vec<Command> {
-        match &self.connection {
-            Connection::Lost { retry_at, .. } if now >= *retry_at => vec![Command::Ping],
+        match &mut self.connection {
+            Connection::Lost {
+                retry_at,
+                pinging: pinging @ false,
+                ..
+            } if now >= *retry_at => {
+                *pinging = true;
+                vec![Command::Ping]
+            }
             Connection::Lost { .. } => Vec::new(),
             Connection::Connected => {
                 if !self.refresh.paused && !self.refresh.running && now >= self.refresh.next_due {

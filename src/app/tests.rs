@@ -322,6 +322,12 @@ fn graph_filter() {
     app.update(Action::Submit, t);
     assert!(!app.typing());
     assert_eq!(app.graph_filter.as_deref(), Some("ra"));
+    app.update(Action::StartInput, t);
+    app.update(Action::Input('x'), t);
+    app.update(Action::CancelInput, t);
+    assert!(!app.typing());
+    assert_eq!(app.graph_filter, None, "Esc drops the filter");
+    assert_eq!(app.visible_nodes().len(), 5);
 }
 
 #[test]

@@ -377,7 +377,7 @@ impl Keymap {
         if typing {
             return match key.code {
                 KeyCode::Enter => Some(Action::Submit),
-                KeyCode::Esc => Some(Action::Submit),
+                KeyCode::Esc => Some(Action::CancelInput),
                 KeyCode::Backspace => Some(Action::Backspace),
                 KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
                     Some(Action::Quit)
