@@ -1098,6 +1098,16 @@ impl App {
                 r.child_columns.join(","),
                 r.parent_table
             ),
+            // The compared column first: it tells rows of one relationship apart.
+            Subject::RelationshipColumn {
+                relationship: r,
+                column,
+            } => format!(
+                "{}.{column} vs {} (via {})",
+                r.child_table,
+                r.parent_table,
+                r.child_columns.join(",")
+            ),
             other => other.describe(),
         }
     }
