@@ -9,8 +9,10 @@
 //! - [`commands`] and `main` at the top.
 
 pub mod app;
+pub mod baseline;
 pub mod catalog;
 pub mod checks;
+pub mod clock;
 pub mod commands;
 pub mod db;
 pub mod demo;

@@ -1,7 +1,5 @@
 //! The demo's rows: each a pure function of (seed, table, index).
 
-use std::fmt::Write;
-
 /// Sizes of the demo tables and where the faults sit, for one scale.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Layout {
@@ -145,37 +143,10 @@ impl Cell {
             Cell::Uuid(id) => Some(Cell::uuid_text(*id)),
             Cell::Text(s) => Some(s.clone()),
             Cell::Int(n) => Some(n.to_string()),
-            Cell::Time(micros) => Some(timestamp(*micros)),
+            Cell::Time(micros) => Some(crate::clock::utc(*micros)),
             Cell::Null => None,
         }
     }
-}
-
-/// `YYYY-MM-DD HH:MM:SS.ffffff` for microseconds since the epoch (UTC).
-pub fn timestamp(micros: i64) -> String {
-    let secs = micros.div_euclid(1_000_000);
-    let frac = micros.rem_euclid(1_000_000);
-    let days = secs.div_euclid(86_400);
-    let tod = secs.rem_euclid(86_400);
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let mut out = String::with_capacity(26);
-    let _ = write!(
-        out,
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{frac:06}",
-        tod / 3600,
-        tod % 3600 / 60,
-        tod % 60
-    );
-    out
 }
 
 /// Deterministic mixing (splitmix64).
@@ -431,10 +402,13 @@ mod tests {
     #[test]
     fn formats_timestamps() {
         assert_eq!(
-            timestamp(EPOCH_2026 * 1_000_000),
+            crate::clock::utc(EPOCH_2026 * 1_000_000),
             "2026-01-01 00:00:00.000000"
         );
-        assert_eq!(timestamp(951_782_400_000_001), "2000-02-29 00:00:00.000001");
+        assert_eq!(
+            crate::clock::utc(951_782_400_000_001),
+            "2000-02-29 00:00:00.000001"
+        );
     }
 
     #[test]

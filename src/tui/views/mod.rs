@@ -167,21 +167,14 @@ fn header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     };
     let mut second = vec![Span::styled(state, state_style)];
     if let Some(at) = app.refresh.last_finished {
-        let secs = at
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0)
-            % 86_400;
         let took = app
             .refresh
             .last_elapsed
             .map(|d| format!(" in {:.2} s", d.as_secs_f64()))
             .unwrap_or_default();
         second.push(Span::raw(format!(
-            " · refreshed {:02}:{:02}:{:02} UTC{took}",
-            secs / 3600,
-            secs % 3600 / 60,
-            secs % 60
+            " · refreshed {} UTC{took}",
+            crate::clock::time_of_day(at)
         )));
     }
     second.push(Span::raw(format!(
