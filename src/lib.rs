@@ -8,6 +8,7 @@
 //! - [`report`] (text, JSON), [`demo`];
 //! - [`commands`] and `main` at the top.
 
+pub mod alerts;
 pub mod app;
 pub mod baseline;
 pub mod catalog;
@@ -17,6 +18,7 @@ pub mod commands;
 pub mod db;
 pub mod demo;
 pub mod findings;
+pub mod graph;
 pub mod lineage;
 pub mod model;
 pub mod profile;

@@ -3,7 +3,7 @@
 //! testable on its own; the shell in `tui` does the I/O and the views draw.
 
 mod action;
-pub mod graph;
+
 pub mod layout;
 
 pub use action::{Action, Command};
@@ -13,7 +13,7 @@ use crate::checks::{CheckId, Severity};
 use crate::findings::{Finding, Subject};
 use crate::lineage::{Node, RootRow};
 use crate::runner::{Event, MetricOutcome};
-use graph::Graph;
+use crate::graph::Graph;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};

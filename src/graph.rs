@@ -1,4 +1,5 @@
 //! The relationship graph as layers: parents before children, each table once.
+//! Used by the terminal UI and by the graph, HTML and DOT reports.
 //! Cycles (and self-references) are broken for layering only; every edge is kept.
 
 use crate::checks::plan::Plan;
@@ -173,5 +174,27 @@ impl Graph {
                 .position(|&n| n == node)
                 .unwrap_or(0),
         )
+    }
+}
+
+impl Graph {
+    /// The worst finding on each edge, from a run's findings.
+    pub fn worst_per_edge(&self, plan: &Plan, findings: &[crate::findings::Finding]) -> Vec<Option<crate::checks::Severity>> {
+        self.edges
+            .iter()
+            .map(|e| {
+                let label = plan.relationships[e.relationship].label(&plan.schema);
+                findings
+                    .iter()
+                    .filter(|f| {
+                        f.child_table.as_deref() == Some(label.child_table.as_str())
+                            && f.child_columns.as_deref() == Some(label.child_columns.as_slice())
+                            && f.parent_table.as_deref() == Some(label.parent_table.as_str())
+                            && f.parent_columns.as_deref() == Some(label.parent_columns.as_slice())
+                    })
+                    .map(|f| f.severity)
+                    .max()
+            })
+            .collect()
     }
 }

@@ -1,0 +1,197 @@
+//! Alerts for `tether watch`: what changed between one run and the next, as
+//! events: a new finding, a count that grew or shrank, a resolved finding, a
+//! latency breach, a check that failed, the connection lost or restored. A
+//! finding that stays as it was is not alerted again.
+
+use crate::checks::{CheckId, Severity};
+use crate::findings::Finding;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    New,
+    Grew,
+    Shrank,
+    Resolved,
+    /// A statement over its latency threshold (`slow_check`).
+    Breach,
+    /// A check that could not run (`check_failed`).
+    CheckFailed,
+    ConnectionLost,
+    ConnectionRestored,
+}
+
+/// One JSON line of `tether watch`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Alert {
+    pub ts: String,
+    pub event: Event,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<CheckId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<u64>,
+    pub message: String,
+}
+
+impl Alert {
+    fn about(event: Event, finding: &Finding, at: SystemTime) -> Alert {
+        Alert {
+            ts: crate::clock::rfc3339(at),
+            event,
+            check: Some(finding.check),
+            severity: Some(finding.severity),
+            key: Some(finding.key.clone()),
+            location: Some(finding.location()),
+            count: finding.count,
+            previous: None,
+            message: finding.message.clone(),
+        }
+    }
+
+    fn connection(event: Event, message: String, at: SystemTime) -> Alert {
+        Alert {
+            ts: crate::clock::rfc3339(at),
+            event,
+            check: None,
+            severity: None,
+            key: None,
+            location: None,
+            count: None,
+            previous: None,
+            message,
+        }
+    }
+}
+
+/// What the last run found, to compare the next one with.
+#[derive(Debug, Default)]
+pub struct Watcher {
+    known: BTreeMap<String, Finding>,
+    lost: bool,
+}
+
+impl Watcher {
+    /// Alerts for one completed run's findings.
+    pub fn after_run(&mut self, findings: &[Finding], at: SystemTime) -> Vec<Alert> {
+        let mut alerts = Vec::new();
+        let mut now: BTreeMap<String, Finding> = BTreeMap::new();
+        for f in findings {
+            now.insert(f.key.clone(), f.clone());
+        }
+        for (key, f) in &now {
+            match self.known.get(key) {
+                None => {
+                    let event = match f.check {
+                        CheckId::SlowCheck => Event::Breach,
+                        CheckId::CheckFailed => Event::CheckFailed,
+                        _ => Event::New,
+                    };
+                    alerts.push(Alert::about(event, f, at));
+                }
+                Some(before) if f.count != before.count && f.count.is_some() && before.count.is_some() => {
+                    let event = if f.count > before.count { Event::Grew } else { Event::Shrank };
+                    let mut alert = Alert::about(event, f, at);
+                    alert.previous = before.count;
+                    alerts.push(alert);
+                }
+                Some(_) => {}
+            }
+        }
+        for (key, before) in &self.known {
+            if !now.contains_key(key) {
+                let mut alert = Alert::about(Event::Resolved, before, at);
+                alert.previous = before.count;
+                alert.count = None;
+                alerts.push(alert);
+            }
+        }
+        self.known = now;
+        alerts
+    }
+
+    /// An alert when the connection's state changes.
+    pub fn connection(&mut self, result: &Result<(), String>, at: SystemTime) -> Option<Alert> {
+        match (result, self.lost) {
+            (Err(e), false) => {
+                self.lost = true;
+                Some(Alert::connection(Event::ConnectionLost, e.clone(), at))
+            }
+            (Ok(()), true) => {
+                self.lost = false;
+                Some(Alert::connection(Event::ConnectionRestored, "the database answers again".into(), at))
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::Subject;
+
+    fn finding(check: CheckId, name: &str, count: Option<u64>) -> Finding {
+        let subject = Subject::Named { name: name.into() };
+        let mut f = Finding::new(check, Severity::Error, &subject, &format!("{check}:{name}"), "m".into());
+        f.count = count;
+        f
+    }
+
+    #[test]
+    fn alerts_on_change_only() {
+        let at = SystemTime::UNIX_EPOCH;
+        let mut w = Watcher::default();
+        let events = |alerts: Vec<Alert>| alerts.into_iter().map(|a| (a.event, a.key.unwrap(), a.count, a.previous)).collect::<Vec<_>>();
+        let first = w.after_run(
+            &[
+                finding(CheckId::Orphans, "a", Some(3)),
+                finding(CheckId::SlowCheck, "s", None),
+                finding(CheckId::CheckFailed, "f", None),
+            ],
+            at,
+        );
+        assert_eq!(
+            events(first),
+            vec![
+                (Event::CheckFailed, "check_failed:f".into(), None, None),
+                (Event::New, "orphans:a".into(), Some(3), None),
+                (Event::Breach, "slow_check:s".into(), None, None),
+            ]
+        );
+        assert!(w.after_run(&[finding(CheckId::Orphans, "a", Some(3)), finding(CheckId::SlowCheck, "s", None), finding(CheckId::CheckFailed, "f", None)], at).is_empty());
+        let second = w.after_run(&[finding(CheckId::Orphans, "a", Some(5))], at);
+        assert_eq!(
+            events(second),
+            vec![
+                (Event::Grew, "orphans:a".into(), Some(5), Some(3)),
+                (Event::Resolved, "check_failed:f".into(), None, None),
+                (Event::Resolved, "slow_check:s".into(), None, None),
+            ]
+        );
+        let third = w.after_run(&[finding(CheckId::Orphans, "a", Some(1))], at);
+        assert_eq!(events(third), vec![(Event::Shrank, "orphans:a".into(), Some(1), Some(5))]);
+        let last = w.after_run(&[], at);
+        assert_eq!(events(last), vec![(Event::Resolved, "orphans:a".into(), None, Some(1))]);
+    }
+
+    #[test]
+    fn connection_changes_alert_once() {
+        let at = SystemTime::UNIX_EPOCH;
+        let mut w = Watcher::default();
+        assert!(w.connection(&Ok(()), at).is_none());
+        assert_eq!(w.connection(&Err("refused".into()), at).unwrap().event, Event::ConnectionLost);
+        assert!(w.connection(&Err("refused".into()), at).is_none());
+        assert_eq!(w.connection(&Ok(()), at).unwrap().event, Event::ConnectionRestored);
+    }
+}
