@@ -99,8 +99,14 @@ impl Watcher {
                     };
                     alerts.push(Alert::about(event, f, at));
                 }
-                Some(before) if f.count != before.count && f.count.is_some() && before.count.is_some() => {
-                    let event = if f.count > before.count { Event::Grew } else { Event::Shrank };
+                Some(before)
+                    if f.count != before.count && f.count.is_some() && before.count.is_some() =>
+                {
+                    let event = if f.count > before.count {
+                        Event::Grew
+                    } else {
+                        Event::Shrank
+                    };
                     let mut alert = Alert::about(event, f, at);
                     alert.previous = before.count;
                     alerts.push(alert);
@@ -129,7 +135,11 @@ impl Watcher {
             }
             (Ok(()), true) => {
                 self.lost = false;
-                Some(Alert::connection(Event::ConnectionRestored, "the database answers again".into(), at))
+                Some(Alert::connection(
+                    Event::ConnectionRestored,
+                    "the database answers again".into(),
+                    at,
+                ))
             }
             _ => None,
         }
@@ -143,7 +153,13 @@ mod tests {
 
     fn finding(check: CheckId, name: &str, count: Option<u64>) -> Finding {
         let subject = Subject::Named { name: name.into() };
-        let mut f = Finding::new(check, Severity::Error, &subject, &format!("{check}:{name}"), "m".into());
+        let mut f = Finding::new(
+            check,
+            Severity::Error,
+            &subject,
+            &format!("{check}:{name}"),
+            "m".into(),
+        );
         f.count = count;
         f
     }
@@ -152,7 +168,12 @@ mod tests {
     fn alerts_on_change_only() {
         let at = SystemTime::UNIX_EPOCH;
         let mut w = Watcher::default();
-        let events = |alerts: Vec<Alert>| alerts.into_iter().map(|a| (a.event, a.key.unwrap(), a.count, a.previous)).collect::<Vec<_>>();
+        let events = |alerts: Vec<Alert>| {
+            alerts
+                .into_iter()
+                .map(|a| (a.event, a.key.unwrap(), a.count, a.previous))
+                .collect::<Vec<_>>()
+        };
         let first = w.after_run(
             &[
                 finding(CheckId::Orphans, "a", Some(3)),
@@ -169,7 +190,17 @@ mod tests {
                 (Event::Breach, "slow_check:s".into(), None, None),
             ]
         );
-        assert!(w.after_run(&[finding(CheckId::Orphans, "a", Some(3)), finding(CheckId::SlowCheck, "s", None), finding(CheckId::CheckFailed, "f", None)], at).is_empty());
+        assert!(
+            w.after_run(
+                &[
+                    finding(CheckId::Orphans, "a", Some(3)),
+                    finding(CheckId::SlowCheck, "s", None),
+                    finding(CheckId::CheckFailed, "f", None)
+                ],
+                at
+            )
+            .is_empty()
+        );
         let second = w.after_run(&[finding(CheckId::Orphans, "a", Some(5))], at);
         assert_eq!(
             events(second),
@@ -180,9 +211,15 @@ mod tests {
             ]
         );
         let third = w.after_run(&[finding(CheckId::Orphans, "a", Some(1))], at);
-        assert_eq!(events(third), vec![(Event::Shrank, "orphans:a".into(), Some(1), Some(5))]);
+        assert_eq!(
+            events(third),
+            vec![(Event::Shrank, "orphans:a".into(), Some(1), Some(5))]
+        );
         let last = w.after_run(&[], at);
-        assert_eq!(events(last), vec![(Event::Resolved, "orphans:a".into(), None, Some(1))]);
+        assert_eq!(
+            events(last),
+            vec![(Event::Resolved, "orphans:a".into(), None, Some(1))]
+        );
     }
 
     #[test]
@@ -190,8 +227,14 @@ mod tests {
         let at = SystemTime::UNIX_EPOCH;
         let mut w = Watcher::default();
         assert!(w.connection(&Ok(()), at).is_none());
-        assert_eq!(w.connection(&Err("refused".into()), at).unwrap().event, Event::ConnectionLost);
+        assert_eq!(
+            w.connection(&Err("refused".into()), at).unwrap().event,
+            Event::ConnectionLost
+        );
         assert!(w.connection(&Err("refused".into()), at).is_none());
-        assert_eq!(w.connection(&Ok(()), at).unwrap().event, Event::ConnectionRestored);
+        assert_eq!(
+            w.connection(&Ok(()), at).unwrap().event,
+            Event::ConnectionRestored
+        );
     }
 }

@@ -179,7 +179,11 @@ impl Graph {
 
 impl Graph {
     /// The worst finding on each edge, from a run's findings.
-    pub fn worst_per_edge(&self, plan: &Plan, findings: &[crate::findings::Finding]) -> Vec<Option<crate::checks::Severity>> {
+    pub fn worst_per_edge(
+        &self,
+        plan: &Plan,
+        findings: &[crate::findings::Finding],
+    ) -> Vec<Option<crate::checks::Severity>> {
         self.edges
             .iter()
             .map(|e| {

@@ -1,6 +1,7 @@
 use clap::{Parser, Subcommand};
 use tether::commands::{
-    self, EXIT_COULD_NOT_RUN, check::CheckArgs, demo::DemoArgs, sql::SqlArgs, tui::TuiArgs,
+    self, EXIT_COULD_NOT_RUN, check::CheckArgs, demo::DemoArgs, graph::GraphArgs, sql::SqlArgs,
+    tui::TuiArgs, watch::WatchArgs,
 };
 
 /// Shows whether a relational database's relationships hold: missing or
@@ -28,8 +29,12 @@ enum Command {
     Check(CheckArgs),
     /// Create the discovery-flow demo schema and data, with known faults.
     Demo(DemoArgs),
+    /// Run the checks periodically: one JSON line per alert, Prometheus metrics.
+    Watch(WatchArgs),
     /// Print every check's SQL as tether runs it.
     Sql(SqlArgs),
+    /// The relationship graph as DOT or Mermaid, coloured by findings.
+    Graph(GraphArgs),
 }
 
 #[tokio::main]
@@ -40,7 +45,9 @@ async fn main() {
         None => commands::tui::run(cli.tui).await,
         Some(Command::Check(args)) => commands::check::run(args).await,
         Some(Command::Demo(args)) => commands::demo::run(args).await,
+        Some(Command::Watch(args)) => commands::watch::run(args).await,
         Some(Command::Sql(args)) => commands::sql::run(args).await,
+        Some(Command::Graph(args)) => commands::graph::run(args).await,
     };
     let code = match result {
         Ok(code) => code,

@@ -54,6 +54,8 @@ impl PlanArgs {
 pub enum Format {
     Text,
     Json,
+    Html,
+    Junit,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,11 +1,12 @@
 //! `tether check`: every check once, reported as text or JSON, with an exit code.
 
 use super::args::{ConnectArgs, FailOn, Format, PlanArgs};
+use crate::baseline::Baseline;
 use crate::checks::Severity;
 use crate::report::{self, Report};
 use crate::runner::{self, Event, RunOptions};
 use clap::Args;
-use color_eyre::eyre::{Result, WrapErr};
+use color_eyre::eyre::{Result, WrapErr, eyre};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -26,6 +27,12 @@ pub struct CheckArgs {
     /// Exit 1 when a finding is at least this severe.
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
+    /// Report only findings that are new or worse than in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write every finding of this run to a baseline file (they become accepted).
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
 }
 
 pub async fn run(args: CheckArgs) -> Result<u8> {
@@ -43,7 +50,7 @@ pub async fn run(args: CheckArgs) -> Result<u8> {
         timeout: Duration::from_secs_f64(args.connect.timeout),
         ..RunOptions::default()
     };
-    let result = runner::run_to_end(&db, plan.clone(), &options, |event| {
+    let mut result = runner::run_to_end(&db, plan.clone(), &options, |event| {
         if matches!(event, Event::StatementDone { .. } | Event::Metric { .. }) {
             progress.inc(1);
         }
@@ -51,15 +58,32 @@ pub async fn run(args: CheckArgs) -> Result<u8> {
     .await;
     progress.finish_and_clear();
 
+    if let Some(path) = &args.write_baseline {
+        Baseline::of(&result.findings)
+            .write(path)
+            .map_err(|e| eyre!(e))?;
+    }
+    let compared = match &args.baseline {
+        Some(path) => {
+            let baseline = Baseline::load(path).map_err(|e| eyre!(e))?;
+            let compared = baseline.compare(std::mem::take(&mut result.findings));
+            result.findings = compared.reported.clone();
+            Some(compared)
+        }
+        None => None,
+    };
     let report = Report {
         plan: &plan,
         result: &result,
         target: &db.target,
         server_version: &db.server_version,
+        baseline: compared.as_ref(),
     };
     let text = match args.format {
         Format::Text => report::text::render(&report),
         Format::Json => report::json::render(&report),
+        Format::Html => report::html::render(&report),
+        Format::Junit => report::junit::render(&report),
     };
     match &args.output {
         Some(path) => {

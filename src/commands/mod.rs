@@ -4,8 +4,10 @@
 pub mod args;
 pub mod check;
 pub mod demo;
+pub mod graph;
 pub mod sql;
 pub mod tui;
+pub mod watch;
 
 use crate::catalog;
 use crate::checks::plan::{Plan, PlanOptions};

@@ -15,6 +15,26 @@ pub struct SqlArgs {
     /// scans tether runs (for systems that want one query per check).
     #[arg(long)]
     pub standalone: bool,
+    /// `sql`: a script with comments; `json`: one object per statement.
+    #[arg(long, short = 'f', value_enum, default_value_t = SqlFormat::Sql)]
+    pub format: SqlFormat,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SqlFormat {
+    Sql,
+    Json,
+}
+
+/// One statement as `tether sql --format json` prints it.
+#[derive(serde::Serialize)]
+struct Entry {
+    name: String,
+    kind: &'static str,
+    category: String,
+    threshold_ms: Option<u64>,
+    checks: Vec<String>,
+    sql: String,
 }
 
 pub async fn run(args: SqlArgs) -> Result<u8> {
@@ -23,7 +43,7 @@ pub async fn run(args: SqlArgs) -> Result<u8> {
     let db = super::open(&url, &args.connect).await?;
     let plan = super::plan(&db, &args.plan, profile.as_ref()).await?;
     db.close().await;
-    let mut out = String::new();
+    let mut entries: Vec<Entry> = Vec::new();
     if args.standalone {
         for check in &plan.checks {
             let sql = match &check.work {
@@ -31,29 +51,73 @@ pub async fn run(args: SqlArgs) -> Result<u8> {
                 Work::Assertion(a) => &a.count_sql,
                 Work::Catalog(_) => continue,
             };
-            out.push_str(&format!(
-                "-- {} ({}, {})\n{};\n\n",
-                check.key, check.category, check.severity, sql
-            ));
+            entries.push(Entry {
+                name: check.key.clone(),
+                kind: "check",
+                category: check.category.to_string(),
+                threshold_ms: None,
+                checks: vec![format!("{} ({})", check.key, check.severity)],
+                sql: sql.to_string(),
+            });
         }
     } else {
         for statement in &plan.statements {
-            out.push_str(&format!(
-                "-- {} ({}, threshold {} ms)\n",
-                statement.key, statement.category, statement.threshold_ms
-            ));
-            for &c in &statement.checks {
-                out.push_str(&format!("--   {}\n", plan.checks[c].key));
-            }
-            out.push_str(&format!("{};\n\n", statement.sql));
+            entries.push(Entry {
+                name: statement.key.clone(),
+                kind: if statement.checks.len() > 1 {
+                    "shared pass"
+                } else {
+                    "check"
+                },
+                category: statement.category.to_string(),
+                threshold_ms: Some(statement.threshold_ms),
+                checks: statement
+                    .checks
+                    .iter()
+                    .map(|&c| plan.checks[c].key.clone())
+                    .collect(),
+                sql: statement.sql.to_string(),
+            });
         }
         for metric in &plan.metrics {
-            out.push_str(&format!(
-                "-- metric {} ({})\n{};\n\n",
-                metric.name, metric.category, metric.sql
-            ));
+            entries.push(Entry {
+                name: format!("metric:{}", metric.name),
+                kind: "metric",
+                category: metric.category.to_string(),
+                threshold_ms: None,
+                checks: Vec::new(),
+                sql: metric.sql.to_string(),
+            });
         }
     }
+    let out = match args.format {
+        SqlFormat::Json => serde_json::to_string_pretty(&entries)? + "\n",
+        SqlFormat::Sql => {
+            let mut out = format!(
+                "-- tether {} · {} · profile {}\n-- Each statement as tether runs it; the checks it decides are listed above it.\n\n",
+                env!("CARGO_PKG_VERSION"),
+                db.target,
+                plan.profile.as_deref().unwrap_or("none")
+            );
+            for e in &entries {
+                let threshold = e
+                    .threshold_ms
+                    .map(|t| format!(", threshold {t} ms"))
+                    .unwrap_or_default();
+                out.push_str(&format!(
+                    "-- {} ({}, {}{threshold})\n",
+                    e.name, e.kind, e.category
+                ));
+                if e.kind == "shared pass" {
+                    for c in &e.checks {
+                        out.push_str(&format!("--   {c}\n"));
+                    }
+                }
+                out.push_str(&format!("{};\n\n", e.sql));
+            }
+            out
+        }
+    };
     print!("{out}");
     Ok(0)
 }

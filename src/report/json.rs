@@ -18,6 +18,8 @@ struct Document<'a> {
     /// Every statement that ran, with its latency.
     statements: Vec<StatementTiming<'a>>,
     summary: Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<BaselineSummary<'a>>,
     elapsed_ms: f64,
     /// Whether every check read one snapshot (PostgreSQL).
     consistent_snapshot: bool,
@@ -43,6 +45,14 @@ struct Relationship {
     expected_on_delete: Option<&'static str>,
     enforced: bool,
     indexed: bool,
+}
+
+#[derive(Serialize)]
+struct BaselineSummary<'a> {
+    /// Findings the baseline accepts, left out of `findings`.
+    accepted: usize,
+    /// Accepted findings that are gone.
+    resolved: &'a [crate::baseline::Accepted],
 }
 
 #[derive(Serialize)]
@@ -141,6 +151,10 @@ pub fn render(report: &Report) -> String {
         metrics,
         statements,
         summary: result.summary(),
+        baseline: report.baseline.map(|b| BaselineSummary {
+            accepted: b.accepted,
+            resolved: &b.resolved,
+        }),
         elapsed_ms: ms(result.elapsed),
         consistent_snapshot: result.shared_snapshot,
     };

@@ -1,6 +1,11 @@
-//! Reports of a finished run: text for people, JSON for machines.
+//! Reports of a finished run: text for people; JSON, HTML and JUnit for
+//! machines and pipelines; DOT and Mermaid graphs; Prometheus metrics.
 
+pub mod graph;
+pub mod html;
 pub mod json;
+pub mod junit;
+pub mod prometheus;
 pub mod text;
 
 use crate::checks::plan::Plan;
@@ -13,4 +18,6 @@ pub struct Report<'a> {
     pub result: &'a RunResult,
     pub target: &'a Target,
     pub server_version: &'a str,
+    /// When the run was compared with a baseline: what it accepted and what is gone.
+    pub baseline: Option<&'a crate::baseline::Compared>,
 }

@@ -144,6 +144,26 @@ pub fn render(report: &Report) -> String {
         severity_style(Severity::Warning).render_reset(),
         summary.info,
     );
+    if let Some(b) = report.baseline {
+        let _ = writeln!(
+            out,
+            "{DIM}baseline: {} accepted finding(s) left out; {} resolved{}{DIM:#}",
+            b.accepted,
+            b.resolved.len(),
+            if b.resolved.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " ({})",
+                    b.resolved
+                        .iter()
+                        .map(|a| format!("{} {}", a.check, a.location))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            }
+        );
+    }
     if summary.error + summary.warning + summary.info == 0 {
         let _ = writeln!(
             out,

@@ -1,0 +1,198 @@
+//! `tether watch`: the plan run periodically, one JSON line per alert on stdout,
+//! and Prometheus metrics over HTTP.
+
+use super::args::{ConnectArgs, PlanArgs};
+use crate::alerts::{Alert, Watcher};
+use crate::baseline::Baseline;
+use crate::report::prometheus::Exposition;
+use crate::runner::{self, RunOptions};
+use clap::Args;
+use color_eyre::eyre::{Result, WrapErr, eyre};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Args, Clone, Debug)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Seconds between runs.
+    #[arg(long, default_value_t = 60.0, value_name = "SECS")]
+    pub interval: f64,
+    /// Run once and exit (for cron).
+    #[arg(long)]
+    pub once: bool,
+    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9187; port 0 picks one).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<String>,
+    /// Alert only on findings that are new or worse than in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+}
+
+const PING_LIMIT: Duration = Duration::from_secs(5);
+
+fn emit(alert: &Alert) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "{}",
+        serde_json::to_string(alert).expect("alerts serialise")
+    );
+    let _ = out.flush();
+}
+
+/// Stops on SIGINT or SIGTERM.
+fn stop_on_signals(stop: CancellationToken) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            let terminated = async {
+                match term.as_mut() {
+                    Some(t) => {
+                        t.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminated => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        stop.cancel();
+    });
+}
+
+/// A minimal HTTP/1.1 responder: `GET /metrics` answers the exposition, anything
+/// else 404. One request per connection.
+async fn serve(listener: TcpListener, exposition: Arc<Mutex<Exposition>>) {
+    loop {
+        let Ok((mut socket, _)) = listener.accept().await else {
+            continue;
+        };
+        let exposition = exposition.clone();
+        tokio::spawn(async move {
+            let mut request = Vec::with_capacity(1024);
+            let mut buffer = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 16 * 1024 {
+                match tokio::time::timeout(Duration::from_secs(5), socket.read(&mut buffer)).await {
+                    Ok(Ok(n)) if n > 0 => request.extend_from_slice(&buffer[..n]),
+                    _ => return,
+                }
+            }
+            let line = String::from_utf8_lossy(&request);
+            let path = line.split_whitespace().nth(1).unwrap_or("");
+            let (status, body) = if line.starts_with("GET ")
+                && (path == "/metrics" || path.starts_with("/metrics?"))
+            {
+                let body = exposition.lock().map(|e| e.render()).unwrap_or_default();
+                ("200 OK", body)
+            } else {
+                ("404 Not Found", "not found: try /metrics\n".to_string())
+            };
+            let response = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = socket.write_all(response.as_bytes()).await;
+            let _ = socket.shutdown().await;
+        });
+    }
+}
+
+pub async fn run(args: WatchArgs) -> Result<u8> {
+    let (url, is_demo) = super::resolve_url(&args.connect).await?;
+    let profile = super::load_profile(&args.plan, is_demo)?;
+    let baseline = match &args.baseline {
+        Some(path) => Some(Baseline::load(path).map_err(|e| eyre!(e))?),
+        None => None,
+    };
+    let db = super::open(&url, &args.connect).await?;
+    let plan = Arc::new(super::plan(&db, &args.plan, profile.as_ref()).await?);
+    let exposition = Arc::new(Mutex::new(Exposition::default()));
+    if let Some(addr) = &args.metrics_addr {
+        let listener = TcpListener::bind(addr)
+            .await
+            .wrap_err_with(|| format!("listening on {addr}"))?;
+        eprintln!(
+            "tether: metrics on http://{}/metrics",
+            listener.local_addr()?
+        );
+        tokio::spawn(serve(listener, exposition.clone()));
+    }
+    let stop = CancellationToken::new();
+    stop_on_signals(stop.clone());
+    let interval = Duration::from_secs_f64(args.interval.max(0.1));
+    let mut watcher = Watcher::default();
+
+    loop {
+        let reachable = db.ping(PING_LIMIT).await;
+        if let Some(alert) = watcher.connection(&reachable, SystemTime::now()) {
+            emit(&alert);
+        }
+        if let Ok(mut e) = exposition.lock() {
+            e.set_up(reachable.is_ok());
+        }
+        if reachable.is_ok() {
+            let options = RunOptions {
+                jobs: usize::from(args.connect.jobs),
+                timeout: Duration::from_secs_f64(args.connect.timeout),
+                cancel: stop.child_token(),
+                ..RunOptions::default()
+            };
+            let mut result = runner::run_to_end(&db, plan.clone(), &options, |_| {}).await;
+            if stop.is_cancelled() {
+                break;
+            }
+            // Failures may mean the database went away mid-run: then the run
+            // says nothing about the data.
+            let failed = result.outcomes.iter().flatten().any(|o| o.error.is_some());
+            let still_there = if failed {
+                db.ping(PING_LIMIT).await
+            } else {
+                Ok(())
+            };
+            if let Some(alert) = watcher.connection(&still_there, SystemTime::now()) {
+                emit(&alert);
+            }
+            if still_there.is_ok() {
+                if let Some(baseline) = &baseline {
+                    result.findings = baseline
+                        .compare(std::mem::take(&mut result.findings))
+                        .reported;
+                }
+                let now = SystemTime::now();
+                for alert in watcher.after_run(&result.findings, now) {
+                    emit(&alert);
+                }
+                if let Ok(mut e) = exposition.lock() {
+                    e.record(plan.clone(), result, now);
+                }
+            } else if let Ok(mut e) = exposition.lock() {
+                e.set_up(false);
+            }
+        }
+        if args.once {
+            break;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.cancelled() => break,
+        }
+    }
+    db.close().await;
+    Ok(0)
+}
