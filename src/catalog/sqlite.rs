@@ -9,8 +9,8 @@ use std::collections::HashMap;
 const MAIN: &str = "main";
 
 const TABLES: &str = "SELECT m.name, m.sql,
-  (SELECT CAST(substr(s.stat, 1, instr(s.stat || ' ', ' ') - 1) AS INTEGER)
-     FROM sqlite_stat1 s WHERE s.tbl = m.name AND s.idx IS NULL)
+  (SELECT max(CAST(substr(s.stat, 1, instr(s.stat || ' ', ' ') - 1) AS INTEGER))
+     FROM sqlite_stat1 s WHERE s.tbl = m.name)
 FROM sqlite_master m
 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
 ORDER BY m.name";

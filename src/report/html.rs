@@ -59,17 +59,27 @@ fn svg(report: &Report) -> String {
     let plan = report.plan;
     let graph = Graph::build(plan);
     let worst = graph.worst_per_edge(plan, &report.result.findings);
-    let (box_w, box_h, gap_x, gap_y, pad) = (220.0, 40.0, 120.0, 28.0, 20.0);
+    let (box_w, gap_x, gap_y, pad) = (185.0, 110.0, 30.0, 10.0);
+    // A box is tall enough for the labels of the edges coming into it.
+    let heights: Vec<f64> = (0..graph.nodes.len())
+        .map(|n| (16.0 * (graph.parents(n).count() as f64 + 1.0)).max(40.0))
+        .collect();
+    let mut tops = vec![0.0; graph.nodes.len()];
+    let mut bottom: f64 = 0.0;
+    for layer in &graph.layers {
+        let mut y = pad;
+        for &n in layer {
+            tops[n] = y;
+            y += heights[n] + gap_y;
+        }
+        bottom = bottom.max(y);
+    }
     let position = |node: usize| {
-        let (layer, index) = graph.position(node);
-        (
-            pad + layer as f64 * (box_w + gap_x),
-            pad + index as f64 * (box_h + gap_y),
-        )
+        let (layer, _) = graph.position(node);
+        (pad + layer as f64 * (box_w + gap_x), tops[node])
     };
-    let tallest = graph.layers.iter().map(Vec::len).max().unwrap_or(1).max(1);
     let width = pad * 2.0 + graph.layers.len().max(1) as f64 * (box_w + gap_x) - gap_x;
-    let height = pad * 2.0 + tallest as f64 * (box_h + gap_y) - gap_y + 20.0;
+    let height = bottom + pad;
     let mut out = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"relationship graph\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\">\n<defs>{}</defs>\n",
         [None, Some(Severity::Info), Some(Severity::Warning), Some(Severity::Error)]
@@ -106,17 +116,22 @@ fn svg(report: &Report) -> String {
                 y - 24.0,
             )
         } else {
-            let (x1, y1, x2, y2) = (px + box_w, py + box_h / 2.0, cx, cy + box_h / 2.0);
+            // Edges into one table end at spread points, labelled near their end.
+            let incoming: Vec<usize> = graph.parents(edge.child).map(|e| e.parent).collect();
+            let k = incoming.iter().position(|&p| p == edge.parent).unwrap_or(0) as f64;
+            let n = incoming.len().max(1) as f64;
+            let (x1, y1) = (px + box_w, py + 20.0);
+            let (x2, y2) = (cx, cy + heights[edge.child] * (k + 1.0) / (n + 1.0));
             let mid = (x1 + x2) / 2.0;
             (
                 format!("M {x1} {y1} C {mid} {y1} {mid} {y2} {x2} {y2}"),
-                mid,
-                (y1 + y2) / 2.0 - 4.0,
+                x2 - 8.0,
+                y2 - 3.0,
             )
         };
         let _ = writeln!(
             out,
-            "<path d=\"{d}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"{dashed} marker-end=\"url(#arrow-{marker})\"><title>{}</title></path>\n<text class=\"edge-label\" x=\"{lx:.0}\" y=\"{ly:.0}\" text-anchor=\"middle\" fill=\"{}\">{}</text>",
+            "<path d=\"{d}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"{dashed} marker-end=\"url(#arrow-{marker})\"><title>{}</title></path>\n<text class=\"edge-label\" x=\"{lx:.0}\" y=\"{ly:.0}\" text-anchor=\"end\" fill=\"{}\">{}</text>",
             color(*severity),
             esc(&edge.label),
             color(*severity),
@@ -141,7 +156,8 @@ fn svg(report: &Report) -> String {
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "<g><rect x=\"{x}\" y=\"{y}\" width=\"{box_w}\" height=\"{box_h}\" rx=\"8\" fill=\"#ffffff\" stroke=\"{}\" stroke-width=\"2\"/><text x=\"{}\" y=\"{}\" font-weight=\"600\">{}</text><text x=\"{}\" y=\"{}\" fill=\"#667085\">{}</text></g>",
+            "<g><rect x=\"{x}\" y=\"{y}\" width=\"{box_w}\" height=\"{}\" rx=\"8\" fill=\"#ffffff\" stroke=\"{}\" stroke-width=\"2\"/><text x=\"{}\" y=\"{}\" font-weight=\"600\">{}</text><text x=\"{}\" y=\"{}\" fill=\"#667085\">{}</text></g>",
+            heights[i],
             color(severity),
             x + 10.0,
             y + 17.0,
