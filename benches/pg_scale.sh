@@ -29,7 +29,7 @@ if ! psql "$server/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$d
 fi
 
 "$tether" sql --standalone --url "$url" --profile discovery-flow > "$work/standalone.sql"
-checks=$(grep -c '^-- ' "$work/standalone.sql")
+checks=$(grep -c ';$' "$work/standalone.sql")
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 

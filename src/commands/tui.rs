@@ -22,6 +22,9 @@ pub struct TuiArgs {
     /// Key bindings and colours (default: <config dir>/tether/config.toml).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Show only findings that are new or worse than in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
 }
 
 pub async fn run(args: TuiArgs) -> Result<u8> {
@@ -59,6 +62,10 @@ pub async fn run(args: TuiArgs) -> Result<u8> {
         interval: Duration::from_secs_f64(args.interval.max(1.0)),
         jobs: usize::from(args.connect.jobs),
         timeout: Duration::from_secs_f64(args.connect.timeout),
+        baseline: match &args.baseline {
+            Some(path) => Some(Arc::new(crate::baseline::Baseline::load(path).map_err(|e| eyre!(e))?)),
+            None => None,
+        },
     };
     tui::run(db, plan, info, settings, config).await?;
     Ok(0)

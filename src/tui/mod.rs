@@ -30,6 +30,8 @@ pub struct Settings {
     pub interval: Duration,
     pub jobs: usize,
     pub timeout: Duration,
+    /// Findings accepted until fixed: only new or worse ones are shown.
+    pub baseline: Option<Arc<crate::baseline::Baseline>>,
 }
 
 /// The run in flight.
@@ -223,7 +225,7 @@ fn start_run(
         cancel: cancel.clone(),
         backends: Backends::default(),
     };
-    let (db, plan) = (db.clone(), plan.clone());
+    let (db, plan, baseline) = (db.clone(), plan.clone(), settings.baseline.clone());
     let task = tokio::spawn(async move {
         if let Err(e) = db.ping(PING_LIMIT).await {
             let _ = tx.send(Action::ConnectionLost(e));
@@ -233,7 +235,14 @@ fn start_run(
         let run = runner::run(&db, plan, &options, events_tx);
         let mut failures = 0;
         let forward = async {
-            while let Some(event) = events_rx.recv().await {
+            while let Some(mut event) = events_rx.recv().await {
+                if let Some(baseline) = &baseline {
+                    match &mut event {
+                        runner::Event::Checked { outcome, .. } => outcome.findings.retain(|f| !baseline.accepts(f)),
+                        runner::Event::StatementDone { findings, .. } => findings.retain(|f| !baseline.accepts(f)),
+                        _ => {}
+                    }
+                }
                 if let runner::Event::Checked { outcome, .. } = &event
                     && outcome.error.is_some()
                 {

@@ -1,0 +1,591 @@
+//! Headless surfaces on real databases: watch alerts and Prometheus metrics,
+//! baselines, the HTML report in Chromium, JUnit, and the graph in Graphviz.
+
+mod common;
+
+use common::TestDb;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tether"));
+    cmd.env_remove("DATABASE_URL").env("NO_COLOR", "1");
+    cmd
+}
+
+/// A demo database in SQLite at `scale`; returns its URL (the dir must live).
+fn sqlite_demo(scale: u64) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("demo.sqlite").display());
+    let out = bin()
+        .args(["demo", "--url", &url, "--scale", &scale.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (dir, url)
+}
+
+fn sqlite_exec(url: &str, sql: &str) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "PRAGMA foreign_keys = OFF; {sql}"
+        )))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        let _ = conn.close().await;
+    });
+}
+
+/// Stops a child with SIGTERM and returns its exit code.
+fn terminate(mut child: Child) -> Option<i32> {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    panic!("tether watch did not stop on SIGTERM");
+}
+
+fn http_get(addr: &str, path: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn metrics_endpoint_reports_the_demo_faults() {
+    let (_dir, url) = sqlite_demo(1000);
+    let mut child = bin()
+        .args([
+            "watch",
+            "--url",
+            &url,
+            "-p",
+            "discovery-flow",
+            "--interval",
+            "60",
+            "--metrics-addr",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("tether: metrics on http://")
+        .and_then(|rest| rest.strip_suffix("/metrics"))
+        .unwrap_or_else(|| panic!("no metrics address in {line:?}"))
+        .to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let body = loop {
+        let response = http_get(&addr, "/metrics");
+        assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+        if response.contains("tether_runs_total 1") {
+            break response.split_once("\r\n\r\n").unwrap().1.to_string();
+        }
+        assert!(Instant::now() < deadline, "no run finished: {response}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(http_get(&addr, "/nope").starts_with("HTTP/1.1 404"));
+    assert_eq!(terminate(child), Some(0));
+
+    let scrape = prometheus_parse::Scrape::parse(body.lines().map(|l| Ok(l.to_string()))).unwrap();
+    let value = |name: &str, labels: &[(&str, &str)]| -> f64 {
+        let found: Vec<&prometheus_parse::Sample> = scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .collect();
+        assert_eq!(found.len(), 1, "{name} {labels:?}: {found:?}");
+        match found[0].value {
+            prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Untyped(v) => v,
+            ref other => panic!("{name}: {other:?}"),
+        }
+    };
+    // k = 1 at scale 1,000 (see tether::demo::expected).
+    assert_eq!(value("tether_up", &[]), 1.0);
+    assert_eq!(value("tether_runs_total", &[]), 1.0);
+    let relationship =
+        |child: &'static str, cols: &'static str, parent: &'static str, pcols: &'static str| {
+            [
+                ("child_table", child),
+                ("child_columns", cols),
+                ("parent_table", parent),
+                ("parent_columns", pcols),
+            ]
+        };
+    assert_eq!(
+        value(
+            "tether_orphans",
+            &relationship("assets", "discovery_flow_id", "discovery_flows", "flow_id")
+        ),
+        3.0
+    );
+    assert_eq!(
+        value(
+            "tether_orphans",
+            &relationship(
+                "raw_import_records",
+                "master_flow_id",
+                "crewai_flow_state_extensions",
+                "id"
+            )
+        ),
+        2.0
+    );
+    assert_eq!(
+        value(
+            "tether_orphans",
+            &relationship(
+                "assets",
+                "master_flow_id",
+                "crewai_flow_state_extensions",
+                "id"
+            )
+        ),
+        0.0
+    );
+    assert_eq!(
+        value(
+            "tether_tenant_missing",
+            &[("table", "assets"), ("column", "engagement_id")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            "tether_tenant_missing",
+            &[("table", "assets"), ("column", "client_account_id")]
+        ),
+        0.0
+    );
+    let mut mismatch =
+        relationship("raw_import_records", "data_import_id", "data_imports", "id").to_vec();
+    mismatch.push(("column", "engagement_id"));
+    assert_eq!(value("tether_tenant_mismatch", &mismatch), 1.0);
+    assert_eq!(
+        value(
+            "tether_path_mismatch",
+            &[
+                ("table", "raw_import_records"),
+                ("name", "raw_record_master_flow")
+            ]
+        ),
+        3.0
+    );
+    assert_eq!(
+        value(
+            "tether_findings",
+            &[("check", "orphans"), ("severity", "error")]
+        ),
+        2.0
+    );
+    assert_eq!(
+        value(
+            "tether_findings",
+            &[("check", "tenant_mismatch"), ("severity", "error")]
+        ),
+        6.0
+    );
+    assert_eq!(
+        value(
+            "tether_findings",
+            &[("check", "check_failed"), ("severity", "error")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            "tether_findings",
+            &[("check", "implied_fk"), ("severity", "info")]
+        ),
+        1.0
+    );
+    let histogram = scrape
+        .samples
+        .iter()
+        .find(|s| {
+            s.metric == "tether_check_duration_seconds" && s.labels.get("category") == Some("join")
+        })
+        .expect("a join histogram");
+    match &histogram.value {
+        prometheus_parse::Value::Histogram(buckets) => {
+            // Four shared passes join parents (every demo table but the master flows),
+            // and one assertion is of the join category.
+            assert_eq!(buckets.last().unwrap().count, 5.0, "{buckets:?}");
+        }
+        other => panic!("not a histogram: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_alerts_a_fault_once_then_its_resolution() {
+    let db = TestDb::postgres().await;
+    db.exec("CREATE TABLE parent (id int PRIMARY KEY); CREATE TABLE child (id int PRIMARY KEY, parent_id int); INSERT INTO parent VALUES (1); INSERT INTO child VALUES (1, 1);").await;
+    let profile = tempfile::NamedTempFile::with_suffix(".toml").unwrap();
+    std::fs::write(
+        profile.path(),
+        "[[relationship]]\nchild = \"child\"\ncolumns = [\"parent_id\"]\nparent = \"parent\"\n",
+    )
+    .unwrap();
+    let mut child = bin()
+        .args([
+            "watch",
+            "--url",
+            &db.url,
+            "--profile",
+            profile.path().to_str().unwrap(),
+            "--interval",
+            "0.3",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel::<serde_json::Value>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(serde_json::from_str(&line).unwrap());
+        }
+    });
+    let mut seen: Vec<(String, String)> = Vec::new();
+    let mut wait_for = |event: &str, key: &str| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let alert = rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .unwrap_or_else(|_| panic!("no {event} {key}: {seen:?}"));
+            let pair = (
+                alert["event"].as_str().unwrap().to_string(),
+                alert["key"].as_str().unwrap_or("").to_string(),
+            );
+            if pair.0 == "new" && pair.1.starts_with("orphans") {
+                assert_eq!(alert["count"], 1, "{alert}");
+            }
+            seen.push(pair.clone());
+            if pair == (event.to_string(), key.to_string()) {
+                return;
+            }
+        }
+    };
+    let missing = "fk_missing:child(parent_id) → parent(id)";
+    let orphans = "orphans:child(parent_id) → parent(id)";
+    wait_for("new", missing);
+    db.exec("INSERT INTO child VALUES (2, 99)").await;
+    wait_for("new", orphans);
+    // Several runs see the orphan; none alerts it again.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    db.exec("DELETE FROM child WHERE id = 2").await;
+    wait_for("resolved", orphans);
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let code = tokio::task::spawn_blocking(move || terminate(child))
+        .await
+        .unwrap();
+    assert_eq!(code, Some(0));
+    while let Ok(alert) = rx.try_recv() {
+        seen.push((
+            alert["event"].as_str().unwrap().to_string(),
+            alert["key"].as_str().unwrap_or("").to_string(),
+        ));
+    }
+    assert_eq!(
+        seen,
+        vec![
+            ("new".to_string(), missing.to_string()),
+            ("new".to_string(), orphans.to_string()),
+            ("resolved".to_string(), orphans.to_string()),
+        ]
+    );
+}
+
+fn check(url: &str, args: &[&str]) -> (i32, String) {
+    let out = bin()
+        .args(["check", "--url", url, "-p", "discovery-flow"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// (check, location) of the JSON findings, without latency findings (timing).
+fn findings(json: &serde_json::Value) -> Vec<(String, String)> {
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] != "slow_check")
+        .map(|f| {
+            let location = match (f.get("table"), f.get("column")) {
+                (Some(t), Some(c)) => format!("{}.{}", t.as_str().unwrap(), c.as_str().unwrap()),
+                _ => f["key"].as_str().unwrap().to_string(),
+            };
+            (f["check"].as_str().unwrap().to_string(), location)
+        })
+        .collect()
+}
+
+#[test]
+fn baseline_round_trip() {
+    let (dir, url) = sqlite_demo(1000);
+    let baseline = dir.path().join("baseline.json");
+    let (code, _) = check(
+        &url,
+        &[
+            "--write-baseline",
+            baseline.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1);
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&baseline).unwrap()).unwrap();
+    assert!(written["findings"].as_array().unwrap().len() >= 20);
+
+    // The same database against its baseline: clean.
+    let (code, out) = check(
+        &url,
+        &["--baseline", baseline.to_str().unwrap(), "--format", "json"],
+    );
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(findings(&json), Vec::<(String, String)>::new());
+    assert_eq!(code, 0, "{out}");
+    assert!(json["baseline"]["accepted"].as_u64().unwrap() >= 20);
+
+    // A new fault, and one of the accepted ones fixed.
+    sqlite_exec(
+        &url,
+        "INSERT INTO assets (id, master_flow_id, discovery_flow_id, raw_import_record_id, data_import_id,
+                             client_account_id, engagement_id, name, asset_type, environment, created_at)
+         SELECT '00000000-0000-4000-8000-000000000001', master_flow_id, discovery_flow_id, raw_import_record_id,
+                data_import_id, NULL, engagement_id, 'new asset', asset_type, environment, created_at
+         FROM assets WHERE name = 'asset-0000005';
+         UPDATE raw_import_records SET client_account_id =
+           (SELECT d.client_account_id FROM data_imports d WHERE d.id = raw_import_records.data_import_id)
+         WHERE client_account_id IS NULL;",
+    );
+    let (code, out) = check(
+        &url,
+        &["--baseline", baseline.to_str().unwrap(), "--format", "json"],
+    );
+    assert_eq!(code, 1);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        findings(&json),
+        vec![(
+            "tenant_missing".to_string(),
+            "assets.client_account_id".to_string()
+        )]
+    );
+    let resolved: Vec<&str> = json["baseline"]["resolved"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["check"] != "slow_check")
+        .map(|a| a["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        resolved,
+        ["tenant_missing:raw_import_records.client_account_id"]
+    );
+    let (_, text) = check(&url, &["--baseline", baseline.to_str().unwrap()]);
+    assert!(
+        text.contains("baseline:") && text.contains("resolved"),
+        "{text}"
+    );
+}
+
+#[test]
+fn junit_has_one_case_per_check() {
+    let (_dir, url) = sqlite_demo(1000);
+    let (_, json) = check(&url, &["--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let (code, xml) = check(&url, &["--format", "junit"]);
+    assert_eq!(code, 1);
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let (mut cases, mut failures, mut errors) = (0, 0, 0);
+    let mut suite_failures = None;
+    loop {
+        match reader.read_event().unwrap() {
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => {
+                match e.name().as_ref() {
+                    "testcase" => cases += 1,
+                    "failure" => failures += 1,
+                    "error" => errors += 1,
+                    "testsuite" => {
+                        let attr = e.try_get_attribute("failures").unwrap().unwrap();
+                        suite_failures = Some(
+                            attr.value.parse::<usize>()
+                                .unwrap(),
+                        );
+                    }
+                    _ => {}
+                }
+            }
+            quick_xml::events::Event::Eof => break,
+            _ => {}
+        }
+    }
+    let slow = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "slow_check")
+        .count();
+    assert_eq!(
+        cases,
+        json["summary"]["checks_run"].as_u64().unwrap() as usize + slow
+    );
+    assert_eq!(Some(failures), suite_failures);
+    assert_eq!(errors, 1, "the assertion that cannot run");
+    assert!(failures >= 15, "{failures}");
+}
+
+#[test]
+fn dot_renders_with_graphviz_and_mermaid_is_a_flowchart() {
+    let (_dir, url) = sqlite_demo(1000);
+    let out = bin()
+        .args([
+            "graph",
+            "--url",
+            &url,
+            "-p",
+            "discovery-flow",
+            "--format",
+            "dot",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let dot = String::from_utf8(out.stdout).unwrap();
+    assert!(dot.contains("\"discovery_flows\" -> \"assets\" [label=\"discovery_flow_id · no action\", color=\"#d62728\""), "{dot}");
+    let mut graphviz = Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("Graphviz `dot` (./scripts/test installs it)");
+    graphviz
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(dot.as_bytes())
+        .unwrap();
+    let svg = graphviz.wait_with_output().unwrap();
+    assert!(svg.status.success());
+    let svg = String::from_utf8(svg.stdout).unwrap();
+    assert!(svg.contains("<svg") && svg.contains("raw_import_records"));
+
+    let out = bin()
+        .args([
+            "graph",
+            "--url",
+            &url,
+            "-p",
+            "discovery-flow",
+            "--format",
+            "mermaid",
+        ])
+        .output()
+        .unwrap();
+    let mermaid = String::from_utf8(out.stdout).unwrap();
+    assert!(mermaid.starts_with("flowchart LR\n"));
+    assert_eq!(mermaid.matches("linkStyle").count(), 9, "{mermaid}");
+}
+
+#[test]
+fn html_report_is_self_contained_and_renders_in_chromium() {
+    let (dir, url) = sqlite_demo(1000);
+    let file = dir.path().join("report.html");
+    let (code, _) = check(
+        &url,
+        &["--format", "html", "--output", file.to_str().unwrap()],
+    );
+    assert_eq!(code, 1);
+    let html = std::fs::read_to_string(&file).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    for outside in [
+        "<script",
+        "<link",
+        "src=\"http",
+        "href=\"http",
+        "@import",
+        "url(http",
+    ] {
+        assert!(!html.contains(outside), "{outside} in the report");
+    }
+    assert!(
+        html.contains("<svg")
+            && html.contains("SQL that ran")
+            && html.contains("Latency by category")
+    );
+
+    let screenshot = dir.path().join("report.png");
+    let profile = dir.path().join("chromium-profile");
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1280,2000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", screenshot.display()))
+        .arg(format!("file://{}", file.display()))
+        .output()
+        .expect("Debian's chromium (./scripts/test installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = String::from_utf8_lossy(&out.stderr);
+    let console: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("CONSOLE") || l.contains("Uncaught"))
+        .collect();
+    assert!(console.is_empty(), "console messages: {console:?}");
+    assert!(
+        std::fs::metadata(&screenshot).unwrap().len() > 20_000,
+        "an empty screenshot"
+    );
+    if let Ok(keep) = std::env::var("TETHER_KEEP_SCREENSHOT") {
+        std::fs::copy(&screenshot, keep).unwrap();
+    }
+}
