@@ -443,10 +443,7 @@ fn junit_has_one_case_per_check() {
                     "error" => errors += 1,
                     "testsuite" => {
                         let attr = e.try_get_attribute("failures").unwrap().unwrap();
-                        suite_failures = Some(
-                            attr.value.parse::<usize>()
-                                .unwrap(),
-                        );
+                        suite_failures = Some(attr.value.parse::<usize>().unwrap());
                     }
                     _ => {}
                 }

@@ -63,7 +63,9 @@ pub async fn run(args: TuiArgs) -> Result<u8> {
         jobs: usize::from(args.connect.jobs),
         timeout: Duration::from_secs_f64(args.connect.timeout),
         baseline: match &args.baseline {
-            Some(path) => Some(Arc::new(crate::baseline::Baseline::load(path).map_err(|e| eyre!(e))?)),
+            Some(path) => Some(Arc::new(
+                crate::baseline::Baseline::load(path).map_err(|e| eyre!(e))?,
+            )),
             None => None,
         },
     };

@@ -238,8 +238,12 @@ fn start_run(
             while let Some(mut event) = events_rx.recv().await {
                 if let Some(baseline) = &baseline {
                     match &mut event {
-                        runner::Event::Checked { outcome, .. } => outcome.findings.retain(|f| !baseline.accepts(f)),
-                        runner::Event::StatementDone { findings, .. } => findings.retain(|f| !baseline.accepts(f)),
+                        runner::Event::Checked { outcome, .. } => {
+                            outcome.findings.retain(|f| !baseline.accepts(f))
+                        }
+                        runner::Event::StatementDone { findings, .. } => {
+                            findings.retain(|f| !baseline.accepts(f))
+                        }
                         _ => {}
                     }
                 }
