@@ -543,24 +543,10 @@ struct ReopenOnDrop {
 
 impl Drop for ReopenOnDrop {
     fn drop(&mut self) {
-        let database = self.database.clone();
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                if let Ok(mut admin) = sqlx::PgConnection::connect(&pg_admin_url()).await {
-                    let _ = sqlx::raw_sql(AssertSqlSafe(format!(
-                        "ALTER DATABASE \"{database}\" ALLOW_CONNECTIONS true"
-                    )))
-                    .execute(&mut admin)
-                    .await;
-                    let _ = admin.close().await;
-                }
-            });
-        })
-        .join();
+        common::admin_now(format!(
+            "ALTER DATABASE \"{}\" ALLOW_CONNECTIONS true",
+            self.database
+        ));
     }
 }
 

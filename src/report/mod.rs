@@ -6,6 +6,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod prometheus;
+pub mod rows;
 pub mod text;
 
 use crate::checks::plan::Plan;

@@ -175,49 +175,15 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-/// Rows as an aligned table; numbers right-aligned.
+/// Rows as an aligned table, the header dimmed.
 fn table(rows: &[crate::db::SampleRow]) -> String {
-    let Some(first) = rows.first() else {
+    let lines = super::rows::aligned(rows);
+    let Some((header, body)) = lines.split_first() else {
         return "  (no rows)\n".into();
     };
-    let headers: Vec<&String> = first.keys().collect();
-    let cell = |v: &serde_json::Value| match v {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => "NULL".into(),
-        other => other.to_string(),
-    };
-    let widths: Vec<usize> = headers
-        .iter()
-        .map(|h| {
-            rows.iter()
-                .map(|r| r.get(*h).map(cell).unwrap_or_default().width())
-                .max()
-                .unwrap_or(0)
-                .max(h.width())
-        })
-        .collect();
-    let mut out = String::new();
-    let line: Vec<String> = headers
-        .iter()
-        .zip(&widths)
-        .map(|(h, w)| pad(h, *w))
-        .collect();
-    let _ = writeln!(out, "  {DIM}{}{DIM:#}", line.join("  ").trim_end());
-    for r in rows {
-        let line: Vec<String> = headers
-            .iter()
-            .zip(&widths)
-            .map(|(h, w)| {
-                let v = r.get(*h).cloned().unwrap_or(serde_json::Value::Null);
-                let text = cell(&v);
-                if v.is_number() {
-                    format!("{}{text}", " ".repeat(w.saturating_sub(text.width())))
-                } else {
-                    pad(&text, *w)
-                }
-            })
-            .collect();
-        let _ = writeln!(out, "  {}", line.join("  ").trim_end());
+    let mut out = format!("  {DIM}{header}{DIM:#}\n");
+    for line in body {
+        let _ = writeln!(out, "  {line}");
     }
     out
 }

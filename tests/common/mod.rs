@@ -108,28 +108,30 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Kind::Postgres { name } = &self.kind {
-            let name = name.clone();
-            // Drop from a thread of its own: Drop cannot await, and the test's
-            // runtime may be shutting down.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async {
-                    if let Ok(mut admin) = sqlx::PgConnection::connect(&pg_admin_url()).await {
-                        let _ = sqlx::raw_sql(AssertSqlSafe(format!(
-                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                        )))
-                        .execute(&mut admin)
-                        .await;
-                        let _ = admin.close().await;
-                    }
-                });
-            })
-            .join();
+            admin_now(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
         }
     }
+}
+
+/// Runs one statement on the admin database and waits for it, from a thread
+/// of its own: for `Drop`, which cannot await, and whose test runtime may be
+/// shutting down. Errors are ignored (it cleans up).
+pub fn admin_now(statement: String) {
+    let _ = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            if let Ok(mut admin) = sqlx::PgConnection::connect(&pg_admin_url()).await {
+                let _ = sqlx::raw_sql(AssertSqlSafe(statement))
+                    .execute(&mut admin)
+                    .await;
+                let _ = admin.close().await;
+            }
+        });
+    })
+    .join();
 }
 
 /// Reads the catalog, plans with `profile` (TOML text) and runs every check.

@@ -1,66 +1,20 @@
 //! Detail views over the dashboard: a check (findings, sample rows, the SQL that
 //! ran) and a table (parents, children, rows, findings).
 
-use super::{count, dim, fit, pane_block, popup, severity_style};
+use super::{count, dim, pane_block, popup, rows_lines, severity_style};
 use crate::app::App;
-use crate::db::SampleRow;
 use crate::tui::config::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
-use unicode_width::UnicodeWidthStr;
 
 fn heading(text: &str) -> Line<'static> {
     Line::from(Span::styled(
         text.to_string(),
         Style::new().add_modifier(Modifier::BOLD),
     ))
-}
-
-/// Sample rows as an aligned text table.
-fn sample_lines(rows: &[SampleRow], width: usize) -> Vec<Line<'static>> {
-    let Some(first) = rows.first() else {
-        return vec![Line::from("  (no sample)")];
-    };
-    let text = |v: &serde_json::Value| match v {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => "NULL".into(),
-        other => other.to_string(),
-    };
-    let headers: Vec<&String> = first.keys().collect();
-    let widths: Vec<usize> = headers
-        .iter()
-        .map(|h| {
-            rows.iter()
-                .map(|r| r.get(*h).map(text).unwrap_or_default().width())
-                .max()
-                .unwrap_or(0)
-                .max(h.width())
-        })
-        .collect();
-    let line = |cells: Vec<String>| {
-        let joined: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c}{}", " ".repeat(w.saturating_sub(c.width()))))
-            .collect();
-        fit(&format!("  {}", joined.join("  ")), width)
-    };
-    let mut out = vec![Line::from(Span::styled(
-        line(headers.iter().map(|h| h.to_string()).collect()),
-        Style::new().add_modifier(Modifier::UNDERLINED),
-    ))];
-    for r in rows {
-        out.push(Line::from(line(
-            headers
-                .iter()
-                .map(|h| r.get(*h).map(text).unwrap_or_default())
-                .collect(),
-        )));
-    }
-    out
 }
 
 pub fn check(frame: &mut Frame, app: &App, theme: &Theme, check: usize, scroll: u16, area: Rect) {
@@ -119,7 +73,7 @@ pub fn check(frame: &mut Frame, app: &App, theme: &Theme, check: usize, scroll: 
                 f.sample.len(),
                 count(f.count)
             )));
-            lines.extend(sample_lines(&f.sample, width));
+            lines.extend(rows_lines(&f.sample, width, "(no sample)"));
         }
     }
     if view.findings.is_empty() && view.count == Some(0) {

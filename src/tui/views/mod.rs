@@ -276,6 +276,28 @@ fn footer(frame: &mut Frame, app: &App, theme: &Theme, keymap: &Keymap, area: Re
     frame.render_widget(Paragraph::new(line), area);
 }
 
+/// Rows (samples, metric results) as aligned lines, the header underlined,
+/// each cut to `width`.
+pub(crate) fn rows_lines(
+    rows: &[crate::db::SampleRow],
+    width: usize,
+    empty: &str,
+) -> Vec<Line<'static>> {
+    let lines = crate::report::rows::aligned(rows);
+    let Some((header, body)) = lines.split_first() else {
+        return vec![Line::from(format!("  {empty}"))];
+    };
+    let mut out = vec![Line::from(Span::styled(
+        fit(&format!("  {header}"), width),
+        Style::new().add_modifier(Modifier::UNDERLINED),
+    ))];
+    out.extend(
+        body.iter()
+            .map(|l| Line::from(fit(&format!("  {l}"), width))),
+    );
+    out
+}
+
 /// A centred rectangle `percent` of `area`, at least `min` cells where possible.
 pub(crate) fn popup(area: Rect, percent: u16) -> Rect {
     let width = (area.width * percent / 100).max(area.width.min(40));

@@ -1,6 +1,6 @@
 //! Full screens: the profile's metrics, and the lineage of a master flow.
 
-use super::{dim, fit, pane_block, selected_style, severity_style};
+use super::{dim, fit, pane_block, rows_lines, selected_style, severity_style};
 use crate::app::{App, Loadable};
 use crate::checks::Severity;
 use crate::lineage::Node;
@@ -10,7 +10,6 @@ use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
-use unicode_width::UnicodeWidthStr;
 
 pub fn metrics(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let block = pane_block("Metrics".into(), true, theme);
@@ -36,7 +35,7 @@ pub fn metrics(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 severity_style(theme, Some(Severity::Error)),
             ))),
             Some((elapsed, Ok(rows))) => {
-                lines.extend(rows_table(rows, width));
+                lines.extend(rows_lines(rows, width, "(no rows)"));
                 lines.push(Line::from(Span::styled(
                     format!(
                         "  {} rows in {:.1} ms",
@@ -55,51 +54,6 @@ pub fn metrics(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             .scroll((app.metrics_scroll, 0)),
         area,
     );
-}
-
-fn rows_table(rows: &[crate::db::SampleRow], width: usize) -> Vec<Line<'static>> {
-    let Some(first) = rows.first() else {
-        return vec![Line::from("  (no rows)")];
-    };
-    let text = |v: &serde_json::Value| match v {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => "NULL".into(),
-        other => other.to_string(),
-    };
-    let headers: Vec<&String> = first.keys().collect();
-    let widths: Vec<usize> = headers
-        .iter()
-        .map(|h| {
-            rows.iter()
-                .map(|r| r.get(*h).map(text).unwrap_or_default().width())
-                .max()
-                .unwrap_or(0)
-                .max(h.width())
-        })
-        .collect();
-    let mut out = Vec::new();
-    let head: Vec<String> = headers
-        .iter()
-        .zip(&widths)
-        .map(|(h, w)| format!("{h:>w$}"))
-        .collect();
-    out.push(Line::from(Span::styled(
-        fit(&format!("  {}", head.join("  ")), width),
-        Style::new().add_modifier(Modifier::UNDERLINED),
-    )));
-    for r in rows {
-        let cells: Vec<String> = headers
-            .iter()
-            .zip(&widths)
-            .map(|(h, w)| {
-                let v = r.get(*h).cloned().unwrap_or(serde_json::Value::Null);
-                let t = text(&v);
-                format!("{}{t}", " ".repeat(w.saturating_sub(t.width())))
-            })
-            .collect();
-        out.push(Line::from(fit(&format!("  {}", cells.join("  ")), width)));
-    }
-    out
 }
 
 pub fn lineage(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
