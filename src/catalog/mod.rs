@@ -1,5 +1,6 @@
 //! Reads a database's catalog into the engine-neutral [`Schema`] model.
 
+mod mysql;
 mod postgres;
 mod sqlite;
 
@@ -12,6 +13,7 @@ pub async fn read(db: &Db, schemas: &[String]) -> Result<Schema, sqlx::Error> {
     let mut schema = match &db.pool {
         Pool::Postgres(pool) => postgres::read(pool, schemas).await?,
         Pool::Sqlite(pool) => sqlite::read(pool).await?,
+        Pool::Mysql(pool) => mysql::read(pool, schemas).await?,
     };
     schema.tables.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(schema)

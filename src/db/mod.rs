@@ -10,7 +10,8 @@ pub use target::Target;
 use crate::model::Engine;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-use sqlx::{Connection, PgPool, SqlitePool};
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+use sqlx::{Connection, Executor, MySqlPool, PgPool, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -57,6 +58,7 @@ pub enum ConnectError {
 pub enum Pool {
     Postgres(PgPool),
     Sqlite(SqlitePool),
+    Mysql(MySqlPool),
 }
 
 /// An open database: a pool of read-only (or, for `demo`, writable) sessions.
@@ -156,10 +158,47 @@ impl Db {
                     options,
                 })
             }
-            Engine::Mysql => Err(ConnectError::Unsupported {
-                engine: "MySQL/MariaDB",
-                url: target.redacted_url.clone(),
-            }),
+            Engine::Mysql => {
+                let opts = MySqlConnectOptions::from_str(url).map_err(|e| ConnectError::InvalidUrl {
+                    url: target.redacted_url.clone(),
+                    reason: target.redact(&describe(&e)),
+                })?;
+                let first = tokio::time::timeout(options.connect_timeout, sqlx::MySqlConnection::connect_with(&opts))
+                    .await
+                    .map_err(|_| fail(format!("no answer within {} s", options.connect_timeout.as_secs())))?
+                    .map_err(|e| fail(describe(&e)))?;
+                let mut first = first;
+                let version: String = sqlx::query_scalar("SELECT CAST(VERSION() AS CHAR)")
+                    .fetch_one(&mut first)
+                    .await
+                    .map_err(|e| fail(describe(&e)))?;
+                let _ = first.close().await;
+                // Every session: read-only when asked, and the statement timeout
+                // (MariaDB: max_statement_time in seconds; MySQL: max_execution_time in ms).
+                let session = crate::sql::mysql_session(
+                    version.contains("MariaDB"),
+                    options.statement_timeout.as_millis() as u64,
+                    options.read_only,
+                );
+                let pool = MySqlPoolOptions::new()
+                    .max_connections(options.connections.max(1))
+                    .acquire_timeout(options.connect_timeout)
+                    .after_connect(move |conn, _| {
+                        let session = session.clone();
+                        Box::pin(async move {
+                            conn.execute(session.raw()).await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_lazy_with(opts);
+                Ok(Db {
+                    pool: Pool::Mysql(pool),
+                    server_version: version.split('-').next().unwrap_or_default().to_string()
+                        + if version.contains("MariaDB") { " (MariaDB)" } else { "" },
+                    target,
+                    options,
+                })
+            }
         }
     }
 
@@ -182,12 +221,26 @@ impl Db {
     /// connection of its own (the pool's may all be busy). sqlx has no cancel
     /// request, so this is `pg_cancel_backend`. Returns how many were signalled.
     pub async fn cancel_backends(&self, pids: &[i32]) -> usize {
-        let Pool::Postgres(pool) = &self.pool else {
-            return 0;
-        };
         if pids.is_empty() {
             return 0;
         }
+        if let Pool::Mysql(pool) = &self.pool {
+            // KILL QUERY from a connection of its own.
+            let Ok(mut conn) = sqlx::MySqlConnection::connect_with(&pool.connect_options()).await else {
+                return 0;
+            };
+            let mut killed = 0;
+            for &pid in pids {
+                if conn.execute(crate::sql::mysql_kill_query(pid).raw()).await.is_ok() {
+                    killed += 1;
+                }
+            }
+            let _ = conn.close().await;
+            return killed;
+        }
+        let Pool::Postgres(pool) = &self.pool else {
+            return 0;
+        };
         let options = pool.connect_options();
         let Ok(mut conn) = sqlx::PgConnection::connect_with(&options).await else {
             return 0;
@@ -209,6 +262,7 @@ impl Db {
             match &self.pool {
                 Pool::Postgres(p) => sqlx::query("SELECT 1").execute(p).await.map(|_| ()),
                 Pool::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await.map(|_| ()),
+                Pool::Mysql(p) => sqlx::query("SELECT 1").execute(p).await.map(|_| ()),
             }
         };
         match tokio::time::timeout(limit, query).await {
@@ -235,6 +289,7 @@ impl Db {
         match &self.pool {
             Pool::Postgres(p) => p.close().await,
             Pool::Sqlite(p) => p.close().await,
+            Pool::Mysql(p) => p.close().await,
         }
     }
 }
@@ -272,8 +327,11 @@ pub fn describe(error: &sqlx::Error) -> String {
 /// True when an error is the server cancelling a statement for its timeout.
 pub fn is_timeout(error: &sqlx::Error) -> bool {
     match error {
+        // PostgreSQL 57014; MariaDB max_statement_time; MySQL max_execution_time.
         sqlx::Error::Database(e) => {
-            e.code().as_deref() == Some("57014") || e.message().contains("max_statement_time")
+            e.code().as_deref() == Some("57014")
+                || e.message().contains("max_statement_time")
+                || e.message().contains("maximum statement execution time")
         }
         _ => false,
     }

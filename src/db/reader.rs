@@ -3,7 +3,7 @@
 use super::Pool;
 use crate::sql::{self, Sql};
 use serde_json::{Map, Value};
-use sqlx::{Column, Postgres, Row, Sqlite, Transaction, TypeInfo, ValueRef};
+use sqlx::{Column, MySql, Postgres, Row, Sqlite, Transaction, TypeInfo, ValueRef};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
@@ -20,6 +20,7 @@ pub struct Reader {
 enum Tx {
     Postgres(Transaction<'static, Postgres>),
     Sqlite(Transaction<'static, Sqlite>),
+    Mysql(Transaction<'static, MySql>),
 }
 
 /// The PostgreSQL backends (process ids) of the readers in flight, so that
@@ -50,69 +51,60 @@ impl Drop for Listed {
     }
 }
 
+/// Lists a backend id in `backends` for as long as the reader lives.
+fn list(backends: Option<&Backends>, pid: Option<i32>) -> Option<Listed> {
+    let (backends, pid) = (backends?, pid?);
+    if let Ok(mut set) = backends.0.lock() {
+        set.insert(pid);
+    }
+    Some(Listed {
+        backends: backends.clone(),
+        pid,
+    })
+}
+
 impl Reader {
-    pub(super) async fn open(
-        pool: &Pool,
-        snapshot: Option<&str>,
-        backends: Option<&Backends>,
-    ) -> Result<Reader, sqlx::Error> {
+    pub(super) async fn open(pool: &Pool, snapshot: Option<&str>, backends: Option<&Backends>) -> Result<Reader, sqlx::Error> {
         match pool {
             Pool::Postgres(p) => {
-                let mut tx = p
-                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    .await?;
+                let mut tx = p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
                 if let Some(id) = snapshot {
-                    sql::set_transaction_snapshot(id)
-                        .query()
-                        .execute(&mut *tx)
-                        .await?;
+                    sql::set_transaction_snapshot(id).query().execute(&mut *tx).await?;
                 }
-                let listed = match backends {
-                    Some(backends) => {
-                        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
-                            .fetch_one(&mut *tx)
-                            .await?;
-                        if let Ok(mut set) = backends.0.lock() {
-                            set.insert(pid);
-                        }
-                        Some(Listed {
-                            backends: backends.clone(),
-                            pid,
-                        })
-                    }
+                let pid = match backends {
+                    Some(_) => Some(sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut *tx).await?),
                     None => None,
                 };
                 Ok(Reader {
                     tx: Tx::Postgres(tx),
-                    _listed: listed,
+                    _listed: list(backends, pid),
                 })
             }
             Pool::Sqlite(p) => Ok(Reader {
                 tx: Tx::Sqlite(p.begin().await?),
                 _listed: None,
             }),
+            Pool::Mysql(p) => {
+                let mut tx = p.begin_with("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY").await?;
+                let pid = match backends {
+                    Some(_) => {
+                        let id: i64 = sqlx::query_scalar("SELECT CAST(CONNECTION_ID() AS SIGNED)").fetch_one(&mut *tx).await?;
+                        Some(id as i32)
+                    }
+                    None => None,
+                };
+                Ok(Reader {
+                    tx: Tx::Mysql(tx),
+                    _listed: list(backends, pid),
+                })
+            }
         }
     }
 
     pub(super) async fn export_snapshot(&mut self) -> Result<String, sqlx::Error> {
         match &mut self.tx {
-            Tx::Postgres(tx) => {
-                sqlx::query_scalar("SELECT pg_export_snapshot()")
-                    .fetch_one(&mut **tx)
-                    .await
-            }
-            Tx::Sqlite(_) => Err(sqlx::Error::Protocol("no snapshots in SQLite".into())),
-        }
-    }
-
-    /// The PostgreSQL backend process id, to cancel this reader's query from elsewhere.
-    pub async fn backend_pid(&mut self) -> Option<i32> {
-        match &mut self.tx {
-            Tx::Postgres(tx) => sqlx::query_scalar("SELECT pg_backend_pid()")
-                .fetch_one(&mut **tx)
-                .await
-                .ok(),
-            Tx::Sqlite(_) => None,
+            Tx::Postgres(tx) => sqlx::query_scalar("SELECT pg_export_snapshot()").fetch_one(&mut **tx).await,
+            Tx::Sqlite(_) | Tx::Mysql(_) => Err(sqlx::Error::Protocol("no exported snapshots here".into())),
         }
     }
 
@@ -124,6 +116,10 @@ impl Reader {
                 (0..row.len()).map(|i| row.try_get::<i64, _>(i)).collect()
             }
             Tx::Sqlite(tx) => {
+                let row = statement.query().fetch_one(&mut **tx).await?;
+                (0..row.len()).map(|i| row.try_get::<i64, _>(i)).collect()
+            }
+            Tx::Mysql(tx) => {
                 let row = statement.query().fetch_one(&mut **tx).await?;
                 (0..row.len()).map(|i| row.try_get::<i64, _>(i)).collect()
             }
@@ -140,28 +136,14 @@ impl Reader {
             let mut map = Map::new();
             for (i, column) in row.columns().iter().enumerate() {
                 let value: Option<String> = row.try_get(i)?;
-                map.insert(
-                    column.name().to_string(),
-                    value.map_or(Value::Null, Value::String),
-                );
+                map.insert(column.name().to_string(), value.map_or(Value::Null, Value::String));
             }
             Ok(map)
         }
         match &mut self.tx {
-            Tx::Postgres(tx) => statement
-                .query()
-                .fetch_all(&mut **tx)
-                .await?
-                .iter()
-                .map(to_map)
-                .collect(),
-            Tx::Sqlite(tx) => statement
-                .query()
-                .fetch_all(&mut **tx)
-                .await?
-                .iter()
-                .map(to_map)
-                .collect(),
+            Tx::Postgres(tx) => statement.query().fetch_all(&mut **tx).await?.iter().map(to_map).collect(),
+            Tx::Sqlite(tx) => statement.query().fetch_all(&mut **tx).await?.iter().map(to_map).collect(),
+            Tx::Mysql(tx) => statement.query().fetch_all(&mut **tx).await?.iter().map(to_map).collect(),
         }
     }
 
@@ -172,10 +154,7 @@ impl Reader {
             Tx::Postgres(tx) => {
                 // Rendered by sql::render::rows_of: one JSON text column per row.
                 let rows = statement.query().fetch_all(&mut **tx).await?;
-                let texts = rows
-                    .iter()
-                    .map(|row| row.try_get::<String, _>(0))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let texts = rows.iter().map(|row| row.try_get::<String, _>(0)).collect::<Result<Vec<_>, _>>()?;
                 Ok(texts
                     .into_iter()
                     .map(|t| match serde_json::from_str::<Value>(&t) {
@@ -199,13 +178,50 @@ impl Reader {
                                 "INTEGER" => Value::from(row.try_get_unchecked::<i64, _>(i)?),
                                 "REAL" => Value::from(row.try_get_unchecked::<f64, _>(i)?),
                                 "BLOB" => Value::String(
-                                    row.try_get_unchecked::<Vec<u8>, _>(i)?
-                                        .iter()
-                                        .map(|b| format!("{b:02x}"))
-                                        .collect(),
+                                    row.try_get_unchecked::<Vec<u8>, _>(i)?.iter().map(|b| format!("{b:02x}")).collect(),
                                 ),
                                 _ => Value::String(row.try_get_unchecked::<String, _>(i)?),
                             }
+                        };
+                        map.insert(column.name().to_string(), value);
+                    }
+                    out.push(map);
+                }
+                Ok(out)
+            }
+            Tx::Mysql(tx) => {
+                // The text protocol sends every value as text, whatever its type;
+                // numbers are turned back into numbers.
+                use futures::TryStreamExt;
+                let rows: Vec<sqlx::mysql::MySqlRow> = statement
+                    .raw()
+                    .fetch(&mut **tx)
+                    .try_collect()
+                    .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    let mut map = Map::new();
+                    for (i, column) in row.columns().iter().enumerate() {
+                        let numeric = {
+                            let name = column.type_info().name();
+                            ["INT", "DECIMAL", "DOUBLE", "FLOAT", "NUMERIC", "BIT", "YEAR"].iter().any(|t| name.contains(t))
+                        };
+                        let text: Option<String> = if row.try_get_raw(i)?.is_null() {
+                            None
+                        } else {
+                            Some(match row.try_get_unchecked::<String, _>(i) {
+                                Ok(s) => s,
+                                Err(_) => String::from_utf8_lossy(&row.try_get_unchecked::<Vec<u8>, _>(i)?).into_owned(),
+                            })
+                        };
+                        let value = match text {
+                            None => Value::Null,
+                            Some(t) if numeric => t
+                                .parse::<i64>()
+                                .map(Value::from)
+                                .or_else(|_| t.parse::<f64>().map(Value::from))
+                                .unwrap_or(Value::String(t)),
+                            Some(t) => Value::String(t),
                         };
                         map.insert(column.name().to_string(), value);
                     }
@@ -221,6 +237,7 @@ impl Reader {
         match self.tx {
             Tx::Postgres(tx) => tx.commit().await,
             Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Mysql(tx) => tx.commit().await,
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::db::{self, Db, Pool};
 use crate::model::Engine;
 use crate::sql::{Sql, ddl};
 use indicatif::ProgressBar;
-use sqlx::{Connection, PgConnection, SqliteConnection};
+use sqlx::{Connection, PgConnection};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, thiserror::Error)]
@@ -125,6 +125,46 @@ pub async fn load(
                     .await?;
             }
         }
+        Pool::Mysql(pool) => {
+            let mut conn = pool.acquire().await?;
+            // Checks off for this session: the faults go in, and the constraints
+            // added afterwards are not validated (as with a bulk load).
+            sqlx::raw_sql("SET FOREIGN_KEY_CHECKS = 0, UNIQUE_CHECKS = 0").execute(&mut *conn).await?;
+            for spec in specs.iter().rev() {
+                ddl::drop_table(engine, &spec.name).raw().execute(&mut *conn).await?;
+            }
+            for spec in &specs {
+                ddl::create_table(engine, spec, true, false).raw().execute(&mut *conn).await?;
+            }
+            for (t, spec) in specs.iter().enumerate() {
+                progress.set_message(format!("loading {}", spec.name.name));
+                let columns: Vec<String> = spec.columns.iter().map(|c| c.name.clone()).collect();
+                let target = Target {
+                    table: &spec.name,
+                    columns: &columns,
+                    index: t,
+                    count: counts[t],
+                };
+                let mut tx = conn.begin().await?;
+                insert_table::<sqlx::MySql>(&mut tx, engine, target, &rows, progress).await?;
+                tx.commit().await?;
+            }
+            progress.set_message("indexes and foreign keys");
+            for index in indexes(&schema) {
+                ddl::create_index(engine, &index).raw().execute(&mut *conn).await?;
+            }
+            // InnoDB indexes every foreign key it is given: the demo's unindexed
+            // reference gets one here.
+            for spec in &specs {
+                for fk in &spec.foreign_keys {
+                    ddl::add_foreign_key(engine, &spec.name, fk).raw().execute(&mut *conn).await?;
+                }
+            }
+            for spec in &specs {
+                ddl::analyze(engine, &spec.name).raw().execute(&mut *conn).await?;
+            }
+            sqlx::raw_sql("SET FOREIGN_KEY_CHECKS = 1, UNIQUE_CHECKS = 1").execute(&mut *conn).await?;
+        }
         Pool::Sqlite(pool) => {
             let mut conn = pool.acquire().await?;
             sqlx::raw_sql("PRAGMA foreign_keys = OFF; PRAGMA synchronous = OFF")
@@ -146,10 +186,13 @@ pub async fn load(
             for (t, spec) in specs.iter().enumerate() {
                 progress.set_message(format!("loading {}", spec.name.name));
                 let columns: Vec<String> = spec.columns.iter().map(|c| c.name.clone()).collect();
-                insert_table(
-                    &mut tx, engine, &spec.name, &columns, &rows, t, counts[t], progress,
-                )
-                .await?;
+                let target = Target {
+                    table: &spec.name,
+                    columns: &columns,
+                    index: t,
+                    count: counts[t],
+                };
+                insert_table::<sqlx::Sqlite>(&mut tx, engine, target, &rows, progress).await?;
             }
             progress.set_message("indexes");
             for index in indexes(&schema) {
@@ -240,32 +283,44 @@ async fn copy_table(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn insert_table(
-    conn: &mut SqliteConnection,
-    engine: Engine,
-    table: &crate::model::TableName,
-    columns: &[String],
-    rows: &Rows,
-    t: usize,
+/// Where a table's rows go: the table, its columns, which demo table, how many.
+struct Target<'a> {
+    table: &'a crate::model::TableName,
+    columns: &'a [String],
+    index: usize,
     count: u64,
+}
+
+/// Multi-row INSERTs of 64 rows, for engines without COPY.
+async fn insert_table<DB>(
+    conn: &mut DB::Connection,
+    engine: Engine,
+    target: Target<'_>,
+    rows: &Rows,
     progress: &ProgressBar,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), sqlx::Error>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+{
     const BATCH: u64 = 64;
-    let full = ddl::insert(engine, table, columns, BATCH as usize);
+    let full = ddl::insert(engine, target.table, target.columns, BATCH as usize);
     let mut start = 0;
-    while start < count {
-        let n = BATCH.min(count - start);
+    while start < target.count {
+        let n = BATCH.min(target.count - start);
         let partial;
         let statement = if n == BATCH {
             &full
         } else {
-            partial = ddl::insert(engine, table, columns, n as usize);
+            partial = ddl::insert(engine, target.table, target.columns, n as usize);
             &partial
         };
-        let mut query = statement.query::<sqlx::Sqlite>();
+        let mut query = statement.query::<DB>();
         for index in start..start + n {
-            for cell in rows.row(t, index) {
+            for cell in rows.row(target.index, index) {
                 query = match cell {
                     Cell::Int(v) => query.bind(v),
                     other => query.bind(other.text()),

@@ -87,6 +87,26 @@ pub fn set_transaction_snapshot(snapshot_id: &str) -> Sql {
     ))
 }
 
+/// The settings of every MySQL/MariaDB session: the statement timeout (MariaDB
+/// `max_statement_time` in seconds, MySQL `max_execution_time` in ms) and, for
+/// checks, a read-only transaction mode.
+pub fn mysql_session(mariadb: bool, timeout_ms: u64, read_only: bool) -> Sql {
+    let mut text = if mariadb {
+        format!("SET SESSION max_statement_time = {:.3}", timeout_ms as f64 / 1000.0)
+    } else {
+        format!("SET SESSION max_execution_time = {timeout_ms}")
+    };
+    if read_only {
+        text.push_str("; SET SESSION TRANSACTION READ ONLY");
+    }
+    Sql::new(text)
+}
+
+/// `KILL QUERY n`: stops a MySQL/MariaDB connection's statement.
+pub fn mysql_kill_query(connection_id: i32) -> Sql {
+    Sql::new(format!("KILL QUERY {connection_id}"))
+}
+
 /// SQL written by a person (a profile's assertion or metric), taken as it is.
 /// Trailing semicolons and whitespace are removed so it can be wrapped.
 pub fn user(text: &str) -> Sql {
