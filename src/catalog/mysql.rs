@@ -1,13 +1,21 @@
 //! MySQL's and MariaDB's catalog, read from `information_schema`.
 
-use crate::model::{Action, Column, Engine, ForeignKey, Index, MatchType, Schema, Table, TableKind, TableName};
+use crate::model::{
+    Action, Column, Engine, ForeignKey, Index, MatchType, Schema, Table, TableKind, TableName,
+};
 use sqlx::{MySqlPool, Row};
 use std::collections::HashMap;
 
 /// The current database, or the schemas in `?` (comma-separated).
 macro_rules! in_scope {
     ($column:literal) => {
-        concat!("(CASE WHEN ? = '' THEN ", $column, " = DATABASE() ELSE FIND_IN_SET(", $column, ", ?) > 0 END)")
+        concat!(
+            "(CASE WHEN ? = '' THEN ",
+            $column,
+            " = DATABASE() ELSE FIND_IN_SET(",
+            $column,
+            ", ?) > 0 END)"
+        )
     };
 }
 
@@ -56,7 +64,9 @@ WHERE k.REFERENCED_TABLE_NAME IS NOT NULL AND ",
 pub async fn read(pool: &MySqlPool, schemas: &[String]) -> Result<Schema, sqlx::Error> {
     let scope = schemas.join(",");
     let bind = |sql: &'static str| sqlx::query(sql).bind(scope.clone()).bind(scope.clone());
-    let current: Option<String> = sqlx::query_scalar("SELECT CAST(DATABASE() AS CHAR)").fetch_one(pool).await?;
+    let current: Option<String> = sqlx::query_scalar("SELECT CAST(DATABASE() AS CHAR)")
+        .fetch_one(pool)
+        .await?;
     let (tables, columns, indexes, fks) = tokio::try_join!(
         bind(TABLES).fetch_all(pool),
         bind(COLUMNS).fetch_all(pool),
@@ -131,8 +141,10 @@ pub async fn read(pool: &MySqlPool, schemas: &[String]) -> Result<Schema, sqlx::
                 child_columns: vec![column],
                 parent: TableName::new(row.try_get::<String, _>(4)?, row.try_get::<String, _>(5)?),
                 parent_columns: vec![parent_column],
-                on_delete: Action::parse_catalog(&row.try_get::<String, _>(7)?).unwrap_or(Action::NoAction),
-                on_update: Action::parse_catalog(&row.try_get::<String, _>(8)?).unwrap_or(Action::NoAction),
+                on_delete: Action::parse_catalog(&row.try_get::<String, _>(7)?)
+                    .unwrap_or(Action::NoAction),
+                on_update: Action::parse_catalog(&row.try_get::<String, _>(8)?)
+                    .unwrap_or(Action::NoAction),
                 match_type: match row.try_get::<String, _>(9)?.as_str() {
                     "FULL" => MatchType::Full,
                     "PARTIAL" => MatchType::Partial,

@@ -8,9 +8,9 @@ pub use reader::{Backends, Reader, SampleRow};
 pub use target::Target;
 
 use crate::model::Engine;
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::{Connection, Executor, MySqlPool, PgPool, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
@@ -159,14 +159,23 @@ impl Db {
                 })
             }
             Engine::Mysql => {
-                let opts = MySqlConnectOptions::from_str(url).map_err(|e| ConnectError::InvalidUrl {
-                    url: target.redacted_url.clone(),
-                    reason: target.redact(&describe(&e)),
-                })?;
-                let first = tokio::time::timeout(options.connect_timeout, sqlx::MySqlConnection::connect_with(&opts))
-                    .await
-                    .map_err(|_| fail(format!("no answer within {} s", options.connect_timeout.as_secs())))?
-                    .map_err(|e| fail(describe(&e)))?;
+                let opts =
+                    MySqlConnectOptions::from_str(url).map_err(|e| ConnectError::InvalidUrl {
+                        url: target.redacted_url.clone(),
+                        reason: target.redact(&describe(&e)),
+                    })?;
+                let first = tokio::time::timeout(
+                    options.connect_timeout,
+                    sqlx::MySqlConnection::connect_with(&opts),
+                )
+                .await
+                .map_err(|_| {
+                    fail(format!(
+                        "no answer within {} s",
+                        options.connect_timeout.as_secs()
+                    ))
+                })?
+                .map_err(|e| fail(describe(&e)))?;
                 let mut first = first;
                 let version: String = sqlx::query_scalar("SELECT CAST(VERSION() AS CHAR)")
                     .fetch_one(&mut first)
@@ -194,7 +203,11 @@ impl Db {
                 Ok(Db {
                     pool: Pool::Mysql(pool),
                     server_version: version.split('-').next().unwrap_or_default().to_string()
-                        + if version.contains("MariaDB") { " (MariaDB)" } else { "" },
+                        + if version.contains("MariaDB") {
+                            " (MariaDB)"
+                        } else {
+                            ""
+                        },
                     target,
                     options,
                 })
@@ -226,12 +239,17 @@ impl Db {
         }
         if let Pool::Mysql(pool) = &self.pool {
             // KILL QUERY from a connection of its own.
-            let Ok(mut conn) = sqlx::MySqlConnection::connect_with(&pool.connect_options()).await else {
+            let Ok(mut conn) = sqlx::MySqlConnection::connect_with(&pool.connect_options()).await
+            else {
                 return 0;
             };
             let mut killed = 0;
             for &pid in pids {
-                if conn.execute(crate::sql::mysql_kill_query(pid).raw()).await.is_ok() {
+                if conn
+                    .execute(crate::sql::mysql_kill_query(pid).raw())
+                    .await
+                    .is_ok()
+                {
                     killed += 1;
                 }
             }

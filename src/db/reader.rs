@@ -64,15 +64,28 @@ fn list(backends: Option<&Backends>, pid: Option<i32>) -> Option<Listed> {
 }
 
 impl Reader {
-    pub(super) async fn open(pool: &Pool, snapshot: Option<&str>, backends: Option<&Backends>) -> Result<Reader, sqlx::Error> {
+    pub(super) async fn open(
+        pool: &Pool,
+        snapshot: Option<&str>,
+        backends: Option<&Backends>,
+    ) -> Result<Reader, sqlx::Error> {
         match pool {
             Pool::Postgres(p) => {
-                let mut tx = p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
+                let mut tx = p
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?;
                 if let Some(id) = snapshot {
-                    sql::set_transaction_snapshot(id).query().execute(&mut *tx).await?;
+                    sql::set_transaction_snapshot(id)
+                        .query()
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 let pid = match backends {
-                    Some(_) => Some(sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut *tx).await?),
+                    Some(_) => Some(
+                        sqlx::query_scalar("SELECT pg_backend_pid()")
+                            .fetch_one(&mut *tx)
+                            .await?,
+                    ),
                     None => None,
                 };
                 Ok(Reader {
@@ -85,10 +98,14 @@ impl Reader {
                 _listed: None,
             }),
             Pool::Mysql(p) => {
-                let mut tx = p.begin_with("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY").await?;
+                let mut tx = p
+                    .begin_with("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+                    .await?;
                 let pid = match backends {
                     Some(_) => {
-                        let id: i64 = sqlx::query_scalar("SELECT CAST(CONNECTION_ID() AS SIGNED)").fetch_one(&mut *tx).await?;
+                        let id: i64 = sqlx::query_scalar("SELECT CAST(CONNECTION_ID() AS SIGNED)")
+                            .fetch_one(&mut *tx)
+                            .await?;
                         Some(id as i32)
                     }
                     None => None,
@@ -103,8 +120,14 @@ impl Reader {
 
     pub(super) async fn export_snapshot(&mut self) -> Result<String, sqlx::Error> {
         match &mut self.tx {
-            Tx::Postgres(tx) => sqlx::query_scalar("SELECT pg_export_snapshot()").fetch_one(&mut **tx).await,
-            Tx::Sqlite(_) | Tx::Mysql(_) => Err(sqlx::Error::Protocol("no exported snapshots here".into())),
+            Tx::Postgres(tx) => {
+                sqlx::query_scalar("SELECT pg_export_snapshot()")
+                    .fetch_one(&mut **tx)
+                    .await
+            }
+            Tx::Sqlite(_) | Tx::Mysql(_) => {
+                Err(sqlx::Error::Protocol("no exported snapshots here".into()))
+            }
         }
     }
 
@@ -136,14 +159,35 @@ impl Reader {
             let mut map = Map::new();
             for (i, column) in row.columns().iter().enumerate() {
                 let value: Option<String> = row.try_get(i)?;
-                map.insert(column.name().to_string(), value.map_or(Value::Null, Value::String));
+                map.insert(
+                    column.name().to_string(),
+                    value.map_or(Value::Null, Value::String),
+                );
             }
             Ok(map)
         }
         match &mut self.tx {
-            Tx::Postgres(tx) => statement.query().fetch_all(&mut **tx).await?.iter().map(to_map).collect(),
-            Tx::Sqlite(tx) => statement.query().fetch_all(&mut **tx).await?.iter().map(to_map).collect(),
-            Tx::Mysql(tx) => statement.query().fetch_all(&mut **tx).await?.iter().map(to_map).collect(),
+            Tx::Postgres(tx) => statement
+                .query()
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(to_map)
+                .collect(),
+            Tx::Sqlite(tx) => statement
+                .query()
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(to_map)
+                .collect(),
+            Tx::Mysql(tx) => statement
+                .query()
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(to_map)
+                .collect(),
         }
     }
 
@@ -154,7 +198,10 @@ impl Reader {
             Tx::Postgres(tx) => {
                 // Rendered by sql::render::rows_of: one JSON text column per row.
                 let rows = statement.query().fetch_all(&mut **tx).await?;
-                let texts = rows.iter().map(|row| row.try_get::<String, _>(0)).collect::<Result<Vec<_>, _>>()?;
+                let texts = rows
+                    .iter()
+                    .map(|row| row.try_get::<String, _>(0))
+                    .collect::<Result<Vec<_>, _>>()?;
                 Ok(texts
                     .into_iter()
                     .map(|t| match serde_json::from_str::<Value>(&t) {
@@ -178,7 +225,10 @@ impl Reader {
                                 "INTEGER" => Value::from(row.try_get_unchecked::<i64, _>(i)?),
                                 "REAL" => Value::from(row.try_get_unchecked::<f64, _>(i)?),
                                 "BLOB" => Value::String(
-                                    row.try_get_unchecked::<Vec<u8>, _>(i)?.iter().map(|b| format!("{b:02x}")).collect(),
+                                    row.try_get_unchecked::<Vec<u8>, _>(i)?
+                                        .iter()
+                                        .map(|b| format!("{b:02x}"))
+                                        .collect(),
                                 ),
                                 _ => Value::String(row.try_get_unchecked::<String, _>(i)?),
                             }
@@ -193,25 +243,29 @@ impl Reader {
                 // The text protocol sends every value as text, whatever its type;
                 // numbers are turned back into numbers.
                 use futures::TryStreamExt;
-                let rows: Vec<sqlx::mysql::MySqlRow> = statement
-                    .raw()
-                    .fetch(&mut **tx)
-                    .try_collect()
-                    .await?;
+                let rows: Vec<sqlx::mysql::MySqlRow> =
+                    statement.raw().fetch(&mut **tx).try_collect().await?;
                 let mut out = Vec::with_capacity(rows.len());
                 for row in &rows {
                     let mut map = Map::new();
                     for (i, column) in row.columns().iter().enumerate() {
                         let numeric = {
                             let name = column.type_info().name();
-                            ["INT", "DECIMAL", "DOUBLE", "FLOAT", "NUMERIC", "BIT", "YEAR"].iter().any(|t| name.contains(t))
+                            [
+                                "INT", "DECIMAL", "DOUBLE", "FLOAT", "NUMERIC", "BIT", "YEAR",
+                            ]
+                            .iter()
+                            .any(|t| name.contains(t))
                         };
                         let text: Option<String> = if row.try_get_raw(i)?.is_null() {
                             None
                         } else {
                             Some(match row.try_get_unchecked::<String, _>(i) {
                                 Ok(s) => s,
-                                Err(_) => String::from_utf8_lossy(&row.try_get_unchecked::<Vec<u8>, _>(i)?).into_owned(),
+                                Err(_) => String::from_utf8_lossy(
+                                    &row.try_get_unchecked::<Vec<u8>, _>(i)?,
+                                )
+                                .into_owned(),
                             })
                         };
                         let value = match text {

@@ -129,12 +129,20 @@ pub async fn load(
             let mut conn = pool.acquire().await?;
             // Checks off for this session: the faults go in, and the constraints
             // added afterwards are not validated (as with a bulk load).
-            sqlx::raw_sql("SET FOREIGN_KEY_CHECKS = 0, UNIQUE_CHECKS = 0").execute(&mut *conn).await?;
+            sqlx::raw_sql("SET FOREIGN_KEY_CHECKS = 0, UNIQUE_CHECKS = 0")
+                .execute(&mut *conn)
+                .await?;
             for spec in specs.iter().rev() {
-                ddl::drop_table(engine, &spec.name).raw().execute(&mut *conn).await?;
+                ddl::drop_table(engine, &spec.name)
+                    .raw()
+                    .execute(&mut *conn)
+                    .await?;
             }
             for spec in &specs {
-                ddl::create_table(engine, spec, true, false).raw().execute(&mut *conn).await?;
+                ddl::create_table(engine, spec, true, false)
+                    .raw()
+                    .execute(&mut *conn)
+                    .await?;
             }
             for (t, spec) in specs.iter().enumerate() {
                 progress.set_message(format!("loading {}", spec.name.name));
@@ -151,19 +159,30 @@ pub async fn load(
             }
             progress.set_message("indexes and foreign keys");
             for index in indexes(&schema) {
-                ddl::create_index(engine, &index).raw().execute(&mut *conn).await?;
+                ddl::create_index(engine, &index)
+                    .raw()
+                    .execute(&mut *conn)
+                    .await?;
             }
             // InnoDB indexes every foreign key it is given: the demo's unindexed
             // reference gets one here.
             for spec in &specs {
                 for fk in &spec.foreign_keys {
-                    ddl::add_foreign_key(engine, &spec.name, fk).raw().execute(&mut *conn).await?;
+                    ddl::add_foreign_key(engine, &spec.name, fk)
+                        .raw()
+                        .execute(&mut *conn)
+                        .await?;
                 }
             }
             for spec in &specs {
-                ddl::analyze(engine, &spec.name).raw().execute(&mut *conn).await?;
+                ddl::analyze(engine, &spec.name)
+                    .raw()
+                    .execute(&mut *conn)
+                    .await?;
             }
-            sqlx::raw_sql("SET FOREIGN_KEY_CHECKS = 1, UNIQUE_CHECKS = 1").execute(&mut *conn).await?;
+            sqlx::raw_sql("SET FOREIGN_KEY_CHECKS = 1, UNIQUE_CHECKS = 1")
+                .execute(&mut *conn)
+                .await?;
         }
         Pool::Sqlite(pool) => {
             let mut conn = pool.acquire().await?;

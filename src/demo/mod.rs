@@ -321,7 +321,6 @@ pub fn expected(scale: u64, engine: Engine) -> Vec<Fault> {
                 "assets.discovery_flow_id's constraint is violated (written with foreign_keys off)",
             ),
         },
-
         f(
             CheckId::ImpliedFk,
             rel(ASSETS, "data_import_id", DATA_IMPORTS, "id"),

@@ -92,7 +92,10 @@ pub fn set_transaction_snapshot(snapshot_id: &str) -> Sql {
 /// checks, a read-only transaction mode.
 pub fn mysql_session(mariadb: bool, timeout_ms: u64, read_only: bool) -> Sql {
     let mut text = if mariadb {
-        format!("SET SESSION max_statement_time = {:.3}", timeout_ms as f64 / 1000.0)
+        format!(
+            "SET SESSION max_statement_time = {:.3}",
+            timeout_ms as f64 / 1000.0
+        )
     } else {
         format!("SET SESSION max_execution_time = {timeout_ms}")
     };

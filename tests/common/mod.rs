@@ -33,7 +33,14 @@ fn unique_name(prefix: &str) -> String {
 
 enum Kind {
     Postgres { name: String },
+    Mysql { name: String },
     Sqlite { _dir: tempfile::TempDir },
+}
+
+/// The MariaDB/MySQL server tests use (root, no password).
+pub fn mysql_admin_url() -> String {
+    std::env::var("TETHER_TEST_MYSQL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/mysql".into())
 }
 
 /// A database that exists for one test.
@@ -64,6 +71,33 @@ impl TestDb {
         }
     }
 
+    pub async fn mysql() -> TestDb {
+        let name = unique_name("tether_test");
+        let mut admin = sqlx::MySqlConnection::connect(&mysql_admin_url())
+            .await
+            .expect("MariaDB for tests (see README: tests)");
+        sqlx::raw_sql(AssertSqlSafe(format!(
+            "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+        )))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+        let _ = admin.close().await;
+        let base = mysql_admin_url();
+        let url = match base.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}"),
+            None => unreachable!("the admin URL names a database"),
+        };
+        TestDb {
+            url,
+            kind: Kind::Mysql { name },
+        }
+    }
+
+    pub fn is_mysql(&self) -> bool {
+        matches!(self.kind, Kind::Mysql { .. })
+    }
+
     pub fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("test.sqlite").display());
@@ -89,6 +123,17 @@ impl TestDb {
                     .unwrap_or_else(|e| panic!("fixture failed: {e}"));
                 let _ = conn.close().await;
             }
+            Kind::Mysql { .. } => {
+                // Foreign-key checks off, so rows may violate declared constraints.
+                let mut conn = sqlx::MySqlConnection::connect(&self.url).await.unwrap();
+                sqlx::raw_sql(AssertSqlSafe(format!(
+                    "SET FOREIGN_KEY_CHECKS = 0;\n{script}"
+                )))
+                .execute(&mut conn)
+                .await
+                .unwrap_or_else(|e| panic!("fixture failed: {e}"));
+                let _ = conn.close().await;
+            }
             Kind::Sqlite { .. } => {
                 let mut conn = sqlx::SqliteConnection::connect(&format!("{}?mode=rwc", self.url))
                     .await
@@ -107,8 +152,33 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Kind::Postgres { name } = &self.kind {
-            admin_now(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+        match &self.kind {
+            Kind::Postgres { name } => {
+                admin_now(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            }
+            Kind::Mysql { name } => {
+                let name = name.clone();
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    rt.block_on(async {
+                        if let Ok(mut admin) =
+                            sqlx::MySqlConnection::connect(&mysql_admin_url()).await
+                        {
+                            let _ = sqlx::raw_sql(AssertSqlSafe(format!(
+                                "DROP DATABASE IF EXISTS `{name}`"
+                            )))
+                            .execute(&mut admin)
+                            .await;
+                            let _ = admin.close().await;
+                        }
+                    });
+                })
+                .join();
+            }
+            Kind::Sqlite { .. } => {}
         }
     }
 }
