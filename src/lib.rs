@@ -21,6 +21,7 @@ pub mod findings;
 pub mod graph;
 pub mod lineage;
 pub mod model;
+pub mod probe;
 pub mod profile;
 pub mod progress;
 pub mod relationships;

@@ -33,6 +33,20 @@ pub struct CheckArgs {
     /// Write every finding of this run to a baseline file (they become accepted).
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
+    /// Also probe what the database does: insert an orphan and delete a parent,
+    /// inside a transaction that is always rolled back. Needs a writable connection.
+    #[arg(long)]
+    pub probe: bool,
+    /// SQLite probes: whether the application's connections turn `foreign_keys`
+    /// on (SQLite leaves it off unless each connection asks).
+    #[arg(long, value_enum, default_value_t = OnOff::Off)]
+    pub sqlite_foreign_keys: OnOff,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnOff {
+    On,
+    Off,
 }
 
 pub async fn run(args: CheckArgs) -> Result<u8> {
@@ -57,6 +71,27 @@ pub async fn run(args: CheckArgs) -> Result<u8> {
     })
     .await;
     progress.finish_and_clear();
+    if args.probe {
+        let options = crate::db::SessionOptions {
+            statement_timeout: Duration::from_secs_f64(args.connect.timeout),
+            connect_timeout: Duration::from_secs_f64(args.connect.connect_timeout),
+            connections: 1,
+            read_only: false,
+            create_if_missing: false,
+            sqlite_foreign_keys: Some(args.sqlite_foreign_keys == OnOff::On),
+        };
+        let writable = crate::db::Db::connect(&url, options).await?;
+        let probed = crate::probe::run(&writable, &plan).await;
+        writable.close().await;
+        let findings = probed.map_err(|e| eyre!(e.to_string()))?;
+        result.checks_run += plan
+            .relationships
+            .iter()
+            .filter(|r| r.constraint.is_some())
+            .count();
+        result.findings.extend(findings);
+        result = result.sorted();
+    }
 
     if let Some(path) = &args.write_baseline {
         Baseline::of(&result.findings)

@@ -64,7 +64,7 @@ pub async fn open(url: &str, args: &ConnectArgs) -> Result<Db> {
         connect_timeout: Duration::from_secs_f64(args.connect_timeout),
         connections: args.jobs as u32 + 1,
         read_only: true,
-        create_if_missing: false,
+        ..SessionOptions::default()
     };
     Ok(Db::connect(url, options).await?)
 }

@@ -28,6 +28,8 @@ pub struct SessionOptions {
     pub read_only: bool,
     /// SQLite: create the file when it does not exist (writable sessions only).
     pub create_if_missing: bool,
+    /// SQLite: set `PRAGMA foreign_keys` on every connection (None: as sqlx does, on).
+    pub sqlite_foreign_keys: Option<bool>,
 }
 
 impl Default for SessionOptions {
@@ -38,6 +40,7 @@ impl Default for SessionOptions {
             connections: 4,
             read_only: true,
             create_if_missing: false,
+            sqlite_foreign_keys: None,
         }
     }
 }
@@ -137,6 +140,10 @@ impl Db {
                 if !in_memory && !create && !path.exists() {
                     return Err(fail("the database file does not exist".into()));
                 }
+                let opts = match options.sqlite_foreign_keys {
+                    Some(on) => opts.foreign_keys(on),
+                    None => opts,
+                };
                 let opts = opts
                     .read_only(options.read_only)
                     .create_if_missing(create)
@@ -219,6 +226,11 @@ impl Db {
     /// snapshot id reads exactly that snapshot.
     pub async fn reader(&self, snapshot: Option<&str>) -> Result<Reader, sqlx::Error> {
         Reader::open(&self.pool, snapshot, None).await
+    }
+
+    /// A read-write transaction for probes; the caller rolls it back.
+    pub async fn writable(&self) -> Result<Reader, sqlx::Error> {
+        Reader::open_writable(&self.pool).await
     }
 
     /// A reader whose PostgreSQL backend is listed in `backends` while it lives.
@@ -338,6 +350,7 @@ pub fn describe(error: &sqlx::Error) -> String {
         sqlx::Error::Configuration(e) => e.to_string(),
         sqlx::Error::PoolTimedOut => "timed out waiting for a connection".to_string(),
         sqlx::Error::PoolClosed => "the connection pool was closed".to_string(),
+        sqlx::Error::Protocol(message) => message.clone(),
         other => other.to_string(),
     }
 }

@@ -64,6 +64,19 @@ fn list(backends: Option<&Backends>, pid: Option<i32>) -> Option<Listed> {
 }
 
 impl Reader {
+    /// A read-write transaction, for probes (which always roll it back).
+    pub(super) async fn open_writable(pool: &Pool) -> Result<Reader, sqlx::Error> {
+        let tx = match pool {
+            Pool::Postgres(p) => Tx::Postgres(
+                p.begin_with("BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE")
+                    .await?,
+            ),
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Pool::Mysql(p) => Tx::Mysql(p.begin_with("START TRANSACTION READ WRITE").await?),
+        };
+        Ok(Reader { tx, _listed: None })
+    }
+
     pub(super) async fn open(
         pool: &Pool,
         snapshot: Option<&str>,
@@ -283,6 +296,77 @@ impl Reader {
                 }
                 Ok(out)
             }
+        }
+    }
+
+    /// Runs a statement that changes rows; returns how many. Only probes use
+    /// this, on a writable transaction that is rolled back.
+    pub async fn execute(&mut self, statement: &Sql) -> Result<u64, sqlx::Error> {
+        Ok(match &mut self.tx {
+            Tx::Postgres(tx) => statement.raw().execute(&mut **tx).await?.rows_affected(),
+            Tx::Sqlite(tx) => statement.raw().execute(&mut **tx).await?.rows_affected(),
+            Tx::Mysql(tx) => statement.raw().execute(&mut **tx).await?.rows_affected(),
+        })
+    }
+
+    /// Runs a fixed statement (savepoints and session settings).
+    pub async fn execute_fixed(&mut self, statement: &'static str) -> Result<(), sqlx::Error> {
+        match &mut self.tx {
+            Tx::Postgres(tx) => sqlx::raw_sql(statement)
+                .execute(&mut **tx)
+                .await
+                .map(|_| ()),
+            Tx::Sqlite(tx) => sqlx::raw_sql(statement)
+                .execute(&mut **tx)
+                .await
+                .map(|_| ()),
+            Tx::Mysql(tx) => sqlx::raw_sql(statement)
+                .execute(&mut **tx)
+                .await
+                .map(|_| ()),
+        }
+    }
+
+    /// True when this session may not write: PostgreSQL `transaction_read_only`
+    /// or recovery (a standby); MySQL `read_only` or `transaction_read_only`;
+    /// SQLite `query_only`.
+    pub async fn read_only(&mut self) -> Result<bool, sqlx::Error> {
+        match &mut self.tx {
+            Tx::Postgres(tx) => {
+                sqlx::query_scalar(
+                    "SELECT current_setting('default_transaction_read_only') = 'on' OR pg_is_in_recovery()",
+                )
+                .fetch_one(&mut **tx)
+                .await
+            }
+            Tx::Sqlite(tx) => {
+                let query_only: i64 = sqlx::query_scalar("PRAGMA query_only").fetch_one(&mut **tx).await?;
+                Ok(query_only != 0)
+            }
+            Tx::Mysql(tx) => {
+                // MariaDB and MySQL 5.7 call it tx_read_only; MySQL 8 transaction_read_only.
+                let flag: Result<i64, _> = sqlx::query_scalar("SELECT CAST(@@read_only OR @@tx_read_only AS SIGNED)")
+                    .fetch_one(&mut **tx)
+                    .await;
+                let flag = match flag {
+                    Ok(flag) => flag,
+                    Err(_) => {
+                        sqlx::query_scalar("SELECT CAST(@@read_only OR @@transaction_read_only AS SIGNED)")
+                            .fetch_one(&mut **tx)
+                            .await?
+                    }
+                };
+                Ok(flag != 0)
+            }
+        }
+    }
+
+    /// Ends the transaction, undoing everything it did.
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self.tx {
+            Tx::Postgres(tx) => tx.rollback().await,
+            Tx::Sqlite(tx) => tx.rollback().await,
+            Tx::Mysql(tx) => tx.rollback().await,
         }
     }
 

@@ -156,28 +156,7 @@ impl Drop for TestDb {
             Kind::Postgres { name } => {
                 admin_now(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
             }
-            Kind::Mysql { name } => {
-                let name = name.clone();
-                let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .unwrap();
-                    rt.block_on(async {
-                        if let Ok(mut admin) =
-                            sqlx::MySqlConnection::connect(&mysql_admin_url()).await
-                        {
-                            let _ = sqlx::raw_sql(AssertSqlSafe(format!(
-                                "DROP DATABASE IF EXISTS `{name}`"
-                            )))
-                            .execute(&mut admin)
-                            .await;
-                            let _ = admin.close().await;
-                        }
-                    });
-                })
-                .join();
-            }
+            Kind::Mysql { name } => mysql_admin_now(format!("DROP DATABASE IF EXISTS `{name}`")),
             Kind::Sqlite { .. } => {}
         }
     }
@@ -194,6 +173,25 @@ pub fn admin_now(statement: String) {
             .unwrap();
         rt.block_on(async {
             if let Ok(mut admin) = sqlx::PgConnection::connect(&pg_admin_url()).await {
+                let _ = sqlx::raw_sql(AssertSqlSafe(statement))
+                    .execute(&mut admin)
+                    .await;
+                let _ = admin.close().await;
+            }
+        });
+    })
+    .join();
+}
+
+/// Like [`admin_now`], on the MariaDB server.
+pub fn mysql_admin_now(statement: String) {
+    let _ = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            if let Ok(mut admin) = sqlx::MySqlConnection::connect(&mysql_admin_url()).await {
                 let _ = sqlx::raw_sql(AssertSqlSafe(statement))
                     .execute(&mut admin)
                     .await;

@@ -1,0 +1,387 @@
+//! Write probes (opt-in, `--probe`): they test what the database actually does,
+//! inside one transaction that is always rolled back, each probe under a
+//! savepoint so that one failure does not abort the rest.
+//!
+//! - *enforcement*: insert a copy of a child row whose reference matches no
+//!   parent. Accepted: the constraint does not protect data (`fk_not_enforced`).
+//! - *cascade*: delete one parent row that has children, and look at what
+//!   happened to them; compared with the profile's `on_delete` (`fk_delete_rule`).
+
+use crate::checks::plan::Plan;
+use crate::checks::{Category, CheckId, Severity};
+use crate::db::{self, Db, Reader};
+use crate::findings::{Finding, Subject};
+use crate::model::{Action, Engine};
+use crate::relationships::Relationship;
+use crate::sql::probe::{self as statements, Value};
+use std::time::Instant;
+
+/// Why probes could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    #[error("probes write (and roll back), but {0} is read-only: {1}")]
+    ReadOnly(String, String),
+    #[error("probes could not start on {0}: {1}")]
+    Failed(String, String),
+}
+
+/// What a parent delete did to its children.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The database refused the delete.
+    Prevented,
+    /// The children went with the parent.
+    Cascaded,
+    /// The children's references became NULL.
+    SetNull,
+    /// The children's references changed to something else (a default).
+    SetDefault,
+    /// Nothing happened to the children: they now reference a missing parent.
+    Orphaned,
+}
+
+impl Outcome {
+    fn matches(self, rule: Action) -> bool {
+        match self {
+            Outcome::Prevented => matches!(rule, Action::Restrict | Action::NoAction),
+            Outcome::Cascaded => rule == Action::Cascade,
+            Outcome::SetNull => rule == Action::SetNull,
+            Outcome::SetDefault => rule == Action::SetDefault,
+            Outcome::Orphaned => false,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Outcome::Prevented => "the delete was refused (restrict / no action)",
+            Outcome::Cascaded => "its children were deleted too (cascade)",
+            Outcome::SetNull => "its children's references became NULL (set null)",
+            Outcome::SetDefault => "its children's references changed to a default (set default)",
+            Outcome::Orphaned => "its children stayed, referencing a parent that is gone",
+        }
+    }
+}
+
+/// The constraint a violation names, where the engine says (PostgreSQL always;
+/// MySQL in its message; SQLite never).
+fn violated_constraint(error: &sqlx::Error) -> Option<String> {
+    let sqlx::Error::Database(e) = error else {
+        return None;
+    };
+    if let Some(name) = e.constraint() {
+        return Some(name.to_string());
+    }
+    // MySQL: "… CONSTRAINT `name` FOREIGN KEY …"
+    let message = e.message();
+    let start = message.find("CONSTRAINT `")? + "CONSTRAINT `".len();
+    let end = message[start..].find('`')?;
+    Some(message[start..start + end].to_string())
+}
+
+fn is_foreign_key_violation(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(e) => {
+            e.code().as_deref() == Some("23503")
+                || e.message().contains("FOREIGN KEY constraint failed")
+                || e.message().contains("foreign key constraint fails")
+        }
+        _ => false,
+    }
+}
+
+fn is_read_only(error: &sqlx::Error) -> bool {
+    let text = db::describe(error).to_lowercase();
+    text.contains("read-only")
+        || text.contains("readonly")
+        || text.contains("read only")
+        || text.contains("recovery")
+}
+
+/// A value of a column's kind that no parent has: for a reference, one that
+/// matches nothing; for a key, one that clashes with nothing.
+fn fresh(data_type: &str, n: u64) -> Option<Value> {
+    let t = data_type.to_ascii_lowercase();
+    if t.contains("int") || t == "serial" || t == "bigserial" {
+        Some(Value::Number(-2_000_000_000 - n as i64))
+    } else if t.contains("uuid") || t.starts_with("char(36)") || t.starts_with("character(36)") {
+        Some(Value::Literal(format!("00000000-7e7e-4e7e-8e7e-{n:012x}")))
+    } else if t.contains("char") || t.contains("text") || t.contains("clob") || t.is_empty() {
+        Some(Value::Literal(format!("tether-probe-{n}")))
+    } else {
+        None
+    }
+}
+
+/// Probes every constraint of the plan on a writable connection to the same
+/// database. Returns the findings (and a `check_failed` for each probe that
+/// could not tell).
+pub async fn run(db: &Db, plan: &Plan) -> Result<Vec<Finding>, ProbeError> {
+    let target = db.target.to_string();
+    let mut tx = db.writable().await.map_err(|e| {
+        if is_read_only(&e) {
+            ProbeError::ReadOnly(target.clone(), db::describe(&e))
+        } else {
+            ProbeError::Failed(target.clone(), db::describe(&e))
+        }
+    })?;
+    match tx.read_only().await {
+        Ok(false) => {}
+        Ok(true) => {
+            let _ = tx.rollback().await;
+            return Err(ProbeError::ReadOnly(
+                target,
+                "the session or server is set read-only".into(),
+            ));
+        }
+        Err(e) => return Err(ProbeError::Failed(target, db::describe(&e))),
+    }
+    if plan.engine == Engine::Postgres {
+        // Deferred constraints would only object at a commit that never comes.
+        let _ = tx.execute_fixed("SET CONSTRAINTS ALL IMMEDIATE").await;
+    }
+    // A write that the database refuses as read-only stops everything, clearly.
+    let mut findings = Vec::new();
+    let mut n = 0;
+    for r in plan.relationships.iter().filter(|r| r.constraint.is_some()) {
+        n += 1;
+        let subject = Subject::Relationship(r.label(&plan.schema));
+        let started = Instant::now();
+        match enforcement(&mut tx, plan, r, n).await {
+            Ok(Some(accepted)) if accepted => {
+                let fk = r
+                    .constraint
+                    .as_ref()
+                    .map(|c| c.name.clone())
+                    .unwrap_or_default();
+                let mut f = Finding::new(
+                    CheckId::FkNotEnforced,
+                    CheckId::FkNotEnforced.default_severity(),
+                    &subject,
+                    &format!("fk_not_enforced:probe:{}", subject.describe()),
+                    format!("probe: {fk} accepted a row that references no parent (rolled back)"),
+                );
+                f.constraint = Some(fk);
+                f.category = Some(Category::Constraint);
+                f.elapsed_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
+                findings.push(f);
+            }
+            Ok(_) => {}
+            Err(e) if is_read_only(&e) => {
+                let _ = tx.rollback().await;
+                return Err(ProbeError::ReadOnly(target, db::describe(&e)));
+            }
+            Err(e) => findings.push(inconclusive(&subject, "enforcement", &db::describe(&e))),
+        }
+        if let Some(expected) = r.expected_on_delete {
+            n += 1;
+            match cascade(&mut tx, plan, r).await {
+                Ok(Some(outcome)) if !outcome.matches(expected) => {
+                    let fk = r
+                        .constraint
+                        .as_ref()
+                        .map(|c| c.name.clone())
+                        .unwrap_or_default();
+                    let mut f = Finding::new(
+                        CheckId::FkDeleteRule,
+                        CheckId::FkDeleteRule.default_severity(),
+                        &subject,
+                        &format!("fk_delete_rule:probe:{}", subject.describe()),
+                        format!(
+                            "probe: deleting a {} row with children: {}; the profile expects {} (rolled back)",
+                            plan.label(&r.parent),
+                            outcome.describe(),
+                            expected.as_str().replace('_', " ")
+                        ),
+                    );
+                    f.constraint = Some(fk);
+                    f.expected = Some(expected);
+                    f.actual = match outcome {
+                        Outcome::Prevented => r.constraint.as_ref().map(|c| c.on_delete),
+                        Outcome::Cascaded => Some(Action::Cascade),
+                        Outcome::SetNull => Some(Action::SetNull),
+                        Outcome::SetDefault => Some(Action::SetDefault),
+                        Outcome::Orphaned => None,
+                    };
+                    f.category = Some(Category::Constraint);
+                    findings.push(f);
+                }
+                Ok(_) => {}
+                Err(e) => findings.push(inconclusive(&subject, "cascade", &db::describe(&e))),
+            }
+        }
+    }
+    // Never commit.
+    tx.rollback()
+        .await
+        .map_err(|e| ProbeError::Failed(target, db::describe(&e)))?;
+    Ok(findings)
+}
+
+/// A probe that could not tell: reported, as information.
+fn inconclusive(subject: &Subject, probe: &str, why: &str) -> Finding {
+    Finding::new(
+        CheckId::CheckFailed,
+        Severity::Info,
+        subject,
+        &format!("check_failed:probe:{probe}:{}", subject.describe()),
+        format!("the {probe} probe could not tell: {why}"),
+    )
+}
+
+/// Runs `work` under a savepoint and always rolls back to it.
+async fn under_savepoint<T>(
+    tx: &mut Reader,
+    work: impl AsyncFnOnce(&mut Reader) -> Result<T, sqlx::Error>,
+) -> Result<T, sqlx::Error> {
+    tx.execute_fixed(statements::SAVEPOINT).await?;
+    let result = work(tx).await;
+    tx.execute_fixed(statements::ROLLBACK_TO_SAVEPOINT).await?;
+    result
+}
+
+/// Some(true) when the database accepted an orphan; Some(false) when it refused
+/// it as a foreign-key violation; None when the child table has no row to copy.
+async fn enforcement(
+    tx: &mut Reader,
+    plan: &Plan,
+    r: &Relationship,
+    n: u64,
+) -> Result<Option<bool>, sqlx::Error> {
+    let schema = &plan.schema;
+    let Some(table) = schema.table(&r.child) else {
+        return Ok(None);
+    };
+    // Columns that must be new: the references (dangling), the key and every
+    // unique column (fresh), so that only the foreign key can object.
+    let unique: Vec<&String> = schema
+        .indexes_of(&r.child)
+        .filter(|i| i.unique)
+        .flat_map(|i| i.columns.iter().flatten())
+        .chain(table.primary_key.iter())
+        .collect();
+    let mut columns = Vec::new();
+    for (i, c) in table.columns.iter().enumerate() {
+        let value = if r.child_columns.contains(&c.name) || unique.contains(&&c.name) {
+            match fresh(&c.data_type, n * 100 + i as u64) {
+                Some(v) => v,
+                None => {
+                    return Err(sqlx::Error::Protocol(format!(
+                        "no probe value for {}.{} of type {}",
+                        plan.label(&r.child),
+                        c.name,
+                        c.data_type
+                    )));
+                }
+            }
+        } else {
+            Value::Copy
+        };
+        columns.push((c.name.clone(), value));
+    }
+    let insert = statements::insert_copy(plan.engine, &r.child, &columns);
+    under_savepoint(tx, async |tx: &mut Reader| {
+        match tx.execute(&insert).await {
+            Ok(0) => Ok(None),
+            Ok(_) => Ok(Some(true)),
+            Err(e) if is_foreign_key_violation(&e) => Ok(Some(false)),
+            Err(e) => Err(e),
+        }
+    })
+    .await
+}
+
+/// What deleting one parent row with children does to them; None when no parent
+/// has children.
+async fn cascade(
+    tx: &mut Reader,
+    plan: &Plan,
+    r: &Relationship,
+) -> Result<Option<Outcome>, sqlx::Error> {
+    let engine = plan.engine;
+    let pairs: Vec<(String, String)> = r
+        .child_columns
+        .iter()
+        .cloned()
+        .zip(r.parent_columns.iter().cloned())
+        .collect();
+    let found = tx
+        .text_rows(&statements::parent_with_children(
+            engine, &r.parent, &r.child, &pairs,
+        ))
+        .await?;
+    let Some(row) = found.first() else {
+        return Ok(None);
+    };
+    let key: Vec<(String, String)> = r
+        .parent_columns
+        .iter()
+        .filter_map(|p| {
+            row.get(p)
+                .and_then(|v| v.as_str())
+                .map(|v| (p.clone(), v.to_string()))
+        })
+        .collect();
+    if key.len() != r.parent_columns.len() {
+        return Ok(None);
+    }
+    let referencing: Vec<(String, String)> = pairs
+        .iter()
+        .zip(&key)
+        .map(|((child, _), (_, value))| (child.clone(), value.clone()))
+        .collect();
+    let count = async |tx: &mut Reader, sql: crate::sql::Sql| -> Result<i64, sqlx::Error> {
+        Ok(tx.counts(&sql).await?.first().copied().unwrap_or(0))
+    };
+    let children_before =
+        count(tx, statements::count_where(engine, &r.child, &referencing)).await?;
+    let rows_before = count(tx, statements::count_where(engine, &r.child, &[])).await?;
+    let nulls_before = count(
+        tx,
+        statements::count_null(engine, &r.child, &r.child_columns),
+    )
+    .await?;
+    let delete = statements::delete_where(engine, &r.parent, &key);
+    let fk = r.constraint.as_ref();
+    under_savepoint(tx, async |tx: &mut Reader| {
+        match tx.execute(&delete).await {
+            Err(e) if is_foreign_key_violation(&e) => {
+                // Refused: by this constraint, or by another one somewhere down
+                // the cascade, which says nothing about this one.
+                let ours = match violated_constraint(&e) {
+                    Some(name) => fk.is_some_and(|fk| fk.name == name),
+                    None => fk.is_some_and(|fk| {
+                        matches!(fk.on_delete, Action::Restrict | Action::NoAction)
+                    }),
+                };
+                if !ours {
+                    let by = violated_constraint(&e).unwrap_or_else(|| "another constraint".into());
+                    return Err(sqlx::Error::Protocol(format!(
+                        "deleting a {} row was refused by {by}, not by this constraint",
+                        plan.label(&r.parent)
+                    )));
+                }
+                return Ok(Some(Outcome::Prevented));
+            }
+            Err(e) => return Err(e),
+            Ok(_) => {}
+        }
+        let children_after =
+            count(tx, statements::count_where(engine, &r.child, &referencing)).await?;
+        let rows_after = count(tx, statements::count_where(engine, &r.child, &[])).await?;
+        let nulls_after = count(
+            tx,
+            statements::count_null(engine, &r.child, &r.child_columns),
+        )
+        .await?;
+        Ok(Some(if children_after == children_before {
+            Outcome::Orphaned
+        } else if rows_after < rows_before {
+            Outcome::Cascaded
+        } else if nulls_after > nulls_before {
+            Outcome::SetNull
+        } else {
+            Outcome::SetDefault
+        }))
+    })
+    .await
+}
