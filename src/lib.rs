@@ -11,6 +11,7 @@
 pub mod alerts;
 pub mod app;
 pub mod baseline;
+pub mod bench;
 pub mod catalog;
 pub mod checks;
 pub mod clock;

@@ -1,7 +1,7 @@
 use clap::{Parser, Subcommand};
 use tether::commands::{
-    self, EXIT_COULD_NOT_RUN, check::CheckArgs, demo::DemoArgs, graph::GraphArgs, sql::SqlArgs,
-    tui::TuiArgs, watch::WatchArgs,
+    self, EXIT_COULD_NOT_RUN, bench::BenchArgs, check::CheckArgs, demo::DemoArgs, graph::GraphArgs,
+    sql::SqlArgs, tui::TuiArgs, watch::WatchArgs,
 };
 
 /// Shows whether a relational database's relationships hold: missing or
@@ -35,6 +35,8 @@ enum Command {
     Sql(SqlArgs),
     /// The relationship graph as DOT or Mermaid, coloured by findings.
     Graph(GraphArgs),
+    /// Latency by query category against the profile's thresholds.
+    Bench(BenchArgs),
 }
 
 #[tokio::main]
@@ -48,6 +50,7 @@ async fn main() {
         Some(Command::Watch(args)) => commands::watch::run(args).await,
         Some(Command::Sql(args)) => commands::sql::run(args).await,
         Some(Command::Graph(args)) => commands::graph::run(args).await,
+        Some(Command::Bench(args)) => commands::bench::run(args).await,
     };
     let code = match result {
         Ok(code) => code,

@@ -2,6 +2,7 @@
 //! needs from the layers below, and renders the result.
 
 pub mod args;
+pub mod bench;
 pub mod check;
 pub mod demo;
 pub mod graph;

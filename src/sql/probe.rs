@@ -132,3 +132,73 @@ pub fn delete_where(engine: Engine, name: &TableName, values: &[(String, String)
 
 pub const SAVEPOINT: &str = "SAVEPOINT tether_probe";
 pub const ROLLBACK_TO_SAVEPOINT: &str = "ROLLBACK TO SAVEPOINT tether_probe";
+
+/// How a benchmark batch makes a fresh key per copied row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FreshKey {
+    /// Whole numbers: the old key plus an offset above every key.
+    Number,
+    /// A new random uuid.
+    Uuid,
+    /// Text: the old key with a suffix.
+    Text,
+}
+
+/// `INSERT INTO t (…) SELECT … FROM t LIMIT n`: `n` copies of existing rows with
+/// fresh keys (the benchmark's batch; always rolled back).
+pub fn insert_batch(
+    engine: Engine,
+    name: &TableName,
+    columns: &[String],
+    key: &str,
+    kind: FreshKey,
+    rows: u32,
+) -> Sql {
+    let values: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            let column = format!("c.{}", ident(engine, c));
+            if c != key {
+                return column;
+            }
+            match (kind, engine) {
+                (FreshKey::Number, _) => format!(
+                    "{column} + (SELECT max(m.{k}) + 1 FROM {} AS m)",
+                    table(engine, name),
+                    k = ident(engine, key)
+                ),
+                (FreshKey::Uuid, Engine::Postgres) => "gen_random_uuid()".into(),
+                (FreshKey::Uuid, Engine::Mysql) => "UUID()".into(),
+                (FreshKey::Uuid, Engine::Sqlite) => "lower(hex(randomblob(16)))".into(),
+                (FreshKey::Text, Engine::Mysql) => format!("CONCAT({column}, '-bench')"),
+                (FreshKey::Text, _) => format!("{column} || '-bench'"),
+            }
+        })
+        .collect();
+    let names: Vec<String> = columns.iter().map(|c| ident(engine, c)).collect();
+    let from = match engine {
+        Engine::Mysql => format!("(SELECT * FROM {} LIMIT {rows}) AS c", table(engine, name)),
+        _ => format!("{} AS c", table(engine, name)),
+    };
+    let limit = if engine == Engine::Mysql {
+        String::new()
+    } else {
+        format!(" LIMIT {rows}")
+    };
+    Sql::new(format!(
+        "INSERT INTO {} ({}) SELECT {} FROM {from}{limit}",
+        table(engine, name),
+        names.join(", "),
+        values.join(", ")
+    ))
+}
+
+/// A few keys of a table, as text, to look rows up by.
+pub fn some_keys(engine: Engine, name: &TableName, key: &str, limit: u32) -> Sql {
+    Sql::new(format!(
+        "SELECT {} AS {} FROM {} AS t LIMIT {limit}",
+        as_text(engine, &format!("t.{}", ident(engine, key))),
+        ident(engine, key),
+        table(engine, name)
+    ))
+}

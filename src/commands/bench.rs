@@ -1,0 +1,151 @@
+//! `tether bench`: latency by query category against the profile's thresholds.
+
+use super::args::{ConnectArgs, Format, PlanArgs};
+use crate::bench::{self, BenchOptions, BenchReport, Measured};
+use crate::db::{Db, SessionOptions};
+use anstyle::{AnsiColor, Style};
+use clap::Args;
+use color_eyre::eyre::{Result, eyre};
+use std::io::Write;
+use std::time::Duration;
+
+#[derive(Args, Clone, Debug)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Measured runs per category.
+    #[arg(long, default_value_t = 20)]
+    pub iterations: u32,
+    /// Unmeasured runs first, per category.
+    #[arg(long, default_value_t = 3)]
+    pub warmup: u32,
+    /// Sessions of the concurrent category.
+    #[arg(long, default_value_t = 4)]
+    pub sessions: u32,
+    /// Run the batch category: 1,000 rows inserted, then rolled back.
+    #[arg(long)]
+    pub allow_writes: bool,
+    /// Output format (text or json).
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+fn render_text(report: &BenchReport) -> String {
+    let bold = Style::new().bold();
+    let red = AnsiColor::Red.on_default().bold();
+    let mut out = format!(
+        "{bold}{:<12} {:>5} {:>10} {:>10} {:>10} {:>10} {:>10}{bold:#}  what\n",
+        "category", "runs", "min ms", "p50 ms", "p95 ms", "max ms", "limit ms"
+    );
+    let rows: [(&str, &Measured); 5] = [
+        ("simple", &report.simple),
+        ("join", &report.join),
+        ("constraint", &report.constraint),
+        ("aggregation", &report.aggregation),
+        ("batch", &report.batch),
+    ];
+    let line = |name: &str, s: &bench::Stats| {
+        let style = if s.exceeded { red } else { Style::new() };
+        format!(
+            "{style}{name:<12} {:>5} {:>10.2} {:>10.2} {:>10.2} {:>10.2} {:>10}{style:#}  {}{}\n",
+            s.iterations,
+            s.min_ms,
+            s.p50_ms,
+            s.p95_ms,
+            s.max_ms,
+            s.threshold_ms,
+            s.what,
+            if s.errors > 0 {
+                format!(" ({} failed)", s.errors)
+            } else {
+                String::new()
+            }
+        )
+    };
+    for (name, measured) in rows {
+        match measured {
+            Measured::Stats(s) => out.push_str(&line(name, s)),
+            Measured::Skipped { skipped } => {
+                out.push_str(&format!("{name:<12} skipped: {skipped}\n"))
+            }
+        }
+    }
+    let c = &report.concurrent;
+    if let Some(s) = &c.stats {
+        out.push_str(&line("concurrent", s));
+    }
+    out.push_str(&format!(
+        "concurrent: {} sessions, {} operations, {} deadlocks, {} timeouts, {} other errors\n",
+        c.sessions, c.operations, c.deadlocks, c.timeouts, c.errors
+    ));
+    if report.exceeded() {
+        out.push_str(&format!(
+            "{red}a category's p95 is over its threshold{red:#}\n"
+        ));
+    }
+    out
+}
+
+pub async fn run(args: BenchArgs) -> Result<u8> {
+    let (url, is_demo) = super::resolve_url(&args.connect).await?;
+    let profile = super::load_profile(&args.plan, is_demo)?;
+    let db = super::open(&url, &args.connect).await?;
+    let plan = super::plan(&db, &args.plan, profile.as_ref()).await?;
+    // Constraint and batch need a session that may write (and always roll back).
+    let options = SessionOptions {
+        statement_timeout: Duration::from_secs_f64(args.connect.timeout),
+        connect_timeout: Duration::from_secs_f64(args.connect.connect_timeout),
+        connections: 1,
+        read_only: false,
+        ..SessionOptions::default()
+    };
+    let writable = match Db::connect(&url, options).await {
+        Ok(w) => {
+            let may_write = match w.writable().await {
+                Ok(mut tx) => {
+                    let read_only = tx.read_only().await.unwrap_or(true);
+                    let _ = tx.rollback().await;
+                    !read_only
+                }
+                Err(_) => false,
+            };
+            may_write.then_some(w)
+        }
+        Err(_) => None,
+    };
+    let progress = crate::progress::bar(0, "benchmark");
+    let options = BenchOptions {
+        iterations: args.iterations,
+        warmup: args.warmup,
+        sessions: args.sessions,
+        allow_writes: args.allow_writes,
+    };
+    let report = bench::run(&db, writable.as_ref(), &plan, &options, &progress)
+        .await
+        .map_err(|e| eyre!(e))?;
+    if let Some(w) = &writable {
+        w.close().await;
+    }
+    db.close().await;
+    let text = match args.format {
+        Format::Json => {
+            let document = serde_json::json!({
+                "tether": env!("CARGO_PKG_VERSION"),
+                "database": {"engine": plan.engine.name(), "server_version": db.server_version, "target": db.target.to_string()},
+                "profile": plan.profile,
+                "iterations": args.iterations,
+                "warmup": args.warmup,
+                "categories": report,
+                "exceeded": report.exceeded(),
+            });
+            serde_json::to_string_pretty(&document)? + "\n"
+        }
+        _ => render_text(&report),
+    };
+    let mut out = anstream::stdout();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(u8::from(report.exceeded()))
+}
