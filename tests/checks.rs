@@ -13,14 +13,19 @@ mod common;
 
 use common::{TestDb, check, expect, summarize};
 use serde_json::{Value, json};
+use sqlx::{AssertSqlSafe, Connection};
 use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
-use tether::checks::plan::{Plan, PlanOptions, Work};
+use tether::checks::plan::{Plan, PlanOptions, Shape, Work};
 use tether::checks::{CheckId, Severity};
+use tether::db::{Db, SessionOptions};
 use tether::findings::Finding;
-use tether::model::Action;
+use tether::model::{Action, Engine};
+use tether::profile::Profile;
 use tether::relationships::Source;
-use tether::runner::RunResult;
+use tether::runner::{RunOptions, RunResult};
 
 /// The profile both engines run with. Line numbers matter: `check_failed`
 /// findings for profile problems name `test.toml:LINE:COLUMN`.
@@ -76,7 +81,9 @@ via = ["Kd Nr"]
 [[assertion]]
 name = "orders tagged x"
 severity = "warning"
-sql = '''SELECT id, "Quote""Col" FROM "order" WHERE "Quote""Col" = 'x' ORDER BY id'''
+sql.postgres = '''SELECT id, "Quote""Col" FROM "order" WHERE "Quote""Col" = 'x' ORDER BY id'''
+sql.sqlite = '''SELECT id, "Quote""Col" FROM "order" WHERE "Quote""Col" = 'x' ORDER BY id'''
+sql.mysql = '''SELECT id, `Quote``Col` FROM `order` WHERE `Quote``Col` = 'x' ORDER BY id'''
 
 [[assertion]]
 name = "no negative employees"
@@ -97,6 +104,13 @@ sql.postgres = "SELECT 1 FROM pg_sleep(0.2) AS s WHERE random() < 0"
 name = "slow on sqlite"
 threshold_ms = 1
 sql.sqlite = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000) SELECT i FROM n WHERE i < 0"
+
+# SLEEP must really run: MariaDB skips a query whose WHERE is constantly false,
+# so the filter that is never true is on SLEEP's own result.
+[[assertion]]
+name = "slow on mariadb"
+threshold_ms = 50
+sql.mysql = "SELECT SLEEP(0.2) AS s FROM DUAL WHERE 1 = 1 HAVING s < 0"
 "#;
 
 /// Where the two broken `[[relationship]]` entries of `PROFILE` start.
@@ -269,6 +283,117 @@ CREATE TABLE tickets (id integer PRIMARY KEY, employee_id integer);
 INSERT INTO tickets VALUES (1, 1), (2, 5), (3, 77), (4, NULL);
 "#;
 
+/// MariaDB: the same schema and data, run by the harness with
+/// FOREIGN_KEY_CHECKS=0, so every orphan is written under a declared constraint
+/// that InnoDB otherwise enforces: only the rows prove it was bypassed. With the
+/// checks off InnoDB also lets the index it made for a constraint be dropped,
+/// which leaves a constraint without one (as `fk_unindexed` looks for). No
+/// partitions: InnoDB cannot partition a table with foreign keys. The other
+/// schema (`Audit…`) is another database: `MARIADB_AUDIT_FIXTURE`.
+const MARIADB_FIXTURE: &str = r#"
+-- 1. Awkward names; 3 orphans, 2 NULL references; no index on `Kd Nr`.
+CREATE TABLE `Kunden Ä` (`Kd Nr` int PRIMARY KEY, tenant text);
+CREATE TABLE `order` (
+    id int PRIMARY KEY,
+    `Kd Nr` int,
+    tenant text,
+    `Quote``Col` text,
+    CONSTRAINT `order → Kunden` FOREIGN KEY (`Kd Nr`) REFERENCES `Kunden Ä` (`Kd Nr`)
+);
+ALTER TABLE `order` DROP INDEX `order → Kunden`;
+INSERT INTO `Kunden Ä` VALUES (1, 't1'), (2, 't2'), (3, NULL);
+INSERT INTO `order` VALUES
+    (1, 1, 't1', 'x'),
+    (2, 2, 't1', 'x'),
+    (3, 3, 't1', NULL),
+    (4, NULL, 't1', NULL),
+    (5, NULL, NULL, NULL),
+    (6, 100, 't1', NULL),
+    (7, 101, NULL, NULL),
+    (8, 102, 't2', NULL);
+-- Table names are case-sensitive: decoys that differ only in case hold every
+-- dangling value, so a lookup in the wrong table would lose orphans.
+CREATE TABLE `Order` (id int PRIMARY KEY);
+CREATE TABLE `kunden ä` (`Kd Nr` int PRIMARY KEY);
+INSERT INTO `Order` VALUES (500), (999);
+INSERT INTO `kunden ä` VALUES (100), (101), (102);
+
+-- 2. Composite key, indexed only in permuted order (InnoDB's own index, in the
+-- constraint's order, is dropped); 2 orphans, 2 partly NULL. Declared NO ACTION.
+CREATE TABLE regions (country varchar(10), code varchar(10), tenant text, PRIMARY KEY (country, code));
+CREATE TABLE stores (
+    id int PRIMARY KEY,
+    country varchar(10),
+    region_code varchar(10),
+    tenant text,
+    KEY stores_region_idx (region_code, country),
+    CONSTRAINT stores_region_fkey FOREIGN KEY (country, region_code)
+        REFERENCES regions (country, code) ON DELETE NO ACTION
+);
+ALTER TABLE stores DROP INDEX stores_region_fkey;
+INSERT INTO regions VALUES ('DE', 'BY', NULL), ('DE', 'BE', 'r'), ('AT', 'W', 'r');
+INSERT INTO stores VALUES
+    (1, 'DE', 'BY', 't1'),
+    (2, 'AT', 'W', 't1'),
+    (3, 'DE', 'W', 't1'),
+    (4, 'FR', 'P', 't1'),
+    (5, 'DE', NULL, 't1'),
+    (6, NULL, NULL, 't1');
+
+-- 3. Self-reference whose only index on the reference is a prefix index (what
+-- MariaDB has nearest to a partial one; InnoDB's own is dropped). Text keys,
+-- since only string columns take a prefix. 2 orphans.
+CREATE TABLE employees (
+    id varchar(10) PRIMARY KEY,
+    manager_id varchar(10),
+    KEY employees_manager_prefix (manager_id(1)),
+    CONSTRAINT employees_manager_fkey FOREIGN KEY (manager_id) REFERENCES employees (id)
+);
+ALTER TABLE employees DROP INDEX employees_manager_fkey;
+INSERT INTO employees VALUES ('1', NULL), ('2', '1'), ('3', '2'), ('4', '99'), ('5', '98');
+
+-- 5. 3 orphans, indexed (InnoDB uses the declared index for the constraint).
+CREATE TABLE measurements (
+    id int,
+    store_id int,
+    at date,
+    PRIMARY KEY (id, at),
+    KEY measurements_store_idx (store_id),
+    CONSTRAINT measurements_store_fkey FOREIGN KEY (store_id) REFERENCES stores (id)
+);
+INSERT INTO measurements VALUES
+    (1, 1, '2023-05-01'), (2, 50, '2023-06-01'), (3, 2, '2024-02-01'),
+    (4, 51, '2024-03-01'), (5, 52, '2024-04-01'), (6, NULL, '2024-05-01');
+
+-- 6. MyISAM keeps no foreign keys: the declared one is dropped without a word
+-- (its index stays), so only the profile knows the relationship. 1 orphan; a path.
+CREATE TABLE invoices (
+    id int PRIMARY KEY,
+    order_id int,
+    `Kd Nr` int,
+    tenant text,
+    FOREIGN KEY (order_id) REFERENCES `order` (id)
+) ENGINE=MyISAM;
+INSERT INTO invoices VALUES
+    (1, 1, 1, 't1'), (2, 2, 1, 't1'), (3, 1, NULL, 't1'), (4, 4, 5, 't1'), (5, 999, 1, 't1');
+
+-- 7. Implied (employee_id ↔ employees.id, both varchar(10)); 1 orphan.
+CREATE TABLE tickets (id int PRIMARY KEY, employee_id varchar(10));
+INSERT INTO tickets VALUES (1, '1'), (2, '5'), (3, '77'), (4, NULL);
+"#;
+
+/// 4. The other schema: a database of its own whose table references the test
+/// database (`{db}`); 1 orphan, indexed.
+const MARIADB_AUDIT_FIXTURE: &str = r#"
+CREATE TABLE events (
+    id int PRIMARY KEY,
+    order_id int,
+    KEY events_order_idx (order_id),
+    CONSTRAINT events_order_fkey FOREIGN KEY (order_id) REFERENCES `{db}`.`order` (id)
+);
+INSERT INTO events VALUES (1, 1), (2, 500), (3, NULL);
+"#;
+
 const ORDER_FK: &str = "order(Kd Nr) → Kunden Ä(Kd Nr)";
 const STORES_FK: &str = "stores(country, region_code) → regions(country, code)";
 const EMPLOYEES_FK: &str = "employees(manager_id) → employees(id)";
@@ -282,6 +407,124 @@ async fn run(db: &TestDb, profile: Option<&str>, options: PlanOptions) -> (Plan,
     tokio::time::timeout(Duration::from_secs(120), check(&db.url, profile, options))
         .await
         .expect("the checks finish")
+}
+
+/// Like `run`, reading the catalog of the named schemas only (on MariaDB,
+/// databases); the harness's `check` reads the default scope.
+async fn run_in(
+    db: &TestDb,
+    schemas: &[String],
+    profile: Option<&str>,
+    options: PlanOptions,
+) -> (Plan, RunResult) {
+    let work = async {
+        let conn = Db::connect(&db.url, SessionOptions::default())
+            .await
+            .expect("connect");
+        let profile =
+            profile.map(|text| Profile::parse(text, "test.toml").expect("profile parses"));
+        let schema = tether::catalog::read(&conn, schemas)
+            .await
+            .expect("catalog");
+        let plan = Arc::new(Plan::build(schema, profile.as_ref(), &options));
+        let result =
+            tether::runner::run_to_end(&conn, plan.clone(), &RunOptions::default(), |_| {}).await;
+        conn.close().await;
+        (
+            Arc::try_unwrap(plan).unwrap_or_else(|p| (*p).clone()),
+            result,
+        )
+    };
+    tokio::time::timeout(Duration::from_secs(120), work)
+        .await
+        .expect("the checks finish")
+}
+
+/// The name of a MariaDB test database: the last segment of its URL.
+fn database_name(db: &TestDb) -> String {
+    let path = db.url.split('?').next().unwrap_or_default();
+    let (_, name) = path.rsplit_once('/').expect("the URL names a database");
+    name.to_string()
+}
+
+/// A second MariaDB database (what MariaDB calls a schema), uniquely named,
+/// dropped when this value is, on failure too. A test that references the test
+/// database from it must declare it after the `TestDb`, so that it is dropped
+/// first: MariaDB refuses to drop a database whose table another references.
+struct OtherDatabase {
+    name: String,
+    url: String,
+}
+
+impl OtherDatabase {
+    async fn create(prefix: &str) -> OtherDatabase {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!(
+            "{prefix}_{}_{}_{nanos}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let admin_url = common::mysql_admin_url();
+        let mut admin = sqlx::MySqlConnection::connect(&admin_url)
+            .await
+            .expect("MariaDB for tests");
+        sqlx::raw_sql(AssertSqlSafe(format!(
+            "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+        )))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+        let _ = admin.close().await;
+        let (server, _) = admin_url
+            .rsplit_once('/')
+            .expect("the admin URL names a database");
+        let url = format!("{server}/{name}");
+        OtherDatabase { name, url }
+    }
+
+    /// Runs a script in this database with foreign-key checks off.
+    async fn exec(&self, script: &str) {
+        let mut conn = sqlx::MySqlConnection::connect(&self.url).await.unwrap();
+        sqlx::raw_sql(AssertSqlSafe(format!(
+            "SET FOREIGN_KEY_CHECKS = 0;\n{script}"
+        )))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("fixture failed: {e}"));
+        let _ = conn.close().await;
+    }
+}
+
+impl Drop for OtherDatabase {
+    fn drop(&mut self) {
+        let statement = format!(
+            "SET FOREIGN_KEY_CHECKS = 0; DROP DATABASE IF EXISTS `{}`",
+            self.name
+        );
+        // From a thread of its own: Drop cannot await, and the test's runtime
+        // may be shutting down.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(mut admin) =
+                    sqlx::MySqlConnection::connect(&common::mysql_admin_url()).await
+                {
+                    let _ = sqlx::raw_sql(AssertSqlSafe(statement))
+                        .execute(&mut admin)
+                        .await;
+                    let _ = admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 /// The one finding with this check id and location.
@@ -354,11 +597,16 @@ fn assert_common(plan: &Plan, result: &RunResult, expected_len: usize) {
             assert!(sample_sql.contains("NOT EXISTS"), "{sample_sql}");
         }
     }
+    // Identifiers quoted the engine's way: `"a ""b"""`, or `` `a``b` `` on MariaDB.
+    let quote = |name: &str| match plan.engine {
+        Engine::Mysql => format!("`{}`", name.replace('`', "``")),
+        Engine::Postgres | Engine::Sqlite => format!("\"{}\"", name.replace('"', "\"\"")),
+    };
     let order = finding(result, "orphans", ORDER_FK);
     let sql = order.sql.as_deref().unwrap();
-    assert!(sql.contains(r#"."Kunden Ä""#), "{sql}");
-    assert!(sql.contains(r#"."order""#), "{sql}");
-    assert!(sql.contains(r#""Kd Nr""#), "{sql}");
+    assert!(sql.contains(&format!(".{}", quote("Kunden Ä"))), "{sql}");
+    assert!(sql.contains(&format!(".{}", quote("order"))), "{sql}");
+    assert!(sql.contains(&quote("Kd Nr")), "{sql}");
 
     // Samples: the child's key and the dangling reference values, as text.
     assert_sample(
@@ -446,14 +694,18 @@ fn assert_common(plan: &Plan, result: &RunResult, expected_len: usize) {
     assert_eq!(rule.constraint.as_deref(), Some("stores_region_fkey"));
     assert_eq!(rule.severity, Severity::Error);
 
-    // A custom assertion keeps the profile's severity and its rows.
+    // A custom assertion keeps the profile's severity and its rows, typed.
     let custom = finding(result, "custom", "orders tagged x");
     assert_eq!(custom.severity, Severity::Warning);
+    let quote_col = match plan.engine {
+        Engine::Mysql => "Quote`Col",
+        Engine::Postgres | Engine::Sqlite => "Quote\"Col",
+    };
     assert_eq!(
         sample(custom),
         rows(&[
-            json!({"id": 1, "Quote\"Col": "x"}),
-            json!({"id": 2, "Quote\"Col": "x"}),
+            json!({"id": 1, quote_col: "x"}),
+            json!({"id": 2, quote_col: "x"})
         ])
     );
 
@@ -722,6 +974,195 @@ async fn every_check_on_postgres() {
     }
 }
 
+/// Every check on MariaDB, over both databases (schemas) of the fixture: the
+/// same findings as on SQLite, plus the other schema's, with exact counts.
+/// MariaDB has no NOT VALID and no disabled triggers, so every `fk_not_enforced`
+/// is proven by rows and carries their count.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_check_on_mariadb() {
+    let db = TestDb::mysql().await;
+    db.exec(MARIADB_FIXTURE).await;
+    let name = database_name(&db);
+    // Declared after `db`, so dropped before it (see `OtherDatabase`).
+    let audit = OtherDatabase::create("Audit").await;
+    audit
+        .exec(&MARIADB_AUDIT_FIXTURE.replace("{db}", &name))
+        .await;
+    let schemas = vec![name.clone(), audit.name.clone()];
+    let events_fk = format!("{}.events(order_id) → order(id)", audit.name);
+    let (plan, result) = run_in(&db, &schemas, Some(PROFILE), PlanOptions::default()).await;
+
+    let expected = expect(&[
+        // 1. InnoDB enforces the constraint, yet the rows violate it: proven.
+        ("orphans", ORDER_FK, Some(3)),
+        ("fk_not_enforced", ORDER_FK, Some(3)),
+        ("fk_unindexed", ORDER_FK, None),
+        ("tenant_missing", "Kunden Ä.tenant", Some(1)),
+        ("tenant_missing", "order.tenant", Some(2)),
+        (
+            "tenant_mismatch",
+            "order(Kd Nr) → Kunden Ä(Kd Nr) [tenant]",
+            Some(1),
+        ),
+        // 2.
+        ("orphans", STORES_FK, Some(2)),
+        ("fk_not_enforced", STORES_FK, Some(2)),
+        ("fk_delete_rule", STORES_FK, None),
+        // 3. A prefix index does not count.
+        ("orphans", EMPLOYEES_FK, Some(2)),
+        ("fk_not_enforced", EMPLOYEES_FK, Some(2)),
+        ("fk_unindexed", EMPLOYEES_FK, None),
+        // 4. Another database, labelled `schema.table`.
+        ("orphans", events_fk.as_str(), Some(1)),
+        ("fk_not_enforced", events_fk.as_str(), Some(1)),
+        // 5.
+        ("orphans", MEASUREMENTS_FK, Some(3)),
+        ("fk_not_enforced", MEASUREMENTS_FK, Some(3)),
+        // 6. The MyISAM table's constraint was never kept.
+        ("fk_missing", INVOICES_REL, None),
+        ("orphans", INVOICES_REL, Some(1)),
+        // 7.
+        ("implied_fk", TICKETS_REL, None),
+        ("orphans", TICKETS_REL, Some(1)),
+        // 9.
+        ("path_mismatch", "invoices: invoice customer", Some(1)),
+        // 10.
+        ("custom", "orders tagged x", Some(2)),
+        // 11.
+        ("check_failed", GHOSTS, None),
+        ("check_failed", NOPE, None),
+        ("check_failed", GHOST_PATH, None),
+        ("check_failed", PHANTOM_EXEMPT, None),
+        ("check_failed", "broken assertion", None),
+        // 12.
+        ("slow_check", "slow on mariadb", None),
+    ]);
+    assert_eq!(summarize(&result), expected, "{:#?}", messages(&result));
+    assert_common(&plan, &result, expected.len());
+    let mut relationships_expected = expected_relationships(false);
+    relationships_expected.push((events_fk.clone(), Source::Constraint, false));
+    relationships_expected.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(relationships(&plan), relationships_expected);
+    assert!(
+        !result.shared_snapshot,
+        "MariaDB sessions cannot share a snapshot"
+    );
+    assert_eq!(plan.engine, Engine::Mysql);
+    assert_eq!(plan.schema.default_schema, name);
+
+    assert_sample(
+        &result,
+        "orphans",
+        &events_fk,
+        &[json!({"id": "2", "order_id": "500"})],
+    );
+    for (location, constraint, count) in [
+        (ORDER_FK, "order → Kunden", 3),
+        (STORES_FK, "stores_region_fkey", 2),
+        (events_fk.as_str(), "events_order_fkey", 1),
+    ] {
+        let proof = finding(&result, "fk_not_enforced", location);
+        assert_eq!(proof.constraint.as_deref(), Some(constraint));
+        assert_eq!(proof.count, Some(count));
+    }
+    assert_eq!(
+        finding(&result, "fk_unindexed", EMPLOYEES_FK)
+            .constraint
+            .as_deref(),
+        Some("employees_manager_fkey")
+    );
+
+    // What the catalog saw: the decoys are tables of their own; the prefix
+    // index is not usable; the MyISAM table has no constraint, only its index;
+    // the permuted composite index serves the constraint.
+    let table = |schema: &str, table: &str| {
+        plan.schema
+            .table(&tether::model::TableName::new(schema, table))
+            .unwrap_or_else(|| panic!("no table {schema}.{table}"))
+    };
+    assert_eq!(table(&name, "Order").columns.len(), 1);
+    assert_eq!(table(&name, "kunden ä").columns.len(), 1);
+    assert_eq!(table(&audit.name, "events").primary_key, vec!["id"]);
+    assert_eq!(
+        table(&name, "invoices").storage_engine.as_deref(),
+        Some("MyISAM")
+    );
+    assert_eq!(
+        table(&name, "order").storage_engine.as_deref(),
+        Some("InnoDB")
+    );
+    assert!(
+        plan.schema
+            .foreign_keys
+            .iter()
+            .all(|fk| fk.child.name != "invoices"),
+        "MyISAM keeps no foreign keys"
+    );
+    let prefix = plan
+        .schema
+        .indexes
+        .iter()
+        .find(|i| i.name == "employees_manager_prefix")
+        .expect("the prefix index is listed");
+    assert!(prefix.partial, "{prefix:?}");
+    let indexed: Vec<(String, bool)> = plan
+        .relationships
+        .iter()
+        .map(|r| (r.label(&plan.schema).arrow(), r.indexed))
+        .collect();
+    for (arrow, want) in [
+        (ORDER_FK, false),
+        (STORES_FK, true),
+        (EMPLOYEES_FK, false),
+        (MEASUREMENTS_FK, true),
+        (events_fk.as_str(), true),
+        (INVOICES_REL, true),
+    ] {
+        assert!(
+            indexed.contains(&(arrow.to_string(), want)),
+            "{arrow} indexed: {want}? {indexed:?}"
+        );
+    }
+
+    let slow = finding(&result, "slow_check", "slow on mariadb");
+    assert_eq!(slow.threshold_ms, Some(50));
+    assert!(slow.elapsed_ms.is_some_and(|ms| ms >= 200.0), "{slow:?}");
+
+    // By default only the current database is read: the other one's table and
+    // its relationship are not seen.
+    let (default_plan, _) = run(&db, None, PlanOptions::default()).await;
+    assert!(
+        default_plan
+            .schema
+            .tables
+            .iter()
+            .all(|t| t.name.schema == name),
+        "{:?}",
+        default_plan.schema.tables
+    );
+    assert!(
+        default_plan
+            .relationships
+            .iter()
+            .all(|r| r.child.schema == name)
+    );
+
+    let standalone = PlanOptions {
+        shared_scans: false,
+        ..PlanOptions::default()
+    };
+    let (plan, result) = run_in(&db, &schemas, Some(PROFILE), standalone).await;
+    assert_eq!(summarize(&result), expected, "{:#?}", messages(&result));
+    assert_common(&plan, &result, expected.len());
+    for f in result
+        .findings
+        .iter()
+        .filter(|f| f.check == CheckId::Orphans)
+    {
+        assert!(f.sql.as_deref().unwrap().contains("NOT EXISTS"), "{f:?}");
+    }
+}
+
 /// Runs on both engines: the same script is valid SQLite and PostgreSQL.
 const NULL_REFERENCES: &str = r#"
 CREATE TABLE pairs (a text, b text, PRIMARY KEY (a, b));
@@ -740,8 +1181,31 @@ INSERT INTO holders VALUES (1, NULL, NULL), (2, 'x', NULL), (3, NULL, 'y'), (4, 
 INSERT INTO singles VALUES (1, NULL), (2, NULL), (3, 4);
 "#;
 
-async fn null_references_are_never_orphans(db: TestDb) {
-    db.exec(NULL_REFERENCES).await;
+/// The same on MariaDB: keys are `varchar` (a `text` key needs a prefix), and
+/// the indexes are declared with their tables.
+const NULL_REFERENCES_MARIADB: &str = r#"
+CREATE TABLE pairs (a varchar(10), b varchar(10), PRIMARY KEY (a, b));
+CREATE TABLE holders (
+    id integer PRIMARY KEY,
+    a varchar(10),
+    b varchar(10),
+    KEY holders_pair_idx (a, b),
+    CONSTRAINT holders_pair_fkey FOREIGN KEY (a, b) REFERENCES pairs (a, b)
+);
+CREATE TABLE singles (
+    id integer PRIMARY KEY,
+    ref integer,
+    KEY singles_ref_idx (ref),
+    CONSTRAINT singles_ref_fkey FOREIGN KEY (ref) REFERENCES holders (id)
+);
+INSERT INTO pairs VALUES ('x', 'y');
+INSERT INTO holders VALUES (1, NULL, NULL), (2, 'x', NULL), (3, NULL, 'y'), (4, 'x', 'y'),
+    (5, 'nope', NULL), (6, NULL, 'nope');
+INSERT INTO singles VALUES (1, NULL), (2, NULL), (3, 4);
+"#;
+
+async fn null_references_are_never_orphans(db: TestDb, script: &str) {
+    db.exec(script).await;
     for shared_scans in [true, false] {
         let options = PlanOptions {
             shared_scans,
@@ -778,12 +1242,17 @@ async fn null_references_are_never_orphans(db: TestDb) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn null_references_are_never_orphans_on_sqlite() {
-    null_references_are_never_orphans(TestDb::sqlite()).await;
+    null_references_are_never_orphans(TestDb::sqlite(), NULL_REFERENCES).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn null_references_are_never_orphans_on_postgres() {
-    null_references_are_never_orphans(TestDb::postgres().await).await;
+    null_references_are_never_orphans(TestDb::postgres().await, NULL_REFERENCES).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn null_references_are_never_orphans_on_mariadb() {
+    null_references_are_never_orphans(TestDb::mysql().await, NULL_REFERENCES_MARIADB).await;
 }
 
 /// Samples hold at most `PlanOptions::sample` rows; the count stays exact.
@@ -831,6 +1300,11 @@ async fn samples_are_bounded_on_postgres() {
     samples_are_bounded(TestDb::postgres().await, POSTGRES_FIXTURE).await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn samples_are_bounded_on_mariadb() {
+    samples_are_bounded(TestDb::mysql().await, MARIADB_FIXTURE).await;
+}
+
 /// A plan only from the catalog: every check's work is what the catalog and
 /// profile decide, and the partitioned child is planned once.
 #[tokio::test(flavor = "multi_thread")]
@@ -868,29 +1342,8 @@ async fn partitioned_child_is_planned_once_on_postgres() {
 /// `text` tenant against a `uuid` one, an `integer` against a `text`) still
 /// compare values, as reference lookups between differing types already do
 /// (as text), instead of failing on a missing operator.
-#[tokio::test(flavor = "multi_thread")]
-async fn comparisons_across_types_on_postgres() {
-    let db = TestDb::postgres().await;
-    db.exec(
-        r#"
-CREATE TABLE accounts (id integer PRIMARY KEY, tenant uuid, region text);
-CREATE TABLE projects (
-    id integer PRIMARY KEY,
-    account_id integer REFERENCES accounts (id),
-    tenant text,
-    region integer
-);
-CREATE INDEX projects_account_idx ON projects (account_id);
-INSERT INTO accounts VALUES
-    (1, '00000000-0000-0000-0000-000000000001', '7'),
-    (2, '00000000-0000-0000-0000-000000000002', '8');
-INSERT INTO projects VALUES
-    (1, 1, '00000000-0000-0000-0000-000000000001', 7),  -- agrees
-    (2, 1, '00000000-0000-0000-0000-000000000002', 8),  -- differs in both
-    (3, 2, '00000000-0000-0000-0000-000000000002', NULL);
-"#,
-    )
-    .await;
+async fn comparisons_across_types(db: TestDb, fixture: &str) {
+    db.exec(fixture).await;
     let profile = r#"
 [tenant]
 columns = ["tenant"]
@@ -915,15 +1368,277 @@ via = ["account_id"]
         "{:#?}",
         messages(&result)
     );
+    assert_sample(
+        &result,
+        "path_mismatch",
+        "projects: project region",
+        &[json!({"id": "2", "account_id": "1", "region": "8", "accounts.region": "7"})],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn comparisons_across_types_on_postgres() {
+    let fixture = r#"
+CREATE TABLE accounts (id integer PRIMARY KEY, tenant uuid, region text);
+CREATE TABLE projects (
+    id integer PRIMARY KEY,
+    account_id integer REFERENCES accounts (id),
+    tenant text,
+    region integer
+);
+CREATE INDEX projects_account_idx ON projects (account_id);
+INSERT INTO accounts VALUES
+    (1, '00000000-0000-0000-0000-000000000001', '7'),
+    (2, '00000000-0000-0000-0000-000000000002', '8');
+INSERT INTO projects VALUES
+    (1, 1, '00000000-0000-0000-0000-000000000001', 7),  -- agrees
+    (2, 1, '00000000-0000-0000-0000-000000000002', 8),  -- differs in both
+    (3, 2, '00000000-0000-0000-0000-000000000002', NULL);
+"#;
+    comparisons_across_types(TestDb::postgres().await, fixture).await;
+}
+
+/// MariaDB (10.7 and later) has a `uuid` type too.
+#[tokio::test(flavor = "multi_thread")]
+async fn comparisons_across_types_on_mariadb() {
+    let fixture = r#"
+CREATE TABLE accounts (id integer PRIMARY KEY, tenant uuid, region text);
+CREATE TABLE projects (
+    id integer PRIMARY KEY,
+    account_id integer,
+    tenant text,
+    region integer,
+    KEY projects_account_idx (account_id),
+    CONSTRAINT projects_account_fkey FOREIGN KEY (account_id) REFERENCES accounts (id)
+);
+INSERT INTO accounts VALUES
+    (1, '00000000-0000-0000-0000-000000000001', '7'),
+    (2, '00000000-0000-0000-0000-000000000002', '8');
+INSERT INTO projects VALUES
+    (1, 1, '00000000-0000-0000-0000-000000000001', 7),  -- agrees
+    (2, 1, '00000000-0000-0000-0000-000000000002', 8),  -- differs in both
+    (3, 2, '00000000-0000-0000-0000-000000000002', NULL);
+"#;
+    comparisons_across_types(TestDb::mysql().await, fixture).await;
+}
+
+/// Counts rows with a query of the test's own on MariaDB: what the database
+/// itself says, to compare tether's counts with.
+async fn mariadb_count(db: &TestDb, query: &str) -> i64 {
+    let mut conn = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
+    let n: i64 = sqlx::query_scalar(AssertSqlSafe(query.to_string()))
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let _ = conn.close().await;
+    n
+}
+
+/// Text columns of two MariaDB text types (`varchar` and `mediumtext`), both
+/// with the database's collation (utf8mb4_bin, set by the harness), compare as
+/// the database compares them: `ACME` is not `Acme`, `Glöbex` is not `Globex`,
+/// and no account has the key `a-1` when one has `A-1`. Whatever tether compares
+/// them as, the counts must be the database's own, which the test queries too.
+#[tokio::test(flavor = "multi_thread")]
+async fn text_comparisons_keep_the_columns_collation_on_mariadb() {
+    let db = TestDb::mysql().await;
+    db.exec(
+        r#"
+CREATE TABLE accounts (
+    id integer PRIMARY KEY,
+    tenant varchar(20),
+    code varchar(20),
+    UNIQUE KEY accounts_code_key (code)
+);
+CREATE TABLE projects (
+    id integer PRIMARY KEY,
+    account_id integer,
+    tenant mediumtext,
+    account_code mediumtext,
+    KEY projects_account_idx (account_id),
+    CONSTRAINT projects_account_fkey FOREIGN KEY (account_id) REFERENCES accounts (id)
+);
+INSERT INTO accounts VALUES (1, 'Acme', 'A-1'), (2, 'Globex', 'b-2');
+INSERT INTO projects VALUES
+    (1, 1, 'Acme', 'A-1'),    -- agrees
+    (2, 1, 'ACME', 'a-1'),    -- tenant differs in case; no account has code a-1
+    (3, 2, 'Glöbex', 'b-2'),  -- tenant differs by an accent
+    (4, 2, 'Globex', 'B-2');  -- no account has code B-2
+"#,
+    )
+    .await;
+    // The database's own answers.
+    assert_eq!(
+        mariadb_count(
+            &db,
+            "SELECT count(*) FROM projects c JOIN accounts p ON p.id = c.account_id \
+             WHERE c.tenant <> p.tenant"
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        mariadb_count(
+            &db,
+            "SELECT count(*) FROM projects c WHERE c.account_code IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM accounts p WHERE p.code = c.account_code)"
+        )
+        .await,
+        2
+    );
+    let profile = r#"
+[tenant]
+columns = ["tenant"]
+
+[[relationship]]
+child = "projects"
+columns = ["account_code"]
+parent = "accounts"
+parent_columns = ["code"]
+"#;
+    for shared_scans in [true, false] {
+        let options = PlanOptions {
+            shared_scans,
+            ..PlanOptions::default()
+        };
+        let (_, result) = run(&db, Some(profile), options).await;
+        assert_eq!(
+            summarize(&result),
+            expect(&[
+                (
+                    "tenant_mismatch",
+                    "projects(account_id) → accounts(id) [tenant]",
+                    Some(2)
+                ),
+                (
+                    "tenant_mismatch",
+                    "projects(account_code) → accounts(code) [tenant]",
+                    Some(1)
+                ),
+                (
+                    "fk_missing",
+                    "projects(account_code) → accounts(code)",
+                    None
+                ),
+                (
+                    "orphans",
+                    "projects(account_code) → accounts(code)",
+                    Some(2)
+                ),
+            ]),
+            "shared scans: {shared_scans}: {:#?}",
+            messages(&result)
+        );
+        assert_sample(
+            &result,
+            "orphans",
+            "projects(account_code) → accounts(code)",
+            &[
+                json!({"id": "2", "account_code": "a-1"}),
+                json!({"id": "4", "account_code": "B-2"}),
+            ],
+        );
+    }
+}
+
+/// InnoDB lets a constraint reference a key that is not unique, and tether
+/// counts a prefix index (`KEY (label(10))`) neither as unique nor as an index
+/// for the reference. Such parents are looked up on their own with NOT EXISTS
+/// (a shared LEFT JOIN would repeat child rows), on whole values: a reference
+/// that shares only its first ten characters with a key is an orphan.
+#[tokio::test(flavor = "multi_thread")]
+async fn parents_without_a_unique_key_on_mariadb() {
+    let db = TestDb::mysql().await;
+    db.exec(
+        r#"
+CREATE TABLE batches (id integer PRIMARY KEY, code integer, KEY batches_code_idx (code));
+CREATE TABLE items (
+    id integer PRIMARY KEY,
+    batch_code integer,
+    CONSTRAINT items_batch_fkey FOREIGN KEY (batch_code) REFERENCES batches (code)
+);
+INSERT INTO batches VALUES (1, 10), (2, 10), (3, 20);
+INSERT INTO items VALUES (1, 10), (2, 20), (3, 30), (4, NULL);
+
+CREATE TABLE labels (name text, UNIQUE KEY labels_name_prefix (name(10)));
+CREATE TABLE tags (id integer PRIMARY KEY, label text, KEY tags_label_prefix (label(10)));
+INSERT INTO labels VALUES ('abcdefghij-1'), ('short');
+INSERT INTO tags VALUES (1, 'abcdefghij-1'), (2, 'abcdefghij-2'), (3, 'short'), (4, NULL);
+"#,
+    )
+    .await;
+    let profile = r#"
+[[relationship]]
+child = "tags"
+columns = ["label"]
+parent = "labels"
+parent_columns = ["name"]
+"#;
+    const ITEMS: &str = "items(batch_code) → batches(code)";
+    const TAGS: &str = "tags(label) → labels(name)";
+    let (plan, result) = run(&db, Some(profile), PlanOptions::default()).await;
+    assert_eq!(
+        summarize(&result),
+        expect(&[
+            ("orphans", ITEMS, Some(1)),
+            ("fk_not_enforced", ITEMS, Some(1)),
+            ("fk_missing", TAGS, None),
+            ("orphans", TAGS, Some(1)),
+        ]),
+        "{:#?}",
+        messages(&result)
+    );
+    assert_sample(
+        &result,
+        "orphans",
+        ITEMS,
+        &[json!({"id": "3", "batch_code": "30"})],
+    );
+    assert_sample(
+        &result,
+        "orphans",
+        TAGS,
+        &[json!({"id": "2", "label": "abcdefghij-2"})],
+    );
+
+    let flags: Vec<(String, bool, bool)> = plan
+        .relationships
+        .iter()
+        .map(|r| (r.label(&plan.schema).arrow(), r.parent_unique, r.indexed))
+        .collect();
+    assert_eq!(
+        flags,
+        vec![
+            (ITEMS.to_string(), false, true),
+            (TAGS.to_string(), false, false),
+        ]
+    );
+    let prefix = plan
+        .schema
+        .indexes
+        .iter()
+        .find(|i| i.name == "labels_name_prefix")
+        .expect("the prefix index is listed");
+    assert!(prefix.unique && prefix.partial, "{prefix:?}");
+    // Each orphan check is a statement of its own, even with shared scans on.
+    for key in [format!("orphans:{ITEMS}"), format!("orphans:{TAGS}")] {
+        let i = plan.checks.iter().position(|c| c.key == key).unwrap();
+        let statement = plan
+            .statements
+            .iter()
+            .find(|s| s.checks.contains(&i))
+            .unwrap();
+        assert_eq!(statement.shape, Shape::Count, "{key}");
+        assert_eq!(statement.checks, vec![i]);
+        assert!(statement.sql.as_str().contains("NOT EXISTS"), "{key}");
+    }
 }
 
 /// A profile may list a composite relationship's columns in another order than
 /// the constraint (pairing child and parent columns the same way): it is the
 /// same relationship, listed once, and not `fk_missing`.
-#[tokio::test(flavor = "multi_thread")]
-async fn profile_columns_in_another_order_match_the_constraint_on_sqlite() {
-    let db = TestDb::sqlite();
-    db.exec(SQLITE_FIXTURE).await;
+async fn profile_columns_in_another_order_match_the_constraint(db: TestDb, fixture: &str) {
+    db.exec(fixture).await;
     let profile = r#"
 [[relationship]]
 child = "stores"
@@ -954,6 +1669,17 @@ on_delete = "cascade"
         .map(|r| (r.source, r.in_profile))
         .collect();
     assert_eq!(stores, vec![(Source::Constraint, true)]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn profile_columns_in_another_order_match_the_constraint_on_sqlite() {
+    profile_columns_in_another_order_match_the_constraint(TestDb::sqlite(), SQLITE_FIXTURE).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn profile_columns_in_another_order_match_the_constraint_on_mariadb() {
+    profile_columns_in_another_order_match_the_constraint(TestDb::mysql().await, MARIADB_FIXTURE)
+        .await;
 }
 
 /// RI triggers set to fire only in replica mode (`ENABLE REPLICA TRIGGER`) do
