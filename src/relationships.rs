@@ -252,7 +252,8 @@ pub fn normalise_type(t: &str) -> String {
     let t = t.to_ascii_lowercase();
     let base = t.split('(').next().unwrap_or(&t).trim().to_string();
     match base.as_str() {
-        "character varying" | "varchar" | "text" | "char" | "character" | "bpchar" => "text".into(),
+        "character varying" | "varchar" | "text" | "char" | "character" | "bpchar" | "tinytext"
+        | "mediumtext" | "longtext" | "nvarchar" | "nchar" | "clob" => "text".into(),
         "int" | "int4" | "integer" | "int8" | "bigint" | "smallint" | "int2" | "mediumint"
         | "tinyint" => "integer".into(),
         _ => base,

@@ -1,13 +1,14 @@
-//! Every check id, on a database built with known faults, on SQLite and on a real
-//! PostgreSQL server: exact finding sets (check, location, count), exact sample
-//! rows, and the SQL forms the brief promises (NOT EXISTS or one shared scan,
-//! never NOT IN).
+//! Every check id, on a database built with known faults, on SQLite and on real
+//! PostgreSQL and MariaDB servers: exact finding sets (check, location, count),
+//! exact sample rows, and the SQL forms the brief promises (NOT EXISTS or one
+//! shared scan, never NOT IN).
 //!
 //! The fixture uses awkward identifiers on purpose: spaces (`"Kunden Ä"`,
 //! `"Kd Nr"`), a reserved word (`"order"`), an embedded double quote
-//! (`"Quote""Col"`), mixed case (`"Audit"`) and non-ASCII letters (`Ä`). A
-//! check that forgot to quote one of them would fail and show up as
-//! `check_failed`, which the exact comparisons below do not allow.
+//! (`"Quote""Col"`; on MariaDB an embedded backtick, `` `Quote``Col` ``), mixed
+//! case (`"Audit"`) and non-ASCII letters (`Ä`). A check that forgot to quote
+//! one of them would fail and show up as `check_failed`, which the exact
+//! comparisons below do not allow.
 
 mod common;
 
@@ -27,7 +28,7 @@ use tether::profile::Profile;
 use tether::relationships::Source;
 use tether::runner::{RunOptions, RunResult};
 
-/// The profile both engines run with. Line numbers matter: `check_failed`
+/// The profile every engine runs with. Line numbers matter: `check_failed`
 /// findings for profile problems name `test.toml:LINE:COLUMN`.
 const PROFILE: &str = r#"name = "checks fixture"
 
@@ -382,8 +383,8 @@ CREATE TABLE tickets (id int PRIMARY KEY, employee_id varchar(10));
 INSERT INTO tickets VALUES (1, '1'), (2, '5'), (3, '77'), (4, NULL);
 "#;
 
-/// 4. The other schema: a database of its own whose table references the test
-/// database (`{db}`); 1 orphan, indexed.
+/// MariaDB's part 4, the other schema: a database of its own, whose table
+/// references the test database (`{db}`); 1 orphan, indexed.
 const MARIADB_AUDIT_FIXTURE: &str = r#"
 CREATE TABLE events (
     id int PRIMARY KEY,
@@ -1438,7 +1439,9 @@ async fn mariadb_count(db: &TestDb, query: &str) -> i64 {
 /// with the database's collation (utf8mb4_bin, set by the harness), compare as
 /// the database compares them: `ACME` is not `Acme`, `Glöbex` is not `Globex`,
 /// and no account has the key `a-1` when one has `A-1`. Whatever tether compares
-/// them as, the counts must be the database's own, which the test queries too.
+/// them as, the counts must be the database's own (the test asks it too), and a
+/// lookup by a unique key must find one parent row at most: `c-3` and `C-3` are
+/// two accounts, so a shared scan that matched both would count project 5 twice.
 #[tokio::test(flavor = "multi_thread")]
 async fn text_comparisons_keep_the_columns_collation_on_mariadb() {
     let db = TestDb::mysql().await;
@@ -1458,12 +1461,14 @@ CREATE TABLE projects (
     KEY projects_account_idx (account_id),
     CONSTRAINT projects_account_fkey FOREIGN KEY (account_id) REFERENCES accounts (id)
 );
-INSERT INTO accounts VALUES (1, 'Acme', 'A-1'), (2, 'Globex', 'b-2');
+INSERT INTO accounts VALUES
+    (1, 'Acme', 'A-1'), (2, 'Globex', 'b-2'), (3, 'Initech', 'c-3'), (4, 'Initech', 'C-3');
 INSERT INTO projects VALUES
     (1, 1, 'Acme', 'A-1'),    -- agrees
     (2, 1, 'ACME', 'a-1'),    -- tenant differs in case; no account has code a-1
     (3, 2, 'Glöbex', 'b-2'),  -- tenant differs by an accent
-    (4, 2, 'Globex', 'B-2');  -- no account has code B-2
+    (4, 2, 'Globex', 'B-2'),  -- no account has code B-2
+    (5, 3, NULL, 'c-3');      -- tenant missing; code c-3 is account 3 alone
 "#,
     )
     .await;
@@ -1486,6 +1491,14 @@ INSERT INTO projects VALUES
         .await,
         2
     );
+    assert_eq!(
+        mariadb_count(
+            &db,
+            "SELECT count(*) FROM projects c LEFT JOIN accounts p ON p.code = c.account_code"
+        )
+        .await,
+        5
+    );
     let profile = r#"
 [tenant]
 columns = ["tenant"]
@@ -1496,48 +1509,49 @@ columns = ["account_code"]
 parent = "accounts"
 parent_columns = ["code"]
 "#;
+    const BY_CODE: &str = "projects(account_code) → accounts(code)";
     for shared_scans in [true, false] {
         let options = PlanOptions {
             shared_scans,
             ..PlanOptions::default()
         };
-        let (_, result) = run(&db, Some(profile), options).await;
+        let (plan, result) = run(&db, Some(profile), options).await;
+        let statements: Vec<&str> = plan.statements.iter().map(|s| s.sql.as_str()).collect();
         assert_eq!(
             summarize(&result),
             expect(&[
+                ("tenant_missing", "projects.tenant", Some(1)),
                 (
                     "tenant_mismatch",
                     "projects(account_id) → accounts(id) [tenant]",
                     Some(2)
                 ),
-                (
-                    "tenant_mismatch",
-                    "projects(account_code) → accounts(code) [tenant]",
-                    Some(1)
-                ),
-                (
-                    "fk_missing",
-                    "projects(account_code) → accounts(code)",
-                    None
-                ),
-                (
-                    "orphans",
-                    "projects(account_code) → accounts(code)",
-                    Some(2)
-                ),
+                ("tenant_mismatch", &format!("{BY_CODE} [tenant]"), Some(1)),
+                ("fk_missing", BY_CODE, None),
+                ("orphans", BY_CODE, Some(2)),
             ]),
-            "shared scans: {shared_scans}: {:#?}",
-            messages(&result)
+            "shared scans: {shared_scans}: {:#?}\n{}",
+            messages(&result),
+            statements.join("\n\n")
         );
         assert_sample(
             &result,
             "orphans",
-            "projects(account_code) → accounts(code)",
+            BY_CODE,
             &[
                 json!({"id": "2", "account_code": "a-1"}),
                 json!({"id": "4", "account_code": "B-2"}),
             ],
         );
+        if shared_scans {
+            // One pass over projects, one row per project.
+            let i = plan
+                .checks
+                .iter()
+                .position(|c| c.key == format!("orphans:{BY_CODE}"))
+                .unwrap();
+            assert_eq!(result.outcomes[i].as_ref().and_then(|o| o.total), Some(5));
+        }
     }
 }
 

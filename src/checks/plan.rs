@@ -638,11 +638,14 @@ fn statements(
         match &check.work {
             Work::Catalog(_) => {}
             Work::Rows(rows) => {
+                // A join keeps one row per child only on a unique parent key
+                // compared as it is: a cast may match several parent rows.
                 let joinable = rows.predicate.lookup().is_none_or(|l| {
-                    schema.is_unique(
-                        &l.parent,
-                        &l.pairs.iter().map(|p| p.1.clone()).collect::<Vec<_>>(),
-                    )
+                    !l.as_text
+                        && schema.is_unique(
+                            &l.parent,
+                            &l.pairs.iter().map(|p| p.1.clone()).collect::<Vec<_>>(),
+                        )
                 });
                 if shared && joinable {
                     scans.entry(rows.table.clone()).or_default().push(i);
