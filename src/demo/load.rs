@@ -132,54 +132,42 @@ pub async fn load(
             sqlx::raw_sql("SET FOREIGN_KEY_CHECKS = 0, UNIQUE_CHECKS = 0")
                 .execute(&mut *conn)
                 .await?;
-            for spec in specs.iter().rev() {
-                ddl::drop_table(engine, &spec.name)
-                    .raw()
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            for spec in &specs {
-                ddl::create_table(engine, spec, true, false)
-                    .raw()
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            for (t, spec) in specs.iter().enumerate() {
-                progress.set_message(format!("loading {}", spec.name.name));
-                let columns: Vec<String> = spec.columns.iter().map(|c| c.name.clone()).collect();
-                let target = Target {
-                    table: &spec.name,
-                    columns: &columns,
-                    index: t,
-                    count: counts[t],
-                };
-                let mut tx = conn.begin().await?;
-                insert_table::<sqlx::MySql>(&mut tx, engine, target, &rows, progress).await?;
-                tx.commit().await?;
-            }
+            run_all::<sqlx::MySql>(
+                &mut conn,
+                specs.iter().rev().map(|s| ddl::drop_table(engine, &s.name)),
+            )
+            .await?;
+            run_all::<sqlx::MySql>(
+                &mut conn,
+                specs
+                    .iter()
+                    .map(|s| ddl::create_table(engine, s, true, false)),
+            )
+            .await?;
+            let mut tx = conn.begin().await?;
+            insert_all::<sqlx::MySql>(&mut tx, engine, &specs, &rows, progress).await?;
+            tx.commit().await?;
             progress.set_message("indexes and foreign keys");
-            for index in indexes(&schema) {
-                ddl::create_index(engine, &index)
-                    .raw()
-                    .execute(&mut *conn)
-                    .await?;
-            }
+            run_all::<sqlx::MySql>(
+                &mut conn,
+                indexes(&schema)
+                    .iter()
+                    .map(|i| ddl::create_index(engine, i)),
+            )
+            .await?;
             // InnoDB indexes every foreign key it is given: the demo's unindexed
             // reference gets one here.
-            for spec in &specs {
-                for fk in &spec.foreign_keys {
-                    ddl::add_foreign_key(engine, &spec.name, fk)
-                        .raw()
-                        .execute(&mut *conn)
-                        .await?;
-                }
-            }
-            for spec in &specs {
-                ddl::analyze(engine, &spec.name)
-                    .raw()
-                    .execute(&mut *conn)
-                    .await?;
-            }
+            let fks = specs.iter().flat_map(|s| {
+                s.foreign_keys
+                    .iter()
+                    .map(move |fk| ddl::add_foreign_key(engine, &s.name, fk))
+            });
+            run_all::<sqlx::MySql>(&mut conn, fks).await?;
+            run_all::<sqlx::MySql>(
+                &mut conn,
+                specs.iter().map(|s| ddl::analyze(engine, &s.name)),
+            )
+            .await?;
             sqlx::raw_sql("SET FOREIGN_KEY_CHECKS = 1, UNIQUE_CHECKS = 1")
                 .execute(&mut *conn)
                 .await?;
@@ -190,43 +178,34 @@ pub async fn load(
                 .execute(&mut *conn)
                 .await?;
             let mut tx = conn.begin().await?;
-            for spec in specs.iter().rev() {
-                ddl::drop_table(engine, &spec.name)
-                    .raw()
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            for spec in &specs {
-                ddl::create_table(engine, spec, true, true)
-                    .raw()
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            for (t, spec) in specs.iter().enumerate() {
-                progress.set_message(format!("loading {}", spec.name.name));
-                let columns: Vec<String> = spec.columns.iter().map(|c| c.name.clone()).collect();
-                let target = Target {
-                    table: &spec.name,
-                    columns: &columns,
-                    index: t,
-                    count: counts[t],
-                };
-                insert_table::<sqlx::Sqlite>(&mut tx, engine, target, &rows, progress).await?;
-            }
+            run_all::<sqlx::Sqlite>(
+                &mut tx,
+                specs.iter().rev().map(|s| ddl::drop_table(engine, &s.name)),
+            )
+            .await?;
+            // SQLite takes foreign keys only in CREATE TABLE.
+            run_all::<sqlx::Sqlite>(
+                &mut tx,
+                specs
+                    .iter()
+                    .map(|s| ddl::create_table(engine, s, true, true)),
+            )
+            .await?;
+            insert_all::<sqlx::Sqlite>(&mut tx, engine, &specs, &rows, progress).await?;
             progress.set_message("indexes");
-            for index in indexes(&schema) {
-                ddl::create_index(engine, &index)
-                    .raw()
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            run_all::<sqlx::Sqlite>(
+                &mut tx,
+                indexes(&schema)
+                    .iter()
+                    .map(|i| ddl::create_index(engine, i)),
+            )
+            .await?;
             tx.commit().await?;
-            for spec in &specs {
-                ddl::analyze(engine, &spec.name)
-                    .raw()
-                    .execute(&mut *conn)
-                    .await?;
-            }
+            run_all::<sqlx::Sqlite>(
+                &mut conn,
+                specs.iter().map(|s| ddl::analyze(engine, &s.name)),
+            )
+            .await?;
             sqlx::raw_sql("PRAGMA synchronous = FULL")
                 .execute(&mut *conn)
                 .await?;
@@ -299,6 +278,51 @@ async fn copy_table(
     }
     progress.inc(pending);
     copy.finish().await?;
+    Ok(())
+}
+
+/// Runs statements one after another on one connection.
+async fn run_all<DB>(
+    conn: &mut DB::Connection,
+    statements: impl IntoIterator<Item = Sql>,
+) -> Result<(), sqlx::Error>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    for statement in statements {
+        statement.raw().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Inserts the rows of every demo table, in load order.
+async fn insert_all<DB>(
+    conn: &mut DB::Connection,
+    engine: Engine,
+    specs: &[crate::sql::ddl::TableSpec],
+    rows: &Rows,
+    progress: &ProgressBar,
+) -> Result<(), sqlx::Error>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+{
+    let counts = rows.counts();
+    for (t, spec) in specs.iter().enumerate() {
+        progress.set_message(format!("loading {}", spec.name.name));
+        let columns: Vec<String> = spec.columns.iter().map(|c| c.name.clone()).collect();
+        let target = Target {
+            table: &spec.name,
+            columns: &columns,
+            index: t,
+            count: counts[t],
+        };
+        insert_table::<DB>(conn, engine, target, rows, progress).await?;
+    }
     Ok(())
 }
 

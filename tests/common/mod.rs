@@ -162,42 +162,39 @@ impl Drop for TestDb {
     }
 }
 
-/// Runs one statement on the admin database and waits for it, from a thread
-/// of its own: for `Drop`, which cannot await, and whose test runtime may be
-/// shutting down. Errors are ignored (it cleans up).
+/// Runs one statement on the PostgreSQL admin database and waits for it, from a
+/// thread of its own: for `Drop`, which cannot await, and whose test runtime may
+/// be shutting down. Errors are ignored (it cleans up).
 pub fn admin_now(statement: String) {
-    let _ = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            if let Ok(mut admin) = sqlx::PgConnection::connect(&pg_admin_url()).await {
-                let _ = sqlx::raw_sql(AssertSqlSafe(statement))
-                    .execute(&mut admin)
-                    .await;
-                let _ = admin.close().await;
-            }
-        });
-    })
-    .join();
+    on_own_thread(async move {
+        if let Ok(mut admin) = sqlx::PgConnection::connect(&pg_admin_url()).await {
+            let _ = sqlx::raw_sql(AssertSqlSafe(statement))
+                .execute(&mut admin)
+                .await;
+            let _ = admin.close().await;
+        }
+    });
 }
 
 /// Like [`admin_now`], on the MariaDB server.
 pub fn mysql_admin_now(statement: String) {
+    on_own_thread(async move {
+        if let Ok(mut admin) = sqlx::MySqlConnection::connect(&mysql_admin_url()).await {
+            let _ = sqlx::raw_sql(AssertSqlSafe(statement))
+                .execute(&mut admin)
+                .await;
+            let _ = admin.close().await;
+        }
+    });
+}
+
+fn on_own_thread(work: impl std::future::Future<Output = ()> + Send + 'static) {
     let _ = std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
-        rt.block_on(async {
-            if let Ok(mut admin) = sqlx::MySqlConnection::connect(&mysql_admin_url()).await {
-                let _ = sqlx::raw_sql(AssertSqlSafe(statement))
-                    .execute(&mut admin)
-                    .await;
-                let _ = admin.close().await;
-            }
-        });
+        rt.block_on(work);
     })
     .join();
 }
