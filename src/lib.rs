@@ -19,6 +19,7 @@ pub mod commands;
 pub mod db;
 pub mod demo;
 pub mod findings;
+pub mod fix;
 pub mod graph;
 pub mod lineage;
 pub mod model;

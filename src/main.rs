@@ -1,7 +1,14 @@
 use clap::{Parser, Subcommand};
 use tether::commands::{
-    self, EXIT_COULD_NOT_RUN, bench::BenchArgs, check::CheckArgs, demo::DemoArgs, graph::GraphArgs,
-    sql::SqlArgs, tui::TuiArgs, watch::WatchArgs,
+    self, EXIT_COULD_NOT_RUN,
+    bench::BenchArgs,
+    check::CheckArgs,
+    demo::DemoArgs,
+    fix::{FixArgs, RestoreArgs},
+    graph::GraphArgs,
+    sql::SqlArgs,
+    tui::TuiArgs,
+    watch::WatchArgs,
 };
 
 /// Shows whether a relational database's relationships hold: missing or
@@ -37,6 +44,10 @@ enum Command {
     Graph(GraphArgs),
     /// Latency by query category against the profile's thresholds.
     Bench(BenchArgs),
+    /// Remediation for findings: previewed; with --apply, backed up and applied in one transaction.
+    Fix(FixArgs),
+    /// Put back the rows of a `tether fix --apply` backup.
+    Restore(RestoreArgs),
 }
 
 #[tokio::main]
@@ -51,6 +62,8 @@ async fn main() {
         Some(Command::Sql(args)) => commands::sql::run(args).await,
         Some(Command::Graph(args)) => commands::graph::run(args).await,
         Some(Command::Bench(args)) => commands::bench::run(args).await,
+        Some(Command::Fix(args)) => commands::fix::run(args).await,
+        Some(Command::Restore(args)) => commands::fix::restore(args).await,
     };
     let code = match result {
         Ok(code) => code,

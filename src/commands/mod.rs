@@ -5,6 +5,7 @@ pub mod args;
 pub mod bench;
 pub mod check;
 pub mod demo;
+pub mod fix;
 pub mod graph;
 pub mod sql;
 pub mod tui;

@@ -6,6 +6,7 @@
 //! (`sql` in a finding, `tether sql`) is the text that runs.
 
 pub mod ddl;
+pub mod fix;
 pub mod probe;
 pub mod render;
 

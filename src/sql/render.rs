@@ -47,9 +47,9 @@ impl Predicate {
     }
 }
 
-const CHILD: &str = "c";
+pub(super) const CHILD: &str = "c";
 
-fn col(engine: Engine, alias: &str, column: &str) -> String {
+pub(super) fn col(engine: Engine, alias: &str, column: &str) -> String {
     format!("{alias}.{}", ident(engine, column))
 }
 
@@ -62,7 +62,7 @@ fn comparable(engine: Engine, expr: String, as_text_: bool) -> String {
 }
 
 /// `p."a" = c."x" AND p."b" = c."y"`
-fn join_condition(engine: Engine, lookup: &Lookup, parent_alias: &str) -> String {
+pub(super) fn join_condition(engine: Engine, lookup: &Lookup, parent_alias: &str) -> String {
     lookup
         .pairs
         .iter()
@@ -102,7 +102,7 @@ fn differs(
 }
 
 /// The WHERE clause of the standalone form.
-fn standalone_where(engine: Engine, predicate: &Predicate) -> String {
+pub(super) fn standalone_where(engine: Engine, predicate: &Predicate) -> String {
     match predicate {
         Predicate::Null(column) => format!("{} IS NULL", col(engine, CHILD, column)),
         Predicate::Orphan(lookup) => format!(
