@@ -119,7 +119,7 @@ impl Selection {
         }
     }
 
-    fn from_where(&self, engine: Engine) -> String {
+    fn source_and_filter(&self, engine: Engine) -> String {
         let join = match self {
             Selection::Tenant { first, .. } => format!(
                 "\nJOIN {} AS {SOURCE} ON {}",
@@ -150,7 +150,7 @@ pub fn count(engine: Engine, selection: &Selection) -> Sql {
     Sql::new(format!(
         "SELECT count(*) AS {}\n{}",
         ident(engine, "count"),
-        selection.from_where(engine)
+        selection.source_and_filter(engine)
     ))
 }
 
@@ -164,11 +164,11 @@ pub fn rows(engine: Engine, selection: &Selection, extra: Option<(&str, &str)>) 
     match engine {
         Engine::Postgres => Sql::new(format!(
             "SELECT CAST(row_to_json(q) AS text) FROM (SELECT {alias}.*{extra_column}\n{}) AS q",
-            selection.from_where(engine)
+            selection.source_and_filter(engine)
         )),
         Engine::Sqlite | Engine::Mysql => Sql::new(format!(
             "SELECT {alias}.*{extra_column}\n{}",
-            selection.from_where(engine)
+            selection.source_and_filter(engine)
         )),
     }
 }
