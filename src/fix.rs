@@ -55,7 +55,7 @@ pub enum Change {
 }
 
 /// One statement's worth of work: a selection of rows and what to do to them.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Step {
     pub selection: Selection,
     pub change: Change,
@@ -66,7 +66,7 @@ pub struct Step {
 }
 
 /// A remedy for one finding (or one table's tenant column).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Remedy {
     pub check: CheckId,
     pub what: String,

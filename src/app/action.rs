@@ -1,5 +1,6 @@
 //! Everything that can happen to the app, and what the app asks its shell to do.
 
+use crate::fix::Remedy;
 use crate::lineage::{Node, RootRow};
 use crate::runner::Event;
 use std::time::SystemTime;
@@ -31,6 +32,10 @@ pub enum Action {
     Sort,
     ReverseSort,
     CopySql,
+    /// In an orphan detail: preview its remedy.
+    Fix,
+    /// In a remedy preview: ask to apply it.
+    Apply,
     Help,
     /// Start typing: a table filter in the graph, an id in the lineage.
     StartInput,
@@ -57,6 +62,12 @@ pub enum Action {
     /// The database did not answer.
     ConnectionLost(String),
     RootsLoaded(Result<Vec<RootRow>, String>),
+    FixPreviewed {
+        check: usize,
+        result: Result<Vec<Remedy>, String>,
+    },
+    /// The apply ended: what it did, or why not.
+    FixApplied(Result<String, String>),
     LineageLoaded {
         key: String,
         result: Result<Node, String>,
@@ -64,7 +75,7 @@ pub enum Action {
 }
 
 /// Work the app asks of its shell (the only place that does I/O).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     /// Run every check as run `generation`.
     StartRun(u64),
@@ -76,5 +87,9 @@ pub enum Command {
     Copy(String),
     LoadRoots,
     LoadLineage(String),
+    /// Preview the remedy for the orphans of check `usize`.
+    PreviewFix(usize),
+    /// Back up and apply these remedies (the user confirmed).
+    ApplyFix(Vec<Remedy>),
     Quit,
 }

@@ -54,7 +54,7 @@ pub enum Screen {
 }
 
 /// What is shown over the screen.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Overlay {
     Help,
     /// A check's findings, samples and SQL.
@@ -67,6 +67,23 @@ pub enum Overlay {
         node: usize,
         scroll: u16,
     },
+    /// The remedy for a check's orphans: preview, confirmation, result.
+    Fix {
+        check: usize,
+        state: FixState,
+    },
+}
+
+/// Where a fix from the UI stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FixState {
+    Loading,
+    Preview(Vec<crate::fix::Remedy>),
+    /// The user asked to apply: Enter confirms, Esc cancels.
+    Confirm(Vec<crate::fix::Remedy>),
+    Applying,
+    Done(String),
+    Failed(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -471,6 +488,17 @@ impl App {
             }
             Action::Open => self.open(),
             Action::Back => {
+                // From a remedy back to its check (a confirmation is cancelled);
+                // an apply under way keeps the view until it ends.
+                if let Some(Overlay::Fix { check, state }) = &self.overlay {
+                    if *state != FixState::Applying {
+                        self.overlay = Some(Overlay::Check {
+                            check: *check,
+                            scroll: 0,
+                        });
+                    }
+                    return Vec::new();
+                }
                 if self.overlay.take().is_none() {
                     if self.screen == Screen::Lineage && self.lineage.key.is_some() {
                         self.lineage.key = None;
@@ -504,6 +532,61 @@ impl App {
                 }
                 None => Vec::new(),
             },
+            Action::Fix => match &self.overlay {
+                Some(Overlay::Check { check, .. })
+                    if self.plan.checks[*check].id == CheckId::Orphans =>
+                {
+                    let check = *check;
+                    self.overlay = Some(Overlay::Fix {
+                        check,
+                        state: FixState::Loading,
+                    });
+                    vec![Command::PreviewFix(check)]
+                }
+                _ => Vec::new(),
+            },
+            Action::Apply => {
+                if let Some(Overlay::Fix { state, .. }) = &mut self.overlay
+                    && let FixState::Preview(remedies) = state
+                    && remedies.iter().any(|r| !r.steps.is_empty())
+                {
+                    *state = FixState::Confirm(remedies.clone());
+                }
+                Vec::new()
+            }
+            Action::FixPreviewed { check, result } => {
+                if let Some(Overlay::Fix {
+                    check: shown,
+                    state,
+                }) = &mut self.overlay
+                    && *shown == check
+                {
+                    *state = match result {
+                        Ok(remedies) => FixState::Preview(remedies),
+                        Err(e) => FixState::Failed(e),
+                    };
+                }
+                Vec::new()
+            }
+            Action::FixApplied(result) => {
+                let applied = result.is_ok();
+                if let Some(Overlay::Fix { state, .. }) = &mut self.overlay {
+                    *state = match result {
+                        Ok(done) => FixState::Done(done),
+                        Err(e) => FixState::Failed(e),
+                    };
+                }
+                // Show the new counts.
+                if applied && self.connection == Connection::Connected {
+                    let mut commands = Vec::new();
+                    if self.refresh.running {
+                        commands.push(Command::CancelRun);
+                    }
+                    commands.push(self.start_run(now));
+                    return commands;
+                }
+                Vec::new()
+            }
             Action::Help => {
                 self.overlay = if self.overlay == Some(Overlay::Help) {
                     None
@@ -851,7 +934,7 @@ impl App {
                 *scroll = (*scroll as i64 + delta).clamp(0, u16::MAX as i64) as u16;
                 return Vec::new();
             }
-            Some(Overlay::Help) => return Vec::new(),
+            Some(Overlay::Help) | Some(Overlay::Fix { .. }) => return Vec::new(),
             None => {}
         }
         match self.screen {
@@ -937,6 +1020,13 @@ impl App {
     }
 
     fn open(&mut self) -> Vec<Command> {
+        if let Some(Overlay::Fix { state, .. }) = &mut self.overlay
+            && let FixState::Confirm(remedies) = state
+        {
+            let remedies = remedies.clone();
+            *state = FixState::Applying;
+            return vec![Command::ApplyFix(remedies)];
+        }
         if self.overlay.is_some() {
             return Vec::new();
         }

@@ -507,3 +507,120 @@ fn history_is_bounded() {
     }
     assert!(app.statements.iter().all(|s| s.history.len() == HISTORY));
 }
+
+#[test]
+fn fix_from_the_orphan_detail_previews_then_applies_on_confirmation() {
+    let t = now();
+    let mut app = refreshed((120, 40));
+    assert!(
+        app.update(Action::Fix, t).is_empty(),
+        "only from an orphan detail"
+    );
+    app.update(Action::FocusPane(Pane::Orphans), t);
+    app.update(Action::Open, t);
+    let check = orphans_of_assets_discovery(&app);
+    assert_eq!(app.update(Action::Fix, t), vec![Command::PreviewFix(check)]);
+    assert_eq!(
+        app.overlay,
+        Some(Overlay::Fix {
+            check,
+            state: FixState::Loading
+        })
+    );
+    // Apply before the preview arrived does nothing.
+    app.update(Action::Apply, t);
+    assert_eq!(
+        app.overlay,
+        Some(Overlay::Fix {
+            check,
+            state: FixState::Loading
+        })
+    );
+    let plan = app.plan.clone();
+    let rows = plan.checks[check].clone();
+    let crate::checks::plan::Work::Rows(work) = &rows.work else {
+        panic!()
+    };
+    let remedy = crate::fix::Remedy {
+        check: CheckId::Orphans,
+        what: "assets(discovery_flow_id) → discovery_flows(flow_id): set the reference of 31 orphan rows to NULL".into(),
+        steps: vec![crate::fix::Step {
+            selection: crate::sql::fix::Selection::Matching {
+                table: work.table.clone(),
+                predicate: work.predicate.clone(),
+            },
+            change: crate::fix::Change::SetNull(vec!["discovery_flow_id".into()]),
+            count: 31,
+            sql: work.count_sql.clone(),
+        }],
+        ddl: vec![],
+        undecided: None,
+    };
+    app.update(
+        Action::FixPreviewed {
+            check,
+            result: Ok(vec![remedy.clone()]),
+        },
+        t,
+    );
+    assert_eq!(
+        app.overlay,
+        Some(Overlay::Fix {
+            check,
+            state: FixState::Preview(vec![remedy.clone()])
+        })
+    );
+    // Esc from the confirmation cancels back to the check.
+    app.update(Action::Apply, t);
+    assert_eq!(
+        app.overlay,
+        Some(Overlay::Fix {
+            check,
+            state: FixState::Confirm(vec![remedy.clone()])
+        })
+    );
+    app.update(Action::Back, t);
+    assert_eq!(app.overlay, Some(Overlay::Check { check, scroll: 0 }));
+    // Confirmed with Enter: the shell applies, then a refresh shows the counts.
+    app.update(Action::Fix, t);
+    app.update(
+        Action::FixPreviewed {
+            check,
+            result: Ok(vec![remedy.clone()]),
+        },
+        t,
+    );
+    app.update(Action::Apply, t);
+    assert_eq!(
+        app.update(Action::Open, t),
+        vec![Command::ApplyFix(vec![remedy])]
+    );
+    assert_eq!(
+        app.overlay,
+        Some(Overlay::Fix {
+            check,
+            state: FixState::Applying
+        })
+    );
+    app.update(Action::Back, t);
+    assert_eq!(
+        app.overlay,
+        Some(Overlay::Fix {
+            check,
+            state: FixState::Applying
+        }),
+        "stays while applying"
+    );
+    let generation = app.refresh.generation;
+    assert_eq!(
+        app.update(Action::FixApplied(Ok("committed".into())), t),
+        vec![Command::StartRun(generation + 1)]
+    );
+    assert_eq!(
+        app.overlay,
+        Some(Overlay::Fix {
+            check,
+            state: FixState::Done("committed".into())
+        })
+    );
+}

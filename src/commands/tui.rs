@@ -25,6 +25,9 @@ pub struct TuiArgs {
     /// Show only findings that are new or worse than in this baseline file.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// Where fixes applied from the UI write their backups.
+    #[arg(long, value_name = "DIR", default_value = "tether-backups")]
+    pub backup: PathBuf,
 }
 
 pub async fn run(args: TuiArgs) -> Result<u8> {
@@ -62,6 +65,8 @@ pub async fn run(args: TuiArgs) -> Result<u8> {
         interval: Duration::from_secs_f64(args.interval.max(1.0)),
         jobs: usize::from(args.connect.jobs),
         timeout: Duration::from_secs_f64(args.connect.timeout),
+        url: url.clone(),
+        backup_dir: args.backup.clone(),
         baseline: match &args.baseline {
             Some(path) => Some(Arc::new(
                 crate::baseline::Baseline::load(path).map_err(|e| eyre!(e))?,

@@ -199,6 +199,18 @@ const BINDINGS: &[Binding] = &[
         help: "detail: copy SQL (OSC 52)",
     },
     Binding {
+        name: "fix",
+        action: || Action::Fix,
+        keys: &["f"],
+        help: "orphan detail: preview the fix",
+    },
+    Binding {
+        name: "apply",
+        action: || Action::Apply,
+        keys: &["A"],
+        help: "fix preview: apply (asks first)",
+    },
+    Binding {
         name: "input",
         action: || Action::StartInput,
         keys: &["/", "i"],

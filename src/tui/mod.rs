@@ -32,6 +32,10 @@ pub struct Settings {
     pub timeout: Duration,
     /// Findings accepted until fixed: only new or worse ones are shown.
     pub baseline: Option<Arc<crate::baseline::Baseline>>,
+    /// The database URL, for the writable session a fix opens (never shown).
+    pub url: String,
+    /// Where fixes write their backups.
+    pub backup_dir: std::path::PathBuf,
 }
 
 /// The run in flight.
@@ -189,6 +193,26 @@ fn execute(
                     let _ = tx.send(Action::LineageLoaded { key, result });
                 });
             }
+            Command::PreviewFix(check) => {
+                let (db, plan, tx) = (db.clone(), plan.clone(), tx.clone());
+                tokio::spawn(async move {
+                    let result = preview_fix(&db, &plan, check).await;
+                    let _ = tx.send(Action::FixPreviewed { check, result });
+                });
+            }
+            Command::ApplyFix(remedies) => {
+                let (plan, tx, url, dir) = (
+                    plan.clone(),
+                    tx.clone(),
+                    settings.url.clone(),
+                    settings.backup_dir.clone(),
+                );
+                tokio::spawn(async move {
+                    let _ = tx.send(Action::FixApplied(
+                        apply_fix(&url, &plan, &remedies, dir).await,
+                    ));
+                });
+            }
             Command::Quit => quit = true,
         }
     }
@@ -269,6 +293,55 @@ fn start_run(
         }
     });
     Running { cancel, task }
+}
+
+/// The remedy for one orphans check (its relationship only).
+async fn preview_fix(
+    db: &Db,
+    plan: &Plan,
+    check: usize,
+) -> Result<Vec<crate::fix::Remedy>, String> {
+    let crate::findings::Subject::Relationship(label) = &plan.checks[check].subject else {
+        return Err("not a relationship".into());
+    };
+    let options = crate::fix::FixOptions {
+        scope: Some(crate::fix::Scope::Orphans),
+        relationship: Some(format!("{}.{}", label.child_table, label.child_columns[0])),
+        action: None,
+    };
+    let remedies = crate::fix::preview(db, plan, &options).await?;
+    let arrow = label.arrow();
+    Ok(remedies
+        .into_iter()
+        .filter(|r| r.what.starts_with(&arrow))
+        .collect())
+}
+
+/// Applies remedies the user confirmed, on a writable session of its own.
+async fn apply_fix(
+    url: &str,
+    plan: &Plan,
+    remedies: &[crate::fix::Remedy],
+    backup_dir: std::path::PathBuf,
+) -> Result<String, String> {
+    let options = crate::db::SessionOptions {
+        connections: 1,
+        read_only: false,
+        ..crate::db::SessionOptions::default()
+    };
+    let db = Db::connect(url, options).await.map_err(|e| e.to_string())?;
+    let options = crate::fix::ApplyOptions {
+        backup_dir,
+        batch_size: 1000,
+    };
+    let applied = crate::fix::apply(&db, plan, remedies, &options, |_| true).await;
+    db.close().await;
+    let applied = applied?;
+    Ok(format!(
+        "committed: {} rows changed; backup {} (tether restore puts them back)",
+        crate::findings::thousands(applied.rows),
+        applied.backup.display()
+    ))
 }
 
 /// Puts text on the terminal's clipboard with OSC 52.

@@ -184,3 +184,88 @@ pub fn table(frame: &mut Frame, app: &App, theme: &Theme, node: usize, scroll: u
         rect,
     );
 }
+
+/// A fix from the UI: the preview (what changes, how many rows, the SQL), the
+/// confirmation, and the result.
+pub fn fix(
+    frame: &mut Frame,
+    app: &App,
+    theme: &Theme,
+    check: usize,
+    state: &crate::app::FixState,
+    area: Rect,
+) {
+    use crate::app::FixState;
+    let rect = popup(area, 80);
+    frame.render_widget(Clear, rect);
+    let block = pane_block(format!("Fix · {}", app.check_label(check)), true, theme);
+    let mut lines: Vec<Line> = Vec::new();
+    let show = |remedies: &[crate::fix::Remedy], lines: &mut Vec<Line>| {
+        if remedies.is_empty() {
+            lines.push(Line::from("Nothing to fix: no orphans now."));
+        }
+        for r in remedies {
+            lines.push(heading(&r.what));
+            for step in &r.steps {
+                lines.push(Line::from(format!(
+                    "  {} rows of {}",
+                    count(Some(step.count)),
+                    app.plan.label(step.selection.table())
+                )));
+                lines.extend(
+                    step.sql
+                        .as_str()
+                        .lines()
+                        .map(|l| Line::from(Span::styled(format!("    {l}"), dim(theme)))),
+                );
+            }
+            if let Some((n, why)) = &r.undecided {
+                lines.push(Line::from(Span::styled(
+                    format!("  {} rows left for a person: {why}", count(Some(*n))),
+                    Style::new().fg(theme.warning),
+                )));
+            }
+        }
+    };
+    match state {
+        FixState::Loading => lines.push(Line::from("counting what would change…")),
+        FixState::Preview(remedies) => {
+            show(remedies, &mut lines);
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(
+                "Preview only: nothing was touched. A applies: every row is backed up first, the change runs in one transaction.",
+                dim(theme),
+            )));
+        }
+        FixState::Confirm(remedies) => {
+            let rows: u64 = remedies.iter().map(|r| r.rows()).sum();
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "Back up and change {} rows? Enter applies, Esc cancels.",
+                    count(Some(rows))
+                ),
+                severity_style(theme, Some(crate::checks::Severity::Warning))
+                    .add_modifier(Modifier::BOLD),
+            )));
+            lines.push(Line::from(""));
+            show(remedies, &mut lines);
+        }
+        FixState::Applying => lines.push(Line::from(
+            "applying: backing up, re-counting, changing the rows…",
+        )),
+        FixState::Done(message) => lines.push(Line::from(Span::styled(
+            message.clone(),
+            Style::new().fg(theme.ok),
+        ))),
+        FixState::Failed(message) => lines.push(Line::from(Span::styled(
+            message.clone(),
+            severity_style(theme, Some(crate::checks::Severity::Error)),
+        ))),
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}

@@ -44,6 +44,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, keymap: &Keymap) {
         Some(Overlay::Table { node, scroll }) => {
             detail::table(frame, app, theme, *node, *scroll, area)
         }
+        Some(Overlay::Fix { check, state }) => detail::fix(frame, app, theme, *check, state, area),
         None => {}
     }
 }
@@ -241,9 +242,22 @@ fn footer(frame: &mut Frame, app: &App, theme: &Theme, keymap: &Keymap, area: Re
         let k = |name: &str, what: &str| format!("{} {what}", keymap.keys_for(name));
         let mut keys = vec![k("quit", "quit"), k("help", "help")];
         match (&app.overlay, app.screen) {
-            (Some(Overlay::Check { .. }), _) => {
-                keys.extend([k("copy", "copy SQL"), k("up", "scroll"), k("back", "back")]);
+            (Some(Overlay::Check { check, .. }), _) => {
+                keys.extend([k("copy", "copy SQL"), k("up", "scroll")]);
+                if app.plan.checks[*check].id == crate::checks::CheckId::Orphans {
+                    keys.push(k("fix", "fix"));
+                }
+                keys.push(k("back", "back"));
             }
+            (Some(Overlay::Fix { state, .. }), _) => match state {
+                crate::app::FixState::Preview(_) => {
+                    keys.extend([k("apply", "apply"), k("back", "back")])
+                }
+                crate::app::FixState::Confirm(_) => {
+                    keys.extend([k("open", "confirm"), k("back", "cancel")])
+                }
+                _ => keys.push(k("back", "back")),
+            },
             (Some(_), _) => keys.push(k("back", "back")),
             (None, Screen::Dashboard) => {
                 keys.extend([
