@@ -420,3 +420,68 @@ async fn schema_option_restricts_the_catalog() {
     );
     assert_eq!(parse(&audit.1), ["Audit.c -> Audit.a"]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_cancels_the_queries_on_the_server() {
+    let db = TestDb::postgres().await;
+    db.exec("CREATE TABLE t (id int PRIMARY KEY)").await;
+    let profile = tempfile::NamedTempFile::with_suffix(".toml").unwrap();
+    std::fs::write(
+        profile.path(),
+        "[[assertion]]\nname = \"sleeps\"\nsql = \"SELECT 1 AS x FROM pg_sleep(60) AS s WHERE random() >= 0\"\n",
+    )
+    .unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_tether"))
+        .env_remove("DATABASE_URL")
+        .args([
+            "check",
+            "--url",
+            &db.url,
+            "--profile",
+            profile.path().to_str().unwrap(),
+            "--timeout",
+            "120",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let name = db.url.rsplit('/').next().unwrap().to_string();
+    let mut admin = sqlx::PgConnection::connect(&pg_admin_url()).await.unwrap();
+    let sleeping = "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%pg_sleep(60)%' AND state = 'active' AND pid <> pg_backend_pid()";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let n: i64 = sqlx::query_scalar(sleeping)
+            .bind(&name)
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+        if n > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the query never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("interrupted"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let n: i64 = sqlx::query_scalar(sleeping)
+        .bind(&name)
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(n, 0, "the query still runs on the server");
+    let _ = admin.close().await;
+}

@@ -64,6 +64,13 @@ pub async fn run(args: CheckArgs) -> Result<u8> {
         timeout: Duration::from_secs_f64(args.connect.timeout),
         ..RunOptions::default()
     };
+    // Ctrl-C stops the run and cancels its queries on the server too.
+    let cancel = options.cancel.clone();
+    let interrupt = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            cancel.cancel();
+        }
+    });
     let mut result = runner::run_to_end(&db, plan.clone(), &options, |event| {
         if matches!(event, Event::StatementDone { .. } | Event::Metric { .. }) {
             progress.inc(1);
@@ -71,6 +78,13 @@ pub async fn run(args: CheckArgs) -> Result<u8> {
     })
     .await;
     progress.finish_and_clear();
+    interrupt.abort();
+    if options.cancel.is_cancelled() {
+        db.close().await;
+        return Err(eyre!(
+            "interrupted: the queries in flight were cancelled on the server"
+        ));
+    }
     if args.probe {
         let options = crate::db::SessionOptions {
             statement_timeout: Duration::from_secs_f64(args.connect.timeout),
