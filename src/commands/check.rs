@@ -80,7 +80,6 @@ pub async fn run(args: CheckArgs) -> Result<u8> {
     progress.finish_and_clear();
     interrupt.abort();
     if options.cancel.is_cancelled() {
-        db.close().await;
         return Err(eyre!(
             "interrupted: the queries in flight were cancelled on the server"
         ));

@@ -315,12 +315,17 @@ impl Db {
         Some((coordinator, id))
     }
 
+    /// Closes the pool, waiting at most two seconds: a connection whose query
+    /// was abandoned (cancelled, timed out) may never come back to it.
     pub async fn close(&self) {
-        match &self.pool {
-            Pool::Postgres(p) => p.close().await,
-            Pool::Sqlite(p) => p.close().await,
-            Pool::Mysql(p) => p.close().await,
-        }
+        let close = async {
+            match &self.pool {
+                Pool::Postgres(p) => p.close().await,
+                Pool::Sqlite(p) => p.close().await,
+                Pool::Mysql(p) => p.close().await,
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(2), close).await;
     }
 }
 
