@@ -431,6 +431,16 @@ async fn ctrl_c_cancels_the_queries_on_the_server() {
         "[[assertion]]\nname = \"sleeps\"\nsql = \"SELECT 1 AS x FROM pg_sleep(60) AS s WHERE random() >= 0\"\n",
     )
     .unwrap();
+    // Killed if the test fails before the process ends.
+    struct KillOnDrop(Option<std::process::Child>);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            if let Some(child) = &mut self.0 {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_tether"))
         .env_remove("DATABASE_URL")
         .args([
@@ -446,6 +456,8 @@ async fn ctrl_c_cancels_the_queries_on_the_server() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    let pid = child.id();
+    let mut guard = KillOnDrop(Some(child));
     let name = db.url.rsplit('/').next().unwrap().to_string();
     let mut admin = sqlx::PgConnection::connect(&pg_admin_url()).await.unwrap();
     let sleeping = "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%pg_sleep(60)%' AND state = 'active' AND pid <> pg_backend_pid()";
@@ -466,8 +478,9 @@ async fn ctrl_c_cancels_the_queries_on_the_server() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let _ = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args(["-INT", &pid.to_string()])
         .status();
+    let child = guard.0.take().unwrap();
     let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await
         .unwrap();
