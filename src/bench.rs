@@ -295,40 +295,17 @@ pub async fn run(
             skipped: "no foreign-key constraint".into(),
         },
         (Some(w), Some(r)) => {
-            let table = plan
-                .schema
-                .table(&r.child)
-                .ok_or("the child table is gone")?;
-            let insert = |i: u32| {
-                let columns: Vec<(String, statements::Value)> = table
-                    .columns
-                    .iter()
-                    .map(|c| {
-                        let fresh = r.child_columns.contains(&c.name)
-                            || table.primary_key.contains(&c.name);
-                        let value = if fresh {
-                            if c.data_type.to_ascii_lowercase().contains("int") {
-                                statements::Value::Number(-2_000_000_000 - i64::from(i))
-                            } else {
-                                statements::Value::Literal(format!(
-                                    "00000000-7e7e-4e7e-8e7e-{i:012x}"
-                                ))
-                            }
-                        } else {
-                            statements::Value::Copy
-                        };
-                        (c.name.clone(), value)
-                    })
-                    .collect();
-                statements::insert_copy(engine, &r.child, &columns)
-            };
+            let insert = |i: u32| crate::probe::orphan_insert(plan, r, u64::from(i));
+            insert(0)?;
             let (samples, errors) = measure(
                 options.warmup,
                 n,
                 async |i| {
                     let mut tx = w.writable().await?;
                     // Rejected (as intended) or accepted, it is rolled back.
-                    let _ = tx.execute(&insert(i)).await;
+                    if let Ok(Some(sql)) = insert(i) {
+                        let _ = tx.execute(&sql).await;
+                    }
                     tx.rollback().await
                 },
                 progress,

@@ -133,14 +133,7 @@ fn broken_links(plan: &Plan, table: &TableName) -> Vec<(String, Predicate)> {
         })
         .filter_map(|c| match &c.work {
             Work::Rows(r) if &r.table == table => {
-                let joinable = r.predicate.lookup().is_none_or(|l| {
-                    if l.as_text {
-                        return false;
-                    }
-                    let parent_columns: Vec<String> = l.pairs.iter().map(|p| p.1.clone()).collect();
-                    plan.schema.is_unique(&l.parent, &parent_columns)
-                });
-                joinable.then(|| {
+                crate::checks::plan::shares_a_pass(&plan.schema, &r.predicate).then(|| {
                     (
                         format!("{} {}", c.id, c.subject.describe()),
                         r.predicate.clone(),

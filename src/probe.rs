@@ -239,20 +239,18 @@ async fn under_savepoint<T>(
     result
 }
 
-/// Some(true) when the database accepted an orphan; Some(false) when it refused
-/// it as a foreign-key violation; None when the child table has no row to copy.
-async fn enforcement(
-    tx: &mut Reader,
+/// `INSERT … SELECT` of a copy of one child row whose reference matches no parent:
+/// the references (dangling), the key and every unique column (fresh) are new,
+/// so only the foreign key can object. `n` makes the values of one call unique.
+pub fn orphan_insert(
     plan: &Plan,
     r: &Relationship,
     n: u64,
-) -> Result<Option<bool>, sqlx::Error> {
+) -> Result<Option<crate::sql::Sql>, String> {
     let schema = &plan.schema;
     let Some(table) = schema.table(&r.child) else {
         return Ok(None);
     };
-    // Columns that must be new: the references (dangling), the key and every
-    // unique column (fresh), so that only the foreign key can object.
     let unique: Vec<&String> = schema
         .indexes_of(&r.child)
         .filter(|i| i.unique)
@@ -262,23 +260,37 @@ async fn enforcement(
     let mut columns = Vec::new();
     for (i, c) in table.columns.iter().enumerate() {
         let value = if r.child_columns.contains(&c.name) || unique.contains(&&c.name) {
-            match fresh(&c.data_type, n * 100 + i as u64) {
-                Some(v) => v,
-                None => {
-                    return Err(sqlx::Error::Protocol(format!(
-                        "no probe value for {}.{} of type {}",
-                        plan.label(&r.child),
-                        c.name,
-                        c.data_type
-                    )));
-                }
-            }
+            fresh(&c.data_type, n * 100 + i as u64).ok_or_else(|| {
+                format!(
+                    "no probe value for {}.{} of type {}",
+                    plan.label(&r.child),
+                    c.name,
+                    c.data_type
+                )
+            })?
         } else {
             Value::Copy
         };
         columns.push((c.name.clone(), value));
     }
-    let insert = statements::insert_copy(plan.engine, &r.child, &columns);
+    Ok(Some(statements::insert_copy(
+        plan.engine,
+        &r.child,
+        &columns,
+    )))
+}
+
+/// Some(true) when the database accepted an orphan; Some(false) when it refused
+/// it as a foreign-key violation; None when the child table has no row to copy.
+async fn enforcement(
+    tx: &mut Reader,
+    plan: &Plan,
+    r: &Relationship,
+    n: u64,
+) -> Result<Option<bool>, sqlx::Error> {
+    let Some(insert) = orphan_insert(plan, r, n).map_err(sqlx::Error::Protocol)? else {
+        return Ok(None);
+    };
     under_savepoint(tx, async |tx: &mut Reader| {
         match tx.execute(&insert).await {
             Ok(0) => Ok(None),

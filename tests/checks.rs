@@ -17,7 +17,6 @@ use serde_json::{Value, json};
 use sqlx::{AssertSqlSafe, Connection};
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use tether::checks::plan::{Plan, PlanOptions, Shape, Work};
 use tether::checks::{CheckId, Severity};
@@ -439,93 +438,6 @@ async fn run_in(
     tokio::time::timeout(Duration::from_secs(120), work)
         .await
         .expect("the checks finish")
-}
-
-/// The name of a MariaDB test database: the last segment of its URL.
-fn database_name(db: &TestDb) -> String {
-    let path = db.url.split('?').next().unwrap_or_default();
-    let (_, name) = path.rsplit_once('/').expect("the URL names a database");
-    name.to_string()
-}
-
-/// A second MariaDB database (what MariaDB calls a schema), uniquely named,
-/// dropped when this value is, on failure too. A test that references the test
-/// database from it must declare it after the `TestDb`, so that it is dropped
-/// first: MariaDB refuses to drop a database whose table another references.
-struct OtherDatabase {
-    name: String,
-    url: String,
-}
-
-impl OtherDatabase {
-    async fn create(prefix: &str) -> OtherDatabase {
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let name = format!(
-            "{prefix}_{}_{}_{nanos}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        let admin_url = common::mysql_admin_url();
-        let mut admin = sqlx::MySqlConnection::connect(&admin_url)
-            .await
-            .expect("MariaDB for tests");
-        sqlx::raw_sql(AssertSqlSafe(format!(
-            "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-        )))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-        let _ = admin.close().await;
-        let (server, _) = admin_url
-            .rsplit_once('/')
-            .expect("the admin URL names a database");
-        let url = format!("{server}/{name}");
-        OtherDatabase { name, url }
-    }
-
-    /// Runs a script in this database with foreign-key checks off.
-    async fn exec(&self, script: &str) {
-        let mut conn = sqlx::MySqlConnection::connect(&self.url).await.unwrap();
-        sqlx::raw_sql(AssertSqlSafe(format!(
-            "SET FOREIGN_KEY_CHECKS = 0;\n{script}"
-        )))
-        .execute(&mut conn)
-        .await
-        .unwrap_or_else(|e| panic!("fixture failed: {e}"));
-        let _ = conn.close().await;
-    }
-}
-
-impl Drop for OtherDatabase {
-    fn drop(&mut self) {
-        let statement = format!(
-            "SET FOREIGN_KEY_CHECKS = 0; DROP DATABASE IF EXISTS `{}`",
-            self.name
-        );
-        // From a thread of its own: Drop cannot await, and the test's runtime
-        // may be shutting down.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                if let Ok(mut admin) =
-                    sqlx::MySqlConnection::connect(&common::mysql_admin_url()).await
-                {
-                    let _ = sqlx::raw_sql(AssertSqlSafe(statement))
-                        .execute(&mut admin)
-                        .await;
-                    let _ = admin.close().await;
-                }
-            });
-        })
-        .join();
-    }
 }
 
 /// The one finding with this check id and location.
@@ -983,14 +895,14 @@ async fn every_check_on_postgres() {
 async fn every_check_on_mariadb() {
     let db = TestDb::mysql().await;
     db.exec(MARIADB_FIXTURE).await;
-    let name = database_name(&db);
-    // Declared after `db`, so dropped before it (see `OtherDatabase`).
-    let audit = OtherDatabase::create("Audit").await;
+    let name = db.name();
+    // Declared after `db`, so dropped before it (MariaDB refuses to drop a database another references).
+    let audit = TestDb::mysql_named("Audit").await;
     audit
         .exec(&MARIADB_AUDIT_FIXTURE.replace("{db}", &name))
         .await;
-    let schemas = vec![name.clone(), audit.name.clone()];
-    let events_fk = format!("{}.events(order_id) → order(id)", audit.name);
+    let schemas = vec![name.clone(), audit.name()];
+    let events_fk = format!("{}.events(order_id) → order(id)", audit.name());
     let (plan, result) = run_in(&db, &schemas, Some(PROFILE), PlanOptions::default()).await;
 
     let expected = expect(&[
@@ -1083,7 +995,7 @@ async fn every_check_on_mariadb() {
     };
     assert_eq!(table(&name, "Order").columns.len(), 1);
     assert_eq!(table(&name, "kunden ä").columns.len(), 1);
-    assert_eq!(table(&audit.name, "events").primary_key, vec!["id"]);
+    assert_eq!(table(&audit.name(), "events").primary_key, vec!["id"]);
     assert_eq!(
         table(&name, "invoices").storage_engine.as_deref(),
         Some("MyISAM")

@@ -458,7 +458,7 @@ async fn ctrl_c_cancels_the_queries_on_the_server() {
         .unwrap();
     let pid = child.id();
     let mut guard = KillOnDrop(Some(child));
-    let name = db.url.rsplit('/').next().unwrap().to_string();
+    let name = db.name();
     let mut admin = sqlx::PgConnection::connect(&pg_admin_url()).await.unwrap();
     let sleeping = "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%pg_sleep(60)%' AND state = 'active' AND pid <> pg_backend_pid()";
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);

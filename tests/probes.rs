@@ -164,7 +164,7 @@ async fn mariadb_no_action_where_the_profile_says_cascade() {
 async fn a_read_only_connection_is_refused() {
     let db = TestDb::postgres().await;
     db.exec(FIXTURE).await;
-    let name = db.url.rsplit('/').next().unwrap().to_string();
+    let name = db.name();
     db.exec(&format!(
         "ALTER DATABASE \"{name}\" SET default_transaction_read_only = on"
     ))

@@ -504,7 +504,7 @@ fn bold_panes(styled: &str) -> Vec<&'static str> {
 
 /// The name of a test database, from its URL.
 fn db_name(db: &TestDb) -> String {
-    db.url.rsplit('/').next().unwrap().to_string()
+    db.name()
 }
 
 async fn admin() -> sqlx::PgConnection {

@@ -621,6 +621,16 @@ fn lineage_root(
         .map(|(_, name)| name.clone())
 }
 
+/// True when a predicate can be counted in a shared pass: its lookup (if any)
+/// reaches a unique parent key compared as it is, so the `LEFT JOIN` keeps one
+/// row per child (a cast may match several parent rows).
+pub fn shares_a_pass(schema: &Schema, predicate: &Predicate) -> bool {
+    predicate.lookup().is_none_or(|l| {
+        let parent_columns: Vec<String> = l.pairs.iter().map(|p| p.1.clone()).collect();
+        !l.as_text && schema.is_unique(&l.parent, &parent_columns)
+    })
+}
+
 /// Groups row checks into statements: on a table, every check whose lookups reach
 /// a unique parent key shares one scan; the others, and assertions, run alone.
 fn statements(
@@ -638,16 +648,7 @@ fn statements(
         match &check.work {
             Work::Catalog(_) => {}
             Work::Rows(rows) => {
-                // A join keeps one row per child only on a unique parent key
-                // compared as it is: a cast may match several parent rows.
-                let joinable = rows.predicate.lookup().is_none_or(|l| {
-                    !l.as_text
-                        && schema.is_unique(
-                            &l.parent,
-                            &l.pairs.iter().map(|p| p.1.clone()).collect::<Vec<_>>(),
-                        )
-                });
-                if shared && joinable {
+                if shared && shares_a_pass(schema, &rows.predicate) {
                     scans.entry(rows.table.clone()).or_default().push(i);
                 } else {
                     out.push(Statement {

@@ -2,12 +2,10 @@
 
 use super::args::{ConnectArgs, Format, PlanArgs};
 use crate::bench::{self, BenchOptions, BenchReport, Measured};
-use crate::db::{Db, SessionOptions};
 use anstyle::{AnsiColor, Style};
 use clap::Args;
 use color_eyre::eyre::{Result, eyre};
 use std::io::Write;
-use std::time::Duration;
 
 #[derive(Args, Clone, Debug)]
 pub struct BenchArgs {
@@ -94,14 +92,7 @@ pub async fn run(args: BenchArgs) -> Result<u8> {
     let db = super::open(&url, &args.connect).await?;
     let plan = super::plan(&db, &args.plan, profile.as_ref()).await?;
     // Constraint and batch need a session that may write (and always roll back).
-    let options = SessionOptions {
-        statement_timeout: Duration::from_secs_f64(args.connect.timeout),
-        connect_timeout: Duration::from_secs_f64(args.connect.connect_timeout),
-        connections: 1,
-        read_only: false,
-        ..SessionOptions::default()
-    };
-    let writable = match Db::connect(&url, options).await {
+    let writable = match super::open_writable(&url, &args.connect, None).await {
         Ok(w) => {
             let may_write = match w.writable().await {
                 Ok(mut tx) => {

@@ -85,15 +85,8 @@ pub async fn run(args: CheckArgs) -> Result<u8> {
         ));
     }
     if args.probe {
-        let options = crate::db::SessionOptions {
-            statement_timeout: Duration::from_secs_f64(args.connect.timeout),
-            connect_timeout: Duration::from_secs_f64(args.connect.connect_timeout),
-            connections: 1,
-            read_only: false,
-            create_if_missing: false,
-            sqlite_foreign_keys: Some(args.sqlite_foreign_keys == OnOff::On),
-        };
-        let writable = crate::db::Db::connect(&url, options).await?;
+        let foreign_keys = Some(args.sqlite_foreign_keys == OnOff::On);
+        let writable = super::open_writable(&url, &args.connect, foreign_keys).await?;
         let probed = crate::probe::run(&writable, &plan).await;
         writable.close().await;
         let findings = probed.map_err(|e| eyre!(e.to_string()))?;

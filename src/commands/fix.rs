@@ -1,14 +1,12 @@
 //! `tether fix` (remedies: preview, or apply with a backup) and `tether restore`.
 
 use super::args::{ConnectArgs, PlanArgs};
-use crate::db::{Db, SessionOptions};
 use crate::findings::thousands;
 use crate::fix::{self, ApplyOptions, FixOptions, OrphanAction, Scope};
 use clap::{Args, ValueEnum};
 use color_eyre::eyre::{Result, eyre};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
-use std::time::Duration;
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FixCheck {
@@ -69,17 +67,6 @@ pub struct RestoreArgs {
     pub connect: ConnectArgs,
     /// A backup written by `tether fix --apply`.
     pub backup: PathBuf,
-}
-
-async fn writable(url: &str, connect: &ConnectArgs) -> Result<Db> {
-    let options = SessionOptions {
-        statement_timeout: Duration::from_secs_f64(connect.timeout),
-        connect_timeout: Duration::from_secs_f64(connect.connect_timeout),
-        connections: 1,
-        read_only: false,
-        ..SessionOptions::default()
-    };
-    Ok(Db::connect(url, options).await?)
 }
 
 pub async fn run(args: FixArgs) -> Result<u8> {
@@ -174,7 +161,7 @@ pub async fn run(args: FixArgs) -> Result<u8> {
         println!("No data changes to apply (migrations are printed, never applied).");
         return Ok(0);
     }
-    let db = writable(&url, &args.connect).await?;
+    let db = super::open_writable(&url, &args.connect, None).await?;
     let yes = args.yes;
     let confirm = |rows: u64| {
         if yes {
@@ -225,16 +212,8 @@ pub async fn run(args: FixArgs) -> Result<u8> {
 
 pub async fn restore(args: RestoreArgs) -> Result<u8> {
     let (url, _) = super::resolve_url(&args.connect).await?;
-    let options = SessionOptions {
-        statement_timeout: Duration::from_secs_f64(args.connect.timeout),
-        connect_timeout: Duration::from_secs_f64(args.connect.connect_timeout),
-        connections: 1,
-        read_only: false,
-        // Restored rows may be orphans again, as they were.
-        sqlite_foreign_keys: Some(false),
-        ..SessionOptions::default()
-    };
-    let db = Db::connect(&url, options).await?;
+    // Restored rows may be orphans again, as they were.
+    let db = super::open_writable(&url, &args.connect, Some(false)).await?;
     let schema = crate::catalog::read(&db, &[])
         .await
         .map_err(|e| eyre!("reading the catalog: {}", crate::db::describe(&e)))?;

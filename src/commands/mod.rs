@@ -71,6 +71,24 @@ pub async fn open(url: &str, args: &ConnectArgs) -> Result<Db> {
     Ok(Db::connect(url, options).await?)
 }
 
+/// Opens one writable session (probes, bench, fix, restore). `sqlite_foreign_keys`
+/// sets SQLite's per-connection `foreign_keys` (None: as sqlx does, on).
+pub async fn open_writable(
+    url: &str,
+    args: &ConnectArgs,
+    sqlite_foreign_keys: Option<bool>,
+) -> Result<Db> {
+    let options = SessionOptions {
+        statement_timeout: Duration::from_secs_f64(args.timeout),
+        connect_timeout: Duration::from_secs_f64(args.connect_timeout),
+        connections: 1,
+        read_only: false,
+        sqlite_foreign_keys,
+        ..SessionOptions::default()
+    };
+    Ok(Db::connect(url, options).await?)
+}
+
 /// Loads the profile named on the command line; the demo database gets the
 /// discovery-flow profile unless another is named.
 pub fn load_profile(args: &PlanArgs, is_demo: bool) -> Result<Option<Profile>> {

@@ -72,7 +72,12 @@ impl TestDb {
     }
 
     pub async fn mysql() -> TestDb {
-        let name = unique_name("tether_test");
+        TestDb::mysql_named("tether_test").await
+    }
+
+    /// A MariaDB database whose name starts with `prefix` (a second "schema").
+    pub async fn mysql_named(prefix: &str) -> TestDb {
+        let name = unique_name(prefix);
         let mut admin = sqlx::MySqlConnection::connect(&mysql_admin_url())
             .await
             .expect("MariaDB for tests (see README: tests)");
@@ -92,6 +97,14 @@ impl TestDb {
             url,
             kind: Kind::Mysql { name },
         }
+    }
+
+    /// The database's name: the last segment of its URL.
+    pub fn name(&self) -> String {
+        let path = self.url.split('?').next().unwrap_or_default();
+        path.rsplit_once('/')
+            .map(|(_, name)| name.to_string())
+            .unwrap_or_default()
     }
 
     pub fn is_mysql(&self) -> bool {
@@ -156,7 +169,10 @@ impl Drop for TestDb {
             Kind::Postgres { name } => {
                 admin_now(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
             }
-            Kind::Mysql { name } => mysql_admin_now(format!("DROP DATABASE IF EXISTS `{name}`")),
+            // Checks off: a table of another test database may reference this one.
+            Kind::Mysql { name } => mysql_admin_now(format!(
+                "SET FOREIGN_KEY_CHECKS = 0; DROP DATABASE IF EXISTS `{name}`"
+            )),
             Kind::Sqlite { .. } => {}
         }
     }

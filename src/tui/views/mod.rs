@@ -5,7 +5,7 @@ mod panes;
 mod screens;
 
 use super::config::{Keymap, Theme};
-use crate::app::layout::{self, is_small};
+use crate::app::layout;
 use crate::app::{App, Connection, Overlay, Pane, Screen};
 use crate::checks::Severity;
 use ratatui::Frame;
@@ -368,11 +368,6 @@ fn help(frame: &mut Frame, theme: &Theme, keymap: &Keymap, area: Rect) {
         };
         frame.render_widget(paragraph, *area);
     }
-}
-
-/// True when the terminal is below the four-pane size.
-pub fn small(app: &App) -> bool {
-    is_small(app.size.0, app.size.1)
 }
 
 #[cfg(test)]
