@@ -502,11 +502,6 @@ fn bold_panes(styled: &str) -> Vec<&'static str> {
 // ---------------------------------------------------------------------------
 // PostgreSQL helpers
 
-/// The name of a test database, from its URL.
-fn db_name(db: &TestDb) -> String {
-    db.name()
-}
-
 async fn admin() -> sqlx::PgConnection {
     sqlx::PgConnection::connect(&pg_admin_url())
         .await
@@ -799,7 +794,7 @@ sql = "SELECT 1 AS x FROM pg_sleep(60) AS s WHERE random() >= 0"
         &env,
     );
 
-    let database = db_name(&db);
+    let database = db.name();
     let mut admin = admin().await;
     tui.wait_for_text("┌ Latency", WAIT);
     let start = Instant::now();
@@ -886,7 +881,7 @@ async fn recovers_after_losing_the_database() {
          INSERT INTO children SELECT g, 1 + g % 10 FROM generate_series(1, 100) AS g;",
     )
     .await;
-    let database = db_name(&db);
+    let database = db.name();
     // Declared after `db`, so dropped before it: the database can be dropped.
     let _reopen = ReopenOnDrop {
         database: database.clone(),
