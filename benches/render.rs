@@ -22,6 +22,8 @@ fn schema() -> Schema {
         name: n.into(),
         data_type: t.into(),
         nullable: true,
+        generated: false,
+        identity: None,
     };
     let mut tables = Vec::new();
     let mut foreign_keys = Vec::new();

@@ -1,7 +1,8 @@
 //! tether: shows whether a relational database's relationships hold.
 //!
 //! Floors, bottom up (imports point down only):
-//! - [`model`] (the schema model) and [`sql`] (the one module that writes SQL);
+//! - [`model`] (the schema model), [`cell`] (exact values for writes) and [`sql`]
+//!   (the one module that writes SQL);
 //! - [`db`] (connections, read-only sessions), [`catalog`] (catalog → model), [`profile`];
 //! - [`checks`] (ids, and the plan), [`findings`], [`relationships`];
 //! - [`runner`] (async execution, events);
@@ -13,6 +14,7 @@ pub mod app;
 pub mod baseline;
 pub mod bench;
 pub mod catalog;
+pub mod cell;
 pub mod checks;
 pub mod clock;
 pub mod commands;

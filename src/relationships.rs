@@ -337,6 +337,8 @@ mod tests {
                     name: n.to_string(),
                     data_type: t.to_string(),
                     nullable: true,
+                    generated: false,
+                    identity: None,
                 })
                 .collect(),
             primary_key: pk.iter().map(|s| s.to_string()).collect(),

@@ -35,6 +35,8 @@ pub fn schema() -> Schema {
                     }
                     .into(),
                     nullable: c.nullable,
+                    generated: false,
+                    identity: None,
                 })
                 .collect(),
             primary_key: spec.primary_key.clone(),

@@ -1,7 +1,8 @@
 //! MySQL's and MariaDB's catalog, read from `information_schema`.
 
 use crate::model::{
-    Action, Column, Engine, ForeignKey, Index, MatchType, Schema, Table, TableKind, TableName,
+    Action, Column, Engine, ForeignKey, Identity, Index, MatchType, Schema, Table, TableKind,
+    TableName,
 };
 use sqlx::{MySqlPool, Row};
 use std::collections::HashMap;
@@ -29,7 +30,10 @@ WHERE TABLE_TYPE = 'BASE TABLE' AND ",
 
 const COLUMNS: &str = concat!(
     "SELECT CAST(TABLE_SCHEMA AS CHAR), CAST(TABLE_NAME AS CHAR), CAST(COLUMN_NAME AS CHAR),
-       CAST(COLUMN_TYPE AS CHAR), CAST(IS_NULLABLE AS CHAR)
+       CAST(COLUMN_TYPE AS CHAR), CAST(IS_NULLABLE AS CHAR),
+       CAST(EXTRA LIKE '%VIRTUAL GENERATED%' OR EXTRA LIKE '%STORED GENERATED%'
+            OR EXTRA LIKE '%PERSISTENT GENERATED%' AS SIGNED),
+       CAST(EXTRA LIKE '%auto_increment%' AS SIGNED)
 FROM information_schema.COLUMNS
 WHERE ",
     in_scope!("TABLE_SCHEMA"),
@@ -95,6 +99,8 @@ pub async fn read(pool: &MySqlPool, schemas: &[String]) -> Result<Schema, sqlx::
                 name: row.try_get(2)?,
                 data_type: row.try_get(3)?,
                 nullable: row.try_get::<String, _>(4)? == "YES",
+                generated: row.try_get::<i64, _>(5)? != 0,
+                identity: (row.try_get::<i64, _>(6)? != 0).then_some(Identity::ByDefault),
             });
         }
     }

@@ -1,7 +1,8 @@
 //! PostgreSQL's catalog, read from `pg_catalog` in five fixed queries.
 
 use crate::model::{
-    Action, Column, Engine, ForeignKey, Index, MatchType, Schema, Table, TableKind, TableName,
+    Action, Column, Engine, ForeignKey, Identity, Index, MatchType, Schema, Table, TableKind,
+    TableName,
 };
 use sqlx::{PgPool, Row};
 use std::collections::HashMap;
@@ -31,7 +32,7 @@ WHERE ",
 
 const COLUMNS: &str = concat!(
     "SELECT n.nspname::text, c.relname::text, a.attname::text,
-  format_type(a.atttypid, a.atttypmod), a.attnotnull
+  format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attgenerated::text <> '', a.attidentity::text
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -129,6 +130,12 @@ pub async fn read(pool: &PgPool, schemas: &[String]) -> Result<Schema, sqlx::Err
                 name: row.try_get(2)?,
                 data_type: row.try_get(3)?,
                 nullable: !row.try_get::<bool, _>(4)?,
+                generated: row.try_get(5)?,
+                identity: match row.try_get::<String, _>(6)?.as_str() {
+                    "a" => Some(Identity::Always),
+                    "d" => Some(Identity::ByDefault),
+                    _ => None,
+                },
             });
         }
     }

@@ -20,9 +20,10 @@ FROM sqlite_master m
 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
 ORDER BY m.name";
 
-const COLUMNS: &str = "SELECT m.name, p.name, p.type, p.\"notnull\", p.pk
-FROM sqlite_master m JOIN pragma_table_info(m.name) p
-WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+/// `table_xinfo` lists generated columns too (hidden 2: virtual, 3: stored).
+const COLUMNS: &str = "SELECT m.name, p.name, p.type, p.\"notnull\", p.pk, p.hidden IN (2, 3)
+FROM sqlite_master m JOIN pragma_table_xinfo(m.name) p
+WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND p.hidden <> 1
 ORDER BY m.name, p.cid";
 
 const FOREIGN_KEYS: &str =
@@ -85,6 +86,8 @@ pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
                 name,
                 data_type: row.try_get(2)?,
                 nullable: row.try_get::<i64, _>(3)? == 0,
+                generated: row.try_get(5)?,
+                identity: None,
             });
         }
     }

@@ -63,6 +63,7 @@ pub async fn resolve_url(args: &ConnectArgs) -> Result<(String, bool)> {
 pub async fn open(url: &str, args: &ConnectArgs) -> Result<Db> {
     let options = SessionOptions {
         statement_timeout: Duration::from_secs_f64(args.timeout),
+        lock_timeout: Duration::from_secs_f64(args.lock_timeout),
         connect_timeout: Duration::from_secs_f64(args.connect_timeout),
         connections: args.jobs as u32 + 1,
         read_only: true,
@@ -71,22 +72,29 @@ pub async fn open(url: &str, args: &ConnectArgs) -> Result<Db> {
     Ok(Db::connect(url, options).await?)
 }
 
-/// Opens one writable session (probes, bench, fix, restore). `sqlite_foreign_keys`
-/// sets SQLite's per-connection `foreign_keys` (None: as sqlx does, on).
+/// Opens one writable session (probes, bench, fix, restore): every write in
+/// an explicit transaction that tether ends. `sqlite_foreign_keys` sets
+/// SQLite's per-connection `foreign_keys` (None: as sqlx does, on).
 pub async fn open_writable(
     url: &str,
     args: &ConnectArgs,
     sqlite_foreign_keys: Option<bool>,
 ) -> Result<Db> {
-    let options = SessionOptions {
+    Ok(Db::connect(url, writable_options(args, sqlite_foreign_keys)).await?)
+}
+
+/// The session options of every writable session, from the command line.
+pub fn writable_options(args: &ConnectArgs, sqlite_foreign_keys: Option<bool>) -> SessionOptions {
+    SessionOptions {
         statement_timeout: Duration::from_secs_f64(args.timeout),
+        lock_timeout: Duration::from_secs_f64(args.lock_timeout),
         connect_timeout: Duration::from_secs_f64(args.connect_timeout),
         connections: 1,
         read_only: false,
         sqlite_foreign_keys,
+        transactional_writes: true,
         ..SessionOptions::default()
-    };
-    Ok(Db::connect(url, options).await?)
+    }
 }
 
 /// Loads the profile named on the command line; the demo database gets the

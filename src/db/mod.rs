@@ -1,9 +1,11 @@
 //! Connecting to a database: URL parsing, read-only sessions, pools, and the
 //! readers the runner uses. Passwords never leave this module in any message.
 
+mod failure;
 mod reader;
 mod target;
 
+pub use failure::Failure;
 pub use reader::{Backends, Reader, SampleRow};
 pub use target::Target;
 
@@ -20,6 +22,10 @@ use std::time::Duration;
 pub struct SessionOptions {
     /// Per-statement limit, enforced by the server where it can be.
     pub statement_timeout: Duration,
+    /// How long a statement waits for a lock another session holds
+    /// (PostgreSQL `lock_timeout`, InnoDB `innodb_lock_wait_timeout`, SQLite's
+    /// busy timeout).
+    pub lock_timeout: Duration,
     /// How long to wait for a connection.
     pub connect_timeout: Duration,
     /// Connections in the pool (workers plus one coordinator).
@@ -30,17 +36,24 @@ pub struct SessionOptions {
     pub create_if_missing: bool,
     /// SQLite: set `PRAGMA foreign_keys` on every connection (None: as sqlx does, on).
     pub sqlite_foreign_keys: Option<bool>,
+    /// Writes happen only inside explicit transactions that tether ends itself
+    /// (fix, restore, probes, bench). MySQL sessions then run with autocommit
+    /// off, so that no statement can ever commit on its own after the server
+    /// has ended a transaction (a deadlock victim's), strict, in UTC.
+    pub transactional_writes: bool,
 }
 
 impl Default for SessionOptions {
     fn default() -> Self {
         Self {
             statement_timeout: Duration::from_secs(30),
+            lock_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(10),
             connections: 4,
             read_only: true,
             create_if_missing: false,
             sqlite_foreign_keys: None,
+            transactional_writes: false,
         }
     }
 }
@@ -147,7 +160,7 @@ impl Db {
                 let opts = opts
                     .read_only(options.read_only)
                     .create_if_missing(create)
-                    .busy_timeout(options.statement_timeout.min(Duration::from_secs(5)));
+                    .busy_timeout(options.lock_timeout.min(options.statement_timeout));
                 let pool = SqlitePoolOptions::new()
                     .max_connections(options.connections.max(1))
                     .acquire_timeout(options.connect_timeout)
@@ -193,8 +206,12 @@ impl Db {
                 // (MariaDB: max_statement_time in seconds; MySQL: max_execution_time in ms).
                 let session = crate::sql::mysql_session(
                     version.contains("MariaDB"),
-                    options.statement_timeout.as_millis() as u64,
-                    options.read_only,
+                    crate::sql::MysqlSession {
+                        timeout_ms: options.statement_timeout.as_millis() as u64,
+                        lock_wait_secs: options.lock_timeout.as_secs().max(1),
+                        read_only: options.read_only,
+                        transactional_writes: options.transactional_writes && !options.read_only,
+                    },
                 );
                 let pool = MySqlPoolOptions::new()
                     .max_connections(options.connections.max(1))
@@ -335,10 +352,19 @@ fn postgres_session_settings(options: &SessionOptions) -> Vec<(&'static str, Str
             "statement_timeout",
             options.statement_timeout.as_millis().to_string(),
         ),
-        ("lock_timeout", "5000".to_string()),
+        (
+            "lock_timeout",
+            options.lock_timeout.as_millis().max(1).to_string(),
+        ),
         // Checks are short scans: compiling them costs more than it saves.
         ("jit", "off".to_string()),
         ("idle_in_transaction_session_timeout", "300000".to_string()),
+        // Text forms that read back to the same value: ISO dates, shortest
+        // exact floats, hex bytea.
+        ("DateStyle", "ISO, MDY".to_string()),
+        ("IntervalStyle", "postgres".to_string()),
+        ("extra_float_digits", "3".to_string()),
+        ("bytea_output", "hex".to_string()),
     ];
     if options.read_only {
         settings.push(("default_transaction_read_only", "on".to_string()));
@@ -360,15 +386,8 @@ pub fn describe(error: &sqlx::Error) -> String {
     }
 }
 
-/// True when an error is the server cancelling a statement for its timeout.
+/// True when an error is the server cancelling a statement for its timeout
+/// (or a cancellation, which the runner asks for when its own timer ends).
 pub fn is_timeout(error: &sqlx::Error) -> bool {
-    match error {
-        // PostgreSQL 57014; MariaDB max_statement_time; MySQL max_execution_time.
-        sqlx::Error::Database(e) => {
-            e.code().as_deref() == Some("57014")
-                || e.message().contains("max_statement_time")
-                || e.message().contains("maximum statement execution time")
-        }
-        _ => false,
-    }
+    matches!(Failure::of(error), Failure::Timeout | Failure::Cancelled)
 }

@@ -1,6 +1,7 @@
 //! One worker's read transaction, and decoding of the rows checks return.
 
 use super::Pool;
+use crate::cell::{Cell, CellKind};
 use crate::sql::{self, Sql};
 use serde_json::{Map, Value};
 use sqlx::{Column, MySql, Postgres, Row, Sqlite, Transaction, TypeInfo, ValueRef};
@@ -64,14 +65,18 @@ fn list(backends: Option<&Backends>, pid: Option<i32>) -> Option<Listed> {
 }
 
 impl Reader {
-    /// A read-write transaction, for probes (which always roll it back).
+    /// A read-write transaction for the paths that write (fix, restore, probes,
+    /// bench). REPEATABLE READ on PostgreSQL and MySQL (the MySQL session sets
+    /// the level), so that a row locked after another session changed it fails
+    /// instead of being changed unseen; SQLite takes the write lock at once
+    /// (`BEGIN IMMEDIATE`).
     pub(super) async fn open_writable(pool: &Pool) -> Result<Reader, sqlx::Error> {
         let tx = match pool {
             Pool::Postgres(p) => Tx::Postgres(
-                p.begin_with("BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE")
+                p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ WRITE")
                     .await?,
             ),
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Mysql(p) => Tx::Mysql(p.begin_with("START TRANSACTION READ WRITE").await?),
         };
         Ok(Reader { tx, _listed: None })
@@ -299,6 +304,106 @@ impl Reader {
         }
     }
 
+    /// Runs a rendered statement with bound values and reads every row back as
+    /// cells, column `i` as `kinds[i]` says (SQLite: by each value's storage
+    /// class).
+    pub async fn cells(
+        &mut self,
+        statement: &Sql,
+        binds: &[Cell],
+        kinds: &[CellKind],
+    ) -> Result<Vec<Vec<Cell>>, sqlx::Error> {
+        match &mut self.tx {
+            Tx::Postgres(tx) => {
+                let mut query = statement.query::<Postgres>();
+                for cell in binds {
+                    query = bind_postgres(query, cell);
+                }
+                let rows = query.fetch_all(&mut **tx).await?;
+                rows.iter()
+                    .map(|row| {
+                        (0..row.len())
+                            .map(|i| decode_postgres(row, i, kind_at(kinds, i)))
+                            .collect()
+                    })
+                    .collect()
+            }
+            Tx::Mysql(tx) => {
+                let mut query = statement.query::<MySql>();
+                for cell in binds {
+                    query = bind_mysql(query, cell);
+                }
+                let rows = query.fetch_all(&mut **tx).await?;
+                rows.iter()
+                    .map(|row| {
+                        (0..row.len())
+                            .map(|i| decode_mysql(row, i, kind_at(kinds, i)))
+                            .collect()
+                    })
+                    .collect()
+            }
+            Tx::Sqlite(tx) => {
+                let mut query = statement.query::<Sqlite>();
+                for cell in binds {
+                    query = bind_sqlite(query, cell);
+                }
+                let rows = query.fetch_all(&mut **tx).await?;
+                rows.iter()
+                    .map(|row| (0..row.len()).map(|i| decode_sqlite(row, i)).collect())
+                    .collect()
+            }
+        }
+    }
+
+    /// Runs a rendered statement that changes rows, with bound values; returns
+    /// how many rows it changed.
+    pub async fn execute_with(
+        &mut self,
+        statement: &Sql,
+        binds: &[Cell],
+    ) -> Result<u64, sqlx::Error> {
+        Ok(match &mut self.tx {
+            Tx::Postgres(tx) => {
+                let mut query = statement.query::<Postgres>();
+                for cell in binds {
+                    query = bind_postgres(query, cell);
+                }
+                query.execute(&mut **tx).await?.rows_affected()
+            }
+            Tx::Mysql(tx) => {
+                let mut query = statement.query::<MySql>();
+                for cell in binds {
+                    query = bind_mysql(query, cell);
+                }
+                query.execute(&mut **tx).await?.rows_affected()
+            }
+            Tx::Sqlite(tx) => {
+                let mut query = statement.query::<Sqlite>();
+                for cell in binds {
+                    query = bind_sqlite(query, cell);
+                }
+                query.execute(&mut **tx).await?.rows_affected()
+            }
+        })
+    }
+
+    /// MySQL/MariaDB: the storage engines that can roll back
+    /// (`information_schema.ENGINES.TRANSACTIONS`). None on other engines,
+    /// where every table can.
+    pub async fn transactional_engines(&mut self) -> Result<Option<Vec<String>>, sqlx::Error> {
+        match &mut self.tx {
+            Tx::Mysql(tx) => {
+                let names: Vec<String> = sqlx::query_scalar(
+                    "SELECT CAST(ENGINE AS CHAR) FROM information_schema.ENGINES WHERE TRANSACTIONS = 'YES'",
+                )
+                .fetch_all(&mut **tx)
+                .await?;
+                Ok(Some(names))
+            }
+            Tx::Postgres(_) | Tx::Sqlite(_) => Ok(None),
+        }
+    }
+
     /// Runs a statement that changes rows; returns how many. Only probes use
     /// this, on a writable transaction that is rolled back.
     pub async fn execute(&mut self, statement: &Sql) -> Result<u64, sqlx::Error> {
@@ -378,4 +483,112 @@ impl Reader {
             Tx::Mysql(tx) => tx.commit().await,
         }
     }
+}
+
+type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
+type MySqlQuery<'q> = sqlx::query::Query<'q, MySql, sqlx::mysql::MySqlArguments>;
+type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>;
+
+fn kind_at(kinds: &[CellKind], i: usize) -> CellKind {
+    kinds.get(i).copied().unwrap_or(CellKind::Text)
+}
+
+/// PostgreSQL: values travel as text (the statement casts each one to its
+/// column's type), bytes as bytea, numbers as themselves.
+fn bind_postgres<'q>(query: PgQuery<'q>, cell: &Cell) -> PgQuery<'q> {
+    match cell {
+        Cell::Null => query.bind(None::<String>),
+        Cell::Int(n) => query.bind(*n),
+        Cell::UInt(n) => query.bind(n.to_string()),
+        Cell::Real(r) => query.bind(*r),
+        Cell::Text(t) => query.bind(t.clone()),
+        Cell::Bytes(b) => query.bind(b.clone()),
+    }
+}
+
+fn bind_mysql<'q>(query: MySqlQuery<'q>, cell: &Cell) -> MySqlQuery<'q> {
+    match cell {
+        Cell::Null => query.bind(None::<String>),
+        Cell::Int(n) => query.bind(*n),
+        Cell::UInt(n) => query.bind(*n),
+        Cell::Real(r) => query.bind(*r),
+        Cell::Text(t) => query.bind(t.clone()),
+        Cell::Bytes(b) => query.bind(b.clone()),
+    }
+}
+
+fn bind_sqlite<'q>(query: SqliteQuery<'q>, cell: &Cell) -> SqliteQuery<'q> {
+    match cell {
+        Cell::Null => query.bind(None::<i64>),
+        Cell::Int(n) => query.bind(*n),
+        // Beyond i64: SQLite has no such integer; as text it compares as written.
+        Cell::UInt(n) => query.bind(n.to_string()),
+        Cell::Real(r) => query.bind(*r),
+        Cell::Text(t) => query.bind(t.clone()),
+        Cell::Bytes(b) => query.bind(b.clone()),
+    }
+}
+
+fn decode_postgres(
+    row: &sqlx::postgres::PgRow,
+    i: usize,
+    kind: CellKind,
+) -> Result<Cell, sqlx::Error> {
+    Ok(match kind {
+        CellKind::Bytes => row
+            .try_get::<Option<Vec<u8>>, _>(i)?
+            .map_or(Cell::Null, Cell::Bytes),
+        CellKind::Int => row
+            .try_get::<Option<i64>, _>(i)?
+            .map_or(Cell::Null, Cell::Int),
+        CellKind::Float64 => row
+            .try_get::<Option<f64>, _>(i)?
+            .map_or(Cell::Null, Cell::Real),
+        CellKind::Float32 => row
+            .try_get::<Option<f32>, _>(i)?
+            .map_or(Cell::Null, |f| Cell::Real(f64::from(f))),
+        CellKind::UInt | CellKind::Text | CellKind::Dynamic => row
+            .try_get::<Option<String>, _>(i)?
+            .map_or(Cell::Null, Cell::Text),
+    })
+}
+
+/// MySQL's binary protocol: whole numbers and floats arrive as themselves,
+/// DECIMAL as its exact text, text in the connection's character set.
+fn decode_mysql(
+    row: &sqlx::mysql::MySqlRow,
+    i: usize,
+    kind: CellKind,
+) -> Result<Cell, sqlx::Error> {
+    if row.try_get_raw(i)?.is_null() {
+        return Ok(Cell::Null);
+    }
+    Ok(match kind {
+        CellKind::Int => Cell::Int(row.try_get_unchecked::<i64, _>(i)?),
+        CellKind::UInt => Cell::UInt(row.try_get_unchecked::<u64, _>(i)?),
+        CellKind::Float32 => Cell::Real(f64::from(row.try_get_unchecked::<f32, _>(i)?)),
+        CellKind::Float64 => Cell::Real(row.try_get_unchecked::<f64, _>(i)?),
+        CellKind::Bytes => Cell::Bytes(row.try_get_unchecked::<Vec<u8>, _>(i)?),
+        CellKind::Text | CellKind::Dynamic => {
+            let bytes = row.try_get_unchecked::<Vec<u8>, _>(i)?;
+            match String::from_utf8(bytes) {
+                Ok(text) => Cell::Text(text),
+                Err(e) => Cell::Bytes(e.into_bytes()),
+            }
+        }
+    })
+}
+
+/// SQLite: each value as its own storage class.
+fn decode_sqlite(row: &sqlx::sqlite::SqliteRow, i: usize) -> Result<Cell, sqlx::Error> {
+    let raw = row.try_get_raw(i)?;
+    if raw.is_null() {
+        return Ok(Cell::Null);
+    }
+    Ok(match raw.type_info().name() {
+        "INTEGER" => Cell::Int(row.try_get_unchecked::<i64, _>(i)?),
+        "REAL" => Cell::Real(row.try_get_unchecked::<f64, _>(i)?),
+        "BLOB" => Cell::Bytes(row.try_get_unchecked::<Vec<u8>, _>(i)?),
+        _ => Cell::Text(row.try_get_unchecked::<String, _>(i)?),
+    })
 }

@@ -89,20 +89,45 @@ pub fn set_transaction_snapshot(snapshot_id: &str) -> Sql {
     ))
 }
 
+/// What a MySQL/MariaDB session is set up for.
+#[derive(Clone, Copy, Debug)]
+pub struct MysqlSession {
+    pub timeout_ms: u64,
+    pub lock_wait_secs: u64,
+    pub read_only: bool,
+    /// Writes only in explicit transactions: autocommit off, strict, UTC.
+    pub transactional_writes: bool,
+}
+
 /// The settings of every MySQL/MariaDB session: the statement timeout (MariaDB
-/// `max_statement_time` in seconds, MySQL `max_execution_time` in ms) and, for
-/// checks, a read-only transaction mode.
-pub fn mysql_session(mariadb: bool, timeout_ms: u64, read_only: bool) -> Sql {
-    let mut text = if mariadb {
+/// `max_statement_time` in seconds, MySQL `max_execution_time` in ms), the lock
+/// wait limits, and, for checks, a read-only transaction mode. Sessions that
+/// write in transactions turn autocommit off (after a deadlock the server has
+/// ended the transaction; a statement that still ran would otherwise commit
+/// by itself), make truncation an error, keep explicit zero ids, and read and
+/// write times in UTC (no daylight-saving hour read twice).
+pub fn mysql_session(mariadb: bool, session: MysqlSession) -> Sql {
+    let timeout = if mariadb {
         format!(
-            "SET SESSION max_statement_time = {:.3}",
-            timeout_ms as f64 / 1000.0
+            "max_statement_time = {:.3}",
+            session.timeout_ms as f64 / 1000.0
         )
     } else {
-        format!("SET SESSION max_execution_time = {timeout_ms}")
+        format!("max_execution_time = {}", session.timeout_ms)
     };
-    if read_only {
+    let mut text = format!(
+        "SET SESSION {timeout}, innodb_lock_wait_timeout = {secs}, lock_wait_timeout = {secs}",
+        secs = session.lock_wait_secs.max(1)
+    );
+    if session.read_only {
         text.push_str("; SET SESSION TRANSACTION READ ONLY");
+    }
+    if session.transactional_writes {
+        text.push_str(
+            "; SET SESSION autocommit = 0, time_zone = '+00:00', \
+             sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES', 'NO_AUTO_VALUE_ON_ZERO')\
+             ; SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+        );
     }
     Sql::new(text)
 }
