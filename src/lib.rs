@@ -33,3 +33,4 @@ pub mod report;
 pub mod runner;
 pub mod sql;
 pub mod tui;
+pub mod writes;

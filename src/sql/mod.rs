@@ -132,6 +132,35 @@ pub fn mysql_session(mariadb: bool, session: MysqlSession) -> Sql {
     Sql::new(text)
 }
 
+/// The user triggers on one table, with their definitions: bind the schema
+/// and the table name. Columns: name, events, definition.
+pub fn triggers(engine: Engine) -> Sql {
+    Sql::new(
+        match engine {
+            Engine::Postgres => {
+                "SELECT t.tgname::text, '', pg_get_triggerdef(t.oid)
+FROM pg_trigger t
+JOIN pg_class c ON c.oid = t.tgrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND n.nspname = $1 AND c.relname = $2
+ORDER BY 1"
+            }
+            Engine::Mysql => {
+                "SELECT CAST(TRIGGER_NAME AS CHAR), CAST(EVENT_MANIPULATION AS CHAR), CAST(ACTION_STATEMENT AS CHAR)
+FROM information_schema.TRIGGERS
+WHERE EVENT_OBJECT_SCHEMA = ? AND EVENT_OBJECT_TABLE = ?
+ORDER BY 1"
+            }
+            Engine::Sqlite => {
+                "SELECT name, '', sql FROM sqlite_master
+WHERE type = 'trigger' AND ?1 = 'main' AND tbl_name = ?2
+ORDER BY 1"
+            }
+        }
+        .to_string(),
+    )
+}
+
 /// `KILL QUERY n`: stops a MySQL/MariaDB connection's statement.
 pub fn mysql_kill_query(connection_id: i32) -> Sql {
     Sql::new(format!("KILL QUERY {connection_id}"))
