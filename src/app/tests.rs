@@ -543,6 +543,10 @@ fn fix_from_the_orphan_detail_previews_then_applies_on_confirmation() {
     };
     let remedy = crate::fix::Remedy {
         check: CheckId::Orphans,
+        relationship: crate::fix::relationship_of_check(&plan, check),
+        effects: vec![],
+        orphaned: vec![],
+        triggers: vec![],
         what: "assets(discovery_flow_id) → discovery_flows(flow_id): set the reference of 31 orphan rows to NULL".into(),
         steps: vec![crate::fix::Step {
             selection: crate::sql::fix::Selection::Matching {

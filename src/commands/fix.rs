@@ -2,7 +2,8 @@
 
 use super::args::{ConnectArgs, PlanArgs};
 use crate::findings::thousands;
-use crate::fix::{self, ApplyOptions, FixOptions, OrphanAction, Scope};
+use crate::fix::{self, ApplyOptions, FixOptions, OnConflict, OrphanAction, Scope};
+use crate::report::fix::{self as report, Tone};
 use clap::{Args, ValueEnum};
 use color_eyre::eyre::{Result, eyre};
 use std::io::{BufRead, IsTerminal, Write};
@@ -61,12 +62,23 @@ pub struct FixArgs {
     pub yes: bool,
 }
 
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConflictArg {
+    /// Restore nothing when a row changed since the fix.
+    Refuse,
+    /// Keep rows that changed since the fix as they are; restore the rest.
+    Skip,
+}
+
 #[derive(Args, Clone, Debug)]
 pub struct RestoreArgs {
     #[command(flatten)]
     pub connect: ConnectArgs,
     /// A backup written by `tether fix --apply`.
     pub backup: PathBuf,
+    /// What to do with a row that changed since the fix.
+    #[arg(long, value_enum, default_value_t = ConflictArg::Refuse)]
+    pub on_conflict: ConflictArg,
 }
 
 pub async fn run(args: FixArgs) -> Result<u8> {
@@ -82,15 +94,18 @@ pub async fn run(args: FixArgs) -> Result<u8> {
             FixCheck::Constraint => Scope::Constraint,
         }),
         relationship: args.relationship.clone(),
+        only: None,
         action: args.action.map(|a| match a {
             FixAction::Delete => OrphanAction::Delete,
             FixAction::SetNull => OrphanAction::SetNull,
         }),
     };
-    let remedies = fix::preview(&db, &plan, &options)
-        .await
-        .map_err(|e| eyre!(e))?;
+    let spinner = crate::progress::spinner("reading what would change");
+    let remedies = fix::preview(&db, &plan, &options).await;
+    spinner.finish_and_clear();
+    let remedies = remedies.map_err(|e| eyre!(e))?;
     db.close().await;
+    let rows: u64 = remedies.iter().map(|r| r.rows()).sum();
 
     let mut out = String::new();
     match args.format {
@@ -101,15 +116,14 @@ pub async fn run(args: FixArgs) -> Result<u8> {
             ));
             for r in &remedies {
                 out.push_str(&format!("-- {} {}\n", r.check, r.what));
-                if let Some((n, why)) = &r.undecided {
-                    out.push_str(&format!("-- {n} rows left for a person: {why}\n"));
+                for (_, line) in report::lines(&plan, r)
+                    .into_iter()
+                    .filter(|(tone, _)| *tone != Tone::Migration)
+                {
+                    out.push_str(&format!("--   {line}\n"));
                 }
                 for step in &r.steps {
-                    out.push_str(&format!(
-                        "-- {} rows\n{};\n",
-                        thousands(step.count),
-                        step.sql
-                    ));
+                    out.push_str(&format!("{};\n", step.sql));
                 }
                 for ddl in &r.ddl {
                     out.push_str(&format!("{ddl};\n"));
@@ -123,34 +137,19 @@ pub async fn run(args: FixArgs) -> Result<u8> {
             }
             for r in &remedies {
                 out.push_str(&format!("{:<16} {}\n", r.check.as_str(), r.what));
-                for step in &r.steps {
-                    out.push_str(&format!(
-                        "{:<16}   {} rows of {}\n",
-                        "",
-                        thousands(step.count),
-                        plan.label(step.selection.table())
-                    ));
-                }
-                for ddl in &r.ddl {
-                    out.push_str(&format!(
-                        "{:<16}   {}\n",
-                        "",
-                        ddl.as_str().lines().next().unwrap_or_default()
-                    ));
-                }
-                if let Some((n, why)) = &r.undecided {
-                    out.push_str(&format!(
-                        "{:<16}   {} rows left for a person: {why}\n",
-                        "",
-                        thousands(*n)
-                    ));
+                for (_, line) in report::lines(&plan, r) {
+                    out.push_str(&format!("{:<16}   {line}\n", ""));
                 }
             }
-            let rows: u64 = remedies.iter().map(|r| r.rows()).sum();
-            out.push_str(&format!(
-                "\n{} rows would change. Preview only: nothing was touched.\n",
-                thousands(rows)
-            ));
+            // Said once: a preview says it is one; an apply says what it did.
+            if args.apply {
+                out.push_str(&format!("\n{} rows to change.\n", thousands(rows)));
+            } else {
+                out.push_str(&format!(
+                    "\n{} rows would change. Preview only: nothing was touched.\n",
+                    thousands(rows)
+                ));
+            }
         }
     }
     print!("{out}");
@@ -190,9 +189,9 @@ pub async fn run(args: FixArgs) -> Result<u8> {
         },
         confirm,
     )
-    .await
-    .map_err(|e| eyre!(e))?;
+    .await;
     db.close().await;
+    let applied = applied.map_err(|e| eyre!(e))?;
     if applied.committed {
         println!(
             "Committed: {} rows changed. Backup: {}\nUndo with: tether restore --url <URL> {}",
@@ -217,15 +216,35 @@ pub async fn restore(args: RestoreArgs) -> Result<u8> {
     let schema = crate::catalog::read(&db, &[])
         .await
         .map_err(|e| eyre!("reading the catalog: {}", crate::db::describe(&e)))?;
-    let plan = crate::checks::plan::Plan::build(schema, None, &Default::default());
-    let n = fix::restore(&db, &plan, &args.backup)
-        .await
-        .map_err(|e| eyre!(e))?;
+    let on_conflict = match args.on_conflict {
+        ConflictArg::Refuse => OnConflict::Refuse,
+        ConflictArg::Skip => OnConflict::Skip,
+    };
+    let restored = fix::restore(&db, &schema, &args.backup, on_conflict).await;
     db.close().await;
+    let restored = restored.map_err(|e| eyre!(e))?;
+    if restored.not_committed {
+        println!(
+            "Nothing to restore: the fix that wrote {} was rolled back.",
+            args.backup.display()
+        );
+        return Ok(0);
+    }
     println!(
-        "Restored {} rows from {}.",
-        thousands(n as u64),
-        args.backup.display()
+        "Restored from {}: {} rows inserted again, {} rows given their values back, {} already as they were.",
+        args.backup.display(),
+        thousands(restored.inserted),
+        thousands(restored.updated),
+        thousands(restored.unchanged)
     );
+    if !restored.skipped.is_empty() {
+        println!(
+            "Kept as they are now ({} changed since the fix):",
+            thousands(restored.skipped.len() as u64)
+        );
+        for s in &restored.skipped {
+            println!("  {s}");
+        }
+    }
     Ok(0)
 }

@@ -67,6 +67,7 @@ pub async fn run(args: TuiArgs) -> Result<u8> {
         timeout: Duration::from_secs_f64(args.connect.timeout),
         url: url.clone(),
         backup_dir: args.backup.clone(),
+        writable: super::writable_options(&args.connect, None),
         baseline: match &args.baseline {
             Some(path) => Some(Arc::new(
                 crate::baseline::Baseline::load(path).map_err(|e| eyre!(e))?,

@@ -1,6 +1,7 @@
 //! Reports of a finished run: text for people; JSON, HTML and JUnit for
 //! machines and pipelines; DOT and Mermaid graphs; Prometheus metrics.
 
+pub mod fix;
 pub mod graph;
 pub mod html;
 pub mod json;

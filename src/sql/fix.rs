@@ -2,23 +2,18 @@
 //! it proposes, and the statements that restore a backup.
 
 use super::render::{CHILD, Lookup, Predicate, col, join_condition, standalone_where};
-use super::{Sql, ident, literal, table};
-use crate::model::{Engine, TableName};
-use serde_json::{Map, Value};
+use super::{Sql, as_text, ident, table};
+use crate::cell::CellKind;
+use crate::model::{Column, Engine, TableName};
 
-/// The rows a remedy works on: those of a table matching a check's predicate,
-/// or those whose reference points into such rows (their descendants).
+/// The rows a remedy changes itself: those of a table matching a check's
+/// predicate. What hangs off them is the database's to handle, by its
+/// declared rules (see `fix::walk`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Selection {
     Matching {
         table: TableName,
         predicate: Predicate,
-    },
-    Under {
-        table: TableName,
-        /// (this table's column, the parent selection's column)
-        pairs: Vec<(String, String)>,
-        parent: Box<Selection>,
     },
     /// Rows whose tenant `column` is NULL or differs from the value their parent
     /// through `first` has. With `ambiguous` false, only rows whose other
@@ -39,24 +34,12 @@ const SOURCE: &str = "p0";
 impl Selection {
     pub fn table(&self) -> &TableName {
         match self {
-            Selection::Matching { table, .. }
-            | Selection::Under { table, .. }
-            | Selection::Tenant { table, .. } => table,
-        }
-    }
-
-    fn depth(&self) -> usize {
-        match self {
-            Selection::Matching { .. } | Selection::Tenant { .. } => 0,
-            Selection::Under { parent, .. } => parent.depth() + 1,
+            Selection::Matching { table, .. } | Selection::Tenant { table, .. } => table,
         }
     }
 
     fn alias(&self) -> String {
-        match self.depth() {
-            0 => CHILD.to_string(),
-            n => format!("d{n}"),
-        }
+        CHILD.to_string()
     }
 
     /// The condition on this selection's own alias.
@@ -97,25 +80,6 @@ impl Selection {
                     (false, true) => format!("{differs}\n  AND ({})", disagreeing.join(" OR ")),
                 }
             }
-            Selection::Under { pairs, parent, .. } => {
-                let (alias, up) = (self.alias(), parent.alias());
-                let join: Vec<String> = pairs
-                    .iter()
-                    .map(|(mine, theirs)| {
-                        format!(
-                            "{} = {}",
-                            col(engine, &up, theirs),
-                            col(engine, &alias, mine)
-                        )
-                    })
-                    .collect();
-                format!(
-                    "EXISTS (SELECT 1 FROM {} AS {up} WHERE {} AND {})",
-                    table(engine, parent.table()),
-                    join.join(" AND "),
-                    parent.condition(engine)
-                )
-            }
         }
     }
 
@@ -136,10 +100,10 @@ impl Selection {
         )
     }
 
-    /// For a tenant copy: the new value's expression, to fetch with the rows.
-    pub fn new_value(&self, engine: Engine) -> Option<String> {
+    /// For a tenant copy: the parent column the new value is read from.
+    fn new_value(&self) -> Option<(&TableName, &str)> {
         match self {
-            Selection::Tenant { column, .. } => Some(col(engine, SOURCE, column)),
+            Selection::Tenant { first, column, .. } => Some((&first.parent, column.as_str())),
             _ => None,
         }
     }
@@ -154,211 +118,309 @@ pub fn count(engine: Engine, selection: &Selection) -> Sql {
     ))
 }
 
-/// Every column of a selection's rows, for the backup (PostgreSQL: one JSON text
-/// per row, so values of any type arrive intact).
-pub fn rows(engine: Engine, selection: &Selection, extra: Option<(&str, &str)>) -> Sql {
-    let alias = selection.alias();
-    let extra_column = extra
-        .map(|(expr, name)| format!(", {expr} AS {}", ident(engine, name)))
-        .unwrap_or_default();
+/// How one column's values are read and written back exactly, per dialect.
+///
+/// - PostgreSQL: whole numbers as `i64`, `bytea` as bytes, every other value
+///   as its own text form (`CAST(… AS text)`), cast back to the column's type
+///   on the way in.
+/// - MySQL/MariaDB: whole numbers as `i64`/`u64`, `FLOAT`/`DOUBLE` as their
+///   binary value, `DECIMAL` as its exact text, binary strings, `BIT` and
+///   spatial values as bytes, dates and times as text, other text as text.
+/// - SQLite: each value as its storage class.
+pub fn cell_kind(engine: Engine, column: &Column) -> CellKind {
+    let t = column.data_type.to_ascii_lowercase();
     match engine {
-        Engine::Postgres => Sql::new(format!(
-            "SELECT CAST(row_to_json(q) AS text) FROM (SELECT {alias}.*{extra_column}\n{}) AS q",
-            selection.source_and_filter(engine)
-        )),
-        Engine::Sqlite | Engine::Mysql => Sql::new(format!(
-            "SELECT {alias}.*{extra_column}\n{}",
-            selection.source_and_filter(engine)
-        )),
+        Engine::Sqlite => CellKind::Dynamic,
+        Engine::Postgres if t == "bytea" => CellKind::Bytes,
+        Engine::Postgres if matches!(t.as_str(), "smallint" | "integer" | "bigint") => {
+            CellKind::Int
+        }
+        Engine::Postgres => CellKind::Text,
+        Engine::Mysql => {
+            let base = t.split(['(', ' ']).next().unwrap_or_default();
+            match base {
+                "tinyint" | "smallint" | "mediumint" | "int" | "integer" | "bigint" | "year"
+                | "bool" | "boolean" => {
+                    if t.contains("unsigned") {
+                        CellKind::UInt
+                    } else {
+                        CellKind::Int
+                    }
+                }
+                "float" => CellKind::Float32,
+                "double" | "real" => CellKind::Float64,
+                "binary" | "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob"
+                | "bit" | "geometry" | "point" | "linestring" | "polygon" | "multipoint"
+                | "multilinestring" | "multipolygon" | "geometrycollection" => CellKind::Bytes,
+                _ => CellKind::Text,
+            }
+        }
     }
 }
 
-/// A value as an SQL literal: numbers bare, strings quoted (cast to the
-/// column's type on PostgreSQL, where an untyped text would not do), NULL.
-fn value(engine: Engine, v: &Value, pg_type: Option<&str>) -> String {
-    match v {
-        Value::Null => "NULL".into(),
-        Value::Bool(b) => if *b { "TRUE" } else { "FALSE" }.into(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => match (engine, pg_type) {
-            (Engine::Postgres, Some(t)) => format!("CAST({} AS {t})", literal(engine, s)),
-            _ => literal(engine, s),
-        },
-        other => literal(engine, &other.to_string()),
+fn is_temporal_mysql(column: &Column) -> bool {
+    let t = column.data_type.to_ascii_lowercase();
+    let base = t.split(['(', ' ']).next().unwrap_or_default();
+    matches!(base, "date" | "datetime" | "timestamp" | "time")
+}
+
+/// The expression that reads a column as [`cell_kind`] says.
+fn read(engine: Engine, alias: &str, column: &Column) -> String {
+    let expr = col(engine, alias, &column.name);
+    match (engine, cell_kind(engine, column)) {
+        (Engine::Postgres, CellKind::Text) => format!("CAST({expr} AS text)"),
+        (Engine::Postgres, CellKind::Int) => format!("CAST({expr} AS bigint)"),
+        (Engine::Mysql, _) if is_temporal_mysql(column) => format!("CAST({expr} AS CHAR)"),
+        _ => expr,
     }
 }
 
-/// `key IN (…)` (or `(a = … AND b = …) OR …` for a composite key) for these rows.
-fn key_filter(
+/// Placeholders for bound cells, numbered in the order they are rendered.
+struct Params {
     engine: Engine,
-    keys: &[String],
-    rows: &[&Map<String, Value>],
-    types: &dyn Fn(&str) -> Option<String>,
-) -> String {
-    if let [key] = keys {
-        let list: Vec<String> = rows
-            .iter()
-            .map(|r| {
-                value(
-                    engine,
-                    r.get(key).unwrap_or(&Value::Null),
-                    types(key).as_deref(),
-                )
-            })
-            .collect();
-        return format!("{} IN ({})", ident(engine, key), list.join(", "));
-    }
-    let each: Vec<String> = rows
-        .iter()
-        .map(|r| {
-            let parts: Vec<String> = keys
-                .iter()
-                .map(|k| {
-                    format!(
-                        "{} = {}",
-                        ident(engine, k),
-                        value(
-                            engine,
-                            r.get(k).unwrap_or(&Value::Null),
-                            types(k).as_deref()
-                        )
-                    )
-                })
-                .collect();
-            format!("({})", parts.join(" AND "))
-        })
-        .collect();
-    each.join(" OR ")
+    n: usize,
 }
 
-/// Deletes these rows (by key).
-pub fn delete_rows(
+impl Params {
+    fn new(engine: Engine) -> Self {
+        Params { engine, n: 0 }
+    }
+
+    /// The next placeholder, for a value of `column`. `compare`: it is compared
+    /// with the column (MySQL compares a DECIMAL with text as a float, so the
+    /// text is cast first).
+    fn next(&mut self, column: &Column, compare: bool) -> String {
+        self.n += 1;
+        let n = self.n;
+        match self.engine {
+            Engine::Postgres => match cell_kind(Engine::Postgres, column) {
+                CellKind::Bytes => format!("${n}"),
+                CellKind::Int => format!("CAST(${n} AS {})", column.data_type),
+                _ => format!("CAST(CAST(${n} AS text) AS {})", column.data_type),
+            },
+            Engine::Sqlite => format!("?{n}"),
+            Engine::Mysql => {
+                let t = column.data_type.to_ascii_lowercase();
+                let base = t.split(['(', ' ']).next().unwrap_or_default();
+                if compare && matches!(base, "decimal" | "numeric" | "dec" | "fixed") {
+                    let precision: String = t
+                        .chars()
+                        .skip_while(|c| *c != '(')
+                        .take_while(|c| *c != ')')
+                        .chain(std::iter::once(')'))
+                        .collect();
+                    let precision = if precision.len() > 2 {
+                        precision
+                    } else {
+                        "(65,30)".to_string()
+                    };
+                    format!("CAST(? AS DECIMAL{precision})")
+                } else {
+                    "?".to_string()
+                }
+            }
+        }
+    }
+
+    /// `(a, b) IN ((?, ?), (?, ?))`, or `a IN (?, ?)` for one column: `tuples`
+    /// tuples of values for `columns`, bound in that order.
+    fn any_of(&mut self, alias: Option<&str>, columns: &[&Column], tuples: usize) -> String {
+        self.any_of_as(alias, columns, tuples, false)
+    }
+
+    /// [`Params::any_of`]; with `text`, the columns are compared as text.
+    fn any_of_as(
+        &mut self,
+        alias: Option<&str>,
+        columns: &[&Column],
+        tuples: usize,
+        text: bool,
+    ) -> String {
+        let engine = self.engine;
+        let names: Vec<String> = columns
+            .iter()
+            .map(|c| match alias {
+                Some(alias) => col(engine, alias, &c.name),
+                None => ident(engine, &c.name),
+            })
+            .map(|expr| if text { as_text(engine, &expr) } else { expr })
+            .collect();
+        let mut list = Vec::with_capacity(tuples);
+        for _ in 0..tuples {
+            let values: Vec<String> = columns.iter().map(|c| self.next(c, true)).collect();
+            list.push(if values.len() == 1 {
+                values[0].clone()
+            } else {
+                format!("({})", values.join(", "))
+            });
+        }
+        if names.len() == 1 {
+            format!("{} IN ({})", names[0], list.join(", "))
+        } else {
+            format!("({}) IN ({})", names.join(", "), list.join(", "))
+        }
+    }
+}
+
+fn lock_clause(engine: Engine) -> &'static str {
+    match engine {
+        // BEGIN IMMEDIATE already holds the database's write lock.
+        Engine::Sqlite => "",
+        Engine::Postgres | Engine::Mysql => "\nFOR UPDATE",
+    }
+}
+
+/// Every column of the rows a selection holds, as cells (a snapshot read), and
+/// for a tenant copy the new value last. Returns the statement and how to read
+/// each column.
+pub fn rows(
+    engine: Engine,
+    selection: &Selection,
+    columns: &[Column],
+    parent: Option<&Column>,
+) -> (Sql, Vec<CellKind>) {
+    let alias = selection.alias();
+    let mut exprs: Vec<String> = columns.iter().map(|c| read(engine, &alias, c)).collect();
+    let mut kinds: Vec<CellKind> = columns.iter().map(|c| cell_kind(engine, c)).collect();
+    if let (Some((_, _)), Some(column)) = (selection.new_value(), parent) {
+        exprs.push(read(engine, SOURCE, column));
+        kinds.push(cell_kind(engine, column));
+    }
+    (
+        Sql::new(format!(
+            "SELECT {}\n{}",
+            exprs.join(", "),
+            selection.source_and_filter(engine)
+        )),
+        kinds,
+    )
+}
+
+/// Every column of the rows of `name` whose `matching` columns equal one of
+/// `tuples` bound tuples (compared as text with `text`); with `lock`, locked
+/// for update (and on MySQL read as last committed). NULL never matches.
+pub fn rows_matching(
     engine: Engine,
     name: &TableName,
-    keys: &[String],
-    rows: &[&Map<String, Value>],
-    types: &dyn Fn(&str) -> Option<String>,
-) -> Sql {
+    columns: &[Column],
+    matching: &[&Column],
+    tuples: usize,
+    text: bool,
+    lock: bool,
+) -> (Sql, Vec<CellKind>) {
+    let exprs: Vec<String> = columns.iter().map(|c| read(engine, CHILD, c)).collect();
+    let kinds = columns.iter().map(|c| cell_kind(engine, c)).collect();
+    let mut params = Params::new(engine);
+    let filter = params.any_of_as(Some(CHILD), matching, tuples, text);
+    (
+        Sql::new(format!(
+            "SELECT {}\nFROM {} AS {CHILD}\nWHERE {filter}{}",
+            exprs.join(", "),
+            table(engine, name),
+            if lock { lock_clause(engine) } else { "" }
+        )),
+        kinds,
+    )
+}
+
+/// Deletes the rows of `name` whose `key` is one of `tuples` bound tuples.
+pub fn delete_rows(engine: Engine, name: &TableName, key: &[&Column], tuples: usize) -> Sql {
+    let mut params = Params::new(engine);
     Sql::new(format!(
         "DELETE FROM {} WHERE {}",
         table(engine, name),
-        key_filter(engine, keys, rows, types)
+        params.any_of(None, key, tuples)
     ))
 }
 
-/// Sets `columns` to NULL in these rows (by key).
+/// Sets `columns` to NULL in the rows whose `key` is one of `tuples` bound tuples.
 pub fn null_rows(
     engine: Engine,
     name: &TableName,
     columns: &[String],
-    keys: &[String],
-    rows: &[&Map<String, Value>],
-    types: &dyn Fn(&str) -> Option<String>,
+    key: &[&Column],
+    tuples: usize,
 ) -> Sql {
     let set: Vec<String> = columns
         .iter()
         .map(|c| format!("{} = NULL", ident(engine, c)))
         .collect();
+    let mut params = Params::new(engine);
     Sql::new(format!(
         "UPDATE {} SET {} WHERE {}",
         table(engine, name),
         set.join(", "),
-        key_filter(engine, keys, rows, types)
+        params.any_of(None, key, tuples)
     ))
 }
 
-/// Sets `column` in each of these rows (by key) to the value the row carries
-/// under `new`.
-pub fn set_rows(
+/// Sets `column` of each of `rows` rows to its own bound value: binds are, per
+/// row, the key values then the new value; then every key again for the filter.
+pub fn set_each(
     engine: Engine,
     name: &TableName,
-    column: &str,
-    new: &str,
-    keys: &[String],
-    rows: &[&Map<String, Value>],
-    types: &dyn Fn(&str) -> Option<String>,
+    column: &Column,
+    key: &[&Column],
+    rows: usize,
 ) -> Sql {
-    let cases: Vec<String> = rows
-        .iter()
-        .map(|r| {
-            let when: Vec<String> = keys
-                .iter()
-                .map(|k| {
-                    format!(
-                        "{} = {}",
-                        ident(engine, k),
-                        value(
-                            engine,
-                            r.get(k).unwrap_or(&Value::Null),
-                            types(k).as_deref()
-                        )
-                    )
-                })
-                .collect();
-            format!(
-                "WHEN {} THEN {}",
-                when.join(" AND "),
-                value(
-                    engine,
-                    r.get(new).unwrap_or(&Value::Null),
-                    types(column).as_deref()
-                )
-            )
-        })
-        .collect();
+    let mut params = Params::new(engine);
+    let mut cases = Vec::with_capacity(rows);
+    for _ in 0..rows {
+        let when: Vec<String> = key
+            .iter()
+            .map(|k| format!("{} = {}", ident(engine, &k.name), params.next(k, true)))
+            .collect();
+        cases.push(format!(
+            "WHEN {} THEN {}",
+            when.join(" AND "),
+            params.next(column, false)
+        ));
+    }
     Sql::new(format!(
         "UPDATE {} SET {} = CASE {} END WHERE {}",
         table(engine, name),
-        ident(engine, column),
+        ident(engine, &column.name),
         cases.join(" "),
-        key_filter(engine, keys, rows, types)
+        params.any_of(None, key, rows)
     ))
 }
 
-/// Puts a deleted row back.
+/// Puts a row back: `columns` bound in order. `override_identity`: PostgreSQL
+/// `OVERRIDING SYSTEM VALUE`, for a `GENERATED ALWAYS` identity column.
 pub fn insert_row(
     engine: Engine,
     name: &TableName,
-    row: &Map<String, Value>,
-    types: &dyn Fn(&str) -> Option<String>,
+    columns: &[&Column],
+    override_identity: bool,
 ) -> Sql {
-    let columns: Vec<String> = row.keys().map(|c| ident(engine, c)).collect();
-    let values: Vec<String> = row
-        .iter()
-        .map(|(c, v)| value(engine, v, types(c).as_deref()))
-        .collect();
+    let mut params = Params::new(engine);
+    let names: Vec<String> = columns.iter().map(|c| ident(engine, &c.name)).collect();
+    let values: Vec<String> = columns.iter().map(|c| params.next(c, false)).collect();
+    let overriding = if override_identity && engine == Engine::Postgres {
+        " OVERRIDING SYSTEM VALUE"
+    } else {
+        ""
+    };
     Sql::new(format!(
-        "INSERT INTO {} ({}) VALUES ({})",
+        "INSERT INTO {} ({}){overriding} VALUES ({})",
         table(engine, name),
-        columns.join(", "),
+        names.join(", "),
         values.join(", ")
     ))
 }
 
-/// Puts an updated row's values back (by key).
-pub fn restore_row(
-    engine: Engine,
-    name: &TableName,
-    keys: &[String],
-    row: &Map<String, Value>,
-    types: &dyn Fn(&str) -> Option<String>,
-) -> Sql {
-    let set: Vec<String> = row
+/// Puts an updated row's values back: binds are `columns` in order, then the key.
+pub fn update_row(engine: Engine, name: &TableName, columns: &[&Column], key: &[&Column]) -> Sql {
+    let mut params = Params::new(engine);
+    let set: Vec<String> = columns
         .iter()
-        .filter(|(c, _)| !keys.contains(c))
-        .map(|(c, v)| {
-            format!(
-                "{} = {}",
-                ident(engine, c),
-                value(engine, v, types(c).as_deref())
-            )
-        })
+        .map(|c| format!("{} = {}", ident(engine, &c.name), params.next(c, false)))
         .collect();
     Sql::new(format!(
         "UPDATE {} SET {} WHERE {}",
         table(engine, name),
         set.join(", "),
-        key_filter(engine, keys, &[row], types)
+        params.any_of(None, key, 1)
     ))
 }
 

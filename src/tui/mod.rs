@@ -36,6 +36,8 @@ pub struct Settings {
     pub url: String,
     /// Where fixes write their backups.
     pub backup_dir: std::path::PathBuf,
+    /// The session a fix writes through (from the command line's flags).
+    pub writable: crate::db::SessionOptions,
 }
 
 /// The run in flight.
@@ -201,15 +203,16 @@ fn execute(
                 });
             }
             Command::ApplyFix(remedies) => {
-                let (plan, tx, url, dir) = (
+                let (plan, tx, url, dir, writable) = (
                     plan.clone(),
                     tx.clone(),
                     settings.url.clone(),
                     settings.backup_dir.clone(),
+                    settings.writable.clone(),
                 );
                 tokio::spawn(async move {
                     let _ = tx.send(Action::FixApplied(
-                        apply_fix(&url, &plan, &remedies, dir).await,
+                        apply_fix(&url, writable, &plan, &remedies, dir).await,
                     ));
                 });
             }
@@ -301,34 +304,32 @@ async fn preview_fix(
     plan: &Plan,
     check: usize,
 ) -> Result<Vec<crate::fix::Remedy>, String> {
-    let crate::findings::Subject::Relationship(label) = &plan.checks[check].subject else {
-        return Err("not a relationship".into());
-    };
+    let relationship = crate::fix::relationship_of_check(plan, check)
+        .ok_or_else(|| "not a relationship's orphans".to_string())?;
     let options = crate::fix::FixOptions {
         scope: Some(crate::fix::Scope::Orphans),
-        relationship: Some(format!("{}.{}", label.child_table, label.child_columns[0])),
+        relationship: None,
+        only: Some(relationship),
         action: None,
     };
-    let remedies = crate::fix::preview(db, plan, &options).await?;
-    let arrow = label.arrow();
+    let remedies = crate::fix::preview(db, plan, &options)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(remedies
         .into_iter()
-        .filter(|r| r.what.starts_with(&arrow))
+        .filter(|r| r.relationship == Some(relationship))
         .collect())
 }
 
-/// Applies remedies the user confirmed, on a writable session of its own.
+/// Applies remedies the user confirmed, on a writable session of its own
+/// (the same options as the command line's writable sessions).
 async fn apply_fix(
     url: &str,
+    options: crate::db::SessionOptions,
     plan: &Plan,
     remedies: &[crate::fix::Remedy],
     backup_dir: std::path::PathBuf,
 ) -> Result<String, String> {
-    let options = crate::db::SessionOptions {
-        connections: 1,
-        read_only: false,
-        ..crate::db::SessionOptions::default()
-    };
     let db = Db::connect(url, options).await.map_err(|e| e.to_string())?;
     let options = crate::fix::ApplyOptions {
         backup_dir,
@@ -336,7 +337,7 @@ async fn apply_fix(
     };
     let applied = crate::fix::apply(&db, plan, remedies, &options, |_| true).await;
     db.close().await;
-    let applied = applied?;
+    let applied = applied.map_err(|e| e.to_string())?;
     Ok(format!(
         "committed: {} rows changed; backup {} (tether restore puts them back)",
         crate::findings::thousands(applied.rows),

@@ -206,24 +206,21 @@ pub fn fix(
         }
         for r in remedies {
             lines.push(heading(&r.what));
+            for (tone, text) in crate::report::fix::lines(&app.plan, r) {
+                let style = match tone {
+                    crate::report::fix::Tone::Change => Style::new(),
+                    crate::report::fix::Tone::Warning => Style::new().fg(theme.warning),
+                    crate::report::fix::Tone::Migration => dim(theme),
+                };
+                lines.push(Line::from(Span::styled(format!("  {text}"), style)));
+            }
             for step in &r.steps {
-                lines.push(Line::from(format!(
-                    "  {} rows of {}",
-                    count(Some(step.count)),
-                    app.plan.label(step.selection.table())
-                )));
                 lines.extend(
                     step.sql
                         .as_str()
                         .lines()
                         .map(|l| Line::from(Span::styled(format!("    {l}"), dim(theme)))),
                 );
-            }
-            if let Some((n, why)) = &r.undecided {
-                lines.push(Line::from(Span::styled(
-                    format!("  {} rows left for a person: {why}", count(Some(*n))),
-                    Style::new().fg(theme.warning),
-                )));
             }
         }
     };

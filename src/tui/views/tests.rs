@@ -237,6 +237,14 @@ fn fix_preview_and_confirmation() {
                 };
                 let remedy = crate::fix::Remedy {
                 check: crate::checks::CheckId::Orphans,
+                relationship: crate::fix::relationship_of_check(&app.plan, check),
+                effects: vec![],
+                orphaned: vec![],
+                triggers: vec![crate::writes::Trigger {
+                    table: work.table.clone(),
+                    name: "assets_audit".into(),
+                    definition: String::new(),
+                }],
                 what: "assets(discovery_flow_id) → discovery_flows(flow_id): set the reference of 31 orphan rows to NULL".into(),
                 steps: vec![crate::fix::Step {
                     sql: crate::sql::fix::set_null_where(

@@ -1,0 +1,802 @@
+//! `tether fix`: remediation for findings.
+//!
+//! A preview says what each remedy changes: the rows tether changes itself,
+//! and what the database's own declared rules then do (the rows a `CASCADE`
+//! deletes, those a `SET NULL` updates, those a `RESTRICT` would refuse, and
+//! those of undeclared relationships that would be left referencing nothing),
+//! with the triggers that will fire. Applying it re-reads and locks exactly
+//! those rows, aborts if anything differs from the preview, backs every row
+//! the transaction will change up to a file synced before the first change,
+//! changes the rows, checks the database did what its rules say, and commits
+//! only on confirmation. A backup restores (see `restore`).
+
+mod apply;
+pub mod backup;
+mod restore;
+mod rows;
+mod walk;
+
+pub use apply::{Applied, ApplyOptions, apply};
+pub use restore::{OnConflict, Restored, restore};
+
+use crate::cell::Cell;
+use crate::checks::CheckId;
+use crate::checks::plan::{Plan, Work};
+use crate::db::{self, Db, Failure, Reader};
+use crate::findings::Subject;
+use crate::model::{Action, TableName};
+use crate::relationships::{Relationship, Source};
+use crate::sql::Sql;
+use crate::sql::fix::{self as statements, Selection};
+use crate::sql::render::{Lookup, Predicate};
+use crate::writes::Trigger;
+use rows::Row;
+use walk::{Consequences, Reading, Seen, Shapes};
+
+/// Why a fix, an apply or a restore did not happen. Nothing was written in
+/// any case: every change runs in one transaction, rolled back on error.
+#[derive(Debug, thiserror::Error)]
+pub enum FixError {
+    /// The data is not what the preview saw.
+    #[error("{0}: the data changed since the preview, nothing was applied; preview again")]
+    Drift(String),
+    /// A statement failed; `failure` says how (deadlock, lock wait, …).
+    #[error("{what}: {}{message}", failure_prefix(*.failure))]
+    Database {
+        what: String,
+        failure: Failure,
+        message: String,
+    },
+    /// Refused before anything was written.
+    #[error("{0}")]
+    Refused(String),
+    /// Restore: rows now differ from what the fix left.
+    #[error(
+        "{} rows changed since the fix, nothing was restored (--on-conflict skip keeps them as they are and restores the rest): {}",
+        .0.len(),
+        .0.iter().take(5).cloned().collect::<Vec<_>>().join("; ")
+    )]
+    Conflict(Vec<String>),
+}
+
+fn failure_prefix(failure: Failure) -> String {
+    match failure {
+        Failure::Other | Failure::ForeignKey | Failure::Constraint => String::new(),
+        f => format!("{}: ", f.name()),
+    }
+}
+
+impl FixError {
+    pub fn database(what: &str, error: &sqlx::Error) -> FixError {
+        FixError::Database {
+            what: what.to_string(),
+            failure: Failure::of(error),
+            message: db::describe(error),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrphanAction {
+    Delete,
+    SetNull,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Orphans,
+    Tenant,
+    Index,
+    Constraint,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct FixOptions {
+    /// Only this kind of remedy.
+    pub scope: Option<Scope>,
+    /// Only relationships (or tables) of `table` or `table.column`, as a person
+    /// writes them.
+    pub relationship: Option<String>,
+    /// Only this relationship (an index into the plan's relationships).
+    pub only: Option<usize>,
+    /// For orphans whose intended rule implies neither delete nor set null.
+    pub action: Option<OrphanAction>,
+}
+
+/// What tether itself does to the rows of its selection.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    Delete,
+    SetNull(Vec<String>),
+    CopyTenant(String),
+}
+
+impl Change {
+    fn columns(&self) -> Vec<String> {
+        match self {
+            Change::Delete => Vec::new(),
+            Change::SetNull(columns) => columns.clone(),
+            Change::CopyTenant(column) => vec![column.clone()],
+        }
+    }
+}
+
+/// Rows tether changes itself: a selection and what to do to it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    pub selection: Selection,
+    pub change: Change,
+    /// Rows it changes, counted at preview.
+    pub count: u64,
+    /// The set-based statement a person could run instead.
+    pub sql: Sql,
+}
+
+/// Rows one declared rule changes because of a remedy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Effect {
+    /// Index into the plan's relationships.
+    pub relationship: usize,
+    /// `Cascade` (deleted), `SetNull` or `SetDefault` (updated).
+    pub rule: Action,
+    pub count: u64,
+}
+
+/// A remedy for one finding (or one table's tenant column).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Remedy {
+    pub check: CheckId,
+    /// The relationship it is about (an index into the plan's relationships).
+    pub relationship: Option<usize>,
+    pub what: String,
+    /// Data changes tether makes, in the order they run.
+    pub steps: Vec<Step>,
+    /// What the database's declared rules do in turn.
+    pub effects: Vec<Effect>,
+    /// Rows of relationships the database does not enforce that would be left
+    /// referencing rows that are gone: (relationship, rows). Read, never followed.
+    pub orphaned: Vec<(usize, u64)>,
+    /// Triggers on the tables whose rows change (their effects are not backed up).
+    pub triggers: Vec<Trigger>,
+    /// Migrations proposed (printed, never applied).
+    pub ddl: Vec<Sql>,
+    /// Rows left for a person to decide, and why.
+    pub undecided: Option<(u64, String)>,
+}
+
+impl Remedy {
+    fn new(check: CheckId, relationship: Option<usize>, what: String) -> Remedy {
+        Remedy {
+            check,
+            relationship,
+            what,
+            steps: Vec::new(),
+            effects: Vec::new(),
+            orphaned: Vec::new(),
+            triggers: Vec::new(),
+            ddl: Vec::new(),
+            undecided: None,
+        }
+    }
+
+    /// Rows the transaction changes: tether's own and the rules'.
+    pub fn rows(&self) -> u64 {
+        self.steps.iter().map(|s| s.count).sum::<u64>()
+            + self.effects.iter().map(|e| e.count).sum::<u64>()
+    }
+}
+
+fn matches_filter(filter: &Option<String>, table: &str, columns: &[String]) -> bool {
+    match filter {
+        None => true,
+        Some(f) => match f.rsplit_once('.') {
+            Some((t, c)) if t == table => columns.iter().any(|x| x == c),
+            _ => f == table,
+        },
+    }
+}
+
+fn lookup(r: &Relationship) -> Lookup {
+    Lookup {
+        parent: r.parent.clone(),
+        pairs: r
+            .child_columns
+            .iter()
+            .cloned()
+            .zip(r.parent_columns.iter().cloned())
+            .collect(),
+        as_text: r.types_differ,
+    }
+}
+
+async fn count(reader: &mut Reader, plan: &Plan, selection: &Selection) -> Result<u64, FixError> {
+    let counts = reader
+        .counts(&statements::count(plan.engine, selection))
+        .await
+        .map_err(|e| {
+            FixError::database(
+                &format!("counting the rows of {}", plan.label(selection.table())),
+                &e,
+            )
+        })?;
+    Ok(counts.first().copied().unwrap_or(0).max(0) as u64)
+}
+
+/// The relationship an orphans check is about, by what it looks up (not by
+/// its printed form).
+pub fn relationship_of_check(plan: &Plan, check: usize) -> Option<usize> {
+    let check = plan.checks.get(check)?;
+    let Work::Rows(rows) = &check.work else {
+        return None;
+    };
+    let Predicate::Orphan(lookup) = &rows.predicate else {
+        return None;
+    };
+    plan.relationships.iter().position(|r| {
+        r.child == rows.table
+            && r.parent == lookup.parent
+            && r.child_columns
+                .iter()
+                .cloned()
+                .zip(r.parent_columns.iter().cloned())
+                .collect::<Vec<_>>()
+                == lookup.pairs
+    })
+}
+
+/// Builds every remedy the plan's findings call for, with what each changes
+/// and what the database's rules do in turn (read-only).
+pub async fn preview(db: &Db, plan: &Plan, options: &FixOptions) -> Result<Vec<Remedy>, FixError> {
+    let mut reader = db
+        .reader(None)
+        .await
+        .map_err(|e| FixError::database("opening a read session", &e))?;
+    let result = preview_in(&mut reader, plan, options).await;
+    let _ = reader.finish().await;
+    result
+}
+
+async fn preview_in(
+    reader: &mut Reader,
+    plan: &Plan,
+    options: &FixOptions,
+) -> Result<Vec<Remedy>, FixError> {
+    let wanted = |scope: Scope| options.scope.is_none_or(|s| s == scope);
+    let mut remedies = Vec::new();
+    if wanted(Scope::Orphans) {
+        remedies.extend(orphan_remedies(reader, plan, options).await?);
+    }
+    if wanted(Scope::Tenant) {
+        remedies.extend(tenant_remedies(reader, plan, options).await?);
+    }
+    // What the rules do. A remedy that the database would refuse (restrict,
+    // no action) is left for a person, and the others are counted again
+    // without it, as the apply will run them.
+    loop {
+        let active: Vec<usize> = (0..remedies.len())
+            .filter(|&i| !remedies[i].steps.is_empty())
+            .collect();
+        let found = consequences(
+            reader,
+            plan,
+            &remedies,
+            &active,
+            &Reading {
+                lock: false,
+                batch: 1000,
+            },
+        )
+        .await?;
+        let mut blocked = false;
+        for (&i, rows) in active.iter().zip(&found) {
+            let remedy = &mut remedies[i];
+            if let Some(why) = blocking_reason(plan, &rows.consequences.blocking) {
+                let n = remedy.steps.iter().map(|s| s.count).sum();
+                remedy.steps.clear();
+                remedy.effects.clear();
+                remedy.undecided = Some((n, why));
+                blocked = true;
+                continue;
+            }
+            for (step, counted) in remedy.steps.iter_mut().zip(&rows.steps) {
+                step.count = counted.rows.len() as u64;
+            }
+            remedy.effects = effects(&rows.consequences);
+            remedy.orphaned = rows.consequences.orphaned.clone();
+        }
+        if !blocked {
+            break;
+        }
+    }
+    for remedy in remedies.iter_mut().filter(|r| !r.steps.is_empty()) {
+        let tables = changed_tables(plan, remedy);
+        remedy.triggers = crate::writes::triggers(reader, &plan.schema, &tables)
+            .await
+            .map_err(FixError::Refused)?;
+    }
+    if wanted(Scope::Index) {
+        remedies.extend(index_remedies(plan, options));
+    }
+    if wanted(Scope::Constraint) {
+        remedies.extend(constraint_remedies(reader, plan, options).await?);
+    }
+    Ok(remedies)
+}
+
+/// The tables whose rows a remedy changes (its own and its rules').
+pub(crate) fn changed_tables(plan: &Plan, remedy: &Remedy) -> Vec<TableName> {
+    let mut tables: Vec<TableName> = Vec::new();
+    let mut add = |t: &TableName| {
+        if !tables.contains(t) {
+            tables.push(t.clone());
+        }
+    };
+    for step in &remedy.steps {
+        add(step.selection.table());
+    }
+    for effect in &remedy.effects {
+        add(&plan.relationships[effect.relationship].child);
+    }
+    tables
+}
+
+fn effects(found: &Consequences) -> Vec<Effect> {
+    let mut out: Vec<Effect> = Vec::new();
+    for affected in found.cascaded.iter().chain(&found.nulled) {
+        match out
+            .iter_mut()
+            .find(|e| e.relationship == affected.relationship && e.rule == affected.rule)
+        {
+            Some(e) => e.count += affected.rows.len() as u64,
+            None => out.push(Effect {
+                relationship: affected.relationship,
+                rule: affected.rule,
+                count: affected.rows.len() as u64,
+            }),
+        }
+    }
+    out
+}
+
+fn blocking_reason(plan: &Plan, blocking: &[(usize, u64)]) -> Option<String> {
+    let (ri, n) = blocking.first()?;
+    let r = &plan.relationships[*ri];
+    let rule = r
+        .constraint
+        .as_ref()
+        .map_or(Action::NoAction, |c| c.on_delete);
+    let name = r
+        .constraint
+        .as_ref()
+        .map_or(String::new(), |c| format!(" {}", c.name));
+    Some(format!(
+        "{n} rows of {} reference them through{name} (ON DELETE {}): the database would refuse; nothing will change until those rows are dealt with",
+        plan.label(&r.child),
+        rule.as_str().replace('_', " ").to_uppercase()
+    ))
+}
+
+/// The rows one step changes, as read in one transaction.
+pub(crate) struct StepRows {
+    pub shape: rows::Shape,
+    pub rows: Vec<Row>,
+    /// A tenant copy's new value per row.
+    pub new_values: Vec<Cell>,
+}
+
+pub(crate) struct RemedyRows {
+    pub steps: Vec<StepRows>,
+    pub consequences: Consequences,
+}
+
+/// Reads, in order, the rows each active remedy changes and what the rules
+/// do in turn. A row an earlier remedy changes is left out of later ones.
+/// With `reading.lock`, every row that will change is locked, and a target row
+/// that differs from its snapshot image is drift.
+pub(crate) async fn consequences(
+    tx: &mut Reader,
+    plan: &Plan,
+    remedies: &[Remedy],
+    active: &[usize],
+    reading: &Reading,
+) -> Result<Vec<RemedyRows>, FixError> {
+    let mut shapes = Shapes::default();
+    let mut seen = Seen::default();
+    let mut out = Vec::new();
+    for &i in active {
+        let remedy = &remedies[i];
+        let mut found = RemedyRows {
+            steps: Vec::new(),
+            consequences: Consequences::default(),
+        };
+        for step in &remedy.steps {
+            let table = step.selection.table();
+            let shape = shapes.keyed(plan, table)?.clone();
+            let (rows, new_values) = step_rows(tx, plan, &shape, step, &seen, reading).await?;
+            let keys: Vec<Row> = rows.iter().map(|r| shape.key_of(r)).collect();
+            match &step.change {
+                Change::Delete => {
+                    seen.deleted.entry(table.clone()).or_default().extend(keys);
+                    let more = walk::deletes(
+                        tx,
+                        plan,
+                        &mut shapes,
+                        &mut seen,
+                        table,
+                        rows.clone(),
+                        reading,
+                    )
+                    .await?;
+                    merge(&mut found.consequences, more);
+                }
+                change => {
+                    seen.updated.entry(table.clone()).or_default().extend(keys);
+                    let blocking = walk::updates(
+                        tx,
+                        plan,
+                        &mut shapes,
+                        table,
+                        &rows,
+                        &change.columns(),
+                        reading,
+                    )
+                    .await?;
+                    found.consequences.blocking.extend(blocking);
+                }
+            }
+            found.steps.push(StepRows {
+                shape,
+                rows,
+                new_values,
+            });
+        }
+        out.push(found);
+    }
+    Ok(out)
+}
+
+fn merge(into: &mut Consequences, more: Consequences) {
+    into.cascaded.extend(more.cascaded);
+    into.nulled.extend(more.nulled);
+    into.blocking.extend(more.blocking);
+    for (ri, n) in more.orphaned {
+        match into.orphaned.iter_mut().find(|(r, _)| *r == ri) {
+            Some((_, m)) => *m += n,
+            None => into.orphaned.push((ri, n)),
+        }
+    }
+}
+
+/// The rows of one step: read from the snapshot, without those an earlier
+/// remedy changes; with `lock`, then locked by key and compared.
+async fn step_rows(
+    tx: &mut Reader,
+    plan: &Plan,
+    shape: &rows::Shape,
+    step: &Step,
+    seen: &Seen,
+    reading: &Reading,
+) -> Result<(Vec<Row>, Vec<Cell>), FixError> {
+    let engine = plan.engine;
+    let table = step.selection.table();
+    let parent_column = match &step.change {
+        Change::CopyTenant(column) => match &step.selection {
+            Selection::Tenant { first, .. } => plan
+                .schema
+                .table(&first.parent)
+                .and_then(|t| t.column(column))
+                .cloned(),
+            _ => None,
+        },
+        _ => None,
+    };
+    let (sql, kinds) = statements::rows(
+        engine,
+        &step.selection,
+        &shape.columns,
+        parent_column.as_ref(),
+    );
+    let what = format!("reading the rows of {}", plan.label(table));
+    let mut rows = rows::fetch(tx, &sql, &[], &kinds, &what).await?;
+    rows.retain(|r| !seen.touched(table, &shape.key_of(r)));
+    let mut new_values = Vec::new();
+    if parent_column.is_some() {
+        for row in &mut rows {
+            new_values.push(row.pop().unwrap_or(Cell::Null));
+        }
+    }
+    if reading.lock {
+        let keys: Vec<Row> = rows.iter().map(|r| shape.key_of(r)).collect();
+        let locked = rows::matching(
+            tx,
+            engine,
+            shape,
+            &shape.key,
+            &keys,
+            false,
+            true,
+            reading.batch,
+            &format!("locking the rows of {}", plan.label(table)),
+        )
+        .await?;
+        let mut now: std::collections::HashMap<Row, Row> =
+            locked.into_iter().map(|r| (shape.key_of(&r), r)).collect();
+        for row in &rows {
+            match now.remove(&shape.key_of(row)) {
+                Some(current) if current == *row => {}
+                _ => {
+                    return Err(FixError::Drift(format!(
+                        "a row of {} changed while it was being locked",
+                        plan.label(table)
+                    )));
+                }
+            }
+        }
+    }
+    Ok((rows, new_values))
+}
+
+async fn orphan_remedies(
+    reader: &mut Reader,
+    plan: &Plan,
+    options: &FixOptions,
+) -> Result<Vec<Remedy>, FixError> {
+    let mut remedies = Vec::new();
+    for (ri, r) in plan.relationships.iter().enumerate() {
+        if options.only.is_some_and(|only| only != ri) {
+            continue;
+        }
+        let child = plan.label(&r.child);
+        if !matches_filter(&options.relationship, &child, &r.child_columns) {
+            continue;
+        }
+        let orphans = Selection::Matching {
+            table: r.child.clone(),
+            predicate: Predicate::Orphan(lookup(r)),
+        };
+        let n = count(reader, plan, &orphans).await?;
+        if n == 0 {
+            continue;
+        }
+        let label = r.label(&plan.schema).arrow();
+        let mut remedy = Remedy::new(CheckId::Orphans, Some(ri), label.clone());
+        if r.source == Source::Implied {
+            remedy.undecided = Some((
+                n,
+                "this relationship is implied (a guess from column names): tether never deletes or unlinks rows for it; declare it in a profile first".into(),
+            ));
+            remedies.push(remedy);
+            continue;
+        }
+        let intended = r
+            .expected_on_delete
+            .or(r.constraint.as_ref().map(|c| c.on_delete));
+        let action = match (intended, options.action) {
+            (_, Some(chosen)) => Some(chosen),
+            (Some(Action::Cascade), None) => Some(OrphanAction::Delete),
+            (Some(Action::SetNull), None) => Some(OrphanAction::SetNull),
+            _ => None,
+        };
+        match action {
+            None => {
+                remedy.undecided = Some((
+                    n,
+                    format!(
+                        "the intended delete rule ({}) implies neither deleting nor unlinking: choose --action delete or --action set-null",
+                        intended.map_or("none", |a| a.as_str())
+                    ),
+                ));
+            }
+            Some(OrphanAction::SetNull) => {
+                let table = plan.schema.table(&r.child);
+                let not_null: Vec<&String> = r
+                    .child_columns
+                    .iter()
+                    .filter(|c| table.and_then(|t| t.column(c)).is_some_and(|c| !c.nullable))
+                    .collect();
+                if let Some(column) = not_null.first() {
+                    remedy.undecided = Some((
+                        n,
+                        format!("cannot set NOT NULL column {column} to NULL: use --action delete"),
+                    ));
+                } else {
+                    remedy.what = format!("{label}: set the reference of {n} orphan rows to NULL");
+                    remedy.steps.push(Step {
+                        sql: statements::set_null_where(plan.engine, &orphans, &r.child_columns),
+                        selection: orphans,
+                        change: Change::SetNull(r.child_columns.clone()),
+                        count: n,
+                    });
+                }
+            }
+            Some(OrphanAction::Delete) => {
+                remedy.what = format!("{label}: delete {n} orphan rows");
+                remedy.steps.push(Step {
+                    sql: statements::delete_where(plan.engine, &orphans),
+                    selection: orphans,
+                    change: Change::Delete,
+                    count: n,
+                });
+            }
+        }
+        remedies.push(remedy);
+    }
+    Ok(remedies)
+}
+
+async fn tenant_remedies(
+    reader: &mut Reader,
+    plan: &Plan,
+    options: &FixOptions,
+) -> Result<Vec<Remedy>, FixError> {
+    let engine = plan.engine;
+    // Each table and tenant column the plan checks.
+    let mut pairs: Vec<(TableName, String)> = Vec::new();
+    for check in &plan.checks {
+        let (Work::Rows(rows), CheckId::TenantMissing | CheckId::TenantMismatch) =
+            (&check.work, check.id)
+        else {
+            continue;
+        };
+        let column = match &check.subject {
+            Subject::Column { column, .. } | Subject::RelationshipColumn { column, .. } => {
+                column.clone()
+            }
+            _ => continue,
+        };
+        if !pairs.contains(&(rows.table.clone(), column.clone())) {
+            pairs.push((rows.table.clone(), column));
+        }
+    }
+    let mut remedies = Vec::new();
+    for (table, column) in pairs {
+        let label = plan.label(&table);
+        if options.only.is_some()
+            || !matches_filter(&options.relationship, &label, std::slice::from_ref(&column))
+        {
+            continue;
+        }
+        let has = |t: &TableName| {
+            plan.schema
+                .table(t)
+                .is_some_and(|t| t.column(&column).is_some())
+        };
+        // Copies come only from parents the database declares.
+        let mut parents: Vec<(usize, &Relationship)> = plan
+            .relationships
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                r.child == table
+                    && r.parent != table
+                    && r.source != Source::Implied
+                    && has(&r.parent)
+                    && !r.child_columns.contains(&column)
+            })
+            .filter(|(_, r)| r.parent_unique && !r.types_differ)
+            .collect();
+        parents.sort_by(|a, b| {
+            (&a.1.parent, &a.1.child_columns).cmp(&(&b.1.parent, &b.1.child_columns))
+        });
+        let Some(((first_index, first), others)) = parents.split_first() else {
+            continue;
+        };
+        let selection = |ambiguous| Selection::Tenant {
+            table: table.clone(),
+            column: column.clone(),
+            first: lookup(first),
+            others: others.iter().map(|(_, r)| lookup(r)).collect(),
+            ambiguous,
+        };
+        let fixable = count(reader, plan, &selection(false)).await?;
+        let ambiguous = count(reader, plan, &selection(true)).await?;
+        if fixable + ambiguous == 0 {
+            continue;
+        }
+        let mut remedy = Remedy::new(
+            CheckId::TenantMismatch,
+            Some(*first_index),
+            format!(
+                "{label}.{column}: copy it from the parent row in {} for {fixable} rows",
+                plan.label(&first.parent)
+            ),
+        );
+        if fixable > 0 {
+            remedy.steps.push(Step {
+                sql: statements::copy_where(engine, &selection(false), &column),
+                selection: selection(false),
+                change: Change::CopyTenant(column.clone()),
+                count: fixable,
+            });
+        }
+        remedy.undecided = (ambiguous > 0).then(|| {
+            (
+                ambiguous,
+                format!("their parents disagree on {column}: a person must choose"),
+            )
+        });
+        remedies.push(remedy);
+    }
+    Ok(remedies)
+}
+
+fn index_remedies(plan: &Plan, options: &FixOptions) -> Vec<Remedy> {
+    let mut remedies = Vec::new();
+    for (ri, r) in plan.relationships.iter().enumerate() {
+        if r.constraint.is_none() || r.indexed || options.only.is_some_and(|only| only != ri) {
+            continue;
+        }
+        let label = plan.label(&r.child);
+        if !matches_filter(&options.relationship, &label, &r.child_columns) {
+            continue;
+        }
+        let rows = plan
+            .schema
+            .table(&r.child)
+            .and_then(|t| t.row_estimate)
+            .unwrap_or(0)
+            .max(0) as u64;
+        let mut remedy = Remedy::new(
+            CheckId::FkUnindexed,
+            Some(ri),
+            format!(
+                "{}: index ({}) — reads about {} rows",
+                r.label(&plan.schema).arrow(),
+                r.child_columns.join(", "),
+                crate::findings::thousands(rows)
+            ),
+        );
+        remedy.ddl = vec![statements::create_index(
+            plan.engine,
+            &r.child,
+            &r.child_columns,
+        )];
+        remedies.push(remedy);
+    }
+    remedies
+}
+
+async fn constraint_remedies(
+    reader: &mut Reader,
+    plan: &Plan,
+    options: &FixOptions,
+) -> Result<Vec<Remedy>, FixError> {
+    let mut remedies = Vec::new();
+    for (ri, r) in plan.relationships.iter().enumerate() {
+        if r.source != Source::Profile || options.only.is_some_and(|only| only != ri) {
+            continue;
+        }
+        let label = plan.label(&r.child);
+        if !matches_filter(&options.relationship, &label, &r.child_columns) {
+            continue;
+        }
+        let orphans = count(
+            reader,
+            plan,
+            &Selection::Matching {
+                table: r.child.clone(),
+                predicate: Predicate::Orphan(lookup(r)),
+            },
+        )
+        .await?;
+        let rule = r.expected_on_delete.map_or("no_action", |a| a.as_str());
+        let mut remedy = Remedy::new(
+            CheckId::FkMissing,
+            Some(ri),
+            format!(
+                "{}: add the constraint (validating it checks every row; {orphans} orphans must go first)",
+                r.label(&plan.schema).arrow()
+            ),
+        );
+        remedy.ddl = statements::add_constraint(
+            plan.engine,
+            &r.child,
+            &r.child_columns,
+            &r.parent,
+            &r.parent_columns,
+            rule,
+        );
+        remedies.push(remedy);
+    }
+    Ok(remedies)
+}

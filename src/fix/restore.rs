@@ -1,0 +1,311 @@
+//! `tether restore`: puts a backup's rows back, in one transaction. Deleted
+//! rows are inserted again, parents first (generated columns left to the
+//! database, identity values written as they were); updated rows get every
+//! value back. A row that changed since the fix is a conflict: by default
+//! nothing is restored; `--on-conflict skip` keeps such rows as they are and
+//! restores the rest.
+
+use super::FixError;
+use super::backup::{self, BackupRow, RowAction};
+use super::rows::{self, Row, Shape};
+use crate::cell::Cell;
+use crate::db::Db;
+use crate::model::{Column, Engine, Identity, Schema, TableName};
+use crate::sql::fix as statements;
+use std::collections::HashMap;
+use std::path::Path;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum OnConflict {
+    /// Restore nothing when any row changed since the fix.
+    #[default]
+    Refuse,
+    /// Keep rows that changed since the fix as they are; restore the rest.
+    Skip,
+}
+
+/// What a restore did.
+#[derive(Debug, Default)]
+pub struct Restored {
+    /// Deleted rows inserted again.
+    pub inserted: u64,
+    /// Updated rows given their values back.
+    pub updated: u64,
+    /// Rows already as they were before the fix.
+    pub unchanged: u64,
+    /// Rows that changed since the fix, kept as they are (`--on-conflict skip`).
+    pub skipped: Vec<String>,
+    /// The apply that wrote the backup never committed: nothing to restore.
+    pub not_committed: bool,
+}
+
+enum Plan {
+    Insert,
+    Update,
+    Nothing,
+}
+
+pub async fn restore(
+    db: &Db,
+    schema: &Schema,
+    path: &Path,
+    on_conflict: OnConflict,
+) -> Result<Restored, FixError> {
+    let backup = backup::read(path).map_err(FixError::Refused)?;
+    let engine = db.engine();
+    if backup.header.engine != engine.name() {
+        return Err(FixError::Refused(format!(
+            "{} is a backup of a {} database, not {}",
+            path.display(),
+            backup.header.engine,
+            engine.name()
+        )));
+    }
+    if backup.committed == Some(false) {
+        return Ok(Restored {
+            not_committed: true,
+            ..Restored::default()
+        });
+    }
+    // The backup's tables as they were, checked against the database now.
+    let mut shapes: HashMap<TableName, Shape> = HashMap::new();
+    for t in &backup.header.tables {
+        let name = t.name();
+        let now = schema.table(&name).ok_or_else(|| {
+            FixError::Refused(format!(
+                "{} no longer exists: nothing was restored",
+                schema.label(&name)
+            ))
+        })?;
+        let columns: Vec<Column> = t.columns.iter().map(|c| c.to_column()).collect();
+        if let Some(gone) = columns.iter().find(|c| now.column(&c.name).is_none()) {
+            return Err(FixError::Refused(format!(
+                "{} has no column {} any more: nothing was restored",
+                schema.label(&name),
+                gone.name
+            )));
+        }
+        let key = t
+            .key
+            .iter()
+            .map(|k| columns.iter().position(|c| &c.name == k))
+            .collect::<Option<Vec<usize>>>()
+            .ok_or_else(|| {
+                FixError::Refused(format!(
+                    "{}: the backup's key names a column it does not list",
+                    path.display()
+                ))
+            })?;
+        shapes.insert(name.clone(), Shape { name, columns, key });
+    }
+    let shape_of = |row: &BackupRow| -> Result<&Shape, FixError> {
+        shapes
+            .get(&TableName::new(row.schema.clone(), row.table.clone()))
+            .ok_or_else(|| {
+                FixError::Refused(format!(
+                    "{}: a row of a table the header does not list",
+                    path.display()
+                ))
+            })
+    };
+    let mut after: HashMap<(TableName, Row), Row> = HashMap::new();
+    for a in &backup.after {
+        let name = TableName::new(a.schema.clone(), a.table.clone());
+        if let Some(shape) = shapes.get(&name) {
+            let row = backup::from_object(&shape.columns, &a.row)
+                .map_err(|e| FixError::Refused(format!("{}: {e}", path.display())))?;
+            after.entry((name, shape.key_of(&row))).or_insert(row);
+        }
+    }
+
+    let mut tx = db
+        .writable()
+        .await
+        .map_err(|e| FixError::database("opening a write transaction", &e))?;
+    let result = async {
+        let tables: Vec<TableName> = shapes.keys().cloned().collect();
+        crate::writes::refuse_non_transactional(&mut tx, schema, &tables)
+            .await
+            .map_err(FixError::Refused)?;
+        // The rows come back as they were, orphans included: constraints that
+        // would refuse them are set aside for this transaction where the
+        // engine allows (SQLite: the session has foreign_keys off).
+        match engine {
+            Engine::Postgres => {
+                // Needs superuser; without it, a refused row stops the restore
+                // with the constraint's message.
+                tx.execute_fixed("SAVEPOINT tether_restore")
+                    .await
+                    .map_err(|e| FixError::database("SAVEPOINT", &e))?;
+                if tx
+                    .execute_fixed("SET LOCAL session_replication_role = replica")
+                    .await
+                    .is_err()
+                {
+                    tx.execute_fixed("ROLLBACK TO SAVEPOINT tether_restore")
+                        .await
+                        .map_err(|e| FixError::database("ROLLBACK TO SAVEPOINT", &e))?;
+                }
+            }
+            Engine::Mysql => {
+                tx.execute_fixed("SET FOREIGN_KEY_CHECKS = 0")
+                    .await
+                    .map_err(|e| FixError::database("SET FOREIGN_KEY_CHECKS", &e))?;
+            }
+            Engine::Sqlite => {}
+        }
+        // Deleted rows first, in the order they were written (parents first),
+        // then updated rows.
+        let ordered: Vec<&BackupRow> = backup
+            .rows
+            .iter()
+            .filter(|r| r.action == RowAction::Delete)
+            .chain(backup.rows.iter().filter(|r| r.action == RowAction::Update))
+            .collect();
+        let mut decided: Vec<(&BackupRow, Row, Plan)> = Vec::new();
+        let mut conflicts: Vec<String> = Vec::new();
+        let mut restored = Restored::default();
+        for line in ordered {
+            let shape = shape_of(line)?;
+            let pre = backup::from_object(&shape.columns, &line.row)
+                .map_err(|e| FixError::Refused(format!("{}: {e}", path.display())))?;
+            let key = shape.key_of(&pre);
+            let what = format!("reading {}", schema.label(&shape.name));
+            let now = rows::matching(
+                &mut tx,
+                engine,
+                shape,
+                &shape.key,
+                std::slice::from_ref(&key),
+                false,
+                true,
+                1,
+                &what,
+            )
+            .await?;
+            let label = || {
+                format!(
+                    "{} ({})",
+                    schema.label(&shape.name),
+                    describe_key(shape, &key)
+                )
+            };
+            let plan = match (line.action, now.first()) {
+                (_, Some(current)) if same(shape, current, &pre) => Plan::Nothing,
+                (RowAction::Delete, None) => Plan::Insert,
+                (RowAction::Delete, Some(_)) => {
+                    conflicts.push(format!(
+                        "{}: a row with this key now exists with other values",
+                        label()
+                    ));
+                    continue;
+                }
+                (RowAction::Update, None) => {
+                    conflicts.push(format!("{}: the row was deleted since the fix", label()));
+                    continue;
+                }
+                (RowAction::Update, Some(current)) => {
+                    match after.get(&(shape.name.clone(), key.clone())) {
+                        Some(left) if same(shape, current, left) => Plan::Update,
+                        _ => {
+                            conflicts
+                                .push(format!("{}: the row was edited since the fix", label()));
+                            continue;
+                        }
+                    }
+                }
+            };
+            decided.push((line, pre, plan));
+        }
+        if !conflicts.is_empty() && on_conflict == OnConflict::Refuse {
+            return Err(FixError::Conflict(conflicts));
+        }
+        restored.skipped = conflicts;
+        for (line, pre, plan) in decided {
+            let shape = shape_of(line)?;
+            let what = format!("restoring {}", schema.label(&shape.name));
+            match plan {
+                Plan::Nothing => restored.unchanged += 1,
+                Plan::Insert => {
+                    let (columns, values) = writable(shape, &pre, |_| true);
+                    let always = columns.iter().any(|c| c.identity == Some(Identity::Always));
+                    let sql = statements::insert_row(engine, &shape.name, &columns, always);
+                    tx.execute_with(&sql, &values)
+                        .await
+                        .map_err(|e| FixError::database(&what, &e))?;
+                    restored.inserted += 1;
+                }
+                Plan::Update => {
+                    let (columns, mut values) = writable(shape, &pre, |i| {
+                        !shape.key.contains(&i)
+                            && shape.columns[i].identity != Some(Identity::Always)
+                    });
+                    values.extend(shape.key_of(&pre));
+                    let sql =
+                        statements::update_row(engine, &shape.name, &columns, &shape.key_columns());
+                    let n = tx
+                        .execute_with(&sql, &values)
+                        .await
+                        .map_err(|e| FixError::database(&what, &e))?;
+                    if n != 1 {
+                        return Err(FixError::Drift(format!("{what}: {n} rows matched its key")));
+                    }
+                    restored.updated += 1;
+                }
+            }
+        }
+        if engine == Engine::Mysql {
+            tx.execute_fixed("SET FOREIGN_KEY_CHECKS = 1")
+                .await
+                .map_err(|e| FixError::database("SET FOREIGN_KEY_CHECKS", &e))?;
+        }
+        Ok(restored)
+    }
+    .await;
+    match result {
+        Ok(restored) => {
+            tx.finish()
+                .await
+                .map_err(|e| FixError::database("committing", &e))?;
+            Ok(restored)
+        }
+        Err(e) => {
+            let _ = tx.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+/// Equal in every column the database does not compute.
+fn same(shape: &Shape, a: &Row, b: &Row) -> bool {
+    shape
+        .columns
+        .iter()
+        .enumerate()
+        .all(|(i, c)| c.generated || a[i] == b[i])
+}
+
+/// The columns (and values) a write may set: not generated, and `keep`.
+fn writable<'a>(
+    shape: &'a Shape,
+    row: &Row,
+    keep: impl Fn(usize) -> bool,
+) -> (Vec<&'a Column>, Vec<Cell>) {
+    shape
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| !c.generated && keep(*i))
+        .map(|(i, c)| (c, row[i].clone()))
+        .unzip()
+}
+
+fn describe_key(shape: &Shape, key: &Row) -> String {
+    shape
+        .key_columns()
+        .iter()
+        .zip(key)
+        .map(|(c, v)| format!("{} = {}", c.name, v.display()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,289 @@
+//! What the database's own declared rules do when tether deletes or updates
+//! rows, found row by row before anything is written: the rows a `CASCADE`
+//! deletes (and, from them, further down), the rows a `SET NULL` or `SET
+//! DEFAULT` updates, the rows a `RESTRICT` or `NO ACTION` would refuse, and
+//! the rows of relationships the database does not enforce (profile-only,
+//! implied, or unenforced constraints) that would be left referencing nothing.
+//! Only declared, enforced constraints are followed; nothing else is.
+
+use super::FixError;
+use super::rows::{self, Row, Shape};
+use crate::checks::plan::Plan;
+use crate::db::Reader;
+use crate::model::{Action, TableName};
+use std::collections::{HashMap, HashSet, VecDeque};
+
+/// Shapes of the tables a walk meets, read once.
+#[derive(Default)]
+pub struct Shapes(HashMap<TableName, Result<Shape, String>>);
+
+impl Shapes {
+    /// The shape of a table with a key; Err names the table when it has none.
+    pub fn keyed(&mut self, plan: &Plan, name: &TableName) -> Result<&Shape, FixError> {
+        self.0
+            .entry(name.clone())
+            .or_insert_with(|| Shape::of(&plan.schema, name))
+            .as_ref()
+            .map_err(|e| FixError::Refused(e.clone()))
+    }
+
+    /// The shape of any table: without a usable key, every column names the row.
+    pub fn any(&mut self, plan: &Plan, name: &TableName) -> Result<Shape, FixError> {
+        if let Ok(shape) = self.keyed(plan, name) {
+            return Ok(shape.clone());
+        }
+        let table = plan
+            .schema
+            .table(name)
+            .ok_or_else(|| FixError::Refused(format!("{} no longer exists", plan.label(name))))?;
+        Ok(Shape {
+            name: name.clone(),
+            columns: table.columns.clone(),
+            key: (0..table.columns.len()).collect(),
+        })
+    }
+}
+
+/// Rows already deleted or updated by an earlier remedy of the same apply:
+/// a later remedy leaves them out, in the preview as in the apply.
+#[derive(Default)]
+pub struct Seen {
+    pub deleted: HashMap<TableName, HashSet<Row>>,
+    pub updated: HashMap<TableName, HashSet<Row>>,
+}
+
+impl Seen {
+    pub fn touched(&self, table: &TableName, key: &Row) -> bool {
+        self.deleted.get(table).is_some_and(|s| s.contains(key))
+            || self.updated.get(table).is_some_and(|s| s.contains(key))
+    }
+
+    fn is_deleted(&self, table: &TableName, key: &Row) -> bool {
+        self.deleted.get(table).is_some_and(|s| s.contains(key))
+    }
+}
+
+/// Rows one relationship's declared rule changes.
+#[derive(Clone, Debug)]
+pub struct Affected {
+    /// Index into `plan.relationships`.
+    pub relationship: usize,
+    pub rule: Action,
+    pub rows: Vec<Row>,
+}
+
+/// Everything a remedy's change sets off.
+#[derive(Clone, Debug, Default)]
+pub struct Consequences {
+    /// Deleted by `ON DELETE CASCADE`, in the order found (parents first).
+    pub cascaded: Vec<Affected>,
+    /// Updated by `ON DELETE SET NULL` / `SET DEFAULT`.
+    pub nulled: Vec<Affected>,
+    /// Rows that would refuse the change (restrict, no action, or a key that
+    /// an update would change), per relationship.
+    pub blocking: Vec<(usize, u64)>,
+    /// Rows of relationships the database does not enforce that would be left
+    /// referencing rows that are gone, per relationship.
+    pub orphaned: Vec<(usize, u64)>,
+}
+
+/// How a walk reads.
+pub struct Reading {
+    /// Lock what will change (`FOR UPDATE`): an apply does, a preview does not.
+    pub lock: bool,
+    pub batch: usize,
+}
+
+/// True when the engine applies this relationship's rules on a delete.
+fn enforced(plan: &Plan, relationship: usize) -> Option<Action> {
+    plan.relationships[relationship]
+        .constraint
+        .as_ref()
+        .filter(|c| c.enforced && c.triggers_enabled)
+        .map(|c| c.on_delete)
+}
+
+/// The consequences of deleting `rows` of `table` (already known to `seen`).
+pub async fn deletes(
+    tx: &mut Reader,
+    plan: &Plan,
+    shapes: &mut Shapes,
+    seen: &mut Seen,
+    table: &TableName,
+    rows: Vec<Row>,
+    reading: &Reading,
+) -> Result<Consequences, FixError> {
+    let mut out = Consequences::default();
+    let mut pending_null: Vec<(usize, Action, Shape, Vec<Row>)> = Vec::new();
+    let mut pending_block: Vec<(usize, Shape, Vec<Row>)> = Vec::new();
+    let mut pending_orphan: Vec<(usize, Shape, Vec<Row>)> = Vec::new();
+    let mut queue: VecDeque<(TableName, Vec<Row>)> = VecDeque::from([(table.clone(), rows)]);
+    while let Some((parent, rows)) = queue.pop_front() {
+        let parent_shape = shapes.keyed(plan, &parent)?.clone();
+        let children: Vec<usize> = plan
+            .relationships
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.parent == parent)
+            .map(|(i, _)| i)
+            .collect();
+        for ri in children {
+            let r = &plan.relationships[ri];
+            let Some(parent_positions) = positions(&parent_shape, &r.parent_columns) else {
+                continue;
+            };
+            let tuples = rows::tuples_of(&rows, &parent_positions);
+            if tuples.is_empty() {
+                continue;
+            }
+            let rule = enforced(plan, ri);
+            let child_shape = shapes.any(plan, &r.child)?;
+            let Some(child_positions) = positions(&child_shape, &r.child_columns) else {
+                continue;
+            };
+            let lock = reading.lock
+                && matches!(
+                    rule,
+                    Some(Action::Cascade | Action::SetNull | Action::SetDefault)
+                );
+            let what = format!(
+                "reading the rows of {} that reference them",
+                plan.label(&r.child)
+            );
+            let found = rows::matching(
+                tx,
+                plan.engine,
+                &child_shape,
+                &child_positions,
+                &tuples,
+                r.types_differ,
+                lock,
+                reading.batch,
+                &what,
+            )
+            .await?;
+            if found.is_empty() {
+                continue;
+            }
+            match rule {
+                Some(Action::Cascade) => {
+                    let child_shape = shapes.keyed(plan, &r.child)?.clone();
+                    let deleted = seen.deleted.entry(r.child.clone()).or_default();
+                    let fresh: Vec<Row> = found
+                        .into_iter()
+                        .filter(|row| deleted.insert(child_shape.key_of(row)))
+                        .collect();
+                    if !fresh.is_empty() {
+                        out.cascaded.push(Affected {
+                            relationship: ri,
+                            rule: Action::Cascade,
+                            rows: fresh.clone(),
+                        });
+                        queue.push_back((r.child.clone(), fresh));
+                    }
+                }
+                Some(rule @ (Action::SetNull | Action::SetDefault)) => {
+                    let child_shape = shapes.keyed(plan, &r.child)?.clone();
+                    pending_null.push((ri, rule, child_shape, found));
+                }
+                Some(Action::Restrict | Action::NoAction) => {
+                    pending_block.push((ri, child_shape, found));
+                }
+                None => pending_orphan.push((ri, child_shape, found)),
+            }
+        }
+    }
+    // A row that a rule would null or that would refuse the delete is no
+    // matter when the delete takes it too.
+    let alive = |seen: &Seen, shape: &Shape, rows: Vec<Row>| -> Vec<Row> {
+        rows.into_iter()
+            .filter(|row| !seen.is_deleted(&shape.name, &shape.key_of(row)))
+            .collect()
+    };
+    for (ri, rule, shape, found) in pending_null {
+        let rows = alive(seen, &shape, found);
+        if !rows.is_empty() {
+            let updated = seen.updated.entry(shape.name.clone()).or_default();
+            for row in &rows {
+                updated.insert(shape.key_of(row));
+            }
+            out.nulled.push(Affected {
+                relationship: ri,
+                rule,
+                rows,
+            });
+        }
+    }
+    for (ri, shape, found) in pending_block {
+        let n = alive(seen, &shape, found).len() as u64;
+        if n > 0 {
+            out.blocking.push((ri, n));
+        }
+    }
+    for (ri, shape, found) in pending_orphan {
+        let n = alive(seen, &shape, found).len() as u64;
+        if n > 0 {
+            out.orphaned.push((ri, n));
+        }
+    }
+    Ok(out)
+}
+
+/// The rows that would refuse an update of `changed` columns of `rows`: rows
+/// of declared relationships that reference those columns (tether does not
+/// change a key others reference).
+pub async fn updates(
+    tx: &mut Reader,
+    plan: &Plan,
+    shapes: &mut Shapes,
+    table: &TableName,
+    rows: &[Row],
+    changed: &[String],
+    reading: &Reading,
+) -> Result<Vec<(usize, u64)>, FixError> {
+    let shape = shapes.keyed(plan, table)?.clone();
+    let mut blocking = Vec::new();
+    for (ri, r) in plan.relationships.iter().enumerate() {
+        if r.parent != *table
+            || r.constraint.is_none()
+            || !r.parent_columns.iter().any(|c| changed.contains(c))
+        {
+            continue;
+        }
+        let (Some(parent_positions), Ok(child_shape)) = (
+            positions(&shape, &r.parent_columns),
+            shapes.any(plan, &r.child),
+        ) else {
+            continue;
+        };
+        let Some(child_positions) = positions(&child_shape, &r.child_columns) else {
+            continue;
+        };
+        let tuples = rows::tuples_of(rows, &parent_positions);
+        let what = format!(
+            "reading the rows of {} that reference them",
+            plan.label(&r.child)
+        );
+        let found = rows::matching(
+            tx,
+            plan.engine,
+            &child_shape,
+            &child_positions,
+            &tuples,
+            r.types_differ,
+            false,
+            reading.batch,
+            &what,
+        )
+        .await?;
+        if !found.is_empty() {
+            blocking.push((ri, found.len() as u64));
+        }
+    }
+    Ok(blocking)
+}
+
+/// Positions of `columns` in `shape`, or None when one is missing.
+pub fn positions(shape: &Shape, columns: &[String]) -> Option<Vec<usize>> {
+    columns.iter().map(|c| shape.position(c)).collect()
+}

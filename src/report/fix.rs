@@ -1,0 +1,99 @@
+//! A remedy in words, for the CLI and the UI alike: what tether changes, what
+//! the database's declared rules change in turn, what is left referencing
+//! nothing, and which triggers fire.
+
+use crate::checks::plan::Plan;
+use crate::findings::thousands;
+use crate::fix::{Change, Remedy};
+use crate::model::Action;
+use crate::relationships::Source;
+
+/// How a line should look.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tone {
+    /// A change tether makes, or one the database's rules make.
+    Change,
+    /// Something a person should know before applying.
+    Warning,
+    /// A migration, printed only.
+    Migration,
+}
+
+/// The lines that describe a remedy, below its title.
+pub fn lines(plan: &Plan, remedy: &Remedy) -> Vec<(Tone, String)> {
+    let mut out = Vec::new();
+    for step in &remedy.steps {
+        let table = plan.label(step.selection.table());
+        let what = match &step.change {
+            Change::Delete => "deleted by tether".to_string(),
+            Change::SetNull(columns) => format!("{} set to NULL by tether", columns.join(", ")),
+            Change::CopyTenant(column) => format!("{column} copied from the parent by tether"),
+        };
+        out.push((
+            Tone::Change,
+            format!("{} rows of {table}: {what}", thousands(step.count)),
+        ));
+    }
+    for effect in &remedy.effects {
+        let r = &plan.relationships[effect.relationship];
+        let constraint = r
+            .constraint
+            .as_ref()
+            .map(|c| c.name.clone())
+            .unwrap_or_default();
+        let what = match effect.rule {
+            Action::Cascade => "deleted".to_string(),
+            Action::SetDefault => format!("{} set to its default", r.child_columns.join(", ")),
+            _ => format!("{} set to NULL", r.child_columns.join(", ")),
+        };
+        out.push((
+            Tone::Change,
+            format!(
+                "{} rows of {}: {what} by the database ({constraint}, ON DELETE {})",
+                thousands(effect.count),
+                plan.label(&r.child),
+                effect.rule.as_str().replace('_', " ").to_uppercase()
+            ),
+        ));
+    }
+    for (ri, n) in &remedy.orphaned {
+        let r = &plan.relationships[*ri];
+        let why = match (&r.constraint, r.source) {
+            (Some(c), _) => format!("constraint {} is not enforced", c.name),
+            (None, Source::Profile) => "declared only in the profile".to_string(),
+            (None, _) => "implied by column names".to_string(),
+        };
+        out.push((
+            Tone::Warning,
+            format!(
+                "{} rows of {} will reference rows that are gone: {} ({why}; not followed)",
+                thousands(*n),
+                plan.label(&r.child),
+                r.label(&plan.schema).arrow()
+            ),
+        ));
+    }
+    for t in &remedy.triggers {
+        out.push((
+            Tone::Warning,
+            format!(
+                "trigger {} on {} fires: what it does is not in the backup",
+                t.name,
+                plan.label(&t.table)
+            ),
+        ));
+    }
+    if let Some((n, why)) = &remedy.undecided {
+        out.push((
+            Tone::Warning,
+            format!("{} rows left for a person: {why}", thousands(*n)),
+        ));
+    }
+    for ddl in &remedy.ddl {
+        out.push((
+            Tone::Migration,
+            ddl.as_str().lines().next().unwrap_or_default().to_string(),
+        ));
+    }
+    out
+}
