@@ -748,22 +748,14 @@ impl Check {
                 format!("{rows} disagree: {}", r.rule.as_deref().unwrap_or("path"))
             }
             (Work::Assertion(a), _) => match &a.description {
-                Some(d) => format!("{} returned: {d}", plural(count, "row")),
+                Some(d) => format!("{} returned: {d}", crate::findings::plural(count, "row")),
                 None => format!(
                     "{} returned; the assertion expects none",
-                    plural(count, "row")
+                    crate::findings::plural(count, "row")
                 ),
             },
             _ => rows,
         }
-    }
-}
-
-fn plural(n: u64, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{} {word}s", thousands(n))
     }
 }
 

@@ -1,7 +1,7 @@
 //! `tether fix` (remedies: preview, or apply with a backup) and `tether restore`.
 
 use super::args::{ConnectArgs, PlanArgs};
-use crate::findings::thousands;
+use crate::findings::{plural, thousands};
 use crate::fix::{self, ApplyOptions, FixOptions, OnConflict, OrphanAction, Scope};
 use crate::report::fix::{self as report, Tone};
 use clap::{Args, ValueEnum};
@@ -143,11 +143,11 @@ pub async fn run(args: FixArgs) -> Result<u8> {
             }
             // Said once: a preview says it is one; an apply says what it did.
             if args.apply {
-                out.push_str(&format!("\n{} rows to change.\n", thousands(rows)));
+                out.push_str(&format!("\n{} to change.\n", plural(rows, "row")));
             } else {
                 out.push_str(&format!(
-                    "\n{} rows would change. Preview only: nothing was touched.\n",
-                    thousands(rows)
+                    "\n{} would change. Preview only: nothing was touched.\n",
+                    plural(rows, "row")
                 ));
             }
         }
@@ -171,8 +171,8 @@ pub async fn run(args: FixArgs) -> Result<u8> {
             return false;
         }
         eprint!(
-            "{} rows changed inside the transaction. Commit? [y/N] ",
-            thousands(rows)
+            "{} changed inside the transaction. Commit? [y/N] ",
+            plural(rows, "row")
         );
         let _ = std::io::stderr().flush();
         let mut answer = String::new();
@@ -194,8 +194,8 @@ pub async fn run(args: FixArgs) -> Result<u8> {
     let applied = applied.map_err(|e| eyre!(e))?;
     if applied.committed {
         println!(
-            "Committed: {} rows changed. Backup: {}\nUndo with: tether restore --url <URL> {}",
-            thousands(applied.rows),
+            "Committed: {} changed. Backup: {}\nUndo with: tether restore --url <URL> {}",
+            plural(applied.rows, "row"),
             applied.backup.display(),
             applied.backup.display()
         );
@@ -231,10 +231,10 @@ pub async fn restore(args: RestoreArgs) -> Result<u8> {
         return Ok(0);
     }
     println!(
-        "Restored from {}: {} rows inserted again, {} rows given their values back, {} already as they were.",
+        "Restored from {}: {} inserted again, {} given their values back, {} already as they were.",
         args.backup.display(),
-        thousands(restored.inserted),
-        thousands(restored.updated),
+        plural(restored.inserted, "row"),
+        plural(restored.updated, "row"),
         thousands(restored.unchanged)
     );
     if !restored.skipped.is_empty() {

@@ -370,7 +370,8 @@ fn blocking_reason(plan: &Plan, blocking: &[(usize, u64)]) -> Option<String> {
         .as_ref()
         .map_or(String::new(), |c| format!(" {}", c.name));
     Some(format!(
-        "{n} rows of {} reference them through{name} (ON DELETE {}): the database would refuse; nothing will change until those rows are dealt with",
+        "{} of {} reference them through{name} (ON DELETE {}): the database would refuse; nothing will change until those rows are dealt with",
+        crate::findings::plural(*n, "row"),
         plan.label(&r.child),
         rule.as_str().replace('_', " ").to_uppercase()
     ))
@@ -600,7 +601,10 @@ async fn orphan_remedies(
                         format!("cannot set NOT NULL column {column} to NULL: use --action delete"),
                     ));
                 } else {
-                    remedy.what = format!("{label}: set the reference of {n} orphan rows to NULL");
+                    remedy.what = format!(
+                        "{label}: set the reference of {} to NULL",
+                        crate::findings::plural(n, "orphan row")
+                    );
                     remedy.steps.push(Step {
                         sql: statements::set_null_where(plan.engine, &orphans, &r.child_columns),
                         selection: orphans,
@@ -610,7 +614,10 @@ async fn orphan_remedies(
                 }
             }
             Some(OrphanAction::Delete) => {
-                remedy.what = format!("{label}: delete {n} orphan rows");
+                remedy.what = format!(
+                    "{label}: delete {}",
+                    crate::findings::plural(n, "orphan row")
+                );
                 remedy.steps.push(Step {
                     sql: statements::delete_where(plan.engine, &orphans),
                     selection: orphans,
@@ -697,8 +704,9 @@ async fn tenant_remedies(
             CheckId::TenantMismatch,
             Some(*first_index),
             format!(
-                "{label}.{column}: copy it from the parent row in {} for {fixable} rows",
-                plan.label(&first.parent)
+                "{label}.{column}: copy it from the parent row in {} for {}",
+                plan.label(&first.parent),
+                crate::findings::plural(fixable, "row")
             ),
         );
         if fixable > 0 {

@@ -3,7 +3,7 @@
 //! nothing, and which triggers fire.
 
 use crate::checks::plan::Plan;
-use crate::findings::thousands;
+use crate::findings::plural;
 use crate::fix::{Change, Remedy};
 use crate::model::Action;
 use crate::relationships::Source;
@@ -31,7 +31,7 @@ pub fn lines(plan: &Plan, remedy: &Remedy) -> Vec<(Tone, String)> {
         };
         out.push((
             Tone::Change,
-            format!("{} rows of {table}: {what}", thousands(step.count)),
+            format!("{} of {table}: {what}", plural(step.count, "row")),
         ));
     }
     for effect in &remedy.effects {
@@ -49,8 +49,8 @@ pub fn lines(plan: &Plan, remedy: &Remedy) -> Vec<(Tone, String)> {
         out.push((
             Tone::Change,
             format!(
-                "{} rows of {}: {what} by the database ({constraint}, ON DELETE {})",
-                thousands(effect.count),
+                "{} of {}: {what} by the database ({constraint}, ON DELETE {})",
+                plural(effect.count, "row"),
                 plan.label(&r.child),
                 effect.rule.as_str().replace('_', " ").to_uppercase()
             ),
@@ -66,8 +66,8 @@ pub fn lines(plan: &Plan, remedy: &Remedy) -> Vec<(Tone, String)> {
         out.push((
             Tone::Warning,
             format!(
-                "{} rows of {} will reference rows that are gone: {} ({why}; not followed)",
-                thousands(*n),
+                "{} of {} will reference rows that are gone: {} ({why}; not followed)",
+                plural(*n, "row"),
                 plan.label(&r.child),
                 r.label(&plan.schema).arrow()
             ),
@@ -86,7 +86,7 @@ pub fn lines(plan: &Plan, remedy: &Remedy) -> Vec<(Tone, String)> {
     if let Some((n, why)) = &remedy.undecided {
         out.push((
             Tone::Warning,
-            format!("{} rows left for a person: {why}", thousands(*n)),
+            format!("{} left for a person: {why}", plural(*n, "row")),
         ));
     }
     for ddl in &remedy.ddl {
