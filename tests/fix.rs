@@ -314,17 +314,16 @@ async fn mariadb_round_trip() {
     round_trip(TestDb::mysql().await, "mysql").await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_new_orphan_after_the_preview_aborts_the_apply() {
-    let db = TestDb::postgres().await;
-    db.exec(&fixture("postgres")).await;
+/// Another session writes a new orphan between preview and apply: the apply
+/// aborts and changes nothing.
+async fn a_new_orphan_aborts(db: TestDb, engine: &str) {
+    db.exec(&fixture(engine)).await;
     let reader = open(&db, true).await;
     let plan = Arc::new(plan_of(&reader).await);
     let remedies = fix::preview(&reader, &plan, &FixOptions::default())
         .await
         .unwrap();
     reader.close().await;
-    // Another session writes a new orphan between preview and apply.
     db.exec("INSERT INTO child VALUES (30, 96, 'a')").await;
     let before = dump(&db).await;
     let backup = tempfile::tempdir().unwrap();
@@ -344,48 +343,82 @@ async fn a_new_orphan_after_the_preview_aborts_the_apply() {
     writer.close().await;
     let error = error.to_string();
     assert!(
-        error.contains("the data changed since the preview, nothing was applied"),
+        error.contains("child now has 6 rows to change where the preview counted 5")
+            && error.contains("the data changed since the preview, nothing was applied"),
         "{error}"
     );
     assert_eq!(dump(&db).await, before);
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn killing_the_apply_changes_nothing() {
-    let db = TestDb::postgres().await;
-    db.exec(&fixture("postgres")).await;
-    // Many orphans, changed one row per statement: the apply takes a while.
-    db.exec("INSERT INTO child SELECT g, 1000000 + g, 'a' FROM generate_series(1000, 9000) AS g")
-        .await;
-    let before = dump(&db).await;
-    let dir = tempfile::tempdir().unwrap();
-    let profile = dir.path().join("fix.toml");
+async fn a_new_orphan_after_the_preview_aborts_the_apply_on_postgres() {
+    a_new_orphan_aborts(TestDb::postgres().await, "postgres").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_orphan_after_the_preview_aborts_the_apply_on_mariadb() {
+    a_new_orphan_aborts(TestDb::mysql().await, "mysql").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_orphan_after_the_preview_aborts_the_apply_on_sqlite() {
+    a_new_orphan_aborts(TestDb::sqlite(), "sqlite").await;
+}
+
+fn write_profile(dir: &std::path::Path) -> String {
+    let profile = dir.join("fix.toml");
     std::fs::write(&profile, PROFILE).unwrap();
-    let backups = dir.path().join("backups");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tether"))
+    profile.to_str().unwrap().to_string()
+}
+
+/// `tether fix --apply --yes` on the orphans, as a child process.
+fn spawn_fix(
+    url: &str,
+    profile: &str,
+    backups: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_tether"))
+        .env_remove("DATABASE_URL")
         .args([
             "fix",
             "--url",
-            &db.url,
+            url,
             "--profile",
-            profile.to_str().unwrap(),
+            profile,
             "--check",
             "orphans",
         ])
-        .args([
-            "--apply",
-            "--yes",
-            "--batch-size",
-            "1",
-            "--backup",
-            backups.to_str().unwrap(),
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .args(["--apply", "--yes", "--backup", backups.to_str().unwrap()])
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// A process killed in the middle of its apply: the database is as before.
+async fn killing_the_apply(db: TestDb, engine: &str) {
+    db.exec(&fixture(engine)).await;
+    // Many orphans, changed one row per statement: the apply takes a while.
+    db.exec(match engine {
+        "postgres" => {
+            "INSERT INTO child SELECT g, 1000000 + g, 'a' FROM generate_series(1000, 9000) AS g"
+        }
+        "mysql" => "INSERT INTO child SELECT seq, 1000000 + seq, 'a' FROM seq_1000_to_9000",
+        _ => {
+            "WITH RECURSIVE g(n) AS (SELECT 1000 UNION ALL SELECT n + 1 FROM g WHERE n < 9000)
+              INSERT INTO child SELECT n, 1000000 + n, 'a' FROM g"
+        }
+    })
+    .await;
+    let before = dump(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let profile = write_profile(dir.path());
+    let backups = dir.path().join("backups");
+    let mut child = spawn_fix(&db.url, &profile, &backups, &["--batch-size", "1"]);
     // The backup is written before the first change; kill once changes are under way.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while std::fs::read_dir(&backups).map(|d| d.count()).unwrap_or(0) == 0 {
         assert!(std::time::Instant::now() < deadline, "no backup appeared");
         std::thread::sleep(std::time::Duration::from_millis(20));
@@ -397,7 +430,8 @@ async fn killing_the_apply_changes_nothing() {
     );
     child.kill().unwrap();
     let _ = child.wait();
-    // The server rolls the transaction back when the connection goes.
+    // The server rolls the transaction back when the connection goes (SQLite:
+    // the next connection rolls the journal back).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         if dump(&db).await == before {
@@ -409,4 +443,202 @@ async fn killing_the_apply_changes_nothing() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killing_the_apply_changes_nothing_on_postgres() {
+    killing_the_apply(TestDb::postgres().await, "postgres").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killing_the_apply_changes_nothing_on_mariadb() {
+    killing_the_apply(TestDb::mysql().await, "mysql").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killing_the_apply_changes_nothing_on_sqlite() {
+    killing_the_apply(TestDb::sqlite(), "sqlite").await;
+}
+
+/// Waits until a transaction of a session on this test's database waits for
+/// a lock (other tests' databases on the same server are left out).
+async fn until_a_lock_wait(admin: &mut sqlx::MySqlConnection, child: &mut std::process::Child) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM information_schema.INNODB_TRX t
+             JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
+             WHERE t.trx_state = 'LOCK WAIT' AND p.DB = DATABASE()",
+        )
+        .fetch_one(&mut *admin)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut stderr = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                use std::io::Read;
+                let _ = e.read_to_string(&mut stderr);
+            }
+            panic!("tether ended ({status}) before it waited for the lock: {stderr}");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "tether never waited for the lock"
+        );
+        // InnoDB refreshes INNODB_TRX only when it was last read over 100 ms ago.
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
+fn finished(child: std::process::Child) -> (i32, String) {
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// MariaDB: another session holds a row the apply must lock, then asks for
+/// one the apply holds. InnoDB picks the lighter transaction, tether's, as the
+/// deadlock victim: the apply stops at once, says so, and nothing changed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deadlock_stops_the_apply_on_mariadb() {
+    use sqlx::Connection;
+    let db = TestDb::mysql().await;
+    db.exec(&fixture("mysql")).await;
+    db.exec(
+        "CREATE TABLE scratch (id INT PRIMARY KEY, v INT);
+         INSERT INTO scratch SELECT seq, 0 FROM seq_1_to_2000;",
+    )
+    .await;
+    let before = dump(&db).await;
+    let mut other = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
+    let mut admin = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
+    for statement in [
+        "SET SESSION innodb_lock_wait_timeout = 60",
+        "START TRANSACTION",
+        // Heavy: 2,000 rows changed, so InnoDB rolls the other one back.
+        "UPDATE scratch SET v = v + 1",
+        // Grandchild 101 hangs off orphan 20: the apply must lock it.
+        "SELECT id FROM grandchild WHERE id = 101 FOR UPDATE",
+    ] {
+        sqlx::raw_sql(statement).execute(&mut other).await.unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let profile = write_profile(dir.path());
+    let mut child = spawn_fix(
+        &db.url,
+        &profile,
+        &dir.path().join("backups"),
+        &["--lock-timeout", "60"],
+    );
+    until_a_lock_wait(&mut admin, &mut child).await;
+    // Now ask for orphan 20, which the apply has locked: a cycle.
+    sqlx::raw_sql("UPDATE child SET tenant = 'z' WHERE id = 20")
+        .execute(&mut other)
+        .await
+        .expect("the other session is not the victim");
+    let (code, output) = finished(child);
+    sqlx::raw_sql("ROLLBACK").execute(&mut other).await.unwrap();
+    assert_eq!(code, 2, "{output}");
+    assert!(output.contains("deadlock"), "{output}");
+    assert!(!output.contains("Committed"), "{output}");
+    assert_eq!(dump(&db).await, before, "nothing changed");
+}
+
+/// A lock held by another session beyond `--lock-timeout`: the apply stops at
+/// once, names the lock wait, and nothing changed.
+async fn lock_wait_stops_the_apply(db: TestDb, engine: &str) {
+    use sqlx::Connection;
+    db.exec(&fixture(engine)).await;
+    let before = dump(&db).await;
+    let lock = [
+        "BEGIN",
+        "SELECT id FROM grandchild WHERE id = 101 FOR UPDATE",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let profile = write_profile(dir.path());
+    let backups = dir.path().join("backups");
+    let output = if engine == "postgres" {
+        let mut other = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        for s in lock {
+            sqlx::raw_sql(s).execute(&mut other).await.unwrap();
+        }
+        let out = finished(spawn_fix(
+            &db.url,
+            &profile,
+            &backups,
+            &["--lock-timeout", "1"],
+        ));
+        sqlx::raw_sql("ROLLBACK").execute(&mut other).await.unwrap();
+        out
+    } else {
+        let mut other = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
+        for s in lock {
+            sqlx::raw_sql(s).execute(&mut other).await.unwrap();
+        }
+        let out = finished(spawn_fix(
+            &db.url,
+            &profile,
+            &backups,
+            &["--lock-timeout", "1"],
+        ));
+        sqlx::raw_sql("ROLLBACK").execute(&mut other).await.unwrap();
+        out
+    };
+    let (code, output) = output;
+    assert_eq!(code, 2, "{output}");
+    assert!(output.contains("lock wait timeout"), "{output}");
+    assert_eq!(dump(&db).await, before, "nothing changed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lock_wait_timeout_stops_the_apply_on_mariadb() {
+    lock_wait_stops_the_apply(TestDb::mysql().await, "mysql").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lock_wait_timeout_stops_the_apply_on_postgres() {
+    lock_wait_stops_the_apply(TestDb::postgres().await, "postgres").await;
+}
+
+/// A table that cannot roll back (MyISAM) is refused before anything is written.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_myisam_table_is_refused_by_fix() {
+    let db = TestDb::mysql().await;
+    db.exec(&fixture("mysql")).await;
+    db.exec("ALTER TABLE note ENGINE = MyISAM").await;
+    let before = dump(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let profile = write_profile(dir.path());
+    let backups = dir.path().join("backups");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_tether"))
+        .env_remove("DATABASE_URL")
+        .args([
+            "fix",
+            "--url",
+            &db.url,
+            "--profile",
+            &profile,
+            "--apply",
+            "--yes",
+        ])
+        .args(["--backup", backups.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (code, output) = finished(child);
+    assert_eq!(code, 2, "{output}");
+    assert!(
+        output.contains(
+            "note uses the MyISAM storage engine, which cannot roll back: nothing was written"
+        ),
+        "{output}"
+    );
+    assert!(!backups.exists(), "refused before the backup");
+    assert_eq!(dump(&db).await, before);
 }

@@ -50,7 +50,7 @@ pub async fn apply(
         Ok(changed) => changed,
         Err(e) => {
             let _ = tx.rollback().await;
-            return Err(end(backup, false, e));
+            return Err(end(backup, false, e.rolled_back("nothing was applied")));
         }
     };
     let path = backup.as_ref().map(|b| b.path.clone()).unwrap_or_default();
@@ -73,7 +73,11 @@ pub async fn apply(
                 committed: true,
             })
         }
-        Err(e) => Err(end(backup, false, FixError::database("committing", &e))),
+        Err(e) => Err(end(
+            backup,
+            false,
+            FixError::database("committing", &e).rolled_back("nothing was applied"),
+        )),
     }
 }
 

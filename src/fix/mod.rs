@@ -67,6 +67,22 @@ fn failure_prefix(failure: Failure) -> String {
 }
 
 impl FixError {
+    /// Adds what became of the transaction to a database error's message.
+    pub(crate) fn rolled_back(self, outcome: &str) -> FixError {
+        match self {
+            FixError::Database {
+                what,
+                failure,
+                message,
+            } => FixError::Database {
+                what,
+                failure,
+                message: format!("{message} (rolled back: {outcome})"),
+            },
+            other => other,
+        }
+    }
+
     pub fn database(what: &str, error: &sqlx::Error) -> FixError {
         FixError::Database {
             what: what.to_string(),

@@ -271,7 +271,7 @@ pub async fn restore(
         }
         Err(e) => {
             let _ = tx.rollback().await;
-            Err(e)
+            Err(e.rolled_back("nothing was restored"))
         }
     }
 }
