@@ -158,13 +158,37 @@ async fn run(
     *backup = Some(writer);
 
     // Change exactly those rows; the rules do the rest.
-    let mut changed = 0;
+    let mut distinct: std::collections::HashSet<(TableName, Row)> = Default::default();
     for (&i, rows) in active.iter().zip(&found) {
         for (step, step_rows) in remedies[i].steps.iter().zip(&rows.steps) {
             change(tx, plan, &step.change, step_rows, reading.batch).await?;
+            let shape = &step_rows.shape;
+            distinct.extend(
+                step_rows
+                    .rows
+                    .iter()
+                    .map(|r| (shape.name.clone(), shape.key_of(r))),
+            );
         }
-        changed += remedies[i].rows();
+        for affected in rows
+            .consequences
+            .cascaded
+            .iter()
+            .chain(&rows.consequences.nulled)
+        {
+            let child = &plan.relationships[affected.relationship].child;
+            if let Ok(shape) = Shape::of(&plan.schema, child) {
+                distinct.extend(
+                    affected
+                        .rows
+                        .iter()
+                        .map(|r| (child.clone(), shape.key_of(r))),
+                );
+            }
+        }
     }
+    // Rows the transaction changed, each once.
+    let changed = distinct.len() as u64;
     // The database did what its rules say.
     for (&i, rows) in active.iter().zip(&found) {
         verify(tx, plan, &remedies[i], rows, reading.batch).await?;

@@ -515,7 +515,16 @@ async fn step_rows(
     );
     let what = format!("reading the rows of {}", plan.label(table));
     let mut rows = rows::fetch(tx, &sql, &[], &kinds, &what).await?;
-    rows.retain(|r| !seen.touched(table, &shape.key_of(r)));
+    // A row an earlier remedy deletes is left out; one it updates is left out
+    // of a delete (whose check would not find it) but not of another update
+    // (of other columns: every pre-image is read before the first change).
+    rows.retain(|r| {
+        let key = shape.key_of(r);
+        match step.change {
+            Change::Delete => !seen.touched(table, &key),
+            _ => !seen.is_deleted(table, &key),
+        }
+    });
     let mut new_values = Vec::new();
     if parent_column.is_some() {
         for row in &mut rows {

@@ -58,7 +58,7 @@ impl Seen {
             || self.updated.get(table).is_some_and(|s| s.contains(key))
     }
 
-    fn is_deleted(&self, table: &TableName, key: &Row) -> bool {
+    pub fn is_deleted(&self, table: &TableName, key: &Row) -> bool {
         self.deleted.get(table).is_some_and(|s| s.contains(key))
     }
 }
