@@ -665,3 +665,54 @@ async fn a_table_without_a_key_is_refused() {
     );
     assert_eq!(checksums(&db).await, before);
 }
+
+/// Two remedies update different columns of the same rows (two tenant
+/// columns): both apply, each row counts once, and restore puts both back.
+async fn overlapping_updates(db: TestDb) {
+    db.exec(
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY, t1 VARCHAR(10), t2 VARCHAR(10));
+         CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id), t1 VARCHAR(10), t2 VARCHAR(10));
+         INSERT INTO parent VALUES (1, 'a', 'x'), (2, 'b', 'y');
+         INSERT INTO child VALUES (10, 1, 'a', 'x'), (11, 1, 'b', 'y'), (12, 2, 'b', 'x'), (13, 2, NULL, NULL);",
+    )
+    .await;
+    let before = checksums(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let backups = dir.path().join("backups");
+    let (code, out, stderr) = tether(&[
+        "fix",
+        "--url",
+        &db.url,
+        "--tenant-columns",
+        "t1,t2",
+        "--check",
+        "tenant",
+        "--apply",
+        "--yes",
+        "--backup",
+        backups.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{stderr}");
+    assert!(out.contains("Committed: 3 rows changed."), "{out}");
+    assert_eq!(column(&db, "child", "t1").await, "a,a,b,b");
+    assert_eq!(column(&db, "child", "t2").await, "x,x,y,y");
+    let backup = std::fs::read_dir(&backups)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let (code, out, stderr) = tether(&["restore", "--url", &db.url, backup.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{stderr}");
+    assert_eq!(checksums(&db).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn overlapping_updates_restore_exactly_on_postgres() {
+    overlapping_updates(TestDb::postgres().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn overlapping_updates_restore_exactly_on_sqlite() {
+    overlapping_updates(TestDb::sqlite()).await;
+}
