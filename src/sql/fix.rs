@@ -560,3 +560,80 @@ pub fn copy_where(engine: Engine, selection: &Selection, column: &str) -> Sql {
         ),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(name: &str, data_type: &str) -> Column {
+        Column {
+            name: name.into(),
+            data_type: data_type.into(),
+            nullable: true,
+            generated: false,
+            identity: None,
+        }
+    }
+
+    #[test]
+    fn each_engine_reads_values_exactly() {
+        let pg = |t: &str| cell_kind(Engine::Postgres, &column("c", t));
+        assert_eq!(pg("bigint"), CellKind::Int);
+        assert_eq!(pg("numeric(30,10)"), CellKind::Text);
+        assert_eq!(pg("bytea"), CellKind::Bytes);
+        assert_eq!(pg("text[]"), CellKind::Text);
+        let my = |t: &str| cell_kind(Engine::Mysql, &column("c", t));
+        assert_eq!(my("bigint(20) unsigned"), CellKind::UInt);
+        assert_eq!(my("tinyint(1)"), CellKind::Int);
+        assert_eq!(my("decimal(30,10)"), CellKind::Text);
+        assert_eq!(my("double"), CellKind::Float64);
+        assert_eq!(my("float"), CellKind::Float32);
+        assert_eq!(my("longblob"), CellKind::Bytes);
+        assert_eq!(my("bit(3)"), CellKind::Bytes);
+        assert_eq!(my("datetime(6)"), CellKind::Text);
+        assert_eq!(
+            cell_kind(Engine::Sqlite, &column("c", "INTEGER")),
+            CellKind::Dynamic
+        );
+    }
+
+    #[test]
+    fn keys_are_bound_and_cast_to_their_columns() {
+        let name = TableName::new("public", "Kind \"Ä\"");
+        let key = [
+            column("id", "bigint"),
+            column("at", "timestamp with time zone"),
+        ];
+        let refs: Vec<&Column> = key.iter().collect();
+        assert_eq!(
+            delete_rows(Engine::Postgres, &name, &refs, 2).as_str(),
+            "DELETE FROM \"public\".\"Kind \"\"Ä\"\"\" WHERE (\"id\", \"at\") IN ((CAST($1 AS bigint), CAST(CAST($2 AS text) AS timestamp with time zone)), (CAST($3 AS bigint), CAST(CAST($4 AS text) AS timestamp with time zone)))"
+        );
+        let amount = column("amount", "decimal(30,10) unsigned");
+        assert_eq!(
+            delete_rows(Engine::Mysql, &TableName::new("db", "t"), &[&amount], 2).as_str(),
+            "DELETE FROM `db`.`t` WHERE `amount` IN (CAST(? AS DECIMAL(30,10)), CAST(? AS DECIMAL(30,10)))"
+        );
+        let id = column("id", "INTEGER");
+        assert_eq!(
+            delete_rows(Engine::Sqlite, &TableName::new("main", "t"), &[&id], 2).as_str(),
+            "DELETE FROM \"main\".\"t\" WHERE \"id\" IN (?1, ?2)"
+        );
+    }
+
+    #[test]
+    fn an_identity_always_row_goes_back_with_its_value() {
+        let id = column("id", "bigint");
+        let v = column("v", "jsonb");
+        assert_eq!(
+            insert_row(
+                Engine::Postgres,
+                &TableName::new("public", "t"),
+                &[&id, &v],
+                true
+            )
+            .as_str(),
+            "INSERT INTO \"public\".\"t\" (\"id\", \"v\") OVERRIDING SYSTEM VALUE VALUES (CAST($1 AS bigint), CAST(CAST($2 AS text) AS jsonb))"
+        );
+    }
+}
