@@ -60,6 +60,24 @@ CREATE TABLE dep_no_action (id integer PRIMARY KEY, child_id bigint REFERENCES c
 INSERT INTO dep_no_action VALUES (1, 1);
 CREATE TABLE lookalike (id integer PRIMARY KEY, child_id bigint);
 INSERT INTO lookalike VALUES (1, 9007199254740993), (2, 1);
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+CREATE TYPE pair AS (a integer, b text);
+CREATE TABLE kinds (
+  id integer PRIMARY KEY,
+  child_id bigint REFERENCES child (id) ON DELETE CASCADE,
+  u uuid, ip inet, net cidr, mac macaddr, iv interval, e mood, pt point, box box, r int4range,
+  x xml, m money, bits bit varying(12), b8 bit(8), ts tsvector, q tsquery, f4 real, f8 double precision,
+  c5 char(5), tz time with time zone, t time(6), d date, ok boolean, j json, p pair, arr integer[][],
+  small smallint, n numeric, oid_ oid
+);
+INSERT INTO kinds VALUES
+  (1, 9007199254740993, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '192.168.0.1/24', '10.0.0.0/8', '08:00:2b:01:02:03',
+   '1 year 2 mons -3 days 04:05:06.789012', 'happy', '(1.5,-2.25)', '((0,0),(1,1))', '[1,10)',
+   '<a x="1">ä &amp; b</a>', '12.34', B'101', B'10101010', 'a fat cat', 'fat & cat', 1.0000001, 0.30000000000000004,
+   'ab', '23:59:59.999999+05:30', '00:00:00.000001', '0001-01-01 BC', true, '{"k": [1, 2.0,  3e2]}', ROW(1, 'x,y'),
+   '{{1,2},{3,NULL}}', -32768, 'NaN', 4294967295),
+  (2, 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'Infinity', '-Infinity',
+   NULL, NULL, NULL, 'infinity', false, 'null', ROW(NULL, NULL), '{}', 32767, '-0.0000000000000000000001', 0);
 CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.v := NEW.v || '!'; RETURN NEW; END $$;
 CREATE TRIGGER dep_touch BEFORE UPDATE ON dep_set_null FOR EACH ROW EXECUTE FUNCTION touch();
 "#;
@@ -108,6 +126,19 @@ CREATE TABLE dep_no_action (id INT PRIMARY KEY, child_id BIGINT UNSIGNED,
 INSERT INTO dep_no_action VALUES (1, 1);
 CREATE TABLE lookalike (id INT PRIMARY KEY, child_id BIGINT UNSIGNED) ENGINE=InnoDB;
 INSERT INTO lookalike VALUES (1, 18446744073709551615), (2, 1);
+CREATE TABLE kinds (
+  id INT PRIMARY KEY,
+  child_id BIGINT UNSIGNED,
+  t TIME(6), ts TIMESTAMP(6) NULL, e ENUM('sad', 'ok', 'happy'), st SET('a', 'b', 'c'), b5 BIT(5), y YEAR,
+  bin BINARY(4), vb VARBINARY(8), c5 CHAR(5), tiny TINYINT UNSIGNED, med MEDIUMINT, d DATE,
+  pt POINT, u UUID, ip INET6, lt LONGTEXT CHARACTER SET latin1, tx TEXT, sm SMALLINT,
+  FOREIGN KEY (child_id) REFERENCES child (id) ON DELETE CASCADE
+) ENGINE=InnoDB;
+INSERT INTO kinds VALUES
+  (1, 18446744073709551615, '-838:59:59.000000', '2038-01-19 03:14:07.999999', 'happy', 'a,c', b'10101', 2155,
+   X'00000001', X'FF00', 'ab', 255, -8388608, '1000-01-01', ST_GeomFromText('POINT(1.5 -2.25)'),
+   'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '::ffff:192.168.0.1', 'Gr\xfc\xdfe', '😀 text\n\ttab', -32768),
+  (2, 1, NULL, NULL, NULL, '', b'0', 1901, NULL, X'', '', 0, 0, NULL, NULL, NULL, NULL, '', '', 0);
 "#;
 
 /// SQLite: the orphans are child i64::MAX, i64::MIN and 3.
@@ -145,6 +176,14 @@ CREATE TABLE dep_no_action (id INTEGER PRIMARY KEY, child_id INTEGER REFERENCES 
 INSERT INTO dep_no_action VALUES (1, 1);
 CREATE TABLE lookalike (id INTEGER PRIMARY KEY, child_id INTEGER);
 INSERT INTO lookalike VALUES (1, 9223372036854775807), (2, 1);
+CREATE TABLE kinds (
+  id INTEGER PRIMARY KEY,
+  child_id INTEGER REFERENCES child (id) ON DELETE CASCADE,
+  n NUMERIC, anything, at DATETIME, ok BOOLEAN, v VARCHAR(3), d DECIMAL(30,10)
+);
+INSERT INTO kinds VALUES
+  (1, 9223372036854775807, '1.0', X'00FF', '2024-02-29 23:59:59.999999', 1, 'longer than three', '12345678901234567890.1234567891'),
+  (2, 1, 'text', 1.5, 1709251199, 0, NULL, 1e308);
 "#;
 
 struct Case {
@@ -381,6 +420,7 @@ async fn fix_and_restore(engine: &'static str) {
         "child(parent_id) → parent(id): delete 3 orphan rows",
         "3 rows of child: deleted by tether",
         "2 rows of Abhängig \"cascade\": deleted by the database",
+        "1 row of kinds: deleted by the database",
         "1 row of grand: deleted by the database",
         "1 row of dep_set_null: child_id set to NULL by the database",
         "1 row of lookalike will reference rows that are gone: lookalike(child_id) → child(id) (implied by column names; not followed)",
@@ -404,7 +444,7 @@ async fn fix_and_restore(engine: &'static str) {
     // Apply: exactly the orphans and what the declared rules take.
     let (code, out, stderr) = fix(&db.url, &files, true);
     assert_eq!(code, 0, "{out}{stderr}");
-    let changed = if set_default { 8 } else { 7 };
+    let changed = if set_default { 9 } else { 8 };
     assert!(
         out.contains(&format!("Committed: {changed} rows changed.")),
         "{out}"
@@ -426,7 +466,13 @@ async fn fix_and_restore(engine: &'static str) {
     }
     let after = checksums(db).await;
     let differ: Vec<&String> = before.keys().filter(|t| before[*t] != after[*t]).collect();
-    let mut expected = vec!["Abhängig \"cascade\"", "child", "dep_set_null", "grand"];
+    let mut expected = vec![
+        "Abhängig \"cascade\"",
+        "child",
+        "dep_set_null",
+        "grand",
+        "kinds",
+    ];
     if set_default {
         expected.insert(2, "dep_set_default");
     }
@@ -457,7 +503,7 @@ async fn fix_and_restore(engine: &'static str) {
     // Restore: every table exactly as before.
     let (code, out, stderr) = tether(&["restore", "--url", &db.url, &backup]);
     assert_eq!(code, 0, "{out}{stderr}");
-    let inserted = 6;
+    let inserted = 7;
     let updated = if set_default { "2 rows" } else { "1 row" };
     assert!(
         out.contains(&format!(
