@@ -522,3 +522,61 @@ async fn cascade(tx: &mut Reader, plan: &Plan, r: &Relationship) -> Result<Optio
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::reached_by_constraints;
+    use crate::model::{Action, Engine, ForeignKey, MatchType, Schema, TableName};
+
+    fn fk(child: &str, parent: &str) -> ForeignKey {
+        ForeignKey {
+            name: format!("{child}_{parent}_fkey"),
+            child: TableName::new("public", child),
+            child_columns: vec![format!("{parent}_id")],
+            parent: TableName::new("public", parent),
+            parent_columns: vec!["id".into()],
+            on_delete: Action::Cascade,
+            on_update: Action::NoAction,
+            match_type: MatchType::Simple,
+            deferrable: false,
+            initially_deferred: false,
+            validated: true,
+            enforced: true,
+            triggers_enabled: true,
+        }
+    }
+
+    #[test]
+    fn a_cascade_reaches_every_table_below_its_parent_once() {
+        let schema = Schema {
+            engine: Engine::Postgres,
+            default_schema: "public".into(),
+            tables: vec![],
+            // orders → items → notes, and notes back to orders; customers apart.
+            foreign_keys: vec![
+                fk("items", "orders"),
+                fk("notes", "items"),
+                fk("orders", "notes"),
+                fk("orders", "customers"),
+            ],
+            indexes: vec![],
+        };
+        let names = |tables: Vec<TableName>| -> Vec<String> {
+            tables.into_iter().map(|t| t.name).collect()
+        };
+        assert_eq!(
+            names(reached_by_constraints(
+                &schema,
+                &TableName::new("public", "orders")
+            )),
+            ["orders", "items", "notes"]
+        );
+        assert_eq!(
+            names(reached_by_constraints(
+                &schema,
+                &TableName::new("public", "customers")
+            )),
+            ["customers", "orders", "items", "notes"]
+        );
+    }
+}
