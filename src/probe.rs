@@ -51,11 +51,15 @@ enum Stop {
     /// the others go on.
     Inconclusive(String),
     /// The transaction is over or unsure: every probe stops.
-    All {
-        failure: Failure,
-        what: String,
-        message: String,
-    },
+    All(Ended),
+}
+
+/// A failure after which nothing more may run in the probes' transaction.
+struct Ended {
+    failure: Failure,
+    /// The failure's name, or the savepoint statement that failed.
+    what: String,
+    message: String,
 }
 
 impl Stop {
@@ -63,11 +67,11 @@ impl Stop {
     fn of(error: &sqlx::Error) -> Stop {
         let failure = Failure::of(error);
         if failure.ends_the_transaction() {
-            Stop::All {
+            Stop::All(Ended {
                 failure,
                 what: failure.name().to_string(),
                 message: db::describe(error),
-            }
+            })
         } else {
             Stop::Inconclusive(db::describe(error))
         }
@@ -82,11 +86,11 @@ impl Stop {
         } else {
             format!("{statement} failed")
         };
-        Stop::All {
+        Stop::All(Ended {
             failure,
             what,
             message: db::describe(error),
-        }
+        })
     }
 }
 
@@ -273,7 +277,7 @@ pub async fn run(db: &Db, plan: &Plan) -> Result<Vec<Finding>, ProbeError> {
             Err(Stop::Inconclusive(why)) => {
                 findings.push(inconclusive(&subject, "enforcement", &why))
             }
-            Err(stop) => return Err(stopped(tx, &target, &subject, stop).await),
+            Err(Stop::All(ended)) => return Err(stopped(tx, &target, &subject, ended).await),
         }
         let Some(expected) = r.expected_on_delete else {
             continue;
@@ -307,7 +311,7 @@ pub async fn run(db: &Db, plan: &Plan) -> Result<Vec<Finding>, ProbeError> {
             }
             Ok(_) => {}
             Err(Stop::Inconclusive(why)) => findings.push(inconclusive(&subject, "cascade", &why)),
-            Err(stop) => return Err(stopped(tx, &target, &subject, stop).await),
+            Err(Stop::All(ended)) => return Err(stopped(tx, &target, &subject, ended).await),
         }
     }
     // Never commit.
@@ -319,25 +323,16 @@ pub async fn run(db: &Db, plan: &Plan) -> Result<Vec<Finding>, ProbeError> {
 
 /// Every probe stops: the transaction is rolled back (a deadlock victim's
 /// already is; a lost connection's is, by the server) and nothing else runs.
-async fn stopped(tx: Reader, target: &str, subject: &Subject, stop: Stop) -> ProbeError {
+async fn stopped(tx: Reader, target: &str, subject: &Subject, ended: Ended) -> ProbeError {
     let _ = tx.rollback().await;
-    match stop {
-        Stop::All {
-            failure: Failure::ReadOnly,
-            message,
-            ..
-        } => ProbeError::ReadOnly(target.to_string(), message),
-        Stop::All {
-            failure,
-            what,
-            message,
-        } => ProbeError::Stopped {
+    match ended.failure {
+        Failure::ReadOnly => ProbeError::ReadOnly(target.to_string(), ended.message),
+        failure => ProbeError::Stopped {
             relationship: subject.describe(),
             failure,
-            what,
-            message,
+            what: ended.what,
+            message: ended.message,
         },
-        Stop::Inconclusive(why) => ProbeError::Failed(target.to_string(), why),
     }
 }
 
