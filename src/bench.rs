@@ -2,15 +2,21 @@
 //!
 //! - simple: a point lookup by key;
 //! - join: one root row's children, across a relationship;
-//! - constraint: an insert that a foreign key rejects (rolled back);
+//! - constraint: an insert that a foreign key rejects, rolled back (only with
+//!   `allow_writes`);
 //! - aggregation: the profile's metric queries (else a count);
 //! - batch: a 1,000-row insert, rolled back (only with `allow_writes`);
 //! - concurrent: several sessions doing simple and join at once, with
 //!   deadlocks and timeouts counted.
+//!
+//! Each write runs in a transaction of its own that is always rolled back. A
+//! write category first refuses tables that cannot roll back (it is skipped,
+//! saying why); a failure that ends its transaction (deadlock, lock wait
+//! timeout, lost connection, …) stops the whole benchmark.
 
 use crate::checks::Category;
 use crate::checks::plan::Plan;
-use crate::db::{self, Db, Reader};
+use crate::db::{self, Db, Failure, Reader};
 use crate::model::TableName;
 use crate::sql::render::{self, Hop};
 use crate::sql::{Sql, probe as statements};
@@ -183,15 +189,32 @@ async fn targets(db: &Db, plan: &Plan) -> Result<Targets, String> {
     })
 }
 
-/// Times `runs` calls of `op` after `warmup` unmeasured ones.
+/// What a failed run of a category means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum OnFailure {
+    /// Counted, and the runs go on (reads).
+    Count,
+    /// Counted, unless it ended the transaction: then everything stops (writes).
+    StopWhenTheTransactionEnds,
+}
+
+/// Times `runs` calls of `op` after `warmup` unmeasured ones. Returns the
+/// samples and the number of failed runs, or the failure that stopped them.
 async fn measure(
     warmup: u32,
     runs: u32,
     mut op: impl AsyncFnMut(u32) -> Result<(), sqlx::Error>,
     progress: &indicatif::ProgressBar,
-) -> (Vec<f64>, usize) {
+    on_failure: OnFailure,
+) -> Result<(Vec<f64>, usize), sqlx::Error> {
+    let stops = |e: &sqlx::Error| {
+        on_failure == OnFailure::StopWhenTheTransactionEnds && Failure::of(e).ends_the_transaction()
+    };
     for i in 0..warmup {
-        let _ = op(i).await;
+        match op(i).await {
+            Err(e) if stops(&e) => return Err(e),
+            _ => {}
+        }
     }
     let mut samples = Vec::with_capacity(runs as usize);
     let mut errors = 0;
@@ -199,11 +222,51 @@ async fn measure(
         let started = Instant::now();
         match op(warmup + i).await {
             Ok(()) => samples.push(started.elapsed().as_secs_f64() * 1000.0),
+            Err(e) if stops(&e) => return Err(e),
             Err(_) => errors += 1,
         }
         progress.inc(1);
     }
-    (samples, errors)
+    Ok((samples, errors))
+}
+
+/// The message of a write category stopped by a failure that ended its
+/// transaction.
+fn stopped(category: &str, error: &sqlx::Error) -> String {
+    format!(
+        "bench stopped in the {category} category: {}: {}; its writes were rolled back",
+        Failure::of(error).name(),
+        db::describe(error)
+    )
+}
+
+/// Why a write category may not write to `tables` (one that cannot roll
+/// back, or a trigger on one writing to such a table), checked before it
+/// writes anything; None when it may.
+async fn refusal(w: &Db, plan: &Plan, tables: &[TableName]) -> Option<String> {
+    let mut tx = match w.writable().await {
+        Ok(tx) => tx,
+        Err(e) => return Some(format!("no writable transaction: {}", db::describe(&e))),
+    };
+    let refused = crate::writes::refuse_non_transactional(&mut tx, &plan.schema, tables).await;
+    let _ = tx.rollback().await;
+    refused.err()
+}
+
+/// Runs `statement` in a transaction of its own, and always rolls it back.
+/// The statement's own failure is returned first; after it, only the rollback runs.
+async fn write_rolled_back(
+    w: &Db,
+    statement: &Sql,
+    accepted: impl Fn(&sqlx::Error) -> bool,
+) -> Result<(), sqlx::Error> {
+    let mut tx = w.writable().await?;
+    let result = tx.execute(statement).await;
+    let rolled_back = tx.rollback().await;
+    match result {
+        Err(e) if !accepted(&e) => Err(e),
+        _ => rolled_back,
+    }
 }
 
 async fn read_once(db: &Db, sql: &Sql) -> Result<(), sqlx::Error> {
@@ -212,16 +275,79 @@ async fn read_once(db: &Db, sql: &Sql) -> Result<(), sqlx::Error> {
     reader.finish().await
 }
 
+/// A concurrent session's failure: (deadlock, timeout).
 fn classify(error: &sqlx::Error) -> (bool, bool) {
-    let text = db::describe(error).to_lowercase();
+    let failure = Failure::of(error);
     (
-        text.contains("deadlock"),
-        db::is_timeout(error) || text.contains("timed out") || text.contains("lock wait"),
+        failure == Failure::Deadlock,
+        matches!(
+            failure,
+            Failure::LockWait | Failure::Timeout | Failure::Cancelled
+        ),
     )
 }
 
+/// The writable connection a write category may use, or why it is skipped;
+/// `what` says what the category writes.
+fn writer<'a>(
+    writable: Option<&'a Db>,
+    options: &BenchOptions,
+    what: &str,
+) -> Result<&'a Db, String> {
+    match (writable, options.allow_writes) {
+        (_, false) => Err(format!("{what} (rolled back): pass --allow-writes")),
+        (None, true) => Err("needs a writable connection".into()),
+        (Some(w), true) => Ok(w),
+    }
+}
+
+/// The batch category: 1,000 rows of `table` copied with fresh keys, each
+/// run in a transaction of its own that is rolled back.
+async fn batch(
+    w: &Db,
+    plan: &Plan,
+    table: &crate::model::Table,
+    options: &BenchOptions,
+    progress: &indicatif::ProgressBar,
+) -> Result<Measured, String> {
+    let key = &table.primary_key[0];
+    let key_type = table
+        .column(key)
+        .map(|c| c.data_type.to_ascii_lowercase())
+        .unwrap_or_default();
+    let kind = if key_type.contains("int") {
+        statements::FreshKey::Number
+    } else if key_type.contains("uuid") || key_type.starts_with("char(36)") {
+        statements::FreshKey::Uuid
+    } else {
+        statements::FreshKey::Text
+    };
+    let columns: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
+    let sql = statements::insert_batch(plan.engine, &table.name, &columns, key, kind, 1000);
+    let (samples, errors) = measure(
+        options.warmup,
+        options.iterations.max(1),
+        async |_| write_rolled_back(w, &sql, |_| false).await,
+        progress,
+        OnFailure::StopWhenTheTransactionEnds,
+    )
+    .await
+    .map_err(|e| stopped("batch", &e))?;
+    Ok(stats(
+        samples,
+        errors,
+        plan.thresholds.for_category(Category::Batch),
+        format!(
+            "1,000 {} rows inserted and rolled back",
+            plan.label(&table.name)
+        ),
+    ))
+}
+
 /// Runs the benchmark. `writable` is a read-write connection for the
-/// constraint and batch categories (None: they are skipped).
+/// constraint and batch categories (None, or no `allow_writes`: they are
+/// skipped). Err: the benchmark could not run, or a write category was
+/// stopped by a failure that ended its transaction.
 pub async fn run(
     db: &Db,
     writable: Option<&Db>,
@@ -245,8 +371,10 @@ pub async fn run(
         n,
         async |i| read_once(db, &lookup(i)).await,
         progress,
+        OnFailure::Count,
     )
-    .await;
+    .await
+    .map_err(|e| stopped("simple", &e))?;
     let simple = stats(
         samples,
         errors,
@@ -268,8 +396,10 @@ pub async fn run(
                 n,
                 async |i| read_once(db, &sql(i)).await,
                 progress,
+                OnFailure::Count,
             )
-            .await;
+            .await
+            .map_err(|e| stopped("join", &e))?;
             stats(
                 samples,
                 errors,
@@ -284,43 +414,52 @@ pub async fn run(
 
     // constraint: an orphan insert the database rejects, rolled back.
     progress.set_message("constraint");
-    let constraint = match (
-        writable,
-        plan.relationships.iter().find(|r| r.constraint.is_some()),
-    ) {
-        (None, _) => Measured::Skipped {
-            skipped: "needs a writable connection".into(),
-        },
-        (_, None) => Measured::Skipped {
-            skipped: "no foreign-key constraint".into(),
-        },
-        (Some(w), Some(r)) => {
-            let insert = |i: u32| crate::probe::orphan_insert(plan, r, u64::from(i));
-            insert(0)?;
-            let (samples, errors) = measure(
-                options.warmup,
-                n,
-                async |i| {
-                    let mut tx = w.writable().await?;
-                    // Rejected (as intended) or accepted, it is rolled back.
-                    if let Ok(Some(sql)) = insert(i) {
-                        let _ = tx.execute(&sql).await;
-                    }
-                    tx.rollback().await
-                },
-                progress,
-            )
-            .await;
-            stats(
-                samples,
-                errors,
-                threshold(Category::Constraint),
-                format!(
-                    "an orphan {} row, rejected and rolled back",
-                    plan.label(&r.child)
-                ),
-            )
+    let constraint = match writer(writable, options, "writes an orphan row") {
+        Err(skipped) => {
+            progress.inc(u64::from(n));
+            Measured::Skipped { skipped }
         }
+        Ok(w) => match plan.relationships.iter().find(|r| r.constraint.is_some()) {
+            None => {
+                progress.inc(u64::from(n));
+                Measured::Skipped {
+                    skipped: "no foreign-key constraint".into(),
+                }
+            }
+            Some(r) => match refusal(w, plan, std::slice::from_ref(&r.child)).await {
+                Some(reason) => {
+                    progress.inc(u64::from(n));
+                    Measured::Skipped { skipped: reason }
+                }
+                None => {
+                    let insert = |i: u32| crate::probe::orphan_insert(plan, r, u64::from(i));
+                    insert(0)?;
+                    // Rejected as intended, or accepted: either way rolled back.
+                    let rejected = |e: &sqlx::Error| Failure::of(e) == Failure::ForeignKey;
+                    let (samples, errors) = measure(
+                        options.warmup,
+                        n,
+                        async |i| match insert(i) {
+                            Ok(Some(sql)) => write_rolled_back(w, &sql, rejected).await,
+                            _ => Ok(()),
+                        },
+                        progress,
+                        OnFailure::StopWhenTheTransactionEnds,
+                    )
+                    .await
+                    .map_err(|e| stopped("constraint", &e))?;
+                    stats(
+                        samples,
+                        errors,
+                        threshold(Category::Constraint),
+                        format!(
+                            "an orphan {} row, rejected and rolled back",
+                            plan.label(&r.child)
+                        ),
+                    )
+                }
+            },
+        },
     };
 
     // aggregation: the profile's metric queries, else a count.
@@ -332,8 +471,10 @@ pub async fn run(
             n,
             async |_| read_once(db, &sql).await,
             progress,
+            OnFailure::Count,
         )
-        .await;
+        .await
+        .map_err(|e| stopped("aggregation", &e))?;
         stats(
             samples,
             errors,
@@ -351,8 +492,10 @@ pub async fn run(
                 reader.finish().await
             },
             progress,
+            OnFailure::Count,
         )
-        .await;
+        .await
+        .map_err(|e| stopped("aggregation", &e))?;
         let names: Vec<&str> = plan.metrics.iter().map(|m| m.name.as_str()).collect();
         stats(
             samples,
@@ -364,17 +507,12 @@ pub async fn run(
 
     // batch: 1,000 rows, rolled back.
     progress.set_message("batch");
-    let batch = match (writable, options.allow_writes) {
-        (_, false) => {
+    let batch = match writer(writable, options, "writes 1,000 rows") {
+        Err(skipped) => {
             progress.inc(u64::from(n));
-            Measured::Skipped {
-                skipped: "writes 1,000 rows (rolled back): pass --allow-writes".into(),
-            }
+            Measured::Skipped { skipped }
         }
-        (None, true) => Measured::Skipped {
-            skipped: "needs a writable connection".into(),
-        },
-        (Some(w), true) => {
+        Ok(w) => {
             // The largest table with a one-column key, so there are 1,000 rows to copy.
             let table = plan
                 .schema
@@ -383,39 +521,13 @@ pub async fn run(
                 .filter(|t| t.primary_key.len() == 1)
                 .max_by_key(|t| t.row_estimate.unwrap_or(0))
                 .ok_or("no table with a one-column key")?;
-            let key = &table.primary_key[0];
-            let label = plan.label(&table.name);
-            let key_type = table
-                .column(key)
-                .map(|c| c.data_type.to_ascii_lowercase())
-                .unwrap_or_default();
-            let kind = if key_type.contains("int") {
-                statements::FreshKey::Number
-            } else if key_type.contains("uuid") || key_type.starts_with("char(36)") {
-                statements::FreshKey::Uuid
-            } else {
-                statements::FreshKey::Text
-            };
-            let columns: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
-            let sql = statements::insert_batch(engine, &table.name, &columns, key, kind, 1000);
-            let (samples, errors) = measure(
-                options.warmup,
-                n,
-                async |_| {
-                    let mut tx = w.writable().await?;
-                    let result = tx.execute(&sql).await;
-                    tx.rollback().await?;
-                    result.map(|_| ())
-                },
-                progress,
-            )
-            .await;
-            stats(
-                samples,
-                errors,
-                threshold(Category::Batch),
-                format!("1,000 {label} rows inserted and rolled back"),
-            )
+            match refusal(w, plan, std::slice::from_ref(&table.name)).await {
+                Some(reason) => {
+                    progress.inc(u64::from(n));
+                    Measured::Skipped { skipped: reason }
+                }
+                None => batch(w, plan, table, options, progress).await?,
+            }
         }
     };
 

@@ -1,6 +1,10 @@
 //! Write probes (opt-in, `--probe`): they test what the database actually does,
 //! inside one transaction that is always rolled back, each probe under a
-//! savepoint so that one failure does not abort the rest.
+//! savepoint so that a row the database refuses does not abort the rest.
+//! A failure that ends the transaction (deadlock, lock wait timeout, lost
+//! connection, …) or a savepoint that fails stops every probe at once: nothing
+//! more runs but the rollback. Tables that cannot roll back are refused before
+//! the first write.
 //!
 //! - *enforcement*: insert a copy of a child row whose reference matches no
 //!   parent. Accepted: the constraint does not protect data (`fk_not_enforced`).
@@ -9,9 +13,9 @@
 
 use crate::checks::plan::Plan;
 use crate::checks::{Category, CheckId, Severity};
-use crate::db::{self, Db, Reader};
+use crate::db::{self, Db, Failure, Reader};
 use crate::findings::{Finding, Subject};
-use crate::model::{Action, Engine};
+use crate::model::{Action, Engine, Schema, TableName};
 use crate::relationships::Relationship;
 use crate::sql::probe::{self as statements, Value};
 use std::time::Instant;
@@ -23,6 +27,71 @@ pub enum ProbeError {
     ReadOnly(String, String),
     #[error("probes could not start on {0}: {1}")]
     Failed(String, String),
+    /// A table the probes would write cannot roll back; nothing was written.
+    #[error("probes refused on {target}: {reason}")]
+    NonTransactional { target: String, reason: String },
+    /// A failure that ends the transaction, or a savepoint that failed,
+    /// stopped every probe; the transaction was rolled back.
+    #[error(
+        "probes stopped on {relationship}: {what}: {message}; everything they wrote was rolled back"
+    )]
+    Stopped {
+        relationship: String,
+        failure: Failure,
+        /// The failure's name, or the savepoint statement that failed.
+        what: String,
+        /// The server's message.
+        message: String,
+    },
+}
+
+/// Why one probe gave no answer.
+enum Stop {
+    /// This probe could not tell (a row refused by another constraint, …);
+    /// the others go on.
+    Inconclusive(String),
+    /// The transaction is over or unsure: every probe stops.
+    All(Ended),
+}
+
+/// A failure after which nothing more may run in the probes' transaction.
+struct Ended {
+    failure: Failure,
+    /// The failure's name, or the savepoint statement that failed.
+    what: String,
+    message: String,
+}
+
+impl Stop {
+    /// A statement of the probe's own work failed.
+    fn of(error: &sqlx::Error) -> Stop {
+        let failure = Failure::of(error);
+        if failure.ends_the_transaction() {
+            Stop::All(Ended {
+                failure,
+                what: failure.name().to_string(),
+                message: db::describe(error),
+            })
+        } else {
+            Stop::Inconclusive(db::describe(error))
+        }
+    }
+
+    /// `SAVEPOINT` or `ROLLBACK TO SAVEPOINT` failed: whatever the reason,
+    /// the probes cannot know what is still undone.
+    fn savepoint(statement: &str, error: &sqlx::Error) -> Stop {
+        let failure = Failure::of(error);
+        let what = if failure.ends_the_transaction() {
+            failure.name().to_string()
+        } else {
+            format!("{statement} failed")
+        };
+        Stop::All(Ended {
+            failure,
+            what,
+            message: db::describe(error),
+        })
+    }
 }
 
 /// What a parent delete did to its children.
@@ -79,14 +148,7 @@ fn violated_constraint(error: &sqlx::Error) -> Option<String> {
 }
 
 fn is_foreign_key_violation(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Database(e) => {
-            e.code().as_deref() == Some("23503")
-                || e.message().contains("FOREIGN KEY constraint failed")
-                || e.message().contains("foreign key constraint fails")
-        }
-        _ => false,
-    }
+    Failure::of(error) == Failure::ForeignKey
 }
 
 fn is_read_only(error: &sqlx::Error) -> bool {
@@ -112,9 +174,46 @@ fn fresh(data_type: &str, n: u64) -> Option<Value> {
     }
 }
 
+/// The tables the probes write: each constraint's child (enforcement), and
+/// for a cascade probe the parent and every table its constraints reach,
+/// since the engine deletes or updates rows there too.
+pub fn written_tables(plan: &Plan) -> Vec<TableName> {
+    let mut tables: Vec<TableName> = Vec::new();
+    let mut add = |t: &TableName| {
+        if !tables.contains(t) {
+            tables.push(t.clone());
+        }
+    };
+    for r in plan.relationships.iter().filter(|r| r.constraint.is_some()) {
+        add(&r.child);
+        if r.expected_on_delete.is_some() {
+            for t in reached_by_constraints(&plan.schema, &r.parent) {
+                add(&t);
+            }
+        }
+    }
+    tables
+}
+
+/// `from` and every table that declared foreign keys lead to from it,
+/// parent to child, each once (cycles end).
+fn reached_by_constraints(schema: &Schema, from: &TableName) -> Vec<TableName> {
+    let mut reached = vec![from.clone()];
+    let mut next = 0;
+    while let Some(parent) = reached.get(next).cloned() {
+        next += 1;
+        for fk in schema.foreign_keys.iter().filter(|fk| fk.parent == parent) {
+            if !reached.contains(&fk.child) {
+                reached.push(fk.child.clone());
+            }
+        }
+    }
+    reached
+}
+
 /// Probes every constraint of the plan on a writable connection to the same
 /// database. Returns the findings (and a `check_failed` for each probe that
-/// could not tell).
+/// could not tell). A failure that ends the transaction stops them all.
 pub async fn run(db: &Db, plan: &Plan) -> Result<Vec<Finding>, ProbeError> {
     let target = db.target.to_string();
     let mut tx = db.writable().await.map_err(|e| {
@@ -135,24 +234,33 @@ pub async fn run(db: &Db, plan: &Plan) -> Result<Vec<Finding>, ProbeError> {
         }
         Err(e) => return Err(ProbeError::Failed(target, db::describe(&e))),
     }
+    // Before the first write: every table written must be able to roll back.
+    if let Err(reason) =
+        crate::writes::refuse_non_transactional(&mut tx, &plan.schema, &written_tables(plan)).await
+    {
+        let _ = tx.rollback().await;
+        return Err(ProbeError::NonTransactional { target, reason });
+    }
     if plan.engine == Engine::Postgres {
         // Deferred constraints would only object at a commit that never comes.
-        let _ = tx.execute_fixed("SET CONSTRAINTS ALL IMMEDIATE").await;
+        if let Err(e) = tx.execute_fixed("SET CONSTRAINTS ALL IMMEDIATE").await {
+            let _ = tx.rollback().await;
+            return Err(ProbeError::Failed(target, db::describe(&e)));
+        }
     }
-    // A write that the database refuses as read-only stops everything, clearly.
     let mut findings = Vec::new();
     let mut n = 0;
     for r in plan.relationships.iter().filter(|r| r.constraint.is_some()) {
         n += 1;
         let subject = Subject::Relationship(r.label(&plan.schema));
+        let fk = r
+            .constraint
+            .as_ref()
+            .map(|c| c.name.clone())
+            .unwrap_or_default();
         let started = Instant::now();
         match enforcement(&mut tx, plan, r, n).await {
-            Ok(Some(accepted)) if accepted => {
-                let fk = r
-                    .constraint
-                    .as_ref()
-                    .map(|c| c.name.clone())
-                    .unwrap_or_default();
+            Ok(Some(true)) => {
                 let mut f = Finding::new(
                     CheckId::FkNotEnforced,
                     CheckId::FkNotEnforced.default_severity(),
@@ -160,54 +268,50 @@ pub async fn run(db: &Db, plan: &Plan) -> Result<Vec<Finding>, ProbeError> {
                     &format!("fk_not_enforced:probe:{}", subject.describe()),
                     format!("probe: {fk} accepted a row that references no parent (rolled back)"),
                 );
-                f.constraint = Some(fk);
+                f.constraint = Some(fk.clone());
                 f.category = Some(Category::Constraint);
                 f.elapsed_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
                 findings.push(f);
             }
             Ok(_) => {}
-            Err(e) if is_read_only(&e) => {
-                let _ = tx.rollback().await;
-                return Err(ProbeError::ReadOnly(target, db::describe(&e)));
+            Err(Stop::Inconclusive(why)) => {
+                findings.push(inconclusive(&subject, "enforcement", &why))
             }
-            Err(e) => findings.push(inconclusive(&subject, "enforcement", &db::describe(&e))),
+            Err(Stop::All(ended)) => return Err(stopped(tx, &target, &subject, ended).await),
         }
-        if let Some(expected) = r.expected_on_delete {
-            n += 1;
-            match cascade(&mut tx, plan, r).await {
-                Ok(Some(outcome)) if !outcome.matches(expected) => {
-                    let fk = r
-                        .constraint
-                        .as_ref()
-                        .map(|c| c.name.clone())
-                        .unwrap_or_default();
-                    let mut f = Finding::new(
-                        CheckId::FkDeleteRule,
-                        CheckId::FkDeleteRule.default_severity(),
-                        &subject,
-                        &format!("fk_delete_rule:probe:{}", subject.describe()),
-                        format!(
-                            "probe: deleting a {} row with children: {}; the profile expects {} (rolled back)",
-                            plan.label(&r.parent),
-                            outcome.describe(),
-                            expected.as_str().replace('_', " ")
-                        ),
-                    );
-                    f.constraint = Some(fk);
-                    f.expected = Some(expected);
-                    f.actual = match outcome {
-                        Outcome::Prevented => r.constraint.as_ref().map(|c| c.on_delete),
-                        Outcome::Cascaded => Some(Action::Cascade),
-                        Outcome::SetNull => Some(Action::SetNull),
-                        Outcome::SetDefault => Some(Action::SetDefault),
-                        Outcome::Orphaned => None,
-                    };
-                    f.category = Some(Category::Constraint);
-                    findings.push(f);
-                }
-                Ok(_) => {}
-                Err(e) => findings.push(inconclusive(&subject, "cascade", &db::describe(&e))),
+        let Some(expected) = r.expected_on_delete else {
+            continue;
+        };
+        n += 1;
+        match cascade(&mut tx, plan, r).await {
+            Ok(Some(outcome)) if !outcome.matches(expected) => {
+                let mut f = Finding::new(
+                    CheckId::FkDeleteRule,
+                    CheckId::FkDeleteRule.default_severity(),
+                    &subject,
+                    &format!("fk_delete_rule:probe:{}", subject.describe()),
+                    format!(
+                        "probe: deleting a {} row with children: {}; the profile expects {} (rolled back)",
+                        plan.label(&r.parent),
+                        outcome.describe(),
+                        expected.as_str().replace('_', " ")
+                    ),
+                );
+                f.constraint = Some(fk);
+                f.expected = Some(expected);
+                f.actual = match outcome {
+                    Outcome::Prevented => r.constraint.as_ref().map(|c| c.on_delete),
+                    Outcome::Cascaded => Some(Action::Cascade),
+                    Outcome::SetNull => Some(Action::SetNull),
+                    Outcome::SetDefault => Some(Action::SetDefault),
+                    Outcome::Orphaned => None,
+                };
+                f.category = Some(Category::Constraint);
+                findings.push(f);
             }
+            Ok(_) => {}
+            Err(Stop::Inconclusive(why)) => findings.push(inconclusive(&subject, "cascade", &why)),
+            Err(Stop::All(ended)) => return Err(stopped(tx, &target, &subject, ended).await),
         }
     }
     // Never commit.
@@ -215,6 +319,21 @@ pub async fn run(db: &Db, plan: &Plan) -> Result<Vec<Finding>, ProbeError> {
         .await
         .map_err(|e| ProbeError::Failed(target, db::describe(&e)))?;
     Ok(findings)
+}
+
+/// Every probe stops: the transaction is rolled back (a deadlock victim's
+/// already is; a lost connection's is, by the server) and nothing else runs.
+async fn stopped(tx: Reader, target: &str, subject: &Subject, ended: Ended) -> ProbeError {
+    let _ = tx.rollback().await;
+    match ended.failure {
+        Failure::ReadOnly => ProbeError::ReadOnly(target.to_string(), ended.message),
+        failure => ProbeError::Stopped {
+            relationship: subject.describe(),
+            failure,
+            what: ended.what,
+            message: ended.message,
+        },
+    }
 }
 
 /// A probe that could not tell: reported, as information.
@@ -228,15 +347,25 @@ fn inconclusive(subject: &Subject, probe: &str, why: &str) -> Finding {
     )
 }
 
-/// Runs `work` under a savepoint and always rolls back to it.
+/// Runs `work` under a savepoint and rolls back to it. A failure that ends
+/// the transaction returns at once, with nothing more run on it.
 async fn under_savepoint<T>(
     tx: &mut Reader,
     work: impl AsyncFnOnce(&mut Reader) -> Result<T, sqlx::Error>,
-) -> Result<T, sqlx::Error> {
-    tx.execute_fixed(statements::SAVEPOINT).await?;
+) -> Result<T, Stop> {
+    tx.execute_fixed(statements::SAVEPOINT)
+        .await
+        .map_err(|e| Stop::savepoint(statements::SAVEPOINT, &e))?;
     let result = work(tx).await;
-    tx.execute_fixed(statements::ROLLBACK_TO_SAVEPOINT).await?;
-    result
+    if let Err(e) = &result
+        && Failure::of(e).ends_the_transaction()
+    {
+        return Err(Stop::of(e));
+    }
+    tx.execute_fixed(statements::ROLLBACK_TO_SAVEPOINT)
+        .await
+        .map_err(|e| Stop::savepoint(statements::ROLLBACK_TO_SAVEPOINT, &e))?;
+    result.map_err(|e| Stop::of(&e))
 }
 
 /// `INSERT … SELECT` of a copy of one child row whose reference matches no parent:
@@ -287,8 +416,8 @@ async fn enforcement(
     plan: &Plan,
     r: &Relationship,
     n: u64,
-) -> Result<Option<bool>, sqlx::Error> {
-    let Some(insert) = orphan_insert(plan, r, n).map_err(sqlx::Error::Protocol)? else {
+) -> Result<Option<bool>, Stop> {
+    let Some(insert) = orphan_insert(plan, r, n).map_err(Stop::Inconclusive)? else {
         return Ok(None);
     };
     under_savepoint(tx, async |tx: &mut Reader| {
@@ -303,12 +432,8 @@ async fn enforcement(
 }
 
 /// What deleting one parent row with children does to them; None when no parent
-/// has children.
-async fn cascade(
-    tx: &mut Reader,
-    plan: &Plan,
-    r: &Relationship,
-) -> Result<Option<Outcome>, sqlx::Error> {
+/// has children. Reads and delete all run under the savepoint.
+async fn cascade(tx: &mut Reader, plan: &Plan, r: &Relationship) -> Result<Option<Outcome>, Stop> {
     let engine = plan.engine;
     let pairs: Vec<(String, String)> = r
         .child_columns
@@ -316,46 +441,46 @@ async fn cascade(
         .cloned()
         .zip(r.parent_columns.iter().cloned())
         .collect();
-    let found = tx
-        .text_rows(&statements::parent_with_children(
-            engine, &r.parent, &r.child, &pairs,
-        ))
-        .await?;
-    let Some(row) = found.first() else {
-        return Ok(None);
-    };
-    let key: Vec<(String, String)> = r
-        .parent_columns
-        .iter()
-        .filter_map(|p| {
-            row.get(p)
-                .and_then(|v| v.as_str())
-                .map(|v| (p.clone(), v.to_string()))
-        })
-        .collect();
-    if key.len() != r.parent_columns.len() {
-        return Ok(None);
-    }
-    let referencing: Vec<(String, String)> = pairs
-        .iter()
-        .zip(&key)
-        .map(|((child, _), (_, value))| (child.clone(), value.clone()))
-        .collect();
+    let fk = r.constraint.as_ref();
     let count = async |tx: &mut Reader, sql: crate::sql::Sql| -> Result<i64, sqlx::Error> {
         Ok(tx.counts(&sql).await?.first().copied().unwrap_or(0))
     };
-    let children_before =
-        count(tx, statements::count_where(engine, &r.child, &referencing)).await?;
-    let rows_before = count(tx, statements::count_where(engine, &r.child, &[])).await?;
-    let nulls_before = count(
-        tx,
-        statements::count_null(engine, &r.child, &r.child_columns),
-    )
-    .await?;
-    let delete = statements::delete_where(engine, &r.parent, &key);
-    let fk = r.constraint.as_ref();
     under_savepoint(tx, async |tx: &mut Reader| {
-        match tx.execute(&delete).await {
+        let found = tx
+            .text_rows(&statements::parent_with_children(
+                engine, &r.parent, &r.child, &pairs,
+            ))
+            .await?;
+        let Some(row) = found.first() else {
+            return Ok(None);
+        };
+        let key: Vec<(String, String)> = r
+            .parent_columns
+            .iter()
+            .filter_map(|p| {
+                row.get(p)
+                    .and_then(|v| v.as_str())
+                    .map(|v| (p.clone(), v.to_string()))
+            })
+            .collect();
+        if key.len() != r.parent_columns.len() {
+            return Ok(None);
+        }
+        let referencing: Vec<(String, String)> = pairs
+            .iter()
+            .zip(&key)
+            .map(|((child, _), (_, value))| (child.clone(), value.clone()))
+            .collect();
+        let children = statements::count_where(engine, &r.child, &referencing);
+        let rows = statements::count_where(engine, &r.child, &[]);
+        let nulls = statements::count_null(engine, &r.child, &r.child_columns);
+        let children_before = count(tx, children.clone()).await?;
+        let rows_before = count(tx, rows.clone()).await?;
+        let nulls_before = count(tx, nulls.clone()).await?;
+        match tx
+            .execute(&statements::delete_where(engine, &r.parent, &key))
+            .await
+        {
             Err(e) if is_foreign_key_violation(&e) => {
                 // Refused: by this constraint, or by another one somewhere down
                 // the cascade, which says nothing about this one.
@@ -377,14 +502,9 @@ async fn cascade(
             Err(e) => return Err(e),
             Ok(_) => {}
         }
-        let children_after =
-            count(tx, statements::count_where(engine, &r.child, &referencing)).await?;
-        let rows_after = count(tx, statements::count_where(engine, &r.child, &[])).await?;
-        let nulls_after = count(
-            tx,
-            statements::count_null(engine, &r.child, &r.child_columns),
-        )
-        .await?;
+        let children_after = count(tx, children).await?;
+        let rows_after = count(tx, rows).await?;
+        let nulls_after = count(tx, nulls).await?;
         Ok(Some(if children_after == children_before {
             Outcome::Orphaned
         } else if rows_after < rows_before {
@@ -396,4 +516,62 @@ async fn cascade(
         }))
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reached_by_constraints;
+    use crate::model::{Action, Engine, ForeignKey, MatchType, Schema, TableName};
+
+    fn fk(child: &str, parent: &str) -> ForeignKey {
+        ForeignKey {
+            name: format!("{child}_{parent}_fkey"),
+            child: TableName::new("public", child),
+            child_columns: vec![format!("{parent}_id")],
+            parent: TableName::new("public", parent),
+            parent_columns: vec!["id".into()],
+            on_delete: Action::Cascade,
+            on_update: Action::NoAction,
+            match_type: MatchType::Simple,
+            deferrable: false,
+            initially_deferred: false,
+            validated: true,
+            enforced: true,
+            triggers_enabled: true,
+        }
+    }
+
+    #[test]
+    fn a_cascade_reaches_every_table_below_its_parent_once() {
+        let schema = Schema {
+            engine: Engine::Postgres,
+            default_schema: "public".into(),
+            tables: vec![],
+            // orders → items → notes, and notes back to orders; customers apart.
+            foreign_keys: vec![
+                fk("items", "orders"),
+                fk("notes", "items"),
+                fk("orders", "notes"),
+                fk("orders", "customers"),
+            ],
+            indexes: vec![],
+        };
+        let names = |tables: Vec<TableName>| -> Vec<String> {
+            tables.into_iter().map(|t| t.name).collect()
+        };
+        assert_eq!(
+            names(reached_by_constraints(
+                &schema,
+                &TableName::new("public", "orders")
+            )),
+            ["orders", "items", "notes"]
+        );
+        assert_eq!(
+            names(reached_by_constraints(
+                &schema,
+                &TableName::new("public", "customers")
+            )),
+            ["customers", "orders", "items", "notes"]
+        );
+    }
 }

@@ -112,11 +112,19 @@ async fn mariadb() {
 }
 
 #[test]
-fn batch_needs_allow_writes() {
+fn writes_need_allow_writes() {
     let db = TestDb::sqlite();
     let json = bench_json(&format!("{}?mode=rwc", db.url), &[]);
     assert_eq!(
         json["categories"]["batch"]["skipped"],
         "writes 1,000 rows (rolled back): pass --allow-writes"
     );
+    assert_eq!(
+        json["categories"]["constraint"]["skipped"],
+        "writes an orphan row (rolled back): pass --allow-writes"
+    );
+    // The reads still run.
+    for (category, threshold) in [("simple", 500), ("join", 1000), ("aggregation", 300)] {
+        assert_stats(&json, category, threshold);
+    }
 }

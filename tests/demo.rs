@@ -1,5 +1,6 @@
 //! `tether demo` then `tether check --profile discovery-flow` reports exactly the
-//! documented faults, on PostgreSQL and SQLite.
+//! documented faults, on PostgreSQL, MariaDB and SQLite; `--force` replaces
+//! only the demo's own tables, and refuses when other objects depend on them.
 
 mod common;
 
@@ -275,4 +276,88 @@ fn check_without_a_url_creates_the_demo_and_shows_every_check() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("using the demo database"));
+}
+
+/// A count from the test's own connection.
+async fn count(db: &TestDb, sql: &str) -> i64 {
+    use sqlx::{AssertSqlSafe, Connection};
+    let sql = AssertSqlSafe(sql.to_string());
+    if db.is_postgres() {
+        let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+    } else if db.is_mysql() {
+        let mut conn = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+    } else {
+        let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+        sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+    }
+}
+
+async fn demo_in_thread(url: &str, scale: u64, force: bool) -> (i32, String, String) {
+    let url = url.to_string();
+    tokio::task::spawn_blocking(move || demo(&url, scale, force))
+        .await
+        .unwrap()
+}
+
+/// `--force` replaces only the demo's own tables. A user's view of a demo
+/// table and a user's table with a foreign key to one make it refuse, naming
+/// them, with nothing dropped; without them it replaces the demo, and the
+/// user's other tables stay.
+async fn force_replaces_only_the_demo(db: TestDb, note_key_type: &str, engine_suffix: &str) {
+    let (code, _, err) = demo_in_thread(&db.url, 100, false).await;
+    assert_eq!(code, 0, "{err}");
+    db.exec(&format!(
+        "CREATE TABLE keep (id INT PRIMARY KEY){engine_suffix};
+         INSERT INTO keep VALUES (1);
+         CREATE VIEW asset_names AS SELECT id, name FROM assets;
+         CREATE TABLE asset_notes (id INT PRIMARY KEY, asset_id {note_key_type},
+           CONSTRAINT asset_notes_asset_fkey FOREIGN KEY (asset_id) REFERENCES assets (id)){engine_suffix};
+         INSERT INTO asset_notes SELECT 1, id FROM assets ORDER BY id LIMIT 1;"
+    ))
+    .await;
+
+    let (code, out, err) = demo_in_thread(&db.url, 200, true).await;
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("cannot be replaced: other objects depend on them")
+            && err.contains("view asset_names (on assets)")
+            && err.contains("asset_notes")
+            && err.contains("nothing was dropped"),
+        "{err}"
+    );
+    // Nothing was dropped: the user's objects and the demo are as they were.
+    assert_eq!(count(&db, "SELECT count(*) FROM asset_names").await, 100);
+    assert_eq!(count(&db, "SELECT count(*) FROM asset_notes").await, 1);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM asset_notes n JOIN assets a ON a.id = n.asset_id"
+        )
+        .await,
+        1
+    );
+
+    db.exec("DROP VIEW asset_names; DROP TABLE asset_notes;")
+        .await;
+    let (code, _, err) = demo_in_thread(&db.url, 200, true).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(count(&db, "SELECT count(*) FROM assets").await, 200);
+    assert_eq!(count(&db, "SELECT count(*) FROM keep").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_force_replaces_only_the_demo() {
+    force_replaces_only_the_demo(TestDb::postgres().await, "uuid", "").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mariadb_force_replaces_only_the_demo() {
+    force_replaces_only_the_demo(TestDb::mysql().await, "CHAR(36)", " ENGINE=InnoDB").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_force_replaces_only_the_demo() {
+    force_replaces_only_the_demo(TestDb::sqlite(), "TEXT", "").await;
 }

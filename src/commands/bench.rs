@@ -2,6 +2,7 @@
 
 use super::args::{ConnectArgs, Format, PlanArgs};
 use crate::bench::{self, BenchOptions, BenchReport, Measured};
+use crate::db::Db;
 use anstyle::{AnsiColor, Style};
 use clap::Args;
 use color_eyre::eyre::{Result, eyre};
@@ -22,7 +23,8 @@ pub struct BenchArgs {
     /// Sessions of the concurrent category.
     #[arg(long, default_value_t = 4)]
     pub sessions: u32,
-    /// Run the batch category: 1,000 rows inserted, then rolled back.
+    /// Run the write categories, each write rolled back: constraint (an
+    /// orphan row a foreign key rejects) and batch (1,000 rows).
     #[arg(long)]
     pub allow_writes: bool,
     /// Output format (text or json).
@@ -86,25 +88,32 @@ fn render_text(report: &BenchReport) -> String {
     out
 }
 
+/// A session that may write, or None (a read-only role, server or file).
+async fn writable_session(url: &str, args: &ConnectArgs) -> Option<Db> {
+    let w = super::open_writable(url, args, None).await.ok()?;
+    let may_write = match w.writable().await {
+        Ok(mut tx) => {
+            let read_only = tx.read_only().await.unwrap_or(true);
+            let _ = tx.rollback().await;
+            !read_only
+        }
+        Err(_) => false,
+    };
+    if !may_write {
+        w.close().await;
+    }
+    may_write.then_some(w)
+}
+
 pub async fn run(args: BenchArgs) -> Result<u8> {
     let (url, is_demo) = super::resolve_url(&args.connect).await?;
     let profile = super::load_profile(&args.plan, is_demo)?;
     let db = super::open(&url, &args.connect).await?;
     let plan = super::plan(&db, &args.plan, profile.as_ref()).await?;
     // Constraint and batch need a session that may write (and always roll back).
-    let writable = match super::open_writable(&url, &args.connect, None).await {
-        Ok(w) => {
-            let may_write = match w.writable().await {
-                Ok(mut tx) => {
-                    let read_only = tx.read_only().await.unwrap_or(true);
-                    let _ = tx.rollback().await;
-                    !read_only
-                }
-                Err(_) => false,
-            };
-            may_write.then_some(w)
-        }
-        Err(_) => None,
+    let writable = match args.allow_writes {
+        true => writable_session(&url, &args.connect).await,
+        false => None,
     };
     let progress = crate::progress::bar(0, "benchmark");
     let options = BenchOptions {
@@ -113,13 +122,14 @@ pub async fn run(args: BenchArgs) -> Result<u8> {
         sessions: args.sessions,
         allow_writes: args.allow_writes,
     };
-    let report = bench::run(&db, writable.as_ref(), &plan, &options, &progress)
-        .await
-        .map_err(|e| eyre!(e))?;
+    let report = bench::run(&db, writable.as_ref(), &plan, &options, &progress).await;
+    progress.finish_and_clear();
     if let Some(w) = &writable {
         w.close().await;
     }
     db.close().await;
+    // A write category stopped by a deadlock, a lock wait timeout, … : exit 2.
+    let report = report.map_err(|e| eyre!(e))?;
     let text = match args.format {
         Format::Json => {
             let document = serde_json::json!({

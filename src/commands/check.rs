@@ -86,10 +86,24 @@ pub async fn run(args: CheckArgs) -> Result<u8> {
     }
     if args.probe {
         let foreign_keys = Some(args.sqlite_foreign_keys == OnOff::On);
-        let writable = super::open_writable(&url, &args.connect, foreign_keys).await?;
-        let probed = crate::probe::run(&writable, &plan).await;
-        writable.close().await;
-        let findings = probed.map_err(|e| eyre!(e.to_string()))?;
+        let probed = match super::open_writable(&url, &args.connect, foreign_keys).await {
+            Ok(writable) => {
+                let probed = crate::probe::run(&writable, &plan).await;
+                writable.close().await;
+                probed.map_err(|e| eyre!(e.to_string()))
+            }
+            Err(e) => Err(e),
+        };
+        // Probes that could not run, or were stopped (a deadlock, a lock wait
+        // timeout, a table that cannot roll back), make the run one that could
+        // not run: exit 2, with the reason.
+        let findings = match probed {
+            Ok(findings) => findings,
+            Err(e) => {
+                db.close().await;
+                return Err(e);
+            }
+        };
         result.checks_run += plan
             .relationships
             .iter()

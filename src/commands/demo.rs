@@ -10,7 +10,7 @@ use std::time::Duration;
 
 #[derive(Args, Clone, Debug)]
 pub struct DemoArgs {
-    /// Where to create it: postgres://… or sqlite://path. Default: the bundled demo database.
+    /// Where to create it: postgres://…, mysql://… or sqlite://path. Default: the bundled demo database.
     #[arg(long)]
     pub url: Option<String>,
     /// About the number of assets; other tables are proportional.
@@ -19,7 +19,8 @@ pub struct DemoArgs {
     /// Seed for the generated data.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Replace the demo tables in a database that already has tables.
+    /// Replace the demo's own tables in a database that already has tables
+    /// (nothing else; refused when other objects depend on them).
     #[arg(long)]
     pub force: bool,
 }

@@ -5,7 +5,7 @@ use super::data::{Cell, Rows};
 use super::{DemoOptions, indexes, tables};
 use crate::catalog;
 use crate::db::{self, Db, Pool};
-use crate::model::Engine;
+use crate::model::{Engine, TableName};
 use crate::sql::{Sql, ddl};
 use indicatif::ProgressBar;
 use sqlx::{Connection, PgConnection};
@@ -15,6 +15,13 @@ use std::time::{Duration, Instant};
 pub enum DemoError {
     #[error("{target} is not empty (tables: {tables}); pass --force to replace the demo tables")]
     NotEmpty { target: String, tables: String },
+    /// `--force` drops only the demo's own tables; these objects of someone
+    /// else's depend on them.
+    #[error(
+        "the demo tables in {target} cannot be replaced: other objects depend on them: {objects}; \
+         --force drops only the demo's own tables, so nothing was dropped (drop or change those objects first)"
+    )]
+    Dependents { target: String, objects: String },
     #[error("{0}")]
     Failed(String),
 }
@@ -60,6 +67,16 @@ pub async fn load(
             },
         });
     }
+    let names: Vec<TableName> = specs.iter().rev().map(|s| s.name.clone()).collect();
+    if !existing.tables.is_empty() {
+        let objects = super::dependents::dependents(db, &schema, &names).await?;
+        if !objects.is_empty() {
+            return Err(DemoError::Dependents {
+                target: db.target.to_string(),
+                objects: objects.join(", "),
+            });
+        }
+    }
     let rows = Rows::new(options.scale, options.seed);
     let counts = rows.counts();
     progress.set_length(counts.iter().sum());
@@ -67,11 +84,11 @@ pub async fn load(
     match &db.pool {
         Pool::Postgres(pool) => {
             let mut conn = pool.acquire().await?;
-            for spec in specs.iter().rev() {
-                ddl::drop_table(engine, &spec.name)
-                    .raw()
+            for drop in ddl::drop_tables(engine, &names) {
+                drop.raw()
                     .execute(&mut *conn)
-                    .await?;
+                    .await
+                    .map_err(|e| refused_drop(db, e))?;
             }
             for spec in &specs {
                 ddl::create_table(engine, spec, false, false)
@@ -132,11 +149,7 @@ pub async fn load(
             sqlx::raw_sql("SET FOREIGN_KEY_CHECKS = 0, UNIQUE_CHECKS = 0")
                 .execute(&mut *conn)
                 .await?;
-            run_all::<sqlx::MySql>(
-                &mut conn,
-                specs.iter().rev().map(|s| ddl::drop_table(engine, &s.name)),
-            )
-            .await?;
+            run_all::<sqlx::MySql>(&mut conn, ddl::drop_tables(engine, &names)).await?;
             run_all::<sqlx::MySql>(
                 &mut conn,
                 specs
@@ -178,11 +191,7 @@ pub async fn load(
                 .execute(&mut *conn)
                 .await?;
             let mut tx = conn.begin().await?;
-            run_all::<sqlx::Sqlite>(
-                &mut tx,
-                specs.iter().rev().map(|s| ddl::drop_table(engine, &s.name)),
-            )
-            .await?;
+            run_all::<sqlx::Sqlite>(&mut tx, ddl::drop_tables(engine, &names)).await?;
             // SQLite takes foreign keys only in CREATE TABLE.
             run_all::<sqlx::Sqlite>(
                 &mut tx,
@@ -220,6 +229,21 @@ pub async fn load(
             .collect(),
         elapsed: started.elapsed(),
     })
+}
+
+/// PostgreSQL refuses to drop a table that other objects depend on (without
+/// `CASCADE`), and names them: the same refusal as the one checked before.
+fn refused_drop(db: &Db, error: sqlx::Error) -> DemoError {
+    if let sqlx::Error::Database(e) = &error
+        && let Some(pg) = e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+        && pg.code() == "2BP01"
+    {
+        return DemoError::Dependents {
+            target: db.target.to_string(),
+            objects: pg.detail().unwrap_or(pg.message()).replace('\n', ", "),
+        };
+    }
+    error.into()
 }
 
 /// Appends one value in COPY text format.

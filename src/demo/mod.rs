@@ -5,6 +5,7 @@
 //! the same rows and the same faults, and [`expected`] knows the exact counts.
 
 mod data;
+mod dependents;
 mod load;
 
 pub use data::Layout;

@@ -1,6 +1,6 @@
 //! Statements that build and load a schema (used by `tether demo` and fixtures).
 
-use super::{Sql, ident, table};
+use super::{Sql, ident, literal, table};
 use crate::model::{Action, Engine, TableName};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -205,16 +205,111 @@ pub fn create_index(engine: Engine, index: &IndexSpec) -> Sql {
     ))
 }
 
-pub fn drop_table(engine: Engine, name: &TableName) -> Sql {
-    let cascade = if engine == Engine::Postgres {
-        " CASCADE"
-    } else {
-        ""
-    };
-    Sql::new(format!(
-        "DROP TABLE IF EXISTS {}{cascade}",
-        table(engine, name)
-    ))
+/// Drops exactly these tables, without `CASCADE`: what depends on them from
+/// outside makes PostgreSQL refuse, and nothing is dropped. One statement on
+/// PostgreSQL and MySQL (foreign keys among the tables do not matter); SQLite
+/// drops one table per statement (run them in one transaction).
+pub fn drop_tables(engine: Engine, names: &[TableName]) -> Vec<Sql> {
+    let quoted: Vec<String> = names.iter().map(|n| table(engine, n)).collect();
+    match engine {
+        Engine::Postgres | Engine::Mysql => {
+            vec![Sql::new(format!(
+                "DROP TABLE IF EXISTS {}",
+                quoted.join(", ")
+            ))]
+        }
+        Engine::Sqlite => quoted
+            .iter()
+            .map(|t| Sql::new(format!("DROP TABLE IF EXISTS {t}")))
+            .collect(),
+    }
+}
+
+/// The objects outside `names` (tables of `schema`) that depend on them,
+/// as rows of (`object`, `on_table`, `definition`): `object` names it for a
+/// person; `on_table` is the table it depends on when the catalog says so,
+/// else empty, and `definition` is then SQL that may name one of the tables
+/// (a view's or trigger's), for the caller to read.
+///
+/// - PostgreSQL: `pg_depend` (views, other tables' foreign keys, …), and
+///   user triggers on the tables;
+/// - MySQL: other tables' foreign keys; views of this schema (or naming it)
+///   and triggers of this schema, with their definitions;
+/// - SQLite: other tables' foreign keys; views and triggers, with their SQL.
+pub fn dependents(engine: Engine, schema: &str, names: &[String]) -> Sql {
+    let list = names
+        .iter()
+        .map(|n| literal(engine, n))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let schema_literal = literal(engine, schema);
+    Sql::new(match engine {
+        Engine::Postgres => format!(
+            "WITH demo AS (
+  SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = {schema_literal} AND c.relname IN ({list})
+)
+SELECT DISTINCT
+  CASE WHEN d.classid = 'pg_rewrite'::regclass
+       THEN (SELECT pg_describe_object('pg_class'::regclass, r.ev_class, 0) FROM pg_rewrite r WHERE r.oid = d.objid)
+       ELSE pg_describe_object(d.classid, d.objid, 0) END AS object,
+  d.refobjid::regclass::text AS on_table,
+  '' AS definition
+FROM pg_depend d
+WHERE d.refclassid = 'pg_class'::regclass
+  AND d.refobjid IN (SELECT oid FROM demo)
+  AND d.deptype = 'n'
+  AND NOT (d.classid = 'pg_class'::regclass AND d.objid IN (SELECT oid FROM demo))
+  AND NOT (d.classid = 'pg_constraint'::regclass AND EXISTS (
+    SELECT 1 FROM pg_constraint k WHERE k.oid = d.objid AND k.conrelid IN (SELECT oid FROM demo)))
+  AND NOT (d.classid = 'pg_rewrite'::regclass AND EXISTS (
+    SELECT 1 FROM pg_rewrite r WHERE r.oid = d.objid AND r.ev_class IN (SELECT oid FROM demo)))
+UNION
+SELECT 'trigger ' || t.tgname || ' on ' || t.tgrelid::regclass::text, t.tgrelid::regclass::text, ''
+FROM pg_trigger t
+WHERE NOT t.tgisinternal AND t.tgrelid IN (SELECT oid FROM demo)
+ORDER BY 1"
+        ),
+        Engine::Mysql => {
+            let qualified = literal(engine, &format!("%`{}`.%", schema.replace('`', "``")));
+            format!(
+                "SELECT CAST(CONCAT('foreign key ', k.CONSTRAINT_NAME, ' on ',
+         IF(k.TABLE_SCHEMA = {schema_literal}, k.TABLE_NAME, CONCAT(k.TABLE_SCHEMA, '.', k.TABLE_NAME))) AS CHAR) AS object,
+       CAST(k.REFERENCED_TABLE_NAME AS CHAR) AS on_table,
+       CAST('' AS CHAR) AS definition
+FROM information_schema.KEY_COLUMN_USAGE k
+WHERE k.REFERENCED_TABLE_SCHEMA = {schema_literal} AND k.REFERENCED_TABLE_NAME IN ({list})
+  AND NOT (k.TABLE_SCHEMA = {schema_literal} AND k.TABLE_NAME IN ({list}))
+UNION
+SELECT CAST(CONCAT('view ', IF(v.TABLE_SCHEMA = {schema_literal}, v.TABLE_NAME, CONCAT(v.TABLE_SCHEMA, '.', v.TABLE_NAME))) AS CHAR),
+       CAST('' AS CHAR),
+       CAST(v.VIEW_DEFINITION AS CHAR)
+FROM information_schema.VIEWS v
+WHERE v.TABLE_SCHEMA = {schema_literal} OR v.VIEW_DEFINITION LIKE {qualified}
+UNION
+SELECT CAST(CONCAT('trigger ', t.TRIGGER_NAME, ' on ', t.EVENT_OBJECT_TABLE) AS CHAR),
+       CAST(IF(t.EVENT_OBJECT_SCHEMA = {schema_literal} AND t.EVENT_OBJECT_TABLE IN ({list}), t.EVENT_OBJECT_TABLE, '') AS CHAR),
+       CAST(t.ACTION_STATEMENT AS CHAR)
+FROM information_schema.TRIGGERS t
+WHERE t.TRIGGER_SCHEMA = {schema_literal}
+ORDER BY 1"
+            )
+        }
+        Engine::Sqlite => format!(
+            "SELECT 'foreign key ' || m.name || '(' || f.\"from\" || ')' AS object,
+       f.\"table\" AS on_table,
+       '' AS definition
+FROM {schema}.sqlite_master AS m, pragma_foreign_key_list(m.name, {schema_literal}) AS f
+WHERE m.type = 'table' AND m.name COLLATE NOCASE NOT IN ({list})
+  AND f.\"table\" COLLATE NOCASE IN ({list})
+UNION
+SELECT m.type || ' ' || m.name, '', m.sql
+FROM {schema}.sqlite_master AS m
+WHERE m.type IN ('view', 'trigger')
+ORDER BY 1",
+            schema = ident(engine, schema)
+        ),
+    })
 }
 
 /// PostgreSQL `COPY … FROM STDIN` in text format.
