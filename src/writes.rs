@@ -107,8 +107,9 @@ pub async fn refuse_non_transactional(
     Ok(())
 }
 
-/// True when `text` names `identifier` as a whole word (bare or quoted).
-fn mentions(text: &str, identifier: &str) -> bool {
+/// True when SQL text names `identifier` as a whole word (bare or quoted, any
+/// case).
+pub fn mentions(text: &str, identifier: &str) -> bool {
     let text = text.to_lowercase();
     let word = identifier.to_lowercase();
     let is_ident = |c: char| c.is_alphanumeric() || c == '_' || c == '$';

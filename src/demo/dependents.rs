@@ -36,7 +36,7 @@ pub async fn dependents(
         let on: Vec<&str> = if on_table.is_empty() {
             names
                 .iter()
-                .filter(|n| names_table(&definition, n))
+                .filter(|n| crate::writes::mentions(&definition, n))
                 .map(String::as_str)
                 .collect()
         } else {
@@ -51,42 +51,4 @@ pub async fn dependents(
         }
     }
     Ok(out)
-}
-
-/// True when SQL text names `table` as a whole identifier (bare or quoted,
-/// any case).
-fn names_table(sql: &str, table: &str) -> bool {
-    let sql = sql.to_lowercase();
-    let table = table.to_lowercase();
-    let is_ident = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
-    sql.match_indices(&table).any(|(at, _)| {
-        let before = sql[..at].chars().next_back();
-        let after = sql[at + table.len()..].chars().next();
-        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::names_table;
-
-    #[test]
-    fn a_definition_names_a_table_as_a_whole_identifier() {
-        assert!(names_table(
-            "select `db`.`assets`.`id` AS `id` from `db`.`assets`",
-            "assets"
-        ));
-        assert!(names_table(
-            "CREATE VIEW v AS SELECT * FROM \"Assets\"",
-            "assets"
-        ));
-        assert!(!names_table(
-            "CREATE VIEW v AS SELECT * FROM assets_old",
-            "assets"
-        ));
-        assert!(!names_table(
-            "CREATE VIEW v AS SELECT * FROM my_assets",
-            "assets"
-        ));
-    }
 }
