@@ -155,16 +155,7 @@ async fn targets(db: &Db, plan: &Plan) -> Result<Targets, String> {
                 .and_then(|t| t.row_estimate)
                 .unwrap_or(0)
         })
-        .map(|r| {
-            (
-                r.child.clone(),
-                r.child_columns
-                    .iter()
-                    .cloned()
-                    .zip(r.parent_columns.iter().cloned())
-                    .collect(),
-            )
-        });
+        .map(|r| (r.child.clone(), r.pairs()));
     let mut reader = db.reader(None).await.map_err(|e| db::describe(&e))?;
     let rows = reader
         .text_rows(&statements::some_keys(plan.engine, &root, key, 200))

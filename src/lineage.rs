@@ -193,12 +193,7 @@ pub async fn tree(db: &Db, plan: &Plan, value: &str) -> Result<Node, String> {
                 let mut path = hops.clone();
                 path.push(Hop {
                     table: r.child.clone(),
-                    pairs: r
-                        .child_columns
-                        .iter()
-                        .cloned()
-                        .zip(r.parent_columns.iter().cloned())
-                        .collect(),
+                    pairs: r.pairs(),
                 });
                 let links = broken_links(plan, &r.child);
                 let predicates: Vec<Predicate> = links.iter().map(|(_, p)| p.clone()).collect();

@@ -435,12 +435,7 @@ async fn enforcement(
 /// has children. Reads and delete all run under the savepoint.
 async fn cascade(tx: &mut Reader, plan: &Plan, r: &Relationship) -> Result<Option<Outcome>, Stop> {
     let engine = plan.engine;
-    let pairs: Vec<(String, String)> = r
-        .child_columns
-        .iter()
-        .cloned()
-        .zip(r.parent_columns.iter().cloned())
-        .collect();
+    let pairs: Vec<(String, String)> = r.pairs();
     let fk = r.constraint.as_ref();
     let count = async |tx: &mut Reader, sql: crate::sql::Sql| -> Result<i64, sqlx::Error> {
         Ok(tx.counts(&sql).await?.first().copied().unwrap_or(0))

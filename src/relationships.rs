@@ -4,6 +4,7 @@
 use crate::findings::RelationshipLabel;
 use crate::model::{Action, ForeignKey, Schema, TableName};
 use crate::profile::{Location, Profile};
+use crate::sql::render::Lookup;
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -39,6 +40,24 @@ pub struct Relationship {
 }
 
 impl Relationship {
+    /// (child column, parent column) pairs, in the relationship's order.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        self.child_columns
+            .iter()
+            .cloned()
+            .zip(self.parent_columns.iter().cloned())
+            .collect()
+    }
+
+    /// How a child row finds its parent, for the SQL renderer.
+    pub fn lookup(&self) -> Lookup {
+        Lookup {
+            parent: self.parent.clone(),
+            pairs: self.pairs(),
+            as_text: self.types_differ,
+        }
+    }
+
     /// True when the child columns are `columns`, in any order.
     pub fn has_child_columns(&self, columns: &[String]) -> bool {
         same_set(&self.child_columns, columns)

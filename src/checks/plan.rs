@@ -7,7 +7,7 @@ use crate::findings::{Finding, RelationshipLabel, Subject, thousands};
 use crate::model::{Engine, Schema, TableName};
 use crate::profile::{Profile, Thresholds};
 use crate::relationships::{self, ProfileProblem, Relationship, Source};
-use crate::sql::render::{self, Lookup, Predicate};
+use crate::sql::render::{self, Predicate};
 use crate::sql::{self, Sql};
 use std::collections::BTreeMap;
 
@@ -268,19 +268,6 @@ impl Builder<'_> {
         }
     }
 
-    fn lookup(&self, r: &Relationship) -> Lookup {
-        Lookup {
-            parent: r.parent.clone(),
-            pairs: r
-                .child_columns
-                .iter()
-                .cloned()
-                .zip(r.parent_columns.iter().cloned())
-                .collect(),
-            as_text: r.types_differ,
-        }
-    }
-
     /// True when `child.column` and `parent.parent_column` need a cast to compare.
     fn types_differ(
         &self,
@@ -393,7 +380,7 @@ impl Builder<'_> {
             .map(|fk| fk.name.clone());
         let work = self.rows(
             &r.child,
-            Predicate::Orphan(self.lookup(r)),
+            Predicate::Orphan(r.lookup()),
             Some(parent),
             None,
             proves,
@@ -473,7 +460,7 @@ impl Builder<'_> {
                     column: column.clone(),
                 };
                 let predicate = Predicate::Differs {
-                    lookup: self.lookup(r),
+                    lookup: r.lookup(),
                     column: column.clone(),
                     parent_column: column.clone(),
                     as_text: self.types_differ(&r.child, column, &r.parent, column),
@@ -543,7 +530,7 @@ impl Builder<'_> {
                 d.via.join(", ")
             );
             let predicate = Predicate::Differs {
-                lookup: self.lookup(r),
+                lookup: r.lookup(),
                 as_text: self.types_differ(&table_name, &d.column, &r.parent, &parent_column),
                 column: d.column.clone(),
                 parent_column,

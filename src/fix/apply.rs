@@ -176,15 +176,13 @@ async fn run(
             .iter()
             .chain(&rows.consequences.nulled)
         {
-            let child = &plan.relationships[affected.relationship].child;
-            if let Ok(shape) = Shape::of(&plan.schema, child) {
-                distinct.extend(
-                    affected
-                        .rows
-                        .iter()
-                        .map(|r| (child.clone(), shape.key_of(r))),
-                );
-            }
+            let shape = &affected.shape;
+            distinct.extend(
+                affected
+                    .rows
+                    .iter()
+                    .map(|r| (shape.name.clone(), shape.key_of(r))),
+            );
         }
     }
     // Rows the transaction changed, each once.
@@ -196,7 +194,7 @@ async fn run(
     // The post-image of every updated row, for restore to recognise it.
     let mut after = Vec::new();
     for (&i, rows) in active.iter().zip(&found) {
-        for (shape, updated) in updated_rows(plan, &remedies[i], rows) {
+        for (shape, updated) in updated_rows(&remedies[i], rows) {
             let keys: Vec<Row> = updated.iter().map(|r| shape.key_of(r)).collect();
             let now = rows::matching(
                 tx,
@@ -271,9 +269,7 @@ fn header(db: &Db, plan: &Plan, found: &[RemedyRows]) -> backup::Header {
             .cascaded
             .iter()
             .chain(&rows.consequences.nulled)
-            .filter_map(|a| {
-                Shape::of(&plan.schema, &plan.relationships[a.relationship].child).ok()
-            });
+            .map(|a| a.shape.clone());
         for shape in rows.steps.iter().map(|s| s.shape.clone()).chain(affected) {
             if !shapes.iter().any(|s| s.name == shape.name) {
                 shapes.push(shape);
@@ -340,13 +336,11 @@ fn pre_images(plan: &Plan, remedy: &Remedy, rows: &RemedyRows) -> Vec<BackupRow>
     }
     for affected in &rows.consequences.cascaded {
         let r = &plan.relationships[affected.relationship];
-        let Ok(shape) = Shape::of(&plan.schema, &r.child) else {
-            continue;
-        };
+        let shape = &affected.shape;
         let name = r.constraint.as_ref().map(|c| c.name.clone());
         for row in &affected.rows {
             deleted.push(line(
-                &shape,
+                shape,
                 RowAction::Delete,
                 Cause::Cascade,
                 name.clone(),
@@ -357,9 +351,7 @@ fn pre_images(plan: &Plan, remedy: &Remedy, rows: &RemedyRows) -> Vec<BackupRow>
     }
     for affected in &rows.consequences.nulled {
         let r = &plan.relationships[affected.relationship];
-        let Ok(shape) = Shape::of(&plan.schema, &r.child) else {
-            continue;
-        };
+        let shape = &affected.shape;
         let name = r.constraint.as_ref().map(|c| c.name.clone());
         let cause = if affected.rule == Action::SetDefault {
             Cause::SetDefault
@@ -368,7 +360,7 @@ fn pre_images(plan: &Plan, remedy: &Remedy, rows: &RemedyRows) -> Vec<BackupRow>
         };
         for row in &affected.rows {
             updated.push(line(
-                &shape,
+                shape,
                 RowAction::Update,
                 cause,
                 name.clone(),
@@ -518,14 +510,12 @@ async fn verify(
         .chain(&rows.consequences.nulled)
     {
         let r = &plan.relationships[affected.relationship];
-        let Ok(shape) = Shape::of(&plan.schema, &r.child) else {
-            continue;
-        };
+        let shape = &affected.shape;
         let keys: Vec<Row> = affected.rows.iter().map(|row| shape.key_of(row)).collect();
         let now = rows::matching(
             tx,
             engine,
-            &shape,
+            shape,
             &shape.key,
             &keys,
             false,
@@ -534,7 +524,7 @@ async fn verify(
             "checking the change",
         )
         .await?;
-        let at = super::walk::positions(&shape, &r.child_columns).unwrap_or_default();
+        let at = super::walk::positions(shape, &r.child_columns).unwrap_or_default();
         match affected.rule {
             Action::Cascade if !now.is_empty() => {
                 return Err(wrong(
@@ -573,7 +563,7 @@ async fn verify(
 }
 
 /// The updated rows of a remedy, per table shape.
-fn updated_rows(plan: &Plan, remedy: &Remedy, rows: &RemedyRows) -> Vec<(Shape, Vec<Row>)> {
+fn updated_rows(remedy: &Remedy, rows: &RemedyRows) -> Vec<(Shape, Vec<Row>)> {
     let mut out: Vec<(Shape, Vec<Row>)> = Vec::new();
     for (step, found) in remedy.steps.iter().zip(&rows.steps) {
         if step.change != Change::Delete {
@@ -581,10 +571,7 @@ fn updated_rows(plan: &Plan, remedy: &Remedy, rows: &RemedyRows) -> Vec<(Shape, 
         }
     }
     for affected in &rows.consequences.nulled {
-        let r = &plan.relationships[affected.relationship];
-        if let Ok(shape) = Shape::of(&plan.schema, &r.child) {
-            out.push((shape, affected.rows.clone()));
-        }
+        out.push((affected.shape.clone(), affected.rows.clone()));
     }
     out
 }

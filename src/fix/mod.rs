@@ -28,7 +28,7 @@ use crate::model::{Action, TableName};
 use crate::relationships::{Relationship, Source};
 use crate::sql::Sql;
 use crate::sql::fix::{self as statements, Selection};
-use crate::sql::render::{Lookup, Predicate};
+use crate::sql::render::Predicate;
 use crate::writes::Trigger;
 use rows::Row;
 use walk::{Consequences, Reading, Seen, Shapes};
@@ -212,19 +212,6 @@ fn matches_filter(filter: &Option<String>, table: &str, columns: &[String]) -> b
     }
 }
 
-fn lookup(r: &Relationship) -> Lookup {
-    Lookup {
-        parent: r.parent.clone(),
-        pairs: r
-            .child_columns
-            .iter()
-            .cloned()
-            .zip(r.parent_columns.iter().cloned())
-            .collect(),
-        as_text: r.types_differ,
-    }
-}
-
 async fn count(reader: &mut Reader, plan: &Plan, selection: &Selection) -> Result<u64, FixError> {
     let counts = reader
         .counts(&statements::count(plan.engine, selection))
@@ -249,14 +236,7 @@ pub fn relationship_of_check(plan: &Plan, check: usize) -> Option<usize> {
         return None;
     };
     plan.relationships.iter().position(|r| {
-        r.child == rows.table
-            && r.parent == lookup.parent
-            && r.child_columns
-                .iter()
-                .cloned()
-                .zip(r.parent_columns.iter().cloned())
-                .collect::<Vec<_>>()
-                == lookup.pairs
+        r.child == rows.table && r.parent == lookup.parent && r.pairs() == lookup.pairs
     })
 }
 
@@ -578,7 +558,7 @@ async fn orphan_remedies(
         }
         let orphans = Selection::Matching {
             table: r.child.clone(),
-            predicate: Predicate::Orphan(lookup(r)),
+            predicate: Predicate::Orphan(r.lookup()),
         };
         let n = count(reader, plan, &orphans).await?;
         if n == 0 {
@@ -716,8 +696,8 @@ async fn tenant_remedies(
         let selection = |ambiguous| Selection::Tenant {
             table: table.clone(),
             column: column.clone(),
-            first: lookup(first),
-            others: others.iter().map(|(_, r)| lookup(r)).collect(),
+            first: first.lookup(),
+            others: others.iter().map(|(_, r)| r.lookup()).collect(),
             ambiguous,
         };
         let fixable = count(reader, plan, &selection(false)).await?;
@@ -808,7 +788,7 @@ async fn constraint_remedies(
             plan,
             &Selection::Matching {
                 table: r.child.clone(),
-                predicate: Predicate::Orphan(lookup(r)),
+                predicate: Predicate::Orphan(r.lookup()),
             },
         )
         .await?;

@@ -69,6 +69,8 @@ pub struct Affected {
     /// Index into `plan.relationships`.
     pub relationship: usize,
     pub rule: Action,
+    /// The child table's shape: the rows' columns and key.
+    pub shape: Shape,
     pub rows: Vec<Row>,
 }
 
@@ -129,42 +131,17 @@ pub async fn deletes(
             .collect();
         for ri in children {
             let r = &plan.relationships[ri];
-            let Some(parent_positions) = positions(&parent_shape, &r.parent_columns) else {
-                continue;
-            };
-            let tuples = rows::tuples_of(&rows, &parent_positions);
-            if tuples.is_empty() {
-                continue;
-            }
             let rule = enforced(plan, ri);
-            let child_shape = shapes.any(plan, &r.child)?;
-            let Some(child_positions) = positions(&child_shape, &r.child_columns) else {
-                continue;
-            };
             let lock = reading.lock
                 && matches!(
                     rule,
                     Some(Action::Cascade | Action::SetNull | Action::SetDefault)
                 );
-            let what = format!(
-                "reading the rows of {} that reference them",
-                plan.label(&r.child)
-            );
-            let found = rows::matching(
-                tx,
-                plan.engine,
-                &child_shape,
-                &child_positions,
-                &tuples,
-                r.types_differ,
-                lock,
-                reading.batch,
-                &what,
-            )
-            .await?;
-            if found.is_empty() {
+            let Some((child_shape, found)) =
+                referencing(tx, plan, shapes, ri, &parent_shape, &rows, lock, reading).await?
+            else {
                 continue;
-            }
+            };
             match rule {
                 Some(Action::Cascade) => {
                     let child_shape = shapes.keyed(plan, &r.child)?.clone();
@@ -177,6 +154,7 @@ pub async fn deletes(
                         out.cascaded.push(Affected {
                             relationship: ri,
                             rule: Action::Cascade,
+                            shape: child_shape.clone(),
                             rows: fresh.clone(),
                         });
                         queue.push_back((r.child.clone(), fresh));
@@ -210,6 +188,7 @@ pub async fn deletes(
             out.nulled.push(Affected {
                 relationship: ri,
                 rule,
+                shape,
                 rows,
             });
         }
@@ -250,37 +229,61 @@ pub async fn updates(
         {
             continue;
         }
-        let (Some(parent_positions), Ok(child_shape)) = (
-            positions(&shape, &r.parent_columns),
-            shapes.any(plan, &r.child),
-        ) else {
+        let Some((_, found)) =
+            referencing(tx, plan, shapes, ri, &shape, rows, false, reading).await?
+        else {
             continue;
         };
-        let Some(child_positions) = positions(&child_shape, &r.child_columns) else {
-            continue;
-        };
-        let tuples = rows::tuples_of(rows, &parent_positions);
-        let what = format!(
-            "reading the rows of {} that reference them",
-            plan.label(&r.child)
-        );
-        let found = rows::matching(
-            tx,
-            plan.engine,
-            &child_shape,
-            &child_positions,
-            &tuples,
-            r.types_differ,
-            false,
-            reading.batch,
-            &what,
-        )
-        .await?;
         if !found.is_empty() {
             blocking.push((ri, found.len() as u64));
         }
     }
     Ok(blocking)
+}
+
+/// The rows of relationship `ri`'s child that reference `rows` of its parent
+/// (`parent` is the parent's shape), with the child's shape; None when there
+/// are none. With `lock`, they are locked for update.
+#[allow(clippy::too_many_arguments)]
+async fn referencing(
+    tx: &mut Reader,
+    plan: &Plan,
+    shapes: &mut Shapes,
+    ri: usize,
+    parent: &Shape,
+    rows: &[Row],
+    lock: bool,
+    reading: &Reading,
+) -> Result<Option<(Shape, Vec<Row>)>, FixError> {
+    let r = &plan.relationships[ri];
+    let Some(parent_positions) = positions(parent, &r.parent_columns) else {
+        return Ok(None);
+    };
+    let tuples = rows::tuples_of(rows, &parent_positions);
+    if tuples.is_empty() {
+        return Ok(None);
+    }
+    let child = shapes.any(plan, &r.child)?;
+    let Some(child_positions) = positions(&child, &r.child_columns) else {
+        return Ok(None);
+    };
+    let what = format!(
+        "reading the rows of {} that reference them",
+        plan.label(&r.child)
+    );
+    let found = rows::matching(
+        tx,
+        plan.engine,
+        &child,
+        &child_positions,
+        &tuples,
+        r.types_differ,
+        lock,
+        reading.batch,
+        &what,
+    )
+    .await?;
+    Ok((!found.is_empty()).then_some((child, found)))
 }
 
 /// Positions of `columns` in `shape`, or None when one is missing.
