@@ -460,39 +460,6 @@ async fn killing_the_apply_changes_nothing_on_sqlite() {
     killing_the_apply(TestDb::sqlite(), "sqlite").await;
 }
 
-/// Waits until a transaction of a session on this test's database waits for
-/// a lock (other tests' databases on the same server are left out).
-async fn until_a_lock_wait(admin: &mut sqlx::MySqlConnection, child: &mut std::process::Child) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM information_schema.INNODB_TRX t
-             JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
-             WHERE t.trx_state = 'LOCK WAIT' AND p.DB = DATABASE()",
-        )
-        .fetch_one(&mut *admin)
-        .await
-        .unwrap();
-        if waiting > 0 {
-            return;
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            let mut stderr = String::new();
-            if let Some(mut e) = child.stderr.take() {
-                use std::io::Read;
-                let _ = e.read_to_string(&mut stderr);
-            }
-            panic!("tether ended ({status}) before it waited for the lock: {stderr}");
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "tether never waited for the lock"
-        );
-        // InnoDB refreshes INNODB_TRX only when it was last read over 100 ms ago.
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
-}
-
 fn finished(child: std::process::Child) -> (i32, String) {
     let out = child.wait_with_output().unwrap();
     (
@@ -501,144 +468,35 @@ fn finished(child: std::process::Child) -> (i32, String) {
     )
 }
 
-/// MariaDB: another session holds a row the apply must lock, then asks for
-/// one the apply holds. InnoDB picks the lighter transaction, tether's, as the
-/// deadlock victim: the apply stops at once, says so, and nothing changed.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_deadlock_stops_the_apply_on_mariadb() {
-    use sqlx::Connection;
-    let db = TestDb::mysql().await;
-    db.exec(&fixture("mysql")).await;
-    db.exec(
-        "CREATE TABLE scratch (id INT PRIMARY KEY, v INT);
-         INSERT INTO scratch SELECT seq, 0 FROM seq_1_to_2000;",
-    )
-    .await;
-    let before = dump(&db).await;
-    let mut other = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
-    let mut admin = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
-    for statement in [
-        "SET SESSION innodb_lock_wait_timeout = 60",
-        "START TRANSACTION",
-        // Heavy: 2,000 rows changed, so InnoDB rolls the other one back.
-        "UPDATE scratch SET v = v + 1",
-        // Grandchild 101 hangs off orphan 20: the apply must lock it.
-        "SELECT id FROM grandchild WHERE id = 101 FOR UPDATE",
-    ] {
-        sqlx::raw_sql(statement).execute(&mut other).await.unwrap();
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let profile = write_profile(dir.path());
-    let mut child = spawn_fix(
-        &db.url,
-        &profile,
-        &dir.path().join("backups"),
-        &["--lock-timeout", "60"],
-    );
-    until_a_lock_wait(&mut admin, &mut child).await;
-    // Now ask for orphan 20, which the apply has locked: a cycle.
-    sqlx::raw_sql("UPDATE child SET tenant = 'z' WHERE id = 20")
-        .execute(&mut other)
-        .await
-        .expect("the other session is not the victim");
-    let (code, output) = finished(child);
-    sqlx::raw_sql("ROLLBACK").execute(&mut other).await.unwrap();
-    assert_eq!(code, 2, "{output}");
-    assert!(output.contains("deadlock"), "{output}");
-    assert!(!output.contains("Committed"), "{output}");
-    assert_eq!(dump(&db).await, before, "nothing changed");
-}
-
 /// A lock held by another session beyond `--lock-timeout`: the apply stops at
-/// once, names the lock wait, and nothing changed.
-async fn lock_wait_stops_the_apply(db: TestDb, engine: &str) {
-    use sqlx::Connection;
-    db.exec(&fixture(engine)).await;
-    let before = dump(&db).await;
-    let lock = [
-        "BEGIN",
-        "SELECT id FROM grandchild WHERE id = 101 FOR UPDATE",
-    ];
-    let dir = tempfile::tempdir().unwrap();
-    let profile = write_profile(dir.path());
-    let backups = dir.path().join("backups");
-    let output = if engine == "postgres" {
-        let mut other = sqlx::PgConnection::connect(&db.url).await.unwrap();
-        for s in lock {
-            sqlx::raw_sql(s).execute(&mut other).await.unwrap();
-        }
-        let out = finished(spawn_fix(
-            &db.url,
-            &profile,
-            &backups,
-            &["--lock-timeout", "1"],
-        ));
-        sqlx::raw_sql("ROLLBACK").execute(&mut other).await.unwrap();
-        out
-    } else {
-        let mut other = sqlx::MySqlConnection::connect(&db.url).await.unwrap();
-        for s in lock {
-            sqlx::raw_sql(s).execute(&mut other).await.unwrap();
-        }
-        let out = finished(spawn_fix(
-            &db.url,
-            &profile,
-            &backups,
-            &["--lock-timeout", "1"],
-        ));
-        sqlx::raw_sql("ROLLBACK").execute(&mut other).await.unwrap();
-        out
-    };
-    let (code, output) = output;
-    assert_eq!(code, 2, "{output}");
-    assert!(output.contains("lock wait timeout"), "{output}");
-    assert_eq!(dump(&db).await, before, "nothing changed");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_lock_wait_timeout_stops_the_apply_on_mariadb() {
-    lock_wait_stops_the_apply(TestDb::mysql().await, "mysql").await;
-}
-
+/// once, names the lock wait, and nothing changed (MariaDB: tests/write_faults.rs).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lock_wait_timeout_stops_the_apply_on_postgres() {
-    lock_wait_stops_the_apply(TestDb::postgres().await, "postgres").await;
-}
-
-/// A table that cannot roll back (MyISAM) is refused before anything is written.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_myisam_table_is_refused_by_fix() {
-    let db = TestDb::mysql().await;
-    db.exec(&fixture("mysql")).await;
-    db.exec("ALTER TABLE note ENGINE = MyISAM").await;
+    use sqlx::Connection;
+    let db = TestDb::postgres().await;
+    db.exec(&fixture("postgres")).await;
     let before = dump(&db).await;
     let dir = tempfile::tempdir().unwrap();
     let profile = write_profile(dir.path());
+    let mut other = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    for s in [
+        "BEGIN",
+        "SELECT id FROM grandchild WHERE id = 101 FOR UPDATE",
+    ] {
+        sqlx::raw_sql(s).execute(&mut other).await.unwrap();
+    }
     let backups = dir.path().join("backups");
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_tether"))
-        .env_remove("DATABASE_URL")
-        .args([
-            "fix",
-            "--url",
-            &db.url,
-            "--profile",
-            &profile,
-            "--apply",
-            "--yes",
-        ])
-        .args(["--backup", backups.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (code, output) = finished(child);
+    let (code, output) = finished(spawn_fix(
+        &db.url,
+        &profile,
+        &backups,
+        &["--lock-timeout", "1"],
+    ));
+    sqlx::raw_sql("ROLLBACK").execute(&mut other).await.unwrap();
     assert_eq!(code, 2, "{output}");
     assert!(
-        output.contains(
-            "note uses the MyISAM storage engine, which cannot roll back: nothing was written"
-        ),
+        output.contains("lock wait timeout") && output.contains("nothing was applied"),
         "{output}"
     );
-    assert!(!backups.exists(), "refused before the backup");
-    assert_eq!(dump(&db).await, before);
+    assert_eq!(dump(&db).await, before, "nothing changed");
 }

@@ -1,6 +1,7 @@
 //! Write paths under fire, on a real MariaDB: another session makes tether a
 //! deadlock victim or keeps it waiting for a lock, in the middle of the probes
-//! and of the bench's batch; tables that cannot roll back (MyISAM) are refused.
+//! and of the bench's batch and of a fix's apply; tables that cannot roll back
+//! (MyISAM) are refused.
 //! Each time tether must stop with a message naming what happened, and every
 //! table must be exactly as it was (`CHECKSUM TABLE`).
 //!
@@ -467,4 +468,135 @@ async fn bench_refuses_a_myisam_batch_and_writes_nothing() {
         before,
         "the bench changed the database"
     );
+}
+
+// ---------------------------------------------------------------- fix --apply
+
+/// Orphans in `child` (20, 21, 22), declared only in the profile; grandchild
+/// rows hang off them by a declared cascade, so the apply locks those too.
+const FIXED: &str = "
+CREATE TABLE parent (id INT PRIMARY KEY) ENGINE=InnoDB;
+CREATE TABLE child (id INT PRIMARY KEY, parent_id INT, tenant VARCHAR(10)) ENGINE=InnoDB;
+CREATE TABLE grandchild (id INT PRIMARY KEY, child_id INT,
+  CONSTRAINT grandchild_child_fkey FOREIGN KEY (child_id) REFERENCES child (id) ON DELETE CASCADE) ENGINE=InnoDB;
+CREATE TABLE scratch (id INT PRIMARY KEY, v INT) ENGINE=InnoDB;
+INSERT INTO parent VALUES (1);
+INSERT INTO child VALUES (10, 1, 'a'), (20, 91, 'a'), (21, 92, 'a'), (22, 93, 'a');
+INSERT INTO grandchild VALUES (100, 10), (101, 20), (102, 21);
+INSERT INTO scratch SELECT seq, 0 FROM seq_1_to_2000;
+";
+
+const FIX_PROFILE: &str = "
+[[relationship]]
+child = \"child\"
+columns = [\"parent_id\"]
+parent = \"parent\"
+on_delete = \"cascade\"
+";
+
+fn start_fix(db: &TestDb, dir: &tempfile::TempDir, extra: &[&str]) -> Tether {
+    let path = dir.path().join("p.toml");
+    std::fs::write(&path, FIX_PROFILE).unwrap();
+    let backups = dir.path().join("backups");
+    let mut args = vec![
+        "fix",
+        "--url",
+        &db.url,
+        "--profile",
+        path.to_str().unwrap(),
+        "--check",
+        "orphans",
+        "--apply",
+        "--yes",
+        "--backup",
+        backups.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    Tether::start(&args)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fix_stops_on_a_deadlock_and_changes_nothing() {
+    let db = TestDb::mysql().await;
+    db.exec(FIXED).await;
+    let before = checksums(&db).await;
+    let (mut other, other_id) = other_session(&db).await;
+    run(&mut other, "UPDATE scratch SET v = v + 1").await;
+    // Grandchild 101 hangs off orphan 20: the apply locks it after the orphans.
+    run(
+        &mut other,
+        "SELECT id FROM grandchild WHERE id = 101 FOR UPDATE",
+    )
+    .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut tether = start_fix(&db, &dir, &["--lock-timeout", "60"]);
+    until_tether_waits(&db, other_id, &mut tether).await;
+    // Orphan 20 is locked by the apply: a cycle.
+    close_the_cycle(&mut other, "UPDATE child SET tenant = 'z' WHERE id = 20").await;
+    let out = tether.output().await;
+    run(&mut other, "ROLLBACK").await;
+
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("deadlock: Deadlock found")
+            && err.contains("rolled back: nothing was applied"),
+        "{err}"
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("Committed"));
+    assert_eq!(checksums(&db).await, before, "the fix changed the database");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fix_stops_on_a_lock_wait_timeout_and_changes_nothing() {
+    let db = TestDb::mysql().await;
+    db.exec(FIXED).await;
+    let before = checksums(&db).await;
+    let (mut other, other_id) = other_session(&db).await;
+    run(
+        &mut other,
+        "SELECT id FROM grandchild WHERE id = 101 FOR UPDATE",
+    )
+    .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut tether = start_fix(&db, &dir, &["--lock-timeout", "1"]);
+    until_tether_waits(&db, other_id, &mut tether).await;
+    let out = tether.output().await;
+    run(&mut other, "ROLLBACK").await;
+
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("lock wait timeout: Lock wait timeout exceeded")
+            && err.contains("rolled back: nothing was applied"),
+        "{err}"
+    );
+    assert_eq!(checksums(&db).await, before, "the fix changed the database");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fix_refuses_a_myisam_table_and_writes_nothing() {
+    let db = TestDb::mysql().await;
+    db.exec(FIXED).await;
+    // The orphans' own table cannot roll back (its declared key is gone with it).
+    db.exec("ALTER TABLE grandchild DROP FOREIGN KEY grandchild_child_fkey; ALTER TABLE child ENGINE = MyISAM")
+        .await;
+    let before = checksums(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = start_fix(&db, &dir, &[]).output().await;
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "child uses the MyISAM storage engine, which cannot roll back: nothing was written"
+        ),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("backups").exists(),
+        "refused before the backup"
+    );
+    assert_eq!(checksums(&db).await, before);
 }
