@@ -196,13 +196,11 @@ async fn run(
     for (&i, rows) in active.iter().zip(&found) {
         for (shape, updated) in updated_rows(&remedies[i], rows) {
             let keys: Vec<Row> = updated.iter().map(|r| shape.key_of(r)).collect();
-            let now = rows::matching(
+            let now = rows::by_key(
                 tx,
                 engine,
                 &shape,
-                &shape.key,
                 &keys,
-                false,
                 false,
                 reading.batch,
                 &format!("reading back {}", plan.label(&shape.name)),
@@ -460,13 +458,11 @@ async fn verify(
     for (step, found) in remedy.steps.iter().zip(&rows.steps) {
         let shape = &found.shape;
         let keys: Vec<Row> = found.rows.iter().map(|r| shape.key_of(r)).collect();
-        let now = rows::matching(
+        let now = rows::by_key(
             tx,
             engine,
             shape,
-            &shape.key,
             &keys,
-            false,
             false,
             batch,
             "checking the change",
@@ -512,13 +508,11 @@ async fn verify(
         let r = &plan.relationships[affected.relationship];
         let shape = &affected.shape;
         let keys: Vec<Row> = affected.rows.iter().map(|row| shape.key_of(row)).collect();
-        let now = rows::matching(
+        let now = rows::by_key(
             tx,
             engine,
             shape,
-            &shape.key,
             &keys,
-            false,
             false,
             batch,
             "checking the change",

@@ -513,13 +513,11 @@ async fn step_rows(
     }
     if reading.lock {
         let keys: Vec<Row> = rows.iter().map(|r| shape.key_of(r)).collect();
-        let locked = rows::matching(
+        let locked = rows::by_key(
             tx,
             engine,
             shape,
-            &shape.key,
             &keys,
-            false,
             true,
             reading.batch,
             &format!("locking the rows of {}", plan.label(table)),

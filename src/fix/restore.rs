@@ -171,13 +171,11 @@ pub async fn restore(
                 .map_err(|e| FixError::Refused(format!("{}: {e}", path.display())))?;
             let key = shape.key_of(&pre);
             let what = format!("reading {}", schema.label(&shape.name));
-            let now = rows::matching(
+            let now = rows::by_key(
                 &mut tx,
                 engine,
                 shape,
-                &shape.key,
                 std::slice::from_ref(&key),
-                false,
                 true,
                 1,
                 &what,

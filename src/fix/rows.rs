@@ -162,6 +162,23 @@ pub async fn matching(
     Ok(out)
 }
 
+/// The rows of `shape` with these keys (locked for update with `lock`).
+#[allow(clippy::too_many_arguments)]
+pub async fn by_key(
+    tx: &mut Reader,
+    engine: Engine,
+    shape: &Shape,
+    keys: &[Row],
+    lock: bool,
+    batch: usize,
+    what: &str,
+) -> Result<Vec<Row>, super::FixError> {
+    matching(
+        tx, engine, shape, &shape.key, keys, false, lock, batch, what,
+    )
+    .await
+}
+
 fn as_text_cell(cell: Cell) -> Cell {
     match cell {
         Cell::Int(n) => Cell::Text(n.to_string()),
