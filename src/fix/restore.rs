@@ -156,31 +156,39 @@ pub async fn restore(
         }
         // Deleted rows first, in the order they were written (parents first),
         // then updated rows.
-        let ordered: Vec<&BackupRow> = backup
+        let mut lines: Vec<(&Shape, Row, Row, RowAction)> = Vec::new();
+        for line in backup
             .rows
             .iter()
             .filter(|r| r.action == RowAction::Delete)
             .chain(backup.rows.iter().filter(|r| r.action == RowAction::Update))
-            .collect();
-        let mut decided: Vec<(&BackupRow, Row, Plan)> = Vec::new();
-        let mut conflicts: Vec<String> = Vec::new();
-        let mut restored = Restored::default();
-        for line in ordered {
+        {
             let shape = shape_of(line)?;
             let pre = backup::from_object(&shape.columns, &line.row)
                 .map_err(|e| FixError::Refused(format!("{}: {e}", path.display())))?;
             let key = shape.key_of(&pre);
+            lines.push((shape, pre, key, line.action));
+        }
+        // Every row as it is now, locked, read in batches per table.
+        let mut now: HashMap<TableName, HashMap<Row, Row>> = HashMap::new();
+        for shape in shapes.values() {
+            let keys: Vec<Row> = lines
+                .iter()
+                .filter(|(s, ..)| s.name == shape.name)
+                .map(|(_, _, key, _)| key.clone())
+                .collect();
             let what = format!("reading {}", schema.label(&shape.name));
-            let now = rows::by_key(
-                &mut tx,
-                engine,
-                shape,
-                std::slice::from_ref(&key),
-                true,
-                1,
-                &what,
-            )
-            .await?;
+            let rows = rows::by_key(&mut tx, engine, shape, &keys, true, 1000, &what).await?;
+            now.insert(
+                shape.name.clone(),
+                rows.into_iter().map(|r| (shape.key_of(&r), r)).collect(),
+            );
+        }
+        let mut decided: Vec<(&Shape, Row, Plan)> = Vec::new();
+        let mut planned: std::collections::HashSet<(TableName, Row)> = Default::default();
+        let mut conflicts: Vec<String> = Vec::new();
+        let mut restored = Restored::default();
+        for (shape, pre, key, action) in lines {
             let label = || {
                 format!(
                     "{} ({})",
@@ -188,7 +196,13 @@ pub async fn restore(
                     describe_key(shape, &key)
                 )
             };
-            let plan = match (line.action, now.first()) {
+            // A row two remedies updated has two lines with one pre-image.
+            if !planned.insert((shape.name.clone(), key.clone())) {
+                decided.push((shape, pre, Plan::Nothing));
+                continue;
+            }
+            let current = now.get(&shape.name).and_then(|rows| rows.get(&key));
+            let plan = match (action, current) {
                 (_, Some(current)) if same(shape, current, &pre) => Plan::Nothing,
                 (RowAction::Delete, None) => Plan::Insert,
                 (RowAction::Delete, Some(_)) => {
@@ -213,27 +227,31 @@ pub async fn restore(
                     }
                 }
             };
-            decided.push((line, pre, plan));
+            decided.push((shape, pre, plan));
         }
         if !conflicts.is_empty() && on_conflict == OnConflict::Refuse {
             return Err(FixError::Conflict(conflicts));
         }
         restored.skipped = conflicts;
-        for (line, pre, plan) in decided {
-            let shape = shape_of(line)?;
-            let what = format!("restoring {}", schema.label(&shape.name));
+        // Inserts of one table go in multi-row statements, in order.
+        let mut pending: Vec<(&Shape, Row)> = Vec::new();
+        for (shape, pre, plan) in decided {
+            if !matches!(plan, Plan::Insert)
+                || pending.first().is_some_and(|(s, _)| s.name != shape.name)
+            {
+                restored.inserted += insert(&mut tx, engine, schema, &mut pending).await?;
+            }
             match plan {
                 Plan::Nothing => restored.unchanged += 1,
                 Plan::Insert => {
-                    let (columns, values) = writable(shape, &pre, |_| true);
-                    let always = columns.iter().any(|c| c.identity == Some(Identity::Always));
-                    let sql = statements::insert_row(engine, &shape.name, &columns, always);
-                    tx.execute_with(&sql, &values)
-                        .await
-                        .map_err(|e| FixError::database(&what, &e))?;
-                    restored.inserted += 1;
+                    pending.push((shape, pre));
+                    let width = shape.columns.len();
+                    if pending.len() >= rows::per_statement(width, 1000) {
+                        restored.inserted += insert(&mut tx, engine, schema, &mut pending).await?;
+                    }
                 }
                 Plan::Update => {
+                    let what = format!("restoring {}", schema.label(&shape.name));
                     let (columns, mut values) = writable(shape, &pre, |i| {
                         !shape.key.contains(&i)
                             && shape.columns[i].identity != Some(Identity::Always)
@@ -252,6 +270,7 @@ pub async fn restore(
                 }
             }
         }
+        restored.inserted += insert(&mut tx, engine, schema, &mut pending).await?;
         if engine == Engine::Mysql {
             tx.execute_fixed("SET FOREIGN_KEY_CHECKS = 1")
                 .await
@@ -272,6 +291,39 @@ pub async fn restore(
             Err(e.rolled_back("nothing was restored"))
         }
     }
+}
+
+/// Inserts the pending rows (all of one table) in one statement.
+async fn insert(
+    tx: &mut crate::db::Reader,
+    engine: Engine,
+    schema: &Schema,
+    pending: &mut Vec<(&Shape, Row)>,
+) -> Result<u64, FixError> {
+    let Some((shape, _)) = pending.first() else {
+        return Ok(0);
+    };
+    let shape: &Shape = shape;
+    let columns: Vec<&Column> = shape.columns.iter().filter(|c| !c.generated).collect();
+    let always = columns.iter().any(|c| c.identity == Some(Identity::Always));
+    let mut values = Vec::with_capacity(pending.len() * columns.len());
+    for (_, row) in pending.iter() {
+        values.extend(writable(shape, row, |_| true).1);
+    }
+    let sql = statements::insert_rows(engine, &shape.name, &columns, pending.len(), always);
+    let what = format!("restoring {}", schema.label(&shape.name));
+    let n = tx
+        .execute_with(&sql, &values)
+        .await
+        .map_err(|e| FixError::database(&what, &e))?;
+    if n != pending.len() as u64 {
+        return Err(FixError::Drift(format!(
+            "{what}: {n} rows inserted of {}",
+            pending.len()
+        )));
+    }
+    pending.clear();
+    Ok(n)
 }
 
 /// Equal in every column the database does not compute.

@@ -194,8 +194,8 @@ impl Params {
         let n = self.n;
         match self.engine {
             Engine::Postgres => match cell_kind(Engine::Postgres, column) {
-                CellKind::Bytes => format!("${n}"),
-                CellKind::Int => format!("CAST(${n} AS {})", column.data_type),
+                // A NULL travels as text: the cast types it.
+                CellKind::Bytes | CellKind::Int => format!("CAST(${n} AS {})", column.data_type),
                 _ => format!("CAST(CAST(${n} AS text) AS {})", column.data_type),
             },
             Engine::Sqlite => format!("?{n}"),
@@ -385,27 +385,34 @@ pub fn set_each(
     ))
 }
 
-/// Puts a row back: `columns` bound in order. `override_identity`: PostgreSQL
-/// `OVERRIDING SYSTEM VALUE`, for a `GENERATED ALWAYS` identity column.
-pub fn insert_row(
+/// Puts `rows` rows back: `columns` bound in order, row after row.
+/// `override_identity`: PostgreSQL `OVERRIDING SYSTEM VALUE`, for a
+/// `GENERATED ALWAYS` identity column.
+pub fn insert_rows(
     engine: Engine,
     name: &TableName,
     columns: &[&Column],
+    rows: usize,
     override_identity: bool,
 ) -> Sql {
     let mut params = Params::new(engine);
     let names: Vec<String> = columns.iter().map(|c| ident(engine, &c.name)).collect();
-    let values: Vec<String> = columns.iter().map(|c| params.next(c, false)).collect();
+    let tuples: Vec<String> = (0..rows)
+        .map(|_| {
+            let values: Vec<String> = columns.iter().map(|c| params.next(c, false)).collect();
+            format!("({})", values.join(", "))
+        })
+        .collect();
     let overriding = if override_identity && engine == Engine::Postgres {
         " OVERRIDING SYSTEM VALUE"
     } else {
         ""
     };
     Sql::new(format!(
-        "INSERT INTO {} ({}){overriding} VALUES ({})",
+        "INSERT INTO {} ({}){overriding} VALUES {}",
         table(engine, name),
         names.join(", "),
-        values.join(", ")
+        tuples.join(", ")
     ))
 }
 
@@ -626,14 +633,15 @@ mod tests {
         let id = column("id", "bigint");
         let v = column("v", "jsonb");
         assert_eq!(
-            insert_row(
+            insert_rows(
                 Engine::Postgres,
                 &TableName::new("public", "t"),
                 &[&id, &v],
+                2,
                 true
             )
             .as_str(),
-            "INSERT INTO \"public\".\"t\" (\"id\", \"v\") OVERRIDING SYSTEM VALUE VALUES (CAST($1 AS bigint), CAST(CAST($2 AS text) AS jsonb))"
+            "INSERT INTO \"public\".\"t\" (\"id\", \"v\") OVERRIDING SYSTEM VALUE VALUES (CAST($1 AS bigint), CAST(CAST($2 AS text) AS jsonb)), (CAST($3 AS bigint), CAST(CAST($4 AS text) AS jsonb))"
         );
     }
 }
