@@ -420,7 +420,7 @@ async fn change(
                 }
                 binds.extend(keys.concat());
                 (
-                    statements::set_each(engine, &shape.name, target, &key, chunk.len()),
+                    statements::set_each(engine, &shape.name, &[target], &key, chunk.len()),
                     binds,
                 )
             }

@@ -235,7 +235,11 @@ pub async fn restore(
         restored.skipped = conflicts;
         // Inserts of one table go in multi-row statements, in order.
         let mut pending: Vec<(&Shape, Row)> = Vec::new();
+        let mut updates: Vec<(&Shape, Row)> = Vec::new();
         for (shape, pre, plan) in decided {
+            if updates.first().is_some_and(|(s, _)| s.name != shape.name) {
+                restored.updated += update(&mut tx, engine, schema, &mut updates).await?;
+            }
             if !matches!(plan, Plan::Insert)
                 || pending.first().is_some_and(|(s, _)| s.name != shape.name)
             {
@@ -251,26 +255,16 @@ pub async fn restore(
                     }
                 }
                 Plan::Update => {
-                    let what = format!("restoring {}", schema.label(&shape.name));
-                    let (columns, mut values) = writable(shape, &pre, |i| {
-                        !shape.key.contains(&i)
-                            && shape.columns[i].identity != Some(Identity::Always)
-                    });
-                    values.extend(shape.key_of(&pre));
-                    let sql =
-                        statements::update_row(engine, &shape.name, &columns, &shape.key_columns());
-                    let n = tx
-                        .execute_with(&sql, &values)
-                        .await
-                        .map_err(|e| FixError::database(&what, &e))?;
-                    if n != 1 {
-                        return Err(FixError::Drift(format!("{what}: {n} rows matched its key")));
+                    updates.push((shape, pre));
+                    let width = shape.columns.len() * (shape.key.len() + 1) + shape.key.len();
+                    if updates.len() >= rows::per_statement(width, UPDATES_PER_STATEMENT) {
+                        restored.updated += update(&mut tx, engine, schema, &mut updates).await?;
                     }
-                    restored.updated += 1;
                 }
             }
         }
         restored.inserted += insert(&mut tx, engine, schema, &mut pending).await?;
+        restored.updated += update(&mut tx, engine, schema, &mut updates).await?;
         if engine == Engine::Mysql {
             tx.execute_fixed("SET FOREIGN_KEY_CHECKS = 1")
                 .await
@@ -319,6 +313,65 @@ async fn insert(
     if n != pending.len() as u64 {
         return Err(FixError::Drift(format!(
             "{what}: {n} rows inserted of {}",
+            pending.len()
+        )));
+    }
+    pending.clear();
+    Ok(n)
+}
+
+/// Rows given their values back per statement, at most (each row costs one
+/// `WHEN` per column, which the database tries in turn).
+const UPDATES_PER_STATEMENT: usize = 200;
+
+/// Gives the pending rows (all of one table) every value back, in one
+/// statement; each must match exactly one row.
+async fn update(
+    tx: &mut crate::db::Reader,
+    engine: Engine,
+    schema: &Schema,
+    pending: &mut Vec<(&Shape, Row)>,
+) -> Result<u64, FixError> {
+    let Some((shape, _)) = pending.first() else {
+        return Ok(0);
+    };
+    let shape: &Shape = shape;
+    let positions: Vec<usize> = (0..shape.columns.len())
+        .filter(|&i| {
+            !shape.columns[i].generated
+                && !shape.key.contains(&i)
+                && shape.columns[i].identity != Some(Identity::Always)
+        })
+        .collect();
+    let columns: Vec<&Column> = positions.iter().map(|&i| &shape.columns[i]).collect();
+    let mut values = Vec::new();
+    for &i in &positions {
+        for (_, row) in pending.iter() {
+            values.extend(shape.key_of(row));
+            values.push(row[i].clone());
+        }
+    }
+    for (_, row) in pending.iter() {
+        values.extend(shape.key_of(row));
+    }
+    let what = format!("restoring {}", schema.label(&shape.name));
+    let n = if columns.is_empty() {
+        pending.len() as u64
+    } else {
+        let sql = statements::set_each(
+            engine,
+            &shape.name,
+            &columns,
+            &shape.key_columns(),
+            pending.len(),
+        );
+        tx.execute_with(&sql, &values)
+            .await
+            .map_err(|e| FixError::database(&what, &e))?
+    };
+    if n != pending.len() as u64 {
+        return Err(FixError::Drift(format!(
+            "{what}: {n} rows matched the keys of {}",
             pending.len()
         )));
     }

@@ -354,33 +354,41 @@ pub fn null_rows(
     ))
 }
 
-/// Sets `column` of each of `rows` rows to its own bound value: binds are, per
-/// row, the key values then the new value; then every key again for the filter.
+/// Sets `columns` of each of `rows` rows to the row's own bound values:
+/// binds are, per column and per row, the key values then the new value;
+/// then every key again for the filter.
 pub fn set_each(
     engine: Engine,
     name: &TableName,
-    column: &Column,
+    columns: &[&Column],
     key: &[&Column],
     rows: usize,
 ) -> Sql {
     let mut params = Params::new(engine);
-    let mut cases = Vec::with_capacity(rows);
-    for _ in 0..rows {
-        let when: Vec<String> = key
-            .iter()
-            .map(|k| format!("{} = {}", ident(engine, &k.name), params.next(k, true)))
-            .collect();
-        cases.push(format!(
-            "WHEN {} THEN {}",
-            when.join(" AND "),
-            params.next(column, false)
+    let mut set = Vec::with_capacity(columns.len());
+    for column in columns {
+        let mut cases = Vec::with_capacity(rows);
+        for _ in 0..rows {
+            let when: Vec<String> = key
+                .iter()
+                .map(|k| format!("{} = {}", ident(engine, &k.name), params.next(k, true)))
+                .collect();
+            cases.push(format!(
+                "WHEN {} THEN {}",
+                when.join(" AND "),
+                params.next(column, false)
+            ));
+        }
+        set.push(format!(
+            "{} = CASE {} END",
+            ident(engine, &column.name),
+            cases.join(" ")
         ));
     }
     Sql::new(format!(
-        "UPDATE {} SET {} = CASE {} END WHERE {}",
+        "UPDATE {} SET {} WHERE {}",
         table(engine, name),
-        ident(engine, &column.name),
-        cases.join(" "),
+        set.join(", "),
         params.any_of(None, key, rows)
     ))
 }
@@ -413,21 +421,6 @@ pub fn insert_rows(
         table(engine, name),
         names.join(", "),
         tuples.join(", ")
-    ))
-}
-
-/// Puts an updated row's values back: binds are `columns` in order, then the key.
-pub fn update_row(engine: Engine, name: &TableName, columns: &[&Column], key: &[&Column]) -> Sql {
-    let mut params = Params::new(engine);
-    let set: Vec<String> = columns
-        .iter()
-        .map(|c| format!("{} = {}", ident(engine, &c.name), params.next(c, false)))
-        .collect();
-    Sql::new(format!(
-        "UPDATE {} SET {} WHERE {}",
-        table(engine, name),
-        set.join(", "),
-        params.any_of(None, key, 1)
     ))
 }
 
