@@ -41,6 +41,8 @@ fn schema() -> Schema {
             primary_key: vec!["id".into()],
             row_estimate: Some((i as i64 + 1) * 1000),
             storage_engine: None,
+            access: Default::default(),
+            inherits_from: None,
         });
         indexes.push(Index {
             name: format!("table_{i:03}_pkey"),

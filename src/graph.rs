@@ -37,14 +37,26 @@ pub struct Graph {
 
 impl Graph {
     pub fn build(plan: &Plan) -> Graph {
-        let index: HashMap<&TableName, usize> = plan
+        // A partition is a node only when relationships of its own reach it;
+        // otherwise its rows are its partitioned table's.
+        let tables: Vec<&crate::model::Table> = plan
             .schema
             .tables
+            .iter()
+            .filter(|t| {
+                !t.is_partition()
+                    || plan
+                        .relationships
+                        .iter()
+                        .any(|r| r.child == t.name || r.parent == t.name)
+            })
+            .collect();
+        let index: HashMap<&TableName, usize> = tables
             .iter()
             .enumerate()
             .map(|(i, t)| (&t.name, i))
             .collect();
-        let n = plan.schema.tables.len();
+        let n = tables.len();
         let mut edges = Vec::new();
         for (r, rel) in plan.relationships.iter().enumerate() {
             let (Some(&child), Some(&parent)) = (index.get(&rel.child), index.get(&rel.parent))
@@ -113,9 +125,7 @@ impl Graph {
             layer[i] = Some(l);
             l
         }
-        let nodes: Vec<GraphNode> = plan
-            .schema
-            .tables
+        let nodes: Vec<GraphNode> = tables
             .iter()
             .enumerate()
             .map(|(i, t)| GraphNode {

@@ -88,8 +88,12 @@ pub enum Identity {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TableKind {
     Table,
-    /// A PostgreSQL partitioned table; its partitions are not listed separately.
+    /// A PostgreSQL partitioned table: its rows are its partitions' rows.
     Partitioned,
+    /// A partition of a partitioned table (`inherits_from`). Its rows are
+    /// checked through the partitioned table; only the constraints declared on
+    /// the partition itself are its own relationships.
+    Partition,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,6 +107,33 @@ pub struct Table {
     pub row_estimate: Option<i64>,
     /// MySQL storage engine (`InnoDB`, `MyISAM`); None elsewhere.
     pub storage_engine: Option<String>,
+    /// What the connected role can read of it.
+    pub access: Access,
+    /// A partition's partitioned table, or an old-style inheritance child's
+    /// parent (PostgreSQL).
+    pub inherits_from: Option<TableName>,
+}
+
+impl Table {
+    pub fn is_partition(&self) -> bool {
+        self.kind == TableKind::Partition
+    }
+}
+
+/// What the connected role can read of a table: every row, or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Access {
+    /// Every row (as far as the catalog tells).
+    #[default]
+    Whole,
+    /// Row-level security policies filter what the role sees (it is neither
+    /// a superuser, nor `BYPASSRLS`, nor the owner of a table without `FORCE`).
+    RowSecurity {
+        /// `FORCE ROW LEVEL SECURITY`: the owner is filtered too.
+        forced: bool,
+    },
+    /// The role has no `SELECT` privilege on it.
+    NoSelect,
 }
 
 impl Table {

@@ -283,15 +283,22 @@ pub fn normalise_type(t: &str) -> String {
 /// one-column primary key of the same type, that no relationship covers yet.
 fn implied(schema: &Schema, known: &[Relationship]) -> Vec<Relationship> {
     let mut out = Vec::new();
-    for table in &schema.tables {
+    // Partitions are neither children (their rows are their table's) nor
+    // parents of a guess.
+    for table in schema.tables.iter().filter(|t| !t.is_partition()) {
         for column in &table.columns {
             let lower = column.name.to_lowercase();
             let Some(stem) = lower.strip_suffix("_id").filter(|s| !s.is_empty()) else {
                 continue;
             };
-            let covered = known
-                .iter()
-                .any(|r| r.child == table.name && r.child_columns.first() == Some(&column.name));
+            // Declared on the table, or on its partitions.
+            let covered = known.iter().any(|r| {
+                let on_partition = schema.table(&r.child).is_some_and(|c| {
+                    c.is_partition() && c.inherits_from.as_ref() == Some(&table.name)
+                });
+                (r.child == table.name || on_partition)
+                    && r.child_columns.first() == Some(&column.name)
+            });
             if covered {
                 continue;
             }
@@ -299,6 +306,7 @@ fn implied(schema: &Schema, known: &[Relationship]) -> Vec<Relationship> {
             let candidates: Vec<_> = schema
                 .tables
                 .iter()
+                .filter(|t| !t.is_partition())
                 .filter(|t| names.iter().any(|n| t.name.name.to_lowercase() == *n))
                 .filter(|t| t.primary_key.len() == 1)
                 .filter(|t| !(t.name == table.name && t.primary_key[0] == column.name))
@@ -363,6 +371,8 @@ mod tests {
             primary_key: pk.iter().map(|s| s.to_string()).collect(),
             row_estimate: None,
             storage_engine: None,
+            access: Default::default(),
+            inherits_from: None,
         }
     }
 

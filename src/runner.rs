@@ -87,12 +87,19 @@ pub async fn run(
 ) {
     let started = Instant::now();
     for (i, check) in plan.checks.iter().enumerate() {
-        if let Work::Catalog(findings) = &check.work {
-            let outcome = Outcome {
-                findings: findings.clone(),
-                ..Outcome::default()
-            };
-            let _ = events.send(Event::Checked { check: i, outcome });
+        match &check.work {
+            Work::Catalog(findings) => {
+                let outcome = Outcome {
+                    findings: findings.clone(),
+                    ..Outcome::default()
+                };
+                let _ = events.send(Event::Checked { check: i, outcome });
+            }
+            Work::Withheld(reason) => {
+                let outcome = failed(check, "", Duration::ZERO, reason.clone());
+                let _ = events.send(Event::Checked { check: i, outcome });
+            }
+            _ => {}
         }
     }
 
@@ -309,7 +316,7 @@ async fn sample(reader: &mut Reader, check: &Check) -> Result<Vec<SampleRow>, St
     let result = match &check.work {
         Work::Rows(r) => reader.text_rows(&r.sample_sql).await,
         Work::Assertion(a) => reader.json_rows(&a.sample_sql).await,
-        Work::Catalog(_) => Ok(Vec::new()),
+        Work::Catalog(_) | Work::Withheld(_) => Ok(Vec::new()),
     };
     result.map_err(|e| db::describe(&e))
 }
@@ -349,7 +356,7 @@ fn decide(
         f.sample_sql = match &check.work {
             Work::Rows(r) => Some(r.sample_sql.to_string()),
             Work::Assertion(a) => Some(a.sample_sql.to_string()),
-            Work::Catalog(_) => None,
+            Work::Catalog(_) | Work::Withheld(_) => None,
         };
         f.message = message;
         if let Work::Rows(r) = &check.work
@@ -385,7 +392,8 @@ fn decide(
     }
 }
 
-fn failed(check: &Check, sql: &str, elapsed: Duration, error: String) -> Outcome {
+/// A check that could not run: a `check_failed` finding naming why.
+pub fn failed(check: &Check, sql: &str, elapsed: Duration, error: String) -> Outcome {
     let mut f = Finding::new(
         CheckId::CheckFailed,
         Severity::Error,
@@ -396,7 +404,7 @@ fn failed(check: &Check, sql: &str, elapsed: Duration, error: String) -> Outcome
     if f.name.is_none() {
         f.name = Some(check.key.clone());
     }
-    f.sql = Some(sql.to_string());
+    f.sql = (!sql.is_empty()).then(|| sql.to_string());
     f.category = Some(check.category);
     f.elapsed_ms = Some(round_ms(elapsed));
     Outcome {

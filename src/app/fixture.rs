@@ -42,6 +42,8 @@ pub fn schema() -> Schema {
             primary_key: spec.primary_key.clone(),
             row_estimate: Some([500, 500, 12_000, 500, 10_000][i]),
             storage_engine: None,
+            access: Default::default(),
+            inherits_from: None,
         });
         for unique in std::iter::once(&spec.primary_key).chain(&spec.unique) {
             indexes.push(Index {

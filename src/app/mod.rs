@@ -272,9 +272,13 @@ impl App {
             .checks
             .iter()
             .map(|c| {
-                let (state, findings) = match &c.work {
-                    Work::Catalog(findings) => (CheckState::Done, findings.clone()),
-                    _ => (CheckState::Queued, Vec::new()),
+                let (state, findings, error) = match &c.work {
+                    Work::Catalog(findings) => (CheckState::Done, findings.clone(), None),
+                    Work::Withheld(reason) => {
+                        let outcome = crate::runner::failed(c, "", Duration::ZERO, reason.clone());
+                        (CheckState::Failed, outcome.findings, outcome.error)
+                    }
+                    _ => (CheckState::Queued, Vec::new(), None),
                 };
                 CheckView {
                     state,
@@ -283,7 +287,7 @@ impl App {
                     total: None,
                     elapsed: None,
                     findings,
-                    error: None,
+                    error,
                 }
             })
             .collect();
@@ -729,7 +733,7 @@ impl App {
         self.refresh.running = true;
         self.refresh.next_due = now + self.refresh.interval;
         for (view, check) in self.checks.iter_mut().zip(&self.plan.checks) {
-            if !matches!(check.work, Work::Catalog(_)) {
+            if !matches!(check.work, Work::Catalog(_) | Work::Withheld(_)) {
                 view.state = CheckState::Queued;
             }
         }

@@ -559,6 +559,7 @@ fn fix_from_the_orphan_detail_previews_then_applies_on_confirmation() {
         }],
         ddl: vec![],
         undecided: None,
+        withheld: None,
     };
     app.update(
         Action::FixPreviewed {

@@ -90,6 +90,8 @@ pub async fn read(pool: &MySqlPool, schemas: &[String]) -> Result<Schema, sqlx::
             primary_key: Vec::new(),
             row_estimate: row.try_get::<Option<i64>, _>(3)?,
             storage_engine: row.try_get(2)?,
+            access: Default::default(),
+            inherits_from: None,
         });
     }
     for row in columns {

@@ -1,30 +1,46 @@
 //! PostgreSQL's catalog, read from `pg_catalog` in five fixed queries.
 
 use crate::model::{
-    Action, Column, Engine, ForeignKey, Identity, Index, MatchType, Schema, Table, TableKind,
-    TableName,
+    Access, Action, Column, Engine, ForeignKey, Identity, Index, MatchType, Schema, Table,
+    TableKind, TableName,
 };
 use sqlx::{PgPool, Row};
 use std::collections::HashMap;
 
-/// Tables (not partitions: a partitioned table is listed once) in user schemas,
+/// Tables, partitioned tables and their partitions in user schemas,
 /// optionally restricted to the schemas in `$1`.
 macro_rules! relation_filter {
     () => {
-        "c.relkind IN ('r', 'p') AND NOT c.relispartition
+        "c.relkind IN ('r', 'p')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
   AND ($1::text[] IS NULL OR n.nspname = ANY($1))"
     };
 }
 
+/// Each table with its row estimate, what the connected role can read of it
+/// (row-level security applies unless the role is a superuser, has BYPASSRLS,
+/// or owns the table and it does not FORCE row security; SELECT on the table
+/// or on any of its columns), and the table it is a partition or inheritance
+/// child of.
 const TABLES: &str = concat!(
     "SELECT n.nspname::text, c.relname::text, c.relkind::text,
   CASE WHEN c.relkind = 'p' THEN
     (SELECT sum(greatest(pc.reltuples, 0))::float8 FROM pg_partition_tree(c.oid) t
        JOIN pg_class pc ON pc.oid = t.relid WHERE t.isleaf)
-  ELSE c.reltuples::float8 END
+  ELSE c.reltuples::float8 END,
+  c.relrowsecurity AND NOT (
+    COALESCE((SELECT r.rolsuper OR r.rolbypassrls FROM pg_roles r WHERE r.rolname = current_user), false)
+    OR (pg_has_role(c.relowner, 'USAGE') AND NOT c.relforcerowsecurity)),
+  c.relforcerowsecurity,
+  has_table_privilege(c.oid, 'SELECT') OR has_any_column_privilege(c.oid, 'SELECT'),
+  c.relispartition,
+  pn.nspname::text, pc.relname::text
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN LATERAL (SELECT i.inhparent FROM pg_inherits i WHERE i.inhrelid = c.oid
+                   ORDER BY i.inhseqno LIMIT 1) inh ON true
+LEFT JOIN pg_class pc ON pc.oid = inh.inhparent
+LEFT JOIN pg_namespace pn ON pn.oid = pc.relnamespace
 WHERE ",
     relation_filter!(),
     "\nORDER BY 1, 2"
@@ -41,8 +57,11 @@ WHERE a.attnum > 0 AND NOT a.attisdropped AND ",
     "\nORDER BY 1, 2, a.attnum"
 );
 
-/// Primary, unique and foreign keys. `conparentid = 0` keeps one row per
-/// constraint of a partitioned table; `conenforced` exists from PostgreSQL 18.
+/// Primary, unique and foreign keys. `conparentid = 0` keeps the constraints
+/// declared on a table itself (one per constraint of a partitioned table, and
+/// those declared on a partition), and drops the copies partitions inherit;
+/// a partition's primary key is kept whatever its origin. `conenforced` exists
+/// from PostgreSQL 18.
 const CONSTRAINTS: &str = concat!(
     "SELECT con.conname::text, con.contype::text, n.nspname::text, c.relname::text,
   ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord)
@@ -65,7 +84,7 @@ JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class fc ON fc.oid = con.confrelid
 LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
-WHERE con.contype IN ('p', 'u', 'f') AND con.conparentid = 0 AND ",
+WHERE con.contype IN ('p', 'u', 'f') AND (con.conparentid = 0 OR con.contype = 'p') AND ",
     relation_filter!(),
     "\nORDER BY 3, 4, 1"
 );
@@ -110,10 +129,29 @@ pub async fn read(pool: &PgPool, schemas: &[String]) -> Result<Schema, sqlx::Err
         let name = TableName::new(row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?);
         let estimate: Option<f64> = row.try_get(3)?;
         position.insert(name.clone(), model.len());
+        let access = if !row.try_get::<bool, _>(6)? {
+            Access::NoSelect
+        } else if row.try_get::<bool, _>(4)? {
+            Access::RowSecurity {
+                forced: row.try_get(5)?,
+            }
+        } else {
+            Access::Whole
+        };
+        let partition: bool = row.try_get(7)?;
+        let inherits_from = match (
+            row.try_get::<Option<String>, _>(8)?,
+            row.try_get::<Option<String>, _>(9)?,
+        ) {
+            (Some(schema), Some(table)) => Some(TableName::new(schema, table)),
+            _ => None,
+        };
         model.push(Table {
             name,
             kind: if row.try_get::<String, _>(2)? == "p" {
                 TableKind::Partitioned
+            } else if partition {
+                TableKind::Partition
             } else {
                 TableKind::Table
             },
@@ -121,6 +159,8 @@ pub async fn read(pool: &PgPool, schemas: &[String]) -> Result<Schema, sqlx::Err
             primary_key: Vec::new(),
             row_estimate: estimate.filter(|e| *e >= 0.0).map(|e| e as i64),
             storage_engine: None,
+            access,
+            inherits_from,
         });
     }
     for row in columns {

@@ -68,6 +68,8 @@ pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
             primary_key: Vec::new(),
             row_estimate: row.try_get::<Option<i64>, _>(2)?,
             storage_engine: None,
+            access: Default::default(),
+            inherits_from: None,
         });
     }
 

@@ -4,7 +4,7 @@
 
 use super::{Category, CheckId, Severity};
 use crate::findings::{Finding, RelationshipLabel, Subject, thousands};
-use crate::model::{Engine, Schema, TableName};
+use crate::model::{Access, Engine, Schema, TableName};
 use crate::profile::{Profile, Thresholds};
 use crate::relationships::{self, ProfileProblem, Relationship, Source};
 use crate::sql::render::{self, Predicate};
@@ -52,6 +52,9 @@ pub enum Work {
     Rows(Box<RowsCheck>),
     /// A profile assertion: a query that must return no rows.
     Assertion(AssertionCheck),
+    /// Cannot be counted exactly with this connection (row-level security, a
+    /// missing privilege): never run, reported as `check_failed` with why.
+    Withheld(String),
 }
 
 #[derive(Clone, Debug)]
@@ -205,6 +208,18 @@ impl Builder<'_> {
         work: Work,
     ) {
         let key = format!("{}:{}", id.as_str(), subject.describe());
+        // A count over rows the role cannot all read would be partial: withheld.
+        let work = match work {
+            Work::Rows(rows) => {
+                let mut tables = vec![&rows.table];
+                tables.extend(rows.predicate.lookup().map(|l| &l.parent));
+                match unreadable(self.schema, &tables) {
+                    Some(reason) => Work::Withheld(reason),
+                    None => Work::Rows(rows),
+                }
+            }
+            other => other,
+        };
         self.checks.push(Check {
             key,
             id,
@@ -425,7 +440,14 @@ impl Builder<'_> {
         }
         let has =
             |t: &TableName, c: &str| self.schema.table(t).is_some_and(|t| t.column(c).is_some());
-        let tables: Vec<TableName> = self.schema.tables.iter().map(|t| t.name.clone()).collect();
+        // A partition's rows are counted through its partitioned table.
+        let tables: Vec<TableName> = self
+            .schema
+            .tables
+            .iter()
+            .filter(|t| !t.is_partition())
+            .map(|t| t.name.clone())
+            .collect();
         for table in tables.iter().filter(|t| !exempt.contains(t)) {
             for column in columns.iter().filter(|c| has(table, c)) {
                 let subject = Subject::Column {
@@ -590,7 +612,7 @@ fn lineage_root(
     schema
         .tables
         .iter()
-        .filter(|t| t.primary_key.len() == 1)
+        .filter(|t| t.primary_key.len() == 1 && !t.is_partition())
         .filter(|t| {
             !relationships
                 .iter()
@@ -618,6 +640,29 @@ pub fn shares_a_pass(schema: &Schema, predicate: &Predicate) -> bool {
     })
 }
 
+/// Why the connected role cannot count the rows of these tables exactly, and
+/// what to do; None when it can read them whole.
+pub fn unreadable(schema: &Schema, tables: &[&TableName]) -> Option<String> {
+    tables.iter().find_map(|name| {
+        let table = schema.table(name)?;
+        let label = schema.label(name);
+        match table.access {
+            Access::Whole => None,
+            Access::RowSecurity { forced } => Some(format!(
+                "row-level security on {label} hides rows from this role, so a count would be partial and none is given; run as a role with BYPASSRLS{}",
+                if forced {
+                    " or a superuser (the table forces row security on its owner too)"
+                } else {
+                    ", or as the table's owner"
+                }
+            )),
+            Access::NoSelect => Some(format!(
+                "this role may not SELECT from {label}; GRANT SELECT on it (or pg_read_all_data), or run as a role that may"
+            )),
+        }
+    })
+}
+
 /// Groups row checks into statements: on a table, every check whose lookups reach
 /// a unique parent key shares one scan; the others, and assertions, run alone.
 fn statements(
@@ -633,7 +678,7 @@ fn statements(
     let mut out = Vec::new();
     for (i, check) in checks.iter().enumerate() {
         match &check.work {
-            Work::Catalog(_) => {}
+            Work::Catalog(_) | Work::Withheld(_) => {}
             Work::Rows(rows) => {
                 if shared && shares_a_pass(schema, &rows.predicate) {
                     scans.entry(rows.table.clone()).or_default().push(i);

@@ -49,7 +49,7 @@ pub async fn run(args: SqlArgs) -> Result<u8> {
             let sql = match &check.work {
                 Work::Rows(r) => &r.count_sql,
                 Work::Assertion(a) => &a.count_sql,
-                Work::Catalog(_) => continue,
+                Work::Catalog(_) | Work::Withheld(_) => continue,
             };
             entries.push(Entry {
                 name: check.key.clone(),

@@ -120,16 +120,22 @@ impl Db {
                     ))
                 })?
                 .map_err(|e| fail(describe(&e)))?;
-                let pool = PgPoolOptions::new()
-                    .max_connections(options.connections.max(1))
-                    .acquire_timeout(options.connect_timeout)
-                    .connect_lazy_with(opts);
                 let mut first = first;
                 let version: String = sqlx::query_scalar("SHOW server_version")
                     .fetch_one(&mut first)
                     .await
                     .map_err(|e| fail(describe(&e)))?;
+                // Every session of the pool resolves names alike: the search
+                // path the first one got is pinned for all of them.
+                let search_path: String = sqlx::query_scalar("SHOW search_path")
+                    .fetch_one(&mut first)
+                    .await
+                    .map_err(|e| fail(describe(&e)))?;
                 let _ = first.close().await;
+                let pool = PgPoolOptions::new()
+                    .max_connections(options.connections.max(1))
+                    .acquire_timeout(options.connect_timeout)
+                    .connect_lazy_with(opts.options([("search_path", search_path)]));
                 Ok(Db {
                     pool: Pool::Postgres(pool),
                     server_version: version
@@ -359,6 +365,11 @@ fn postgres_session_settings(options: &SessionOptions) -> Vec<(&'static str, Str
         // Checks are short scans: compiling them costs more than it saves.
         ("jit", "off".to_string()),
         ("idle_in_transaction_session_timeout", "300000".to_string()),
+        // A query that row-level security would filter fails instead of
+        // returning part of the rows: a count is whole or not given.
+        ("row_security", "off".to_string()),
+        // String literals read the same whatever the server's default.
+        ("standard_conforming_strings", "on".to_string()),
         // Text forms that read back to the same value: ISO dates, shortest
         // exact floats, hex bytea.
         ("DateStyle", "ISO, MDY".to_string()),

@@ -139,6 +139,11 @@ impl Reader {
     pub(super) async fn export_snapshot(&mut self) -> Result<String, sqlx::Error> {
         match &mut self.tx {
             Tx::Postgres(tx) => {
+                // The coordinator idles for the whole run while workers read
+                // its snapshot: the idle-in-transaction limit must not end it.
+                sqlx::raw_sql("SET LOCAL idle_in_transaction_session_timeout = 0")
+                    .execute(&mut **tx)
+                    .await?;
                 sqlx::query_scalar("SELECT pg_export_snapshot()")
                     .fetch_one(&mut **tx)
                     .await
@@ -259,7 +264,9 @@ impl Reader {
             }
             Tx::Mysql(tx) => {
                 // The text protocol sends every value as text, whatever its type;
-                // numbers are turned back into numbers.
+                // numbers are turned back into numbers. It would also run a
+                // second statement: the text must prepare as exactly one first.
+                statement.one_statement_mysql(tx).await?;
                 use futures::TryStreamExt;
                 let rows: Vec<sqlx::mysql::MySqlRow> =
                     statement.raw().fetch(&mut **tx).try_collect().await?;

@@ -138,7 +138,9 @@ async fn run(
         lock: true,
         batch: options.batch_size.max(1),
     };
-    let found = super::consequences(tx, plan, remedies, &active, &reading).await?;
+    let found = super::consequences(tx, plan, remedies, &active, &reading)
+        .await
+        .map_err(|(_, e)| e)?;
     for (&i, rows) in active.iter().zip(&found) {
         same_as_preview(plan, &remedies[i], rows)?;
     }

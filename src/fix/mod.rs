@@ -21,7 +21,7 @@ pub use restore::{OnConflict, Restored, restore};
 
 use crate::cell::Cell;
 use crate::checks::CheckId;
-use crate::checks::plan::{Plan, Work};
+use crate::checks::plan::{Plan, Work, unreadable};
 use crate::db::{self, Db, Failure, Reader};
 use crate::findings::Subject;
 use crate::model::{Action, TableName};
@@ -178,6 +178,9 @@ pub struct Remedy {
     pub ddl: Vec<Sql>,
     /// Rows left for a person to decide, and why.
     pub undecided: Option<(u64, String)>,
+    /// Why nothing can be counted or changed with this connection (row-level
+    /// security, a missing privilege).
+    pub withheld: Option<String>,
 }
 
 impl Remedy {
@@ -192,6 +195,7 @@ impl Remedy {
             triggers: Vec::new(),
             ddl: Vec::new(),
             undecided: None,
+            withheld: None,
         }
     }
 
@@ -272,17 +276,23 @@ async fn preview_in(
         let active: Vec<usize> = (0..remedies.len())
             .filter(|&i| !remedies[i].steps.is_empty())
             .collect();
-        let found = consequences(
-            reader,
-            plan,
-            &remedies,
-            &active,
-            &Reading {
-                lock: false,
-                batch: 1000,
-            },
-        )
-        .await?;
+        let reading = Reading {
+            lock: false,
+            batch: 1000,
+        };
+        let found = match consequences(reader, plan, &remedies, &active, &reading).await {
+            Ok(found) => found,
+            // A remedy that cannot be done is left for a person, with why.
+            Err((k, FixError::Refused(why))) => {
+                let remedy = &mut remedies[active[k]];
+                let n = remedy.steps.iter().map(|s| s.count).sum();
+                remedy.steps.clear();
+                remedy.effects.clear();
+                remedy.undecided = Some((n, why));
+                continue;
+            }
+            Err((_, e)) => return Err(e),
+        };
         let mut blocked = false;
         for (&i, rows) in active.iter().zip(&found) {
             let remedy = &mut remedies[i];
@@ -396,60 +406,59 @@ pub(crate) async fn consequences(
     remedies: &[Remedy],
     active: &[usize],
     reading: &Reading,
-) -> Result<Vec<RemedyRows>, FixError> {
+) -> Result<Vec<RemedyRows>, (usize, FixError)> {
     let mut shapes = Shapes::default();
     let mut seen = Seen::default();
     let mut out = Vec::new();
-    for &i in active {
-        let remedy = &remedies[i];
-        let mut found = RemedyRows {
-            steps: Vec::new(),
-            consequences: Consequences::default(),
-        };
-        for step in &remedy.steps {
-            let table = step.selection.table();
-            let shape = shapes.keyed(plan, table)?.clone();
-            let (rows, new_values) = step_rows(tx, plan, &shape, step, &seen, reading).await?;
-            let keys: Vec<Row> = rows.iter().map(|r| shape.key_of(r)).collect();
-            match &step.change {
-                Change::Delete => {
-                    seen.deleted.entry(table.clone()).or_default().extend(keys);
-                    let more = walk::deletes(
-                        tx,
-                        plan,
-                        &mut shapes,
-                        &mut seen,
-                        table,
-                        rows.clone(),
-                        reading,
-                    )
-                    .await?;
-                    merge(&mut found.consequences, more);
-                }
-                change => {
-                    seen.updated.entry(table.clone()).or_default().extend(keys);
-                    let blocking = walk::updates(
-                        tx,
-                        plan,
-                        &mut shapes,
-                        table,
-                        &rows,
-                        &change.columns(),
-                        reading,
-                    )
-                    .await?;
-                    found.consequences.blocking.extend(blocking);
-                }
-            }
-            found.steps.push(StepRows {
-                shape,
-                rows,
-                new_values,
-            });
-        }
+    for (k, &i) in active.iter().enumerate() {
+        let found = remedy_rows(tx, plan, &remedies[i], &mut shapes, &mut seen, reading)
+            .await
+            .map_err(|e| (k, e))?;
         out.push(found);
     }
     Ok(out)
+}
+
+/// The rows one remedy changes and what the rules do in turn.
+async fn remedy_rows(
+    tx: &mut Reader,
+    plan: &Plan,
+    remedy: &Remedy,
+    shapes: &mut Shapes,
+    seen: &mut Seen,
+    reading: &Reading,
+) -> Result<RemedyRows, FixError> {
+    let mut found = RemedyRows {
+        steps: Vec::new(),
+        consequences: Consequences::default(),
+    };
+    for step in &remedy.steps {
+        let table = step.selection.table();
+        let shape = shapes.keyed(plan, table)?.clone();
+        let (rows, new_values) = step_rows(tx, plan, &shape, step, seen, reading).await?;
+        let keys: Vec<Row> = rows.iter().map(|r| shape.key_of(r)).collect();
+        match &step.change {
+            Change::Delete => {
+                seen.deleted.entry(table.clone()).or_default().extend(keys);
+                let more =
+                    walk::deletes(tx, plan, shapes, seen, table, rows.clone(), reading).await?;
+                merge(&mut found.consequences, more);
+            }
+            change => {
+                seen.updated.entry(table.clone()).or_default().extend(keys);
+                let blocking =
+                    walk::updates(tx, plan, shapes, table, &rows, &change.columns(), reading)
+                        .await?;
+                found.consequences.blocking.extend(blocking);
+            }
+        }
+        found.steps.push(StepRows {
+            shape,
+            rows,
+            new_values,
+        });
+    }
+    Ok(found)
 }
 
 fn merge(into: &mut Consequences, more: Consequences) {
@@ -554,6 +563,13 @@ async fn orphan_remedies(
         if !matches_filter(&options.relationship, &child, &r.child_columns) {
             continue;
         }
+        let label = r.label(&plan.schema).arrow();
+        if let Some(reason) = unreadable(&plan.schema, &[&r.child, &r.parent]) {
+            let mut remedy = Remedy::new(CheckId::Orphans, Some(ri), label);
+            remedy.withheld = Some(reason);
+            remedies.push(remedy);
+            continue;
+        }
         let orphans = Selection::Matching {
             table: r.child.clone(),
             predicate: Predicate::Orphan(r.lookup()),
@@ -562,7 +578,6 @@ async fn orphan_remedies(
         if n == 0 {
             continue;
         }
-        let label = r.label(&plan.schema).arrow();
         let mut remedy = Remedy::new(CheckId::Orphans, Some(ri), label.clone());
         if r.source == Source::Implied {
             remedy.undecided = Some((
@@ -691,6 +706,18 @@ async fn tenant_remedies(
         let Some(((first_index, first), others)) = parents.split_first() else {
             continue;
         };
+        let mut tables = vec![&table];
+        tables.extend(parents.iter().map(|(_, r)| &r.parent));
+        if let Some(reason) = unreadable(&plan.schema, &tables) {
+            let mut remedy = Remedy::new(
+                CheckId::TenantMismatch,
+                Some(*first_index),
+                format!("{label}.{column}"),
+            );
+            remedy.withheld = Some(reason);
+            remedies.push(remedy);
+            continue;
+        }
         let selection = |ambiguous| Selection::Tenant {
             table: table.clone(),
             column: column.clone(),
@@ -781,21 +808,27 @@ async fn constraint_remedies(
         if !matches_filter(&options.relationship, &label, &r.child_columns) {
             continue;
         }
-        let orphans = count(
-            reader,
-            plan,
-            &Selection::Matching {
-                table: r.child.clone(),
-                predicate: Predicate::Orphan(r.lookup()),
-            },
-        )
-        .await?;
+        let orphans = match unreadable(&plan.schema, &[&r.child, &r.parent]) {
+            Some(_) => "its orphans (count withheld) must go first".to_string(),
+            None => {
+                let n = count(
+                    reader,
+                    plan,
+                    &Selection::Matching {
+                        table: r.child.clone(),
+                        predicate: Predicate::Orphan(r.lookup()),
+                    },
+                )
+                .await?;
+                format!("{} must go first", crate::findings::plural(n, "orphan"))
+            }
+        };
         let rule = r.expected_on_delete.map_or("no_action", |a| a.as_str());
         let mut remedy = Remedy::new(
             CheckId::FkMissing,
             Some(ri),
             format!(
-                "{}: add the constraint (validating it checks every row; {orphans} orphans must go first)",
+                "{}: add the constraint (validating it checks every row; {orphans})",
                 r.label(&plan.schema).arrow()
             ),
         );

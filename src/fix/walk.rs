@@ -259,6 +259,13 @@ async fn referencing(
     let Some(parent_positions) = positions(parent, &r.parent_columns) else {
         return Ok(None);
     };
+    // Rows the role cannot read cannot be listed, backed up or counted.
+    if let Some(reason) = crate::checks::plan::unreadable(&plan.schema, &[&r.child]) {
+        return Err(FixError::Refused(format!(
+            "what this changes reaches {}, but {reason}",
+            plan.label(&r.child)
+        )));
+    }
     let tuples = rows::tuples_of(rows, &parent_positions);
     if tuples.is_empty() {
         return Ok(None);

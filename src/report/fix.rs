@@ -83,6 +83,9 @@ pub fn lines(plan: &Plan, remedy: &Remedy) -> Vec<(Tone, String)> {
             ),
         ));
     }
+    if let Some(why) = &remedy.withheld {
+        out.push((Tone::Warning, format!("count withheld: {why}")));
+    }
     if let Some((n, why)) = &remedy.undecided {
         out.push((
             Tone::Warning,

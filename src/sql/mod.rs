@@ -34,6 +34,21 @@ impl Sql {
         sqlx::query(AssertSqlSafe(self.0.clone()))
     }
 
+    /// Fails unless the text is exactly one statement: MySQL prepares only
+    /// single statements. Run before a text-protocol query whose text a person
+    /// wrote, so that it cannot carry a second statement out of the session's
+    /// read-only transaction.
+    pub async fn one_statement_mysql(
+        &self,
+        conn: &mut sqlx::MySqlConnection,
+    ) -> Result<(), sqlx::Error> {
+        use sqlx::Executor;
+        use sqlx::SqlSafeStr;
+        conn.prepare(AssertSqlSafe(self.0.clone()).into_sql_str())
+            .await
+            .map(|_| ())
+    }
+
     /// The same text as a simple-protocol statement, for DDL and multi-statement scripts.
     pub fn raw(&self) -> sqlx::RawSql {
         sqlx::raw_sql(AssertSqlSafe(self.0.clone()))
@@ -63,11 +78,22 @@ pub fn table(engine: Engine, name: &TableName) -> String {
     )
 }
 
-/// Quotes a string literal for `engine`.
+/// Quotes a string literal for `engine`. On PostgreSQL a value with a
+/// backslash is written `E'…'`, which reads the same whatever
+/// `standard_conforming_strings` says; on MySQL, as hex, which reads the same
+/// whatever `NO_BACKSLASH_ESCAPES` says.
 pub fn literal(engine: Engine, value: &str) -> String {
     match engine {
+        Engine::Postgres if value.contains('\\') => {
+            format!("E'{}'", value.replace('\\', "\\\\").replace('\'', "''"))
+        }
         Engine::Postgres | Engine::Sqlite => format!("'{}'", value.replace('\'', "''")),
-        Engine::Mysql => format!("'{}'", value.replace('\\', "\\\\").replace('\'', "''")),
+        // Hex reads the same whatever NO_BACKSLASH_ESCAPES says.
+        Engine::Mysql if value.contains('\\') => {
+            let hex: String = value.bytes().map(|b| format!("{b:02X}")).collect();
+            format!("_utf8mb4 X'{hex}'")
+        }
+        Engine::Mysql => format!("'{}'", value.replace('\'', "''")),
     }
 }
 
@@ -191,7 +217,9 @@ mod tests {
     #[test]
     fn quotes_literals() {
         assert_eq!(literal(Engine::Postgres, "it's"), "'it''s'");
-        assert_eq!(literal(Engine::Mysql, r"a\'"), r"'a\\'''");
+        assert_eq!(literal(Engine::Postgres, r"a\'b"), r"E'a\\''b'");
+        assert_eq!(literal(Engine::Mysql, r"a\'"), "_utf8mb4 X'615C27'");
+        assert_eq!(literal(Engine::Mysql, "it's"), "'it''s'");
     }
 
     #[test]

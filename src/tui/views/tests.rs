@@ -258,6 +258,7 @@ fn fix_preview_and_confirmation() {
                 }],
                 ddl: vec![],
                 undecided: None,
+                withheld: None,
             };
                 act(
                     app,
