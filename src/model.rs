@@ -302,6 +302,14 @@ impl Schema {
         }
     }
 
+    /// True for a table with old-style inheritance children (not partitions):
+    /// a plain read of it includes their rows.
+    pub fn has_inheritance_children(&self, name: &TableName) -> bool {
+        self.tables
+            .iter()
+            .any(|t| !t.is_partition() && t.inherits_from.as_ref() == Some(name))
+    }
+
     pub fn indexes_of<'a>(&'a self, table: &'a TableName) -> impl Iterator<Item = &'a Index> + 'a {
         self.indexes.iter().filter(move |i| &i.table == table)
     }

@@ -37,6 +37,10 @@ pub struct Relationship {
     pub parent_unique: bool,
     /// Child and parent column types differ: compare as text.
     pub types_differ: bool,
+    /// The child / the parent has old-style inheritance children: read its
+    /// own rows only, as the database's constraint checks do.
+    pub child_only: bool,
+    pub parent_only: bool,
 }
 
 impl Relationship {
@@ -49,12 +53,21 @@ impl Relationship {
             .collect()
     }
 
-    /// How a child row finds its parent, for the SQL renderer.
+    /// How a child row finds its parent, for the SQL renderer. A declared
+    /// constraint's columns are compared as they are, with the equality the
+    /// database itself uses for it (`int` to `bigint`, `citext`, collations);
+    /// only an undeclared pair of different types is compared as text. A
+    /// constraint's `MATCH FULL` counts partly NULL references too.
     pub fn lookup(&self) -> Lookup {
         Lookup {
             parent: self.parent.clone(),
             pairs: self.pairs(),
-            as_text: self.types_differ,
+            as_text: self.types_differ && self.constraint.is_none(),
+            match_full: self
+                .constraint
+                .as_ref()
+                .is_some_and(|c| c.match_type == crate::model::MatchType::Full),
+            parent_only: self.parent_only,
         }
     }
 
@@ -252,6 +265,8 @@ fn build(
         .zip(&parent_columns)
         .any(|(c, p)| type_of(&child, c) != type_of(&parent, p));
     Relationship {
+        child_only: schema.has_inheritance_children(&child),
+        parent_only: schema.has_inheritance_children(&parent),
         indexed: schema.is_indexed(&child, &child_columns),
         parent_unique: schema.is_unique(&parent, &parent_columns),
         types_differ,

@@ -189,11 +189,21 @@ async fn with_reader<T>(
     }
 }
 
+/// Why a statement failed, with what to do where tether knows.
 fn describe(error: &sqlx::Error, timeout: Duration) -> String {
-    if db::is_timeout(error) {
-        format!("timed out after {} s", timeout.as_secs_f64())
-    } else {
-        db::describe(error)
+    match db::Failure::of(error) {
+        db::Failure::Timeout | db::Failure::Cancelled => {
+            format!("timed out after {} s", timeout.as_secs_f64())
+        }
+        db::Failure::RowSecurity => format!(
+            "{}: row-level security hides rows from this role, so no count is given; run as a role with BYPASSRLS, or as the table's owner",
+            db::describe(error)
+        ),
+        db::Failure::Permission => format!(
+            "{}: the role needs SELECT on it (or pg_read_all_data on PostgreSQL)",
+            db::describe(error)
+        ),
+        _ => db::describe(error),
     }
 }
 

@@ -316,11 +316,13 @@ impl Builder<'_> {
         proves: Option<String>,
     ) -> Work {
         let engine = self.schema.engine;
+        let only = self.schema.has_inheritance_children(table);
         Work::Rows(Box::new(RowsCheck {
-            count_sql: render::count(engine, table, &predicate),
+            count_sql: render::count(engine, table, only, &predicate),
             sample_sql: render::sample(
                 engine,
                 table,
+                only,
                 parent_label.as_deref(),
                 &predicate,
                 &self.key_columns(table),
@@ -730,7 +732,12 @@ fn statements(
         };
         out.push(Statement {
             key: format!("scan:{}", schema.label(&table)),
-            sql: render::scan(engine, &table, &predicates),
+            sql: render::scan(
+                engine,
+                &table,
+                schema.has_inheritance_children(&table),
+                &predicates,
+            ),
             shape: Shape::Scan,
             category,
             threshold_ms: thresholds.for_category(category),
@@ -760,8 +767,12 @@ impl Check {
         };
         match (&self.work, &self.subject) {
             (Work::Rows(r), Subject::Relationship(RelationshipLabel { parent_table, .. })) => {
-                let _ = r;
-                format!("{rows} reference no {parent_table} row")
+                match r.predicate.lookup() {
+                    Some(l) if l.match_full && l.pairs.len() > 1 => format!(
+                        "{rows} reference no {parent_table} row or are partly NULL (MATCH FULL)"
+                    ),
+                    _ => format!("{rows} reference no {parent_table} row"),
+                }
             }
             (Work::Rows(_), Subject::Column { column, .. }) => format!("{rows} have no {column}"),
             (

@@ -22,6 +22,11 @@ pub enum Failure {
     Connection,
     /// The session, transaction or server may not write.
     ReadOnly,
+    /// The role lacks a privilege on what the statement reads or writes.
+    Permission,
+    /// Row-level security would filter the statement's rows (PostgreSQL with
+    /// `row_security = off`): it fails rather than count part of them.
+    RowSecurity,
     /// A foreign key refused the row.
     ForeignKey,
     /// Another constraint refused the row (unique, not null, check).
@@ -87,6 +92,8 @@ impl Failure {
             Failure::Cancelled => "cancelled",
             Failure::Connection => "connection lost",
             Failure::ReadOnly => "read-only",
+            Failure::Permission => "permission denied",
+            Failure::RowSecurity => "row-level security",
             Failure::ForeignKey => "foreign key violation",
             Failure::Constraint => "constraint violation",
             Failure::Other => "error",
@@ -102,6 +109,8 @@ fn postgres_state(code: &str, message: &str) -> Failure {
         "57014" if message.contains("statement timeout") => Failure::Timeout,
         "57014" => Failure::Cancelled,
         "25006" => Failure::ReadOnly,
+        "42501" if message.contains("row-level security") => Failure::RowSecurity,
+        "42501" => Failure::Permission,
         "57P01" | "57P02" | "57P03" => Failure::Connection,
         c if c.starts_with("08") => Failure::Connection,
         c if c.starts_with("23") => Failure::Constraint,
@@ -119,6 +128,8 @@ fn mysql_number(number: u16) -> Failure {
         // In a read-only transaction; the server's --read-only; super_read_only.
         1792 | 1290 | 1836 => Failure::ReadOnly,
         1451 | 1452 | 1216 | 1217 => Failure::ForeignKey,
+        // SELECT (or another) command denied on a table, a column, a database.
+        1142 | 1143 | 1044 => Failure::Permission,
         1062 | 1048 | 3819 | 4025 | 1364 => Failure::Constraint,
         2006 | 2013 | 1053 | 1927 => Failure::Connection,
         _ => Failure::Other,
@@ -152,6 +163,18 @@ mod tests {
             Failure::Cancelled
         );
         assert_eq!(postgres_state("08006", ""), Failure::Connection);
+        assert_eq!(
+            postgres_state(
+                "42501",
+                "query would be affected by row-level security policy for table \"orders\""
+            ),
+            Failure::RowSecurity
+        );
+        assert_eq!(
+            postgres_state("42501", "permission denied for table orders"),
+            Failure::Permission
+        );
+        assert_eq!(mysql_number(1142), Failure::Permission);
         assert_eq!(mysql_number(1213), Failure::Deadlock);
         assert_eq!(mysql_number(1205), Failure::LockWait);
         assert_eq!(sqlite_code(517), Failure::LockWait);

@@ -31,6 +31,12 @@ impl Shape {
         let table = schema
             .table(name)
             .ok_or_else(|| format!("{} no longer exists", schema.label(name)))?;
+        if schema.has_inheritance_children(name) {
+            return Err(format!(
+                "{} has inheritance children, whose rows a change by key would reach too: change it by hand",
+                schema.label(name)
+            ));
+        }
         let key = row_key(schema, table).ok_or_else(|| {
             format!(
                 "{} has no primary key or unique key of NOT NULL columns: its rows cannot be changed and put back one by one",

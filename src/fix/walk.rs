@@ -284,7 +284,7 @@ async fn referencing(
         &child,
         &child_positions,
         &tuples,
-        r.types_differ,
+        r.lookup().as_text,
         lock,
         reading.batch,
         &what,

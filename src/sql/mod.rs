@@ -78,6 +78,17 @@ pub fn table(engine: Engine, name: &TableName) -> String {
     )
 }
 
+/// A table to read from: `ONLY "s"."t"` for a PostgreSQL table with
+/// old-style inheritance children, whose own rows are what its constraints
+/// cover (a plain read would add its children's rows).
+pub fn relation(engine: Engine, name: &TableName, only: bool) -> String {
+    if only && engine == Engine::Postgres {
+        format!("ONLY {}", table(engine, name))
+    } else {
+        table(engine, name)
+    }
+}
+
 /// Quotes a string literal for `engine`. On PostgreSQL a value with a
 /// backslash is written `E'…'`, which reads the same whatever
 /// `standard_conforming_strings` says; on MySQL, as hex, which reads the same

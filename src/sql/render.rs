@@ -7,7 +7,7 @@
 //!   `LEFT JOIN` per parent (only for parents whose key is unique);
 //! - [`sample`]: a bounded sample of the offending rows.
 
-use super::{Sql, as_text, ident, table};
+use super::{Sql, as_text, ident, relation, table};
 use crate::model::{Engine, TableName};
 use std::fmt::Write;
 
@@ -19,6 +19,10 @@ pub struct Lookup {
     pub pairs: Vec<(String, String)>,
     /// Compare as text, because the column types differ.
     pub as_text: bool,
+    /// `MATCH FULL`: a reference that is partly NULL is a violation too.
+    pub match_full: bool,
+    /// Read the parent's own rows only (it has inheritance children).
+    pub parent_only: bool,
 }
 
 /// A condition on a row of one table that a check counts.
@@ -87,6 +91,35 @@ fn references_present(engine: Engine, lookup: &Lookup) -> String {
         .join(" AND ")
 }
 
+/// Under `MATCH FULL` with several columns: some but not all of them NULL
+/// (`NOT (all NULL) AND (some NULL)`); None otherwise.
+fn partly_null(engine: Engine, lookup: &Lookup) -> Option<String> {
+    if !lookup.match_full || lookup.pairs.len() < 2 {
+        return None;
+    }
+    let each = |test: &str, join: &str| {
+        lookup
+            .pairs
+            .iter()
+            .map(|(child, _)| format!("{} {test}", col(engine, CHILD, child)))
+            .collect::<Vec<_>>()
+            .join(join)
+    };
+    Some(format!(
+        "NOT ({}) AND ({})",
+        each("IS NULL", " AND "),
+        each("IS NULL", " OR ")
+    ))
+}
+
+/// An orphan condition, widened under `MATCH FULL` to partly NULL references.
+fn or_partly_null(engine: Engine, lookup: &Lookup, orphan: String) -> String {
+    match partly_null(engine, lookup) {
+        Some(partly) => format!("(({orphan})\n  OR ({partly}))"),
+        None => orphan,
+    }
+}
+
 fn differs(
     engine: Engine,
     column: &str,
@@ -105,11 +138,15 @@ fn differs(
 pub(super) fn standalone_where(engine: Engine, predicate: &Predicate) -> String {
     match predicate {
         Predicate::Null(column) => format!("{} IS NULL", col(engine, CHILD, column)),
-        Predicate::Orphan(lookup) => format!(
-            "{}\n  AND NOT EXISTS (SELECT 1 FROM {} AS p WHERE {})",
-            references_present(engine, lookup),
-            table(engine, &lookup.parent),
-            join_condition(engine, lookup, "p")
+        Predicate::Orphan(lookup) => or_partly_null(
+            engine,
+            lookup,
+            format!(
+                "{}\n  AND NOT EXISTS (SELECT 1 FROM {} AS p WHERE {})",
+                references_present(engine, lookup),
+                relation(engine, &lookup.parent, lookup.parent_only),
+                join_condition(engine, lookup, "p")
+            ),
         ),
         Predicate::Differs {
             lookup,
@@ -118,7 +155,7 @@ pub(super) fn standalone_where(engine: Engine, predicate: &Predicate) -> String 
             as_text,
         } => format!(
             "EXISTS (SELECT 1 FROM {} AS p WHERE {} AND {})",
-            table(engine, &lookup.parent),
+            relation(engine, &lookup.parent, lookup.parent_only),
             join_condition(engine, lookup, "p"),
             differs(engine, column, "p", parent_column, *as_text)
         ),
@@ -126,11 +163,12 @@ pub(super) fn standalone_where(engine: Engine, predicate: &Predicate) -> String 
 }
 
 /// The check alone: `SELECT count(*) … WHERE …` in its best standalone form.
-pub fn count(engine: Engine, child: &TableName, predicate: &Predicate) -> Sql {
+/// `only`: the child's own rows (it has inheritance children).
+pub fn count(engine: Engine, child: &TableName, only: bool, predicate: &Predicate) -> Sql {
     Sql::new(format!(
         "SELECT count(*) AS {}\nFROM {} AS {CHILD}\nWHERE {}",
         ident(engine, "count"),
-        table(engine, child),
+        relation(engine, child, only),
         standalone_where(engine, predicate)
     ))
 }
@@ -140,7 +178,7 @@ pub fn count(engine: Engine, child: &TableName, predicate: &Predicate) -> Sql {
 ///
 /// Every lookup must target a unique parent key, so the `LEFT JOIN`s keep one row
 /// per child row; the caller checks that.
-pub fn scan(engine: Engine, child: &TableName, predicates: &[Predicate]) -> Sql {
+pub fn scan(engine: Engine, child: &TableName, only: bool, predicates: &[Predicate]) -> Sql {
     let mut lookups: Vec<&Lookup> = Vec::new();
     for lookup in predicates.iter().filter_map(Predicate::lookup) {
         if !lookups.contains(&lookup) {
@@ -159,10 +197,14 @@ pub fn scan(engine: Engine, child: &TableName, predicates: &[Predicate]) -> Sql 
     for (i, predicate) in predicates.iter().enumerate() {
         let condition = match predicate {
             Predicate::Null(column) => format!("{} IS NULL", col(engine, CHILD, column)),
-            Predicate::Orphan(lookup) => format!(
-                "{} AND {} IS NULL",
-                references_present(engine, lookup),
-                col(engine, &alias(lookup), &lookup.pairs[0].1)
+            Predicate::Orphan(lookup) => or_partly_null(
+                engine,
+                lookup,
+                format!(
+                    "{} AND {} IS NULL",
+                    references_present(engine, lookup),
+                    col(engine, &alias(lookup), &lookup.pairs[0].1)
+                ),
             ),
             Predicate::Differs {
                 lookup,
@@ -177,13 +219,13 @@ pub fn scan(engine: Engine, child: &TableName, predicates: &[Predicate]) -> Sql 
             ident(engine, &format!("k{}", i + 1))
         );
     }
-    let _ = write!(text, "\nFROM {} AS {CHILD}", table(engine, child));
+    let _ = write!(text, "\nFROM {} AS {CHILD}", relation(engine, child, only));
     for lookup in &lookups {
         let a = alias(lookup);
         let _ = write!(
             text,
             "\nLEFT JOIN {} AS {a} ON {}",
-            table(engine, &lookup.parent),
+            relation(engine, &lookup.parent, lookup.parent_only),
             join_condition(engine, lookup, &a)
         );
     }
@@ -196,6 +238,7 @@ pub fn scan(engine: Engine, child: &TableName, predicates: &[Predicate]) -> Sql 
 pub fn sample(
     engine: Engine,
     child: &TableName,
+    only: bool,
     parent_label: Option<&str>,
     predicate: &Predicate,
     key_columns: &[String],
@@ -221,7 +264,7 @@ pub fn sample(
             add(col(engine, CHILD, column), column, &mut columns);
             format!(
                 "FROM {} AS {CHILD}\nWHERE {}",
-                table(engine, child),
+                relation(engine, child, only),
                 standalone_where(engine, predicate)
             )
         }
@@ -231,7 +274,7 @@ pub fn sample(
             }
             format!(
                 "FROM {} AS {CHILD}\nWHERE {}",
-                table(engine, child),
+                relation(engine, child, only),
                 standalone_where(engine, predicate)
             )
         }
@@ -253,8 +296,8 @@ pub fn sample(
             );
             format!(
                 "FROM {} AS {CHILD}\nJOIN {} AS p ON {}\nWHERE {}",
-                table(engine, child),
-                table(engine, &lookup.parent),
+                relation(engine, child, only),
+                relation(engine, &lookup.parent, lookup.parent_only),
                 join_condition(engine, lookup, "p"),
                 differs(engine, column, "p", parent_column, *as_text)
             )
@@ -333,7 +376,7 @@ pub fn lineage_scan(
     let last = hops
         .last()
         .expect("a lineage node is at least one hop down");
-    let mut sql = scan(engine, &last.table, predicates);
+    let mut sql = scan(engine, &last.table, false, predicates);
     sql.0.push_str(&format!(
         "\nWHERE {}",
         hangs_off(engine, hops, hops.len() - 1, CHILD, root, key, value)
@@ -412,6 +455,8 @@ mod tests {
 
     fn lookup() -> Lookup {
         Lookup {
+            match_full: false,
+            parent_only: false,
             parent: TableName::new("public", "discovery_flows"),
             pairs: vec![("discovery_flow_id".into(), "flow_id".into())],
             as_text: false,
@@ -424,7 +469,12 @@ mod tests {
 
     #[test]
     fn orphans_use_not_exists() {
-        let sql = count(Engine::Postgres, &assets(), &Predicate::Orphan(lookup()));
+        let sql = count(
+            Engine::Postgres,
+            &assets(),
+            false,
+            &Predicate::Orphan(lookup()),
+        );
         assert_eq!(
             sql.as_str(),
             "SELECT count(*) AS \"count\"\nFROM \"public\".\"assets\" AS c\n\
@@ -446,7 +496,7 @@ mod tests {
                 as_text: false,
             },
         ];
-        let sql = scan(Engine::Sqlite, &assets(), &predicates);
+        let sql = scan(Engine::Sqlite, &assets(), false, &predicates);
         assert_eq!(sql.as_str().matches("LEFT JOIN").count(), 1);
         assert!(sql.as_str().contains("AS \"k3\""));
         assert!(
@@ -487,6 +537,7 @@ mod tests {
         let sql = sample(
             Engine::Mysql,
             &assets(),
+            false,
             Some("discovery_flows"),
             &Predicate::Orphan(lookup()),
             &["id".into()],
