@@ -84,6 +84,7 @@ fn schema() -> Schema {
         tables,
         foreign_keys,
         indexes,
+        blind_spots: Vec::new(),
     }
 }
 

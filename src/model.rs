@@ -272,6 +272,9 @@ pub struct Schema {
     pub tables: Vec<Table>,
     pub foreign_keys: Vec<ForeignKey>,
     pub indexes: Vec<Index>,
+    /// What the catalog could not see with this connection, and what to do:
+    /// each is reported as a `check_failed`.
+    pub blind_spots: Vec<String>,
 }
 
 impl Schema {

@@ -550,6 +550,7 @@ mod tests {
                 fk("orders", "customers"),
             ],
             indexes: vec![],
+            blind_spots: Vec::new(),
         };
         let names = |tables: Vec<TableName>| -> Vec<String> {
             tables.into_iter().map(|t| t.name).collect()

@@ -418,6 +418,7 @@ mod tests {
                 partial: false,
                 valid: true,
             }],
+            blind_spots: vec![],
         }
     }
 

@@ -549,3 +549,51 @@ async fn a_metric_is_one_statement_on_mariadb() {
         .unwrap();
     assert_eq!(rows, 2, "nothing was deleted");
 }
+
+/// MariaDB: a user with SELECT on the database alone runs every check, but
+/// the server hides its foreign keys from it: tether says so, with the grant
+/// that shows them; with it, the user gets exactly what root gets.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_select_only_user_runs_every_check_on_mariadb() {
+    let user = format!("tr_ro_{}_{}", std::process::id(), fastrand::u32(..));
+    let db = TestDb::mysql().await;
+    db.exec(
+        "CREATE TABLE parent (id INT PRIMARY KEY);
+         CREATE TABLE child (id INT PRIMARY KEY, parent_id INT, FOREIGN KEY (parent_id) REFERENCES parent (id));
+         INSERT INTO parent VALUES (1);
+         INSERT INTO child VALUES (1, 1), (2, 9);",
+    )
+    .await;
+    common::mysql_admin_now(format!(
+        "CREATE USER '{user}'@'%'; GRANT SELECT ON `{}`.* TO '{user}'@'%'",
+        db.name()
+    ));
+    let summary = |url: String| async move {
+        let (_, result) = common::check(&url, None, PlanOptions::default()).await;
+        common::summarize(&result)
+    };
+    let reader_url = db.url.replacen("root@", &format!("{user}@"), 1);
+    let as_root = summary(db.url.clone()).await;
+    let (_, result) = common::check(&reader_url, None, PlanOptions::default()).await;
+    let said = result
+        .findings
+        .iter()
+        .any(|f| f.check.as_str() == "check_failed" && f.message.contains("GRANT REFERENCES"));
+    common::mysql_admin_now(format!(
+        "GRANT REFERENCES ON `{}`.* TO '{user}'@'%'",
+        db.name()
+    ));
+    let as_reader = summary(reader_url).await;
+    common::mysql_admin_now(format!("DROP USER '{user}'@'%'"));
+    assert!(said, "{:?}", common::summarize(&result));
+    assert_eq!(as_reader, as_root);
+    assert!(
+        as_root
+            .iter()
+            .any(|(check, _, count)| check == "orphans" && *count == Some(1))
+    );
+    assert!(
+        !as_reader.iter().any(|(check, ..)| check == "check_failed"),
+        "{as_reader:?}"
+    );
+}

@@ -89,6 +89,7 @@ pub fn schema() -> Schema {
         tables,
         foreign_keys,
         indexes,
+        blind_spots: Vec::new(),
     }
 }
 

@@ -65,6 +65,20 @@ WHERE k.REFERENCED_TABLE_NAME IS NOT NULL AND ",
     "\nORDER BY k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION"
 );
 
+/// How many privileges beyond SELECT the user holds on the database (global,
+/// schema or table level).
+const PRIVILEGES_BEYOND_SELECT: &str = concat!(
+    "SELECT CAST(COUNT(*) AS SIGNED) FROM (
+  SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES
+  UNION ALL SELECT PRIVILEGE_TYPE FROM information_schema.SCHEMA_PRIVILEGES WHERE ",
+    in_scope!("TABLE_SCHEMA"),
+    "
+  UNION ALL SELECT PRIVILEGE_TYPE FROM information_schema.TABLE_PRIVILEGES WHERE ",
+    in_scope!("TABLE_SCHEMA"),
+    "
+) p WHERE PRIVILEGE_TYPE NOT IN ('SELECT', 'USAGE')"
+);
+
 pub async fn read(pool: &MySqlPool, schemas: &[String]) -> Result<Schema, sqlx::Error> {
     let scope = schemas.join(",");
     let bind = |sql: &'static str| sqlx::query(sql).bind(scope.clone()).bind(scope.clone());
@@ -166,11 +180,27 @@ pub async fn read(pool: &MySqlPool, schemas: &[String]) -> Result<Schema, sqlx::
             }),
         }
     }
+    // MariaDB and MySQL list a table's constraints in information_schema only
+    // to a user with some privilege on it beyond SELECT.
+    let beyond_select: i64 = bind(PRIVILEGES_BEYOND_SELECT)
+        .bind(scope.clone())
+        .bind(scope.clone())
+        .fetch_one(pool)
+        .await?
+        .try_get(0)?;
+    let mut blind_spots = Vec::new();
+    if beyond_select == 0 && !model.is_empty() {
+        blind_spots.push(format!(
+            "this user may only SELECT here, and the server hides foreign keys from such a user in information_schema: declared constraints can be missing from this report (and show as implied or missing); GRANT REFERENCES ON `{}`.* to the user (it changes no data)",
+            current.clone().unwrap_or_default()
+        ));
+    }
     Ok(Schema {
         engine: Engine::Mysql,
         default_schema: current.unwrap_or_default(),
         tables: model,
         foreign_keys,
         indexes: index_model,
+        blind_spots,
     })
 }

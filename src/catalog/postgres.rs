@@ -242,5 +242,6 @@ pub async fn read(pool: &PgPool, schemas: &[String]) -> Result<Schema, sqlx::Err
         tables: model,
         foreign_keys,
         indexes: index_model,
+        blind_spots: Vec::new(),
     })
 }

@@ -217,6 +217,7 @@ pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
         tables: model,
         foreign_keys,
         indexes,
+        blind_spots: Vec::new(),
     })
 }
 

@@ -144,6 +144,7 @@ impl Plan {
             checks: Vec::new(),
         };
         builder.profile_problems(&resolved.problems);
+        builder.blind_spots();
         builder.lineage(p);
         for r in &resolved.relationships {
             builder.relationship(r);
@@ -266,6 +267,16 @@ impl Builder<'_> {
                 problem.location, problem.subject, problem.message
             );
             self.catalog(CheckId::CheckFailed, subject, Some(message), |_| {});
+        }
+    }
+
+    /// What the catalog could not see: each a check_failed.
+    fn blind_spots(&mut self) {
+        for spot in &self.schema.blind_spots {
+            let subject = Subject::Named {
+                name: "catalog".into(),
+            };
+            self.catalog(CheckId::CheckFailed, subject, Some(spot.clone()), |_| {});
         }
     }
 

@@ -130,6 +130,21 @@ pub fn table(frame: &mut Frame, app: &App, theme: &Theme, node: usize, scroll: u
             .filter(|k| !k.is_empty())
             .unwrap_or_else(|| "none".into()),
     ))];
+    // What this connection cannot count here, and why.
+    if let Some(why) = crate::checks::plan::unreadable(&app.plan.schema, &[&n.table]) {
+        lines.push(Line::from(Span::styled(
+            format!("counts withheld: {why}"),
+            Style::new().fg(theme.warning),
+        )));
+    }
+    if let Some(parent) = table.and_then(|t| t.inherits_from.as_ref()) {
+        let what = if table.is_some_and(|t| t.is_partition()) {
+            "partition of"
+        } else {
+            "inherits from"
+        };
+        lines.push(Line::from(format!("{what} {}", app.plan.label(parent))));
+    }
     lines.push(Line::from(""));
     lines.push(heading("Parents"));
     let parents: Vec<_> = g.parents(node).collect();

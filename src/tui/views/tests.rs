@@ -274,3 +274,61 @@ fn fix_preview_and_confirmation() {
         );
     }
 }
+
+/// A table the role cannot read whole: its orphans row says failed, and the
+/// table's detail says why its counts are withheld.
+#[test]
+fn withheld_counts_are_shown_with_why() {
+    let mut schema = fixture::schema();
+    let flows = schema
+        .tables
+        .iter_mut()
+        .find(|t| t.name.name == "discovery_flows")
+        .unwrap();
+    flows.access = crate::model::Access::RowSecurity { forced: false };
+    let profile = crate::profile::Profile::load("discovery-flow").unwrap();
+    let plan = std::sync::Arc::new(crate::checks::plan::Plan::build(
+        schema,
+        Some(&profile),
+        &Default::default(),
+    ));
+    let mut app = App::new(
+        fixture::info(),
+        plan,
+        std::time::Duration::from_secs(10),
+        (160, 50),
+        Instant::now(),
+    );
+    let text = |app: &App| {
+        let terminal = render(app);
+        let buffer = terminal.backend().buffer().clone();
+        (0..buffer.area.height)
+            .map(|y| {
+                (0..buffer.area.width)
+                    .map(|x| buffer[(x, y)].symbol().to_string())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    act(&mut app, &[Action::FocusPane(Pane::Orphans)]);
+    let screen = text(&app);
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("assets.discovery_flow_id") && l.contains("failed")),
+        "{screen}"
+    );
+    app.selected_node = app
+        .graph
+        .nodes
+        .iter()
+        .position(|n| n.label == "discovery_flows")
+        .unwrap();
+    act(&mut app, &[Action::FocusPane(Pane::Graph), Action::Open]);
+    let screen = text(&app);
+    assert!(
+        screen.contains("counts withheld: row-level security on discovery_flows"),
+        "{screen}"
+    );
+}
