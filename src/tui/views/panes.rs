@@ -31,6 +31,18 @@ fn state_cell(view: &CheckView, theme: &Theme) -> Cell<'static> {
     Cell::from(Span::styled(text, style))
 }
 
+/// The count, or `failed` when there is none because the check could not run
+/// (so a narrow pane without the state column still says so).
+fn count_cell(view: &CheckView, theme: &Theme) -> Cell<'static> {
+    if view.count.is_none() && view.state == CheckState::Failed {
+        return Cell::from(Span::styled(
+            "failed",
+            severity_style(theme, Some(Severity::Error)),
+        ));
+    }
+    Cell::from(Span::styled(count(view.count), count_style(view, theme)))
+}
+
 fn count_style(view: &CheckView, theme: &Theme) -> Style {
     match view.count {
         Some(n) if n > 0 => severity_style(theme, Some(Severity::Error)),
@@ -105,7 +117,7 @@ fn orphans(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             };
             vec![
                 Cell::from(app.check_label(i)),
-                Cell::from(Span::styled(count(v.count), count_style(v, theme))),
+                count_cell(v, theme),
                 Cell::from(share),
                 Cell::from(change(v)),
                 state_cell(v, theme),
@@ -149,7 +161,7 @@ fn tenants(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             };
             vec![
                 Cell::from(format!("{kind} {}", app.check_label(i))),
-                Cell::from(Span::styled(count(v.count), count_style(v, theme))),
+                count_cell(v, theme),
                 Cell::from(change(v)),
                 state_cell(v, theme),
             ]
