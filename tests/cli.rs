@@ -112,6 +112,10 @@ fn malformed_urls() {
         format!("postgres://bob:{SECRET}@db.example:notaport/x"),
         format!("oracle://bob:{SECRET}@db.example/x"),
         "not a url".to_string(),
+        // A password in the parameters, or with an unencoded '/' or '@'.
+        format!("postgres://bob@db.example/x?password={SECRET}&sslmode=bogus"),
+        format!("postgres://bob:{SECRET}/x@db.example:notaport/x"),
+        format!("postgres://bob:{SECRET}@x@db.example/x?sslmode=bogus"),
     ] {
         let (code, out, err) = run(&["--url", &url]);
         assert_eq!(code, 2, "{url}: {err}");

@@ -280,7 +280,11 @@ impl Tls {
                     if presented.is_empty() {
                         "no host".to_string()
                     } else {
-                        presented.join(", ")
+                        presented
+                            .iter()
+                            .map(|name| presented_name(name))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     }
                 ),
                 C::Expired | C::ExpiredContext { .. } => {
@@ -309,6 +313,15 @@ impl Tls {
             other => other.to_string(),
         }
     }
+}
+
+/// A name the certificate presents, without rustls's `DnsName("…")` wrapping.
+fn presented_name(name: &str) -> &str {
+    ["DnsName(\"", "IpAddress(", "Other("]
+        .iter()
+        .find_map(|prefix| name.strip_prefix(prefix))
+        .map(|inner| inner.trim_end_matches(')').trim_end_matches('"'))
+        .unwrap_or(name)
 }
 
 /// The rustls error inside a failed handshake (sqlx passes it on as I/O).
