@@ -87,12 +87,20 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    /// How a person names it: `host:port`, `[::1]:port`, or the socket file.
+    /// How a person names it: `host:port`, `[::1]:port`, the socket file, or
+    /// with `hostaddr`, `host:port (address)` (the address is what is
+    /// connected to).
     pub fn address(&self) -> String {
-        match &self.host {
-            Host::Socket(dir) => format!("{}/.s.PGSQL.{}", dir.display(), self.port),
+        let name = match &self.host {
+            Host::Socket(dir) => return format!("{}/.s.PGSQL.{}", dir.display(), self.port),
             Host::Tcp(name) if name.contains(':') => format!("[{name}]:{}", self.port),
             Host::Tcp(name) => format!("{name}:{}", self.port),
+        };
+        match self.hostaddr {
+            Some(addr) if !matches!(&self.host, Host::Tcp(n) if *n == addr.to_string()) => {
+                format!("{name} ({addr})")
+            }
+            _ => name,
         }
     }
 
@@ -794,6 +802,10 @@ mod tests {
         assert_eq!(c.endpoints[1].address(), "[::1]:2");
         let c = resolve_with("postgres:///db?host=a,b&port=7", &[]);
         assert_eq!(hosts(&c), [tcp("a", 7), tcp("b", 7)]);
+        let c = resolve_with("postgres://db.internal/x?hostaddr=10.0.0.7", &[]);
+        assert_eq!(c.endpoints[0].address(), "db.internal:5432 (10.0.0.7)");
+        let c = resolve_with("postgres:///x?hostaddr=10.0.0.7", &[]);
+        assert_eq!(c.endpoints[0].address(), "10.0.0.7:5432");
         let e = Conninfo::resolve("postgres:///db?host=a,b&port=1,2,3", &env(&[])).unwrap_err();
         assert_eq!(e, "could not match 3 port numbers to 2 hosts");
     }

@@ -3,7 +3,7 @@
 //! person can act on them. The options that worked open every later session.
 
 use super::libpq::{Conninfo, Endpoint, Host, PasswordSource};
-use super::tls::{Attempt, Tls};
+use super::tls::{Attempt, SslMode, Tls};
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use std::time::Duration;
@@ -27,6 +27,16 @@ pub async fn open(
     let limit = conninfo.connect_timeout.unwrap_or(limit);
     let mut failures: Vec<(String, String)> = Vec::new();
     for endpoint in &conninfo.endpoints {
+        // sqlx checks the certificate against the address it connects to;
+        // libpq, against the host name.
+        if let (Host::Tcp(name), Some(addr), SslMode::VerifyFull) =
+            (&endpoint.host, endpoint.hostaddr, tls.mode)
+            && *name != addr.to_string()
+        {
+            return Err(format!(
+                "sslmode=verify-full with hostaddr is not supported: the certificate would be checked against {addr}, not \"{name}\"; leave out hostaddr or use verify-ca"
+            ));
+        }
         let base = base_options(conninfo, endpoint, settings);
         // The server offers no TLS on a Unix socket; libpq does not ask.
         let attempts: &[Attempt] = match endpoint.host {
