@@ -397,12 +397,15 @@ fn a_wrong_ca_is_refused_naming_the_certificate_problem() {
     let home = home();
     let wrong = pg.certs.path("wrong-ca.crt");
     for mode in ["verify-full", "verify-ca"] {
+        // A password given (this server does not ask for it) is not shown.
         let url = format!(
-            "postgres://postgres@localhost:{}/postgres?sslmode={mode}&sslrootcert={}",
+            "postgres://postgres:{}@localhost:{}/postgres?sslmode={mode}&sslrootcert={}",
+            percent_encode(SECRET),
             pg.port,
             wrong.display()
         );
         let error = refused(home.path(), &url, &[]);
+        assert_hidden(SECRET, &error, "a TLS error");
         assert!(
             error.ends_with(&format!(
                 "TLS (sslmode={mode}): the server's certificate is not signed by a trusted certificate authority (checked against root certificate file \"{}\")",
@@ -569,7 +572,8 @@ fn allow_retries_with_tls_when_plain_is_refused_and_disable_is_refused() {
     // This server takes TCP connections only over TLS.
     connects(home.path(), &url("allow"), &[]);
     connects(home.path(), &url("prefer"), &[]);
-    let error = refused(home.path(), &url("disable"), &[]);
+    let error = refused(home.path(), &url("disable"), &[("PGPASSWORD", SECRET)]);
+    assert_hidden(SECRET, &error, "a refused plain connection");
     assert!(
         error.ends_with(
             "no pg_hba.conf entry for host \"127.0.0.1\", user \"postgres\", database \"postgres\", no encryption"

@@ -106,9 +106,11 @@ impl Endpoint {
 
     /// The name `.pgpass` lines are matched against: the host, or `localhost`
     /// for the default socket directory (libpq's rule).
-    fn pgpass_host(&self, default_socket: bool) -> String {
+    fn pgpass_host(&self) -> String {
         match &self.host {
-            Host::Socket(_) if default_socket => "localhost".to_string(),
+            Host::Socket(dir) if SOCKET_DIRS.iter().any(|d| Path::new(d) == dir) => {
+                "localhost".to_string()
+            }
             Host::Socket(dir) => dir.display().to_string(),
             Host::Tcp(name) => name.clone(),
         }
@@ -185,20 +187,78 @@ impl Conninfo {
 }
 
 fn resolve(params: Params, env: &Environment) -> Result<Conninfo, String> {
-    let get = |key: &str, var: &str| -> Option<String> {
-        params
+    let from = Sources {
+        params: &params,
+        env,
+    };
+    refuse_unsupported_environment(&from)?;
+    let user = from
+        .get("user", "PGUSER")
+        .or_else(|| env.os_user.clone())
+        .ok_or("no user name: set PGUSER or name one in the URL")?;
+    let database = from
+        .get("dbname", "PGDATABASE")
+        .unwrap_or_else(|| user.clone());
+    let mut endpoints = endpoints(&from)?;
+    let (passfile, secrets) = passwords(&from, &mut endpoints, &user, &database);
+    let mut settings = match params.values.get("options") {
+        Some(raw) => parse_options(raw)?,
+        None => Vec::new(),
+    };
+    settings.extend(params.settings.iter().cloned());
+    Ok(Conninfo {
+        tls: tls_files(&from)?,
+        application_name: from
+            .get("application_name", "PGAPPNAME")
+            .or_else(|| params.values.get("fallback_application_name").cloned())
+            .unwrap_or_else(|| "tether".to_string()),
+        connect_timeout: connect_timeout(&params)?,
+        statement_cache_capacity: match params.values.get("statement-cache-capacity") {
+            Some(c) => Some(c.parse().map_err(|_| {
+                format!(
+                    "invalid integer value \"{c}\" for connection option \"statement-cache-capacity\""
+                )
+            })?),
+            None => None,
+        },
+        endpoints,
+        user,
+        database,
+        settings,
+        passfile,
+        secrets,
+    })
+}
+
+/// A setting from the URL, else from its environment variable.
+struct Sources<'a> {
+    params: &'a Params,
+    env: &'a Environment,
+}
+
+impl Sources<'_> {
+    fn get(&self, key: &str, var: &str) -> Option<String> {
+        self.params
             .values
             .get(key)
             .cloned()
-            .or_else(|| env.var(var).map(str::to_string))
-    };
+            .or_else(|| self.env.var(var).map(str::to_string))
+    }
+
+    fn in_url(&self, key: &str) -> bool {
+        self.params.values.contains_key(key)
+    }
+}
+
+/// Variables that would change what libpq does in a way tether cannot follow.
+fn refuse_unsupported_environment(from: &Sources) -> Result<(), String> {
     for (var, what) in [
         ("PGSERVICE", "connection service files (pg_service.conf)"),
         ("PGSSLCRL", "certificate revocation lists"),
         ("PGSSLCRLDIR", "certificate revocation lists"),
         ("PGREQUIREAUTH", "require_auth"),
     ] {
-        if env.var(var).is_some() {
+        if from.env.var(var).is_some() {
             return Err(format!(
                 "{var} is set, but tether does not support {what}; unset it"
             ));
@@ -212,31 +272,27 @@ fn resolve(params: Params, env: &Environment) -> Result<Conninfo, String> {
         ("PGSSLMINPROTOCOLVERSION", "ssl_min_protocol_version"),
         ("PGSSLMAXPROTOCOLVERSION", "ssl_max_protocol_version"),
     ] {
-        if !params.values.contains_key(key)
-            && let Some(value) = env.var(var)
+        if !from.in_url(key)
+            && let Some(value) = from.env.var(var)
         {
             check_unsupported(key, value).map_err(|e| format!("{e} (from {var})"))?;
         }
     }
+    Ok(())
+}
 
-    let user = get("user", "PGUSER")
-        .or_else(|| env.os_user.clone())
-        .ok_or("no user name: set PGUSER or name one in the URL")?;
-    let database = get("dbname", "PGDATABASE").unwrap_or_else(|| user.clone());
-
-    let port_default: u16 = match env.var("PGPORT") {
-        Some(p) => parse_port(p)?,
-        None => 5432,
-    };
+/// The host list (`host`, `hostaddr`, `port`, comma-separated), each host
+/// with its port; a host left empty is the local server.
+fn endpoints(from: &Sources) -> Result<Vec<Endpoint>, String> {
     let split = |text: Option<String>| -> Vec<String> {
         match text {
             Some(t) => t.split(',').map(|s| s.trim().to_string()).collect(),
             None => Vec::new(),
         }
     };
-    let hosts = split(get("host", "PGHOST"));
-    let hostaddrs = split(get("hostaddr", "PGHOSTADDR"));
-    let ports = split(params.values.get("port").cloned());
+    let hosts = split(from.get("host", "PGHOST"));
+    let hostaddrs = split(from.get("hostaddr", "PGHOSTADDR"));
+    let ports = split(from.get("port", "PGPORT"));
     let count = hosts.len().max(hostaddrs.len()).max(1);
     if !hosts.is_empty() && !hostaddrs.is_empty() && hosts.len() != hostaddrs.len() {
         return Err(format!(
@@ -251,64 +307,68 @@ fn resolve(params: Params, env: &Environment) -> Result<Conninfo, String> {
             ports.len()
         ));
     }
-    let mut endpoints = Vec::with_capacity(count);
-    let mut default_socket = Vec::with_capacity(count);
-    for i in 0..count {
-        let port = match ports.get(if ports.len() == 1 { 0 } else { i }) {
-            Some(p) if !p.is_empty() => parse_port(p)?,
-            _ => port_default,
-        };
-        let hostaddr = match hostaddrs.get(i).filter(|a| !a.is_empty()) {
-            Some(a) => Some(
-                a.parse::<IpAddr>()
-                    .map_err(|_| format!("could not parse network address \"{a}\""))?,
-            ),
-            None => None,
-        };
-        let name = hosts.get(i).filter(|h| !h.is_empty());
-        let (host, is_default) = match (name, hostaddr) {
-            (Some(h), _) if h.starts_with('/') => (Host::Socket(PathBuf::from(h)), false),
-            (Some(h), _) => (Host::Tcp(h.clone()), false),
-            (None, Some(addr)) => (Host::Tcp(addr.to_string()), false),
-            (None, None) => (default_host(port), true),
-        };
-        default_socket.push(is_default || is_default_socket_dir(&host));
-        endpoints.push(Endpoint {
-            host,
-            hostaddr,
-            port,
-            password: None,
-        });
-    }
+    (0..count)
+        .map(|i| {
+            let port = match ports.get(if ports.len() == 1 { 0 } else { i }) {
+                Some(p) if !p.is_empty() => parse_port(p)?,
+                _ => 5432,
+            };
+            let hostaddr = match hostaddrs.get(i).filter(|a| !a.is_empty()) {
+                Some(a) => Some(
+                    a.parse::<IpAddr>()
+                        .map_err(|_| format!("could not parse network address \"{a}\""))?,
+                ),
+                None => None,
+            };
+            let host = match (hosts.get(i).filter(|h| !h.is_empty()), hostaddr) {
+                (Some(h), _) if h.starts_with('/') => Host::Socket(PathBuf::from(h)),
+                (Some(h), _) => Host::Tcp(h.clone()),
+                (None, Some(addr)) => Host::Tcp(addr.to_string()),
+                (None, None) => default_host(port),
+            };
+            Ok(Endpoint {
+                host,
+                hostaddr,
+                port,
+                password: None,
+            })
+        })
+        .collect()
+}
 
+/// Gives each host its password (the URL's, else `PGPASSWORD`, else the
+/// password file's line for it); returns the file consulted and every
+/// password to scrub from text.
+fn passwords(
+    from: &Sources,
+    endpoints: &mut [Endpoint],
+    user: &str,
+    database: &str,
+) -> (PassFile, Secrets) {
     let mut secrets = Secrets::default();
-    for raw in &params.raw_secrets {
+    for raw in &from.params.raw_secrets {
         secrets.add(raw);
     }
-    let given = match params.values.get("password").filter(|p| !p.is_empty()) {
+    let given = match from.params.values.get("password").filter(|p| !p.is_empty()) {
         Some(p) => Some(Password {
             value: p.clone(),
             source: PasswordSource::Url,
         }),
-        None => env.var("PGPASSWORD").map(|p| Password {
+        None => from.env.var("PGPASSWORD").map(|p| Password {
             value: p.to_string(),
             source: PasswordSource::Environment,
         }),
     };
-    let passfile_path = get("passfile", "PGPASSFILE")
+    let path = from
+        .get("passfile", "PGPASSFILE")
         .map(PathBuf::from)
-        .or_else(|| env.home.as_ref().map(|h| h.join(".pgpass")));
-    let mut passfile = PassFile::at(passfile_path);
-    for (endpoint, is_default) in endpoints.iter_mut().zip(&default_socket) {
+        .or_else(|| from.env.home.as_ref().map(|h| h.join(".pgpass")));
+    let mut passfile = PassFile::at(path);
+    for endpoint in endpoints.iter_mut() {
         endpoint.password = match &given {
             Some(p) => Some(p.clone()),
             None => passfile
-                .lookup(
-                    &endpoint.pgpass_host(*is_default),
-                    endpoint.port,
-                    &database,
-                    &user,
-                )
+                .lookup(&endpoint.pgpass_host(), endpoint.port, database, user)
                 .map(|(value, path)| Password {
                     value,
                     source: PasswordSource::File(path),
@@ -319,79 +379,55 @@ fn resolve(params: Params, env: &Environment) -> Result<Conninfo, String> {
         }
     }
     passfile.forget_lines();
+    (passfile, secrets)
+}
 
-    let root_setting = get("sslrootcert", "PGSSLROOTCERT");
-    let root = match root_setting.as_deref() {
+/// `sslmode` and the certificate files, with libpq's defaults.
+fn tls_files(from: &Sources) -> Result<TlsFiles, String> {
+    let root = match from.get("sslrootcert", "PGSSLROOTCERT").as_deref() {
         Some("system") => RootCert::System,
         Some(path) => RootCert::at(PathBuf::from(path)),
-        None => match env.postgresql_dir_file("root.crt") {
+        None => match from.env.postgresql_dir_file("root.crt") {
             Some(path) => RootCert::at(path),
             None => RootCert::Absent(None),
         },
     };
-    let mode = match get("sslmode", "PGSSLMODE") {
+    let mode = match from.get("sslmode", "PGSSLMODE") {
         Some(m) => m.parse::<SslMode>()?,
         // libpq 16: sslrootcert=system makes verify-full the default.
         None if root == RootCert::System => SslMode::VerifyFull,
         None => SslMode::Prefer,
     };
-    let explicit_cert = get("sslcert", "PGSSLCERT").map(PathBuf::from);
-    let explicit_key = get("sslkey", "PGSSLKEY").map(PathBuf::from);
-    let tls = TlsFiles {
+    Ok(TlsFiles {
         mode,
         root,
-        cert: explicit_cert
-            .clone()
-            .or_else(|| env.postgresql_dir_file("postgresql.crt")),
-        key: explicit_key
-            .clone()
-            .or_else(|| env.postgresql_dir_file("postgresql.key")),
+        cert: from
+            .get("sslcert", "PGSSLCERT")
+            .map(PathBuf::from)
+            .or_else(|| from.env.postgresql_dir_file("postgresql.crt")),
+        key: from
+            .get("sslkey", "PGSSLKEY")
+            .map(PathBuf::from)
+            .or_else(|| from.env.postgresql_dir_file("postgresql.key")),
         // sqlx reads these two variables itself and cannot be told to forget
         // them: remembered so that a file they name must exist.
         from_environment: (
-            !params.values.contains_key("sslcert") && env.var("PGSSLCERT").is_some(),
-            !params.values.contains_key("sslkey") && env.var("PGSSLKEY").is_some(),
+            !from.in_url("sslcert") && from.env.var("PGSSLCERT").is_some(),
+            !from.in_url("sslkey") && from.env.var("PGSSLKEY").is_some(),
         ),
-    };
-
-    let application_name = get("application_name", "PGAPPNAME")
-        .or_else(|| params.values.get("fallback_application_name").cloned())
-        .unwrap_or_else(|| "tether".to_string());
-    let mut settings = match params.values.get("options") {
-        Some(raw) => parse_options(raw)?,
-        None => Vec::new(),
-    };
-    settings.extend(params.settings.iter().cloned());
-    let connect_timeout = match params.values.get("connect_timeout") {
-        Some(t) => {
-            let secs: i64 = t.trim().parse().map_err(|_| {
-                format!("invalid integer value \"{t}\" for connection option \"connect_timeout\"")
-            })?;
-            // libpq: 0 or less waits forever (tether: its own limit); 1 is 2.
-            (secs > 0).then(|| Duration::from_secs(secs.max(2) as u64))
-        }
-        None => None,
-    };
-    let statement_cache_capacity = match params.values.get("statement-cache-capacity") {
-        Some(c) => Some(c.parse().map_err(|_| {
-            format!(
-                "invalid integer value \"{c}\" for connection option \"statement-cache-capacity\""
-            )
-        })?),
-        None => None,
-    };
-    Ok(Conninfo {
-        endpoints,
-        user,
-        database,
-        tls,
-        application_name,
-        settings,
-        connect_timeout,
-        statement_cache_capacity,
-        passfile,
-        secrets,
     })
+}
+
+/// `connect_timeout` in seconds: 0 or less is no limit of its own (tether's
+/// `--connect-timeout` then applies); 1 counts as 2, as in libpq.
+fn connect_timeout(params: &Params) -> Result<Option<Duration>, String> {
+    let Some(text) = params.values.get("connect_timeout") else {
+        return Ok(None);
+    };
+    let secs: i64 = text.trim().parse().map_err(|_| {
+        format!("invalid integer value \"{text}\" for connection option \"connect_timeout\"")
+    })?;
+    Ok((secs > 0).then(|| Duration::from_secs(secs.max(2) as u64)))
 }
 
 /// The local server's socket directory when one exists, else `localhost`.
@@ -402,15 +438,6 @@ fn default_host(port: u16) -> Host {
         .find(|dir| dir.join(format!(".s.PGSQL.{port}")).exists())
         .map(|dir| Host::Socket(dir.to_path_buf()))
         .unwrap_or_else(|| Host::Tcp("localhost".to_string()))
-}
-
-fn is_default_socket_dir(host: &Host) -> bool {
-    match host {
-        Host::Socket(dir) => SOCKET_DIRS
-            .iter()
-            .any(|d| Path::new(d) == dir.as_path() || Path::new(d) == dir.join("").as_path()),
-        Host::Tcp(_) => false,
-    }
 }
 
 fn parse_port(text: &str) -> Result<u16, String> {
@@ -771,6 +798,8 @@ mod tests {
         let c = resolve_with("postgres://", &vars);
         assert_eq!(hosts(&c), [tcp("pg.internal", 6000)]);
         assert_eq!((c.user.as_str(), c.database.as_str()), ("bob", "ledger"));
+        let c = resolve_with("postgres://", &[("PGHOST", "a,b"), ("PGPORT", "1,2")]);
+        assert_eq!(hosts(&c), [tcp("a", 1), tcp("b", 2)]);
         // The URL wins over the environment.
         let c = resolve_with("postgres://carol@other:7000/books", &vars);
         assert_eq!(hosts(&c), [tcp("other", 7000)]);
@@ -856,6 +885,40 @@ mod tests {
         );
         let c = resolve_with("postgres://[::1]/my@db", &[]);
         assert_eq!(c.database, "my@db");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn each_host_gets_its_password_file_line() {
+        use std::os::unix::fs::PermissionsExt;
+        let home = tempfile::tempdir().unwrap();
+        let file = home.path().join(".pgpass");
+        std::fs::write(
+            &file,
+            "a:5432:db:u:pa\nb:5433:db:u:pb\nlocalhost:*:*:*:pl\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let e = Environment::with(&[], Some(home.path()), "u");
+        let c = Conninfo::resolve("postgres://u@a,b:5433/db", &e).unwrap();
+        let passwords: Vec<_> = c
+            .endpoints
+            .iter()
+            .map(|e| e.password.as_ref().map(|p| (p.value(), p.source.clone())))
+            .collect();
+        let from_file = PasswordSource::File(file.clone());
+        assert_eq!(
+            passwords,
+            [Some(("pa", from_file.clone())), Some(("pb", from_file))]
+        );
+        assert!(c.secrets.contains("pa") && c.secrets.contains("pb"));
+        // The default socket directory matches as localhost.
+        let c = Conninfo::resolve("postgres:///db?host=/var/run/postgresql", &e).unwrap();
+        assert_eq!(c.endpoints[0].password.as_ref().unwrap().value(), "pl");
+        // PGPASSWORD comes before the file.
+        let e = Environment::with(&[("PGPASSWORD", "pe")], Some(home.path()), "u");
+        let c = Conninfo::resolve("postgres://u@a/db", &e).unwrap();
+        assert_eq!(c.endpoints[0].password.as_ref().unwrap().value(), "pe");
     }
 
     #[test]
