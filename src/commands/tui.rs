@@ -53,10 +53,12 @@ pub async fn run(args: TuiArgs) -> Result<u8> {
                 target.database.as_deref().unwrap_or("(default)")
             ),
         },
-        address: match (&target.user, &target.host) {
-            (Some(u), Some(h)) => format!("{u}@{h}:{}", target.port.unwrap_or_default()),
-            (None, Some(h)) => format!("{h}:{}", target.port.unwrap_or_default()),
-            _ => String::new(),
+        // The server connected to (not merely the URL's host): user@host:port,
+        // or user@ the socket file.
+        address: match (target.engine, &target.user) {
+            (Engine::Sqlite, _) => String::new(),
+            (_, Some(u)) => format!("{u}@{}", target.address()),
+            (_, None) => target.address(),
         },
         demo: is_demo,
         profile: plan.profile.clone(),

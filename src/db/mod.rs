@@ -2,8 +2,13 @@
 //! readers the runner uses. Passwords never leave this module in any message.
 
 mod failure;
+pub mod libpq;
+mod pgpass;
+mod postgres;
 mod reader;
+mod secrets;
 mod target;
+pub mod tls;
 
 pub use failure::Failure;
 pub use reader::{Backends, Reader, SampleRow};
@@ -11,7 +16,7 @@ pub use target::Target;
 
 use crate::model::Engine;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{Connection, Executor, MySqlPool, PgPool, SqlitePool};
 use std::str::FromStr;
@@ -92,34 +97,34 @@ impl Db {
     }
 
     pub async fn connect(url: &str, options: SessionOptions) -> Result<Db, ConnectError> {
-        let target = Target::parse(url)?;
+        let mut target = Target::parse(url)?;
         let fail = |reason: String| ConnectError::Failed {
             target: target.to_string(),
             reason: target.redact(&reason),
         };
         match target.engine {
             Engine::Postgres => {
-                let opts = PgConnectOptions::from_str(url)
-                    .map_err(|e| ConnectError::InvalidUrl {
-                        url: target.redacted_url.clone(),
-                        reason: target.redact(&describe(&e)),
-                    })?
-                    .application_name("tether");
-                let opts = opts.options(postgres_session_settings(&options));
+                let conninfo = target
+                    .conninfo()
+                    .expect("a PostgreSQL target is resolved")
+                    .clone();
                 // One direct connection first: it reports the real cause (refused,
-                // authentication, missing database) where a pool would only time out.
-                let first = tokio::time::timeout(
+                // authentication, missing database, certificate) where a pool
+                // would only time out; and it finds which host, and which of
+                // sslmode's attempts, work: the pool uses the same.
+                let opened = postgres::open(
+                    &conninfo,
+                    &postgres_session_settings(&options),
                     options.connect_timeout,
-                    sqlx::PgConnection::connect_with(&opts),
                 )
                 .await
-                .map_err(|_| {
-                    fail(format!(
-                        "no answer within {} s",
-                        options.connect_timeout.as_secs()
-                    ))
-                })?
-                .map_err(|e| fail(describe(&e)))?;
+                .map_err(&fail)?;
+                let (first, opts) = (opened.connection, opened.options);
+                target.connected_to(&opened.endpoint);
+                let fail = |reason: String| ConnectError::Failed {
+                    target: target.to_string(),
+                    reason: target.redact(&reason),
+                };
                 let mut first = first;
                 let version: String = sqlx::query_scalar("SHOW server_version")
                     .fetch_one(&mut first)

@@ -1,21 +1,29 @@
 //! What a URL points at, described for people without its password.
 
 use super::ConnectError;
+use super::libpq::{Conninfo, Endpoint, Environment, Host};
+use super::secrets::Secrets;
 use crate::model::Engine;
 use std::fmt;
 
-/// The database a URL names. `Display` gives a one-line description for messages
-/// and headers; the password is kept only to scrub it from error text.
+/// The database a URL names: for PostgreSQL, as the URL and the `PG*`
+/// environment resolve (libpq's rules), and once connected, the server that
+/// answered. `Display` gives a one-line description for messages and
+/// headers; the passwords are kept only to scrub them from error text.
 #[derive(Clone)]
 pub struct Target {
     pub engine: Engine,
+    /// The host name or address, or the socket directory.
     pub host: Option<String>,
     pub port: Option<u16>,
     pub database: Option<String>,
     pub user: Option<String>,
-    /// The URL with its password replaced by `***`.
+    /// The URL with its passwords replaced by `***`.
     pub redacted_url: String,
-    password: Option<String>,
+    /// Where it points: the server connected to, or each one to be tried.
+    addresses: Vec<String>,
+    conninfo: Option<Conninfo>,
+    secrets: Secrets,
 }
 
 impl fmt::Debug for Target {
@@ -23,6 +31,7 @@ impl fmt::Debug for Target {
         f.debug_struct("Target")
             .field("engine", &self.engine)
             .field("url", &self.redacted_url)
+            .field("addresses", &self.addresses)
             .finish()
     }
 }
@@ -36,15 +45,7 @@ impl fmt::Display for Target {
                 self.database.as_deref().unwrap_or("(in memory)")
             ),
             engine => {
-                write!(
-                    f,
-                    "{} at {}",
-                    engine.display_name(),
-                    self.host.as_deref().unwrap_or("localhost")
-                )?;
-                if let Some(port) = self.port {
-                    write!(f, ":{port}")?;
-                }
+                write!(f, "{} at {}", engine.display_name(), self.address())?;
                 if let Some(db) = &self.database {
                     write!(f, ", database \"{db}\"")?;
                 }
@@ -64,44 +65,65 @@ impl Target {
             .next()
             .unwrap_or_default()
             .to_ascii_lowercase();
-        let engine = match scheme.as_str() {
-            "postgres" | "postgresql" => Engine::Postgres,
-            "sqlite" => Engine::Sqlite,
-            "mysql" | "mariadb" => Engine::Mysql,
-            _ => {
-                return Err(ConnectError::InvalidUrl {
-                    url: scrub_userinfo(url),
-                    reason: "expected postgres://, sqlite:// or mysql://".into(),
-                });
-            }
-        };
-        if engine == Engine::Sqlite {
-            let path = url
-                .split_once(':')
-                .map(|(_, rest)| rest.trim_start_matches("//"))
-                .unwrap_or_default();
-            let path = path.split('?').next().unwrap_or_default();
-            return Ok(Target {
-                engine,
-                host: None,
-                port: None,
-                database: (!path.is_empty() && path != ":memory:").then(|| path.to_string()),
-                user: None,
-                redacted_url: url.to_string(),
-                password: None,
-            });
+        match scheme.as_str() {
+            "postgres" | "postgresql" => Target::postgres(url, &Environment::current()),
+            "sqlite" => Ok(Target::sqlite(url)),
+            "mysql" | "mariadb" => Target::mysql(url),
+            _ => Err(ConnectError::InvalidUrl {
+                url: redact_url(url),
+                reason: "expected postgres://, sqlite:// or mysql://".into(),
+            }),
         }
+    }
+
+    /// A PostgreSQL URL resolved in `env` as libpq would.
+    pub fn postgres(url: &str, env: &Environment) -> Result<Target, ConnectError> {
+        let conninfo = Conninfo::resolve(url, env).map_err(|reason| ConnectError::InvalidUrl {
+            url: redact_url(url),
+            reason,
+        })?;
+        let first = &conninfo.endpoints[0];
+        Ok(Target {
+            engine: Engine::Postgres,
+            host: Some(host_name(first)),
+            port: Some(first.port),
+            database: Some(conninfo.database.clone()),
+            user: Some(conninfo.user.clone()),
+            redacted_url: conninfo.secrets.scrub(&redact_url(url)),
+            addresses: conninfo.endpoints.iter().map(Endpoint::address).collect(),
+            secrets: conninfo.secrets.clone(),
+            conninfo: Some(conninfo),
+        })
+    }
+
+    fn sqlite(url: &str) -> Target {
+        let path = url
+            .split_once(':')
+            .map(|(_, rest)| rest.trim_start_matches("//"))
+            .unwrap_or_default();
+        let path = path.split('?').next().unwrap_or_default();
+        Target {
+            engine: Engine::Sqlite,
+            host: None,
+            port: None,
+            database: (!path.is_empty() && path != ":memory:").then(|| path.to_string()),
+            user: None,
+            redacted_url: url.to_string(),
+            addresses: Vec::new(),
+            conninfo: None,
+            secrets: Secrets::default(),
+        }
+    }
+
+    fn mysql(url: &str) -> Result<Target, ConnectError> {
         let parsed = url::Url::parse(url).map_err(|e| ConnectError::InvalidUrl {
-            url: scrub_userinfo(url),
+            url: redact_url(url),
             reason: e.to_string(),
         })?;
-        let password = parsed
-            .password()
-            .map(percent_decode)
-            .filter(|p| !p.is_empty());
-        let mut redacted = parsed.clone();
-        if parsed.password().is_some() {
-            let _ = redacted.set_password(Some("***"));
+        let mut secrets = Secrets::default();
+        if let Some(raw) = parsed.password() {
+            secrets.add(raw);
+            secrets.add(&percent_decode(raw));
         }
         let query_param = |key: &str| {
             parsed
@@ -109,39 +131,64 @@ impl Target {
                 .find(|(k, _)| k == key)
                 .map(|(_, v)| v.into_owned())
         };
-        let host = parsed
-            .host_str()
-            .filter(|h| !h.is_empty())
-            .map(str::to_string)
-            .or_else(|| query_param("host"));
-        let database = parsed.path().trim_start_matches('/').to_string();
-        let database = Some(percent_decode(&database))
-            .filter(|d| !d.is_empty())
-            .or_else(|| query_param("dbname"));
-        let user = Some(percent_decode(parsed.username()))
-            .filter(|u| !u.is_empty())
-            .or_else(|| query_param("user"));
-        let default_port = match engine {
-            Engine::Postgres => 5432,
-            _ => 3306,
+        let socket = query_param("socket");
+        let host = socket.clone().unwrap_or_else(|| {
+            parsed
+                .host_str()
+                .filter(|h| !h.is_empty())
+                .unwrap_or("localhost")
+                .to_string()
+        });
+        let port = parsed.port().unwrap_or(3306);
+        let database =
+            Some(percent_decode(parsed.path().trim_start_matches('/'))).filter(|d| !d.is_empty());
+        let user = Some(percent_decode(parsed.username())).filter(|u| !u.is_empty());
+        let address = match &socket {
+            Some(path) => path.clone(),
+            None if host.contains(':') && !host.starts_with('[') => format!("[{host}]:{port}"),
+            None => format!("{host}:{port}"),
         };
         Ok(Target {
-            engine,
-            host,
-            port: Some(parsed.port().unwrap_or(default_port)),
+            engine: Engine::Mysql,
+            host: Some(host),
+            port: Some(port),
             database,
             user,
-            redacted_url: redacted.to_string(),
-            password,
+            redacted_url: secrets.scrub(&redact_url(url)),
+            addresses: vec![address],
+            conninfo: None,
+            secrets,
         })
     }
 
-    /// Removes the password (raw and percent-encoded) from a text.
+    /// Where it points, for a header: `host:port`, the socket file, or the
+    /// hosts still to be tried (`a:5432 or b:5432`).
+    pub fn address(&self) -> String {
+        self.addresses.join(" or ")
+    }
+
+    /// The resolved PostgreSQL connection settings.
+    pub(super) fn conninfo(&self) -> Option<&Conninfo> {
+        self.conninfo.as_ref()
+    }
+
+    /// Narrows the description to the server that answered.
+    pub(super) fn connected_to(&mut self, endpoint: &Endpoint) {
+        self.host = Some(host_name(endpoint));
+        self.port = Some(endpoint.port);
+        self.addresses = vec![endpoint.address()];
+    }
+
+    /// Removes the passwords (as sent and as the URL spells them) from a text.
     pub fn redact(&self, text: &str) -> String {
-        match &self.password {
-            Some(p) if !p.is_empty() => text.replace(p.as_str(), "***"),
-            _ => text.to_string(),
-        }
+        self.secrets.scrub(text)
+    }
+}
+
+fn host_name(endpoint: &Endpoint) -> String {
+    match &endpoint.host {
+        Host::Tcp(name) => name.clone(),
+        Host::Socket(dir) => dir.display().to_string(),
     }
 }
 
@@ -152,24 +199,52 @@ fn percent_decode(text: &str) -> String {
         .unwrap_or_else(|| text.to_string())
 }
 
-/// For a URL that does not even parse: drop everything between `://` and `@`.
-fn scrub_userinfo(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(start), Some(at)) if at > start => {
-            format!("{}***@{}", &url[..start + 3], &url[at + 1..])
+/// A URL without its passwords, whether or not it parses: everything
+/// between the first `:` of the user information and the last `@` goes, and
+/// so does the value of every `password` parameter. (It may take more than
+/// the password when an `@` comes later; never less.)
+pub fn redact_url(url: &str) -> String {
+    let Some(start) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    let (scheme, rest) = url.split_at(start);
+    let rest = match rest.rfind('@') {
+        Some(at) => match rest[..at].find(':') {
+            Some(colon) => format!("{}:***{}", &rest[..colon], &rest[at..]),
+            None => rest.to_string(),
+        },
+        None => rest.to_string(),
+    };
+    let rest = match rest.split_once('?') {
+        Some((before, query)) => {
+            let pairs: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if percent_decode(key) == "password" => format!("{key}=***"),
+                    _ => pair.to_string(),
+                })
+                .collect();
+            format!("{before}?{}", pairs.join("&"))
         }
-        _ => url.to_string(),
-    }
+        None => rest,
+    };
+    format!("{scheme}{rest}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn pg(url: &str, vars: &[(&str, &str)]) -> Target {
+        Target::postgres(url, &Environment::with(vars, None, "osuser")).unwrap()
+    }
+
     #[test]
     fn describes_without_the_password() {
-        let t = Target::parse("postgres://alice:s%40cret@db.example:6543/shop?sslmode=require")
-            .unwrap();
+        let t = pg(
+            "postgres://alice:s%40cret@db.example:6543/shop?sslmode=require",
+            &[],
+        );
         let shown = format!("{t} {t:?} {}", t.redacted_url);
         assert!(
             !shown.contains("s@cret") && !shown.contains("s%40cret"),
@@ -180,6 +255,56 @@ mod tests {
             "PostgreSQL at db.example:6543, database \"shop\", user \"alice\""
         );
         assert_eq!(t.redact("auth failed for s@cret"), "auth failed for ***");
+        assert_eq!(t.redact("auth failed for s%40cret"), "auth failed for ***");
+    }
+
+    #[test]
+    fn names_the_server_the_environment_points_at() {
+        let t = pg(
+            "postgres://",
+            &[
+                ("PGHOST", "10.1.2.3"),
+                ("PGPORT", "6432"),
+                ("PGUSER", "ops"),
+                ("PGDATABASE", "ledger"),
+                ("PGPASSWORD", "env-secret"),
+            ],
+        );
+        assert_eq!(
+            t.to_string(),
+            "PostgreSQL at 10.1.2.3:6432, database \"ledger\", user \"ops\""
+        );
+        assert_eq!(t.redact("x env-secret y"), "x *** y");
+        let t = pg("postgres:///db?host=/run/pg&port=6000", &[]);
+        assert_eq!(
+            t.to_string(),
+            "PostgreSQL at /run/pg/.s.PGSQL.6000, database \"db\", user \"osuser\""
+        );
+        let mut t = pg("postgres://u@a,b:7/db", &[]);
+        assert_eq!(t.address(), "a:5432 or b:7");
+        let second = t.conninfo().unwrap().endpoints[1].clone();
+        t.connected_to(&second);
+        assert_eq!(
+            t.to_string(),
+            "PostgreSQL at b:7, database \"db\", user \"u\""
+        );
+    }
+
+    #[test]
+    fn query_passwords_are_scrubbed_too() {
+        let t = pg("postgres://u@h/db?password=p%26w+d&sslmode=disable", &[]);
+        assert_eq!(
+            t.redacted_url,
+            "postgres://u@h/db?password=***&sslmode=disable"
+        );
+        assert_eq!(t.redact("p&w+d and p%26w+d"), "*** and ***");
+        let Err(ConnectError::InvalidUrl { url, .. }) = Target::postgres(
+            "postgres://u@h/db?password=hunter2&sslmode=bogus",
+            &Environment::default(),
+        ) else {
+            panic!("accepted")
+        };
+        assert_eq!(url, "postgres://u@h/db?password=***&sslmode=bogus");
     }
 
     #[test]
@@ -189,6 +314,17 @@ mod tests {
             panic!("accepted")
         };
         assert!(!url.contains("hunter2"));
+        assert_eq!(redact_url("x://u:a/b@c@h/d"), "x://u:***@h/d");
+    }
+
+    #[test]
+    fn mysql_targets() {
+        let t = Target::parse("mysql://root:pw@127.0.0.1:3307/shop").unwrap();
+        assert_eq!(
+            t.to_string(),
+            "MySQL/MariaDB at 127.0.0.1:3307, database \"shop\", user \"root\""
+        );
+        assert_eq!(t.redacted_url, "mysql://root:***@127.0.0.1:3307/shop");
     }
 
     #[test]
