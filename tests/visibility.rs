@@ -114,9 +114,14 @@ fn orphans_and_failures(json: &serde_json::Value) -> (Vec<(String, u64)>, Vec<St
 async fn row_level_security_and_missing_privileges_withhold_counts() {
     let suffix = format!("{}_{}", std::process::id(), fastrand::u32(..));
     let (reader, owner) = (format!("tr_reader_{suffix}"), format!("tr_owner_{suffix}"));
-    let _roles = Roles(vec![reader.clone(), owner.clone()]);
+    let all_data = format!("tr_all_{suffix}");
+    let _roles = Roles(vec![reader.clone(), owner.clone(), all_data.clone()]);
     let db = TestDb::postgres().await;
     db.exec(&rls_fixture(&reader, &owner)).await;
+    db.exec(&format!(
+        "CREATE ROLE \"{all_data}\" LOGIN; GRANT pg_read_all_data TO \"{all_data}\";"
+    ))
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("p.toml");
     std::fs::write(&profile, RLS_PROFILE).unwrap();
@@ -203,6 +208,21 @@ async fn row_level_security_and_missing_privileges_withhold_counts() {
         out.contains("count withheld: row-level security on orders")
             && !out.contains("deleted by tether"),
         "{out}"
+    );
+
+    // pg_read_all_data reads every table, but row-level security still applies.
+    let (orphans, failures) =
+        orphans_and_failures(&check_json(&role_url(&db, &all_data), &profile));
+    assert_eq!(orphans, vec![("secret".to_string(), 1)]);
+    assert!(
+        failures
+            .iter()
+            .any(|m| m.contains("row-level security on orders")),
+        "{failures:?}"
+    );
+    assert!(
+        !failures.iter().any(|m| m.contains("may not SELECT")),
+        "{failures:?}"
     );
 
     // As the table's owner: exact, since the table does not force row security.
