@@ -498,3 +498,158 @@ async fn ctrl_c_cancels_the_queries_on_the_server() {
     assert_eq!(n, 0, "the query still runs on the server");
     let _ = admin.close().await;
 }
+
+// ---------------------------------------------------------------------------
+// Numeric flags
+
+/// Runs tether with `args` (no subcommand implied) and returns (exit code, stderr).
+fn run_args(args: &[&str]) -> (i32, String) {
+    let output = tether().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code().unwrap_or(-1), stderr)
+}
+
+#[test]
+fn every_numeric_flag_refuses_what_it_cannot_use_in_one_line() {
+    let cases: &[(&[&str], &str)] = &[
+        // What users reported: a panic on each.
+        (&["check", "--timeout", "-1"], "--timeout"),
+        (&["check", "--timeout=-1"], "--timeout"),
+        (&["check", "--timeout", "inf"], "--timeout"),
+        (&["check", "--timeout", "nan"], "--timeout"),
+        (&["check", "--timeout", "1e20"], "--timeout"),
+        (&["check", "--timeout", "0"], "--timeout"),
+        (&["check", "--timeout", "86401"], "--timeout"),
+        (&["check", "--timeout", "soon"], "--timeout"),
+        (&["check", "--connect-timeout", "-0.5"], "--connect-timeout"),
+        (&["check", "--connect-timeout", "1e20"], "--connect-timeout"),
+        (&["check", "--lock-timeout", "NaN"], "--lock-timeout"),
+        (&["check", "--lock-timeout", "-inf"], "--lock-timeout"),
+        (&["check", "--jobs", "0"], "--jobs"),
+        (&["check", "--jobs", "65"], "--jobs"),
+        (&["check", "-j", "-1"], "--jobs"),
+        (&["check", "--jobs", "2.5"], "--jobs"),
+        (&["check", "--sample", "-1"], "--sample"),
+        (&["check", "--sample", "1e20"], "--sample"),
+        (&["check", "--sample", "10001"], "--sample"),
+        (
+            &["check", "--sample", "99999999999999999999999"],
+            "--sample",
+        ),
+        (&["sql", "--sample", "-5"], "--sample"),
+        (&["graph", "--jobs", "1000"], "--jobs"),
+        (&["--interval", "0"], "--interval"),
+        (&["--interval", "0.5"], "--interval"),
+        (&["--interval", "inf"], "--interval"),
+        (&["--interval", "-10"], "--interval"),
+        (&["watch", "--interval", "0"], "--interval"),
+        (&["watch", "--interval", "-1"], "--interval"),
+        (&["watch", "--interval", "nan"], "--interval"),
+        (&["watch", "--interval", "1e20"], "--interval"),
+        (&["watch", "--metrics-addr", "9187"], "--metrics-addr"),
+        (
+            &["watch", "--metrics-addr", "127.0.0.1:99999"],
+            "--metrics-addr",
+        ),
+        (
+            &["watch", "--metrics-addr", "127.0.0.1:-1"],
+            "--metrics-addr",
+        ),
+        (&["watch", "--metrics-addr", ":9187"], "--metrics-addr"),
+        (&["watch", "--metrics-addr", "a b:9187"], "--metrics-addr"),
+        (&["bench", "--iterations", "0"], "--iterations"),
+        (&["bench", "--iterations", "-3"], "--iterations"),
+        (&["bench", "--iterations", "1e9"], "--iterations"),
+        (&["bench", "--warmup", "-1"], "--warmup"),
+        (&["bench", "--sessions", "0"], "--sessions"),
+        (&["bench", "--sessions", "4294967296"], "--sessions"),
+        (&["demo", "--scale", "99"], "--scale"),
+        (&["demo", "--scale", "-100"], "--scale"),
+        (&["demo", "--scale", "1e20"], "--scale"),
+        (&["demo", "--scale", "18446744073709551615"], "--scale"),
+        (&["demo", "--seed", "-1"], "--seed"),
+        (&["demo", "--seed", "1.5"], "--seed"),
+        (&["demo", "--seed", "18446744073709551616"], "--seed"),
+        (&["fix", "--batch-size", "0"], "--batch-size"),
+        (&["fix", "--batch-size", "-1"], "--batch-size"),
+        (&["fix", "--timeout", "nan"], "--timeout"),
+        (
+            &["restore", "backup.jsonl", "--lock-timeout", "0"],
+            "--lock-timeout",
+        ),
+    ];
+    for (args, flag) in cases {
+        let (code, err) = run_args(args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            err.starts_with("tether: error: invalid value ") && err.contains(flag),
+            "{args:?}: {err}"
+        );
+        for noise in ["panicked", "backtrace", "RUST_BACKTRACE"] {
+            assert!(!err.contains(noise), "{args:?}: {err}");
+        }
+    }
+    // Any other mistake on the command line is one line too, with clap's tip.
+    let (code, err) = run_args(&["check", "--timout", "3"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err.trim_end(),
+        "tether: error: unexpected argument '--timout' found (tip: a similar argument exists: '--timeout')"
+    );
+}
+
+#[test]
+fn numeric_flags_take_their_whole_range_and_say_what_zero_means() {
+    let (_dir, url) = sqlite_with(
+        "CREATE TABLE a (id INTEGER PRIMARY KEY); CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id)); INSERT INTO b VALUES (1, 42);",
+    );
+    let (code, out, err) = run(&[
+        "--url",
+        &url,
+        "--format",
+        "json",
+        "--sample",
+        "0",
+        "--jobs",
+        "64",
+        "--timeout",
+        "86400",
+        "--connect-timeout",
+        "0.5",
+        "--lock-timeout",
+        "86400",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let orphans = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "orphans")
+        .unwrap();
+    assert_eq!(orphans["count"], 1);
+    assert!(
+        orphans
+            .get("sample")
+            .is_none_or(|s| s.as_array().unwrap().is_empty()),
+        "--sample 0 keeps none: {orphans}"
+    );
+
+    let help = |args: &[&str]| {
+        let out = tether().args(args).arg("--help").output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert!(
+        help(&["check"]).contains("0 (none) to 10000"),
+        "{}",
+        help(&["check"])
+    );
+    assert!(help(&["bench"]).contains("0 (none) to 1000000"));
+    assert!(help(&["watch"]).contains("port 0 picks one"));
+    assert!(help(&["demo"]).contains("any whole number from 0"));
+}

@@ -147,3 +147,20 @@ pub fn one_line(error: &color_eyre::eyre::Report) -> String {
     }
     parts.join(": ")
 }
+
+/// One line for a command-line error (a bad flag or value): clap's message
+/// and its tip, without the usage text.
+pub fn usage_error(error: &clap::Error) -> String {
+    let text = error.render().to_string();
+    let mut lines = text.lines().map(str::trim).filter(|l| {
+        !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information")
+    });
+    let first = lines.next().unwrap_or_default();
+    let message = first.strip_prefix("error: ").unwrap_or(first);
+    let tips: Vec<&str> = lines.filter(|l| l.starts_with("tip:")).collect();
+    if tips.is_empty() {
+        format!("{message} (see --help)")
+    } else {
+        format!("{message} ({})", tips.join("; "))
+    }
+}

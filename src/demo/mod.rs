@@ -42,6 +42,8 @@ impl Default for DemoOptions {
 }
 
 pub const MIN_SCALE: u64 = 100;
+/// The largest scale: a billion assets (2.35 billion rows) is past any demo.
+pub const MAX_SCALE: u64 = 1_000_000_000;
 
 fn column(name: &str, ty: ColumnType, nullable: bool) -> ColumnSpec {
     ColumnSpec {
