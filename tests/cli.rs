@@ -653,3 +653,211 @@ fn numeric_flags_take_their_whole_range_and_say_what_zero_means() {
     assert!(help(&["watch"]).contains("port 0 picks one"));
     assert!(help(&["demo"]).contains("any whole number from 0"));
 }
+
+// ---------------------------------------------------------------------------
+// Ctrl-C when the server does not take the cancel
+
+/// A TCP proxy in front of a server that can stop answering: once frozen, it
+/// still accepts connections but never forwards them, so a new connection
+/// (the cancel's) waits for an answer that never comes, while the
+/// connections made before go on.
+struct Proxy {
+    port: u16,
+    frozen: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Proxy {
+    fn to(upstream: &str) -> Proxy {
+        use std::net::{TcpListener, TcpStream};
+        use std::sync::atomic::Ordering;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let frozen = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = frozen.clone();
+        let upstream = upstream.to_string();
+        std::thread::spawn(move || {
+            // Held open, unanswered, until the test process ends.
+            let mut silent: Vec<TcpStream> = Vec::new();
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                if flag.load(Ordering::SeqCst) {
+                    silent.push(client);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(&upstream) else {
+                    continue;
+                };
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Proxy { port, frozen }
+    }
+
+    /// From now on, new connections get no answer.
+    fn freeze(&self) {
+        self.frozen.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// `url` with its host and port replaced by the proxy's.
+    fn url(&self, url: &str) -> String {
+        let (scheme, rest) = url.split_once("://").unwrap();
+        let (authority, path) = rest.split_once('/').unwrap();
+        let user = authority.rsplit_once('@').map(|(u, _)| format!("{u}@"));
+        format!(
+            "{scheme}://{}127.0.0.1:{}/{path}",
+            user.unwrap_or_default(),
+            self.port
+        )
+    }
+}
+
+/// Kills the child if the test fails before it ends.
+struct KillOnDrop(Option<std::process::Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Waits for the child to end, for `limit` at most; its exit code and stderr.
+async fn ended_within(
+    mut guard: KillOnDrop,
+    limit: std::time::Duration,
+) -> Option<(Option<i32>, String)> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        let child = guard.0.as_mut().unwrap();
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            use std::io::Read;
+            let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);
+            guard.0 = None;
+            return Some((status.code(), stderr));
+        }
+        if std::time::Instant::now() > deadline {
+            return None;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+fn interrupt(pid: u32) {
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status();
+}
+
+/// Starts `tether <command>` through a proxy to `db` with a profile whose one
+/// assertion sleeps a minute; returns once the sleep runs on the server.
+async fn sleeping_through(
+    db: &TestDb,
+    proxy: &Proxy,
+    command: &[&str],
+    profile: &std::path::Path,
+) -> KillOnDrop {
+    std::fs::write(
+        profile,
+        "[[assertion]]\nname = \"sleeps\"\nsql = \"SELECT 1 AS x FROM pg_sleep(60) AS s WHERE random() >= 0\"\n",
+    )
+    .unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_tether"))
+        .env_remove("DATABASE_URL")
+        .args(command)
+        .args([
+            "--url",
+            &proxy.url(&db.url),
+            "--profile",
+            profile.to_str().unwrap(),
+            "--timeout",
+            "120",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let guard = KillOnDrop(Some(child));
+    let mut admin = sqlx::PgConnection::connect(&pg_admin_url()).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%pg_sleep(60)%' AND state = 'active' AND pid <> pg_backend_pid()",
+        )
+        .bind(db.name())
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+        if n > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the query never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = admin.close().await;
+    guard
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_gives_up_on_a_server_that_does_not_take_the_cancel() {
+    let db = TestDb::postgres().await;
+    db.exec("CREATE TABLE t (id int PRIMARY KEY)").await;
+    let proxy = Proxy::to("127.0.0.1:5432");
+    let dir = tempfile::tempdir().unwrap();
+    let guard = sleeping_through(&db, &proxy, &["check"], &dir.path().join("p.toml")).await;
+    proxy.freeze();
+    interrupt(guard.0.as_ref().unwrap().id());
+    // The cancel waits for the server 5 s at most; nothing else holds the exit.
+    let (code, stderr) = ended_within(guard, std::time::Duration::from_secs(30))
+        .await
+        .expect("tether still waits for a cancel the server never answers");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("tether: error: interrupted"), "{stderr}");
+}
+
+/// Ctrl-C twice: the first asks the server to cancel (which never answers),
+/// the second leaves without waiting for it.
+async fn second_ctrl_c_leaves_at_once(command: &[&str]) {
+    let db = TestDb::postgres().await;
+    db.exec("CREATE TABLE t (id int PRIMARY KEY)").await;
+    let proxy = Proxy::to("127.0.0.1:5432");
+    let dir = tempfile::tempdir().unwrap();
+    let guard = sleeping_through(&db, &proxy, command, &dir.path().join("p.toml")).await;
+    proxy.freeze();
+    let pid = guard.0.as_ref().unwrap().id();
+    interrupt(pid);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    interrupt(pid);
+    let (code, stderr) = ended_within(guard, std::time::Duration::from_secs(30))
+        .await
+        .expect("a second Ctrl-C did not end it");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("Ctrl-C again leaves at once")
+            && stderr.contains("tether: interrupted: leaving at once"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_ctrl_c_leaves_check_at_once_while_the_cancel_waits() {
+    second_ctrl_c_leaves_at_once(&["check"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_ctrl_c_leaves_watch_at_once_while_the_cancel_waits() {
+    second_ctrl_c_leaves_at_once(&["watch", "--interval", "3600"]).await;
+}

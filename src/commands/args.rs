@@ -13,7 +13,8 @@ pub struct ConnectArgs {
     /// at most 86400.
     #[arg(long, default_value_t = 30.0, value_name = "SECS", value_parser = seconds, allow_hyphen_values = true)]
     pub timeout: f64,
-    /// Seconds to wait for a connection, above 0, at most 86400.
+    /// Seconds to wait for a connection, above 0, at most 86400; also the
+    /// longest tether waits for the server to take a cancel request.
     #[arg(long, default_value_t = 10.0, value_name = "SECS", value_parser = seconds, allow_hyphen_values = true)]
     pub connect_timeout: f64,
     /// Seconds a statement waits for a lock another session holds before it

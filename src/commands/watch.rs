@@ -48,34 +48,6 @@ fn emit(alert: &Alert) {
     let _ = out.flush();
 }
 
-/// Stops on SIGINT or SIGTERM.
-fn stop_on_signals(stop: CancellationToken) {
-    tokio::spawn(async move {
-        #[cfg(unix)]
-        {
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-            let terminated = async {
-                match term.as_mut() {
-                    Some(t) => {
-                        t.recv().await;
-                    }
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminated => {}
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-        stop.cancel();
-    });
-}
-
 /// A minimal HTTP/1.1 responder: `GET /metrics` answers the exposition, anything
 /// else 404. One request per connection.
 async fn serve(listener: TcpListener, exposition: Arc<Mutex<Exposition>>) {
@@ -133,8 +105,10 @@ pub async fn run(args: WatchArgs) -> Result<u8> {
         );
         tokio::spawn(serve(listener, exposition.clone()));
     }
+    // SIGINT or SIGTERM stops it, cancelling the queries in flight; a second
+    // one leaves at once.
     let stop = CancellationToken::new();
-    stop_on_signals(stop.clone());
+    super::stop_on_signals(stop.clone(), true, None);
     let interval = Duration::from_secs_f64(args.interval);
     let mut watcher = Watcher::default();
 

@@ -17,6 +17,9 @@ use sqlx::{Connection, Executor, MySqlPool, PgPool, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
+/// The longest a cancel request waits for the server.
+pub const CANCEL_LIMIT: Duration = Duration::from_secs(5);
+
 /// How to open a session.
 #[derive(Clone, Debug)]
 pub struct SessionOptions {
@@ -259,13 +262,28 @@ impl Db {
         Reader::open(&self.pool, snapshot, Some(backends)).await
     }
 
-    /// Cancels, on the server, the queries of these PostgreSQL backends, from a
-    /// connection of its own (the pool's may all be busy). sqlx has no cancel
-    /// request, so this is `pg_cancel_backend`. Returns how many were signalled.
+    /// Cancels, on the server, the queries of these backends (PostgreSQL
+    /// process ids, MySQL connection ids), from a connection of its own (the
+    /// pool's may all be busy). sqlx has no cancel request, so this is
+    /// `pg_cancel_backend` or `KILL QUERY`. It never waits longer than
+    /// [`Db::cancel_limit`]: a server that does not answer is given up on.
+    /// Returns how many were signalled.
     pub async fn cancel_backends(&self, pids: &[i32]) -> usize {
         if pids.is_empty() {
             return 0;
         }
+        tokio::time::timeout(self.cancel_limit(), self.cancel_now(pids))
+            .await
+            .unwrap_or(0)
+    }
+
+    /// How long a cancel may take, connection included: the connect timeout,
+    /// at most [`CANCEL_LIMIT`].
+    pub fn cancel_limit(&self) -> Duration {
+        self.options.connect_timeout.min(CANCEL_LIMIT)
+    }
+
+    async fn cancel_now(&self, pids: &[i32]) -> usize {
         if let Pool::Mysql(pool) = &self.pool {
             // KILL QUERY from a connection of its own.
             let Ok(mut conn) = sqlx::MySqlConnection::connect_with(&pool.connect_options()).await
