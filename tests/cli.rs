@@ -861,3 +861,141 @@ async fn a_second_ctrl_c_leaves_check_at_once_while_the_cancel_waits() {
 async fn a_second_ctrl_c_leaves_watch_at_once_while_the_cancel_waits() {
     second_ctrl_c_leaves_at_once(&["watch", "--interval", "3600"]).await;
 }
+
+// ---------------------------------------------------------------------------
+// SQLite statements stop at their timeout and on Ctrl-C
+
+/// A SQLite file with a table to write to, and a profile whose one assertion
+/// reads it, then counts for hours (a recursive CTE): while it runs, its
+/// transaction holds the file's shared lock, and no writer can commit.
+fn slow_sqlite() -> (tempfile::TempDir, String, String) {
+    let (dir, url) = sqlite_with("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);");
+    let profile = dir.path().join("slow.toml");
+    std::fs::write(
+        &profile,
+        "[[assertion]]\nname = \"slow\"\nsql = \"\"\"\n\
+         WITH RECURSIVE r(n) AS (SELECT count(*) FROM t UNION ALL SELECT n + 1 FROM r WHERE n < 1000000000000)\n\
+         SELECT n FROM r WHERE n < 0\n\"\"\"\n",
+    )
+    .unwrap();
+    let profile = profile.display().to_string();
+    (dir, url, profile)
+}
+
+/// One write, waiting at most `busy` for the locks: it commits only when no
+/// reader holds the file (SQLite's rollback journal).
+async fn write_sqlite(url: &str, busy: std::time::Duration) -> Result<(), sqlx::Error> {
+    use std::str::FromStr;
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?.busy_timeout(busy);
+    let mut conn = sqlx::SqliteConnection::connect_with(&options).await?;
+    let written = sqlx::query("INSERT INTO t (v) VALUES ('written')")
+        .execute(&mut conn)
+        .await;
+    let _ = conn.close().await;
+    written.map(|_| ())
+}
+
+/// Waits until a reader holds the file: a write that does not wait fails.
+async fn until_a_reader_holds(url: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while write_sqlite(url, std::time::Duration::ZERO).await.is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slow statement never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+fn spawn_tether(args: &[&str]) -> KillOnDrop {
+    KillOnDrop(Some(
+        std::process::Command::new(env!("CARGO_BIN_EXE_tether"))
+            .env_remove("DATABASE_URL")
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sqlite_statement_stops_at_its_timeout() {
+    let (_dir, url, profile) = tokio::task::spawn_blocking(slow_sqlite).await.unwrap();
+    let args = ["--url", &url, "--profile", &profile, "--timeout", "1"];
+
+    // check: the assertion is a check that could not run, and the run ends.
+    let mut check = spawn_tether(&[&["check", "--format", "json"][..], &args].concat());
+    let stdout = check.0.as_mut().unwrap().stdout.take().unwrap();
+    let (code, stderr) = ended_within(check, std::time::Duration::from_secs(30))
+        .await
+        .expect("check went on past the timeout");
+    assert_eq!(code, Some(1), "{stderr}");
+    let json: serde_json::Value = serde_json::from_reader(stdout).unwrap();
+    let failed: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "check_failed")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["custom check could not run: timed out after 1 s"]);
+    write_sqlite(&url, std::time::Duration::from_secs(2))
+        .await
+        .expect("a writer can write after the check");
+
+    // watch stays up after its run: the statement that timed out no longer
+    // holds the file, so a writer writes while tether still runs.
+    let mut watch = spawn_tether(&[&["watch", "--interval", "3600"][..], &args].concat());
+    let stdout = watch.0.as_mut().unwrap().stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let alert = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("no alert from watch");
+    assert!(
+        alert.contains("\"event\":\"check_failed\"") && alert.contains("timed out after 1 s"),
+        "{alert}"
+    );
+    write_sqlite(&url, std::time::Duration::from_secs(2))
+        .await
+        .expect("the statement past its timeout still holds the file");
+    assert!(watch.0.as_mut().unwrap().try_wait().unwrap().is_none());
+    interrupt(watch.0.as_ref().unwrap().id());
+    let (code, stderr) = ended_within(watch, std::time::Duration::from_secs(30))
+        .await
+        .expect("watch did not stop on Ctrl-C");
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_stops_a_sqlite_statement() {
+    let (_dir, url, profile) = tokio::task::spawn_blocking(slow_sqlite).await.unwrap();
+    let check = spawn_tether(&[
+        "check",
+        "--url",
+        &url,
+        "--profile",
+        &profile,
+        "--timeout",
+        "600",
+    ]);
+    until_a_reader_holds(&url).await;
+    interrupt(check.0.as_ref().unwrap().id());
+    let (code, stderr) = ended_within(check, std::time::Duration::from_secs(30))
+        .await
+        .expect("check went on after Ctrl-C");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("tether: error: interrupted"), "{stderr}");
+    write_sqlite(&url, std::time::Duration::from_secs(2))
+        .await
+        .expect("a writer can write right after");
+}
