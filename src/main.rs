@@ -53,7 +53,15 @@ enum Command {
 #[tokio::main]
 async fn main() {
     let _ = color_eyre::install();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version print as clap prints them.
+        Err(error) if !error.use_stderr() => error.exit(),
+        Err(error) => {
+            eprintln!("tether: error: {}", commands::usage_error(&error));
+            std::process::exit(i32::from(EXIT_COULD_NOT_RUN))
+        }
+    };
     let result = match cli.command {
         None => commands::tui::run(cli.tui).await,
         Some(Command::Check(args)) => commands::check::run(args).await,

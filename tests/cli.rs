@@ -515,3 +515,504 @@ async fn ctrl_c_cancels_the_queries_on_the_server() {
     }
     let _ = admin.close().await;
 }
+
+// ---------------------------------------------------------------------------
+// Numeric flags
+
+/// Runs tether with `args` (no subcommand implied) and returns (exit code, stderr).
+fn run_args(args: &[&str]) -> (i32, String) {
+    let output = tether().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code().unwrap_or(-1), stderr)
+}
+
+#[test]
+fn every_numeric_flag_refuses_what_it_cannot_use_in_one_line() {
+    let cases: &[(&[&str], &str)] = &[
+        // What users reported: a panic on each.
+        (&["check", "--timeout", "-1"], "--timeout"),
+        (&["check", "--timeout=-1"], "--timeout"),
+        (&["check", "--timeout", "inf"], "--timeout"),
+        (&["check", "--timeout", "nan"], "--timeout"),
+        (&["check", "--timeout", "1e20"], "--timeout"),
+        (&["check", "--timeout", "0"], "--timeout"),
+        (&["check", "--timeout", "86401"], "--timeout"),
+        (&["check", "--timeout", "soon"], "--timeout"),
+        (&["check", "--connect-timeout", "-0.5"], "--connect-timeout"),
+        (&["check", "--connect-timeout", "1e20"], "--connect-timeout"),
+        (&["check", "--lock-timeout", "NaN"], "--lock-timeout"),
+        (&["check", "--lock-timeout", "-inf"], "--lock-timeout"),
+        (&["check", "--jobs", "0"], "--jobs"),
+        (&["check", "--jobs", "65"], "--jobs"),
+        (&["check", "-j", "-1"], "--jobs"),
+        (&["check", "--jobs", "2.5"], "--jobs"),
+        (&["check", "--sample", "-1"], "--sample"),
+        (&["check", "--sample", "1e20"], "--sample"),
+        (&["check", "--sample", "10001"], "--sample"),
+        (
+            &["check", "--sample", "99999999999999999999999"],
+            "--sample",
+        ),
+        (&["sql", "--sample", "-5"], "--sample"),
+        (&["graph", "--jobs", "1000"], "--jobs"),
+        (&["--interval", "0"], "--interval"),
+        (&["--interval", "0.5"], "--interval"),
+        (&["--interval", "inf"], "--interval"),
+        (&["--interval", "-10"], "--interval"),
+        (&["watch", "--interval", "0"], "--interval"),
+        (&["watch", "--interval", "-1"], "--interval"),
+        (&["watch", "--interval", "nan"], "--interval"),
+        (&["watch", "--interval", "1e20"], "--interval"),
+        (&["watch", "--metrics-addr", "9187"], "--metrics-addr"),
+        (
+            &["watch", "--metrics-addr", "127.0.0.1:99999"],
+            "--metrics-addr",
+        ),
+        (
+            &["watch", "--metrics-addr", "127.0.0.1:-1"],
+            "--metrics-addr",
+        ),
+        (&["watch", "--metrics-addr", ":9187"], "--metrics-addr"),
+        (&["watch", "--metrics-addr", "a b:9187"], "--metrics-addr"),
+        (&["bench", "--iterations", "0"], "--iterations"),
+        (&["bench", "--iterations", "-3"], "--iterations"),
+        (&["bench", "--iterations", "1e9"], "--iterations"),
+        (&["bench", "--warmup", "-1"], "--warmup"),
+        (&["bench", "--sessions", "0"], "--sessions"),
+        (&["bench", "--sessions", "4294967296"], "--sessions"),
+        (&["demo", "--scale", "99"], "--scale"),
+        (&["demo", "--scale", "-100"], "--scale"),
+        (&["demo", "--scale", "1e20"], "--scale"),
+        (&["demo", "--scale", "18446744073709551615"], "--scale"),
+        (&["demo", "--seed", "-1"], "--seed"),
+        (&["demo", "--seed", "1.5"], "--seed"),
+        (&["demo", "--seed", "18446744073709551616"], "--seed"),
+        (&["fix", "--batch-size", "0"], "--batch-size"),
+        (&["fix", "--batch-size", "-1"], "--batch-size"),
+        (&["fix", "--timeout", "nan"], "--timeout"),
+        (
+            &["restore", "backup.jsonl", "--lock-timeout", "0"],
+            "--lock-timeout",
+        ),
+    ];
+    for (args, flag) in cases {
+        let (code, err) = run_args(args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            err.starts_with("tether: error: invalid value ") && err.contains(flag),
+            "{args:?}: {err}"
+        );
+        for noise in ["panicked", "backtrace", "RUST_BACKTRACE"] {
+            assert!(!err.contains(noise), "{args:?}: {err}");
+        }
+    }
+    // Any other mistake on the command line is one line too, with clap's tip.
+    let (code, err) = run_args(&["check", "--timout", "3"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err.trim_end(),
+        "tether: error: unexpected argument '--timout' found (tip: a similar argument exists: '--timeout')"
+    );
+}
+
+#[test]
+fn numeric_flags_take_their_whole_range_and_say_what_zero_means() {
+    let (_dir, url) = sqlite_with(
+        "CREATE TABLE a (id INTEGER PRIMARY KEY); CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id)); INSERT INTO b VALUES (1, 42);",
+    );
+    let (code, out, err) = run(&[
+        "--url",
+        &url,
+        "--format",
+        "json",
+        "--sample",
+        "0",
+        "--jobs",
+        "64",
+        "--timeout",
+        "86400",
+        "--connect-timeout",
+        "0.5",
+        "--lock-timeout",
+        "86400",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let orphans = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "orphans")
+        .unwrap();
+    assert_eq!(orphans["count"], 1);
+    assert!(
+        orphans
+            .get("sample")
+            .is_none_or(|s| s.as_array().unwrap().is_empty()),
+        "--sample 0 keeps none: {orphans}"
+    );
+
+    let help = |args: &[&str]| {
+        let out = tether().args(args).arg("--help").output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert!(
+        help(&["check"]).contains("0 (none) to 10000"),
+        "{}",
+        help(&["check"])
+    );
+    assert!(help(&["bench"]).contains("0 (none) to 1000000"));
+    assert!(help(&["watch"]).contains("port 0 picks one"));
+    assert!(help(&["demo"]).contains("any whole number from 0"));
+}
+
+// ---------------------------------------------------------------------------
+// Ctrl-C when the server does not take the cancel
+
+/// A TCP proxy in front of a server that can stop answering: once frozen, it
+/// still accepts connections but never forwards them, so a new connection
+/// (the cancel's) waits for an answer that never comes, while the
+/// connections made before go on.
+struct Proxy {
+    port: u16,
+    frozen: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Proxy {
+    fn to(upstream: &str) -> Proxy {
+        use std::net::{TcpListener, TcpStream};
+        use std::sync::atomic::Ordering;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let frozen = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = frozen.clone();
+        let upstream = upstream.to_string();
+        std::thread::spawn(move || {
+            // Held open, unanswered, until the test process ends.
+            let mut silent: Vec<TcpStream> = Vec::new();
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                if flag.load(Ordering::SeqCst) {
+                    silent.push(client);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(&upstream) else {
+                    continue;
+                };
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Proxy { port, frozen }
+    }
+
+    /// From now on, new connections get no answer.
+    fn freeze(&self) {
+        self.frozen.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// `url` with its host and port replaced by the proxy's.
+    fn url(&self, url: &str) -> String {
+        let (scheme, rest) = url.split_once("://").unwrap();
+        let (authority, path) = rest.split_once('/').unwrap();
+        let user = authority.rsplit_once('@').map(|(u, _)| format!("{u}@"));
+        format!(
+            "{scheme}://{}127.0.0.1:{}/{path}",
+            user.unwrap_or_default(),
+            self.port
+        )
+    }
+}
+
+/// Kills the child if the test fails before it ends.
+struct KillOnDrop(Option<std::process::Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Waits for the child to end, for `limit` at most; its exit code and stderr.
+async fn ended_within(
+    mut guard: KillOnDrop,
+    limit: std::time::Duration,
+) -> Option<(Option<i32>, String)> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        let child = guard.0.as_mut().unwrap();
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            use std::io::Read;
+            let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);
+            guard.0 = None;
+            return Some((status.code(), stderr));
+        }
+        if std::time::Instant::now() > deadline {
+            return None;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+fn interrupt(pid: u32) {
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status();
+}
+
+/// Starts `tether <command>` through a proxy to `db` with a profile whose one
+/// assertion sleeps a minute; returns once the sleep runs on the server.
+async fn sleeping_through(
+    db: &TestDb,
+    proxy: &Proxy,
+    command: &[&str],
+    profile: &std::path::Path,
+) -> KillOnDrop {
+    std::fs::write(
+        profile,
+        "[[assertion]]\nname = \"sleeps\"\nsql = \"SELECT 1 AS x FROM pg_sleep(60) AS s WHERE random() >= 0\"\n",
+    )
+    .unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_tether"))
+        .env_remove("DATABASE_URL")
+        .args(command)
+        .args([
+            "--url",
+            &proxy.url(&db.url),
+            "--profile",
+            profile.to_str().unwrap(),
+            "--timeout",
+            "120",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let guard = KillOnDrop(Some(child));
+    let mut admin = sqlx::PgConnection::connect(&pg_admin_url()).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%pg_sleep(60)%' AND state = 'active' AND pid <> pg_backend_pid()",
+        )
+        .bind(db.name())
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+        if n > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the query never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = admin.close().await;
+    guard
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_gives_up_on_a_server_that_does_not_take_the_cancel() {
+    let db = TestDb::postgres().await;
+    db.exec("CREATE TABLE t (id int PRIMARY KEY)").await;
+    let proxy = Proxy::to("127.0.0.1:5432");
+    let dir = tempfile::tempdir().unwrap();
+    let guard = sleeping_through(&db, &proxy, &["check"], &dir.path().join("p.toml")).await;
+    proxy.freeze();
+    interrupt(guard.0.as_ref().unwrap().id());
+    // The cancel waits for the server 5 s at most; nothing else holds the exit.
+    let (code, stderr) = ended_within(guard, std::time::Duration::from_secs(30))
+        .await
+        .expect("tether still waits for a cancel the server never answers");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("tether: error: interrupted"), "{stderr}");
+}
+
+/// Ctrl-C twice: the first asks the server to cancel (which never answers),
+/// the second leaves without waiting for it.
+async fn second_ctrl_c_leaves_at_once(command: &[&str]) {
+    let db = TestDb::postgres().await;
+    db.exec("CREATE TABLE t (id int PRIMARY KEY)").await;
+    let proxy = Proxy::to("127.0.0.1:5432");
+    let dir = tempfile::tempdir().unwrap();
+    let guard = sleeping_through(&db, &proxy, command, &dir.path().join("p.toml")).await;
+    proxy.freeze();
+    let pid = guard.0.as_ref().unwrap().id();
+    interrupt(pid);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    interrupt(pid);
+    let (code, stderr) = ended_within(guard, std::time::Duration::from_secs(30))
+        .await
+        .expect("a second Ctrl-C did not end it");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("Ctrl-C again leaves at once")
+            && stderr.contains("tether: interrupted: leaving at once"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_ctrl_c_leaves_check_at_once_while_the_cancel_waits() {
+    second_ctrl_c_leaves_at_once(&["check"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_ctrl_c_leaves_watch_at_once_while_the_cancel_waits() {
+    second_ctrl_c_leaves_at_once(&["watch", "--interval", "3600"]).await;
+}
+
+// ---------------------------------------------------------------------------
+// SQLite statements stop at their timeout and on Ctrl-C
+
+/// A SQLite file with a table to write to, and a profile whose one assertion
+/// reads it, then counts for hours (a recursive CTE): while it runs, its
+/// transaction holds the file's shared lock, and no writer can commit.
+fn slow_sqlite() -> (tempfile::TempDir, String, String) {
+    let (dir, url) = sqlite_with("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);");
+    let profile = dir.path().join("slow.toml");
+    std::fs::write(
+        &profile,
+        "[[assertion]]\nname = \"slow\"\nsql = \"\"\"\n\
+         WITH RECURSIVE r(n) AS (SELECT count(*) FROM t UNION ALL SELECT n + 1 FROM r WHERE n < 1000000000000)\n\
+         SELECT n FROM r WHERE n < 0\n\"\"\"\n",
+    )
+    .unwrap();
+    let profile = profile.display().to_string();
+    (dir, url, profile)
+}
+
+/// One write, waiting at most `busy` for the locks: it commits only when no
+/// reader holds the file (SQLite's rollback journal).
+async fn write_sqlite(url: &str, busy: std::time::Duration) -> Result<(), sqlx::Error> {
+    use std::str::FromStr;
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?.busy_timeout(busy);
+    let mut conn = sqlx::SqliteConnection::connect_with(&options).await?;
+    let written = sqlx::query("INSERT INTO t (v) VALUES ('written')")
+        .execute(&mut conn)
+        .await;
+    let _ = conn.close().await;
+    written.map(|_| ())
+}
+
+/// Waits until a reader holds the file: a write that does not wait fails.
+async fn until_a_reader_holds(url: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while write_sqlite(url, std::time::Duration::ZERO).await.is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slow statement never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+fn spawn_tether(args: &[&str]) -> KillOnDrop {
+    KillOnDrop(Some(
+        std::process::Command::new(env!("CARGO_BIN_EXE_tether"))
+            .env_remove("DATABASE_URL")
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sqlite_statement_stops_at_its_timeout() {
+    let (_dir, url, profile) = tokio::task::spawn_blocking(slow_sqlite).await.unwrap();
+    let args = ["--url", &url, "--profile", &profile, "--timeout", "1"];
+
+    // check: the assertion is a check that could not run, and the run ends.
+    let mut check = spawn_tether(&[&["check", "--format", "json"][..], &args].concat());
+    let stdout = check.0.as_mut().unwrap().stdout.take().unwrap();
+    let (code, stderr) = ended_within(check, std::time::Duration::from_secs(30))
+        .await
+        .expect("check went on past the timeout");
+    assert_eq!(code, Some(1), "{stderr}");
+    let json: serde_json::Value = serde_json::from_reader(stdout).unwrap();
+    let failed: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "check_failed")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["custom check could not run: timed out after 1 s"]);
+    write_sqlite(&url, std::time::Duration::from_secs(2))
+        .await
+        .expect("a writer can write after the check");
+
+    // watch stays up after its run: the statement that timed out no longer
+    // holds the file, so a writer writes while tether still runs.
+    let mut watch = spawn_tether(&[&["watch", "--interval", "3600"][..], &args].concat());
+    let stdout = watch.0.as_mut().unwrap().stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let alert = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("no alert from watch");
+    assert!(
+        alert.contains("\"event\":\"check_failed\"") && alert.contains("timed out after 1 s"),
+        "{alert}"
+    );
+    write_sqlite(&url, std::time::Duration::from_secs(2))
+        .await
+        .expect("the statement past its timeout still holds the file");
+    assert!(watch.0.as_mut().unwrap().try_wait().unwrap().is_none());
+    interrupt(watch.0.as_ref().unwrap().id());
+    let (code, stderr) = ended_within(watch, std::time::Duration::from_secs(30))
+        .await
+        .expect("watch did not stop on Ctrl-C");
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_stops_a_sqlite_statement() {
+    let (_dir, url, profile) = tokio::task::spawn_blocking(slow_sqlite).await.unwrap();
+    let check = spawn_tether(&[
+        "check",
+        "--url",
+        &url,
+        "--profile",
+        &profile,
+        "--timeout",
+        "600",
+    ]);
+    until_a_reader_holds(&url).await;
+    interrupt(check.0.as_ref().unwrap().id());
+    let (code, stderr) = ended_within(check, std::time::Duration::from_secs(30))
+        .await
+        .expect("check went on after Ctrl-C");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("tether: error: interrupted"), "{stderr}");
+    write_sqlite(&url, std::time::Duration::from_secs(2))
+        .await
+        .expect("a writer can write right after");
+}

@@ -1,5 +1,6 @@
 //! `tether demo` then `tether check --profile discovery-flow` reports exactly the
-//! documented faults, on PostgreSQL, MariaDB and SQLite; `--force` replaces
+//! documented faults, and no check that could not run, on PostgreSQL, MariaDB
+//! and SQLite; `--force` replaces
 //! only the demo's own tables, and refuses when other objects depend on them.
 
 mod common;
@@ -123,6 +124,14 @@ fn expected(scale: u64, engine: Engine) -> BTreeSet<(String, String, Option<u64>
 }
 
 fn assert_documented_faults(json: &serde_json::Value, scale: u64, engine: Engine) {
+    // Every check of the bundled profile runs on the demo: nothing could not run.
+    let failed: Vec<&serde_json::Value> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "check_failed")
+        .collect();
+    assert!(failed.is_empty(), "checks that could not run: {failed:#?}");
     let mut found = findings(json);
     // Latency depends on the machine: at the default scale the planted slow_check
     // (a 1 ms budget) must be there; any other is reported but not compared.
@@ -142,11 +151,11 @@ fn assert_documented_faults(json: &serde_json::Value, scale: u64, engine: Engine
             .iter()
             .map(|f| f["check"].as_str().unwrap())
             .collect();
-        // InnoDB indexes every foreign key: MySQL has no unindexed one.
-        for id in CheckId::ALL
-            .into_iter()
-            .filter(|id| !(engine == Engine::Mysql && *id == CheckId::FkUnindexed))
-        {
+        // InnoDB indexes every foreign key: MySQL has no unindexed one. Every
+        // check runs, so none is check_failed.
+        for id in CheckId::ALL.into_iter().filter(|id| {
+            *id != CheckId::CheckFailed && !(engine == Engine::Mysql && *id == CheckId::FkUnindexed)
+        }) {
             assert!(ids.contains(id.as_str()), "no {id} finding");
         }
     }
@@ -267,7 +276,14 @@ fn check_without_a_url_creates_the_demo_and_shows_every_check() {
     assert!(stderr.contains("creating the demo database at"), "{stderr}");
     assert!(home.path().join("tether/demo.sqlite").exists());
     for id in CheckId::ALL {
-        assert!(stdout.contains(id.as_str()), "{id} missing from:\n{stdout}");
+        if id == CheckId::CheckFailed {
+            assert!(
+                !stdout.contains(id.as_str()),
+                "a check could not run:\n{stdout}"
+            );
+        } else {
+            assert!(stdout.contains(id.as_str()), "{id} missing from:\n{stdout}");
+        }
     }
     // The second run reuses it.
     let out = tether()
@@ -360,4 +376,110 @@ async fn mariadb_force_replaces_only_the_demo() {
 #[tokio::test(flavor = "multi_thread")]
 async fn sqlite_force_replaces_only_the_demo() {
     force_replaces_only_the_demo(TestDb::sqlite(), "TEXT", "").await;
+}
+
+/// A profile holding only the bundled profile's `flow_state_names_its_flow`
+/// assertion, exactly as shipped.
+fn flow_state_profile(dir: &std::path::Path) -> String {
+    let bundled: toml::Table =
+        toml::from_str(include_str!("../assets/profiles/discovery-flow.toml")).unwrap();
+    let assertion = bundled["assertion"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"].as_str() == Some("flow_state_names_its_flow"))
+        .unwrap()
+        .clone();
+    let mut profile = toml::Table::new();
+    profile.insert("name".into(), "flow-states".into());
+    profile.insert("assertion".into(), toml::Value::Array(vec![assertion]));
+    let path = dir.join("flow-states.toml");
+    std::fs::write(&path, toml::to_string(&profile).unwrap()).unwrap();
+    path.display().to_string()
+}
+
+/// Flow states a person might find: (state, whether the assertion reports it).
+const FLOW_STATES: &[(Option<&str>, bool)] = &[
+    (Some(r#"{"flow_id": "f1"}"#), false),
+    (
+        Some(r#"{"flow_id":"f2","phase":"x","n":-1.5e3,"ok":true,"none":null}"#),
+        false,
+    ),
+    (
+        Some(r#"{"flow_id": "f3", "steps": [1, {"at": [null, "a\"b"]}], "meta": {}}"#),
+        false,
+    ),
+    (Some(r#"{"flow_id": "caf\u00e9 \ud83d\ude00"}"#), false),
+    (Some(r#"{"phase": "data_import"}"#), true),
+    (Some(r#"{"flow_id": null}"#), true),
+    (Some(r#"["flow_id", "f4"]"#), true),
+    (Some(r#"{"flow_id": "f5", "phase": "data_imp"#), true),
+    (Some(r#"{"flow_id": "f6",}"#), true),
+    (Some(r#"{"flow_id": "f7"} trailing"#), true),
+    (Some(""), true),
+    (None, false),
+];
+
+/// The bundled assertion on each engine: every state that is not valid JSON,
+/// or names no flow, is counted; none makes the query fail.
+async fn flow_states_are_counted(db: TestDb) {
+    let mut script = String::from(
+        "CREATE TABLE crewai_flow_state_extensions (id INT PRIMARY KEY, flow_persistence_data TEXT);\n",
+    );
+    for (i, (state, _)) in FLOW_STATES.iter().enumerate() {
+        let value = match state {
+            None => "NULL".to_string(),
+            // MySQL reads a backslash in a string literal as an escape.
+            Some(s) if db.is_mysql() => {
+                format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
+            }
+            Some(s) => format!("'{}'", s.replace('\'', "''")),
+        };
+        script.push_str(&format!(
+            "INSERT INTO crewai_flow_state_extensions VALUES ({i}, {value});\n"
+        ));
+    }
+    db.exec(&script).await;
+    let dir = tempfile::tempdir().unwrap();
+    let profile = flow_state_profile(dir.path());
+    let url = db.url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        tether()
+            .args([
+                "check",
+                "--url",
+                &url,
+                "--profile",
+                &profile,
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    let findings = json["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    let finding = &findings[0];
+    assert_eq!(finding["check"], "custom", "{finding:#}");
+    let expected = FLOW_STATES.iter().filter(|(_, reported)| *reported).count();
+    assert_eq!(finding["count"], expected, "{finding:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_flow_states_that_are_not_json_are_counted() {
+    flow_states_are_counted(TestDb::postgres().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mariadb_flow_states_that_are_not_json_are_counted() {
+    flow_states_are_counted(TestDb::mysql().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_flow_states_that_are_not_json_are_counted() {
+    flow_states_are_counted(TestDb::sqlite()).await;
 }

@@ -982,3 +982,97 @@ async fn recovers_after_losing_the_database() {
     tui.quit_and_check_exit();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+// ---------------------------------------------------------------------------
+// SQLite statements stop
+
+/// One write to table `t`, waiting at most `busy` for the locks: it commits
+/// only when no reader holds the file (SQLite's rollback journal).
+async fn write_sqlite(url: &str, busy: Duration) -> Result<(), sqlx::Error> {
+    use std::str::FromStr;
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?.busy_timeout(busy);
+    let mut conn = sqlx::SqliteConnection::connect_with(&options).await?;
+    let written = sqlx::query("INSERT INTO t (v) VALUES ('written')")
+        .execute(&mut conn)
+        .await;
+    let _ = conn.close().await;
+    written.map(|_| ())
+}
+
+/// Waits until `holds` says whether a reader holds the file (a write that
+/// does not wait fails while one does).
+async fn until_reader(url: &str, holds: bool, tui: &Tmux) {
+    let start = Instant::now();
+    while write_sqlite(url, Duration::ZERO).await.is_ok() == holds {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "waited for a reader to {}; the screen:\n{}",
+            if holds { "hold the file" } else { "let it go" },
+            tui.screen()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A SQLite statement past its timeout stops, so a writer writes while the
+/// UI runs on; quitting while one runs leaves at once, and the file is free.
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_statements_stop_at_their_timeout_and_on_quit() {
+    let home = tempfile::tempdir().unwrap();
+    let (_, env) = environment(home.path());
+    let url = format!("sqlite://{}", home.path().join("slow.sqlite").display());
+    let mut conn = sqlx::SqliteConnection::connect(&format!("{url}?mode=rwc"))
+        .await
+        .unwrap();
+    sqlx::raw_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    // Reads t (the shared lock), then counts for hours.
+    let profile = home.path().join("slow.toml");
+    std::fs::write(
+        &profile,
+        r#"name = "slow"
+
+[[assertion]]
+name = "slow"
+sql = """
+WITH RECURSIVE r(n) AS (SELECT count(*) FROM t UNION ALL SELECT n + 1 FROM r WHERE n < 1000000000000)
+SELECT n FROM r WHERE n < 0
+"""
+"#,
+    )
+    .unwrap();
+    let profile = profile.display().to_string();
+    let tui = Tmux::start(
+        "sqlite-slow",
+        &[
+            "--url",
+            &url,
+            "--profile",
+            &profile,
+            "--timeout",
+            "3",
+            "--interval",
+            "3600",
+        ],
+        &env,
+    );
+    tui.wait_for_text("┌ Latency", WAIT);
+    until_reader(&url, true, &tui).await;
+    // Past its timeout the statement stops: the UI runs on, the file is free.
+    until_reader(&url, false, &tui).await;
+    tui.wait_for("the run to end with the assertion failed", WAIT, |s| {
+        s.contains("refreshed") && s.contains("1 errors")
+    });
+    assert!(!tui.screen().contains("EXIT="));
+
+    // Refresh, and quit while the statement runs.
+    tui.keys(&["r"]);
+    until_reader(&url, true, &tui).await;
+    tui.quit_and_check_exit();
+    write_sqlite(&url, Duration::from_secs(2))
+        .await
+        .expect("a writer can write right after");
+}

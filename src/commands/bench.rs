@@ -1,6 +1,6 @@
 //! `tether bench`: latency by query category against the profile's thresholds.
 
-use super::args::{ConnectArgs, Format, PlanArgs};
+use super::args::{ConnectArgs, Format, PlanArgs, whole};
 use crate::bench::{self, BenchOptions, BenchReport, Measured};
 use crate::db::Db;
 use anstyle::{AnsiColor, Style};
@@ -14,14 +14,14 @@ pub struct BenchArgs {
     pub connect: ConnectArgs,
     #[command(flatten)]
     pub plan: PlanArgs,
-    /// Measured runs per category.
-    #[arg(long, default_value_t = 20)]
+    /// Measured runs per category, 1 to 1000000.
+    #[arg(long, default_value_t = 20, value_name = "N", value_parser = whole::<u32>(1, 1_000_000), allow_hyphen_values = true)]
     pub iterations: u32,
-    /// Unmeasured runs first, per category.
-    #[arg(long, default_value_t = 3)]
+    /// Unmeasured runs first, per category, 0 (none) to 1000000.
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = whole::<u32>(0, 1_000_000), allow_hyphen_values = true)]
     pub warmup: u32,
-    /// Sessions of the concurrent category.
-    #[arg(long, default_value_t = 4)]
+    /// Sessions of the concurrent category, 1 to 256.
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = whole::<u32>(1, 256), allow_hyphen_values = true)]
     pub sessions: u32,
     /// Run the write categories, each write rolled back: constraint (an
     /// orphan row a foreign key rejects) and batch (1,000 rows).

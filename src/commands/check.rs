@@ -64,13 +64,9 @@ pub async fn run(args: CheckArgs) -> Result<u8> {
         timeout: Duration::from_secs_f64(args.connect.timeout),
         ..RunOptions::default()
     };
-    // Ctrl-C stops the run and cancels its queries on the server too.
-    let cancel = options.cancel.clone();
-    let interrupt = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            cancel.cancel();
-        }
-    });
+    // Ctrl-C stops the run and cancels its queries on the server too; a
+    // second one leaves at once.
+    super::stop_on_signals(options.cancel.clone(), false, Some(progress.clone()));
     let mut result = runner::run_to_end(&db, plan.clone(), &options, |event| {
         if matches!(event, Event::StatementDone { .. } | Event::Metric { .. }) {
             progress.inc(1);
@@ -78,8 +74,10 @@ pub async fn run(args: CheckArgs) -> Result<u8> {
     })
     .await;
     progress.finish_and_clear();
-    interrupt.abort();
-    if options.cancel.is_cancelled() {
+    let interrupted = options.cancel.is_cancelled();
+    // Nothing is left to stop: from here a Ctrl-C leaves at once.
+    options.cancel.cancel();
+    if interrupted {
         return Err(eyre!(
             "interrupted: the queries in flight were cancelled on the server"
         ));

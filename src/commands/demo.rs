@@ -1,5 +1,6 @@
 //! `tether demo`: creates the discovery-flow schema with known faults.
 
+use super::args::whole;
 use crate::db::{Db, SessionOptions};
 use crate::demo::{self, DemoOptions};
 use crate::findings::thousands;
@@ -13,11 +14,11 @@ pub struct DemoArgs {
     /// Where to create it: postgres://…, mysql://… or sqlite://path. Default: the bundled demo database.
     #[arg(long)]
     pub url: Option<String>,
-    /// About the number of assets; other tables are proportional.
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(demo::MIN_SCALE..))]
+    /// About the number of assets, 100 to 1000000000; other tables are proportional.
+    #[arg(long, default_value_t = 10_000, value_name = "N", value_parser = whole::<u64>(demo::MIN_SCALE, demo::MAX_SCALE), allow_hyphen_values = true)]
     pub scale: u64,
-    /// Seed for the generated data.
-    #[arg(long, default_value_t = 1)]
+    /// Seed for the generated data: any whole number from 0 to 18446744073709551615.
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = whole::<u64>(0, u64::MAX), allow_hyphen_values = true)]
     pub seed: u64,
     /// Replace the demo's own tables in a database that already has tables
     /// (nothing else; refused when other objects depend on them).

@@ -1,6 +1,6 @@
 //! `tether fix` (remedies: preview, or apply with a backup) and `tether restore`.
 
-use super::args::{ConnectArgs, PlanArgs};
+use super::args::{ConnectArgs, PlanArgs, whole};
 use crate::findings::{plural, thousands};
 use crate::fix::{self, ApplyOptions, FixOptions, OnConflict, OrphanAction, Scope};
 use crate::report::fix::{self as report, Tone};
@@ -54,8 +54,9 @@ pub struct FixArgs {
     /// Where the backup file goes.
     #[arg(long, value_name = "DIR", default_value = "tether-backups")]
     pub backup: PathBuf,
-    /// Rows per statement.
-    #[arg(long, default_value_t = 1000)]
+    /// Rows per statement, 1 to 100000 (fewer when the engine's limit on
+    /// bound values per statement needs it).
+    #[arg(long, default_value_t = 1000, value_name = "N", value_parser = whole::<usize>(1, 100_000), allow_hyphen_values = true)]
     pub batch_size: usize,
     /// Commit without asking.
     #[arg(long)]

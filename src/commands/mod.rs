@@ -17,8 +17,10 @@ use crate::db::{Db, SessionOptions};
 use crate::profile::Profile;
 use args::{ConnectArgs, PlanArgs};
 use color_eyre::eyre::{Result, WrapErr, eyre};
+use indicatif::ProgressBar;
 use std::path::PathBuf;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// Exit code when tether could not do its job (bad input, no connection).
 pub const EXIT_COULD_NOT_RUN: u8 = 2;
@@ -146,4 +148,101 @@ pub fn one_line(error: &color_eyre::eyre::Report) -> String {
         }
     }
     parts.join(": ")
+}
+
+/// One line for a command-line error (a bad flag or value): clap's message
+/// and its tip, without the usage text.
+pub fn usage_error(error: &clap::Error) -> String {
+    let text = error.render().to_string();
+    let mut lines = text.lines().map(str::trim).filter(|l| {
+        !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information")
+    });
+    let first = lines.next().unwrap_or_default();
+    let message = first.strip_prefix("error: ").unwrap_or(first);
+    let tips: Vec<&str> = lines.filter(|l| l.starts_with("tip:")).collect();
+    if tips.is_empty() {
+        format!("{message} (see --help)")
+    } else {
+        format!("{message} ({})", tips.join("; "))
+    }
+}
+
+/// Ctrl-C (and, with `terminate`, SIGTERM) for a headless command, for as long
+/// as it runs. The first signal cancels `stop`: the run in flight ends, and
+/// the runner cancels its queries on the server, waiting for that no longer
+/// than the cancel limit. A signal when `stop` is already cancelled — a
+/// second one, or one after the command cancelled `stop` because nothing is
+/// left to stop — leaves at once with exit 2: the connections close with the
+/// process, and the servers roll back what was not committed.
+pub fn stop_on_signals(stop: CancellationToken, terminate: bool, progress: Option<ProgressBar>) {
+    let say = move |text: &str| match &progress {
+        Some(bar) => bar.suspend(|| eprintln!("{text}")),
+        None => eprintln!("{text}"),
+    };
+    let mut signals = Signals::new(terminate);
+    tokio::spawn(async move {
+        while signals.next().await {
+            if stop.is_cancelled() {
+                say("tether: interrupted: leaving at once, without waiting for the server");
+                std::process::exit(i32::from(EXIT_COULD_NOT_RUN));
+            }
+            stop.cancel();
+            say(
+                "tether: interrupted: stopping, and cancelling any query in flight on the server (Ctrl-C again leaves at once)",
+            );
+        }
+    });
+}
+
+/// The signals that stop a headless command, listened to from the moment
+/// they are made, so that none is missed between two waits.
+struct Signals {
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new(terminate: bool) -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Signals {
+                interrupt: signal(SignalKind::interrupt()).ok(),
+                terminate: terminate
+                    .then(|| signal(SignalKind::terminate()).ok())
+                    .flatten(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = terminate;
+            Signals {}
+        }
+    }
+
+    /// Waits for the next signal; false when none can come.
+    async fn next(&mut self) -> bool {
+        #[cfg(unix)]
+        {
+            async fn recv(signal: &mut Option<tokio::signal::unix::Signal>) -> Option<()> {
+                match signal {
+                    Some(s) => s.recv().await,
+                    None => std::future::pending().await,
+                }
+            }
+            if self.interrupt.is_none() && self.terminate.is_none() {
+                return false;
+            }
+            tokio::select! {
+                got = recv(&mut self.interrupt) => got.is_some(),
+                got = recv(&mut self.terminate) => got.is_some(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::signal::ctrl_c().await.is_ok()
+        }
+    }
 }

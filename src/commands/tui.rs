@@ -16,8 +16,9 @@ pub struct TuiArgs {
     pub connect: ConnectArgs,
     #[command(flatten)]
     pub plan: PlanArgs,
-    /// Seconds between refreshes (+ and - change it while running).
-    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    /// Seconds between refreshes, at least 1, at most 86400 (+ and - change
+    /// it while running).
+    #[arg(long, default_value_t = 10.0, value_name = "SECS", value_parser = super::args::refresh_seconds, allow_hyphen_values = true)]
     pub interval: f64,
     /// Key bindings and colours (default: <config dir>/tether/config.toml).
     #[arg(long, value_name = "FILE")]
@@ -64,7 +65,7 @@ pub async fn run(args: TuiArgs) -> Result<u8> {
         profile: plan.profile.clone(),
     };
     let settings = Settings {
-        interval: Duration::from_secs_f64(args.interval.max(1.0)),
+        interval: Duration::from_secs_f64(args.interval),
         jobs: usize::from(args.connect.jobs),
         timeout: Duration::from_secs_f64(args.connect.timeout),
         url: url.clone(),

@@ -22,14 +22,14 @@ pub struct WatchArgs {
     pub connect: ConnectArgs,
     #[command(flatten)]
     pub plan: PlanArgs,
-    /// Seconds between runs.
-    #[arg(long, default_value_t = 60.0, value_name = "SECS")]
+    /// Seconds between runs, above 0, at most 86400.
+    #[arg(long, default_value_t = 60.0, value_name = "SECS", value_parser = super::args::seconds, allow_hyphen_values = true)]
     pub interval: f64,
     /// Run once and exit (for cron).
     #[arg(long)]
     pub once: bool,
     /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9187; port 0 picks one).
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", value_parser = super::args::listen_address)]
     pub metrics_addr: Option<String>,
     /// Alert only on findings that are new or worse than in this baseline file.
     #[arg(long, value_name = "FILE")]
@@ -46,34 +46,6 @@ fn emit(alert: &Alert) {
         serde_json::to_string(alert).expect("alerts serialise")
     );
     let _ = out.flush();
-}
-
-/// Stops on SIGINT or SIGTERM.
-fn stop_on_signals(stop: CancellationToken) {
-    tokio::spawn(async move {
-        #[cfg(unix)]
-        {
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-            let terminated = async {
-                match term.as_mut() {
-                    Some(t) => {
-                        t.recv().await;
-                    }
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminated => {}
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-        stop.cancel();
-    });
 }
 
 /// A minimal HTTP/1.1 responder: `GET /metrics` answers the exposition, anything
@@ -133,9 +105,11 @@ pub async fn run(args: WatchArgs) -> Result<u8> {
         );
         tokio::spawn(serve(listener, exposition.clone()));
     }
+    // SIGINT or SIGTERM stops it, cancelling the queries in flight; a second
+    // one leaves at once.
     let stop = CancellationToken::new();
-    stop_on_signals(stop.clone());
-    let interval = Duration::from_secs_f64(args.interval.max(0.1));
+    super::stop_on_signals(stop.clone(), true, None);
+    let interval = Duration::from_secs_f64(args.interval);
     let mut watcher = Watcher::default();
 
     loop {

@@ -22,6 +22,9 @@ use sqlx::{Connection, Executor, MySqlPool, PgPool, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
+/// The longest a cancel request waits for the server.
+pub const CANCEL_LIMIT: Duration = Duration::from_secs(5);
+
 /// How to open a session.
 #[derive(Clone, Debug)]
 pub struct SessionOptions {
@@ -172,9 +175,18 @@ impl Db {
                     .read_only(options.read_only)
                     .create_if_missing(create)
                     .busy_timeout(options.lock_timeout.min(options.statement_timeout));
+                // A reader installs a progress handler that interrupts its
+                // statements (timeout, cancel); it goes when the connection
+                // comes back, so that nothing else is ever interrupted by it.
                 let pool = SqlitePoolOptions::new()
                     .max_connections(options.connections.max(1))
                     .acquire_timeout(options.connect_timeout)
+                    .after_release(|conn, _| {
+                        Box::pin(async move {
+                            reader::release_sqlite(conn).await?;
+                            Ok(true)
+                        })
+                    })
                     .connect_with(opts)
                     .await
                     .map_err(|e| fail(describe(&e)))?;
@@ -253,12 +265,12 @@ impl Db {
     /// Opens a reader for one unit of work. On PostgreSQL, a reader given a
     /// snapshot id reads exactly that snapshot.
     pub async fn reader(&self, snapshot: Option<&str>) -> Result<Reader, sqlx::Error> {
-        Reader::open(&self.pool, snapshot, None).await
+        Reader::open(&self.pool, snapshot, None, self.options.statement_timeout).await
     }
 
     /// A read-write transaction for probes; the caller rolls it back.
     pub async fn writable(&self) -> Result<Reader, sqlx::Error> {
-        Reader::open_writable(&self.pool).await
+        Reader::open_writable(&self.pool, self.options.statement_timeout).await
     }
 
     /// A reader whose PostgreSQL backend is listed in `backends` while it lives.
@@ -267,16 +279,38 @@ impl Db {
         snapshot: Option<&str>,
         backends: &Backends,
     ) -> Result<Reader, sqlx::Error> {
-        Reader::open(&self.pool, snapshot, Some(backends)).await
+        Reader::open(
+            &self.pool,
+            snapshot,
+            Some(backends),
+            self.options.statement_timeout,
+        )
+        .await
     }
 
-    /// Cancels, on the server, the queries of these PostgreSQL backends, from a
-    /// connection of its own (the pool's may all be busy). sqlx has no cancel
-    /// request, so this is `pg_cancel_backend`. Returns how many were signalled.
+    /// Cancels, on the server, the queries of these backends (PostgreSQL
+    /// process ids, MySQL connection ids), from a connection of its own (the
+    /// pool's may all be busy). sqlx has no cancel request, so this is
+    /// `pg_cancel_backend` or `KILL QUERY`. It never waits longer than
+    /// [`Db::cancel_limit`]: a server that does not answer is given up on.
+    /// Returns how many were signalled. (SQLite statements stop when their
+    /// reader is dropped: see `Reader`.)
     pub async fn cancel_backends(&self, pids: &[i32]) -> usize {
         if pids.is_empty() {
             return 0;
         }
+        tokio::time::timeout(self.cancel_limit(), self.cancel_now(pids))
+            .await
+            .unwrap_or(0)
+    }
+
+    /// How long a cancel may take, connection included: the connect timeout,
+    /// at most [`CANCEL_LIMIT`].
+    pub fn cancel_limit(&self) -> Duration {
+        self.options.connect_timeout.min(CANCEL_LIMIT)
+    }
+
+    async fn cancel_now(&self, pids: &[i32]) -> usize {
         if let Pool::Mysql(pool) = &self.pool {
             // KILL QUERY from a connection of its own.
             let Ok(mut conn) = sqlx::MySqlConnection::connect_with(&pool.connect_options()).await

@@ -6,7 +6,9 @@ use crate::sql::{self, Sql};
 use serde_json::{Map, Value};
 use sqlx::{Column, MySql, Postgres, Row, Sqlite, Transaction, TypeInfo, ValueRef};
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// One sampled or reported row: column name → value.
 pub type SampleRow = Map<String, Value>;
@@ -16,6 +18,85 @@ pub struct Reader {
     tx: Tx,
     /// While the reader lives, its PostgreSQL backend is listed in `Backends`.
     _listed: Option<Listed>,
+    /// SQLite: what stops this reader's statements from outside.
+    interrupt: Option<Interrupter>,
+}
+
+/// How many SQLite virtual-machine steps run between two looks at the
+/// deadline: a fraction of a millisecond of work.
+const PROGRESS_STEPS: i32 = 1000;
+
+/// Stops a SQLite statement from outside. sqlx runs each SQLite connection on
+/// a thread of its own, where a dropped future does not reach: a statement
+/// past its timeout, or whose reader was dropped (a cancelled run, a quit),
+/// would run on to its end and hold its lock. A progress handler installed
+/// with the reader looks at this every [`PROGRESS_STEPS`] steps and
+/// interrupts the statement (`SQLITE_INTERRUPT`) once its deadline passes or
+/// the reader is gone. The pool removes the handler when the connection comes
+/// back (`Db::connect`).
+struct Interrupt {
+    since: Instant,
+    /// Nanoseconds after `since` when the running statement stops; 0: none.
+    deadline: AtomicU64,
+    /// The reader is gone: stop whatever still runs for it.
+    dropped: AtomicBool,
+}
+
+impl Interrupt {
+    /// True while the statement may go on (the progress handler's answer).
+    fn may_continue(&self) -> bool {
+        if self.dropped.load(Ordering::Relaxed) {
+            return false;
+        }
+        let deadline = self.deadline.load(Ordering::Relaxed);
+        deadline == 0 || self.since.elapsed().as_nanos() < u128::from(deadline)
+    }
+}
+
+/// A reader's hold on its [`Interrupt`]: arms it for each statement, and
+/// stops what still runs when the reader is dropped.
+struct Interrupter {
+    shared: Arc<Interrupt>,
+    timeout: Duration,
+}
+
+impl Interrupter {
+    /// The next statement may run for the statement timeout from now.
+    fn arm(&self) {
+        let at = self.shared.since.elapsed() + self.timeout;
+        let nanos = u64::try_from(at.as_nanos()).unwrap_or(u64::MAX).max(1);
+        self.shared.deadline.store(nanos, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Interrupter {
+    fn drop(&mut self) {
+        self.shared.dropped.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Installs the reader's progress handler on its SQLite connection.
+async fn interrupter(
+    tx: &mut Transaction<'static, Sqlite>,
+    timeout: Duration,
+) -> Result<Interrupter, sqlx::Error> {
+    let shared = Arc::new(Interrupt {
+        since: Instant::now(),
+        deadline: AtomicU64::new(0),
+        dropped: AtomicBool::new(false),
+    });
+    let handler = shared.clone();
+    tx.lock_handle()
+        .await?
+        .set_progress_handler(PROGRESS_STEPS, move || handler.may_continue());
+    Ok(Interrupter { shared, timeout })
+}
+
+/// Removes a reader's progress handler from a SQLite connection that came
+/// back to the pool; it waits for what still runs there to stop.
+pub(super) async fn release_sqlite(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
+    conn.lock_handle().await?.remove_progress_handler();
+    Ok(())
 }
 
 enum Tx {
@@ -70,22 +151,42 @@ impl Reader {
     /// the level), so that a row locked after another session changed it fails
     /// instead of being changed unseen; SQLite takes the write lock at once
     /// (`BEGIN IMMEDIATE`).
-    pub(super) async fn open_writable(pool: &Pool) -> Result<Reader, sqlx::Error> {
-        let tx = match pool {
-            Pool::Postgres(p) => Tx::Postgres(
-                p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ WRITE")
-                    .await?,
+    pub(super) async fn open_writable(
+        pool: &Pool,
+        timeout: Duration,
+    ) -> Result<Reader, sqlx::Error> {
+        let (tx, interrupt) = match pool {
+            Pool::Postgres(p) => (
+                Tx::Postgres(
+                    p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ WRITE")
+                        .await?,
+                ),
+                None,
             ),
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Pool::Mysql(p) => Tx::Mysql(p.begin_with("START TRANSACTION READ WRITE").await?),
+            Pool::Sqlite(p) => {
+                let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
+                let interrupt = interrupter(&mut tx, timeout).await?;
+                (Tx::Sqlite(tx), Some(interrupt))
+            }
+            Pool::Mysql(p) => (
+                Tx::Mysql(p.begin_with("START TRANSACTION READ WRITE").await?),
+                None,
+            ),
         };
-        Ok(Reader { tx, _listed: None })
+        Ok(Reader {
+            tx,
+            _listed: None,
+            interrupt,
+        })
     }
 
+    /// Opens a read transaction; `timeout` bounds each SQLite statement (the
+    /// servers bound theirs with their own statement timeout).
     pub(super) async fn open(
         pool: &Pool,
         snapshot: Option<&str>,
         backends: Option<&Backends>,
+        timeout: Duration,
     ) -> Result<Reader, sqlx::Error> {
         match pool {
             Pool::Postgres(p) => {
@@ -109,12 +210,18 @@ impl Reader {
                 Ok(Reader {
                     tx: Tx::Postgres(tx),
                     _listed: list(backends, pid),
+                    interrupt: None,
                 })
             }
-            Pool::Sqlite(p) => Ok(Reader {
-                tx: Tx::Sqlite(p.begin().await?),
-                _listed: None,
-            }),
+            Pool::Sqlite(p) => {
+                let mut tx = p.begin().await?;
+                let interrupt = interrupter(&mut tx, timeout).await?;
+                Ok(Reader {
+                    tx: Tx::Sqlite(tx),
+                    _listed: None,
+                    interrupt: Some(interrupt),
+                })
+            }
             Pool::Mysql(p) => {
                 let mut tx = p
                     .begin_with("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
@@ -131,8 +238,16 @@ impl Reader {
                 Ok(Reader {
                     tx: Tx::Mysql(tx),
                     _listed: list(backends, pid),
+                    interrupt: None,
                 })
             }
+        }
+    }
+
+    /// SQLite: the next statement may run for the statement timeout.
+    fn arm(&self) {
+        if let Some(interrupt) = &self.interrupt {
+            interrupt.arm();
         }
     }
 
@@ -156,6 +271,7 @@ impl Reader {
 
     /// Runs a statement that returns one row of counts.
     pub async fn counts(&mut self, statement: &Sql) -> Result<Vec<i64>, sqlx::Error> {
+        self.arm();
         match &mut self.tx {
             Tx::Postgres(tx) => {
                 let row = statement.query().fetch_one(&mut **tx).await?;
@@ -174,6 +290,7 @@ impl Reader {
 
     /// Runs a statement whose columns are all text (samples).
     pub async fn text_rows(&mut self, statement: &Sql) -> Result<Vec<SampleRow>, sqlx::Error> {
+        self.arm();
         fn to_map<R: Row>(row: &R) -> Result<SampleRow, sqlx::Error>
         where
             for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
@@ -217,6 +334,7 @@ impl Reader {
     /// Runs a statement rendered by `sql::render::rows_of` (a person's query) and
     /// returns its rows with their values typed as JSON.
     pub async fn json_rows(&mut self, statement: &Sql) -> Result<Vec<SampleRow>, sqlx::Error> {
+        self.arm();
         match &mut self.tx {
             Tx::Postgres(tx) => {
                 // Rendered by sql::render::rows_of: one JSON text column per row.
@@ -320,6 +438,7 @@ impl Reader {
         binds: &[Cell],
         kinds: &[CellKind],
     ) -> Result<Vec<Vec<Cell>>, sqlx::Error> {
+        self.arm();
         match &mut self.tx {
             Tx::Postgres(tx) => {
                 let mut query = statement.query::<Postgres>();
@@ -369,6 +488,7 @@ impl Reader {
         statement: &Sql,
         binds: &[Cell],
     ) -> Result<u64, sqlx::Error> {
+        self.arm();
         Ok(match &mut self.tx {
             Tx::Postgres(tx) => {
                 let mut query = statement.query::<Postgres>();
@@ -414,6 +534,7 @@ impl Reader {
     /// Runs a statement that changes rows; returns how many. Only probes use
     /// this, on a writable transaction that is rolled back.
     pub async fn execute(&mut self, statement: &Sql) -> Result<u64, sqlx::Error> {
+        self.arm();
         Ok(match &mut self.tx {
             Tx::Postgres(tx) => statement.raw().execute(&mut **tx).await?.rows_affected(),
             Tx::Sqlite(tx) => statement.raw().execute(&mut **tx).await?.rows_affected(),
@@ -423,6 +544,7 @@ impl Reader {
 
     /// Runs a fixed statement (savepoints and session settings).
     pub async fn execute_fixed(&mut self, statement: &'static str) -> Result<(), sqlx::Error> {
+        self.arm();
         match &mut self.tx {
             Tx::Postgres(tx) => sqlx::raw_sql(statement)
                 .execute(&mut **tx)
@@ -443,6 +565,7 @@ impl Reader {
     /// or recovery (a standby); MySQL `read_only` or `transaction_read_only`;
     /// SQLite `query_only`.
     pub async fn read_only(&mut self) -> Result<bool, sqlx::Error> {
+        self.arm();
         match &mut self.tx {
             Tx::Postgres(tx) => {
                 sqlx::query_scalar(

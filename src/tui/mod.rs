@@ -129,18 +129,23 @@ async fn run_until_quit(
     }
 
     // Leave at once, even if a query is stuck: give the terminal back first,
-    // then let the cancellations reach the server, for a second at most.
+    // then let the cancellations reach the server, for a second and a half at
+    // most (a server that does not answer is not waited for), or until a
+    // Ctrl-C, which the terminal now sends as a signal.
     terminal::restore();
     let mut tasks = cancelling;
     if let Some(r) = running.take() {
         r.cancel.cancel();
         tasks.push(r.task);
     }
-    let _ = tokio::time::timeout(
+    let cancellations = tokio::time::timeout(
         Duration::from_millis(1500),
         futures::future::join_all(tasks),
-    )
-    .await;
+    );
+    tokio::select! {
+        _ = cancellations => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
     Ok(())
 }
 
