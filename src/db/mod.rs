@@ -215,7 +215,7 @@ impl Db {
                 .map_err(|_| {
                     fail(format!(
                         "no answer within {} s",
-                        options.connect_timeout.as_secs()
+                        options.connect_timeout.as_secs_f64()
                     ))
                 })?
                 .map_err(|e| fail(describe(&e)))?;

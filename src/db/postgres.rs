@@ -61,7 +61,10 @@ pub async fn open(
                     });
                 }
                 Err(_) => {
-                    reasons.push(format!("{retried}no answer within {} s", limit.as_secs()));
+                    reasons.push(format!(
+                        "{retried}no answer within {} s",
+                        limit.as_secs_f64()
+                    ));
                     refused_by_server = false;
                     break;
                 }
