@@ -617,3 +617,47 @@ async fn a_select_only_user_runs_every_check_on_mariadb() {
         "{as_reader:?}"
     );
 }
+
+/// The search path the first session got is pinned for every session of the
+/// pool, even if the database's default changes meanwhile.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_search_path_is_pinned_for_every_session() {
+    let db = TestDb::postgres().await;
+    let name = db.name();
+    db.exec(&format!(
+        "CREATE SCHEMA app; CREATE TABLE app.t (id int PRIMARY KEY);
+         ALTER DATABASE \"{name}\" SET search_path = app, public;"
+    ))
+    .await;
+    let session = tether::db::Db::connect(
+        &db.url,
+        tether::db::SessionOptions {
+            connections: 8,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let schema = tether::catalog::read(&session, &[]).await.unwrap();
+    assert_eq!(schema.default_schema, "app");
+    db.exec(&format!(
+        "ALTER DATABASE \"{name}\" SET search_path = public"
+    ))
+    .await;
+    // New sessions of the same pool (the catalog read opened at most five;
+    // eight are held at once) still resolve names as the first did.
+    let mut readers = Vec::new();
+    for _ in 0..8 {
+        let mut reader = session.reader(None).await.unwrap();
+        let path = reader
+            .text_rows(&tether::sql::user("SHOW search_path"))
+            .await
+            .unwrap();
+        assert_eq!(path[0].values().next().unwrap(), "app, public");
+        readers.push(reader);
+    }
+    for reader in readers {
+        let _ = reader.finish().await;
+    }
+    session.close().await;
+}
