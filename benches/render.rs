@@ -85,6 +85,7 @@ fn schema() -> Schema {
         foreign_keys,
         indexes,
         blind_spots: Vec::new(),
+        lookup: Default::default(),
     }
 }
 

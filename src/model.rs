@@ -275,11 +275,51 @@ pub struct Schema {
     /// What the catalog could not see with this connection, and what to do:
     /// each is reported as a `check_failed`.
     pub blind_spots: Vec<String>,
+    /// Lookups by table name, built on first use (the schema does not change
+    /// once read), so that planning stays linear in the schema's size.
+    pub lookup: Lookups,
 }
 
+/// Positions of tables and of each table's indexes, and which tables have
+/// inheritance children; computed once from the schema they index.
+#[derive(Clone, Debug, Default)]
+pub struct Lookups(std::sync::OnceLock<LookupMaps>);
+
+#[derive(Clone, Debug, Default)]
+pub struct LookupMaps {
+    tables: std::collections::HashMap<TableName, usize>,
+    indexes: std::collections::HashMap<TableName, Vec<usize>>,
+    inheritance_parents: std::collections::HashSet<TableName>,
+}
+
+/// Lookups are derived data: two schemas are equal whatever they have built.
+impl PartialEq for Lookups {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Lookups {}
+
 impl Schema {
+    fn maps(&self) -> &LookupMaps {
+        self.lookup.0.get_or_init(|| {
+            let mut maps = LookupMaps::default();
+            for (i, t) in self.tables.iter().enumerate() {
+                maps.tables.entry(t.name.clone()).or_insert(i);
+                if let (Some(parent), false) = (&t.inherits_from, t.is_partition()) {
+                    maps.inheritance_parents.insert(parent.clone());
+                }
+            }
+            for (i, index) in self.indexes.iter().enumerate() {
+                maps.indexes.entry(index.table.clone()).or_default().push(i);
+            }
+            maps
+        })
+    }
+
     pub fn table(&self, name: &TableName) -> Option<&Table> {
-        self.tables.iter().find(|t| &t.name == name)
+        self.maps().tables.get(name).map(|&i| &self.tables[i])
     }
 
     pub fn label(&self, name: &TableName) -> String {
@@ -308,13 +348,16 @@ impl Schema {
     /// True for a table with old-style inheritance children (not partitions):
     /// a plain read of it includes their rows.
     pub fn has_inheritance_children(&self, name: &TableName) -> bool {
-        self.tables
-            .iter()
-            .any(|t| !t.is_partition() && t.inherits_from.as_ref() == Some(name))
+        self.maps().inheritance_parents.contains(name)
     }
 
     pub fn indexes_of<'a>(&'a self, table: &'a TableName) -> impl Iterator<Item = &'a Index> + 'a {
-        self.indexes.iter().filter(move |i| &i.table == table)
+        self.maps()
+            .indexes
+            .get(table)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.indexes[i])
     }
 
     /// True when some valid, non-partial index leads with `columns`.

@@ -298,6 +298,35 @@ pub fn normalise_type(t: &str) -> String {
 /// one-column primary key of the same type, that no relationship covers yet.
 fn implied(schema: &Schema, known: &[Relationship]) -> Vec<Relationship> {
     let mut out = Vec::new();
+    // (table, first column) of every known relationship, and of its table for
+    // one declared on a partition: such a column is covered, no guess needed.
+    let mut covered: std::collections::HashSet<(&TableName, &str)> = Default::default();
+    for r in known {
+        let Some(first) = r.child_columns.first() else {
+            continue;
+        };
+        covered.insert((&r.child, first.as_str()));
+        if let Some(parent) = schema
+            .table(&r.child)
+            .filter(|t| t.is_partition())
+            .and_then(|t| t.inherits_from.as_ref())
+        {
+            covered.insert((parent, first.as_str()));
+        }
+    }
+    // Candidate parents by lower-case name (partitions are never one).
+    let mut by_name: std::collections::HashMap<String, Vec<&crate::model::Table>> =
+        Default::default();
+    for t in schema
+        .tables
+        .iter()
+        .filter(|t| !t.is_partition() && t.primary_key.len() == 1)
+    {
+        by_name
+            .entry(t.name.name.to_lowercase())
+            .or_default()
+            .push(t);
+    }
     // Partitions are neither children (their rows are their table's) nor
     // parents of a guess.
     for table in schema.tables.iter().filter(|t| !t.is_partition()) {
@@ -306,24 +335,14 @@ fn implied(schema: &Schema, known: &[Relationship]) -> Vec<Relationship> {
             let Some(stem) = lower.strip_suffix("_id").filter(|s| !s.is_empty()) else {
                 continue;
             };
-            // Declared on the table, or on its partitions.
-            let covered = known.iter().any(|r| {
-                let on_partition = schema.table(&r.child).is_some_and(|c| {
-                    c.is_partition() && c.inherits_from.as_ref() == Some(&table.name)
-                });
-                (r.child == table.name || on_partition)
-                    && r.child_columns.first() == Some(&column.name)
-            });
-            if covered {
+            if covered.contains(&(&table.name, column.name.as_str())) {
                 continue;
             }
             let names = plural_forms(stem);
-            let candidates: Vec<_> = schema
-                .tables
+            let candidates: Vec<_> = names
                 .iter()
-                .filter(|t| !t.is_partition())
-                .filter(|t| names.iter().any(|n| t.name.name.to_lowercase() == *n))
-                .filter(|t| t.primary_key.len() == 1)
+                .flat_map(|n| by_name.get(n).into_iter().flatten())
+                .copied()
                 .filter(|t| !(t.name == table.name && t.primary_key[0] == column.name))
                 .collect();
             // Prefer a parent in the same schema; skip when ambiguous.
@@ -419,6 +438,7 @@ mod tests {
                 valid: true,
             }],
             blind_spots: vec![],
+            lookup: Default::default(),
         }
     }
 

@@ -261,7 +261,7 @@ async fn run_statement(
             for &c in &statement.checks {
                 let check = &plan.checks[c];
                 let alone = match &check.work {
-                    Work::Rows(r) => r.count_sql.clone(),
+                    Work::Rows(r) => r.count_sql(),
                     _ => continue,
                 };
                 let started = Instant::now();
@@ -324,7 +324,7 @@ async fn run_statement(
 /// Fetches a check's sample; a failure leaves the finding without one.
 async fn sample(reader: &mut Reader, check: &Check) -> Result<Vec<SampleRow>, String> {
     let result = match &check.work {
-        Work::Rows(r) => reader.text_rows(&r.sample_sql).await,
+        Work::Rows(r) => reader.text_rows(&r.sample_sql()).await,
         Work::Assertion(a) => reader.json_rows(&a.sample_sql).await,
         Work::Catalog(_) | Work::Withheld(_) => Ok(Vec::new()),
     };
@@ -364,7 +364,7 @@ fn decide(
             None => {}
         }
         f.sample_sql = match &check.work {
-            Work::Rows(r) => Some(r.sample_sql.to_string()),
+            Work::Rows(r) => Some(r.sample_sql().to_string()),
             Work::Assertion(a) => Some(a.sample_sql.to_string()),
             Work::Catalog(_) | Work::Withheld(_) => None,
         };

@@ -90,6 +90,7 @@ pub fn schema() -> Schema {
         foreign_keys,
         indexes,
         blind_spots: Vec::new(),
+        lookup: Default::default(),
     }
 }
 
@@ -188,7 +189,7 @@ pub fn feed_run(app: &mut App, generation: u64, now: Instant) {
                 f.sql = Some(statement.sql.to_string());
                 f.sample = sample(check);
                 f.sample_sql = match &check.work {
-                    Work::Rows(r) => Some(r.sample_sql.to_string()),
+                    Work::Rows(r) => Some(r.sample_sql().to_string()),
                     _ => None,
                 };
                 findings.push(f);

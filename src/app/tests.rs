@@ -555,7 +555,7 @@ fn fix_from_the_orphan_detail_previews_then_applies_on_confirmation() {
             },
             change: crate::fix::Change::SetNull(vec!["discovery_flow_id".into()]),
             count: 31,
-            sql: work.count_sql.clone(),
+            sql: work.count_sql(),
         }],
         ddl: vec![],
         undecided: None,

@@ -202,5 +202,6 @@ pub async fn read(pool: &MySqlPool, schemas: &[String]) -> Result<Schema, sqlx::
         foreign_keys,
         indexes: index_model,
         blind_spots,
+        lookup: Default::default(),
     })
 }

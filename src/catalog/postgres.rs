@@ -63,7 +63,20 @@ WHERE a.attnum > 0 AND NOT a.attisdropped AND ",
 /// a partition's primary key is kept whatever its origin. `conenforced` exists
 /// from PostgreSQL 18.
 const CONSTRAINTS: &str = concat!(
-    "SELECT con.conname::text, con.contype::text, n.nspname::text, c.relname::text,
+    "WITH RECURSIVE
+-- Each foreign key with the copies its partitions inherit, walked once for
+-- all constraints (not once per constraint).
+family(root, oid) AS (
+  SELECT oid, oid FROM pg_constraint WHERE contype = 'f' AND conparentid = 0
+  UNION ALL
+  SELECT f.root, x.oid FROM pg_constraint x JOIN family f ON x.conparentid = f.oid
+),
+-- 'D': disabled; 'R': fires only when session_replication_role = replica.
+bypassed AS (
+  SELECT DISTINCT f.root FROM family f JOIN pg_trigger t ON t.tgconstraint = f.oid
+  WHERE t.tgenabled IN ('D', 'R')
+)
+SELECT con.conname::text, con.contype::text, n.nspname::text, c.relname::text,
   ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord)
         JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum ORDER BY k.ord),
   fn.nspname::text, fc.relname::text,
@@ -72,18 +85,13 @@ const CONSTRAINTS: &str = concat!(
   con.confdeltype::text, con.confupdtype::text, con.confmatchtype::text,
   con.condeferrable, con.condeferred, con.convalidated,
   COALESCE((to_jsonb(con) ->> 'conenforced')::boolean, true),
-  NOT EXISTS (WITH RECURSIVE family(oid) AS (
-                SELECT con.oid
-                UNION ALL
-                SELECT x.oid FROM pg_constraint x JOIN family f ON x.conparentid = f.oid)
-              SELECT 1 FROM pg_trigger t JOIN family f ON t.tgconstraint = f.oid
-              -- 'D': disabled; 'R': fires only when session_replication_role = replica.
-              WHERE t.tgenabled IN ('D', 'R'))
+  b.root IS NULL
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class fc ON fc.oid = con.confrelid
 LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+LEFT JOIN bypassed b ON b.root = con.oid
 WHERE con.contype IN ('p', 'u', 'f') AND (con.conparentid = 0 OR con.contype = 'p') AND ",
     relation_filter!(),
     "\nORDER BY 3, 4, 1"
@@ -243,5 +251,6 @@ pub async fn read(pool: &PgPool, schemas: &[String]) -> Result<Schema, sqlx::Err
         foreign_keys,
         indexes: index_model,
         blind_spots: Vec::new(),
+        lookup: Default::default(),
     })
 }

@@ -218,6 +218,7 @@ pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
         foreign_keys,
         indexes,
         blind_spots: Vec::new(),
+        lookup: Default::default(),
     })
 }
 

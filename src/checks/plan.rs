@@ -59,11 +59,15 @@ pub enum Work {
 
 #[derive(Clone, Debug)]
 pub struct RowsCheck {
+    pub engine: Engine,
     pub table: TableName,
+    /// Read the table's own rows only (it has inheritance children).
+    pub only: bool,
     pub predicate: Predicate,
-    /// The check alone, in its best standalone form.
-    pub count_sql: Sql,
-    pub sample_sql: Sql,
+    /// The table's key, which a sample row starts with.
+    pub key_columns: Vec<String>,
+    /// Sample rows kept.
+    pub sample_limit: u32,
     /// For orphans of a constraint the catalog calls enforced: its name. Orphans
     /// then prove the constraint was bypassed (`fk_not_enforced`).
     pub proves_unenforced: Option<String>,
@@ -71,6 +75,27 @@ pub struct RowsCheck {
     pub parent_label: Option<String>,
     /// A sentence about the rule, for messages (paths).
     pub rule: Option<String>,
+}
+
+impl RowsCheck {
+    /// The check alone, in its best standalone form (rendered when asked: a
+    /// plan of tens of thousands of checks keeps no text it does not need).
+    pub fn count_sql(&self) -> Sql {
+        render::count(self.engine, &self.table, self.only, &self.predicate)
+    }
+
+    /// A bounded sample of the offending rows.
+    pub fn sample_sql(&self) -> Sql {
+        render::sample(
+            self.engine,
+            &self.table,
+            self.only,
+            self.parent_label.as_deref(),
+            &self.predicate,
+            &self.key_columns,
+            self.sample_limit,
+        )
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -326,19 +351,11 @@ impl Builder<'_> {
         rule: Option<String>,
         proves: Option<String>,
     ) -> Work {
-        let engine = self.schema.engine;
-        let only = self.schema.has_inheritance_children(table);
         Work::Rows(Box::new(RowsCheck {
-            count_sql: render::count(engine, table, only, &predicate),
-            sample_sql: render::sample(
-                engine,
-                table,
-                only,
-                parent_label.as_deref(),
-                &predicate,
-                &self.key_columns(table),
-                self.sample.max(1),
-            ),
+            engine: self.schema.engine,
+            only: self.schema.has_inheritance_children(table),
+            key_columns: self.key_columns(table),
+            sample_limit: self.sample.max(1),
             table: table.clone(),
             predicate,
             proves_unenforced: proves,
@@ -622,22 +639,19 @@ fn lineage_root(
             .resolve(lineage.root.get_ref())
             .map(|t| t.name.clone());
     }
+    // Which tables have a parent, and how many children each has: once.
+    let mut has_parent: std::collections::HashSet<&TableName> = Default::default();
+    let mut children: std::collections::HashMap<&TableName, usize> = Default::default();
+    for r in relationships.iter().filter(|r| r.child != r.parent) {
+        has_parent.insert(&r.child);
+        *children.entry(&r.parent).or_default() += 1;
+    }
     schema
         .tables
         .iter()
         .filter(|t| t.primary_key.len() == 1 && !t.is_partition())
-        .filter(|t| {
-            !relationships
-                .iter()
-                .any(|r| r.child == t.name && r.parent != t.name)
-        })
-        .map(|t| {
-            let children = relationships
-                .iter()
-                .filter(|r| r.parent == t.name && r.child != t.name)
-                .count();
-            (children, &t.name)
-        })
+        .filter(|t| !has_parent.contains(&t.name))
+        .map(|t| (children.get(&t.name).copied().unwrap_or(0), &t.name))
         .filter(|(children, _)| *children > 0)
         .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(a.1)))
         .map(|(_, name)| name.clone())
@@ -698,7 +712,7 @@ fn statements(
                 } else {
                     out.push(Statement {
                         key: check.key.clone(),
-                        sql: rows.count_sql.clone(),
+                        sql: rows.count_sql(),
                         shape: Shape::Count,
                         category: check.category,
                         threshold_ms: thresholds.for_category(check.category),

@@ -47,8 +47,8 @@ pub async fn run(args: SqlArgs) -> Result<u8> {
     if args.standalone {
         for check in &plan.checks {
             let sql = match &check.work {
-                Work::Rows(r) => &r.count_sql,
-                Work::Assertion(a) => &a.count_sql,
+                Work::Rows(r) => r.count_sql(),
+                Work::Assertion(a) => a.count_sql.clone(),
                 Work::Catalog(_) | Work::Withheld(_) => continue,
             };
             entries.push(Entry {

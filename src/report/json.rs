@@ -78,17 +78,29 @@ struct Metric<'a> {
 pub fn render(report: &Report) -> String {
     let plan = report.plan;
     let result = report.result;
+    // The relationships a finding proves unenforced, found once.
+    let unenforced: std::collections::HashSet<(&str, &[String], &str)> = result
+        .findings
+        .iter()
+        .filter(|f| f.check == CheckId::FkNotEnforced)
+        .filter_map(|f| {
+            Some((
+                f.child_table.as_deref()?,
+                f.child_columns.as_deref()?,
+                f.parent_table.as_deref()?,
+            ))
+        })
+        .collect();
     let relationships = plan
         .relationships
         .iter()
         .map(|r| {
             let label = r.label(&plan.schema);
-            let violated = result.findings.iter().any(|f| {
-                f.check == CheckId::FkNotEnforced
-                    && f.child_table.as_deref() == Some(label.child_table.as_str())
-                    && f.child_columns.as_deref() == Some(label.child_columns.as_slice())
-                    && f.parent_table.as_deref() == Some(label.parent_table.as_str())
-            });
+            let violated = unenforced.contains(&(
+                label.child_table.as_str(),
+                label.child_columns.as_slice(),
+                label.parent_table.as_str(),
+            ));
             Relationship {
                 child_table: label.child_table,
                 child_columns: label.child_columns,
