@@ -5,7 +5,7 @@
 
 use crate::checks::plan::{Check, Plan, Shape, Statement, Work};
 use crate::checks::{CheckId, Severity};
-use crate::db::{self, Backends, Db, Reader, SampleRow};
+use crate::db::{self, Backends, Db, PassValue, Reader, SampleRow};
 use crate::findings::{Finding, Summary};
 use futures::StreamExt;
 use std::sync::Arc;
@@ -50,6 +50,14 @@ pub enum Event {
         elapsed: Duration,
         failed: bool,
         findings: Vec<Finding>,
+    },
+    /// A shared pass failed and one of its checks ran alone in this
+    /// statement instead (reported on its own, with its latency).
+    Retried {
+        statement: usize,
+        key: String,
+        sql: crate::sql::Sql,
+        elapsed: Duration,
     },
     /// A metric query returned (or failed).
     Metric {
@@ -218,32 +226,16 @@ async fn run_statement(
     let statement = &plan.statements[s];
     let _ = events.send(Event::Started { statement: s });
     let started = Instant::now();
-    let mut elapsed = Duration::ZERO;
     let result = with_reader(db, snapshot, options, async |reader: &mut Reader| {
-        let counts = reader.counts(&statement.sql).await?;
-        elapsed = started.elapsed();
-        let (total, counts) = match statement.shape {
-            Shape::Scan => (counts.first().map(|&n| n as u64), counts[1..].to_vec()),
-            Shape::Count => (None, counts),
-        };
-        let mut outcomes = Vec::with_capacity(statement.checks.len());
-        for (&c, &count) in statement.checks.iter().zip(&counts) {
-            let count = count.max(0) as u64;
-            let sample = if count > 0 && plan.sample > 0 {
-                Some(sample(reader, &plan.checks[c]).await)
-            } else {
-                None
-            };
-            outcomes.push((c, count, sample));
-        }
-        Ok((total, outcomes))
+        read(reader, plan, statement).await
     })
     .await;
+    let elapsed = started.elapsed();
 
     match result {
-        Ok((total, outcomes)) => {
-            for (c, count, sample) in outcomes {
-                let outcome = decide(plan, c, statement, count, total, sample, elapsed);
+        Ok(read) => {
+            for (c, count, sample) in read.outcomes {
+                let outcome = decide(plan, c, statement, count, read.total, sample, elapsed);
                 let _ = events.send(Event::Checked { check: c, outcome });
             }
             let slow = slow_check(statement, elapsed);
@@ -256,42 +248,45 @@ async fn run_statement(
         }
         Err(error) if statement.checks.len() > 1 && !error.starts_with("timed out") => {
             // A shared scan failed: run its checks one by one, so only the broken
-            // one fails.
-            let elapsed = started.elapsed();
+            // one fails. Each of those statements is reported with its latency.
             for &c in &statement.checks {
                 let check = &plan.checks[c];
                 let alone = match &check.work {
-                    Work::Rows(r) => r.count_sql(),
+                    Work::Rows(r) => r.alone_sql(plan.sample),
                     _ => continue,
                 };
+                let single = Statement {
+                    key: check.key.clone(),
+                    sql: alone,
+                    shape: Shape::Count,
+                    checks: vec![c],
+                    subject: check.subject.clone(),
+                    ..statement.clone()
+                };
                 let started = Instant::now();
-                let mut elapsed = Duration::ZERO;
                 let result = with_reader(db, snapshot, options, async |reader: &mut Reader| {
-                    let count = reader
-                        .counts(&alone)
-                        .await?
-                        .first()
-                        .copied()
-                        .unwrap_or(0)
-                        .max(0) as u64;
-                    elapsed = started.elapsed();
-                    let sample = if count > 0 && plan.sample > 0 {
-                        Some(sample(reader, check).await)
-                    } else {
-                        None
-                    };
-                    Ok((count, sample))
+                    read(reader, plan, &single).await
                 })
                 .await;
+                let elapsed = started.elapsed();
                 let outcome = match result {
-                    Ok((count, sample)) => {
-                        let mut single = statement.clone();
-                        single.sql = alone;
+                    Ok(read) => {
+                        let (_, count, sample) =
+                            read.outcomes
+                                .into_iter()
+                                .next()
+                                .unwrap_or((c, 0, Vec::new()));
                         decide(plan, c, &single, count, None, sample, elapsed)
                     }
-                    Err(e) => failed(check, &alone.to_string(), started.elapsed(), e),
+                    Err(e) => failed(check, single.sql.as_str(), elapsed, e),
                 };
                 let _ = events.send(Event::Checked { check: c, outcome });
+                let _ = events.send(Event::Retried {
+                    statement: s,
+                    key: single.key,
+                    sql: single.sql,
+                    elapsed,
+                });
             }
             let _ = events.send(Event::StatementDone {
                 statement: s,
@@ -301,7 +296,6 @@ async fn run_statement(
             });
         }
         Err(error) => {
-            let elapsed = started.elapsed();
             for &c in &statement.checks {
                 let outcome = failed(
                     &plan.checks[c],
@@ -321,14 +315,98 @@ async fn run_statement(
     }
 }
 
-/// Fetches a check's sample; a failure leaves the finding without one.
-async fn sample(reader: &mut Reader, check: &Check) -> Result<Vec<SampleRow>, String> {
-    let result = match &check.work {
-        Work::Rows(r) => reader.text_rows(&r.sample_sql()).await,
-        Work::Assertion(a) => reader.json_rows(&a.sample_sql).await,
-        Work::Catalog(_) | Work::Withheld(_) => Ok(Vec::new()),
+/// What one statement read: the table's rows (a pass counts them), and per
+/// check its count and sample rows.
+struct Read {
+    total: Option<u64>,
+    outcomes: Vec<(usize, u64, Vec<SampleRow>)>,
+}
+
+/// Runs one statement and reads its counts and samples, as its shape says.
+async fn read(
+    reader: &mut Reader,
+    plan: &Plan,
+    statement: &Statement,
+) -> Result<Read, sqlx::Error> {
+    fn count(v: Option<&PassValue>) -> u64 {
+        match v {
+            Some(PassValue::Count(n)) => (*n).max(0) as u64,
+            _ => 0,
+        }
+    }
+    fn text(v: Option<&PassValue>) -> Option<&str> {
+        match v {
+            Some(PassValue::Text(Some(t))) => Some(t.as_str()),
+            _ => None,
+        }
+    }
+    let limit = plan.sample as usize;
+    let sample = |c: usize, texts: &mut dyn Iterator<Item = &str>| match &plan.checks[c].work {
+        Work::Rows(r) if limit > 0 => samples(texts, &r.sample_labels(), limit),
+        _ => Vec::new(),
     };
-    result.map_err(|e| db::describe(&e))
+    match statement.shape {
+        Shape::Scan => {
+            let rows = reader.pass(&statement.sql).await?;
+            let row = rows.first().map(Vec::as_slice).unwrap_or_default();
+            let stride = if limit > 0 { 2 } else { 1 };
+            let outcomes = statement
+                .checks
+                .iter()
+                .enumerate()
+                .map(|(i, &c)| {
+                    let at = 1 + i * stride;
+                    let n = count(row.get(at));
+                    let texts = if limit > 0 {
+                        text(row.get(at + 1))
+                    } else {
+                        None
+                    };
+                    (c, n, sample(c, &mut texts.into_iter()))
+                })
+                .collect();
+            Ok(Read {
+                total: Some(count(row.first())),
+                outcomes,
+            })
+        }
+        Shape::Count => {
+            let rows = reader.pass(&statement.sql).await?;
+            let c = statement.checks[0];
+            let n = count(rows.first().and_then(|r| r.first()));
+            let mut texts = rows.iter().filter_map(|r| text(r.get(1)));
+            let found = sample(c, &mut texts);
+            Ok(Read {
+                total: None,
+                outcomes: vec![(c, n, found)],
+            })
+        }
+        Shape::Assertion => {
+            let (n, mut rows) = reader.counted_json_rows(&statement.sql).await?;
+            rows.truncate(limit);
+            Ok(Read {
+                total: None,
+                outcomes: vec![(statement.checks[0], n.max(0) as u64, rows)],
+            })
+        }
+    }
+}
+
+/// Sample rows from a pass's texts of JSON arrays, one value per label.
+fn samples(
+    texts: &mut dyn Iterator<Item = &str>,
+    labels: &[String],
+    limit: usize,
+) -> Vec<SampleRow> {
+    db::json_values(texts)
+        .filter_map(|v| match v {
+            serde_json::Value::Array(values) => {
+                Some(labels.iter().cloned().zip(values).collect::<SampleRow>())
+            }
+            _ => None,
+        })
+        .take(limit)
+        .collect()
 }
 
 /// Turns a count into the check's findings.
@@ -338,14 +416,14 @@ fn decide(
     statement: &Statement,
     count: u64,
     total: Option<u64>,
-    sample: Option<Result<Vec<SampleRow>, String>>,
+    sample: Vec<SampleRow>,
     elapsed: Duration,
 ) -> Outcome {
     let check = &plan.checks[c];
     let elapsed_ms = Some(round_ms(elapsed));
     let mut findings = Vec::new();
     if count > 0 {
-        let mut message = check.describe_count(count, total);
+        let message = check.describe_count(count, total);
         let mut f = Finding::new(
             check.id,
             check.severity,
@@ -358,11 +436,7 @@ fn decide(
         f.sql = Some(statement.sql.to_string());
         f.category = Some(check.category);
         f.elapsed_ms = elapsed_ms;
-        match sample {
-            Some(Ok(rows)) => f.sample = rows,
-            Some(Err(e)) => message.push_str(&format!(" (sample failed: {e})")),
-            None => {}
-        }
+        f.sample = sample;
         f.sample_sql = match &check.work {
             Work::Rows(r) => Some(r.sample_sql().to_string()),
             Work::Assertion(a) => Some(a.sample_sql.to_string()),
@@ -462,6 +536,8 @@ pub struct RunResult {
     pub outcomes: Vec<Option<Outcome>>,
     pub metrics: Vec<Option<MetricOutcome>>,
     pub statement_elapsed: Vec<Option<Duration>>,
+    /// Checks of a failed shared pass that ran alone: (pass, key, SQL, latency).
+    pub retried: Vec<(usize, String, crate::sql::Sql, Duration)>,
     pub elapsed: Duration,
     pub shared_snapshot: bool,
     pub checks_run: usize,
@@ -495,6 +571,12 @@ impl RunResult {
                 self.statement_elapsed[statement] = Some(elapsed);
                 self.findings.extend(findings);
             }
+            Event::Retried {
+                statement,
+                key,
+                sql,
+                elapsed,
+            } => self.retried.push((statement, key, sql, elapsed)),
             Event::Metric {
                 metric,
                 elapsed,

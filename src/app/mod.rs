@@ -806,6 +806,9 @@ impl App {
                     }
                 }
             }
+            // The pass shows as failed; its checks' own statements are
+            // listed by `check` and `sql`.
+            Event::Retried { .. } => {}
             Event::Metric {
                 metric,
                 elapsed,

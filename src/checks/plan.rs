@@ -7,7 +7,7 @@ use crate::findings::{Finding, RelationshipLabel, Subject, thousands};
 use crate::model::{Access, Engine, Schema, TableName};
 use crate::profile::{Profile, Thresholds};
 use crate::relationships::{self, ProfileProblem, Relationship, Source};
-use crate::sql::render::{self, Predicate};
+use crate::sql::render::{self, Lookup, Predicate};
 use crate::sql::{self, Sql};
 use std::collections::BTreeMap;
 
@@ -84,7 +84,28 @@ impl RowsCheck {
         render::count(self.engine, &self.table, self.only, &self.predicate)
     }
 
-    /// A bounded sample of the offending rows.
+    /// How a pass reads this check: its predicate and its sample's columns.
+    pub fn sampled(&self) -> render::Sampled<'_> {
+        render::Sampled {
+            predicate: &self.predicate,
+            key_columns: &self.key_columns,
+            parent_label: self.parent_label.as_deref(),
+        }
+    }
+
+    /// The check alone with its sample rows, as the runner sends it when the
+    /// check is not part of a shared pass (or that pass failed).
+    pub fn alone_sql(&self, sample: u32) -> Sql {
+        render::alone(self.engine, &self.table, self.only, &self.sampled(), sample)
+    }
+
+    /// The labels of a sample row's columns, in the order the pass returns them.
+    pub fn sample_labels(&self) -> Vec<String> {
+        render::sample_labels(&self.sampled())
+    }
+
+    /// A bounded sample of the offending rows, for a person to run (tether
+    /// itself reads samples in the pass that counts).
     pub fn sample_sql(&self) -> Sql {
         render::sample(
             self.engine,
@@ -102,6 +123,8 @@ impl RowsCheck {
 pub struct AssertionCheck {
     pub query: Sql,
     pub count_sql: Sql,
+    /// The count and the first rows in one statement, as the runner sends it.
+    pub counted_sql: Sql,
     pub sample_sql: Sql,
     pub description: Option<String>,
 }
@@ -109,10 +132,39 @@ pub struct AssertionCheck {
 /// What a statement returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shape {
-    /// One row: the table's row count, then one count per check.
+    /// One row: the table's row count, then per check its count and (when the
+    /// plan samples) its sample rows.
     Scan,
-    /// One row with one count, for its one check.
+    /// One row check alone: rows of (count, sample); see `render::alone`.
     Count,
+    /// A profile assertion: see `render::counted_rows_of`.
+    Assertion,
+}
+
+/// How checks on one table are grouped into passes, chosen per engine by
+/// measurement on the demo at 1,000,000 assets (README, "Benchmarks"):
+/// - PostgreSQL joins every parent of a table by hash in one pass over it, so
+///   every check of a table shares that pass.
+/// - MySQL/MariaDB and SQLite join by nested loops, one parent row looked up
+///   per child row: a pass with every parent of a table reads them all in
+///   turn (MariaDB's buffer pool thrashes), so a table's pass holds only its
+///   checks without lookups, checks through one parent share a pass of their
+///   own, and orphans run alone as `NOT EXISTS` anti-joins, which these
+///   engines answer from the parent's key index alone.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum PassKey {
+    Table(TableName),
+    Lookup(TableName, Lookup),
+}
+
+fn pass_key(engine: Engine, table: &TableName, predicate: &Predicate) -> Option<PassKey> {
+    match (engine, predicate) {
+        (Engine::Postgres, _) | (_, Predicate::Null(_)) => Some(PassKey::Table(table.clone())),
+        (_, Predicate::Orphan(_)) => None,
+        (_, Predicate::Differs { lookup, .. }) => {
+            Some(PassKey::Lookup(table.clone(), lookup.clone()))
+        }
+    }
 }
 
 /// One query the runner executes; it decides one or more checks.
@@ -183,7 +235,14 @@ impl Plan {
         builder.assertions(p);
         let checks = builder.checks;
 
-        let statements = statements(&schema, &checks, &p.thresholds, p, options.shared_scans);
+        let statements = statements(
+            &schema,
+            &checks,
+            &p.thresholds,
+            p,
+            options.shared_scans,
+            options.sample,
+        );
         let metrics = p
             .metrics
             .iter()
@@ -612,6 +671,7 @@ impl Builder<'_> {
             let query = sql::user(text);
             let work = Work::Assertion(AssertionCheck {
                 count_sql: render::count_rows_of(engine, &query),
+                counted_sql: render::counted_rows_of(engine, &query, self.sample.max(1)),
                 sample_sql: render::rows_of(engine, &query, self.sample.max(1)),
                 query,
                 description: a.description.clone(),
@@ -690,36 +750,40 @@ pub fn unreadable(schema: &Schema, tables: &[&TableName]) -> Option<String> {
     })
 }
 
-/// Groups row checks into statements: on a table, every check whose lookups reach
-/// a unique parent key shares one scan; the others, and assertions, run alone.
+/// Groups row checks into statements: on a table, checks whose lookups reach a
+/// unique parent key share passes as [`PassKey`] says; the others, and
+/// assertions, run alone. Every statement reads its checks' samples itself.
 fn statements(
     schema: &Schema,
     checks: &[Check],
     thresholds: &Thresholds,
     profile: &Profile,
     shared: bool,
+    sample: u32,
 ) -> Vec<Statement> {
     let engine = schema.engine;
     let estimate = |t: &TableName| schema.table(t).and_then(|t| t.row_estimate).unwrap_or(0);
-    let mut scans: BTreeMap<TableName, Vec<usize>> = BTreeMap::new();
+    let mut scans: BTreeMap<PassKey, Vec<usize>> = BTreeMap::new();
     let mut out = Vec::new();
     for (i, check) in checks.iter().enumerate() {
         match &check.work {
             Work::Catalog(_) | Work::Withheld(_) => {}
             Work::Rows(rows) => {
-                if shared && shares_a_pass(schema, &rows.predicate) {
-                    scans.entry(rows.table.clone()).or_default().push(i);
-                } else {
-                    out.push(Statement {
+                let key = (shared && shares_a_pass(schema, &rows.predicate))
+                    .then(|| pass_key(engine, &rows.table, &rows.predicate))
+                    .flatten();
+                match key {
+                    Some(key) => scans.entry(key).or_default().push(i),
+                    None => out.push(Statement {
                         key: check.key.clone(),
-                        sql: rows.count_sql(),
+                        sql: rows.alone_sql(sample),
                         shape: Shape::Count,
                         category: check.category,
                         threshold_ms: thresholds.for_category(check.category),
                         checks: vec![i],
                         subject: check.subject.clone(),
                         weight: estimate(&rows.table),
-                    });
+                    }),
                 }
             }
             Work::Assertion(a) => {
@@ -731,8 +795,16 @@ fn statements(
                     .unwrap_or_else(|| thresholds.for_category(check.category));
                 out.push(Statement {
                     key: check.key.clone(),
-                    sql: a.count_sql.clone(),
-                    shape: Shape::Count,
+                    sql: if sample > 0 {
+                        a.counted_sql.clone()
+                    } else {
+                        a.count_sql.clone()
+                    },
+                    shape: if sample > 0 {
+                        Shape::Assertion
+                    } else {
+                        Shape::Count
+                    },
                     category: check.category,
                     threshold_ms: threshold,
                     checks: vec![i],
@@ -742,34 +814,49 @@ fn statements(
             }
         }
     }
-    for (table, members) in scans {
-        let predicates: Vec<Predicate> = members
+    for (key, members) in scans {
+        let rows: Vec<&RowsCheck> = members
             .iter()
             .map(|&i| match &checks[i].work {
-                Work::Rows(r) => r.predicate.clone(),
+                Work::Rows(r) => r.as_ref(),
                 _ => unreachable!("only row checks are scanned"),
             })
             .collect();
-        let category = if predicates.iter().any(|p| p.lookup().is_some()) {
+        let table = rows[0].table.clone();
+        let category = if rows.iter().any(|r| r.predicate.lookup().is_some()) {
             Category::Join
         } else {
             Category::Simple
         };
+        let label = schema.label(&table);
+        let key = match &key {
+            PassKey::Lookup(_, lookup) => format!(
+                "scan:{label}({}) → {}",
+                lookup
+                    .pairs
+                    .iter()
+                    .map(|(c, _)| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                schema.label(&lookup.parent)
+            ),
+            PassKey::Table(_) => format!("scan:{label}"),
+        };
+        let sampled: Vec<render::Sampled> = rows.iter().map(|r| r.sampled()).collect();
         out.push(Statement {
-            key: format!("scan:{}", schema.label(&table)),
+            key,
             sql: render::scan(
                 engine,
                 &table,
                 schema.has_inheritance_children(&table),
-                &predicates,
+                &sampled,
+                sample,
             ),
             shape: Shape::Scan,
             category,
             threshold_ms: thresholds.for_category(category),
             checks: members,
-            subject: Subject::Table {
-                table: schema.label(&table),
-            },
+            subject: Subject::Table { table: label },
             weight: estimate(&table),
         });
     }

@@ -11,7 +11,7 @@ mod target;
 pub mod tls;
 
 pub use failure::Failure;
-pub use reader::{Backends, Reader, SampleRow};
+pub use reader::{Backends, PassValue, Reader, SampleRow, json_values};
 pub use target::Target;
 
 use crate::model::Engine;

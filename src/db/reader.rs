@@ -13,6 +13,25 @@ use std::time::{Duration, Instant};
 /// One sampled or reported row: column name → value.
 pub type SampleRow = Map<String, Value>;
 
+/// One column of a pass's row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PassValue {
+    Count(i64),
+    /// Sample rows as JSON values separated by whitespace, or NULL.
+    Text(Option<String>),
+}
+
+/// The JSON values in texts of whitespace-separated values. A text cut short
+/// (MySQL stops `GROUP_CONCAT` at `group_concat_max_len`) yields the values
+/// before the cut.
+pub fn json_values<'a>(texts: impl Iterator<Item = &'a str>) -> impl Iterator<Item = Value> {
+    texts.flat_map(|t| {
+        serde_json::Deserializer::from_str(t)
+            .into_iter::<Value>()
+            .map_while(Result::ok)
+    })
+}
+
 /// A read transaction on one connection. Dropped without `finish`, it rolls back.
 pub struct Reader {
     tx: Tx,
@@ -331,10 +350,112 @@ impl Reader {
         }
     }
 
+    /// Runs a pass (`sql::render::scan`, `alone`): every row, each column a
+    /// count (an integer) or a text (samples), by the type the server sends.
+    pub async fn pass(&mut self, statement: &Sql) -> Result<Vec<Vec<PassValue>>, sqlx::Error> {
+        self.arm();
+        fn decode<R: Row>(row: &R) -> Result<Vec<PassValue>, sqlx::Error>
+        where
+            for<'r> i64: sqlx::Decode<'r, R::Database>,
+            for<'r> String: sqlx::Decode<'r, R::Database>,
+            for<'r> Vec<u8>: sqlx::Decode<'r, R::Database>,
+            usize: sqlx::ColumnIndex<R>,
+        {
+            (0..row.len())
+                .map(|i| {
+                    let (null, integer) = {
+                        let raw = row.try_get_raw(i)?;
+                        let name = raw.type_info().name().to_ascii_uppercase();
+                        (raw.is_null(), name.contains("INT"))
+                    };
+                    Ok(if null {
+                        PassValue::Text(None)
+                    } else if integer {
+                        PassValue::Count(row.try_get_unchecked::<i64, _>(i)?)
+                    } else {
+                        PassValue::Text(Some(match row.try_get_unchecked::<String, _>(i) {
+                            Ok(s) => s,
+                            Err(_) => {
+                                String::from_utf8_lossy(&row.try_get_unchecked::<Vec<u8>, _>(i)?)
+                                    .into_owned()
+                            }
+                        }))
+                    })
+                })
+                .collect()
+        }
+        match &mut self.tx {
+            Tx::Postgres(tx) => statement
+                .query()
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(decode)
+                .collect(),
+            Tx::Sqlite(tx) => statement
+                .query()
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(decode)
+                .collect(),
+            Tx::Mysql(tx) => statement
+                .query()
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(decode)
+                .collect(),
+        }
+    }
+
     /// Runs a statement rendered by `sql::render::rows_of` (a person's query) and
     /// returns its rows with their values typed as JSON.
     pub async fn json_rows(&mut self, statement: &Sql) -> Result<Vec<SampleRow>, sqlx::Error> {
+        self.typed_rows(statement, false)
+            .await
+            .map(|(_, rows)| rows)
+    }
+
+    /// Runs a statement rendered by `sql::render::counted_rows_of`: how many
+    /// rows a person's query returns, and the first of them, typed as JSON.
+    pub async fn counted_json_rows(
+        &mut self,
+        statement: &Sql,
+    ) -> Result<(i64, Vec<SampleRow>), sqlx::Error> {
+        if let Tx::Postgres(_) = &self.tx {
+            let rows = self.pass(statement).await?;
+            let count = match rows.first().and_then(|r| r.first()) {
+                Some(PassValue::Count(n)) => *n,
+                _ => 0,
+            };
+            let texts = rows.iter().filter_map(|r| match r.get(1) {
+                Some(PassValue::Text(Some(t))) => Some(t.as_str()),
+                _ => None,
+            });
+            let sample = json_values(texts)
+                .map(|v| match v {
+                    Value::Object(map) => map,
+                    other => Map::from_iter([("value".to_string(), other)]),
+                })
+                .collect();
+            return Ok((count, sample));
+        }
+        self.typed_rows(statement, true)
+            .await
+            .map(|(count, rows)| (count.unwrap_or(0), rows))
+    }
+
+    /// Runs a statement and returns its rows typed as JSON. `counted`: the first
+    /// column is a count (the same in every row), returned apart.
+    async fn typed_rows(
+        &mut self,
+        statement: &Sql,
+        counted: bool,
+    ) -> Result<(Option<i64>, Vec<SampleRow>), sqlx::Error> {
         self.arm();
+        let first = usize::from(counted);
+        let mut count = None;
         match &mut self.tx {
             Tx::Postgres(tx) => {
                 // Rendered by sql::render::rows_of: one JSON text column per row.
@@ -343,21 +464,27 @@ impl Reader {
                     .iter()
                     .map(|row| row.try_get::<String, _>(0))
                     .collect::<Result<Vec<_>, _>>()?;
-                Ok(texts
-                    .into_iter()
-                    .map(|t| match serde_json::from_str::<Value>(&t) {
-                        Ok(Value::Object(map)) => map,
-                        Ok(other) => Map::from_iter([("value".to_string(), other)]),
-                        Err(_) => Map::from_iter([("value".to_string(), Value::String(t))]),
-                    })
-                    .collect())
+                Ok((
+                    None,
+                    texts
+                        .into_iter()
+                        .map(|t| match serde_json::from_str::<Value>(&t) {
+                            Ok(Value::Object(map)) => map,
+                            Ok(other) => Map::from_iter([("value".to_string(), other)]),
+                            Err(_) => Map::from_iter([("value".to_string(), Value::String(t))]),
+                        })
+                        .collect(),
+                ))
             }
             Tx::Sqlite(tx) => {
                 let rows = statement.query().fetch_all(&mut **tx).await?;
                 let mut out = Vec::with_capacity(rows.len());
                 for row in &rows {
+                    if counted {
+                        count = Some(row.try_get::<i64, _>(0)?);
+                    }
                     let mut map = Map::new();
-                    for (i, column) in row.columns().iter().enumerate() {
+                    for (i, column) in row.columns().iter().enumerate().skip(first) {
                         let raw = row.try_get_raw(i)?;
                         let value = if raw.is_null() {
                             Value::Null
@@ -378,7 +505,7 @@ impl Reader {
                     }
                     out.push(map);
                 }
-                Ok(out)
+                Ok((count, out))
             }
             Tx::Mysql(tx) => {
                 // The text protocol sends every value as text, whatever its type;
@@ -390,8 +517,11 @@ impl Reader {
                     statement.raw().fetch(&mut **tx).try_collect().await?;
                 let mut out = Vec::with_capacity(rows.len());
                 for row in &rows {
+                    if counted {
+                        count = Some(row.try_get_unchecked::<String, _>(0)?.parse().unwrap_or(0));
+                    }
                     let mut map = Map::new();
-                    for (i, column) in row.columns().iter().enumerate() {
+                    for (i, column) in row.columns().iter().enumerate().skip(first) {
                         let numeric = {
                             let name = column.type_info().name();
                             [
@@ -424,7 +554,7 @@ impl Reader {
                     }
                     out.push(map);
                 }
-                Ok(out)
+                Ok((count, out))
             }
         }
     }
@@ -721,4 +851,23 @@ fn decode_sqlite(row: &sqlx::sqlite::SqliteRow, i: usize) -> Result<Cell, sqlx::
         "BLOB" => Cell::Bytes(row.try_get_unchecked::<Vec<u8>, _>(i)?),
         _ => Cell::Text(row.try_get_unchecked::<String, _>(i)?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sample_cut_short_keeps_the_rows_before_the_cut() {
+        let texts = [r#"["1", "a b"] ["2",null]"#, r#"["3", "x"] ["4", "unfinis"#];
+        let values: Vec<Value> = json_values(texts.into_iter()).collect();
+        assert_eq!(
+            values,
+            [
+                serde_json::json!(["1", "a b"]),
+                serde_json::json!(["2", null]),
+                serde_json::json!(["3", "x"]),
+            ]
+        );
+    }
 }

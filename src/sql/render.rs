@@ -12,7 +12,7 @@ use crate::model::{Engine, TableName};
 use std::fmt::Write;
 
 /// How a child row finds its parent: `parent.pairs[i].1 = child.pairs[i].0`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Lookup {
     pub parent: TableName,
     /// (child column, parent column) pairs.
@@ -173,14 +173,134 @@ pub fn count(engine: Engine, child: &TableName, only: bool, predicate: &Predicat
     ))
 }
 
+/// A check as a pass reads it: what it counts, and what its sample rows show.
+#[derive(Clone, Copy, Debug)]
+pub struct Sampled<'a> {
+    pub predicate: &'a Predicate,
+    /// The table's key, which a sample row starts with.
+    pub key_columns: &'a [String],
+    /// The parent as reports name it (labels a `Differs` sample's parent value).
+    pub parent_label: Option<&'a str>,
+}
+
+impl<'a> Sampled<'a> {
+    /// A check counted without samples.
+    pub fn bare(predicate: &'a Predicate) -> Self {
+        Sampled {
+            predicate,
+            key_columns: &[],
+            parent_label: None,
+        }
+    }
+}
+
+/// The columns of a sample row: (label, expression as text). `parent_alias`
+/// names the joined parent row; without it (a check run alone), a `Differs`
+/// sample reads the parent's value with a subquery.
+fn sample_columns(
+    engine: Engine,
+    sampled: &Sampled,
+    parent_alias: Option<&str>,
+) -> Vec<(String, String)> {
+    let mut columns: Vec<(String, String)> = Vec::new();
+    let mut add = |label: &str, expr: String| {
+        if !columns.iter().any(|(l, _)| l == label) {
+            columns.push((label.to_string(), as_text(engine, &expr)));
+        }
+    };
+    for key in sampled.key_columns {
+        add(key, col(engine, CHILD, key));
+    }
+    match sampled.predicate {
+        Predicate::Null(column) => add(column, col(engine, CHILD, column)),
+        Predicate::Orphan(lookup) => {
+            for (c, _) in &lookup.pairs {
+                add(c, col(engine, CHILD, c));
+            }
+        }
+        Predicate::Differs {
+            lookup,
+            column,
+            parent_column,
+            as_text,
+        } => {
+            for (c, _) in &lookup.pairs {
+                add(c, col(engine, CHILD, c));
+            }
+            add(column, col(engine, CHILD, column));
+            let label = format!(
+                "{}.{parent_column}",
+                sampled.parent_label.unwrap_or("parent")
+            );
+            let value = match parent_alias {
+                Some(alias) => col(engine, alias, parent_column),
+                None => format!(
+                    "(SELECT {} FROM {} AS p WHERE {} AND {} LIMIT 1)",
+                    col(engine, "p", parent_column),
+                    relation(engine, &lookup.parent, lookup.parent_only),
+                    join_condition(engine, lookup, "p"),
+                    differs(engine, column, "p", parent_column, *as_text)
+                ),
+            };
+            add(&label, value);
+        }
+    }
+    columns
+}
+
+/// The labels of a check's sample columns, in the order a pass returns them.
+pub fn sample_labels(sampled: &Sampled) -> Vec<String> {
+    sample_columns(Engine::Sqlite, sampled, Some("p"))
+        .into_iter()
+        .map(|(label, _)| label)
+        .collect()
+}
+
+/// One sample row as a JSON array of its columns' text.
+fn json_row(engine: Engine, columns: &[(String, String)]) -> String {
+    let values: Vec<&str> = columns.iter().map(|(_, e)| e.as_str()).collect();
+    match engine {
+        Engine::Postgres => format!("CAST(json_build_array({}) AS text)", values.join(", ")),
+        Engine::Sqlite => format!("json_array({})", values.join(", ")),
+        Engine::Mysql => format!("JSON_ARRAY({})", values.join(", ")),
+    }
+}
+
+/// The sample rows of the rows matching `condition` (all rows when None),
+/// aggregated in the pass that counts them: JSON arrays separated by spaces,
+/// or NULL. PostgreSQL keeps the first `limit`; MySQL's text stops at the
+/// server's `group_concat_max_len`; SQLite's aggregate keeps every match
+/// (the reader keeps the first `limit`).
+fn sample_aggregate(
+    engine: Engine,
+    columns: &[(String, String)],
+    condition: Option<&str>,
+    limit: u32,
+) -> String {
+    let row = json_row(engine, columns);
+    match (engine, condition) {
+        (Engine::Postgres, Some(c)) => {
+            format!("array_to_string((array_agg({row}) FILTER (WHERE {c}))[1:{limit}], ' ')")
+        }
+        (Engine::Postgres, None) => format!("array_to_string((array_agg({row}))[1:{limit}], ' ')"),
+        (Engine::Mysql, Some(c)) => {
+            format!("GROUP_CONCAT(CASE WHEN {c} THEN {row} END SEPARATOR ' ')")
+        }
+        (Engine::Mysql, None) => format!("GROUP_CONCAT({row} SEPARATOR ' ')"),
+        (Engine::Sqlite, Some(c)) => format!("group_concat(CASE WHEN {c} THEN {row} END, ' ')"),
+        (Engine::Sqlite, None) => format!("group_concat({row}, ' ')"),
+    }
+}
+
 /// Several checks on one table in a single pass. The result has one row: `rows`
-/// (the table's row count) followed by one count per predicate, in order.
+/// (the table's row count), then for each check its count `k<i>` and, when
+/// `limit` is above 0, its sample rows `s<i>` (see [`sample_aggregate`]).
 ///
 /// Every lookup must target a unique parent key, so the `LEFT JOIN`s keep one row
 /// per child row; the caller checks that.
-pub fn scan(engine: Engine, child: &TableName, only: bool, predicates: &[Predicate]) -> Sql {
+pub fn scan(engine: Engine, child: &TableName, only: bool, checks: &[Sampled], limit: u32) -> Sql {
     let mut lookups: Vec<&Lookup> = Vec::new();
-    for lookup in predicates.iter().filter_map(Predicate::lookup) {
+    for lookup in checks.iter().filter_map(|c| c.predicate.lookup()) {
         if !lookups.contains(&lookup) {
             lookups.push(lookup);
         }
@@ -194,8 +314,8 @@ pub fn scan(engine: Engine, child: &TableName, only: bool, predicates: &[Predica
         format!("p{n}")
     };
     let mut text = format!("SELECT count(*) AS {}", ident(engine, "rows"));
-    for (i, predicate) in predicates.iter().enumerate() {
-        let condition = match predicate {
+    for (i, check) in checks.iter().enumerate() {
+        let condition = match check.predicate {
             Predicate::Null(column) => format!("{} IS NULL", col(engine, CHILD, column)),
             Predicate::Orphan(lookup) => or_partly_null(
                 engine,
@@ -213,11 +333,25 @@ pub fn scan(engine: Engine, child: &TableName, only: bool, predicates: &[Predica
                 as_text,
             } => differs(engine, column, &alias(lookup), parent_column, *as_text),
         };
+        let count = match engine {
+            Engine::Postgres => format!("count(*) FILTER (WHERE {condition})"),
+            Engine::Sqlite | Engine::Mysql => format!("count(CASE WHEN {condition} THEN 1 END)"),
+        };
         let _ = write!(
             text,
-            ",\n       count(CASE WHEN {condition} THEN 1 END) AS {}",
+            ",\n       {count} AS {}",
             ident(engine, &format!("k{}", i + 1))
         );
+        if limit > 0 {
+            let parent = check.predicate.lookup().map(&alias);
+            let columns = sample_columns(engine, check, parent.as_deref());
+            let _ = write!(
+                text,
+                ",\n       {} AS {}",
+                sample_aggregate(engine, &columns, Some(&condition), limit),
+                ident(engine, &format!("s{}", i + 1))
+            );
+        }
     }
     let _ = write!(text, "\nFROM {} AS {CHILD}", relation(engine, child, only));
     for lookup in &lookups {
@@ -230,6 +364,55 @@ pub fn scan(engine: Engine, child: &TableName, only: bool, predicates: &[Predica
         );
     }
     Sql::new(text)
+}
+
+/// One check alone, in its best standalone form, with its sample rows, in one
+/// row (`count`, `sample`). PostgreSQL and MySQL aggregate the sample in the
+/// same pass. On SQLite, reading the sample's columns in the counting pass
+/// would turn an index-only anti-join into a scan of the whole table, so the
+/// sample is a bounded subquery that runs only when the count is above 0.
+/// `limit` 0: the count alone.
+pub fn alone(engine: Engine, child: &TableName, only: bool, check: &Sampled, limit: u32) -> Sql {
+    if limit == 0 {
+        return count(engine, child, only, check.predicate);
+    }
+    let columns = sample_columns(engine, check, None);
+    let from = format!(
+        "FROM {} AS {CHILD}\nWHERE {}",
+        relation(engine, child, only),
+        standalone_where(engine, check.predicate)
+    );
+    let sample = match engine {
+        Engine::Postgres | Engine::Mysql => sample_aggregate(engine, &columns, None, limit),
+        Engine::Sqlite => format!(
+            "CASE WHEN count(*) > 0 THEN (SELECT group_concat(s, ' ') FROM (\n         SELECT {} AS s\n         {}\n         LIMIT {limit})) END",
+            json_row(engine, &columns),
+            from.replace('\n', "\n         ")
+        ),
+    };
+    Sql::new(format!(
+        "SELECT count(*) AS {},\n       {sample} AS {}\n{from}",
+        ident(engine, "count"),
+        ident(engine, "sample"),
+    ))
+}
+
+/// A person's query counted, with up to `limit` of its rows: on PostgreSQL one
+/// row (`count`, the rows as JSON objects separated by spaces); elsewhere up
+/// to `limit` rows, each the count over all rows (a window) and then the
+/// query's own columns.
+pub fn counted_rows_of(engine: Engine, query: &Sql, limit: u32) -> Sql {
+    match engine {
+        Engine::Postgres => Sql::new(format!(
+            "SELECT count(*) AS \"count\",\n       array_to_string((array_agg(CAST(row_to_json(q) AS text)))[1:{limit}], ' ') AS \"sample\"\nFROM (\n{}\n) AS q",
+            query.as_str()
+        )),
+        Engine::Sqlite | Engine::Mysql => Sql::new(format!(
+            "SELECT count(*) OVER () AS {}, q.*\nFROM (\n{}\n) AS q\nLIMIT {limit}",
+            ident(engine, "tether_count"),
+            query.as_str()
+        )),
+    }
 }
 
 /// Up to `limit` offending rows: the row's key columns, then the columns the check
@@ -376,7 +559,8 @@ pub fn lineage_scan(
     let last = hops
         .last()
         .expect("a lineage node is at least one hop down");
-    let mut sql = scan(engine, &last.table, false, predicates);
+    let checks: Vec<Sampled> = predicates.iter().map(Sampled::bare).collect();
+    let mut sql = scan(engine, &last.table, false, &checks, 0);
     sql.0.push_str(&format!(
         "\nWHERE {}",
         hangs_off(engine, hops, hops.len() - 1, CHILD, root, key, value)
@@ -486,7 +670,7 @@ mod tests {
 
     #[test]
     fn a_scan_joins_each_parent_once() {
-        let predicates = vec![
+        let predicates = [
             Predicate::Orphan(lookup()),
             Predicate::Null("engagement_id".into()),
             Predicate::Differs {
@@ -496,13 +680,42 @@ mod tests {
                 as_text: false,
             },
         ];
-        let sql = scan(Engine::Sqlite, &assets(), false, &predicates);
+        let checks: Vec<Sampled> = predicates.iter().map(Sampled::bare).collect();
+        let sql = scan(Engine::Sqlite, &assets(), false, &checks, 0);
         assert_eq!(sql.as_str().matches("LEFT JOIN").count(), 1);
         assert!(sql.as_str().contains("AS \"k3\""));
         assert!(
             sql.as_str()
                 .contains("c.\"engagement_id\" <> p1.\"engagement_id\"")
         );
+    }
+
+    #[test]
+    fn a_pass_reads_each_checks_sample_with_its_count() {
+        let orphan = Predicate::Orphan(lookup());
+        let keys = ["id".to_string()];
+        let sampled = Sampled {
+            predicate: &orphan,
+            key_columns: &keys,
+            parent_label: Some("discovery_flows"),
+        };
+        let sql = scan(Engine::Postgres, &assets(), false, &[sampled], 5);
+        let text = sql.as_str();
+        let k1 = text.find("AS \"k1\"").unwrap();
+        let s1 = text.find("AS \"s1\"").unwrap();
+        assert!(k1 < s1, "{text}");
+        assert!(text.contains("FILTER (WHERE c.\"discovery_flow_id\" IS NOT NULL AND p1.\"flow_id\" IS NULL))[1:5]"), "{text}");
+        assert_eq!(sample_labels(&sampled), ["id", "discovery_flow_id"]);
+        // MySQL and SQLite aggregate the same rows, with CASE.
+        let sql = scan(Engine::Mysql, &assets(), false, &[sampled], 5);
+        assert!(sql.as_str().contains("GROUP_CONCAT(CASE WHEN"), "{sql}");
+        // Alone on SQLite, the sample runs only when there are rows to show.
+        let sql = alone(Engine::Sqlite, &assets(), false, &sampled, 5);
+        assert!(
+            sql.as_str().contains("CASE WHEN count(*) > 0 THEN"),
+            "{sql}"
+        );
+        assert!(sql.as_str().contains("LIMIT 5"), "{sql}");
     }
 
     #[test]
