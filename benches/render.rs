@@ -86,6 +86,7 @@ fn schema() -> Schema {
         indexes,
         blind_spots: Vec::new(),
         lookup: Default::default(),
+        reads: Default::default(),
     }
 }
 

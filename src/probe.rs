@@ -552,6 +552,7 @@ mod tests {
             indexes: vec![],
             blind_spots: Vec::new(),
             lookup: Default::default(),
+            reads: Default::default(),
         };
         let names = |tables: Vec<TableName>| -> Vec<String> {
             tables.into_iter().map(|t| t.name).collect()

@@ -439,6 +439,7 @@ mod tests {
             }],
             blind_spots: vec![],
             lookup: Default::default(),
+            reads: Default::default(),
         }
     }
 

@@ -600,6 +600,16 @@ impl RunResult {
         self
     }
 
+    /// The sum of the latencies of every statement sent: the catalog reads,
+    /// the plan's statements, checks retried alone, and metrics.
+    pub fn statements_total(&self, plan: &Plan) -> Duration {
+        let catalog: Duration = plan.schema.reads.0.iter().map(|r| r.elapsed).sum();
+        let passes: Duration = self.statement_elapsed.iter().flatten().sum();
+        let retried: Duration = self.retried.iter().map(|r| r.3).sum();
+        let metrics: Duration = self.metrics.iter().flatten().map(|m| m.0).sum();
+        catalog + passes + retried + metrics
+    }
+
     pub fn summary(&self) -> Summary {
         Summary::of(&self.findings, self.checks_run)
     }

@@ -91,6 +91,7 @@ pub fn schema() -> Schema {
         indexes,
         blind_spots: Vec::new(),
         lookup: Default::default(),
+        reads: Default::default(),
     }
 }
 

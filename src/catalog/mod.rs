@@ -5,7 +5,37 @@ mod postgres;
 mod sqlite;
 
 use crate::db::{Db, Pool};
-use crate::model::Schema;
+use crate::model::{CatalogRead, Schema};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Times each catalog query of one read, to report it with the statements.
+#[derive(Default)]
+struct Reads(Mutex<Vec<CatalogRead>>);
+
+impl Reads {
+    /// Runs `query` (whose text is `sql`) and notes its latency as `key`.
+    async fn time<T, E>(
+        &self,
+        key: &'static str,
+        sql: &'static str,
+        query: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        let started = Instant::now();
+        let result = query.await;
+        let read = CatalogRead {
+            key,
+            sql,
+            elapsed: started.elapsed(),
+        };
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(read);
+        result
+    }
+
+    fn into_inner(self) -> crate::model::CatalogReads {
+        crate::model::CatalogReads(self.0.into_inner().unwrap_or_else(|e| e.into_inner()))
+    }
+}
 
 /// Reads the catalog. `schemas` restricts it to the named schemas (empty: all
 /// but the system ones).

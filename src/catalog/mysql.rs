@@ -1,5 +1,6 @@
 //! MySQL's and MariaDB's catalog, read from `information_schema`.
 
+use super::Reads;
 use crate::model::{
     Action, Column, Engine, ForeignKey, Identity, Index, MatchType, Schema, Table, TableKind,
     TableName,
@@ -82,14 +83,24 @@ const PRIVILEGES_BEYOND_SELECT: &str = concat!(
 pub async fn read(pool: &MySqlPool, schemas: &[String]) -> Result<Schema, sqlx::Error> {
     let scope = schemas.join(",");
     let bind = |sql: &'static str| sqlx::query(sql).bind(scope.clone()).bind(scope.clone());
-    let current: Option<String> = sqlx::query_scalar("SELECT CAST(DATABASE() AS CHAR)")
-        .fetch_one(pool)
+    let reads = Reads::default();
+    const CURRENT: &str = "SELECT CAST(DATABASE() AS CHAR)";
+    let current: Option<String> = reads
+        .time(
+            "catalog:current database",
+            CURRENT,
+            sqlx::query_scalar(CURRENT).fetch_one(pool),
+        )
         .await?;
     let (tables, columns, indexes, fks) = tokio::try_join!(
-        bind(TABLES).fetch_all(pool),
-        bind(COLUMNS).fetch_all(pool),
-        bind(INDEXES).fetch_all(pool),
-        bind(FOREIGN_KEYS).fetch_all(pool),
+        reads.time("catalog:tables", TABLES, bind(TABLES).fetch_all(pool)),
+        reads.time("catalog:columns", COLUMNS, bind(COLUMNS).fetch_all(pool)),
+        reads.time("catalog:indexes", INDEXES, bind(INDEXES).fetch_all(pool)),
+        reads.time(
+            "catalog:foreign keys",
+            FOREIGN_KEYS,
+            bind(FOREIGN_KEYS).fetch_all(pool)
+        ),
     )?;
 
     let mut model: Vec<Table> = Vec::new();
@@ -182,10 +193,15 @@ pub async fn read(pool: &MySqlPool, schemas: &[String]) -> Result<Schema, sqlx::
     }
     // MariaDB and MySQL list a table's constraints in information_schema only
     // to a user with some privilege on it beyond SELECT.
-    let beyond_select: i64 = bind(PRIVILEGES_BEYOND_SELECT)
-        .bind(scope.clone())
-        .bind(scope.clone())
-        .fetch_one(pool)
+    let beyond_select: i64 = reads
+        .time(
+            "catalog:privileges",
+            PRIVILEGES_BEYOND_SELECT,
+            bind(PRIVILEGES_BEYOND_SELECT)
+                .bind(scope.clone())
+                .bind(scope.clone())
+                .fetch_one(pool),
+        )
         .await?
         .try_get(0)?;
     let mut blind_spots = Vec::new();
@@ -203,5 +219,6 @@ pub async fn read(pool: &MySqlPool, schemas: &[String]) -> Result<Schema, sqlx::
         indexes: index_model,
         blind_spots,
         lookup: Default::default(),
+        reads: reads.into_inner(),
     })
 }

@@ -1,5 +1,6 @@
 //! PostgreSQL's catalog, read from `pg_catalog` in five fixed queries.
 
+use super::Reads;
 use crate::model::{
     Access, Action, Column, Engine, ForeignKey, Identity, Index, MatchType, Schema, Table,
     TableKind, TableName,
@@ -120,15 +121,37 @@ fn action(code: &str) -> Action {
 
 pub async fn read(pool: &PgPool, schemas: &[String]) -> Result<Schema, sqlx::Error> {
     let filter: Option<Vec<String>> = (!schemas.is_empty()).then(|| schemas.to_vec());
-    let default_schema: Option<String> = sqlx::query_scalar("SELECT current_schema()::text")
-        .fetch_one(pool)
+    let reads = Reads::default();
+    const CURRENT: &str = "SELECT current_schema()::text";
+    let default_schema: Option<String> = reads
+        .time(
+            "catalog:current schema",
+            CURRENT,
+            sqlx::query_scalar(CURRENT).fetch_one(pool),
+        )
         .await?;
 
     let (tables, columns, constraints, indexes) = tokio::try_join!(
-        sqlx::query(TABLES).bind(&filter).fetch_all(pool),
-        sqlx::query(COLUMNS).bind(&filter).fetch_all(pool),
-        sqlx::query(CONSTRAINTS).bind(&filter).fetch_all(pool),
-        sqlx::query(INDEXES).bind(&filter).fetch_all(pool),
+        reads.time(
+            "catalog:tables",
+            TABLES,
+            sqlx::query(TABLES).bind(&filter).fetch_all(pool)
+        ),
+        reads.time(
+            "catalog:columns",
+            COLUMNS,
+            sqlx::query(COLUMNS).bind(&filter).fetch_all(pool)
+        ),
+        reads.time(
+            "catalog:constraints",
+            CONSTRAINTS,
+            sqlx::query(CONSTRAINTS).bind(&filter).fetch_all(pool)
+        ),
+        reads.time(
+            "catalog:indexes",
+            INDEXES,
+            sqlx::query(INDEXES).bind(&filter).fetch_all(pool)
+        ),
     )?;
 
     let mut model: Vec<Table> = Vec::with_capacity(tables.len());
@@ -252,5 +275,6 @@ pub async fn read(pool: &PgPool, schemas: &[String]) -> Result<Schema, sqlx::Err
         indexes: index_model,
         blind_spots: Vec::new(),
         lookup: Default::default(),
+        reads: reads.into_inner(),
     })
 }

@@ -1,5 +1,6 @@
 //! SQLite's catalog, read through its table-valued pragmas.
 
+use super::Reads;
 use crate::model::{
     Action, Column, Engine, ForeignKey, Index, MatchType, Schema, Table, TableKind, TableName,
 };
@@ -40,18 +41,27 @@ WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND ii.key =
 ORDER BY m.name, il.name, ii.seqno";
 
 pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
-    let has_stats: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1')",
-    )
-    .fetch_one(pool)
-    .await?;
-    let tables = sqlx::query(if has_stats {
+    let reads = Reads::default();
+    const HAS_STATS: &str = "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1')";
+    let has_stats: bool = reads
+        .time(
+            "catalog:statistics",
+            HAS_STATS,
+            sqlx::query_scalar(HAS_STATS).fetch_one(pool),
+        )
+        .await?;
+    let tables_sql = if has_stats {
         TABLES
     } else {
         TABLES_WITHOUT_STATS
-    })
-    .fetch_all(pool)
-    .await?;
+    };
+    let tables = reads
+        .time(
+            "catalog:tables",
+            tables_sql,
+            sqlx::query(tables_sql).fetch_all(pool),
+        )
+        .await?;
 
     let mut model: Vec<Table> = Vec::with_capacity(tables.len());
     let mut create_sql: HashMap<String, String> = HashMap::new();
@@ -74,7 +84,14 @@ pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
     }
 
     let mut pk: HashMap<String, Vec<(i64, String)>> = HashMap::new();
-    for row in sqlx::query(COLUMNS).fetch_all(pool).await? {
+    let rows = reads
+        .time(
+            "catalog:columns",
+            COLUMNS,
+            sqlx::query(COLUMNS).fetch_all(pool),
+        )
+        .await?;
+    for row in rows {
         let table: String = row.try_get(0)?;
         let name: String = row.try_get(1)?;
         let key: i64 = row.try_get(4)?;
@@ -123,7 +140,14 @@ pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
     }
 
     let mut grouped: Vec<(String, i64, ForeignKey)> = Vec::new();
-    for row in sqlx::query(FOREIGN_KEYS).fetch_all(pool).await? {
+    let rows = reads
+        .time(
+            "catalog:foreign keys",
+            FOREIGN_KEYS,
+            sqlx::query(FOREIGN_KEYS).fetch_all(pool),
+        )
+        .await?;
+    for row in rows {
         let table: String = row.try_get(0)?;
         let id: i64 = row.try_get(1)?;
         let from: String = row.try_get(3)?;
@@ -194,7 +218,14 @@ pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
         foreign_keys.push(fk);
     }
 
-    for row in sqlx::query(INDEXES).fetch_all(pool).await? {
+    let rows = reads
+        .time(
+            "catalog:indexes",
+            INDEXES,
+            sqlx::query(INDEXES).fetch_all(pool),
+        )
+        .await?;
+    for row in rows {
         let table: String = row.try_get(0)?;
         let name: String = row.try_get(1)?;
         let column: Option<String> = row.try_get(4)?;
@@ -219,6 +250,7 @@ pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
         indexes,
         blind_spots: Vec::new(),
         lookup: Default::default(),
+        reads: reads.into_inner(),
     })
 }
 

@@ -61,6 +61,16 @@ pub async fn run(args: SqlArgs) -> Result<u8> {
             });
         }
     } else {
+        for read in &plan.schema.reads.0 {
+            entries.push(Entry {
+                name: read.key.to_string(),
+                kind: "catalog read",
+                category: "catalog".into(),
+                threshold_ms: None,
+                checks: Vec::new(),
+                sql: read.sql.trim().to_string(),
+            });
+        }
         for statement in &plan.statements {
             entries.push(Entry {
                 name: statement.key.clone(),
@@ -113,7 +123,15 @@ pub async fn run(args: SqlArgs) -> Result<u8> {
                         out.push_str(&format!("--   {c}\n"));
                     }
                 }
-                out.push_str(&format!("{};\n\n", e.sql));
+                if e.kind == "catalog read" {
+                    // Shown, not run: it takes bound parameters.
+                    for line in e.sql.lines() {
+                        out.push_str(&format!("--   {line}\n"));
+                    }
+                    out.push('\n');
+                } else {
+                    out.push_str(&format!("{};\n\n", e.sql));
+                }
             }
             out
         }

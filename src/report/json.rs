@@ -20,7 +20,10 @@ struct Document<'a> {
     summary: Summary,
     #[serde(skip_serializing_if = "Option::is_none")]
     baseline: Option<BaselineSummary<'a>>,
+    /// Wall time of the run (catalog reads not included).
     elapsed_ms: f64,
+    /// The sum of every statement's latency, catalog reads included.
+    statements_ms: f64,
     /// Whether every check read one snapshot (PostgreSQL).
     consistent_snapshot: bool,
 }
@@ -58,10 +61,15 @@ struct BaselineSummary<'a> {
 #[derive(Serialize)]
 struct StatementTiming<'a> {
     key: &'a str,
-    category: crate::checks::Category,
+    /// `catalog` (a catalog read), `pass` (a statement of the plan), `retry`
+    /// (a check of a failed shared pass, run alone) or `metric`.
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    category: Option<crate::checks::Category>,
     checks: usize,
     elapsed_ms: Option<f64>,
-    threshold_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    threshold_ms: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -138,18 +146,55 @@ pub fn render(report: &Report) -> String {
             }
         })
         .collect();
-    let statements = plan
+    let catalog = plan.schema.reads.0.iter().map(|r| StatementTiming {
+        key: r.key,
+        kind: "catalog",
+        category: None,
+        checks: 0,
+        elapsed_ms: Some(ms(r.elapsed)),
+        threshold_ms: None,
+    });
+    let passes = plan
         .statements
         .iter()
         .zip(&result.statement_elapsed)
         .map(|(s, elapsed)| StatementTiming {
             key: &s.key,
-            category: s.category,
+            kind: "pass",
+            category: Some(s.category),
             checks: s.checks.len(),
             elapsed_ms: elapsed.map(ms),
-            threshold_ms: s.threshold_ms,
-        })
+            threshold_ms: Some(s.threshold_ms),
+        });
+    let retried = result
+        .retried
+        .iter()
+        .map(|(s, key, _, elapsed)| StatementTiming {
+            key,
+            kind: "retry",
+            category: Some(plan.statements[*s].category),
+            checks: 1,
+            elapsed_ms: Some(ms(*elapsed)),
+            threshold_ms: Some(plan.statements[*s].threshold_ms),
+        });
+    let metric_statements = plan
+        .metrics
+        .iter()
+        .zip(&result.metrics)
+        .map(|(m, outcome)| StatementTiming {
+            key: &m.name,
+            kind: "metric",
+            category: Some(m.category),
+            checks: 0,
+            elapsed_ms: outcome.as_ref().map(|(elapsed, _)| ms(*elapsed)),
+            threshold_ms: None,
+        });
+    let statements: Vec<StatementTiming> = catalog
+        .chain(passes)
+        .chain(retried)
+        .chain(metric_statements)
         .collect();
+    let statements_ms = ms(result.statements_total(plan));
     let document = Document {
         tether: env!("CARGO_PKG_VERSION"),
         database: Database {
@@ -168,6 +213,7 @@ pub fn render(report: &Report) -> String {
             resolved: &b.resolved,
         }),
         elapsed_ms: ms(result.elapsed),
+        statements_ms,
         consistent_snapshot: result.shared_snapshot,
     };
     let mut text = serde_json::to_string_pretty(&document).expect("reports serialise");

@@ -44,11 +44,12 @@ pub fn render(report: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "{DIM}{} checks, {} relationships, {} tables in {:.2} s{}{DIM:#}",
+        "{DIM}{} checks, {} relationships, {} tables in {:.2} s ({:.2} s of statements){}{DIM:#}",
         summary.checks_run,
         plan.relationships.len(),
         plan.schema.tables.len(),
         result.elapsed.as_secs_f64(),
+        result.statements_total(plan).as_secs_f64(),
         if result.shared_snapshot {
             " · one consistent snapshot"
         } else {
