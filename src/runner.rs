@@ -558,8 +558,10 @@ impl RunResult {
     pub fn apply(&mut self, event: Event) {
         match event {
             Event::Started { .. } => {}
-            Event::Checked { check, outcome } => {
-                self.findings.extend(outcome.findings.iter().cloned());
+            Event::Checked { check, mut outcome } => {
+                // The findings are kept once, in `findings`; the outcome keeps
+                // the count, total, latency and error.
+                self.findings.append(&mut outcome.findings);
                 self.outcomes[check] = Some(outcome);
             }
             Event::StatementDone {

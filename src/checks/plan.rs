@@ -233,7 +233,8 @@ impl Plan {
         builder.tenants(p, &tenant_columns, &resolved.relationships);
         builder.paths(p, &resolved.relationships);
         builder.assertions(p);
-        let checks = builder.checks;
+        let mut checks = builder.checks;
+        checks.shrink_to_fit();
 
         let statements = statements(
             &schema,
@@ -862,6 +863,7 @@ fn statements(
     }
     // Largest first, so the longest statements start early and the pool stays busy.
     out.sort_by_key(|s| std::cmp::Reverse(s.weight));
+    out.shrink_to_fit();
     out
 }
 

@@ -140,7 +140,11 @@ pub async fn run(args: CheckArgs) -> Result<u8> {
     };
     match &args.output {
         Some(path) => {
-            let plain = anstream::adapter::strip_str(&text).to_string();
+            // Only the text report carries colours to strip.
+            let plain = match args.format {
+                Format::Text => anstream::adapter::strip_str(&text).to_string(),
+                Format::Json | Format::Html | Format::Junit => text,
+            };
             std::fs::write(path, plain).wrap_err_with(|| format!("writing {}", path.display()))?;
         }
         None => {
