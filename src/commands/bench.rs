@@ -140,10 +140,23 @@ pub async fn run(args: BenchArgs) -> Result<u8> {
                 "warmup": args.warmup,
                 "categories": report,
                 "exceeded": report.exceeded(),
+                // The catalog reads that made the plan, each once.
+                "catalog": plan.schema.reads.0.iter().map(|r| serde_json::json!({
+                    "key": r.key,
+                    "elapsed_ms": (r.elapsed.as_secs_f64() * 10_000.0).round() / 10.0,
+                })).collect::<Vec<_>>(),
             });
             serde_json::to_string_pretty(&document)? + "\n"
         }
-        _ => render_text(&report),
+        _ => {
+            let catalog: std::time::Duration = plan.schema.reads.0.iter().map(|r| r.elapsed).sum();
+            format!(
+                "{}catalog: {} reads in {:.1} ms, before the benchmark\n",
+                render_text(&report),
+                plan.schema.reads.0.len(),
+                catalog.as_secs_f64() * 1000.0
+            )
+        }
     };
     let mut out = anstream::stdout();
     out.write_all(text.as_bytes())?;

@@ -257,6 +257,21 @@ fn latency(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 Cell::from(s.threshold_ms.to_string()),
             ]
         })
+        // The catalog reads that made the plan, once, at the end.
+        .chain(app.plan.schema.reads.0.iter().map(|r| {
+            let dim = Style::new().add_modifier(Modifier::DIM);
+            vec![
+                Cell::from(Span::styled(r.key, dim)),
+                Cell::from(""),
+                Cell::from(Span::styled(
+                    ms(Some(r.elapsed.as_secs_f64() * 1000.0)),
+                    dim,
+                )),
+                Cell::from(""),
+                Cell::from(""),
+                Cell::from(""),
+            ]
+        }))
         .collect();
     let columns = [
         ("statement", 0, true),
