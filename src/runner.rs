@@ -558,10 +558,9 @@ impl RunResult {
     pub fn apply(&mut self, event: Event) {
         match event {
             Event::Started { .. } => {}
-            Event::Checked { check, mut outcome } => {
-                // The findings are kept once, in `findings`; the outcome keeps
-                // the count, total, latency and error.
-                self.findings.append(&mut outcome.findings);
+            Event::Checked { check, outcome } => {
+                // Kept twice: reports by check (JUnit) read the outcome's.
+                self.findings.extend(outcome.findings.iter().cloned());
                 self.outcomes[check] = Some(outcome);
             }
             Event::StatementDone {
