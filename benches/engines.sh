@@ -10,14 +10,16 @@
 #     benches/handwritten/<dataset>.<engine>.sql: one count query per check
 #     tether runs, in the form a DBA would write it (anti-joins with NOT EXISTS,
 #     joins on the parent's key, the profile's assertions counted), no samples;
+#     where the engine's planner picks a slow join order, the file fixes it
+#     and says why (STRAIGHT_JOIN on MariaDB, CROSS JOIN on SQLite);
 #   - the same client running benches/handwritten/<dataset>.fks.<engine>.sql:
 #     one anti-join per declared foreign-key constraint, the floor of any check.
 # It warms the cache once for all three, then alternates them RUNS times and
 # prints each run's seconds, the medians, tether / client (target <= 0.65 on
 # PostgreSQL), tether / FK-only (target <= 1.00 on MariaDB and SQLite), and
-# tether's peak RSS. Every count of every run must equal the corresponding
-# finding's count in tether's report (no finding: 0); the script prints
-# "counts identical" or each differing count, and exits 1 on a difference.
+# tether's peak RSS. Every count of every run, the warm-up's too (run 0), must
+# equal the corresponding finding's count in tether's report (no finding: 0);
+# the script prints "counts identical" or each difference, and exits 1 on one.
 # Before timing it also checks that the hand-written files cover exactly the
 # checks tether runs (`tether sql --standalone`) and the catalog's foreign keys.
 #
@@ -36,7 +38,9 @@
 # Environment:
 #   TETHER        the binary (default: target/release/tether, built first with
 #                 `cargo build --release --quiet`; not built when TETHER is set)
-#   TETHER_ARGS   extra arguments for `tether check`, e.g. "--timeout 600"
+#   TETHER_ARGS   extra arguments for `tether check`, e.g. "--timeout 1800" where
+#                 a statement takes longer than the default 30 s (a check that
+#                 times out is check_failed, and its count then differs)
 #   RUNS          timed runs per side (default 3)
 #   SCALE         demo assets (default 1000000)
 #   RARE_ROWS     rare events (default 5000000); RARE_PARENTS accounts (200000)
@@ -51,7 +55,7 @@
 # missing is skipped, saying so (exit 2 at the end).
 #
 # What it leaves behind, for further runs (each is reused when present and
-# loaded when not; a load takes minutes at the default sizes):
+# loaded when not; a load takes seconds to a few minutes at the default sizes):
 #   PostgreSQL and MariaDB databases tether_bench_<SCALE> and tether_rare_<RARE_ROWS>,
 #   SQLite files ${TMPDIR:-/tmp}/tether_bench_<SCALE>.db and tether_rare_<RARE_ROWS>.db.
 # Drop them with
@@ -105,17 +109,17 @@ def labels(path):
     return re.findall(r"^SELECT '([^']+)', count\(\*\)", open(path, encoding="utf-8").read(), re.M)
 
 def client_counts(path):
-    """label|count (psql, sqlite3) or label<TAB>count (mariadb) per line."""
-    counts = {}
-    for line in open(path, encoding="utf-8"):
+    """label|count (psql, sqlite3) or label<TAB>count (mariadb) per line, and
+    the lines that are neither."""
+    counts, other = {}, []
+    for line in open(path, encoding="utf-8", errors="replace"):
         line = line.rstrip("\n")
-        if not line:
-            continue
         m = re.fullmatch(r"(.*)[|\t](\d+)", line)
-        if not m:
-            sys.exit(f"unexpected client output line: {line!r}")
-        counts[m.group(1)] = int(m.group(2))
-    return counts
+        if m:
+            counts[m.group(1)] = int(m.group(2))
+        elif line:
+            other.append(line)
+    return counts, other
 
 mode = sys.argv[1]
 if mode == "labels":
@@ -138,27 +142,39 @@ if mode == "labels":
     sys.exit(1 if bad else 0)
 
 if mode == "compare":
-    # compare TETHER_JSON RUN HANDFILE OUTPUT [HANDFILE OUTPUT ...]
-    report, run = json.load(open(sys.argv[2], encoding="utf-8")), sys.argv[3]
-    found = {f["key"]: f.get("count") for f in report["findings"] if f["check"] in COUNTED}
-    failed = [f for f in report["findings"] if f["check"] == "check_failed"]
-    bad = False
-    for f in failed:
-        print(f"  run {run}: tether check_failed: {f.get('key')}: {f.get('message')}"); bad = True
-    pairs = sys.argv[4:]
-    for i in range(0, len(pairs), 2):
-        want, got = labels(pairs[i]), client_counts(pairs[i + 1])
-        for k in want:
-            if k not in got:
-                print(f"  run {run}: no count from the client for {k}"); bad = True
-                continue
-            t = found.get(k) or 0
-            if t != got[k]:
-                print(f"  run {run}: {k}: tether {t}, {pairs[i].rsplit('/', 1)[-1]} {got[k]}"); bad = True
-        if i == 0:
-            for k in sorted(set(found) - set(want)):
-                print(f"  run {run}: tether finding not counted by hand: {k} ({found[k]})"); bad = True
-    sys.exit(1 if bad else 0)
+    # compare DIR RUNS HANDFILE FKFILE: DIR holds tether.<i>.json, all.<i> and
+    # fks.<i> for runs 0 (the warm-up) to RUNS. Each difference is printed once,
+    # with the runs it occurred in.
+    d, runs, hand, fks = sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+    seen = {}
+    def note(run, msg):
+        seen.setdefault(msg, []).append(run)
+    for run in range(runs + 1):
+        try:
+            report = json.load(open(f"{d}/tether.{run}.json", encoding="utf-8"))
+        except (OSError, ValueError):
+            note(run, "tether wrote no report"); continue
+        found = {f["key"]: f.get("count") for f in report["findings"] if f["check"] in COUNTED}
+        for f in report["findings"]:
+            if f["check"] == "check_failed":
+                note(run, f"tether: {f.get('key')}: {f.get('message')}")
+        for path, out in ((hand, f"{d}/all.{run}"), (fks, f"{d}/fks.{run}")):
+            (got, other), want = client_counts(out), labels(path)
+            name = path.rsplit("/", 1)[-1]
+            for line in other:
+                note(run, f"{name}: unexpected output: {line}")
+            for k in want:
+                if k not in got:
+                    note(run, f"{name} gave no count for {k}")
+                elif (found.get(k) or 0) != got[k]:
+                    note(run, f"{k}: tether {found.get(k) or 0}, {name} {got[k]}")
+            if path == hand:
+                for k in sorted(set(found) - set(want)):
+                    note(run, f"tether finding not counted by hand: {k} ({found[k]})")
+    for msg, rs in seen.items():
+        which = "every run" if len(rs) == runs + 1 else "run" + ("s " if len(rs) > 1 else " ") + ", ".join(map(str, rs))
+        print(f"  {msg}  [{which}]")
+    sys.exit(1 if seen else 0)
 sys.exit(f"unknown mode {mode}")
 PY
 
@@ -433,13 +449,7 @@ bench() {
   done
 
   local counts=1
-  for i in $(seq 0 "$runs"); do
-    if [[ -s $d/tether.$i.json ]]; then
-      python3 "$work/counts.py" compare "$d/tether.$i.json" "$i" "$all" "$d/all.$i" "$fks" "$d/fks.$i" || counts=0
-    else
-      echo "  run $i: tether wrote no report"; counts=0
-    fi
-  done
+  python3 "$work/counts.py" compare "$d" "$runs" "$all" "$fks" || counts=0
 
   local tw cw fw rss checks nfks
   tw=$(cut -d' ' -f1 "$d/tether.times" | median)
