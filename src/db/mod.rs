@@ -18,6 +18,10 @@ use crate::model::Engine;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+
+/// How much of a SQLite file a read-only session maps: SQLite's own upper
+/// bound (`SQLITE_MAX_MMAP_SIZE`, just under 2 GiB).
+const SQLITE_MMAP_SIZE: &str = "2147418112";
 use sqlx::{Connection, Executor, MySqlPool, PgPool, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
@@ -170,6 +174,16 @@ impl Db {
                 let opts = match options.sqlite_foreign_keys {
                     Some(on) => opts.foreign_keys(on),
                     None => opts,
+                };
+                // Checks read whole tables and indexes through SQLite's small
+                // page cache: mapping the file instead of a read() per 4 KB page
+                // made the 1M demo's check 2.5 times as fast (README,
+                // "Benchmark"). The mapped pages are the OS's file cache,
+                // shared and reclaimable, yet they count in the process's RSS.
+                let opts = if options.read_only {
+                    opts.pragma("mmap_size", SQLITE_MMAP_SIZE)
+                } else {
+                    opts
                 };
                 let opts = opts
                     .read_only(options.read_only)
