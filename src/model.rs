@@ -105,6 +105,9 @@ pub struct Table {
     pub primary_key: Vec<String>,
     /// The planner's row estimate, when the engine keeps one.
     pub row_estimate: Option<i64>,
+    /// PostgreSQL: the table's pages when last analysed (`relpages`), to split
+    /// a large table's pass into ranges that run in parallel.
+    pub pages: Option<i64>,
     /// MySQL storage engine (`InnoDB`, `MyISAM`); None elsewhere.
     pub storage_engine: Option<String>,
     /// What the connected role can read of it.

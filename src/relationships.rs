@@ -404,6 +404,7 @@ mod tests {
                 .collect(),
             primary_key: pk.iter().map(|s| s.to_string()).collect(),
             row_estimate: None,
+            pages: None,
             storage_engine: None,
             access: Default::default(),
             inherits_from: None,

@@ -347,8 +347,9 @@ async fn read(
     };
     match statement.shape {
         Shape::Scan => {
+            // One row per part of the table the pass read (a large table's
+            // halves): counts add up, samples follow one another.
             let rows = reader.pass(&statement.sql).await?;
-            let row = rows.first().map(Vec::as_slice).unwrap_or_default();
             let stride = if limit > 0 { 2 } else { 1 };
             let outcomes = statement
                 .checks
@@ -356,17 +357,15 @@ async fn read(
                 .enumerate()
                 .map(|(i, &c)| {
                     let at = 1 + i * stride;
-                    let n = count(row.get(at));
-                    let texts = if limit > 0 {
-                        text(row.get(at + 1))
-                    } else {
-                        None
-                    };
-                    (c, n, sample(c, &mut texts.into_iter()))
+                    let n = rows.iter().map(|r| count(r.get(at))).sum();
+                    let mut texts = rows
+                        .iter()
+                        .filter_map(|r| if limit > 0 { text(r.get(at + 1)) } else { None });
+                    (c, n, sample(c, &mut texts))
                 })
                 .collect();
             Ok(Read {
-                total: Some(count(row.first())),
+                total: Some(rows.iter().map(|r| count(r.first())).sum()),
                 outcomes,
             })
         }

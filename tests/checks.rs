@@ -1649,3 +1649,98 @@ END $$;
         result.findings
     );
 }
+
+/// A large PostgreSQL table's pass runs in two halves by page (in parallel);
+/// the halves count and sample exactly what the whole pass does, whichever
+/// rows sit in which half.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pass_in_halves_counts_and_samples_as_the_whole_pass() {
+    let db = TestDb::postgres().await;
+    db.exec(
+        "CREATE TABLE accounts (id int PRIMARY KEY, tenant int);
+         INSERT INTO accounts SELECT g, g % 7 FROM generate_series(1, 100) g;
+         CREATE TABLE events (id int PRIMARY KEY, account_id int, tenant int, pad text);
+         INSERT INTO events
+           SELECT g,
+                  CASE WHEN g % 997 = 0 THEN 1000 + g ELSE 1 + g % 100 END,
+                  CASE WHEN g % 1201 = 0 THEN NULL WHEN g % 1499 = 0 THEN 99 ELSE (1 + g % 100) % 7 END,
+                  repeat('x', 200)
+           FROM generate_series(1, 6000) g;
+         ALTER TABLE events ADD FOREIGN KEY (account_id) REFERENCES accounts (id) NOT VALID;
+         ANALYZE events;",
+    )
+    .await;
+    let options = PlanOptions {
+        sample: 100,
+        tenant_columns: Some(vec!["tenant".into()]),
+        ..PlanOptions::default()
+    };
+    let conn = Db::connect(&db.url, SessionOptions::default())
+        .await
+        .expect("connect");
+    let schema = tether::catalog::read(&conn, &[]).await.expect("catalog");
+    let pages = schema
+        .tables
+        .iter()
+        .find(|t| t.name.name == "events")
+        .and_then(|t| t.pages)
+        .expect("events has pages");
+    assert!(pages >= 100, "{pages} pages: the rows spread over many");
+    let whole = Plan::build(schema, None, &options);
+    let mut halves = whole.clone();
+    let s = halves
+        .statements
+        .iter()
+        .position(|s| s.key == "scan:events")
+        .expect("one pass over events");
+    let sampled: Vec<_> = halves.statements[s]
+        .checks
+        .iter()
+        .map(|&c| match &whole.checks[c].work {
+            Work::Rows(r) => r.sampled(),
+            _ => unreachable!("a pass holds row checks"),
+        })
+        .collect();
+    let table = tether::model::TableName::new("public", "events");
+    halves.statements[s].sql = tether::sql::render::scan_in_halves(
+        Engine::Postgres,
+        &table,
+        false,
+        &sampled,
+        options.sample,
+        Some(pages / 2),
+    );
+    assert!(halves.statements[s].sql.as_str().contains("UNION ALL"));
+    let mut results = Vec::new();
+    for plan in [whole, halves] {
+        let plan = Arc::new(plan);
+        let result =
+            tether::runner::run_to_end(&conn, plan.clone(), &RunOptions::default(), |_| {}).await;
+        let of = |key: &str| {
+            let i = plan.checks.iter().position(|c| c.key == key).unwrap();
+            let o = result.outcomes[i].as_ref().unwrap();
+            (o.count, o.total)
+        };
+        let counts = (
+            of("orphans:events(account_id) → accounts(id)"),
+            of("tenant_missing:events.tenant"),
+            of("tenant_mismatch:events(account_id) → accounts(id) [tenant]"),
+        );
+        let samples: Vec<_> = result
+            .findings
+            .iter()
+            .map(|f| (f.key.clone(), f.sample.clone()))
+            .collect();
+        results.push((counts, samples));
+    }
+    conn.close().await;
+    assert_eq!(
+        results[0].0,
+        (
+            (Some(6), Some(6000)),
+            (Some(4), Some(6000)),
+            (Some(4), Some(6000))
+        )
+    );
+    assert_eq!(results[0], results[1]);
+}

@@ -41,6 +41,7 @@ pub fn schema() -> Schema {
                 .collect(),
             primary_key: spec.primary_key.clone(),
             row_estimate: Some([500, 500, 12_000, 500, 10_000][i]),
+            pages: None,
             storage_engine: None,
             access: Default::default(),
             inherits_from: None,

@@ -114,6 +114,7 @@ pub async fn read(pool: &MySqlPool, schemas: &[String]) -> Result<Schema, sqlx::
             columns: Vec::new(),
             primary_key: Vec::new(),
             row_estimate: row.try_get::<Option<i64>, _>(3)?,
+            pages: None,
             storage_engine: row.try_get(2)?,
             access: Default::default(),
             inherits_from: None,

@@ -36,7 +36,8 @@ const TABLES: &str = concat!(
   c.relforcerowsecurity,
   has_table_privilege(c.oid, 'SELECT') OR has_any_column_privilege(c.oid, 'SELECT'),
   c.relispartition,
-  pn.nspname::text, pc.relname::text
+  pn.nspname::text, pc.relname::text,
+  CASE WHEN c.relkind = 'r' THEN c.relpages::int8 END
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN LATERAL (SELECT i.inhparent FROM pg_inherits i WHERE i.inhrelid = c.oid
                    ORDER BY i.inhseqno LIMIT 1) inh ON true
@@ -189,6 +190,7 @@ pub async fn read(pool: &PgPool, schemas: &[String]) -> Result<Schema, sqlx::Err
             columns: Vec::new(),
             primary_key: Vec::new(),
             row_estimate: estimate.filter(|e| *e >= 0.0).map(|e| e as i64),
+            pages: row.try_get::<Option<i64>, _>(10)?.filter(|&p| p > 0),
             storage_engine: None,
             access,
             inherits_from,

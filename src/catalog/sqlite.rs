@@ -77,6 +77,7 @@ pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
             columns: Vec::new(),
             primary_key: Vec::new(),
             row_estimate: row.try_get::<Option<i64>, _>(2)?,
+            pages: None,
             storage_engine: None,
             access: Default::default(),
             inherits_from: None,

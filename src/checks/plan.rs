@@ -132,8 +132,9 @@ pub struct AssertionCheck {
 /// What a statement returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shape {
-    /// One row: the table's row count, then per check its count and (when the
-    /// plan samples) its sample rows.
+    /// One row (or one per part of the table, added up): the table's row
+    /// count, then per check its count and (when the plan samples) its sample
+    /// rows.
     Scan,
     /// One row check alone: rows of (count, sample); see `render::alone`.
     Count,
@@ -846,12 +847,13 @@ fn statements(
         let sampled: Vec<render::Sampled> = rows.iter().map(|r| r.sampled()).collect();
         out.push(Statement {
             key,
-            sql: render::scan(
+            sql: render::scan_in_halves(
                 engine,
                 &table,
                 schema.has_inheritance_children(&table),
                 &sampled,
                 sample,
+                render::halves_at(engine, schema.table(&table).and_then(|t| t.pages)),
             ),
             shape: Shape::Scan,
             category,
