@@ -40,6 +40,7 @@ fn schema() -> Schema {
             ],
             primary_key: vec!["id".into()],
             row_estimate: Some((i as i64 + 1) * 1000),
+            pages: None,
             storage_engine: None,
             access: Default::default(),
             inherits_from: None,
