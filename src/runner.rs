@@ -271,12 +271,13 @@ async fn run_statement(
                 let elapsed = started.elapsed();
                 let outcome = match result {
                     Ok(read) => {
+                        let total = read.total;
                         let (_, count, sample) =
                             read.outcomes
                                 .into_iter()
                                 .next()
                                 .unwrap_or((c, 0, Vec::new()));
-                        decide(plan, c, &single, count, None, sample, elapsed)
+                        decide(plan, c, &single, count, total, sample, elapsed)
                     }
                     Err(e) => failed(check, single.sql.as_str(), elapsed, e),
                 };
@@ -373,10 +374,14 @@ async fn read(
             let rows = reader.pass(&statement.sql).await?;
             let c = statement.checks[0];
             let n = count(rows.first().and_then(|r| r.first()));
+            let total = match rows.first().and_then(|r| r.get(2)) {
+                Some(PassValue::Count(t)) => Some((*t).max(0) as u64),
+                _ => None,
+            };
             let mut texts = rows.iter().filter_map(|r| text(r.get(1)));
             let found = sample(c, &mut texts);
             Ok(Read {
-                total: None,
+                total,
                 outcomes: vec![(c, n, found)],
             })
         }

@@ -411,8 +411,9 @@ pub fn scan_in_halves(
     }
 }
 
-/// One check alone, in its best standalone form, with its sample rows, in one
-/// row (`count`, `sample`). PostgreSQL and MySQL aggregate the sample in the
+/// One check alone, in its best standalone form, with its sample rows and,
+/// when it found any, the table's rows, in one row (`count`, `sample`,
+/// `rows`). PostgreSQL and MySQL aggregate the sample in the
 /// same pass. On SQLite, reading the sample's columns in the counting pass
 /// would turn an index-only anti-join into a scan of the whole table, so the
 /// sample is a bounded subquery that runs only when the count is above 0.
@@ -435,10 +436,16 @@ pub fn alone(engine: Engine, child: &TableName, only: bool, check: &Sampled, lim
             from.replace('\n', "\n         ")
         ),
     };
+    // The table's rows, for "N of M rows": counted only when there is a finding.
+    let rows = format!(
+        "CASE WHEN count(*) > 0 THEN (SELECT count(*) FROM {}) END",
+        relation(engine, child, only)
+    );
     Sql::new(format!(
-        "SELECT count(*) AS {},\n       {sample} AS {}\n{from}",
+        "SELECT count(*) AS {},\n       {sample} AS {},\n       {rows} AS {}\n{from}",
         ident(engine, "count"),
         ident(engine, "sample"),
+        ident(engine, "rows"),
     ))
 }
 
