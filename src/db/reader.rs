@@ -366,7 +366,12 @@ impl Reader {
                     let (null, integer) = {
                         let raw = row.try_get_raw(i)?;
                         let name = raw.type_info().name().to_ascii_uppercase();
-                        (raw.is_null(), name.contains("INT"))
+                        // Counts: PostgreSQL int8, MySQL BIGINT, SQLite INTEGER.
+                        let integer = matches!(
+                            name.as_str(),
+                            "INT8" | "INT4" | "BIGINT" | "BIGINT UNSIGNED" | "INTEGER" | "INT"
+                        );
+                        (raw.is_null(), integer)
                     };
                     Ok(if null {
                         PassValue::Text(None)
