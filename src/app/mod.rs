@@ -237,6 +237,9 @@ pub struct App {
     relationship_checks: Vec<Vec<usize>>,
     pub checks: Vec<CheckView>,
     pub statements: Vec<StatementView>,
+    /// The checks of a failed shared pass that ran alone in the latest
+    /// refresh: their key and latency in ms.
+    pub retried: Vec<(String, f64)>,
     pub metrics: Vec<Option<MetricOutcome>>,
     pub connection: Connection,
     pub refresh: Refresh,
@@ -320,6 +323,7 @@ impl App {
         App {
             info,
             statements: vec![StatementView::default(); plan.statements.len()],
+            retried: Vec::new(),
             metrics: vec![None; plan.metrics.len()],
             graph,
             relationship_checks,
@@ -732,6 +736,7 @@ impl App {
         self.refresh.generation += 1;
         self.refresh.running = true;
         self.refresh.next_due = now + self.refresh.interval;
+        self.retried.clear();
         for (view, check) in self.checks.iter_mut().zip(&self.plan.checks) {
             if !matches!(check.work, Work::Catalog(_) | Work::Withheld(_)) {
                 view.state = CheckState::Queued;
@@ -807,8 +812,10 @@ impl App {
                 }
             }
             // The pass shows as failed; its checks' own statements are
-            // listed by `check` and `sql`.
-            Event::Retried { .. } => {}
+            // listed after the plan's.
+            Event::Retried { key, elapsed, .. } => {
+                self.retried.push((key, elapsed.as_secs_f64() * 1000.0));
+            }
             Event::Metric {
                 metric,
                 elapsed,

@@ -629,3 +629,31 @@ fn fix_from_the_orphan_detail_previews_then_applies_on_confirmation() {
         })
     );
 }
+
+#[test]
+fn checks_retried_alone_are_kept_for_the_refresh_that_ran_them() {
+    let t = now();
+    let mut app = fixture::app((120, 40), t);
+    assert_eq!(app.update(Action::Tick, t), vec![Command::StartRun(1)]);
+    let event = crate::runner::Event::Retried {
+        statement: 0,
+        key: "orphans:assets(discovery_flow_id) → discovery_flows(flow_id)".into(),
+        sql: app.plan.statements[0].sql.clone(),
+        elapsed: Duration::from_millis(12),
+    };
+    app.update(
+        Action::Runner {
+            generation: 1,
+            event,
+            at: std::time::UNIX_EPOCH,
+        },
+        t,
+    );
+    assert_eq!(app.retried.len(), 1);
+    assert_eq!(app.retried[0].1, 12.0);
+    feed_run(&mut app, 1, t);
+    // The next refresh starts with none.
+    let later = t + Duration::from_secs(10);
+    assert_eq!(app.update(Action::Tick, later), vec![Command::StartRun(2)]);
+    assert!(app.retried.is_empty());
+}

@@ -257,6 +257,17 @@ fn latency(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 Cell::from(s.threshold_ms.to_string()),
             ]
         })
+        // Checks of a failed shared pass, each run alone in this refresh.
+        .chain(app.retried.iter().map(|(key, elapsed)| {
+            vec![
+                Cell::from(format!("{key} (alone)")),
+                Cell::from(""),
+                Cell::from(ms(Some(*elapsed))),
+                Cell::from(""),
+                Cell::from(""),
+                Cell::from(""),
+            ]
+        }))
         // The catalog reads that made the plan, once, at the end.
         .chain(app.plan.schema.reads.0.iter().map(|r| {
             let dim = Style::new().add_modifier(Modifier::DIM);
