@@ -406,8 +406,10 @@ async fn killing_the_apply(db: TestDb, engine: &str) {
             "INSERT INTO child SELECT g, 1000000 + g, 'a' FROM generate_series(1000, 9000) AS g"
         }
         "mysql" => "INSERT INTO child SELECT seq, 1000000 + seq, 'a' FROM seq_1000_to_9000",
+        // SQLite changes a row in microseconds: more of them, so that the
+        // apply is still under way when it is killed.
         _ => {
-            "WITH RECURSIVE g(n) AS (SELECT 1000 UNION ALL SELECT n + 1 FROM g WHERE n < 9000)
+            "WITH RECURSIVE g(n) AS (SELECT 1000 UNION ALL SELECT n + 1 FROM g WHERE n < 60000)
               INSERT INTO child SELECT n, 1000000 + n, 'a' FROM g"
         }
     })
