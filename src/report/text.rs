@@ -44,7 +44,7 @@ pub fn render(report: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "{DIM}{} checks, {} relationships, {} tables in {:.2} s ({:.2} s of statements){}{DIM:#}",
+        "{DIM}{} checks, {} relationships, {} tables in {:.2} s ({:.2} s of statements, the catalog reads before the run included){}{DIM:#}",
         summary.checks_run,
         plan.relationships.len(),
         plan.schema.tables.len(),
