@@ -329,10 +329,14 @@ async fn read(
     plan: &Plan,
     statement: &Statement,
 ) -> Result<Read, sqlx::Error> {
-    fn count(v: Option<&PassValue>) -> u64 {
+    // A count the statement does not return as a whole number is an error,
+    // never a silent 0.
+    fn count(v: Option<&PassValue>) -> Result<u64, sqlx::Error> {
         match v {
-            Some(PassValue::Count(n)) => (*n).max(0) as u64,
-            _ => 0,
+            Some(PassValue::Count(n)) => Ok((*n).max(0) as u64),
+            other => Err(sqlx::Error::Decode(
+                format!("expected a count, the statement returned {other:?}").into(),
+            )),
         }
     }
     fn text(v: Option<&PassValue>) -> Option<&str> {
@@ -352,28 +356,38 @@ async fn read(
             // halves): counts add up, samples follow one another.
             let rows = reader.pass(&statement.sql).await?;
             let stride = if limit > 0 { 2 } else { 1 };
+            if rows.is_empty() {
+                return Err(sqlx::Error::RowNotFound);
+            }
             let outcomes = statement
                 .checks
                 .iter()
                 .enumerate()
                 .map(|(i, &c)| {
                     let at = 1 + i * stride;
-                    let n = rows.iter().map(|r| count(r.get(at))).sum();
+                    let n = rows
+                        .iter()
+                        .map(|r| count(r.get(at)))
+                        .sum::<Result<u64, _>>()?;
                     let mut texts = rows
                         .iter()
                         .filter_map(|r| if limit > 0 { text(r.get(at + 1)) } else { None });
-                    (c, n, sample(c, &mut texts))
+                    Ok((c, n, sample(c, &mut texts)))
                 })
-                .collect();
+                .collect::<Result<_, sqlx::Error>>()?;
             Ok(Read {
-                total: Some(rows.iter().map(|r| count(r.first())).sum()),
+                total: Some(
+                    rows.iter()
+                        .map(|r| count(r.first()))
+                        .sum::<Result<u64, _>>()?,
+                ),
                 outcomes,
             })
         }
         Shape::Count => {
             let rows = reader.pass(&statement.sql).await?;
             let c = statement.checks[0];
-            let n = count(rows.first().and_then(|r| r.first()));
+            let n = count(rows.first().and_then(|r| r.first()))?;
             let total = match rows.first().and_then(|r| r.get(2)) {
                 Some(PassValue::Count(t)) => Some((*t).max(0) as u64),
                 _ => None,
