@@ -817,56 +817,73 @@ fn statements(
         }
     }
     for (key, members) in scans {
-        let rows: Vec<&RowsCheck> = members
-            .iter()
-            .map(|&i| match &checks[i].work {
-                Work::Rows(r) => r.as_ref(),
-                _ => unreachable!("only row checks are scanned"),
-            })
-            .collect();
-        let table = rows[0].table.clone();
-        let category = if rows.iter().any(|r| r.predicate.lookup().is_some()) {
-            Category::Join
-        } else {
-            Category::Simple
-        };
-        let label = schema.label(&table);
-        let key = match &key {
-            PassKey::Lookup(_, lookup) => format!(
-                "scan:{label}({}) → {}",
-                lookup
-                    .pairs
-                    .iter()
-                    .map(|(c, _)| c.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                schema.label(&lookup.parent)
-            ),
-            PassKey::Table(_) => format!("scan:{label}"),
-        };
-        let sampled: Vec<render::Sampled> = rows.iter().map(|r| r.sampled()).collect();
-        out.push(Statement {
-            key,
-            sql: render::scan_in_halves(
-                engine,
-                &table,
-                schema.has_inheritance_children(&table),
-                &sampled,
-                sample,
-                render::halves_at(engine, schema.table(&table).and_then(|t| t.pages)),
-            ),
-            shape: Shape::Scan,
-            category,
-            threshold_ms: thresholds.for_category(category),
-            checks: members,
-            subject: Subject::Table { table: label },
-            weight: estimate(&table),
-        });
+        out.push(pass_statement(
+            schema, checks, thresholds, sample, &key, members,
+        ));
     }
     // Largest first, so the longest statements start early and the pool stays busy.
     out.sort_by_key(|s| std::cmp::Reverse(s.weight));
     out.shrink_to_fit();
     out
+}
+
+/// The statement of one shared pass: its checks (`members`, indexes into
+/// `checks`, all row checks on one table) counted and sampled together.
+fn pass_statement(
+    schema: &Schema,
+    checks: &[Check],
+    thresholds: &Thresholds,
+    sample: u32,
+    key: &PassKey,
+    members: Vec<usize>,
+) -> Statement {
+    let engine = schema.engine;
+    let rows: Vec<&RowsCheck> = members
+        .iter()
+        .map(|&i| match &checks[i].work {
+            Work::Rows(r) => r.as_ref(),
+            _ => unreachable!("only row checks are scanned"),
+        })
+        .collect();
+    let table = rows[0].table.clone();
+    let category = if rows.iter().any(|r| r.predicate.lookup().is_some()) {
+        Category::Join
+    } else {
+        Category::Simple
+    };
+    let label = schema.label(&table);
+    let key = match key {
+        PassKey::Lookup(_, lookup) => format!(
+            "scan:{label}({}) → {}",
+            lookup
+                .pairs
+                .iter()
+                .map(|(c, _)| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            schema.label(&lookup.parent)
+        ),
+        PassKey::Table(_) => format!("scan:{label}"),
+    };
+    let sampled: Vec<render::Sampled> = rows.iter().map(|r| r.sampled()).collect();
+    let table_info = schema.table(&table);
+    Statement {
+        key,
+        sql: render::scan_in_halves(
+            engine,
+            &table,
+            schema.has_inheritance_children(&table),
+            &sampled,
+            sample,
+            render::halves_at(engine, table_info.and_then(|t| t.pages)),
+        ),
+        shape: Shape::Scan,
+        category,
+        threshold_ms: thresholds.for_category(category),
+        checks: members,
+        subject: Subject::Table { table: label },
+        weight: table_info.and_then(|t| t.row_estimate).unwrap_or(0),
+    }
 }
 
 impl Check {

@@ -146,6 +146,40 @@ pub fn render(report: &Report) -> String {
             }
         })
         .collect();
+    let statements = statement_timings(plan, result);
+    let statements_ms = ms(result.statements_total(plan));
+    let document = Document {
+        tether: env!("CARGO_PKG_VERSION"),
+        database: Database {
+            engine: plan.engine.name(),
+            server_version: report.server_version,
+            target: report.target.to_string(),
+        },
+        profile: plan.profile.as_deref(),
+        findings: &result.findings,
+        relationships,
+        metrics,
+        statements,
+        summary: result.summary(),
+        baseline: report.baseline.map(|b| BaselineSummary {
+            accepted: b.accepted,
+            resolved: &b.resolved,
+        }),
+        elapsed_ms: ms(result.elapsed),
+        statements_ms,
+        consistent_snapshot: result.shared_snapshot,
+    };
+    let mut text = serde_json::to_string_pretty(&document).expect("reports serialise");
+    text.push('\n');
+    text
+}
+
+/// Every statement sent, in order: catalog reads, the plan's statements,
+/// checks retried alone, metrics.
+fn statement_timings<'a>(
+    plan: &'a crate::checks::plan::Plan,
+    result: &'a crate::runner::RunResult,
+) -> Vec<StatementTiming<'a>> {
     let catalog = plan.schema.reads.0.iter().map(|r| StatementTiming {
         key: r.key,
         kind: "catalog",
@@ -189,36 +223,11 @@ pub fn render(report: &Report) -> String {
             elapsed_ms: outcome.as_ref().map(|(elapsed, _)| ms(*elapsed)),
             threshold_ms: None,
         });
-    let statements: Vec<StatementTiming> = catalog
+    catalog
         .chain(passes)
         .chain(retried)
         .chain(metric_statements)
-        .collect();
-    let statements_ms = ms(result.statements_total(plan));
-    let document = Document {
-        tether: env!("CARGO_PKG_VERSION"),
-        database: Database {
-            engine: plan.engine.name(),
-            server_version: report.server_version,
-            target: report.target.to_string(),
-        },
-        profile: plan.profile.as_deref(),
-        findings: &result.findings,
-        relationships,
-        metrics,
-        statements,
-        summary: result.summary(),
-        baseline: report.baseline.map(|b| BaselineSummary {
-            accepted: b.accepted,
-            resolved: &b.resolved,
-        }),
-        elapsed_ms: ms(result.elapsed),
-        statements_ms,
-        consistent_snapshot: result.shared_snapshot,
-    };
-    let mut text = serde_json::to_string_pretty(&document).expect("reports serialise");
-    text.push('\n');
-    text
+        .collect()
 }
 
 fn ms(d: std::time::Duration) -> f64 {

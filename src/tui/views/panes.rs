@@ -257,8 +257,28 @@ fn latency(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 Cell::from(s.threshold_ms.to_string()),
             ]
         })
-        // Checks of a failed shared pass, each run alone in this refresh.
-        .chain(app.retried.iter().map(|(key, elapsed)| {
+        .chain(statements_outside_the_plan(app))
+        .collect();
+    let columns = [
+        ("statement", 0, true),
+        ("recent", spark_width as u16, true),
+        ("last", 7, true),
+        ("p50", 7, false),
+        ("p95", 7, true),
+        ("limit", 6, true),
+    ];
+    let table = table(rows, &columns, wide);
+    let mut state = TableState::default().with_selected(Some(app.latency_row));
+    frame.render_stateful_widget(table, list, &mut state);
+}
+
+/// Latency rows after the plan's statements: the checks of a failed shared
+/// pass that the latest refresh ran alone, then the catalog reads.
+fn statements_outside_the_plan(app: &App) -> impl Iterator<Item = Vec<Cell<'_>>> + '_ {
+    // Checks of a failed shared pass, each run alone in this refresh.
+    app.retried
+        .iter()
+        .map(|(key, elapsed)| {
             vec![
                 Cell::from(format!("{key} (alone)")),
                 Cell::from(""),
@@ -267,7 +287,7 @@ fn latency(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 Cell::from(""),
                 Cell::from(""),
             ]
-        }))
+        })
         // The catalog reads that made the plan, once, at the end.
         .chain(app.plan.schema.reads.0.iter().map(|r| {
             let dim = Style::new().add_modifier(Modifier::DIM);
@@ -283,18 +303,6 @@ fn latency(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 Cell::from(""),
             ]
         }))
-        .collect();
-    let columns = [
-        ("statement", 0, true),
-        ("recent", spark_width as u16, true),
-        ("last", 7, true),
-        ("p50", 7, false),
-        ("p95", 7, true),
-        ("limit", 6, true),
-    ];
-    let table = table(rows, &columns, wide);
-    let mut state = TableState::default().with_selected(Some(app.latency_row));
-    frame.render_stateful_widget(table, list, &mut state);
 }
 
 /// The worst finding on any edge touching a node, as its colour.
