@@ -746,6 +746,35 @@ async fn every_check_on_sqlite() {
     assert_eq!(relationships(&plan), expected_relationships(false));
     assert!(!result.shared_snapshot, "SQLite has no exported snapshots");
 
+    // The pass shape of SQLite and MariaDB: an orphan check shares the pass
+    // through its parent when tenant or path checks need that pass anyway; the
+    // table's checks without lookups join it too; other orphans run alone as
+    // NOT EXISTS anti-joins.
+    let statement_of = |prefix: &str| {
+        let i = plan
+            .checks
+            .iter()
+            .position(|c| c.key.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no check {prefix}"));
+        plan.statements
+            .iter()
+            .find(|s| s.checks.contains(&i))
+            .unwrap()
+    };
+    let through_customer = statement_of(&format!("orphans:{ORDER_FK}"));
+    assert_eq!(through_customer.shape, Shape::Scan);
+    assert!(std::ptr::eq(
+        through_customer,
+        statement_of(&format!("tenant_mismatch:{ORDER_FK}"))
+    ));
+    assert!(std::ptr::eq(
+        through_customer,
+        statement_of("tenant_missing:order")
+    ));
+    let stores = statement_of(&format!("orphans:{STORES_FK}"));
+    assert_eq!(stores.shape, Shape::Count);
+    assert!(stores.sql.as_str().contains("NOT EXISTS"));
+
     let slow = finding(&result, "slow_check", "slow on sqlite");
     assert_eq!(slow.threshold_ms, Some(1));
     assert!(slow.elapsed_ms.is_some_and(|ms| ms > 1.0));

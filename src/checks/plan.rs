@@ -146,26 +146,74 @@ pub enum Shape {
 /// measurement on the demo at 1,000,000 assets (README, "Benchmarks"):
 /// - PostgreSQL joins every parent of a table by hash in one pass over it, so
 ///   every check of a table shares that pass.
-/// - MySQL/MariaDB and SQLite join by nested loops, one parent row looked up
-///   per child row: a pass with every parent of a table reads them all in
-///   turn (MariaDB's buffer pool thrashes), so a table's pass holds only its
-///   checks without lookups, checks through one parent share a pass of their
-///   own, and orphans run alone as `NOT EXISTS` anti-joins, which these
-///   engines answer from the parent's key index alone.
+/// - MySQL/MariaDB and SQLite: a pass that joins every parent of a table at
+///   once is slower than one pass per parent (MariaDB hashes each parent into
+///   the same join buffer; SQLite looks each parent row up per child row), so
+///   the checks through one parent (tenant and path checks) share a pass of
+///   their own. An orphan check joins that pass when there is one (the pass
+///   joins the parent anyway); otherwise it runs alone as a `NOT EXISTS`
+///   anti-join, which these engines answer from the child's and the parent's
+///   key indexes without reading the tables. A table's checks without
+///   lookups join its pass through the smallest parent, or have a pass of
+///   their own when it has none.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum PassKey {
     Table(TableName),
     Lookup(TableName, Lookup),
 }
 
-fn pass_key(engine: Engine, table: &TableName, predicate: &Predicate) -> Option<PassKey> {
+/// The pass a shared check joins; None for one that runs alone. `joined`:
+/// per table, the parents its checks compare with, smallest first (see
+/// [`PassKey`]).
+fn pass_key(
+    engine: Engine,
+    table: &TableName,
+    predicate: &Predicate,
+    joined: &BTreeMap<TableName, Vec<Lookup>>,
+) -> Option<PassKey> {
+    let lookup = |l: Lookup| PassKey::Lookup(table.clone(), l);
+    let passes = joined.get(table);
     match (engine, predicate) {
-        (Engine::Postgres, _) | (_, Predicate::Null(_)) => Some(PassKey::Table(table.clone())),
-        (_, Predicate::Orphan(_)) => None,
-        (_, Predicate::Differs { lookup, .. }) => {
-            Some(PassKey::Lookup(table.clone(), lookup.clone()))
+        (Engine::Postgres, _) => Some(PassKey::Table(table.clone())),
+        (_, Predicate::Null(_)) => Some(match passes.and_then(|p| p.first()) {
+            Some(l) => lookup(l.clone()),
+            None => PassKey::Table(table.clone()),
+        }),
+        (_, Predicate::Orphan(l)) => passes
+            .is_some_and(|p| p.contains(l))
+            .then(|| lookup(l.clone())),
+        (_, Predicate::Differs { lookup: l, .. }) => Some(lookup(l.clone())),
+    }
+}
+
+/// Per table, the parents its shared checks compare columns with, the parent
+/// with the fewest rows first: the passes through one parent that
+/// [`pass_key`] gives MySQL/MariaDB and SQLite.
+fn joined_parents(
+    schema: &Schema,
+    checks: &[Check],
+    shared: bool,
+) -> BTreeMap<TableName, Vec<Lookup>> {
+    let mut joined: BTreeMap<TableName, Vec<Lookup>> = BTreeMap::new();
+    if !shared || schema.engine == Engine::Postgres {
+        return joined;
+    }
+    for check in checks {
+        if let Work::Rows(rows) = &check.work
+            && let Predicate::Differs { lookup, .. } = &rows.predicate
+            && shares_a_pass(schema, &rows.predicate)
+        {
+            let parents = joined.entry(rows.table.clone()).or_default();
+            if !parents.contains(lookup) {
+                parents.push(lookup.clone());
+            }
         }
     }
+    let rows = |l: &Lookup| schema.table(&l.parent).and_then(|t| t.row_estimate);
+    for parents in joined.values_mut() {
+        parents.sort_by(|a, b| rows(a).cmp(&rows(b)).then_with(|| a.cmp(b)));
+    }
+    joined
 }
 
 /// One query the runner executes; it decides one or more checks.
@@ -180,7 +228,8 @@ pub struct Statement {
     pub checks: Vec<usize>,
     /// What a `slow_check` or failure of the whole statement is about.
     pub subject: Subject,
-    /// Rows the statement reads (estimate), to start the largest first.
+    /// Rows the statement reads (estimate: the table and the parents it joins),
+    /// to start the largest first.
     pub weight: i64,
 }
 
@@ -766,13 +815,14 @@ fn statements(
     let engine = schema.engine;
     let estimate = |t: &TableName| schema.table(t).and_then(|t| t.row_estimate).unwrap_or(0);
     let mut scans: BTreeMap<PassKey, Vec<usize>> = BTreeMap::new();
+    let joined = joined_parents(schema, checks, shared);
     let mut out = Vec::new();
     for (i, check) in checks.iter().enumerate() {
         match &check.work {
             Work::Catalog(_) | Work::Withheld(_) => {}
             Work::Rows(rows) => {
                 let key = (shared && shares_a_pass(schema, &rows.predicate))
-                    .then(|| pass_key(engine, &rows.table, &rows.predicate))
+                    .then(|| pass_key(engine, &rows.table, &rows.predicate, &joined))
                     .flatten();
                 match key {
                     Some(key) => scans.entry(key).or_default().push(i),
@@ -784,7 +834,8 @@ fn statements(
                         threshold_ms: thresholds.for_category(check.category),
                         checks: vec![i],
                         subject: check.subject.clone(),
-                        weight: estimate(&rows.table),
+                        weight: estimate(&rows.table)
+                            + rows.predicate.lookup().map_or(0, |l| estimate(&l.parent)),
                     }),
                 }
             }
@@ -811,7 +862,9 @@ fn statements(
                     threshold_ms: threshold,
                     checks: vec![i],
                     subject: check.subject.clone(),
-                    weight: 0,
+                    // A profile's own query, of unknown cost: started first,
+                    // so one that takes long does not also start late.
+                    weight: i64::MAX,
                 });
             }
         }
@@ -821,7 +874,8 @@ fn statements(
             schema, checks, thresholds, sample, &key, members,
         ));
     }
-    // Largest first, so the longest statements start early and the pool stays busy.
+    // Largest first (the rows of the child and of the parents it joins), so the
+    // longest statements start early and the pool stays busy.
     out.sort_by_key(|s| std::cmp::Reverse(s.weight));
     out.shrink_to_fit();
     out
@@ -867,6 +921,15 @@ fn pass_statement(
     };
     let sampled: Vec<render::Sampled> = rows.iter().map(|r| r.sampled()).collect();
     let table_info = schema.table(&table);
+    // A join reads (or hashes) its parents too.
+    let parent_rows: i64 = rows
+        .iter()
+        .filter_map(|r| r.predicate.lookup())
+        .map(|l| &l.parent)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .filter_map(|p| schema.table(p).and_then(|t| t.row_estimate))
+        .sum();
     Statement {
         key,
         sql: render::scan_in_halves(
@@ -882,7 +945,7 @@ fn pass_statement(
         threshold_ms: thresholds.for_category(category),
         checks: members,
         subject: Subject::Table { table: label },
-        weight: table_info.and_then(|t| t.row_estimate).unwrap_or(0),
+        weight: table_info.and_then(|t| t.row_estimate).unwrap_or(0) + parent_rows,
     }
 }
 
