@@ -127,10 +127,15 @@ pub fn set_transaction_snapshot(snapshot_id: &str) -> Sql {
 }
 
 /// The most a MariaDB check session's joins may buffer in one statement
-/// (128 MiB): on the server, per session, and only as far as a join needs it.
-/// Hashing a 1,000,000-row child against a 1,300,000-row parent took 21 s with
-/// 64 MiB, 15 s with 128 MiB and 8 s with 512 MiB; at the default 4 jobs this
-/// bounds tether's join buffers to 512 MiB of server memory.
+/// (256 MiB): on the server, per session, and only while a join needs it.
+/// MariaDB buffers the child's rows and hashes them; a pass that finds the
+/// child's rows all in the buffer reads the parent once. Hashing the
+/// 1,000,000-row `assets` against the 1,300,000-row `raw_import_records` of
+/// the demo took, alone, 21 s with 64 MiB, 15 s with 128 MiB and 8 s with
+/// 512 MiB, and in a whole check (four jobs on two cores) 27–28 s with
+/// 128 MiB, too near the default 30 s timeout, and 20–23 s with 256 MiB. At
+/// the default 4 jobs this allows up to 1 GiB of server memory; `--jobs`
+/// bounds it.
 pub const MARIADB_JOIN_BUFFER: u64 = 256 * 1024 * 1024;
 
 /// What a MySQL/MariaDB session is set up for.
@@ -157,7 +162,8 @@ pub struct MysqlSession {
 /// the parent is larger than the buffer pool every lookup reads a page from
 /// disk. On the 1,000,000-asset demo with the default 128 MB buffer pool the
 /// `assets` → `raw_import_records` tenant pass took 76–95 s that way, and
-/// 15 s hashed. The buffer is allocated as far as a join needs it
+/// 8–15 s hashed; a pass through a small parent 8.9 s by lookups and 5.4 s
+/// hashed. The buffer is allocated as far as a join needs it
 /// (`optimize_join_buffer_size`), so small joins take little.
 pub fn mysql_session(mariadb: bool, session: MysqlSession) -> Sql {
     let timeout = if mariadb {
