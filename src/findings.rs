@@ -116,6 +116,10 @@ pub struct Finding {
     pub threshold_ms: Option<u64>,
     /// The key of the check that produced it (stable across runs).
     pub key: String,
+    /// Which of the plan's checks produced it, once a run's result holds it
+    /// (reports by check group by it); not part of the report.
+    #[serde(skip)]
+    pub plan_check: Option<u32>,
 }
 
 impl Finding {
@@ -149,6 +153,7 @@ impl Finding {
             elapsed_ms: None,
             threshold_ms: None,
             key: key.to_string(),
+            plan_check: None,
         };
         let mut relationship = |r: &RelationshipLabel| {
             f.child_table = Some(r.child_table.clone());

@@ -576,9 +576,20 @@ impl RunResult {
     pub fn apply(&mut self, event: Event) {
         match event {
             Event::Started { .. } => {}
-            Event::Checked { check, outcome } => {
-                // Kept twice: reports by check (JUnit) read the outcome's.
-                self.findings.extend(outcome.findings.iter().cloned());
+            Event::Checked { check, mut outcome } => {
+                // Kept once, here, each marked with its check (reports by
+                // check group by it): a plan of tens of thousands of checks
+                // has as many catalog findings.
+                let index = u32::try_from(check).ok();
+                self.findings
+                    .extend(
+                        std::mem::take(&mut outcome.findings)
+                            .into_iter()
+                            .map(|mut f| {
+                                f.plan_check = index;
+                                f
+                            }),
+                    );
                 self.outcomes[check] = Some(outcome);
             }
             Event::StatementDone {
@@ -613,9 +624,16 @@ impl RunResult {
     }
 
     /// Findings in a stable order: most severe first, then by check and key.
+    /// The order is found on indexes and applied in place, so sorting needs
+    /// no second copy of the findings.
     pub fn sorted(mut self) -> RunResult {
-        self.findings
-            .sort_by(|a, b| (b.severity, a.check, &a.key).cmp(&(a.severity, b.check, &b.key)));
+        let findings = &self.findings;
+        let mut order: Vec<usize> = (0..findings.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (a, b) = (&findings[a], &findings[b]);
+            (b.severity, a.check, &a.key).cmp(&(a.severity, b.check, &b.key))
+        });
+        permute(&mut self.findings, order);
         self
     }
 
@@ -631,6 +649,21 @@ impl RunResult {
 
     pub fn summary(&self) -> Summary {
         Summary::of(&self.findings, self.checks_run)
+    }
+}
+
+/// Puts `items[order[i]]` at `i`, in place, following each cycle of the
+/// permutation once.
+fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+    for start in 0..items.len() {
+        let mut current = start;
+        while order[current] != start {
+            let next = order[current];
+            items.swap(current, next);
+            order[current] = current;
+            current = next;
+        }
+        order[current] = current;
     }
 }
 
@@ -652,4 +685,18 @@ pub async fn run_to_end(
     };
     tokio::join!(runner, collect);
     result.sorted()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn permute_puts_each_item_where_the_order_says() {
+        let orders: [&[usize]; 5] = [&[], &[0], &[2, 0, 1], &[1, 0, 3, 2], &[4, 3, 0, 1, 2]];
+        for order in orders {
+            let mut items: Vec<usize> = (0..order.len()).map(|i| i * 10).collect();
+            super::permute(&mut items, order.to_vec());
+            let expected: Vec<usize> = order.iter().map(|&i| i * 10).collect();
+            assert_eq!(items, expected, "{order:?}");
+        }
+    }
 }

@@ -825,10 +825,14 @@ sql = "SELECT 1 AS x FROM pg_sleep(60) AS s WHERE random() >= 0"
     tui.wait_for_focus("Latency");
     // The latency pane's first statement is the assertion: its detail opens.
     tui.keys(&["Enter"]);
-    let screen = tui.wait_for_text("SQL that ran (y copies it)", WAIT);
-    assert!(screen.contains("┌ custom · sleeps"), "{screen}");
-    assert!(screen.contains("state: Running"), "{screen}");
-    assert!(screen.contains("pg_sleep(60)"), "{screen}");
+    // Waits for the whole detail: a capture can land while tmux is still
+    // drawing the frame.
+    tui.wait_for("the assertion's detail", WAIT, |s| {
+        s.contains("SQL that ran (y copies it)")
+            && s.contains("┌ custom · sleeps")
+            && s.contains("state: Running")
+            && s.contains("pg_sleep(60)")
+    });
     assert_eq!(
         sleeping_queries(&mut admin, &database).await,
         1,

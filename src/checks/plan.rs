@@ -51,7 +51,7 @@ pub enum Work {
     /// Counts the rows of a table that match a predicate.
     Rows(Box<RowsCheck>),
     /// A profile assertion: a query that must return no rows.
-    Assertion(AssertionCheck),
+    Assertion(Box<AssertionCheck>),
     /// Cannot be counted exactly with this connection (row-level security, a
     /// missing privilege): never run, reported as `check_failed` with why.
     Withheld(String),
@@ -720,13 +720,13 @@ impl Builder<'_> {
                 continue;
             };
             let query = sql::user(text);
-            let work = Work::Assertion(AssertionCheck {
+            let work = Work::Assertion(Box::new(AssertionCheck {
                 count_sql: render::count_rows_of(engine, &query),
                 counted_sql: render::counted_rows_of(engine, &query, self.sample.max(1)),
                 sample_sql: render::rows_of(engine, &query, self.sample.max(1)),
                 query,
                 description: a.description.clone(),
-            });
+            }));
             self.push(
                 CheckId::Custom,
                 a.severity,

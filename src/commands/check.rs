@@ -132,14 +132,20 @@ pub async fn run(args: CheckArgs) -> Result<u8> {
         server_version: &db.server_version,
         baseline: compared.as_ref(),
     };
+    // JSON is written as it serialises: a report of tens of thousands of
+    // findings is never held whole.
     let text = match args.format {
-        Format::Text => report::text::render(&report),
-        Format::Json => report::json::render(&report),
-        Format::Html => report::html::render(&report),
-        Format::Junit => report::junit::render(&report),
+        Format::Json => None,
+        Format::Text => Some(report::text::render(&report)),
+        Format::Html => Some(report::html::render(&report)),
+        Format::Junit => Some(report::junit::render(&report)),
     };
-    match &args.output {
-        Some(path) => {
+    match (text, &args.output) {
+        (None, Some(path)) => std::fs::File::create(path)
+            .and_then(|file| report::json::write(&report, file))
+            .wrap_err_with(|| format!("writing {}", path.display()))?,
+        (None, None) => report::json::write(&report, anstream::stdout().lock())?,
+        (Some(text), Some(path)) => {
             // Only the text report carries colours to strip.
             let plain = match args.format {
                 Format::Text => anstream::adapter::strip_str(&text).to_string(),
@@ -147,7 +153,7 @@ pub async fn run(args: CheckArgs) -> Result<u8> {
             };
             std::fs::write(path, plain).wrap_err_with(|| format!("writing {}", path.display()))?;
         }
-        None => {
+        (Some(text), None) => {
             let mut out = anstream::stdout();
             out.write_all(text.as_bytes())?;
             out.flush()?;

@@ -84,6 +84,14 @@ struct Metric<'a> {
 }
 
 pub fn render(report: &Report) -> String {
+    let mut out = Vec::new();
+    write(report, &mut out).expect("a report serialises into memory");
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+/// Writes the report to `out` as it serialises, so that a report of tens of
+/// thousands of findings is never held whole in memory.
+pub fn write(report: &Report, out: impl std::io::Write) -> std::io::Result<()> {
     let plan = report.plan;
     let result = report.result;
     // The relationships a finding proves unenforced, found once.
@@ -169,9 +177,11 @@ pub fn render(report: &Report) -> String {
         statements_ms,
         consistent_snapshot: result.shared_snapshot,
     };
-    let mut text = serde_json::to_string_pretty(&document).expect("reports serialise");
-    text.push('\n');
-    text
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(out);
+    serde_json::to_writer_pretty(&mut out, &document)?;
+    out.write_all(b"\n")?;
+    out.flush()
 }
 
 /// Every statement sent, in order: catalog reads, the plan's statements,

@@ -46,17 +46,18 @@ fn details(findings: &[&Finding]) -> String {
 pub fn render(report: &Report) -> String {
     let plan = report.plan;
     let result = report.result;
+    let mut by_check: Vec<Vec<&Finding>> = vec![Vec::new(); plan.checks.len()];
+    for f in &result.findings {
+        if let Some(list) = f.plan_check.and_then(|i| by_check.get_mut(i as usize)) {
+            list.push(f);
+        }
+    }
     let cases: Vec<(String, String, Vec<&Finding>, f64)> = plan
         .checks
         .iter()
+        .zip(by_check)
         .enumerate()
-        .map(|(i, check)| {
-            let findings: Vec<&Finding> = result
-                .outcomes
-                .get(i)
-                .and_then(|o| o.as_ref())
-                .map(|o| o.findings.iter().collect())
-                .unwrap_or_default();
+        .map(|(i, (check, findings))| {
             let seconds = result
                 .outcomes
                 .get(i)
