@@ -623,6 +623,18 @@ impl RunResult {
         }
     }
 
+    /// Adds the findings a plan decided from its catalog
+    /// ([`Plan::take_catalog_findings`]), each marked with its check.
+    pub fn add_catalog_findings(&mut self, taken: Vec<(usize, Vec<Finding>)>) {
+        for (check, findings) in taken {
+            let index = u32::try_from(check).ok();
+            self.findings.extend(findings.into_iter().map(|mut f| {
+                f.plan_check = index;
+                f
+            }));
+        }
+    }
+
     /// Findings in a stable order: most severe first, then by check and key.
     /// The order is found on indexes and applied in place, so sorting needs
     /// no second copy of the findings.

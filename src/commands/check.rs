@@ -53,7 +53,10 @@ pub async fn run(args: CheckArgs) -> Result<u8> {
     let (url, is_demo) = super::resolve_url(&args.connect).await?;
     let profile = super::load_profile(&args.plan, is_demo)?;
     let db = super::open(&url, &args.connect).await?;
-    let plan = Arc::new(super::plan(&db, &args.plan, profile.as_ref()).await?);
+    let mut plan = super::plan(&db, &args.plan, profile.as_ref()).await?;
+    // One run: the catalog's findings move to the result rather than being copied.
+    let catalog_findings = plan.take_catalog_findings();
+    let plan = Arc::new(plan);
 
     let progress = crate::progress::bar(
         plan.statements.len() as u64 + plan.metrics.len() as u64,
@@ -73,6 +76,8 @@ pub async fn run(args: CheckArgs) -> Result<u8> {
         }
     })
     .await;
+    result.add_catalog_findings(catalog_findings);
+    result = result.sorted();
     progress.finish_and_clear();
     let interrupted = options.cancel.is_cancelled();
     // Nothing is left to stop: from here a Ctrl-C leaves at once.
