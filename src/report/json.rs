@@ -13,7 +13,7 @@ struct Document<'a> {
     database: Database<'a>,
     profile: Option<&'a str>,
     findings: &'a [Finding],
-    relationships: Vec<Relationship>,
+    relationships: Relationships<'a>,
     metrics: Vec<Metric<'a>>,
     /// Every statement that ran, with its latency.
     statements: Vec<StatementTiming<'a>>,
@@ -34,6 +34,39 @@ struct Database<'a> {
     server_version: &'a str,
     /// Host, port, database and user; never the password.
     target: String,
+}
+
+/// The plan's relationships, each built as it is written.
+struct Relationships<'a> {
+    plan: &'a crate::checks::plan::Plan,
+    /// The relationships a finding proves unenforced: (child, columns, parent).
+    unenforced: std::collections::HashSet<(&'a str, &'a [String], &'a str)>,
+}
+
+impl Serialize for Relationships<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let plan = self.plan;
+        serializer.collect_seq(plan.relationships.iter().map(|r| {
+            let label = r.label(&plan.schema);
+            let violated = self.unenforced.contains(&(
+                label.child_table.as_str(),
+                label.child_columns.as_slice(),
+                label.parent_table.as_str(),
+            ));
+            Relationship {
+                child_table: label.child_table,
+                child_columns: label.child_columns,
+                parent_table: label.parent_table,
+                parent_columns: label.parent_columns,
+                source: r.source,
+                constraint: r.constraint.as_ref().map(|c| c.name.clone()),
+                on_delete: r.constraint.as_ref().map(|c| c.on_delete.as_str()),
+                expected_on_delete: r.expected_on_delete.map(|a| a.as_str()),
+                enforced: r.constraint.is_some() && !violated,
+                indexed: r.indexed,
+            }
+        }))
+    }
 }
 
 #[derive(Serialize)]
@@ -107,30 +140,7 @@ pub fn write(report: &Report, out: impl std::io::Write) -> std::io::Result<()> {
             ))
         })
         .collect();
-    let relationships = plan
-        .relationships
-        .iter()
-        .map(|r| {
-            let label = r.label(&plan.schema);
-            let violated = unenforced.contains(&(
-                label.child_table.as_str(),
-                label.child_columns.as_slice(),
-                label.parent_table.as_str(),
-            ));
-            Relationship {
-                child_table: label.child_table,
-                child_columns: label.child_columns,
-                parent_table: label.parent_table,
-                parent_columns: label.parent_columns,
-                source: r.source,
-                constraint: r.constraint.as_ref().map(|c| c.name.clone()),
-                on_delete: r.constraint.as_ref().map(|c| c.on_delete.as_str()),
-                expected_on_delete: r.expected_on_delete.map(|a| a.as_str()),
-                enforced: r.constraint.is_some() && !violated,
-                indexed: r.indexed,
-            }
-        })
-        .collect();
+    let relationships = Relationships { plan, unenforced };
     let metrics = plan
         .metrics
         .iter()
