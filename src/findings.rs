@@ -4,17 +4,19 @@ use crate::checks::{Category, CheckId, Severity};
 use crate::db::SampleRow;
 use crate::model::Action;
 use serde::Serialize;
+use std::sync::Arc;
 
 /// What a finding is about, with tables named as reports name them.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Subject {
-    /// A relationship (orphans, fk_* checks, implied_fk).
-    Relationship(RelationshipLabel),
+    /// A relationship (orphans, fk_* checks, implied_fk); shared by the
+    /// checks of one relationship.
+    Relationship(Arc<RelationshipLabel>),
     /// A column of a table (tenant_missing).
     Column { table: String, column: String },
     /// A tenant column compared across a relationship (tenant_mismatch).
     RelationshipColumn {
-        relationship: RelationshipLabel,
+        relationship: Arc<RelationshipLabel>,
         column: String,
     },
     /// A profile path rule on a table (path_mismatch).
@@ -280,7 +282,7 @@ mod tests {
         let f = Finding::new(
             CheckId::Orphans,
             Severity::Error,
-            &Subject::Relationship(r),
+            &Subject::Relationship(Arc::new(r)),
             "k",
             "m".into(),
         );

@@ -252,7 +252,7 @@ pub async fn run(db: &Db, plan: &Plan) -> Result<Vec<Finding>, ProbeError> {
     let mut n = 0;
     for r in plan.relationships.iter().filter(|r| r.constraint.is_some()) {
         n += 1;
-        let subject = Subject::Relationship(r.label(&plan.schema));
+        let subject = Subject::Relationship(std::sync::Arc::new(r.label(&plan.schema)));
         let fk = r
             .constraint
             .as_ref()

@@ -3,13 +3,14 @@
 //! their SQL, rendered once, which the runner executes as it is.
 
 use super::{Category, CheckId, Severity};
-use crate::findings::{Finding, RelationshipLabel, Subject, thousands};
+use crate::findings::{Finding, Subject, thousands};
 use crate::model::{Access, Engine, Schema, TableName};
 use crate::profile::{Profile, Thresholds};
 use crate::relationships::{self, ProfileProblem, Relationship, Source};
 use crate::sql::render::{self, Lookup, Predicate};
 use crate::sql::{self, Sql};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Choices that shape a plan.
 #[derive(Clone, Debug)]
@@ -491,7 +492,7 @@ impl Builder<'_> {
     }
 
     fn relationship(&mut self, r: &Relationship) {
-        let label = r.label(self.schema);
+        let label = Arc::new(r.label(self.schema));
         let subject = Subject::Relationship(label.clone());
         let parent = label.parent_table.clone();
         if r.in_profile {
@@ -624,6 +625,7 @@ impl Builder<'_> {
             if exempt.contains(&r.child) || exempt.contains(&r.parent) {
                 continue;
             }
+            let mut label: Option<Arc<_>> = None;
             for column in columns {
                 if !has(&r.child, column)
                     || !has(&r.parent, column)
@@ -631,7 +633,9 @@ impl Builder<'_> {
                 {
                     continue;
                 }
-                let label = r.label(self.schema);
+                let label = label
+                    .get_or_insert_with(|| Arc::new(r.label(self.schema)))
+                    .clone();
                 let parent = label.parent_table.clone();
                 let subject = Subject::RelationshipColumn {
                     relationship: label,
@@ -978,7 +982,8 @@ impl Check {
             _ => format!("{} rows", thousands(count)),
         };
         match (&self.work, &self.subject) {
-            (Work::Rows(r), Subject::Relationship(RelationshipLabel { parent_table, .. })) => {
+            (Work::Rows(r), Subject::Relationship(label)) => {
+                let parent_table = &label.parent_table;
                 match r.predicate.lookup() {
                     Some(l) if l.match_full && l.pairs.len() > 1 => format!(
                         "{rows} reference no {parent_table} row or are partly NULL (MATCH FULL)"
