@@ -70,6 +70,68 @@ fn http_get(addr: &str, path: &str) -> String {
     response
 }
 
+/// CPU seconds (user and system) the process has used so far.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The fields after the command name, which is in parentheses.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    // Linux reports CPU time in clock ticks of 1/100 s.
+    ticks / 100.0
+}
+
+/// When the metrics endpoint cannot take a connection (here: out of file
+/// descriptors), it waits before trying again instead of spinning.
+#[test]
+fn metrics_endpoint_out_of_file_descriptors_does_not_spin() {
+    let (_dir, url) = sqlite_demo(1000);
+    let mut child = Command::new("prlimit")
+        .arg("--nofile=40")
+        .arg(env!("CARGO_BIN_EXE_tether"))
+        .args([
+            "watch",
+            "--url",
+            &url,
+            "--interval",
+            "3600",
+            "--metrics-addr",
+            "127.0.0.1:0",
+        ])
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("prlimit (util-linux)");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("tether: metrics on http://")
+        .and_then(|rest| rest.strip_suffix("/metrics"))
+        .unwrap_or_else(|| panic!("no metrics address in {line:?}"))
+        .to_string();
+    // More connections than descriptors left: the server accepts until it has
+    // none, and the others wait in the listen queue.
+    let connections: Vec<std::net::TcpStream> = (0..60)
+        .filter_map(|_| std::net::TcpStream::connect(&addr).ok())
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let before = cpu_seconds(child.id());
+    std::thread::sleep(Duration::from_secs(2));
+    let used = cpu_seconds(child.id()) - before;
+    drop(connections);
+    let _ = child.kill();
+    let _ = child.wait();
+    // A loop that retries a failing accept at once uses a whole core (2 s).
+    assert!(used < 0.5, "{used} s of CPU in 2 s with nothing to do");
+}
+
 #[test]
 fn metrics_endpoint_reports_the_demo_faults() {
     let (_dir, url) = sqlite_demo(1000);

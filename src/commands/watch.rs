@@ -52,8 +52,15 @@ fn emit(alert: &Alert) {
 /// else 404. One request per connection.
 async fn serve(listener: TcpListener, exposition: Arc<Mutex<Exposition>>) {
     loop {
-        let Ok((mut socket, _)) = listener.accept().await else {
-            continue;
+        let mut socket = match listener.accept().await {
+            Ok((socket, _)) => socket,
+            // Out of file descriptors, or a connection reset before it was
+            // taken: the error repeats at once, so wait before the next try
+            // rather than spin.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
         };
         let exposition = exposition.clone();
         tokio::spawn(async move {
