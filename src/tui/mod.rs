@@ -11,13 +11,11 @@ use crate::app::{Action, App, Command, SessionInfo};
 use crate::checks::plan::Plan;
 use crate::db::{Backends, Db};
 use crate::runner::{self, RunOptions};
-use base64::Engine as _;
 use config::Config;
 use crossterm::event::{
     Event as TermEvent, EventStream, KeyEventKind, MouseButton, MouseEventKind,
 };
 use futures::StreamExt;
-use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc;
@@ -352,8 +350,8 @@ async fn apply_fix(
 
 /// Puts text on the terminal's clipboard with OSC 52.
 fn copy(text: &str) {
-    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
-    let mut out = std::io::stdout();
-    let _ = write!(out, "\x1b]52;c;{encoded}\x07");
-    let _ = out.flush();
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        crossterm::clipboard::CopyToClipboard::to_clipboard_from(text)
+    );
 }
