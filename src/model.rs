@@ -273,7 +273,8 @@ pub struct Schema {
     /// `public`, `main`, or the current MySQL database: tables here are named bare.
     pub default_schema: String,
     pub tables: Vec<Table>,
-    pub foreign_keys: Vec<ForeignKey>,
+    /// Shared with the relationships they declare.
+    pub foreign_keys: Vec<std::sync::Arc<ForeignKey>>,
     pub indexes: Vec<Index>,
     /// What the catalog could not see with this connection, and what to do:
     /// each is reported as a `check_failed`.

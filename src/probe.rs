@@ -544,10 +544,10 @@ mod tests {
             tables: vec![],
             // orders → items → notes, and notes back to orders; customers apart.
             foreign_keys: vec![
-                fk("items", "orders"),
-                fk("notes", "items"),
-                fk("orders", "notes"),
-                fk("orders", "customers"),
+                fk("items", "orders").into(),
+                fk("notes", "items").into(),
+                fk("orders", "notes").into(),
+                fk("orders", "customers").into(),
             ],
             indexes: vec![],
             blind_spots: Vec::new(),

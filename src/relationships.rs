@@ -25,8 +25,8 @@ pub struct Relationship {
     pub parent: TableName,
     pub parent_columns: Vec<String>,
     pub source: Source,
-    /// The declared constraint, when there is one.
-    pub constraint: Option<ForeignKey>,
+    /// The declared constraint, when there is one (the schema's own).
+    pub constraint: Option<std::sync::Arc<ForeignKey>>,
     /// The profile's intended ON DELETE rule.
     pub expected_on_delete: Option<Action>,
     /// The profile declares this relationship (with or without a constraint).
@@ -252,7 +252,7 @@ fn build(
     parent: TableName,
     parent_columns: Vec<String>,
     source: Source,
-    constraint: Option<ForeignKey>,
+    constraint: Option<std::sync::Arc<ForeignKey>>,
 ) -> Relationship {
     let type_of = |t: &TableName, c: &str| {
         schema
@@ -499,7 +499,7 @@ mod tests {
     #[test]
     fn a_profile_relationship_over_a_constraint_is_listed_once() {
         let mut s = schema();
-        s.foreign_keys.push(ForeignKey {
+        s.foreign_keys.push(std::sync::Arc::new(ForeignKey {
             name: "orders_customer_id_fkey".into(),
             child: TableName::new("public", "orders"),
             child_columns: vec!["customer_id".into()],
@@ -513,7 +513,7 @@ mod tests {
             validated: true,
             enforced: true,
             triggers_enabled: true,
-        });
+        }));
         let profile = Profile::parse(
             "[[relationship]]\nchild = \"orders\"\ncolumns = [\"customer_id\"]\nparent = \"customers\"\non_delete = \"cascade\"\n",
             "t.toml",

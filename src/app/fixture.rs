@@ -88,7 +88,7 @@ pub fn schema() -> Schema {
         engine: Engine::Postgres,
         default_schema: "public".into(),
         tables,
-        foreign_keys,
+        foreign_keys: foreign_keys.into_iter().map(std::sync::Arc::new).collect(),
         indexes,
         blind_spots: Vec::new(),
         lookup: Default::default(),

@@ -216,7 +216,7 @@ pub async fn read(pool: &MySqlPool, schemas: &[String]) -> Result<Schema, sqlx::
         engine: Engine::Mysql,
         default_schema: current.unwrap_or_default(),
         tables: model,
-        foreign_keys,
+        foreign_keys: foreign_keys.into_iter().map(std::sync::Arc::new).collect(),
         indexes: index_model,
         blind_spots,
         lookup: Default::default(),

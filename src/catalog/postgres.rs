@@ -273,7 +273,7 @@ pub async fn read(pool: &PgPool, schemas: &[String]) -> Result<Schema, sqlx::Err
         engine: Engine::Postgres,
         default_schema: default_schema.unwrap_or_else(|| "public".into()),
         tables: model,
-        foreign_keys,
+        foreign_keys: foreign_keys.into_iter().map(std::sync::Arc::new).collect(),
         indexes: index_model,
         blind_spots: Vec::new(),
         lookup: Default::default(),

@@ -247,7 +247,7 @@ pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
         engine: Engine::Sqlite,
         default_schema: MAIN.into(),
         tables: model,
-        foreign_keys,
+        foreign_keys: foreign_keys.into_iter().map(std::sync::Arc::new).collect(),
         indexes,
         blind_spots: Vec::new(),
         lookup: Default::default(),
