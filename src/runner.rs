@@ -3,10 +3,11 @@
 //! moment it is known, so a UI can show progress; a failed check becomes a
 //! `check_failed` finding and the others go on.
 
-use crate::checks::plan::{Check, Plan, Shape, Statement, Work};
+use crate::checks::plan::{Check, Plan, Shape, Statement, StatementText, Work};
 use crate::checks::{CheckId, Severity};
 use crate::db::{self, Backends, Db, PassValue, Reader, SampleRow};
 use crate::findings::{Finding, Summary};
+use crate::sql::Sql;
 use futures::StreamExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -224,10 +225,11 @@ async fn run_statement(
     events: &mpsc::UnboundedSender<Event>,
 ) {
     let statement = &plan.statements[s];
+    let sql = plan.sql(s);
     let _ = events.send(Event::Started { statement: s });
     let started = Instant::now();
     let result = with_reader(db, snapshot, options, async |reader: &mut Reader| {
-        read(reader, plan, statement).await
+        read(reader, plan, statement, &sql).await
     })
     .await;
     let elapsed = started.elapsed();
@@ -235,10 +237,10 @@ async fn run_statement(
     match result {
         Ok(read) => {
             for (c, count, sample) in read.outcomes {
-                let outcome = decide(plan, c, statement, count, read.total, sample, elapsed);
+                let outcome = decide(plan, c, &sql, count, read.total, sample, elapsed);
                 let _ = events.send(Event::Checked { check: c, outcome });
             }
-            let slow = slow_check(statement, elapsed);
+            let slow = slow_check(statement, &sql, elapsed);
             let _ = events.send(Event::StatementDone {
                 statement: s,
                 elapsed,
@@ -257,7 +259,7 @@ async fn run_statement(
                 };
                 let single = Statement {
                     key: check.key.clone(),
-                    sql: alone,
+                    text: StatementText::Rendered(alone.clone()),
                     shape: Shape::Count,
                     checks: vec![c],
                     subject: check.subject.clone(),
@@ -265,7 +267,7 @@ async fn run_statement(
                 };
                 let started = Instant::now();
                 let result = with_reader(db, snapshot, options, async |reader: &mut Reader| {
-                    read(reader, plan, &single).await
+                    read(reader, plan, &single, &alone).await
                 })
                 .await;
                 let elapsed = started.elapsed();
@@ -277,15 +279,15 @@ async fn run_statement(
                                 .into_iter()
                                 .next()
                                 .unwrap_or((c, 0, Vec::new()));
-                        decide(plan, c, &single, count, total, sample, elapsed)
+                        decide(plan, c, &alone, count, total, sample, elapsed)
                     }
-                    Err(e) => failed(check, single.sql.as_str(), elapsed, e),
+                    Err(e) => failed(check, alone.as_str(), elapsed, e),
                 };
                 let _ = events.send(Event::Checked { check: c, outcome });
                 let _ = events.send(Event::Retried {
                     statement: s,
                     key: single.key,
-                    sql: single.sql,
+                    sql: alone,
                     elapsed,
                 });
             }
@@ -298,12 +300,7 @@ async fn run_statement(
         }
         Err(error) => {
             for &c in &statement.checks {
-                let outcome = failed(
-                    &plan.checks[c],
-                    statement.sql.as_str(),
-                    elapsed,
-                    error.clone(),
-                );
+                let outcome = failed(&plan.checks[c], sql.as_str(), elapsed, error.clone());
                 let _ = events.send(Event::Checked { check: c, outcome });
             }
             let _ = events.send(Event::StatementDone {
@@ -328,6 +325,7 @@ async fn read(
     reader: &mut Reader,
     plan: &Plan,
     statement: &Statement,
+    sql: &Sql,
 ) -> Result<Read, sqlx::Error> {
     // A count the statement does not return as a whole number is an error,
     // never a silent 0.
@@ -354,7 +352,7 @@ async fn read(
         Shape::Scan => {
             // One row per part of the table the pass read (a large table's
             // halves): counts add up, samples follow one another.
-            let rows = reader.pass(&statement.sql).await?;
+            let rows = reader.pass(sql).await?;
             let stride = if limit > 0 { 2 } else { 1 };
             if rows.is_empty() {
                 return Err(sqlx::Error::RowNotFound);
@@ -385,7 +383,7 @@ async fn read(
             })
         }
         Shape::Count => {
-            let rows = reader.pass(&statement.sql).await?;
+            let rows = reader.pass(sql).await?;
             let c = statement.checks[0];
             let n = count(rows.first().and_then(|r| r.first()))?;
             let total = match rows.first().and_then(|r| r.get(2)) {
@@ -400,7 +398,7 @@ async fn read(
             })
         }
         Shape::Assertion => {
-            let (n, mut rows) = reader.counted_json_rows(&statement.sql).await?;
+            let (n, mut rows) = reader.counted_json_rows(sql).await?;
             rows.truncate(limit);
             Ok(Read {
                 total: None,
@@ -431,7 +429,7 @@ fn samples(
 fn decide(
     plan: &Plan,
     c: usize,
-    statement: &Statement,
+    sql: &Sql,
     count: u64,
     total: Option<u64>,
     sample: Vec<SampleRow>,
@@ -451,7 +449,7 @@ fn decide(
         );
         f.count = Some(count);
         f.total = total;
-        f.sql = Some(statement.sql.to_string());
+        f.sql = Some(sql.to_string());
         f.category = Some(check.category);
         f.elapsed_ms = elapsed_ms;
         f.sample = sample;
@@ -518,7 +516,7 @@ pub fn failed(check: &Check, sql: &str, elapsed: Duration, error: String) -> Out
     }
 }
 
-fn slow_check(statement: &Statement, elapsed: Duration) -> Option<Finding> {
+fn slow_check(statement: &Statement, sql: &Sql, elapsed: Duration) -> Option<Finding> {
     let ms = round_ms(elapsed);
     if ms <= statement.threshold_ms as f64 {
         return None;
@@ -533,7 +531,7 @@ fn slow_check(statement: &Statement, elapsed: Duration) -> Option<Finding> {
             statement.category, statement.threshold_ms
         ),
     );
-    f.sql = Some(statement.sql.to_string());
+    f.sql = Some(sql.to_string());
     f.category = Some(statement.category);
     f.elapsed_ms = Some(ms);
     f.threshold_ms = Some(statement.threshold_ms);

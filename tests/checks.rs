@@ -18,7 +18,7 @@ use sqlx::{AssertSqlSafe, Connection};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
-use tether::checks::plan::{Plan, PlanOptions, Shape, Work};
+use tether::checks::plan::{Plan, PlanOptions, Shape, StatementText, Work};
 use tether::checks::{CheckId, Severity};
 use tether::db::{Db, SessionOptions};
 use tether::findings::Finding;
@@ -773,7 +773,12 @@ async fn every_check_on_sqlite() {
     ));
     let stores = statement_of(&format!("orphans:{STORES_FK}"));
     assert_eq!(stores.shape, Shape::Count);
-    assert!(stores.sql.as_str().contains("NOT EXISTS"));
+    let stores_index = plan
+        .statements
+        .iter()
+        .position(|x| std::ptr::eq(x, stores))
+        .unwrap();
+    assert!(plan.sql(stores_index).as_str().contains("NOT EXISTS"));
 
     let slow = finding(&result, "slow_check", "slow on sqlite");
     assert_eq!(slow.threshold_ms, Some(1));
@@ -1466,7 +1471,9 @@ parent_columns = ["code"]
             ..PlanOptions::default()
         };
         let (plan, result) = run(&db, Some(profile), options).await;
-        let statements: Vec<&str> = plan.statements.iter().map(|s| s.sql.as_str()).collect();
+        let statements: Vec<String> = (0..plan.statements.len())
+            .map(|s| plan.sql(s).to_string())
+            .collect();
         assert_eq!(
             summarize(&result),
             expect(&[
@@ -1588,14 +1595,15 @@ parent_columns = ["name"]
     // Each orphan check is a statement of its own, even with shared scans on.
     for key in [format!("orphans:{ITEMS}"), format!("orphans:{TAGS}")] {
         let i = plan.checks.iter().position(|c| c.key == key).unwrap();
-        let statement = plan
+        let s = plan
             .statements
             .iter()
-            .find(|s| s.checks.contains(&i))
+            .position(|s| s.checks.contains(&i))
             .unwrap();
+        let statement = &plan.statements[s];
         assert_eq!(statement.shape, Shape::Count, "{key}");
         assert_eq!(statement.checks, vec![i]);
-        assert!(statement.sql.as_str().contains("NOT EXISTS"), "{key}");
+        assert!(plan.sql(s).as_str().contains("NOT EXISTS"), "{key}");
     }
 }
 
@@ -1722,24 +1730,12 @@ async fn a_pass_in_halves_counts_and_samples_as_the_whole_pass() {
         .iter()
         .position(|s| s.key == "scan:events")
         .expect("one pass over events");
-    let sampled: Vec<_> = halves.statements[s]
-        .checks
-        .iter()
-        .map(|&c| match &whole.checks[c].work {
-            Work::Rows(r) => r.sampled(),
-            _ => unreachable!("a pass holds row checks"),
-        })
-        .collect();
-    let table = tether::model::TableName::new("public", "events");
-    halves.statements[s].sql = tether::sql::render::scan_in_halves(
-        Engine::Postgres,
-        &table,
-        false,
-        &sampled,
-        options.sample,
-        Some(pages / 2),
-    );
-    assert!(halves.statements[s].sql.as_str().contains("UNION ALL"));
+    halves.statements[s].text = StatementText::Pass {
+        table: tether::model::TableName::new("public", "events"),
+        only: false,
+        split_at: Some(pages / 2),
+    };
+    assert!(halves.sql(s).as_str().contains("UNION ALL"));
     let mut results = Vec::new();
     for plan in [whole, halves] {
         let plan = Arc::new(plan);

@@ -188,7 +188,7 @@ pub fn feed_run(app: &mut App, generation: u64, now: Instant) {
                 );
                 f.count = Some(count);
                 f.total = Some(10_000);
-                f.sql = Some(statement.sql.to_string());
+                f.sql = Some(plan.sql(s).to_string());
                 f.sample = sample(check);
                 f.sample_sql = match &check.work {
                     Work::Rows(r) => Some(r.sample_sql().to_string()),

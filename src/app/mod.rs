@@ -1106,7 +1106,7 @@ impl App {
             .plan
             .statements
             .iter()
-            .find(|s| s.checks.contains(&check));
+            .position(|s| s.checks.contains(&check));
         if let Some(sql) = self.checks[check]
             .findings
             .iter()
@@ -1114,7 +1114,7 @@ impl App {
         {
             return Some(sql);
         }
-        statement.map(|s| s.sql.to_string())
+        statement.map(|s| self.plan.sql(s).to_string())
     }
 
     /// The pane under a screen position, on the dashboard.

@@ -236,9 +236,12 @@ fn orphans_sort_select_open_and_copy() {
         .plan
         .statements
         .iter()
-        .find(|s| s.checks.contains(&check))
+        .position(|s| s.checks.contains(&check))
         .unwrap();
-    assert_eq!(copied, vec![Command::Copy(statement.sql.to_string())]);
+    assert_eq!(
+        copied,
+        vec![Command::Copy(app.plan.sql(statement).to_string())]
+    );
     assert_eq!(app.note.as_deref(), Some("SQL copied to the clipboard"));
     app.update(Action::Back, t);
     assert_eq!(app.overlay, None);
@@ -638,7 +641,7 @@ fn checks_retried_alone_are_kept_for_the_refresh_that_ran_them() {
     let event = crate::runner::Event::Retried {
         statement: 0,
         key: "orphans:assets(discovery_flow_id) → discovery_flows(flow_id)".into(),
-        sql: app.plan.statements[0].sql.clone(),
+        sql: app.plan.sql(0),
         elapsed: Duration::from_millis(12),
     };
     app.update(

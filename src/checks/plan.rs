@@ -217,11 +217,27 @@ fn joined_parents(
     joined
 }
 
+/// A statement's text: rendered once, or, for a shared pass, rendered each
+/// time it is asked for from the plan's checks, so that a plan of thousands
+/// of passes keeps none of their text.
+#[derive(Clone, Debug)]
+pub enum StatementText {
+    Rendered(Sql),
+    /// A shared pass over `table` (its own rows only when `only`), read in
+    /// two halves split at page `split_at` when given.
+    Pass {
+        table: TableName,
+        only: bool,
+        split_at: Option<i64>,
+    },
+}
+
 /// One query the runner executes; it decides one or more checks.
 #[derive(Clone, Debug)]
 pub struct Statement {
     pub key: String,
-    pub sql: Sql,
+    /// Its text: see [`Plan::sql`].
+    pub text: StatementText,
     pub shape: Shape,
     pub category: Category,
     pub threshold_ms: u64,
@@ -262,6 +278,29 @@ pub struct Plan {
 const METRIC_ROW_LIMIT: u32 = 1000;
 
 impl Plan {
+    /// Statement `s`'s SQL, exactly as it runs.
+    pub fn sql(&self, s: usize) -> Sql {
+        let statement = &self.statements[s];
+        match &statement.text {
+            StatementText::Rendered(sql) => sql.clone(),
+            StatementText::Pass {
+                table,
+                only,
+                split_at,
+            } => {
+                let sampled: Vec<render::Sampled> = statement
+                    .checks
+                    .iter()
+                    .filter_map(|&c| match &self.checks[c].work {
+                        Work::Rows(r) => Some(r.sampled()),
+                        _ => None,
+                    })
+                    .collect();
+                render::scan_in_halves(self.engine, table, *only, &sampled, self.sample, *split_at)
+            }
+        }
+    }
+
     /// Moves the findings decided from the catalog out of the plan, by check:
     /// a run that happens once hands them to its result instead of copying
     /// them (on a schema of 16,000 foreign keys there are as many).
@@ -848,7 +887,7 @@ fn statements(
                     Some(key) => scans.entry(key).or_default().push(i),
                     None => out.push(Statement {
                         key: check.key.clone(),
-                        sql: rows.alone_sql(sample),
+                        text: StatementText::Rendered(rows.alone_sql(sample)),
                         shape: Shape::Count,
                         category: check.category,
                         threshold_ms: thresholds.for_category(check.category),
@@ -868,11 +907,11 @@ fn statements(
                     .unwrap_or_else(|| thresholds.for_category(check.category));
                 out.push(Statement {
                     key: check.key.clone(),
-                    sql: if sample > 0 {
+                    text: StatementText::Rendered(if sample > 0 {
                         a.counted_sql.clone()
                     } else {
                         a.count_sql.clone()
-                    },
+                    }),
                     shape: if sample > 0 {
                         Shape::Assertion
                     } else {
@@ -890,9 +929,7 @@ fn statements(
         }
     }
     for (key, members) in scans {
-        out.push(pass_statement(
-            schema, checks, thresholds, sample, &key, members,
-        ));
+        out.push(pass_statement(schema, checks, thresholds, &key, members));
     }
     // Largest first (the rows of the child and of the parents it joins), so the
     // longest statements start early and the pool stays busy.
@@ -907,7 +944,6 @@ fn pass_statement(
     schema: &Schema,
     checks: &[Check],
     thresholds: &Thresholds,
-    sample: u32,
     key: &PassKey,
     members: Vec<usize>,
 ) -> Statement {
@@ -939,7 +975,6 @@ fn pass_statement(
         ),
         PassKey::Table(_) => format!("scan:{label}"),
     };
-    let sampled: Vec<render::Sampled> = rows.iter().map(|r| r.sampled()).collect();
     let table_info = schema.table(&table);
     // A join reads (or hashes) its parents too.
     let parent_rows: i64 = rows
@@ -952,14 +987,11 @@ fn pass_statement(
         .sum();
     Statement {
         key,
-        sql: render::scan_in_halves(
-            engine,
-            &table,
-            schema.has_inheritance_children(&table),
-            &sampled,
-            sample,
-            render::halves_at(engine, table_info.and_then(|t| t.pages)),
-        ),
+        text: StatementText::Pass {
+            only: schema.has_inheritance_children(&table),
+            split_at: render::halves_at(engine, table_info.and_then(|t| t.pages)),
+            table,
+        },
         shape: Shape::Scan,
         category,
         threshold_ms: thresholds.for_category(category),

@@ -71,7 +71,7 @@ pub async fn run(args: SqlArgs) -> Result<u8> {
                 sql: read.sql.trim().to_string(),
             });
         }
-        for statement in &plan.statements {
+        for (s, statement) in plan.statements.iter().enumerate() {
             entries.push(Entry {
                 name: statement.key.clone(),
                 kind: if statement.checks.len() > 1 {
@@ -86,7 +86,7 @@ pub async fn run(args: SqlArgs) -> Result<u8> {
                     .iter()
                     .map(|&c| plan.checks[c].key.clone())
                     .collect(),
-                sql: statement.sql.to_string(),
+                sql: plan.sql(s).to_string(),
             });
         }
         for metric in &plan.metrics {
