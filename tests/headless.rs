@@ -62,6 +62,19 @@ fn terminate(mut child: Child) -> Option<i32> {
     panic!("tether watch did not stop on SIGTERM");
 }
 
+/// The address `tether watch --metrics-addr` says it serves on (its first
+/// line on stderr).
+fn metrics_addr(child: &mut Child) -> String {
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    line.trim()
+        .strip_prefix("tether: metrics on http://")
+        .and_then(|rest| rest.strip_suffix("/metrics"))
+        .unwrap_or_else(|| panic!("no metrics address in {line:?}"))
+        .to_string()
+}
+
 fn http_get(addr: &str, path: &str) -> String {
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
@@ -107,15 +120,7 @@ fn metrics_endpoint_out_of_file_descriptors_does_not_spin() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("prlimit (util-linux)");
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("tether: metrics on http://")
-        .and_then(|rest| rest.strip_suffix("/metrics"))
-        .unwrap_or_else(|| panic!("no metrics address in {line:?}"))
-        .to_string();
+    let addr = metrics_addr(&mut child);
     // More connections than descriptors left: the server accepts until it has
     // none, and the others wait in the listen queue.
     let connections: Vec<std::net::TcpStream> = (0..60)
@@ -151,15 +156,7 @@ fn metrics_endpoint_reports_the_demo_faults() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("tether: metrics on http://")
-        .and_then(|rest| rest.strip_suffix("/metrics"))
-        .unwrap_or_else(|| panic!("no metrics address in {line:?}"))
-        .to_string();
+    let addr = metrics_addr(&mut child);
     let deadline = Instant::now() + Duration::from_secs(20);
     let body = loop {
         let response = http_get(&addr, "/metrics");

@@ -137,22 +137,37 @@ pub async fn run(args: CheckArgs) -> Result<u8> {
         server_version: &db.server_version,
         baseline: compared.as_ref(),
     };
+    write_report(&report, args.format, args.output.as_deref())?;
+    db.close().await;
+
+    let summary = result.summary();
+    let failing = match args.fail_on {
+        FailOn::Never => false,
+        FailOn::Error => summary.worst() >= Some(Severity::Error),
+        FailOn::Warning => summary.worst() >= Some(Severity::Warning),
+        FailOn::Info => summary.worst().is_some(),
+    };
+    Ok(u8::from(failing))
+}
+
+/// Writes `document` in `format` to `output`, or to stdout.
+fn write_report(document: &Report, format: Format, output: Option<&std::path::Path>) -> Result<()> {
     // JSON is written as it serialises: a report of tens of thousands of
     // findings is never held whole.
-    let text = match args.format {
+    let text = match format {
         Format::Json => None,
-        Format::Text => Some(report::text::render(&report)),
-        Format::Html => Some(report::html::render(&report)),
-        Format::Junit => Some(report::junit::render(&report)),
+        Format::Text => Some(report::text::render(document)),
+        Format::Html => Some(report::html::render(document)),
+        Format::Junit => Some(report::junit::render(document)),
     };
-    match (text, &args.output) {
+    match (text, output) {
         (None, Some(path)) => std::fs::File::create(path)
-            .and_then(|file| report::json::write(&report, file))
+            .and_then(|file| report::json::write(document, file))
             .wrap_err_with(|| format!("writing {}", path.display()))?,
-        (None, None) => report::json::write(&report, anstream::stdout().lock())?,
+        (None, None) => report::json::write(document, anstream::stdout().lock())?,
         (Some(text), Some(path)) => {
             // Only the text report carries colours to strip.
-            let plain = match args.format {
+            let plain = match format {
                 Format::Text => anstream::adapter::strip_str(&text).to_string(),
                 Format::Json | Format::Html | Format::Junit => text,
             };
@@ -164,14 +179,5 @@ pub async fn run(args: CheckArgs) -> Result<u8> {
             out.flush()?;
         }
     }
-    db.close().await;
-
-    let summary = result.summary();
-    let failing = match args.fail_on {
-        FailOn::Never => false,
-        FailOn::Error => summary.worst() >= Some(Severity::Error),
-        FailOn::Warning => summary.worst() >= Some(Severity::Warning),
-        FailOn::Info => summary.worst().is_some(),
-    };
-    Ok(u8::from(failing))
+    Ok(())
 }
