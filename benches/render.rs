@@ -42,6 +42,7 @@ fn schema() -> Schema {
             row_estimate: Some((i as i64 + 1) * 1000),
             pages: None,
             storage_engine: None,
+            range_key: None,
             access: Default::default(),
             inherits_from: None,
         });

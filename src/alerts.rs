@@ -22,6 +22,10 @@ pub enum Event {
     CheckFailed,
     ConnectionLost,
     ConnectionRestored,
+    /// A count estimated from a sample of a large table, before the first
+    /// exact count of it (`watch`'s first run); the run's exact findings
+    /// follow as `new`.
+    Estimate,
 }
 
 /// One JSON line of `tether watch`.
@@ -45,6 +49,11 @@ pub struct Alert {
 }
 
 impl Alert {
+    /// A finding estimated from a sample, before its exact count is known.
+    pub fn estimate(finding: &Finding, at: SystemTime) -> Alert {
+        Alert::about(Event::Estimate, finding, at)
+    }
+
     fn about(event: Event, finding: &Finding, at: SystemTime) -> Alert {
         Alert {
             ts: crate::clock::rfc3339(at),

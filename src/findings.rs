@@ -70,6 +70,27 @@ impl Subject {
     }
 }
 
+/// How an estimated count was reached: from a sample of the table, scaled
+/// up. An estimate is never presented as exact: reports mark it `≈`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Estimate {
+    /// Rows the sample read.
+    pub sampled_rows: u64,
+    /// Offending rows among them.
+    pub sampled_count: u64,
+    /// The share of the table the sample covered, above 0 and below 1.
+    pub fraction: f64,
+    /// How the sample was taken, in words.
+    pub basis: String,
+}
+
+impl Estimate {
+    /// `count` of the sample scaled to the whole table.
+    pub fn scaled(count: u64, fraction: f64) -> u64 {
+        (count as f64 / fraction).round() as u64
+    }
+}
+
 /// One thing a check found. Optional fields are left out of JSON when empty.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Finding {
@@ -101,6 +122,9 @@ pub struct Finding {
     /// Rows in the table the count is out of, when the check's query counted them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<u64>,
+    /// Set when `count` and `total` are estimates from a sample, not exact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<Estimate>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sample: Vec<SampleRow>,
     pub message: String,
@@ -147,6 +171,7 @@ impl Finding {
             actual: None,
             count: None,
             total: None,
+            estimate: None,
             sample: Vec::new(),
             message,
             sql: None,

@@ -110,6 +110,12 @@ pub struct Table {
     pub pages: Option<i64>,
     /// MySQL storage engine (`InnoDB`, `MyISAM`); None elsewhere.
     pub storage_engine: Option<String>,
+    /// SQLite and MySQL: a whole-number key every row has, unique and never
+    /// null (SQLite's rowid, a single integer primary-key column), so that a
+    /// pass can read the table by ranges of it: in parts, or a sample of
+    /// blocks for an estimate. None when there is none (PostgreSQL reads
+    /// ranges of pages instead).
+    pub range_key: Option<String>,
     /// What the connected role can read of it.
     pub access: Access,
     /// A partition's partitioned table, or an old-style inheritance child's

@@ -406,6 +406,7 @@ mod tests {
             row_estimate: None,
             pages: None,
             storage_engine: None,
+            range_key: None,
             access: Default::default(),
             inherits_from: None,
         }

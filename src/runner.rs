@@ -6,8 +6,9 @@
 use crate::checks::plan::{Check, Plan, Shape, Statement, StatementText, Work};
 use crate::checks::{CheckId, Severity};
 use crate::db::{self, Backends, Db, PassValue, Reader, SampleRow};
-use crate::findings::{Finding, Summary};
+use crate::findings::{Estimate, Finding, Summary, thousands};
 use crate::sql::Sql;
+use crate::sql::render::{BLOCK_KEYS, SAMPLE_BLOCKS, Sampling};
 use futures::StreamExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,6 +26,42 @@ pub struct RunOptions {
     pub cancel: CancellationToken,
     /// Where readers list their PostgreSQL backends, for that cancellation.
     pub backends: Backends,
+    /// Whether passes over large tables are estimated from a sample.
+    pub estimates: Estimates,
+}
+
+/// Estimates from a sample of a large table ([`Statement::sampling`]):
+/// counts scaled up from a sample, marked as such, never shown as exact.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Estimates {
+    /// Exact counts only.
+    #[default]
+    Off,
+    /// First, for each pass that can be sampled and reads more than `above`
+    /// rows (its weight), an estimate ([`Event::Estimated`]); then every
+    /// statement exactly, as with `Off`. The UI and `watch` show the
+    /// estimate until the exact count replaces it.
+    First { above: i64 },
+    /// Each pass that can be sampled is estimated instead of counted
+    /// (`check --estimate`); the rest are exact.
+    Only,
+}
+
+impl Estimates {
+    /// `First` for statements that would not finish within `interval`,
+    /// judged by the rows they read and how many rows a second the engine
+    /// reads in a pass that joins parents (measured on the 1M demo,
+    /// README "Benchmarks", rounded down).
+    pub fn first_within(engine: crate::model::Engine, interval: Duration) -> Estimates {
+        let rows_per_second = match engine {
+            crate::model::Engine::Postgres => 1_000_000.0,
+            crate::model::Engine::Sqlite => 300_000.0,
+            crate::model::Engine::Mysql => 100_000.0,
+        };
+        Estimates::First {
+            above: (interval.as_secs_f64() * rows_per_second) as i64,
+        }
+    }
 }
 
 impl Default for RunOptions {
@@ -34,6 +71,7 @@ impl Default for RunOptions {
             timeout: Duration::from_secs(30),
             cancel: CancellationToken::new(),
             backends: Backends::default(),
+            estimates: Estimates::Off,
         }
     }
 }
@@ -43,6 +81,21 @@ impl Default for RunOptions {
 pub enum Event {
     /// A statement started; its checks are running.
     Started { statement: usize },
+    /// A statement read in parts ended part `done` of `parts` (parts end in
+    /// any order; this counts them).
+    Progress {
+        statement: usize,
+        done: u32,
+        parts: u32,
+    },
+    /// With [`Estimates::First`]: a pass over a sample of its table ended;
+    /// per check, its estimated outcome (none when the sample failed). The
+    /// exact outcome follows as [`Event::Checked`].
+    Estimated {
+        statement: usize,
+        elapsed: Duration,
+        checks: Vec<(usize, Outcome)>,
+    },
     /// A check is decided.
     Checked { check: usize, outcome: Outcome },
     /// A statement ended; `findings` holds its `slow_check`, if any.
@@ -81,6 +134,8 @@ pub struct Outcome {
     pub count: Option<u64>,
     /// Rows in the checked table, when the statement counted them.
     pub total: Option<u64>,
+    /// Set when `count` and `total` are estimated from a sample.
+    pub estimate: Option<Estimate>,
     pub elapsed: Duration,
     pub findings: Vec<Finding>,
     pub error: Option<String>,
@@ -123,7 +178,24 @@ pub async fn run(
     let work = (0..plan.statements.len())
         .map(Job::Statement)
         .chain((0..plan.metrics.len()).map(Job::Metric));
-    let all = futures::stream::iter(work).for_each_concurrent(jobs, |job| {
+    let estimated_first: Vec<usize> = match options.estimates {
+        Estimates::First { above } => (0..plan.statements.len())
+            .filter(|&s| {
+                let statement = &plan.statements[s];
+                statement.sampling.is_some() && statement.weight > above
+            })
+            .collect(),
+        Estimates::Off | Estimates::Only => Vec::new(),
+    };
+    let estimates = futures::stream::iter(estimated_first).for_each_concurrent(jobs, |s| {
+        let events = events.clone();
+        let plan = plan.clone();
+        let snapshot = snapshot.clone();
+        async move {
+            estimate_first(db, &plan, s, snapshot.as_deref(), options, &events).await;
+        }
+    });
+    let exact = futures::stream::iter(work).for_each_concurrent(jobs, |job| {
         let events = events.clone();
         let plan = plan.clone();
         let snapshot = snapshot.clone();
@@ -149,6 +221,10 @@ pub async fn run(
             }
         }
     });
+    let all = async {
+        estimates.await;
+        exact.await;
+    };
     // The backends in flight are read before the work is dropped.
     let cancelled = async {
         options.cancel.cancelled().await;
@@ -225,11 +301,28 @@ async fn run_statement(
     events: &mpsc::UnboundedSender<Event>,
 ) {
     let statement = &plan.statements[s];
-    let sql = plan.sql(s);
+    let sample_sql = match options.estimates {
+        Estimates::Only => plan.estimate_sql(s),
+        Estimates::Off | Estimates::First { .. } => None,
+    };
+    let sampled = sample_sql.is_some();
+    let sql = sample_sql.unwrap_or_else(|| plan.sql(s));
     let _ = events.send(Event::Started { statement: s });
     let started = Instant::now();
+    let parts = statement.parts();
+    let mut progress = |done: u32| {
+        let _ = events.send(Event::Progress {
+            statement: s,
+            done,
+            parts,
+        });
+    };
     let result = with_reader(db, snapshot, options, async |reader: &mut Reader| {
-        read(reader, plan, statement, &sql).await
+        if sampled {
+            read_sample(reader, plan, statement, &sql).await
+        } else {
+            read(reader, plan, statement, &sql, &mut progress).await
+        }
     })
     .await;
     let elapsed = started.elapsed();
@@ -237,7 +330,18 @@ async fn run_statement(
     match result {
         Ok(read) => {
             for (c, count, sample) in read.outcomes {
-                let outcome = decide(plan, c, &sql, count, read.total, sample, elapsed);
+                let outcome = decide(
+                    plan,
+                    c,
+                    &sql,
+                    Found {
+                        count,
+                        total: read.total,
+                        sample,
+                        estimate: read.estimate.as_ref(),
+                    },
+                    elapsed,
+                );
                 let _ = events.send(Event::Checked { check: c, outcome });
             }
             let slow = slow_check(statement, &sql, elapsed);
@@ -267,7 +371,7 @@ async fn run_statement(
                 };
                 let started = Instant::now();
                 let result = with_reader(db, snapshot, options, async |reader: &mut Reader| {
-                    read(reader, plan, &single, &alone).await
+                    read(reader, plan, &single, &alone, &mut |_| {}).await
                 })
                 .await;
                 let elapsed = started.elapsed();
@@ -279,7 +383,18 @@ async fn run_statement(
                                 .into_iter()
                                 .next()
                                 .unwrap_or((c, 0, Vec::new()));
-                        decide(plan, c, &alone, count, total, sample, elapsed)
+                        decide(
+                            plan,
+                            c,
+                            &alone,
+                            Found {
+                                count,
+                                total,
+                                sample,
+                                estimate: None,
+                            },
+                            elapsed,
+                        )
                     }
                     Err(e) => failed(check, alone.as_str(), elapsed, e),
                 };
@@ -314,10 +429,110 @@ async fn run_statement(
 }
 
 /// What one statement read: the table's rows (a pass counts them), and per
-/// check its count and sample rows.
+/// check its count and sample rows; scaled up from a sample when `estimate`
+/// says how.
 struct Read {
     total: Option<u64>,
     outcomes: Vec<(usize, u64, Vec<SampleRow>)>,
+    estimate: Option<Estimate>,
+}
+
+/// With [`Estimates::First`]: statement `s` over a sample of its table, its
+/// outcomes sent as [`Event::Estimated`].
+async fn estimate_first(
+    db: &Db,
+    plan: &Plan,
+    s: usize,
+    snapshot: Option<&str>,
+    options: &RunOptions,
+    events: &mpsc::UnboundedSender<Event>,
+) {
+    let Some(sql) = plan.estimate_sql(s) else {
+        return;
+    };
+    let statement = &plan.statements[s];
+    let started = Instant::now();
+    let result = with_reader(db, snapshot, options, async |reader: &mut Reader| {
+        read_sample(reader, plan, statement, &sql).await
+    })
+    .await;
+    let elapsed = started.elapsed();
+    // A sample that fails says nothing: the exact statement follows.
+    let checks = match result {
+        Ok(read) => read
+            .outcomes
+            .into_iter()
+            .map(|(c, count, sample)| {
+                let outcome = decide(
+                    plan,
+                    c,
+                    &sql,
+                    Found {
+                        count,
+                        total: read.total,
+                        sample,
+                        estimate: read.estimate.as_ref(),
+                    },
+                    elapsed,
+                );
+                (c, outcome)
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let _ = events.send(Event::Estimated {
+        statement: s,
+        elapsed,
+        checks,
+    });
+}
+
+/// A shared pass over a sample of its table ([`Plan::estimate_sql`]), its
+/// counts scaled to the whole table. A sample that covered the whole table
+/// (a key that spans no more than the sample's blocks) is exact.
+async fn read_sample(
+    reader: &mut Reader,
+    plan: &Plan,
+    statement: &Statement,
+    sql: &Sql,
+) -> Result<Read, sqlx::Error> {
+    let rows = reader.pass(sql).await?;
+    let mut read = scan_read(plan, statement, &rows)?;
+    let sampled_rows = read.total.unwrap_or(0);
+    let (fraction, how) = match &statement.sampling {
+        Some(Sampling::Pages { percent }) => (
+            percent / 100.0,
+            format!("{percent}% of its pages (TABLESAMPLE SYSTEM)"),
+        ),
+        Some(Sampling::KeyBlocks { key }) => {
+            let step = match rows.first().and_then(|r| r.last()) {
+                Some(PassValue::Count(step)) if *step > 0 => *step,
+                // An empty table: no key, nothing to scale.
+                _ => BLOCK_KEYS,
+            };
+            (
+                BLOCK_KEYS as f64 / step as f64,
+                format!(
+                    "{SAMPLE_BLOCKS} blocks of {BLOCK_KEYS} consecutive {key} values, one every {}",
+                    thousands(step as u64)
+                ),
+            )
+        }
+        None => (1.0, String::new()),
+    };
+    if fraction >= 1.0 {
+        return Ok(read);
+    }
+    read.total = Some(Estimate::scaled(sampled_rows, fraction));
+    // Each check's own estimate: its sample's count, scaled.
+    let basis = format!("a sample of {} rows: {how}", thousands(sampled_rows));
+    read.estimate = Some(Estimate {
+        sampled_rows,
+        sampled_count: 0,
+        fraction,
+        basis,
+    });
+    Ok(read)
 }
 
 /// Runs one statement and reads its counts and samples, as its shape says.
@@ -326,61 +541,31 @@ async fn read(
     plan: &Plan,
     statement: &Statement,
     sql: &Sql,
+    progress: &mut (dyn FnMut(u32) + Send),
 ) -> Result<Read, sqlx::Error> {
-    // A count the statement does not return as a whole number is an error,
-    // never a silent 0.
-    fn count(v: Option<&PassValue>) -> Result<u64, sqlx::Error> {
-        match v {
-            Some(PassValue::Count(n)) => Ok((*n).max(0) as u64),
-            other => Err(sqlx::Error::Decode(
-                format!("expected a count, the statement returned {other:?}").into(),
-            )),
-        }
-    }
-    fn text(v: Option<&PassValue>) -> Option<&str> {
-        match v {
-            Some(PassValue::Text(Some(t))) => Some(t.as_str()),
-            _ => None,
-        }
-    }
     let limit = plan.sample as usize;
-    let sample = |c: usize, texts: &mut dyn Iterator<Item = &str>| match &plan.checks[c].work {
-        Work::Rows(r) if limit > 0 => samples(texts, &r.sample_labels(), limit),
-        _ => Vec::new(),
-    };
+    let sample = |c: usize, texts: &mut dyn Iterator<Item = &str>| sample_of(plan, c, texts);
     match statement.shape {
         Shape::Scan => {
-            // One row per part of the table the pass read (a large table's
-            // halves): counts add up, samples follow one another.
-            let rows = reader.pass(sql).await?;
-            let stride = if limit > 0 { 2 } else { 1 };
-            if rows.is_empty() {
-                return Err(sqlx::Error::RowNotFound);
-            }
-            let outcomes = statement
-                .checks
-                .iter()
-                .enumerate()
-                .map(|(i, &c)| {
-                    let at = 1 + i * stride;
-                    let n = rows
-                        .iter()
-                        .map(|r| count(r.get(at)))
-                        .sum::<Result<u64, _>>()?;
-                    let mut texts = rows
-                        .iter()
-                        .filter_map(|r| if limit > 0 { text(r.get(at + 1)) } else { None });
-                    Ok((c, n, sample(c, &mut texts)))
+            // One row per part of the table the pass read, as each part
+            // ends; in part order, the samples follow the table's.
+            let parts = statement.parts();
+            let mut done = 0;
+            let mut rows = reader
+                .pass_streamed(sql, &mut |_| {
+                    done += 1;
+                    if parts > 1 {
+                        progress(done);
+                    }
                 })
-                .collect::<Result<_, sqlx::Error>>()?;
-            Ok(Read {
-                total: Some(
-                    rows.iter()
-                        .map(|r| count(r.first()))
-                        .sum::<Result<u64, _>>()?,
-                ),
-                outcomes,
-            })
+                .await?;
+            if parts > 1 {
+                rows.sort_by_key(|r| match r.last() {
+                    Some(PassValue::Count(part)) => *part,
+                    _ => 0,
+                });
+            }
+            scan_read(plan, statement, &rows)
         }
         Shape::Count => {
             let rows = reader.pass(sql).await?;
@@ -395,6 +580,7 @@ async fn read(
             Ok(Read {
                 total,
                 outcomes: vec![(c, n, found)],
+                estimate: None,
             })
         }
         Shape::Assertion => {
@@ -403,9 +589,77 @@ async fn read(
             Ok(Read {
                 total: None,
                 outcomes: vec![(statement.checks[0], n.max(0) as u64, rows)],
+                estimate: None,
             })
         }
     }
+}
+
+/// A count the statement does not return as a whole number is an error,
+/// never a silent 0.
+fn count(v: Option<&PassValue>) -> Result<u64, sqlx::Error> {
+    match v {
+        Some(PassValue::Count(n)) => Ok((*n).max(0) as u64),
+        other => Err(sqlx::Error::Decode(
+            format!("expected a count, the statement returned {other:?}").into(),
+        )),
+    }
+}
+
+fn text(v: Option<&PassValue>) -> Option<&str> {
+    match v {
+        Some(PassValue::Text(Some(t))) => Some(t.as_str()),
+        _ => None,
+    }
+}
+
+/// Check `c`'s sample rows from a pass's texts.
+fn sample_of(plan: &Plan, c: usize, texts: &mut dyn Iterator<Item = &str>) -> Vec<SampleRow> {
+    let limit = plan.sample as usize;
+    match &plan.checks[c].work {
+        Work::Rows(r) if limit > 0 => samples(texts, &r.sample_labels(), limit),
+        _ => Vec::new(),
+    }
+}
+
+/// A shared pass's rows, one per part of the table it read, in part order:
+/// the table's rows and each check's count add up, samples follow one
+/// another.
+fn scan_read(
+    plan: &Plan,
+    statement: &Statement,
+    rows: &[Vec<PassValue>],
+) -> Result<Read, sqlx::Error> {
+    let limit = plan.sample as usize;
+    let stride = if limit > 0 { 2 } else { 1 };
+    if rows.is_empty() {
+        return Err(sqlx::Error::RowNotFound);
+    }
+    let outcomes = statement
+        .checks
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let at = 1 + i * stride;
+            let n = rows
+                .iter()
+                .map(|r| count(r.get(at)))
+                .sum::<Result<u64, _>>()?;
+            let mut texts = rows
+                .iter()
+                .filter_map(|r| if limit > 0 { text(r.get(at + 1)) } else { None });
+            Ok((c, n, sample_of(plan, c, &mut texts)))
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok(Read {
+        total: Some(
+            rows.iter()
+                .map(|r| count(r.first()))
+                .sum::<Result<u64, _>>()?,
+        ),
+        outcomes,
+        estimate: None,
+    })
 }
 
 /// Sample rows from a pass's texts of JSON arrays, one value per label.
@@ -425,21 +679,46 @@ fn samples(
         .collect()
 }
 
-/// Turns a count into the check's findings.
-fn decide(
-    plan: &Plan,
-    c: usize,
-    sql: &Sql,
+/// What a statement found for one check.
+struct Found<'a> {
     count: u64,
+    /// The table's rows, when the statement counted them.
     total: Option<u64>,
     sample: Vec<SampleRow>,
-    elapsed: Duration,
-) -> Outcome {
+    /// Set when the statement read a sample: `count` is the sample's.
+    estimate: Option<&'a Estimate>,
+}
+
+/// Turns a count into the check's findings.
+fn decide(plan: &Plan, c: usize, sql: &Sql, found: Found, elapsed: Duration) -> Outcome {
+    let Found {
+        count,
+        total,
+        sample,
+        estimate,
+    } = found;
     let check = &plan.checks[c];
     let elapsed_ms = Some(round_ms(elapsed));
     let mut findings = Vec::new();
+    // A sample's count, scaled to the table (`total` already is).
+    let estimate = estimate.map(|e| Estimate {
+        sampled_count: count,
+        ..e.clone()
+    });
+    let count = match &estimate {
+        Some(e) => Estimate::scaled(count, e.fraction),
+        None => count,
+    };
+    let about = if estimate.is_some() { "≈ " } else { "" };
     if count > 0 {
-        let message = check.describe_count(count, total);
+        let mut message = format!("{about}{}", check.describe_count(count, total));
+        if let Some(e) = &estimate {
+            message.push_str(&format!(
+                " (estimated: {} in {})",
+                thousands(e.sampled_count),
+                e.basis
+            ));
+        }
         let mut f = Finding::new(
             check.id,
             check.severity,
@@ -449,6 +728,7 @@ fn decide(
         );
         f.count = Some(count);
         f.total = total;
+        f.estimate = estimate.clone();
         f.sql = Some(sql.to_string());
         f.category = Some(check.category);
         f.elapsed_ms = elapsed_ms;
@@ -468,13 +748,14 @@ fn decide(
                 &check.subject,
                 &format!("fk_not_enforced:{}", check.subject.describe()),
                 format!(
-                    "{constraint} is declared, yet {} violate it: it was not enforced when they were written \
+                    "{constraint} is declared, yet {about}{} violate it: it was not enforced when they were written \
                      (e.g. SQLite with foreign_keys off, or triggers bypassed)",
                     crate::findings::thousands(count)
                 ),
             );
             proof.constraint = Some(constraint.clone());
             proof.count = Some(count);
+            proof.estimate = estimate.clone();
             proof.sql = f.sql.clone();
             proof.elapsed_ms = elapsed_ms;
             findings.push(f);
@@ -486,6 +767,7 @@ fn decide(
     Outcome {
         count: Some(count),
         total,
+        estimate,
         elapsed,
         findings,
         error: None,
@@ -510,6 +792,7 @@ pub fn failed(check: &Check, sql: &str, elapsed: Duration, error: String) -> Out
     Outcome {
         count: None,
         total: None,
+        estimate: None,
         elapsed,
         findings: vec![f],
         error: Some(error),
@@ -554,6 +837,12 @@ pub struct RunResult {
     pub statement_elapsed: Vec<Option<Duration>>,
     /// Checks of a failed shared pass that ran alone: (pass, key, SQL, latency).
     pub retried: Vec<(usize, String, crate::sql::Sql, Duration)>,
+    /// With [`Estimates::First`]: the passes estimated from a sample before
+    /// they ran exactly, and each sample's latency.
+    pub estimated_first: Vec<(usize, Duration)>,
+    /// With [`Estimates::Only`]: the passes that can be sampled ran over a
+    /// sample instead of the whole table.
+    pub sampled: bool,
     pub elapsed: Duration,
     pub shared_snapshot: bool,
     pub checks_run: usize,
@@ -573,7 +862,11 @@ impl RunResult {
     /// Folds one event in.
     pub fn apply(&mut self, event: Event) {
         match event {
-            Event::Started { .. } => {}
+            Event::Started { .. } | Event::Progress { .. } => {}
+            // Interim: the exact outcome follows. The statement was sent.
+            Event::Estimated {
+                statement, elapsed, ..
+            } => self.estimated_first.push((statement, elapsed)),
             Event::Checked { check, mut outcome } => {
                 // Kept once, here, each marked with its check (reports by
                 // check group by it): a plan of tens of thousands of checks
@@ -652,7 +945,8 @@ impl RunResult {
     pub fn statements_total(&self, plan: &Plan) -> Duration {
         let catalog: Duration = plan.schema.reads.0.iter().map(|r| r.elapsed).sum();
         let passes: Duration = self.statement_elapsed.iter().flatten().sum();
-        let retried: Duration = self.retried.iter().map(|r| r.3).sum();
+        let retried: Duration = self.retried.iter().map(|r| r.3).sum::<Duration>()
+            + self.estimated_first.iter().map(|e| e.1).sum::<Duration>();
         let metrics: Duration = self.metrics.iter().flatten().map(|m| m.0).sum();
         catalog + passes + retried + metrics
     }

@@ -26,6 +26,7 @@ use tether::model::{Action, Engine};
 use tether::profile::Profile;
 use tether::relationships::Source;
 use tether::runner::{RunOptions, RunResult};
+use tether::sql::render;
 
 /// The profile every engine runs with. Line numbers matter: `check_failed`
 /// findings for profile problems name `test.toml:LINE:COLUMN`.
@@ -1687,85 +1688,148 @@ END $$;
     );
 }
 
-/// A large PostgreSQL table's pass runs in two halves by page (in parallel);
-/// the halves count and sample exactly what the whole pass does, whichever
-/// rows sit in which half.
+/// A large table's pass runs in parts (PostgreSQL: page ranges, run in
+/// parallel; SQLite: rowid ranges), each sending its row as it ends: the
+/// parts count and sample exactly what the whole pass does, whichever rows
+/// sit in which part, and the runner reports each part's end as progress.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_pass_in_halves_counts_and_samples_as_the_whole_pass() {
-    let db = TestDb::postgres().await;
-    db.exec(
-        "CREATE TABLE accounts (id int PRIMARY KEY, tenant int);
-         INSERT INTO accounts SELECT g, g % 7 FROM generate_series(1, 100) g;
-         CREATE TABLE events (id int PRIMARY KEY, account_id int, tenant int, pad text);
-         INSERT INTO events
-           SELECT g,
-                  CASE WHEN g % 997 = 0 THEN 1000 + g ELSE 1 + g % 100 END,
-                  CASE WHEN g % 1201 = 0 THEN NULL WHEN g % 1499 = 0 THEN 99 ELSE (1 + g % 100) % 7 END,
-                  repeat('x', 200)
-           FROM generate_series(1, 6000) g;
-         ALTER TABLE events ADD FOREIGN KEY (account_id) REFERENCES accounts (id) NOT VALID;
-         ANALYZE events;",
-    )
-    .await;
-    let options = PlanOptions {
-        sample: 100,
-        tenant_columns: Some(vec!["tenant".into()]),
-        ..PlanOptions::default()
-    };
-    let conn = Db::connect(&db.url, SessionOptions::default())
-        .await
-        .expect("connect");
-    let schema = tether::catalog::read(&conn, &[]).await.expect("catalog");
-    let pages = schema
-        .tables
-        .iter()
-        .find(|t| t.name.name == "events")
-        .and_then(|t| t.pages)
-        .expect("events has pages");
-    assert!(pages >= 100, "{pages} pages: the rows spread over many");
-    let whole = Plan::build(schema, None, &options);
-    let mut halves = whole.clone();
-    let s = halves
-        .statements
-        .iter()
-        .position(|s| s.key == "scan:events")
-        .expect("one pass over events");
-    halves.statements[s].text = StatementText::Pass {
-        table: tether::model::TableName::new("public", "events"),
-        only: false,
-        split_at: Some(pages / 2),
-    };
-    assert!(halves.sql(s).as_str().contains("UNION ALL"));
-    let mut results = Vec::new();
-    for plan in [whole, halves] {
-        let plan = Arc::new(plan);
-        let result =
-            tether::runner::run_to_end(&conn, plan.clone(), &RunOptions::default(), |_| {}).await;
-        let of = |key: &str| {
-            let i = plan.checks.iter().position(|c| c.key == key).unwrap();
-            let o = result.outcomes[i].as_ref().unwrap();
-            (o.count, o.total)
+async fn a_pass_in_parts_counts_and_samples_as_the_whole_pass() {
+    for db in [TestDb::postgres().await, TestDb::sqlite()] {
+        let series = if db.is_postgres() {
+            "generate_series(1, 6000) g"
+        } else {
+            "(WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < 6000) SELECT g FROM s)"
         };
-        let counts = (
-            of("orphans:events(account_id) → accounts(id)"),
-            of("tenant_missing:events.tenant"),
-            of("tenant_mismatch:events(account_id) → accounts(id) [tenant]"),
-        );
-        let samples: Vec<_> = result
-            .findings
+        let (pad, references, declare) = if db.is_postgres() {
+            (
+                "repeat('x', 200)",
+                "",
+                "ALTER TABLE events ADD FOREIGN KEY (account_id) REFERENCES accounts (id) NOT VALID;",
+            )
+        } else {
+            ("'x'", "REFERENCES accounts (id)", "")
+        };
+        db.exec(&format!(
+            "CREATE TABLE accounts (id int PRIMARY KEY, tenant int);
+             INSERT INTO accounts SELECT g, g % 7 FROM {};
+             CREATE TABLE events (id int PRIMARY KEY, account_id int {references}, tenant int, pad text);
+             INSERT INTO events
+               SELECT g,
+                      CASE WHEN g % 997 = 0 THEN 1000 + g ELSE 1 + g % 100 END,
+                      CASE WHEN g % 1201 = 0 THEN NULL WHEN g % 1499 = 0 THEN 99 ELSE (1 + g % 100) % 7 END,
+                      {pad}
+               FROM {series};
+             {declare}
+             ANALYZE events;",
+            series.replace("6000", "100")
+        ))
+        .await;
+        let options = PlanOptions {
+            sample: 100,
+            tenant_columns: Some(vec!["tenant".into()]),
+            ..PlanOptions::default()
+        };
+        let conn = Db::connect(&db.url, SessionOptions::default())
+            .await
+            .expect("connect");
+        let schema = tether::catalog::read(&conn, &[]).await.expect("catalog");
+        let events = schema
+            .tables
             .iter()
-            .map(|f| (f.key.clone(), f.sample.clone()))
-            .collect();
-        results.push((counts, samples));
+            .find(|t| t.name.name == "events")
+            .expect("events")
+            .clone();
+        let whole = Plan::build(schema, None, &options);
+        let mut parted = whole.clone();
+        // The pass that reads the orphans of events.
+        let orphans = parted
+            .checks
+            .iter()
+            .position(|c| c.key == "orphans:events(account_id) → accounts(id)")
+            .expect("the orphan check");
+        let s = parted
+            .statements
+            .iter()
+            .position(|s| s.shape == Shape::Scan && s.checks.contains(&orphans))
+            .expect("a pass over events");
+        assert_eq!(parted.statements[s].parts(), 1, "{}: small, whole", db.url);
+        let parts = if db.is_postgres() {
+            let pages = events.pages.expect("events has pages");
+            assert!(pages >= 100, "{pages} pages: the rows spread over many");
+            render::Parts::Pages { pages, count: 4 }
+        } else {
+            render::Parts::Key {
+                key: events.range_key.clone().expect("a rowid table"),
+                count: 4,
+            }
+        };
+        let StatementText::Pass { table, only, .. } = parted.statements[s].text.clone() else {
+            panic!("a shared pass")
+        };
+        parted.statements[s].text = StatementText::Pass {
+            table,
+            only,
+            parts: Some(parts),
+        };
+        assert_eq!(parted.sql(s).as_str().matches("UNION ALL").count(), 3);
+        let mut results = Vec::new();
+        for plan in [whole, parted] {
+            let plan = Arc::new(plan);
+            let mut progress = Vec::new();
+            let result =
+                tether::runner::run_to_end(&conn, plan.clone(), &RunOptions::default(), |e| {
+                    if let tether::runner::Event::Progress {
+                        statement,
+                        done,
+                        parts,
+                    } = e
+                        && *statement == s
+                    {
+                        progress.push((*done, *parts));
+                    }
+                })
+                .await;
+            let of = |key: &str| {
+                let i = plan.checks.iter().position(|c| c.key == key).unwrap();
+                let o = result.outcomes[i].as_ref().unwrap();
+                (o.count, o.total)
+            };
+            let counts = (
+                of("orphans:events(account_id) → accounts(id)"),
+                of("tenant_missing:events.tenant"),
+                of("tenant_mismatch:events(account_id) → accounts(id) [tenant]"),
+            );
+            let samples: Vec<_> = result
+                .findings
+                .iter()
+                .map(|f| (f.key.clone(), f.sample.clone()))
+                .collect();
+            results.push((counts, samples, progress));
+        }
+        conn.close().await;
+        assert_eq!(
+            results[0].0,
+            (
+                (Some(6), Some(6000)),
+                (Some(4), Some(6000)),
+                (Some(4), Some(6000))
+            ),
+            "{}",
+            db.url
+        );
+        assert_eq!(results[0].0, results[1].0, "{}", db.url);
+        assert_eq!(results[0].1, results[1].1, "{}", db.url);
+        assert!(
+            results[0].2.is_empty(),
+            "a whole pass has no parts: {:?} {}",
+            results[0].2,
+            db.url
+        );
+        assert_eq!(
+            results[1].2,
+            vec![(1, 4), (2, 4), (3, 4), (4, 4)],
+            "{}",
+            db.url
+        );
     }
-    conn.close().await;
-    assert_eq!(
-        results[0].0,
-        (
-            (Some(6), Some(6000)),
-            (Some(4), Some(6000)),
-            (Some(4), Some(6000))
-        )
-    );
-    assert_eq!(results[0], results[1]);
 }

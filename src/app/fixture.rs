@@ -43,6 +43,7 @@ pub fn schema() -> Schema {
             row_estimate: Some([500, 500, 12_000, 500, 10_000][i]),
             pages: None,
             storage_engine: None,
+            range_key: None,
             access: Default::default(),
             inherits_from: None,
         });
@@ -199,6 +200,7 @@ pub fn feed_run(app: &mut App, generation: u64, now: Instant) {
             let outcome = Outcome {
                 count: Some(count),
                 total: Some(10_000),
+                estimate: None,
                 elapsed,
                 findings,
                 error: None,

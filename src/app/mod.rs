@@ -13,7 +13,7 @@ use crate::checks::{CheckId, Severity};
 use crate::findings::{Finding, Subject};
 use crate::graph::Graph;
 use crate::lineage::{Node, RootRow};
-use crate::runner::{Event, MetricOutcome};
+use crate::runner::{Estimates, Event, MetricOutcome, Outcome};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -106,6 +106,21 @@ pub struct CheckView {
     pub elapsed: Option<Duration>,
     pub findings: Vec<Finding>,
     pub error: Option<String>,
+    /// Estimated from a sample while no exact count is known yet (the first
+    /// refresh of a large table); the exact count replaces it.
+    pub estimate: Option<Outcome>,
+    /// Parts of its statement read, of how many, while it runs in parts.
+    pub progress: Option<(u32, u32)>,
+}
+
+impl CheckView {
+    /// The count to show: the exact one, else an estimate (true when it is).
+    pub fn shown_count(&self) -> (Option<u64>, Option<u64>, bool) {
+        match (&self.count, &self.estimate) {
+            (None, Some(e)) => (e.count, e.total, e.estimate.is_some()),
+            _ => (self.count, self.total, false),
+        }
+    }
 }
 
 /// Recent latencies of one statement.
@@ -240,6 +255,9 @@ pub struct App {
     /// The checks of a failed shared pass that ran alone in the latest
     /// refresh: their key and latency in ms.
     pub retried: Vec<(String, f64)>,
+    /// The passes estimated from a sample in the latest refresh: their key
+    /// and latency in ms.
+    pub estimated: Vec<(String, f64)>,
     pub metrics: Vec<Option<MetricOutcome>>,
     pub connection: Connection,
     pub refresh: Refresh,
@@ -291,6 +309,8 @@ impl App {
                     elapsed: None,
                     findings,
                     error,
+                    estimate: None,
+                    progress: None,
                 }
             })
             .collect();
@@ -324,6 +344,7 @@ impl App {
             info,
             statements: vec![StatementView::default(); plan.statements.len()],
             retried: Vec::new(),
+            estimated: Vec::new(),
             metrics: vec![None; plan.metrics.len()],
             graph,
             relationship_checks,
@@ -737,6 +758,7 @@ impl App {
         self.refresh.running = true;
         self.refresh.next_due = now + self.refresh.interval;
         self.retried.clear();
+        self.estimated.clear();
         for (view, check) in self.checks.iter_mut().zip(&self.plan.checks) {
             if !matches!(check.work, Work::Catalog(_) | Work::Withheld(_)) {
                 view.state = CheckState::Queued;
@@ -772,10 +794,38 @@ impl App {
                 self.statements[statement].running = true;
                 for &c in &self.plan.statements[statement].checks {
                     self.checks[c].state = CheckState::Running;
+                    self.checks[c].progress = None;
+                }
+            }
+            Event::Progress {
+                statement,
+                done,
+                parts,
+            } => {
+                for &c in &self.plan.statements[statement].checks {
+                    self.checks[c].progress = Some((done, parts));
+                }
+            }
+            Event::Estimated {
+                statement,
+                elapsed,
+                checks,
+            } => {
+                self.estimated.push((
+                    self.plan.statements[statement].key.clone(),
+                    elapsed.as_secs_f64() * 1000.0,
+                ));
+                for (c, outcome) in checks {
+                    // An exact count, even an older one, is worth more.
+                    if self.checks[c].count.is_none() {
+                        self.checks[c].estimate = Some(outcome);
+                    }
                 }
             }
             Event::Checked { check, outcome } => {
                 let view = &mut self.checks[check];
+                view.progress = None;
+                view.estimate = None;
                 if outcome.error.is_some() {
                     // The last known values stay visible, marked failed.
                     view.state = CheckState::Failed;
@@ -831,6 +881,20 @@ impl App {
                 }
                 self.refresh.next_due = self.refresh.next_due.max(now);
             }
+        }
+    }
+
+    /// How the next refresh estimates: first from samples while a large
+    /// table's checks have no exact count yet, so that the first screen
+    /// answers within the refresh interval; else exactly.
+    pub fn estimates(&self) -> Estimates {
+        let waiting = self.plan.statements.iter().any(|s| {
+            s.sampling.is_some() && s.checks.iter().any(|&c| self.checks[c].count.is_none())
+        });
+        if waiting {
+            Estimates::first_within(self.plan.engine, self.refresh.interval)
+        } else {
+            Estimates::Off
         }
     }
 

@@ -116,6 +116,7 @@ pub async fn read(pool: &MySqlPool, schemas: &[String]) -> Result<Schema, sqlx::
             row_estimate: row.try_get::<Option<i64>, _>(3)?,
             pages: None,
             storage_engine: row.try_get(2)?,
+            range_key: None,
             access: Default::default(),
             inherits_from: None,
         });
@@ -155,7 +156,24 @@ pub async fn read(pool: &MySqlPool, schemas: &[String]) -> Result<Schema, sqlx::
     }
     for index in index_model.iter().filter(|i| i.name == "PRIMARY") {
         if let Some(&t) = position.get(&index.table) {
-            model[t].primary_key = index.columns.iter().flatten().cloned().collect();
+            let table = &mut model[t];
+            table.primary_key = index.columns.iter().flatten().cloned().collect();
+            // A single whole-number key orders the table's rows (InnoDB
+            // clusters them by it): passes can read ranges of it.
+            if let [key] = table.primary_key.as_slice()
+                && table.column(key).is_some_and(|c| {
+                    let t = c.data_type.to_ascii_lowercase();
+                    ["tinyint", "smallint", "mediumint", "int", "bigint"]
+                        .iter()
+                        .any(|i| {
+                            t == *i
+                                || t.starts_with(&format!("{i}("))
+                                || t.starts_with(&format!("{i} "))
+                        })
+                })
+            {
+                table.range_key = Some(key.clone());
+            }
         }
     }
     let mut foreign_keys: Vec<ForeignKey> = Vec::new();

@@ -192,6 +192,7 @@ pub async fn read(pool: &PgPool, schemas: &[String]) -> Result<Schema, sqlx::Err
             row_estimate: estimate.filter(|e| *e >= 0.0).map(|e| e as i64),
             pages: row.try_get::<Option<i64>, _>(10)?.filter(|&p| p > 0),
             storage_engine: None,
+            range_key: None,
             access,
             inherits_from,
         });

@@ -79,6 +79,7 @@ pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
             row_estimate: row.try_get::<Option<i64>, _>(2)?,
             pages: None,
             storage_engine: None,
+            range_key: None,
             access: Default::default(),
             inherits_from: None,
         });
@@ -137,6 +138,26 @@ pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
                 partial: false,
                 valid: true,
             });
+        }
+    }
+
+    // Every table but a WITHOUT ROWID one has a rowid, under one of three
+    // names that no column of its own takes.
+    for table in &mut model {
+        let sql = create_sql
+            .get(&table.name.name)
+            .map(|s| s.to_ascii_uppercase())
+            .unwrap_or_default();
+        if !sql.contains("WITHOUT ROWID") {
+            table.range_key = ["rowid", "_rowid_", "oid"]
+                .into_iter()
+                .find(|alias| {
+                    !table
+                        .columns
+                        .iter()
+                        .any(|c| c.name.eq_ignore_ascii_case(alias))
+                })
+                .map(String::from);
         }
     }
 

@@ -224,11 +224,11 @@ fn joined_parents(
 pub enum StatementText {
     Rendered(Sql),
     /// A shared pass over `table` (its own rows only when `only`), read in
-    /// two halves split at page `split_at` when given.
+    /// `parts` when given.
     Pass {
         table: TableName,
         only: bool,
-        split_at: Option<i64>,
+        parts: Option<render::Parts>,
     },
 }
 
@@ -248,6 +248,21 @@ pub struct Statement {
     /// Rows the statement reads (estimate: the table and the parents it joins),
     /// to start the largest first.
     pub weight: i64,
+    /// A shared pass over a table larger than a sample: how a sample of it is
+    /// read for an estimate ([`Plan::estimate_sql`]).
+    pub sampling: Option<render::Sampling>,
+}
+
+impl Statement {
+    /// The parts the statement reads its table in (1 when it is whole).
+    pub fn parts(&self) -> u32 {
+        match &self.text {
+            StatementText::Pass {
+                parts: Some(parts), ..
+            } => parts.count(),
+            _ => 1,
+        }
+    }
 }
 
 /// A profile metric query, ready to run.
@@ -283,22 +298,44 @@ impl Plan {
         let statement = &self.statements[s];
         match &statement.text {
             StatementText::Rendered(sql) => sql.clone(),
-            StatementText::Pass {
+            StatementText::Pass { table, only, parts } => render::scan_in_parts(
+                self.engine,
                 table,
-                only,
-                split_at,
-            } => {
-                let sampled: Vec<render::Sampled> = statement
-                    .checks
-                    .iter()
-                    .filter_map(|&c| match &self.checks[c].work {
-                        Work::Rows(r) => Some(r.sampled()),
-                        _ => None,
-                    })
-                    .collect();
-                render::scan_in_halves(self.engine, table, *only, &sampled, self.sample, *split_at)
-            }
+                *only,
+                &self.sampled(statement),
+                self.sample,
+                parts.as_ref(),
+            ),
         }
+    }
+
+    /// Statement `s` over a sample of its table, for an estimate: None when
+    /// it has no [`Statement::sampling`].
+    pub fn estimate_sql(&self, s: usize) -> Option<Sql> {
+        let statement = &self.statements[s];
+        let sampling = statement.sampling.as_ref()?;
+        match &statement.text {
+            StatementText::Pass { table, only, .. } => Some(render::scan_sampled(
+                self.engine,
+                table,
+                *only,
+                &self.sampled(statement),
+                self.sample,
+                sampling,
+            )),
+            StatementText::Rendered(_) => None,
+        }
+    }
+
+    fn sampled<'a>(&'a self, statement: &Statement) -> Vec<render::Sampled<'a>> {
+        statement
+            .checks
+            .iter()
+            .filter_map(|&c| match &self.checks[c].work {
+                Work::Rows(r) => Some(r.sampled()),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Moves the findings decided from the catalog out of the plan, by check:
@@ -895,6 +932,7 @@ fn statements(
                         subject: check.subject.clone(),
                         weight: estimate(&rows.table)
                             + rows.predicate.lookup().map_or(0, |l| estimate(&l.parent)),
+                        sampling: None,
                     }),
                 }
             }
@@ -924,6 +962,7 @@ fn statements(
                     // A profile's own query, of unknown cost: started first,
                     // so one that takes long does not also start late.
                     weight: i64::MAX,
+                    sampling: None,
                 });
             }
         }
@@ -989,9 +1028,10 @@ fn pass_statement(
         key,
         text: StatementText::Pass {
             only: schema.has_inheritance_children(&table),
-            split_at: render::halves_at(engine, table_info.and_then(|t| t.pages)),
+            parts: table_info.and_then(|t| render::parts_of(engine, t)),
             table,
         },
+        sampling: table_info.and_then(|t| render::sampling_of(engine, t)),
         shape: Shape::Scan,
         category,
         threshold_ms: thresholds.for_category(category),

@@ -4,7 +4,7 @@ use super::args::{ConnectArgs, FailOn, Format, PlanArgs};
 use crate::baseline::Baseline;
 use crate::checks::Severity;
 use crate::report::{self, Report};
-use crate::runner::{self, Event, RunOptions};
+use crate::runner::{self, Estimates, Event, RunOptions};
 use clap::Args;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use std::io::Write;
@@ -37,6 +37,12 @@ pub struct CheckArgs {
     /// inside a transaction that is always rolled back. Needs a writable connection.
     #[arg(long)]
     pub probe: bool,
+    /// Estimate each pass over a large table from a sample of it instead of
+    /// counting every row: counts are then marked estimated (≈), with how
+    /// the sample was taken. Tables no larger than a sample, and checks that
+    /// run alone, are still counted exactly.
+    #[arg(long)]
+    pub estimate: bool,
     /// SQLite probes: whether the application's connections turn `foreign_keys`
     /// on (SQLite leaves it off unless each connection asks).
     #[arg(long, value_enum, default_value_t = OnOff::Off)]
@@ -58,24 +64,50 @@ pub async fn run(args: CheckArgs) -> Result<u8> {
     let catalog_findings = plan.take_catalog_findings();
     let plan = Arc::new(plan);
 
+    let estimates = if args.estimate {
+        Estimates::Only
+    } else {
+        Estimates::Off
+    };
+    // A step per statement, or per part of one read in parts (its progress
+    // within), and per metric.
+    let parts = |s: &crate::checks::plan::Statement| match estimates {
+        Estimates::Only if s.sampling.is_some() => 1,
+        _ => u64::from(s.parts()),
+    };
     let progress = crate::progress::bar(
-        plan.statements.len() as u64 + plan.metrics.len() as u64,
+        plan.statements.iter().map(parts).sum::<u64>() + plan.metrics.len() as u64,
         "checking",
     );
     let options = RunOptions {
         jobs: usize::from(args.connect.jobs),
         timeout: Duration::from_secs_f64(args.connect.timeout),
+        estimates,
         ..RunOptions::default()
     };
     // Ctrl-C stops the run and cancels its queries on the server too; a
     // second one leaves at once.
     super::stop_on_signals(options.cancel.clone(), false, Some(progress.clone()));
-    let mut result = runner::run_to_end(&db, plan.clone(), &options, |event| {
-        if matches!(event, Event::StatementDone { .. } | Event::Metric { .. }) {
+    let mut done_parts = std::collections::HashMap::new();
+    let mut result = runner::run_to_end(&db, plan.clone(), &options, |event| match event {
+        Event::Progress {
+            statement, done, ..
+        } => {
+            done_parts.insert(*statement, u64::from(*done));
             progress.inc(1);
         }
+        Event::Metric { .. } => progress.inc(1),
+        Event::StatementDone { statement, .. } => {
+            // Parts already counted; a statement that failed part way
+            // counts its remaining parts now.
+            let total = parts(&plan.statements[*statement]);
+            let counted = done_parts.get(statement).copied().unwrap_or(0);
+            progress.inc(total.saturating_sub(counted));
+        }
+        _ => {}
     })
     .await;
+    result.sampled = args.estimate;
     result.add_catalog_findings(catalog_findings);
     result = result.sorted();
     progress.finish_and_clear();

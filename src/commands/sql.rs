@@ -15,6 +15,11 @@ pub struct SqlArgs {
     /// scans tether runs (for systems that want one query per check).
     #[arg(long)]
     pub standalone: bool,
+    /// The statements of `check --estimate`: a pass over a large table reads
+    /// a sample of it (the UI and `watch` send these first, before the exact
+    /// passes, while a large table has no count yet).
+    #[arg(long, conflicts_with = "standalone")]
+    pub estimate: bool,
     /// `sql`: a script with comments; `json`: one object per statement.
     #[arg(long, short = 'f', value_enum, default_value_t = SqlFormat::Sql)]
     pub format: SqlFormat,
@@ -72,9 +77,12 @@ pub async fn run(args: SqlArgs) -> Result<u8> {
             });
         }
         for (s, statement) in plan.statements.iter().enumerate() {
+            let sample = args.estimate.then(|| plan.estimate_sql(s)).flatten();
             entries.push(Entry {
                 name: statement.key.clone(),
-                kind: if statement.checks.len() > 1 {
+                kind: if sample.is_some() {
+                    "sample pass"
+                } else if statement.checks.len() > 1 {
                     "shared pass"
                 } else {
                     "check"
@@ -86,7 +94,7 @@ pub async fn run(args: SqlArgs) -> Result<u8> {
                     .iter()
                     .map(|&c| plan.checks[c].key.clone())
                     .collect(),
-                sql: plan.sql(s).to_string(),
+                sql: sample.unwrap_or_else(|| plan.sql(s)).to_string(),
             });
         }
         for metric in &plan.metrics {
@@ -118,7 +126,7 @@ pub async fn run(args: SqlArgs) -> Result<u8> {
                     "-- {} ({}, {}{threshold})\n",
                     e.name, e.kind, e.category
                 ));
-                if e.kind == "shared pass" {
+                if e.kind == "shared pass" || e.kind == "sample pass" {
                     for c in &e.checks {
                         out.push_str(&format!("--   {c}\n"));
                     }

@@ -5,7 +5,7 @@ use super::args::{ConnectArgs, PlanArgs};
 use crate::alerts::{Alert, Watcher};
 use crate::baseline::Baseline;
 use crate::report::prometheus::Exposition;
-use crate::runner::{self, RunOptions};
+use crate::runner::{self, Estimates, RunOptions};
 use clap::Args;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use std::io::Write;
@@ -118,6 +118,9 @@ pub async fn run(args: WatchArgs) -> Result<u8> {
     super::stop_on_signals(stop.clone(), true, None);
     let interval = Duration::from_secs_f64(args.interval);
     let mut watcher = Watcher::default();
+    // Until a run has counted exactly, a large table is estimated first
+    // from a sample (an `estimate` line per finding), then counted.
+    let mut counted = false;
 
     loop {
         let reachable = db.ping(PING_LIMIT).await;
@@ -132,9 +135,24 @@ pub async fn run(args: WatchArgs) -> Result<u8> {
                 jobs: usize::from(args.connect.jobs),
                 timeout: Duration::from_secs_f64(args.connect.timeout),
                 cancel: stop.child_token(),
+                estimates: if counted {
+                    Estimates::Off
+                } else {
+                    Estimates::first_within(plan.engine, interval)
+                },
                 ..RunOptions::default()
             };
-            let mut result = runner::run_to_end(&db, plan.clone(), &options, |_| {}).await;
+            let mut result = runner::run_to_end(&db, plan.clone(), &options, |event| {
+                if let runner::Event::Estimated { checks, .. } = event {
+                    let now = SystemTime::now();
+                    for finding in checks.iter().flat_map(|(_, o)| &o.findings) {
+                        if baseline.as_ref().is_none_or(|b| !b.accepts(finding)) {
+                            emit(&Alert::estimate(finding, now));
+                        }
+                    }
+                }
+            })
+            .await;
             if stop.is_cancelled() {
                 break;
             }
@@ -150,6 +168,7 @@ pub async fn run(args: WatchArgs) -> Result<u8> {
                 emit(&alert);
             }
             if still_there.is_ok() {
+                counted = true;
                 if let Some(baseline) = &baseline {
                     result.findings = baseline
                         .compare(std::mem::take(&mut result.findings))

@@ -353,6 +353,17 @@ impl Reader {
     /// Runs a pass (`sql::render::scan`, `alone`): every row, each column a
     /// count (an integer) or a text (samples), by the type the server sends.
     pub async fn pass(&mut self, statement: &Sql) -> Result<Vec<Vec<PassValue>>, sqlx::Error> {
+        self.pass_streamed(statement, &mut |_| {}).await
+    }
+
+    /// [`Reader::pass`], calling `on_row` with each row as it arrives (a pass
+    /// in parts sends a row as each part ends: its progress).
+    pub async fn pass_streamed(
+        &mut self,
+        statement: &Sql,
+        on_row: &mut (dyn FnMut(&[PassValue]) + Send),
+    ) -> Result<Vec<Vec<PassValue>>, sqlx::Error> {
+        use futures::TryStreamExt;
         self.arm();
         fn decode<R: Row>(row: &R) -> Result<Vec<PassValue>, sqlx::Error>
         where
@@ -389,29 +400,32 @@ impl Reader {
                 })
                 .collect()
         }
+        let mut rows = Vec::new();
+        let mut keep = |row: Vec<PassValue>| {
+            on_row(&row);
+            rows.push(row);
+        };
         match &mut self.tx {
-            Tx::Postgres(tx) => statement
-                .query()
-                .fetch_all(&mut **tx)
-                .await?
-                .iter()
-                .map(decode)
-                .collect(),
-            Tx::Sqlite(tx) => statement
-                .query()
-                .fetch_all(&mut **tx)
-                .await?
-                .iter()
-                .map(decode)
-                .collect(),
-            Tx::Mysql(tx) => statement
-                .query()
-                .fetch_all(&mut **tx)
-                .await?
-                .iter()
-                .map(decode)
-                .collect(),
+            Tx::Postgres(tx) => {
+                let mut stream = statement.query().fetch(&mut **tx);
+                while let Some(row) = stream.try_next().await? {
+                    keep(decode(&row)?);
+                }
+            }
+            Tx::Sqlite(tx) => {
+                let mut stream = statement.query().fetch(&mut **tx);
+                while let Some(row) = stream.try_next().await? {
+                    keep(decode(&row)?);
+                }
+            }
+            Tx::Mysql(tx) => {
+                let mut stream = statement.query().fetch(&mut **tx);
+                while let Some(row) = stream.try_next().await? {
+                    keep(decode(&row)?);
+                }
+            }
         }
+        Ok(rows)
     }
 
     /// Runs a statement rendered by `sql::render::rows_of` (a person's query) and

@@ -194,8 +194,8 @@ pub fn write(report: &Report, out: impl std::io::Write) -> std::io::Result<()> {
     out.flush()
 }
 
-/// Every statement sent, in order: catalog reads, the plan's statements,
-/// checks retried alone, metrics.
+/// Every statement sent, in order: catalog reads, passes over a sample for a
+/// first estimate, the plan's statements, checks retried alone, metrics.
 fn statement_timings<'a>(
     plan: &'a crate::checks::plan::Plan,
     result: &'a crate::runner::RunResult,
@@ -214,7 +214,12 @@ fn statement_timings<'a>(
         .zip(&result.statement_elapsed)
         .map(|(s, elapsed)| StatementTiming {
             key: &s.key,
-            kind: "pass",
+            // Over a sample of its table (`check --estimate`).
+            kind: if result.sampled && s.sampling.is_some() {
+                "estimate"
+            } else {
+                "pass"
+            },
             category: Some(s.category),
             checks: s.checks.len(),
             elapsed_ms: elapsed.map(ms),
@@ -231,6 +236,17 @@ fn statement_timings<'a>(
             elapsed_ms: Some(ms(*elapsed)),
             threshold_ms: Some(plan.statements[*s].threshold_ms),
         });
+    let estimated_first = result
+        .estimated_first
+        .iter()
+        .map(|(s, elapsed)| StatementTiming {
+            key: &plan.statements[*s].key,
+            kind: "estimate",
+            category: Some(plan.statements[*s].category),
+            checks: plan.statements[*s].checks.len(),
+            elapsed_ms: Some(ms(*elapsed)),
+            threshold_ms: Some(plan.statements[*s].threshold_ms),
+        });
     let metric_statements = plan
         .metrics
         .iter()
@@ -244,6 +260,7 @@ fn statement_timings<'a>(
             threshold_ms: None,
         });
     catalog
+        .chain(estimated_first)
         .chain(passes)
         .chain(retried)
         .chain(metric_statements)

@@ -299,6 +299,13 @@ fn sample_aggregate(
 /// Every lookup must target a unique parent key, so the `LEFT JOIN`s keep one row
 /// per child row; the caller checks that.
 pub fn scan(engine: Engine, child: &TableName, only: bool, checks: &[Sampled], limit: u32) -> Sql {
+    let source = format!("{} AS {CHILD}", relation(engine, child, only));
+    Sql::new(pass_over(engine, &source, checks, limit, ""))
+}
+
+/// [`scan`]'s text over `source`: the child relation and its alias, maybe
+/// sampled; `extra` columns follow the checks'.
+fn pass_over(engine: Engine, source: &str, checks: &[Sampled], limit: u32, extra: &str) -> String {
     let mut lookups: Vec<&Lookup> = Vec::new();
     for lookup in checks.iter().filter_map(|c| c.predicate.lookup()) {
         if !lookups.contains(&lookup) {
@@ -353,7 +360,7 @@ pub fn scan(engine: Engine, child: &TableName, only: bool, checks: &[Sampled], l
             );
         }
     }
-    let _ = write!(text, "\nFROM {} AS {CHILD}", relation(engine, child, only));
+    let _ = write!(text, "{extra}\nFROM {source}");
     for lookup in &lookups {
         let a = alias(lookup);
         let _ = write!(
@@ -363,51 +370,222 @@ pub fn scan(engine: Engine, child: &TableName, only: bool, checks: &[Sampled], l
             join_condition(engine, lookup, &a)
         );
     }
-    Sql::new(text)
+    text
 }
 
-/// A PostgreSQL table of at least this many pages (8 kB each: about 200 MB) is
-/// passed over in two halves by page (`ctid` ranges) under one `UNION ALL`,
-/// which the server runs as a Parallel Append, one half per process. A pass
-/// that collects samples (`array_agg`) cannot be split among parallel workers
-/// on PostgreSQL 15 (its aggregate has no combine function), so without
-/// halves it would run on one core: the 1M demo's `assets` pass took 2.0 s
-/// whole and 1.4 s in halves, on two cores.
-pub const HALVES_FROM_PAGES: i64 = 10_000;
+/// A PostgreSQL table of at least this many pages (8 kB each: about 200 MB)
+/// is passed over in parts by page (`ctid` ranges) under one `UNION ALL`,
+/// which the server runs as a Parallel Append, one part per process. A pass
+/// that collects samples (`array_agg`) cannot be split among parallel
+/// workers on PostgreSQL 15 (its aggregate has no combine function), so
+/// without parts it would run on one core: the 1M demo's `assets` pass took
+/// 2.0 s whole and 1.4 s in two parts, on two cores. Each part returns its
+/// row as it ends, which is the pass's progress.
+pub const PARTS_FROM_PAGES: i64 = 10_000;
 
-/// Where a PostgreSQL table of `pages` pages is split in two, if it is large
-/// enough to be ([`HALVES_FROM_PAGES`]).
-pub fn halves_at(engine: Engine, pages: Option<i64>) -> Option<i64> {
-    match (engine, pages) {
-        (Engine::Postgres, Some(pages)) if pages >= HALVES_FROM_PAGES => Some(pages / 2),
-        _ => None,
+/// At most this many parts: each joins every parent again (PostgreSQL hashes
+/// each parent once per part).
+pub const MAX_PARTS: u32 = 4;
+
+/// A SQLite table of at least this many rows (or of unknown size) is passed
+/// over in [`MAX_PARTS`] ranges of its rowid, for progress: SQLite looks
+/// each parent row up per child row, so a part costs nothing more than the
+/// rows it reads. MySQL is not split: each part would join its parents by
+/// hash again, reading them whole.
+pub const PARTS_FROM_ROWS: i64 = 100_000;
+
+/// How a large table's pass is read in parts: one result row per part, each
+/// sent as its part ends (in any order), numbered by a last column `part`.
+/// The first part and the last are open-ended, so the parts cover every row
+/// whatever the table holds when the statement runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Parts {
+    /// PostgreSQL: `count` ranges of the table's `pages` pages (`ctid`).
+    Pages { pages: i64, count: u32 },
+    /// SQLite: `count` ranges of the whole-number `key` between its least and
+    /// greatest value, which the statement reads (two index look-ups).
+    Key { key: String, count: u32 },
+}
+
+impl Parts {
+    pub fn count(&self) -> u32 {
+        match self {
+            Parts::Pages { count, .. } | Parts::Key { count, .. } => *count,
+        }
     }
 }
 
-/// [`scan`], or on PostgreSQL with `split_at`, the same pass over the pages
-/// before and from that page (`ctid` ranges, which cover every row whatever
-/// the table's size now) under one `UNION ALL`: two rows in page order, each
-/// ending with its half's number, which the reader adds up.
-pub fn scan_in_halves(
+/// How a table's pass is split, if it is large enough to be: see
+/// [`PARTS_FROM_PAGES`] and [`PARTS_FROM_ROWS`].
+pub fn parts_of(engine: Engine, table: &crate::model::Table) -> Option<Parts> {
+    match engine {
+        Engine::Postgres => {
+            let pages = table.pages.filter(|&p| p >= PARTS_FROM_PAGES)?;
+            let count = (pages / PARTS_FROM_PAGES).clamp(2, i64::from(MAX_PARTS)) as u32;
+            Some(Parts::Pages { pages, count })
+        }
+        Engine::Sqlite => {
+            let key = table.range_key.clone()?;
+            (table
+                .row_estimate
+                .is_none_or(|rows| rows >= PARTS_FROM_ROWS))
+            .then_some(Parts::Key {
+                key,
+                count: MAX_PARTS,
+            })
+        }
+        Engine::Mysql => None,
+    }
+}
+
+/// [`scan`], or with `parts`, the same pass over each part of the table
+/// under one `UNION ALL`, each part's row ending with its number.
+pub fn scan_in_parts(
     engine: Engine,
     child: &TableName,
     only: bool,
     checks: &[Sampled],
     limit: u32,
-    split_at: Option<i64>,
+    parts: Option<&Parts>,
 ) -> Sql {
+    let Some(parts) = parts else {
+        return scan(engine, child, only, checks, limit);
+    };
     let whole = scan(engine, child, only, checks, limit);
-    match (engine, split_at) {
-        (Engine::Postgres, Some(page)) => {
-            let at = format!("'({page},0)'");
-            // Each half says which it is, so that samples read in page
-            // order whichever half ends first.
-            Sql::new(format!(
-                "SELECT *\nFROM (\nSELECT h.*, 1 AS \"half\" FROM (\n{whole}\nWHERE {CHILD}.ctid < {at}\n) AS h\n\
-                 UNION ALL\nSELECT h.*, 2 FROM (\n{whole}\nWHERE {CHILD}.ctid >= {at}\n) AS h\n) AS halves\nORDER BY \"half\""
-            ))
+    let n = parts.count();
+    // Boundary `i` of `n`, between part i - 1 and part i.
+    let bound = |i: u32| match parts {
+        Parts::Pages { pages, .. } => format!("'({},0)'", pages / i64::from(n) * i64::from(i)),
+        Parts::Key { key, .. } => {
+            let key = ident(engine, key);
+            let table = relation(engine, child, only);
+            let (least, greatest) = (
+                format!("(SELECT min({key}) FROM {table})"),
+                format!("(SELECT max({key}) FROM {table})"),
+            );
+            format!("{least} + ({greatest} - {least}) / {n} * {i}")
         }
-        _ => whole,
+    };
+    let column = match parts {
+        Parts::Pages { .. } => format!("{CHILD}.ctid"),
+        Parts::Key { key, .. } => col(engine, CHILD, key),
+    };
+    let members: Vec<String> = (0..n)
+        .map(|i| {
+            let mut range = Vec::new();
+            if i > 0 {
+                range.push(format!("{column} >= {}", bound(i)));
+            }
+            if i + 1 < n {
+                range.push(format!("{column} < {}", bound(i + 1)));
+            }
+            let part = ident(engine, "part");
+            format!(
+                "SELECT h.*, {} AS {part} FROM (\n{}\nWHERE {}\n) AS h",
+                i + 1,
+                whole.as_str(),
+                range.join(" AND ")
+            )
+        })
+        .collect();
+    Sql::new(members.join("\nUNION ALL\n"))
+}
+
+/// Rows a sample for an estimate aims to read.
+pub const SAMPLE_ROWS: i64 = 50_000;
+
+/// Key blocks a SQLite or MySQL sample reads, evenly spaced over the key.
+pub const SAMPLE_BLOCKS: i64 = 50;
+
+/// Consecutive key values in each of those blocks.
+pub const BLOCK_KEYS: i64 = SAMPLE_ROWS / SAMPLE_BLOCKS;
+
+/// How a pass reads a sample of its table, for an estimate.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Sampling {
+    /// PostgreSQL: `TABLESAMPLE SYSTEM (percent)`, each page with that
+    /// probability, the same pages every time (`REPEATABLE`).
+    Pages { percent: f64 },
+    /// SQLite and MySQL: [`SAMPLE_BLOCKS`] blocks of [`BLOCK_KEYS`]
+    /// consecutive values of the whole-number `key`, evenly spaced from its
+    /// least value; the statement returns the spacing as a last column
+    /// `step`, so the share read is `BLOCK_KEYS / step` (all when the key
+    /// spans no more than the blocks).
+    KeyBlocks { key: String },
+}
+
+/// How a table's pass would be sampled for an estimate, when the table is
+/// larger than a sample and the engine can read one: PostgreSQL by pages
+/// (from the catalog's row estimate), SQLite and MySQL by blocks of a
+/// whole-number key.
+pub fn sampling_of(engine: Engine, table: &crate::model::Table) -> Option<Sampling> {
+    match engine {
+        Engine::Postgres => {
+            let rows = table.row_estimate.filter(|&r| r > SAMPLE_ROWS)?;
+            let percent = (100.0 * SAMPLE_ROWS as f64 / rows as f64).clamp(0.01, 100.0);
+            // Two significant figures: the text stays the same as the
+            // estimate drifts a little.
+            let scale = 10f64.powi(1 - percent.log10().floor() as i32);
+            Some(Sampling::Pages {
+                percent: (percent * scale).round() / scale,
+            })
+        }
+        Engine::Sqlite | Engine::Mysql => {
+            let key = table.range_key.clone()?;
+            table
+                .row_estimate
+                .is_none_or(|rows| rows > SAMPLE_ROWS)
+                .then_some(Sampling::KeyBlocks { key })
+        }
+    }
+}
+
+/// [`scan`] over a sample of the table (see [`Sampling`]).
+pub fn scan_sampled(
+    engine: Engine,
+    child: &TableName,
+    only: bool,
+    checks: &[Sampled],
+    limit: u32,
+    sampling: &Sampling,
+) -> Sql {
+    let table = relation(engine, child, only);
+    match sampling {
+        Sampling::Pages { percent } => Sql::new(pass_over(
+            engine,
+            &format!("{table} AS {CHILD} TABLESAMPLE SYSTEM ({percent}) REPEATABLE (0)"),
+            checks,
+            limit,
+            "",
+        )),
+        Sampling::KeyBlocks { key } => {
+            let k = ident(engine, key);
+            let least = format!("(SELECT min({k}) FROM {table})");
+            let greatest = format!("(SELECT max({k}) FROM {table})");
+            let step = match engine {
+                Engine::Mysql => format!(
+                    "GREATEST({BLOCK_KEYS}, ({greatest} - {least}) DIV {SAMPLE_BLOCKS} + 1)"
+                ),
+                _ => format!("max({BLOCK_KEYS}, ({greatest} - {least}) / {SAMPLE_BLOCKS} + 1)"),
+            };
+            let column = col(engine, CHILD, key);
+            let blocks: Vec<String> = (0..SAMPLE_BLOCKS)
+                .map(|i| {
+                    let from = format!("{least} + {i} * {step}");
+                    format!("({column} >= {from} AND {column} < {from} + {BLOCK_KEYS})")
+                })
+                .collect();
+            // The spacing, as the statement computed it, follows the counts.
+            let extra = format!(",\n       {step} AS {}", ident(engine, "step"));
+            let whole = pass_over(
+                engine,
+                &format!("{table} AS {CHILD}"),
+                checks,
+                limit,
+                &extra,
+            );
+            Sql::new(format!("{whole}\nWHERE {}", blocks.join("\n   OR ")))
+        }
     }
 }
 

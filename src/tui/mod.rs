@@ -10,7 +10,7 @@ pub mod views;
 use crate::app::{Action, App, Command, SessionInfo};
 use crate::checks::plan::Plan;
 use crate::db::{Backends, Db};
-use crate::runner::{self, RunOptions};
+use crate::runner::{self, Estimates, RunOptions};
 use config::Config;
 use crossterm::event::{
     Event as TermEvent, EventStream, KeyEventKind, MouseButton, MouseEventKind,
@@ -78,8 +78,7 @@ async fn run_until_quit(
     );
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
     let mut input = EventStream::new();
-    let mut running: Option<Running> = None;
-    let mut cancelling: Vec<JoinHandle<()>> = Vec::new();
+    let mut runs = Runs::default();
     let mut pending = vec![Action::Tick];
 
     loop {
@@ -93,18 +92,11 @@ async fn run_until_quit(
             for action in pending.drain(..) {
                 commands.extend(app.update(action, now));
             }
-            if execute(
-                commands,
-                &db,
-                &plan,
-                &settings,
-                &tx,
-                &mut running,
-                &mut cancelling,
-            ) {
+            let estimates = app.estimates();
+            if execute(commands, estimates, &db, &plan, &settings, &tx, &mut runs) {
                 break;
             }
-            cancelling.retain(|t| !t.is_finished());
+            runs.cancelling.retain(|t| !t.is_finished());
             terminal.draw(|frame| views::draw(frame, &app, &config.theme, &config.keymap))?;
         }
 
@@ -131,8 +123,8 @@ async fn run_until_quit(
     // most (a server that does not answer is not waited for), or until a
     // Ctrl-C, which the terminal now sends as a signal.
     terminal::restore();
-    let mut tasks = cancelling;
-    if let Some(r) = running.take() {
+    let mut tasks = runs.cancelling;
+    if let Some(r) = runs.running.take() {
         r.cancel.cancel();
         tasks.push(r.task);
     }
@@ -147,16 +139,27 @@ async fn run_until_quit(
     Ok(())
 }
 
+/// The run in flight, and the runs being cancelled.
+#[derive(Default)]
+struct Runs {
+    running: Option<Running>,
+    cancelling: Vec<JoinHandle<()>>,
+}
+
 /// Carries out the app's commands. Returns true when the app asked to quit.
 fn execute(
     commands: Vec<Command>,
+    estimates: Estimates,
     db: &Db,
     plan: &Arc<Plan>,
     settings: &Settings,
     tx: &mpsc::UnboundedSender<Action>,
-    running: &mut Option<Running>,
-    cancelling: &mut Vec<JoinHandle<()>>,
+    runs: &mut Runs,
 ) -> bool {
+    let Runs {
+        running,
+        cancelling,
+    } = runs;
     let mut quit = false;
     for command in commands {
         match command {
@@ -165,7 +168,14 @@ fn execute(
                     previous.cancel.cancel();
                     cancelling.push(previous.task);
                 }
-                *running = Some(start_run(db, plan, settings, generation, tx.clone()));
+                *running = Some(start_run(
+                    db,
+                    plan,
+                    settings,
+                    generation,
+                    estimates,
+                    tx.clone(),
+                ));
             }
             Command::CancelRun => {
                 if let Some(previous) = running.take() {
@@ -246,6 +256,7 @@ fn start_run(
     plan: &Arc<Plan>,
     settings: &Settings,
     generation: u64,
+    estimates: Estimates,
     tx: mpsc::UnboundedSender<Action>,
 ) -> Running {
     let cancel = CancellationToken::new();
@@ -254,6 +265,7 @@ fn start_run(
         timeout: settings.timeout,
         cancel: cancel.clone(),
         backends: Backends::default(),
+        estimates,
     };
     let (db, plan, baseline) = (db.clone(), plan.clone(), settings.baseline.clone());
     let task = tokio::spawn(async move {
@@ -273,6 +285,11 @@ fn start_run(
                         }
                         runner::Event::StatementDone { findings, .. } => {
                             findings.retain(|f| !baseline.accepts(f))
+                        }
+                        runner::Event::Estimated { checks, .. } => {
+                            for (_, outcome) in checks {
+                                outcome.findings.retain(|f| !baseline.accepts(f))
+                            }
                         }
                         _ => {}
                     }

@@ -35,17 +35,23 @@ pub fn check(frame: &mut Frame, app: &App, theme: &Theme, check: usize, scroll: 
         ),
         Span::raw(plan_check.subject.describe()),
     ])];
-    let share = match (view.count, view.total) {
+    let (shown, total, estimated) = view.shown_count();
+    let about = if estimated { "≈ " } else { "" };
+    let share = match (shown, total) {
         (Some(c), Some(t)) if t > 0 => format!(
-            " of {} ({:.2}%)",
+            " of {about}{} ({about}{:.2}%)",
             count(Some(t)),
             c as f64 * 100.0 / t as f64
         ),
         _ => String::new(),
     };
+    let progress = match view.progress {
+        Some((done, parts)) if parts > 0 => format!(" ({}% read)", done * 100 / parts),
+        _ => String::new(),
+    };
     lines.push(Line::from(format!(
-        "rows: {}{share} · before: {} · state: {:?} · {} · {}",
-        count(view.count),
+        "rows: {about}{}{share} · before: {} · state: {:?}{progress} · {} · {}",
+        count(shown),
         count(view.previous),
         view.state,
         view.elapsed
@@ -59,7 +65,27 @@ pub fn check(frame: &mut Frame, app: &App, theme: &Theme, check: usize, scroll: 
             severity_style(theme, Some(crate::checks::Severity::Error)),
         )));
     }
-    for f in &view.findings {
+    if let Some(e) = view
+        .estimate
+        .as_ref()
+        .filter(|_| estimated)
+        .and_then(|o| o.estimate.as_ref())
+    {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "estimated: {} found in {}; the exact count follows",
+                count(Some(e.sampled_count)),
+                e.basis
+            ),
+            Style::new().add_modifier(Modifier::ITALIC),
+        )));
+    }
+    // While only an estimate is known, its sample rows are real rows.
+    let findings = match (&view.estimate, estimated) {
+        (Some(o), true) => &o.findings,
+        _ => &view.findings,
+    };
+    for f in findings {
         lines.push(Line::from(""));
         lines.push(Line::from(Span::styled(
             format!("{} {}", f.severity, f.check),

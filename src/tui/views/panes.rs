@@ -22,17 +22,30 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, pane: Pane, area: Rect)
 
 fn state_cell(view: &CheckView, theme: &Theme) -> Cell<'static> {
     let (text, style) = match view.state {
-        CheckState::Queued if view.count.is_some() => ("refreshing", dim(theme)),
-        CheckState::Queued => ("queued", dim(theme)),
-        CheckState::Running => ("running", Style::new().fg(theme.accent)),
-        CheckState::Done => ("done", Style::new()),
-        CheckState::Failed => ("failed", severity_style(theme, Some(Severity::Error))),
+        CheckState::Queued if view.count.is_some() => ("refreshing".into(), dim(theme)),
+        CheckState::Queued => ("queued".into(), dim(theme)),
+        CheckState::Running => (
+            match view.progress {
+                // A statement read in parts: how many have ended.
+                Some((done, parts)) if parts > 0 => {
+                    format!("running {}%", done * 100 / parts)
+                }
+                _ => "running".into(),
+            },
+            Style::new().fg(theme.accent),
+        ),
+        CheckState::Done => ("done".into(), Style::new()),
+        CheckState::Failed => (
+            "failed".into(),
+            severity_style(theme, Some(Severity::Error)),
+        ),
     };
     Cell::from(Span::styled(text, style))
 }
 
-/// The count, or `failed` when there is none because the check could not run
-/// (so a narrow pane without the state column still says so).
+/// The count, `≈` an estimate while the exact count is not known yet, or
+/// `failed` when there is none because the check could not run (so a narrow
+/// pane without the state column still says so).
 fn count_cell(view: &CheckView, theme: &Theme) -> Cell<'static> {
     if view.count.is_none() && view.state == CheckState::Failed {
         return Cell::from(Span::styled(
@@ -40,14 +53,37 @@ fn count_cell(view: &CheckView, theme: &Theme) -> Cell<'static> {
             severity_style(theme, Some(Severity::Error)),
         ));
     }
-    Cell::from(Span::styled(count(view.count), count_style(view, theme)))
+    let (shown, _, estimated) = view.shown_count();
+    let text = if estimated {
+        format!("≈{}", count(shown))
+    } else {
+        count(shown)
+    };
+    Cell::from(Span::styled(text, count_style(view, theme)))
 }
 
 fn count_style(view: &CheckView, theme: &Theme) -> Style {
-    match view.count {
-        Some(n) if n > 0 => severity_style(theme, Some(Severity::Error)),
-        Some(_) => Style::new().fg(theme.ok),
-        None => dim(theme),
+    let style = match view.shown_count() {
+        (Some(n), _, _) if n > 0 => severity_style(theme, Some(Severity::Error)),
+        (Some(_), _, _) => Style::new().fg(theme.ok),
+        (None, _, _) => dim(theme),
+    };
+    if view.shown_count().2 {
+        style.add_modifier(Modifier::ITALIC)
+    } else {
+        style
+    }
+}
+
+/// A count's share of its table's rows, `≈` when estimated.
+fn share(view: &CheckView) -> String {
+    match view.shown_count() {
+        (Some(c), Some(t), estimated) if t > 0 => format!(
+            "{}{:.2}%",
+            if estimated { "≈" } else { "" },
+            c as f64 * 100.0 / t as f64
+        ),
+        _ => "".into(),
     }
 }
 
@@ -111,14 +147,10 @@ fn orphans(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .iter()
         .map(|&i| {
             let v = &app.checks[i];
-            let share = match (v.count, v.total) {
-                (Some(c), Some(t)) if t > 0 => format!("{:.2}%", c as f64 * 100.0 / t as f64),
-                _ => "".into(),
-            };
             vec![
                 Cell::from(app.check_label(i)),
                 count_cell(v, theme),
-                Cell::from(share),
+                Cell::from(share(v)),
                 Cell::from(change(v)),
                 state_cell(v, theme),
                 Cell::from(ms(v.elapsed.map(|d| d.as_secs_f64() * 1000.0))),
@@ -130,7 +162,7 @@ fn orphans(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         ("orphans", 8, true),
         ("share", 7, true),
         ("Δ", 5, true),
-        ("state", 10, false),
+        ("state", 11, false),
         ("ms", 6, false),
     ];
     let table = table(rows, &columns, area.width >= WIDE).block(block);
@@ -171,7 +203,7 @@ fn tenants(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         ("∅ missing · ≠ mismatch", 0, true),
         ("rows", 8, true),
         ("Δ", 5, true),
-        ("state", 10, false),
+        ("state", 11, false),
     ];
     let table = table(rows, &columns, area.width >= WIDE).block(block);
     let mut state = TableState::default().with_selected(Some(app.tenant_row));
@@ -275,12 +307,21 @@ fn latency(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
 /// Latency rows after the plan's statements: the checks of a failed shared
 /// pass that the latest refresh ran alone, then the catalog reads.
 fn statements_outside_the_plan(app: &App) -> impl Iterator<Item = Vec<Cell<'_>>> + '_ {
-    // Checks of a failed shared pass, each run alone in this refresh.
-    app.retried
+    // Passes over a sample, for a first estimate, then checks of a failed
+    // shared pass, each run alone in this refresh.
+    let estimated = app
+        .estimated
         .iter()
-        .map(|(key, elapsed)| {
+        .map(|(key, elapsed)| (key, elapsed, "sample"));
+    let retried = app
+        .retried
+        .iter()
+        .map(|(key, elapsed)| (key, elapsed, "alone"));
+    estimated
+        .chain(retried)
+        .map(|(key, elapsed, how)| {
             vec![
-                Cell::from(format!("{key} (alone)")),
+                Cell::from(format!("{key} ({how})")),
                 Cell::from(""),
                 Cell::from(ms(Some(*elapsed))),
                 Cell::from(""),
