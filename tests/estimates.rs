@@ -204,3 +204,101 @@ async fn estimates_then_exact_on_mysql() {
 async fn estimates_then_exact_on_sqlite() {
     estimates_then_exact(TestDb::sqlite()).await;
 }
+
+fn tether() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("tether").unwrap();
+    cmd.env_remove("DATABASE_URL").env("NO_COLOR", "1");
+    cmd
+}
+
+/// `check --estimate`: the report marks each estimated finding (`estimate`
+/// with its basis, `≈` in the text) and lists the sampled pass as an
+/// `estimate` statement; without it, the same database is counted exactly.
+#[tokio::test(flavor = "multi_thread")]
+async fn check_estimate_marks_what_it_estimated() {
+    let db = TestDb::sqlite();
+    fixture(&db).await;
+    let key = "orphans:events(account_id) → accounts(id)";
+    let run = |extra: &[&str]| {
+        let output = tether()
+            .args(["check", "--url", &db.url, "--tenant-columns", "tenant"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let estimated: serde_json::Value =
+        serde_json::from_str(&run(&["--estimate", "--format", "json"])).unwrap();
+    let finding = estimated["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == key)
+        .expect("the orphan finding");
+    let count = finding["count"].as_u64().unwrap();
+    assert!(count.abs_diff(ORPHANS) <= ORPHANS * 3 / 10, "{finding:#}");
+    assert!(finding["estimate"]["fraction"].as_f64().unwrap() < 1.0);
+    assert!(
+        finding["estimate"]["basis"]
+            .as_str()
+            .unwrap()
+            .contains("blocks"),
+        "{finding:#}"
+    );
+    let kinds: Vec<&str> = estimated["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["key"].as_str().unwrap().starts_with("scan:events"))
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["estimate"]);
+    assert!(run(&["--estimate"]).contains("≈ "));
+
+    let exact: serde_json::Value = serde_json::from_str(&run(&["--format", "json"])).unwrap();
+    let finding = exact["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == key)
+        .expect("the orphan finding");
+    assert_eq!(finding["count"], ORPHANS);
+    assert!(finding.get("estimate").is_none(), "{finding:#}");
+    assert!(!run(&[]).contains('≈'));
+}
+
+/// `watch`'s first run, when a pass would not finish within the interval:
+/// an `estimate` line per finding from the sample comes first, then the
+/// exact findings (`new`).
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_says_the_estimate_first() {
+    let db = TestDb::sqlite();
+    fixture(&db).await;
+    let output = tether()
+        .args(["watch", "--url", &db.url, "--tenant-columns", "tenant"])
+        .args(["--once", "--interval", "0.1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let key = "orphans:events(account_id) → accounts(id)";
+    let events: Vec<(&str, u64)> = lines
+        .iter()
+        .filter(|l| l["key"] == key)
+        .map(|l| (l["event"].as_str().unwrap(), l["count"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(events.len(), 2, "{lines:#?}");
+    assert_eq!(events[0].0, "estimate");
+    assert!(events[0].1.abs_diff(ORPHANS) <= ORPHANS * 3 / 10);
+    assert_eq!(events[1], ("new", ORPHANS));
+    let message = lines.iter().find(|l| l["event"] == "estimate").unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.starts_with("≈ "), "{message}");
+}

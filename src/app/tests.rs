@@ -660,3 +660,79 @@ fn checks_retried_alone_are_kept_for_the_refresh_that_ran_them() {
     assert_eq!(app.update(Action::Tick, later), vec![Command::StartRun(2)]);
     assert!(app.retried.is_empty());
 }
+
+/// The first refresh of a large table: an estimate shows (`≈`) while no
+/// exact count is known, parts read show as progress, and the exact count
+/// replaces both. Later estimates never hide an exact count.
+#[test]
+fn an_estimate_shows_until_the_exact_count_arrives() {
+    let t = now();
+    let mut app = fixture::app((120, 40), t);
+    let check = orphans_of_assets_discovery(&app);
+    let statement = app
+        .plan
+        .statements
+        .iter()
+        .position(|s| s.checks.contains(&check))
+        .unwrap();
+    app.update(Action::Tick, t);
+    let estimate = crate::findings::Estimate {
+        sampled_rows: 500,
+        sampled_count: 2,
+        fraction: 0.05,
+        basis: "a sample of 500 rows: 5% of its pages (TABLESAMPLE SYSTEM)".into(),
+    };
+    let estimated = |app: &mut App| {
+        let outcome = Outcome {
+            count: Some(40),
+            total: Some(10_000),
+            estimate: Some(estimate.clone()),
+            ..Outcome::default()
+        };
+        app.update(
+            Action::Runner {
+                generation: app.refresh.generation,
+                event: Event::Estimated {
+                    statement,
+                    elapsed: Duration::from_millis(20),
+                    checks: vec![(check, outcome)],
+                },
+                at: SystemTime::UNIX_EPOCH,
+            },
+            t,
+        );
+    };
+    estimated(&mut app);
+    assert_eq!(
+        app.checks[check].shown_count(),
+        (Some(40), Some(10_000), true)
+    );
+    assert_eq!(app.estimated.len(), 1);
+    for event in [
+        Event::Started { statement },
+        Event::Progress {
+            statement,
+            done: 1,
+            parts: 4,
+        },
+    ] {
+        app.update(
+            Action::Runner {
+                generation: 1,
+                event,
+                at: SystemTime::UNIX_EPOCH,
+            },
+            t,
+        );
+    }
+    assert_eq!(app.checks[check].progress, Some((1, 4)));
+    feed_run(&mut app, 1, t);
+    let view = &app.checks[check];
+    assert_eq!(view.shown_count(), (Some(30), view.total, false));
+    assert!(view.estimate.is_none() && view.progress.is_none());
+    // Exact counts known: the app asks for no more estimates, and one that
+    // comes anyway does not hide them.
+    assert_eq!(app.estimates(), crate::runner::Estimates::Off);
+    estimated(&mut app);
+    assert!(!app.checks[check].shown_count().2);
+}

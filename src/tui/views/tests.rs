@@ -332,3 +332,56 @@ fn withheld_counts_are_shown_with_why() {
         "{screen}"
     );
 }
+
+#[test]
+fn first_refresh_with_estimates() {
+    use crate::runner::{Event, Outcome};
+    use std::time::{Duration, SystemTime};
+    snapshot("first_refresh_with_estimates", |app| {
+        *app = fixture::app(app.size, Instant::now());
+        act(app, &[Action::Tick, Action::FocusPane(Pane::Orphans)]);
+        let orphans: Vec<usize> = app.orphan_rows();
+        for (n, &check) in orphans.iter().enumerate().take(3) {
+            let statement = app
+                .plan
+                .statements
+                .iter()
+                .position(|s| s.checks.contains(&check))
+                .unwrap();
+            let outcome = Outcome {
+                count: Some(n as u64 * 20),
+                total: Some(10_000),
+                estimate: Some(crate::findings::Estimate {
+                    sampled_rows: 500,
+                    sampled_count: n as u64,
+                    fraction: 0.05,
+                    basis: "a sample of 500 rows: 5% of its pages (TABLESAMPLE SYSTEM)".into(),
+                }),
+                ..Outcome::default()
+            };
+            let generation = app.refresh.generation;
+            for event in [
+                Event::Estimated {
+                    statement,
+                    elapsed: Duration::from_millis(20),
+                    checks: vec![(check, outcome)],
+                },
+                Event::Started { statement },
+                Event::Progress {
+                    statement,
+                    done: n as u32 + 1,
+                    parts: 4,
+                },
+            ] {
+                act(
+                    app,
+                    &[Action::Runner {
+                        generation,
+                        event,
+                        at: SystemTime::UNIX_EPOCH,
+                    }],
+                );
+            }
+        }
+    });
+}
