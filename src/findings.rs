@@ -149,6 +149,15 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// The count as a report prints it: `≈ ` before an estimate.
+    pub fn count_text(&self) -> String {
+        match (self.count, &self.estimate) {
+            (Some(n), Some(_)) => format!("≈ {}", thousands(n)),
+            (Some(n), None) => thousands(n),
+            (None, _) => String::new(),
+        }
+    }
+
     pub fn new(
         check: CheckId,
         severity: Severity,

@@ -175,7 +175,15 @@ pub async fn run(
         Statement(usize),
         Metric(usize),
     }
-    let work = (0..plan.statements.len())
+    // Largest first (the plan's order); with estimates first, the
+    // statements that end within the interval come before the rest, so the
+    // first screen fills with their exact counts beside the estimates.
+    let mut order: Vec<usize> = (0..plan.statements.len()).collect();
+    if let Estimates::First { above } = options.estimates {
+        order.sort_by_key(|&s| plan.statements[s].weight > above);
+    }
+    let work = order
+        .into_iter()
         .map(Job::Statement)
         .chain((0..plan.metrics.len()).map(Job::Metric));
     let estimated_first: Vec<usize> = match options.estimates {
@@ -712,6 +720,13 @@ fn decide(plan: &Plan, c: usize, sql: &Sql, found: Found, elapsed: Duration) -> 
     let about = if estimate.is_some() { "≈ " } else { "" };
     if count > 0 {
         let mut message = format!("{about}{}", check.describe_count(count, total));
+        if estimate.is_some()
+            && let Some(t) = total
+        {
+            // The table's rows are estimated too.
+            let of = format!(" of {} rows", thousands(t));
+            message = message.replacen(&of, &format!(" of ≈ {} rows", thousands(t)), 1);
+        }
         if let Some(e) = &estimate {
             message.push_str(&format!(
                 " (estimated: {} in {})",

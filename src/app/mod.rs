@@ -903,12 +903,10 @@ impl App {
         let mut rows: Vec<usize> = (0..self.checks.len())
             .filter(|&i| self.plan.checks[i].id == CheckId::Orphans)
             .collect();
-        let share = |i: usize| {
-            let v = &self.checks[i];
-            match (v.count, v.total) {
-                (Some(c), Some(t)) if t > 0 => c as f64 / t as f64,
-                _ => 0.0,
-            }
+        // Estimates sort among the counts they stand for.
+        let share = |i: usize| match self.checks[i].shown_count() {
+            (Some(c), Some(t), _) if t > 0 => c as f64 / t as f64,
+            _ => 0.0,
         };
         let change = |i: usize| {
             let v = &self.checks[i];
@@ -917,7 +915,10 @@ impl App {
         rows.sort_by(|&a, &b| {
             let by = match self.orphan_sort {
                 OrphanSort::Relationship => self.plan.checks[a].key.cmp(&self.plan.checks[b].key),
-                OrphanSort::Count => self.checks[a].count.cmp(&self.checks[b].count),
+                OrphanSort::Count => self.checks[a]
+                    .shown_count()
+                    .0
+                    .cmp(&self.checks[b].shown_count().0),
                 OrphanSort::Share => share(a).total_cmp(&share(b)),
                 OrphanSort::Change => change(a).cmp(&change(b)),
                 OrphanSort::State => {
@@ -1171,11 +1172,13 @@ impl App {
             .statements
             .iter()
             .position(|s| s.checks.contains(&check));
-        if let Some(sql) = self.checks[check]
-            .findings
-            .iter()
-            .find_map(|f| f.sql.clone())
-        {
+        let view = &self.checks[check];
+        // While an estimate is shown, the sample pass that gave it.
+        let findings = match (&view.estimate, view.shown_count().2) {
+            (Some(estimate), true) => &estimate.findings,
+            _ => &view.findings,
+        };
+        if let Some(sql) = findings.iter().find_map(|f| f.sql.clone()) {
             return Some(sql);
         }
         statement.map(|s| self.plan.sql(s).to_string())

@@ -266,7 +266,7 @@ pub fn render(report: &Report) -> String {
                 severity_class(severity),
                 f.check.as_str(),
                 esc(&f.location()),
-                f.count.map(thousands).unwrap_or_default(),
+                f.count_text(),
                 esc(&f.message)
             );
         }

@@ -3,7 +3,7 @@
 
 use super::Report;
 use crate::checks::Severity;
-use crate::findings::{Finding, thousands};
+use crate::findings::Finding;
 use anstyle::{AnsiColor, Style};
 use std::fmt::Write;
 use unicode_width::UnicodeWidthStr;
@@ -86,11 +86,11 @@ pub fn render(report: &Report) -> String {
             .min(72);
         let count_width = group
             .iter()
-            .map(|f| f.count.map(thousands).unwrap_or_default().width())
+            .map(|f| f.count_text().width())
             .max()
             .unwrap_or(0);
         for f in group {
-            let count = f.count.map(thousands).unwrap_or_default();
+            let count = f.count_text();
             let elapsed = f
                 .elapsed_ms
                 .map(|ms| format!("{ms:.1} ms"))

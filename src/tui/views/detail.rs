@@ -95,8 +95,9 @@ pub fn check(frame: &mut Frame, app: &App, theme: &Theme, check: usize, scroll: 
         if !f.sample.is_empty() {
             lines.push(Line::from(""));
             lines.push(heading(&format!(
-                "Sample ({} of {} rows)",
+                "Sample ({} of {}{} rows)",
                 f.sample.len(),
+                if f.estimate.is_some() { "≈ " } else { "" },
                 count(f.count)
             )));
             lines.extend(rows_lines(&f.sample, width, "(no sample)"));
