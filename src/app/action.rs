@@ -93,3 +93,69 @@ pub enum Command {
     ApplyFix(Vec<Remedy>),
     Quit,
 }
+
+/// The app's state machines; each action belongs to one, whose own update
+/// takes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Machine {
+    Quit,
+    /// Runs, their events, the connection.
+    Refresh,
+    /// Panes, screens, selection, overlays, sorting, the mouse.
+    Navigation,
+    /// Typing a filter or an id.
+    Input,
+    /// A remedy previewed, confirmed, applied.
+    Fix,
+    /// Lineage roots and trees.
+    Lineage,
+}
+
+impl Action {
+    pub fn machine(&self) -> Machine {
+        match self {
+            Action::Quit => Machine::Quit,
+            Action::Refresh
+            | Action::TogglePause
+            | Action::IntervalUp
+            | Action::IntervalDown
+            | Action::Tick
+            | Action::Runner { .. }
+            | Action::Connected
+            | Action::ConnectionLost(_) => Machine::Refresh,
+            Action::NextPane
+            | Action::PrevPane
+            | Action::FocusPane(_)
+            | Action::ShowMetrics
+            | Action::Up
+            | Action::Down
+            | Action::Left
+            | Action::Right
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom
+            | Action::Open
+            | Action::Back
+            | Action::Sort
+            | Action::ReverseSort
+            | Action::CopySql
+            | Action::Help
+            | Action::Resize(..)
+            | Action::Click(..)
+            | Action::ScrollUp(..)
+            | Action::ScrollDown(..) => Machine::Navigation,
+            Action::StartInput
+            | Action::Input(_)
+            | Action::Backspace
+            | Action::Submit
+            | Action::CancelInput => Machine::Input,
+            Action::Fix | Action::Apply | Action::FixPreviewed { .. } | Action::FixApplied(_) => {
+                Machine::Fix
+            }
+            Action::ShowLineage | Action::RootsLoaded(_) | Action::LineageLoaded { .. } => {
+                Machine::Lineage
+            }
+        }
+    }
+}

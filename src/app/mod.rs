@@ -1,12 +1,23 @@
 //! The terminal UI's state and its pure update: an [`Action`] in, state changed
 //! and [`Command`]s out. No I/O and no terminal here, so every behaviour is
 //! testable on its own; the shell in `tui` does the I/O and the views draw.
+//!
+//! [`App::update`] hands each action to the state machine it belongs to
+//! ([`Action::machine`]), each in a module of its own with its own update:
+//! `refresh` (runs, their events, the connection), `navigation` (panes,
+//! screens, selection, overlays, the mouse), `input` (typing a filter or an
+//! id), `fix` (a remedy previewed, confirmed, applied) and `lineage`.
 
 mod action;
+mod fix;
+mod input;
+mod lineage;
+mod navigation;
+mod refresh;
 
 pub mod layout;
 
-pub use action::{Action, Command};
+pub use action::{Action, Command, Machine};
 
 use crate::checks::plan::{Plan, Work};
 use crate::checks::{CheckId, Severity};
@@ -114,6 +125,51 @@ pub struct CheckView {
 }
 
 impl CheckView {
+    /// Before the first refresh: decided from the catalog, withheld (with
+    /// why), or queued.
+    fn initial(check: &crate::checks::plan::Check) -> CheckView {
+        let (state, findings, error) = match &check.work {
+            Work::Catalog(findings) => (CheckState::Done, findings.clone(), None),
+            Work::Withheld(reason) => {
+                let outcome = crate::runner::failed(check, "", Duration::ZERO, reason.clone());
+                (CheckState::Failed, outcome.findings, outcome.error)
+            }
+            _ => (CheckState::Queued, Vec::new(), None),
+        };
+        CheckView {
+            state,
+            count: None,
+            previous: None,
+            total: None,
+            elapsed: None,
+            findings,
+            error,
+            estimate: None,
+            progress: None,
+        }
+    }
+
+    /// The check's outcome in this refresh. A failure keeps the last known
+    /// values visible, marked failed.
+    fn decided(&mut self, outcome: Outcome) {
+        self.progress = None;
+        self.estimate = None;
+        self.elapsed = Some(outcome.elapsed);
+        if outcome.error.is_some() {
+            self.state = CheckState::Failed;
+            self.error = outcome.error;
+            self.findings.retain(|f| f.check != CheckId::CheckFailed);
+            self.findings.extend(outcome.findings);
+        } else {
+            self.state = CheckState::Done;
+            self.error = None;
+            self.previous = self.count.or(self.previous);
+            self.count = outcome.count;
+            self.total = outcome.total.or(self.total);
+            self.findings = outcome.findings;
+        }
+    }
+
     /// The count to show: the exact one, else an estimate (true when it is).
     pub fn shown_count(&self) -> (Option<u64>, Option<u64>, bool) {
         match (&self.count, &self.estimate) {
@@ -133,6 +189,19 @@ pub struct StatementView {
 }
 
 impl StatementView {
+    /// The statement ended; a latency is kept unless it failed.
+    fn done(&mut self, elapsed: Duration, failed: bool, slow: bool) {
+        self.running = false;
+        self.failed = failed;
+        self.slow = slow;
+        if !failed {
+            self.history.push_back(elapsed.as_secs_f64() * 1000.0);
+            while self.history.len() > HISTORY {
+                self.history.pop_front();
+            }
+        }
+    }
+
     pub fn last(&self) -> Option<f64> {
         self.history.back().copied()
     }
@@ -244,6 +313,30 @@ pub struct SessionInfo {
     pub profile: Option<String>,
 }
 
+/// The checks about each relationship (by index into `plan.relationships`).
+fn relationship_checks(plan: &Plan) -> Vec<Vec<usize>> {
+    let labels: std::collections::HashMap<_, usize> = plan
+        .relationships
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.label(&plan.schema), i))
+        .collect();
+    let mut relationship_checks = vec![Vec::new(); plan.relationships.len()];
+    for (c, check) in plan.checks.iter().enumerate() {
+        let label = match &check.subject {
+            Subject::Relationship(r)
+            | Subject::RelationshipColumn {
+                relationship: r, ..
+            } => r,
+            _ => continue,
+        };
+        if let Some(&r) = labels.get(label) {
+            relationship_checks[r].push(c);
+        }
+    }
+    relationship_checks
+}
+
 pub struct App {
     pub info: SessionInfo,
     pub plan: Arc<Plan>,
@@ -289,51 +382,9 @@ impl App {
         size: (u16, u16),
         now: Instant,
     ) -> App {
-        let checks = plan
-            .checks
-            .iter()
-            .map(|c| {
-                let (state, findings, error) = match &c.work {
-                    Work::Catalog(findings) => (CheckState::Done, findings.clone(), None),
-                    Work::Withheld(reason) => {
-                        let outcome = crate::runner::failed(c, "", Duration::ZERO, reason.clone());
-                        (CheckState::Failed, outcome.findings, outcome.error)
-                    }
-                    _ => (CheckState::Queued, Vec::new(), None),
-                };
-                CheckView {
-                    state,
-                    count: None,
-                    previous: None,
-                    total: None,
-                    elapsed: None,
-                    findings,
-                    error,
-                    estimate: None,
-                    progress: None,
-                }
-            })
-            .collect();
+        let checks = plan.checks.iter().map(CheckView::initial).collect();
         let graph = Graph::build(&plan);
-        let labels: std::collections::HashMap<_, usize> = plan
-            .relationships
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.label(&plan.schema), i))
-            .collect();
-        let mut relationship_checks = vec![Vec::new(); plan.relationships.len()];
-        for (c, check) in plan.checks.iter().enumerate() {
-            let label = match &check.subject {
-                Subject::Relationship(r)
-                | Subject::RelationshipColumn {
-                    relationship: r, ..
-                } => r,
-                _ => continue,
-            };
-            if let Some(&r) = labels.get(label) {
-                relationship_checks[r].push(c);
-            }
-        }
+        let relationship_checks = relationship_checks(&plan);
         let selected_node = graph
             .layers
             .first()
@@ -408,493 +459,16 @@ impl App {
         if !matches!(action, Action::Tick | Action::Runner { .. }) {
             self.note = None;
         }
-        match action {
-            Action::Quit => {
+        match action.machine() {
+            Machine::Quit => {
                 self.quitting = true;
                 vec![Command::CancelRun, Command::Quit]
             }
-            Action::Refresh => {
-                if let Connection::Lost { pinging, .. } = &mut self.connection {
-                    // Retry now, unless an attempt is under way.
-                    return if std::mem::replace(pinging, true) {
-                        Vec::new()
-                    } else {
-                        vec![Command::Ping]
-                    };
-                }
-                let mut commands = Vec::new();
-                if self.refresh.running {
-                    commands.push(Command::CancelRun);
-                }
-                commands.push(self.start_run(now));
-                commands
-            }
-            Action::TogglePause => {
-                self.refresh.paused = !self.refresh.paused;
-                if !self.refresh.paused {
-                    self.refresh.next_due = now;
-                }
-                Vec::new()
-            }
-            Action::IntervalUp | Action::IntervalDown => {
-                let current = self.refresh.interval.as_secs();
-                let next = if matches!(action, Action::IntervalUp) {
-                    INTERVALS
-                        .iter()
-                        .copied()
-                        .find(|&s| s > current)
-                        .unwrap_or(INTERVALS[INTERVALS.len() - 1])
-                } else {
-                    INTERVALS
-                        .iter()
-                        .rev()
-                        .copied()
-                        .find(|&s| s < current)
-                        .unwrap_or(INTERVALS[0])
-                };
-                let previous = self.refresh.interval;
-                self.refresh.interval = Duration::from_secs(next);
-                if !self.refresh.running {
-                    self.refresh.next_due =
-                        self.refresh.next_due - previous + self.refresh.interval;
-                }
-                Vec::new()
-            }
-            Action::NextPane | Action::PrevPane => {
-                let i = Pane::ALL.iter().position(|p| *p == self.focus).unwrap_or(0);
-                let step = if matches!(action, Action::NextPane) {
-                    1
-                } else {
-                    Pane::ALL.len() - 1
-                };
-                self.focus = Pane::ALL[(i + step) % Pane::ALL.len()];
-                self.screen = Screen::Dashboard;
-                self.overlay = None;
-                Vec::new()
-            }
-            Action::FocusPane(pane) => {
-                self.focus = pane;
-                self.screen = Screen::Dashboard;
-                self.overlay = None;
-                Vec::new()
-            }
-            Action::ShowMetrics => {
-                self.screen = Screen::Metrics;
-                self.overlay = None;
-                Vec::new()
-            }
-            Action::ShowLineage => {
-                self.screen = Screen::Lineage;
-                self.overlay = None;
-                if matches!(
-                    self.lineage.roots,
-                    Loadable::NotLoaded | Loadable::Failed(_)
-                ) {
-                    self.lineage.roots = Loadable::Loading;
-                    return vec![Command::LoadRoots];
-                }
-                Vec::new()
-            }
-            Action::Up | Action::Down if self.graph_selecting() => {
-                self.move_across_layers(if matches!(action, Action::Up) { -1 } else { 1 });
-                Vec::new()
-            }
-            Action::Up => self.step(-1),
-            Action::Down => self.step(1),
-            Action::PageUp => self.step(-10),
-            Action::PageDown => self.step(10),
-            Action::Top => self.step(-100_000),
-            Action::Bottom => self.step(100_000),
-            Action::Left | Action::Right => {
-                if self.graph_selecting() {
-                    return self.step(if matches!(action, Action::Left) {
-                        -1
-                    } else {
-                        1
-                    });
-                }
-                Vec::new()
-            }
-            Action::Open => self.open(),
-            Action::Back => {
-                // From a remedy back to its check (a confirmation is cancelled);
-                // an apply under way keeps the view until it ends.
-                if let Some(Overlay::Fix { check, state }) = &self.overlay {
-                    if *state != FixState::Applying {
-                        self.overlay = Some(Overlay::Check {
-                            check: *check,
-                            scroll: 0,
-                        });
-                    }
-                    return Vec::new();
-                }
-                if self.overlay.take().is_none() {
-                    if self.screen == Screen::Lineage && self.lineage.key.is_some() {
-                        self.lineage.key = None;
-                        self.lineage.tree = Loadable::NotLoaded;
-                    } else {
-                        self.screen = Screen::Dashboard;
-                    }
-                }
-                Vec::new()
-            }
-            Action::Sort => {
-                if self.screen == Screen::Dashboard && self.focus == Pane::Orphans {
-                    let i = OrphanSort::ORDER
-                        .iter()
-                        .position(|s| *s == self.orphan_sort)
-                        .unwrap_or(0);
-                    self.orphan_sort = OrphanSort::ORDER[(i + 1) % OrphanSort::ORDER.len()];
-                    self.orphan_descending = self.orphan_sort != OrphanSort::Relationship;
-                    self.note = Some(format!("sorted by {}", self.orphan_sort.name()));
-                }
-                Vec::new()
-            }
-            Action::ReverseSort => {
-                self.orphan_descending = !self.orphan_descending;
-                Vec::new()
-            }
-            Action::CopySql => match self.detail_sql() {
-                Some(sql) => {
-                    self.note = Some("SQL copied to the clipboard".into());
-                    vec![Command::Copy(sql)]
-                }
-                None => Vec::new(),
-            },
-            Action::Fix => match &self.overlay {
-                Some(Overlay::Check { check, .. })
-                    if self.plan.checks[*check].id == CheckId::Orphans =>
-                {
-                    let check = *check;
-                    self.overlay = Some(Overlay::Fix {
-                        check,
-                        state: FixState::Loading,
-                    });
-                    vec![Command::PreviewFix(check)]
-                }
-                _ => Vec::new(),
-            },
-            Action::Apply => {
-                if let Some(Overlay::Fix { state, .. }) = &mut self.overlay
-                    && let FixState::Preview(remedies) = state
-                    && remedies.iter().any(|r| !r.steps.is_empty())
-                {
-                    *state = FixState::Confirm(remedies.clone());
-                }
-                Vec::new()
-            }
-            Action::FixPreviewed { check, result } => {
-                if let Some(Overlay::Fix {
-                    check: shown,
-                    state,
-                }) = &mut self.overlay
-                    && *shown == check
-                {
-                    *state = match result {
-                        Ok(remedies) => FixState::Preview(remedies),
-                        Err(e) => FixState::Failed(e),
-                    };
-                }
-                Vec::new()
-            }
-            Action::FixApplied(result) => {
-                let applied = result.is_ok();
-                if let Some(Overlay::Fix { state, .. }) = &mut self.overlay {
-                    *state = match result {
-                        Ok(done) => FixState::Done(done),
-                        Err(e) => FixState::Failed(e),
-                    };
-                }
-                // Show the new counts.
-                if applied && self.connection == Connection::Connected {
-                    let mut commands = Vec::new();
-                    if self.refresh.running {
-                        commands.push(Command::CancelRun);
-                    }
-                    commands.push(self.start_run(now));
-                    return commands;
-                }
-                Vec::new()
-            }
-            Action::Help => {
-                self.overlay = if self.overlay == Some(Overlay::Help) {
-                    None
-                } else {
-                    Some(Overlay::Help)
-                };
-                Vec::new()
-            }
-            Action::StartInput => {
-                match self.screen {
-                    Screen::Lineage => self.lineage.input = Some(String::new()),
-                    Screen::Dashboard if self.focus == Pane::Graph => {
-                        self.filtering = true;
-                        self.graph_filter.get_or_insert_with(String::new);
-                    }
-                    _ => {}
-                }
-                Vec::new()
-            }
-            Action::Input(c) => {
-                if let Some(input) = &mut self.lineage.input {
-                    input.push(c);
-                } else if self.filtering {
-                    self.graph_filter.get_or_insert_with(String::new).push(c);
-                    self.keep_selection_visible();
-                }
-                Vec::new()
-            }
-            Action::Backspace => {
-                if let Some(input) = &mut self.lineage.input {
-                    input.pop();
-                } else if self.filtering {
-                    if let Some(f) = &mut self.graph_filter {
-                        f.pop();
-                    }
-                    self.keep_selection_visible();
-                }
-                Vec::new()
-            }
-            Action::CancelInput => {
-                if self.lineage.input.take().is_none() && self.filtering {
-                    self.filtering = false;
-                    self.graph_filter = None;
-                    self.keep_selection_visible();
-                }
-                Vec::new()
-            }
-            Action::Submit => {
-                if let Some(input) = self.lineage.input.take() {
-                    let key = input.trim().to_string();
-                    if !key.is_empty() {
-                        return self.load_lineage(key);
-                    }
-                } else if self.filtering {
-                    self.filtering = false;
-                    if self.graph_filter.as_deref() == Some("") {
-                        self.graph_filter = None;
-                    }
-                }
-                Vec::new()
-            }
-            Action::Resize(w, h) => {
-                self.size = (w, h);
-                Vec::new()
-            }
-            Action::Click(x, y) => self.click(x, y),
-            Action::ScrollUp(x, y) | Action::ScrollDown(x, y) => {
-                let down = matches!(action, Action::ScrollDown(..));
-                if self.overlay.is_none() && self.screen == Screen::Dashboard {
-                    if let Some(pane) = self.pane_at(x, y) {
-                        self.focus = pane;
-                    }
-                }
-                self.step(if down { 3 } else { -3 })
-            }
-            Action::Tick => self.tick(now),
-            Action::Runner {
-                generation,
-                event,
-                at,
-            } => {
-                if generation == self.refresh.generation {
-                    self.apply(event, at, now);
-                }
-                Vec::new()
-            }
-            Action::Connected => {
-                let was_lost = matches!(self.connection, Connection::Lost { .. });
-                self.connection = Connection::Connected;
-                if was_lost && !self.refresh.running {
-                    return vec![self.start_run(now)];
-                }
-                Vec::new()
-            }
-            Action::ConnectionLost(error) => {
-                let attempt = match &self.connection {
-                    Connection::Lost { attempt, .. } => attempt + 1,
-                    Connection::Connected => 1,
-                };
-                let backoff = Duration::from_secs(1 << (attempt - 1).min(5)).min(MAX_BACKOFF);
-                self.connection = Connection::Lost {
-                    error,
-                    attempt,
-                    retry_at: now + backoff,
-                    pinging: false,
-                };
-                self.refresh.running = false;
-                for c in &mut self.checks {
-                    if matches!(c.state, CheckState::Running) {
-                        c.state = CheckState::Queued;
-                    }
-                }
-                for s in &mut self.statements {
-                    s.running = false;
-                }
-                Vec::new()
-            }
-            Action::RootsLoaded(result) => {
-                self.lineage.roots = match result {
-                    Ok(rows) => Loadable::Loaded(rows),
-                    Err(e) => Loadable::Failed(e),
-                };
-                self.lineage.selected = 0;
-                Vec::new()
-            }
-            Action::LineageLoaded { key, result } => {
-                if self.lineage.key.as_deref() == Some(key.as_str()) {
-                    self.lineage.tree = match result {
-                        Ok(node) => Loadable::Loaded(node),
-                        Err(e) => Loadable::Failed(e),
-                    };
-                }
-                Vec::new()
-            }
-        }
-    }
-
-    fn start_run(&mut self, now: Instant) -> Command {
-        self.refresh.generation += 1;
-        self.refresh.running = true;
-        self.refresh.next_due = now + self.refresh.interval;
-        self.retried.clear();
-        self.estimated.clear();
-        for (view, check) in self.checks.iter_mut().zip(&self.plan.checks) {
-            if !matches!(check.work, Work::Catalog(_) | Work::Withheld(_)) {
-                view.state = CheckState::Queued;
-            }
-        }
-        Command::StartRun(self.refresh.generation)
-    }
-
-    fn tick(&mut self, now: Instant) -> Vec<Command> {
-        match &mut self.connection {
-            Connection::Lost {
-                retry_at,
-                pinging: pinging @ false,
-                ..
-            } if now >= *retry_at => {
-                *pinging = true;
-                vec![Command::Ping]
-            }
-            Connection::Lost { .. } => Vec::new(),
-            Connection::Connected => {
-                if !self.refresh.paused && !self.refresh.running && now >= self.refresh.next_due {
-                    vec![self.start_run(now)]
-                } else {
-                    Vec::new()
-                }
-            }
-        }
-    }
-
-    fn apply(&mut self, event: Event, at: SystemTime, now: Instant) {
-        match event {
-            Event::Started { statement } => {
-                self.statements[statement].running = true;
-                for &c in &self.plan.statements[statement].checks {
-                    self.checks[c].state = CheckState::Running;
-                    self.checks[c].progress = None;
-                }
-            }
-            Event::Progress {
-                statement,
-                done,
-                parts,
-            } => {
-                for &c in &self.plan.statements[statement].checks {
-                    self.checks[c].progress = Some((done, parts));
-                }
-            }
-            Event::Estimated {
-                statement,
-                elapsed,
-                checks,
-            } => {
-                self.estimated.push((
-                    self.plan.statements[statement].key.clone(),
-                    elapsed.as_secs_f64() * 1000.0,
-                ));
-                for (c, outcome) in checks {
-                    // An exact count, even an older one, is worth more.
-                    if self.checks[c].count.is_none() {
-                        self.checks[c].estimate = Some(outcome);
-                    }
-                }
-            }
-            Event::Checked { check, outcome } => {
-                let view = &mut self.checks[check];
-                view.progress = None;
-                view.estimate = None;
-                if outcome.error.is_some() {
-                    // The last known values stay visible, marked failed.
-                    view.state = CheckState::Failed;
-                    view.error = outcome.error.clone();
-                    view.elapsed = Some(outcome.elapsed);
-                    view.findings.retain(|f| f.check != CheckId::CheckFailed);
-                    view.findings.extend(outcome.findings);
-                    return;
-                } else {
-                    view.state = CheckState::Done;
-                    view.error = None;
-                    view.previous = view.count.or(view.previous);
-                    view.count = outcome.count;
-                    view.total = outcome.total.or(view.total);
-                }
-                view.elapsed = Some(outcome.elapsed);
-                view.findings = outcome.findings;
-            }
-            Event::StatementDone {
-                statement,
-                elapsed,
-                failed,
-                findings,
-            } => {
-                let view = &mut self.statements[statement];
-                view.running = false;
-                view.failed = failed;
-                view.slow = !findings.is_empty();
-                if !failed {
-                    view.history.push_back(elapsed.as_secs_f64() * 1000.0);
-                    while view.history.len() > HISTORY {
-                        view.history.pop_front();
-                    }
-                }
-            }
-            // The pass shows as failed; its checks' own statements are
-            // listed after the plan's.
-            Event::Retried { key, elapsed, .. } => {
-                self.retried.push((key, elapsed.as_secs_f64() * 1000.0));
-            }
-            Event::Metric {
-                metric,
-                elapsed,
-                result,
-            } => self.metrics[metric] = Some((elapsed, result)),
-            Event::Finished {
-                elapsed, cancelled, ..
-            } => {
-                self.refresh.running = false;
-                if !cancelled {
-                    self.refresh.last_finished = Some(at);
-                    self.refresh.last_elapsed = Some(elapsed);
-                }
-                self.refresh.next_due = self.refresh.next_due.max(now);
-            }
-        }
-    }
-
-    /// How the next refresh estimates: first from samples while a large
-    /// table's checks have no exact count yet, so that the first screen
-    /// answers within the refresh interval; else exactly.
-    pub fn estimates(&self) -> Estimates {
-        let waiting = self.plan.statements.iter().any(|s| {
-            s.sampling.is_some() && s.checks.iter().any(|&c| self.checks[c].count.is_none())
-        });
-        if waiting {
-            Estimates::first_within(self.plan.engine, self.refresh.interval)
-        } else {
-            Estimates::Off
+            Machine::Refresh => self.update_refresh(action, now),
+            Machine::Navigation => self.update_navigation(action),
+            Machine::Input => self.update_input(action),
+            Machine::Fix => self.update_fix(action, now),
+            Machine::Lineage => self.update_lineage(action),
         }
     }
 
@@ -1001,166 +575,6 @@ impl App {
             .collect()
     }
 
-    fn step(&mut self, delta: i64) -> Vec<Command> {
-        let clamp = |value: usize, delta: i64, len: usize| -> usize {
-            if len == 0 {
-                return 0;
-            }
-            (value as i64 + delta).clamp(0, len as i64 - 1) as usize
-        };
-        match &mut self.overlay {
-            Some(Overlay::Check { scroll, .. }) | Some(Overlay::Table { scroll, .. }) => {
-                *scroll = (*scroll as i64 + delta).clamp(0, u16::MAX as i64) as u16;
-                return Vec::new();
-            }
-            Some(Overlay::Help) | Some(Overlay::Fix { .. }) => return Vec::new(),
-            None => {}
-        }
-        match self.screen {
-            Screen::Metrics => {
-                self.metrics_scroll =
-                    (self.metrics_scroll as i64 + delta).clamp(0, u16::MAX as i64) as u16;
-            }
-            Screen::Lineage => {
-                if self.lineage.key.is_some() {
-                    self.lineage.scroll =
-                        (self.lineage.scroll as i64 + delta).clamp(0, u16::MAX as i64) as u16;
-                } else if let Loadable::Loaded(rows) = &self.lineage.roots {
-                    self.lineage.selected = clamp(self.lineage.selected, delta, rows.len());
-                }
-            }
-            Screen::Dashboard => match self.focus {
-                Pane::Graph => {
-                    let (layer, pos) = self.graph.position(
-                        self.selected_node
-                            .min(self.graph.nodes.len().saturating_sub(1)),
-                    );
-                    let shown = self.shown_nodes();
-                    let in_layer: Vec<usize> =
-                        self.graph.layers.get(layer).map_or(Vec::new(), |l| {
-                            l.iter().copied().filter(|&n| shown[n]).collect()
-                        });
-                    if !in_layer.is_empty() {
-                        let current = in_layer
-                            .iter()
-                            .position(|&n| n == self.selected_node)
-                            .unwrap_or(pos.min(in_layer.len() - 1));
-                        self.selected_node = in_layer[clamp(current, delta, in_layer.len())];
-                    }
-                }
-                Pane::Orphans => {
-                    self.orphan_row = clamp(self.orphan_row, delta, self.orphan_rows().len())
-                }
-                Pane::Tenants => {
-                    self.tenant_row = clamp(self.tenant_row, delta, self.tenant_rows().len())
-                }
-                Pane::Latency => {
-                    self.latency_row = clamp(self.latency_row, delta, self.plan.statements.len())
-                }
-            },
-        }
-        Vec::new()
-    }
-
-    /// True when arrow keys move between graph nodes: layers are rows (up and
-    /// down), tables within a layer go left and right.
-    fn graph_selecting(&self) -> bool {
-        self.overlay.is_none() && self.screen == Screen::Dashboard && self.focus == Pane::Graph
-    }
-
-    fn move_across_layers(&mut self, delta: i64) {
-        if self.graph.nodes.is_empty() {
-            return;
-        }
-        let shown = self.shown_nodes();
-        let (layer, pos) = self.graph.position(self.selected_node);
-        let mut target = layer as i64 + delta;
-        while target >= 0 && (target as usize) < self.graph.layers.len() {
-            let candidates: Vec<usize> = self.graph.layers[target as usize]
-                .iter()
-                .copied()
-                .filter(|&n| shown[n])
-                .collect();
-            if !candidates.is_empty() {
-                self.selected_node = candidates[pos.min(candidates.len() - 1)];
-                return;
-            }
-            target += delta;
-        }
-    }
-
-    fn keep_selection_visible(&mut self) {
-        let visible = self.visible_nodes();
-        if !visible.contains(&self.selected_node)
-            && let Some(&first) = visible.first()
-        {
-            self.selected_node = first;
-        }
-    }
-
-    fn open(&mut self) -> Vec<Command> {
-        if let Some(Overlay::Fix { state, .. }) = &mut self.overlay
-            && let FixState::Confirm(remedies) = state
-        {
-            let remedies = remedies.clone();
-            *state = FixState::Applying;
-            return vec![Command::ApplyFix(remedies)];
-        }
-        if self.overlay.is_some() {
-            return Vec::new();
-        }
-        match self.screen {
-            Screen::Lineage => {
-                if self.lineage.key.is_none()
-                    && let Loadable::Loaded(rows) = &self.lineage.roots
-                    && let Some(row) = rows.get(self.lineage.selected)
-                {
-                    let key = row.key.clone();
-                    return self.load_lineage(key);
-                }
-            }
-            Screen::Metrics => {}
-            Screen::Dashboard => match self.focus {
-                Pane::Graph => {
-                    if self.visible_nodes().contains(&self.selected_node) {
-                        self.overlay = Some(Overlay::Table {
-                            node: self.selected_node,
-                            scroll: 0,
-                        });
-                    }
-                }
-                Pane::Orphans => {
-                    if let Some(&check) = self.orphan_rows().get(self.orphan_row) {
-                        self.overlay = Some(Overlay::Check { check, scroll: 0 });
-                    }
-                }
-                Pane::Tenants => {
-                    if let Some(&check) = self.tenant_rows().get(self.tenant_row) {
-                        self.overlay = Some(Overlay::Check { check, scroll: 0 });
-                    }
-                }
-                Pane::Latency => {
-                    if let Some(&check) = self
-                        .plan
-                        .statements
-                        .get(self.latency_row)
-                        .and_then(|s| s.checks.first())
-                    {
-                        self.overlay = Some(Overlay::Check { check, scroll: 0 });
-                    }
-                }
-            },
-        }
-        Vec::new()
-    }
-
-    fn load_lineage(&mut self, key: String) -> Vec<Command> {
-        self.lineage.key = Some(key.clone());
-        self.lineage.tree = Loadable::Loading;
-        self.lineage.scroll = 0;
-        vec![Command::LoadLineage(key)]
-    }
-
     /// The SQL of the check shown in the detail view: what ran for its count.
     pub fn detail_sql(&self) -> Option<String> {
         let Some(Overlay::Check { check, .. }) = &self.overlay else {
@@ -1182,64 +596,6 @@ impl App {
             return Some(sql);
         }
         statement.map(|s| self.plan.sql(s).to_string())
-    }
-
-    /// The pane under a screen position, on the dashboard.
-    pub fn pane_at(&self, x: u16, y: u16) -> Option<Pane> {
-        let areas = layout::areas(self.size.0, self.size.1, self.screen, self.focus);
-        areas
-            .panes
-            .iter()
-            .find(|(_, r)| x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height)
-            .map(|(p, _)| *p)
-    }
-
-    fn click(&mut self, x: u16, y: u16) -> Vec<Command> {
-        if self.overlay.is_some() {
-            return Vec::new();
-        }
-        let areas = layout::areas(self.size.0, self.size.1, self.screen, self.focus);
-        if let Some(tabs) = areas.tabs
-            && y == tabs.y
-        {
-            // The tab bar: each title takes its width plus three columns.
-            let mut left = tabs.x;
-            for pane in Pane::ALL {
-                let width = pane.title().len() as u16 + 3;
-                if x >= left && x < left + width {
-                    self.focus = pane;
-                    self.screen = Screen::Dashboard;
-                }
-                left += width;
-            }
-            return Vec::new();
-        }
-        let Some((pane, rect)) = areas
-            .panes
-            .iter()
-            .find(|(_, r)| x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height)
-            .cloned()
-        else {
-            return Vec::new();
-        };
-        self.focus = pane;
-        // Rows start below the border and the header line.
-        let row = y.saturating_sub(rect.y + 2) as usize;
-        if y >= rect.y + 2 {
-            match pane {
-                Pane::Orphans => {
-                    self.orphan_row = row.min(self.orphan_rows().len().saturating_sub(1))
-                }
-                Pane::Tenants => {
-                    self.tenant_row = row.min(self.tenant_rows().len().saturating_sub(1))
-                }
-                Pane::Latency => {
-                    self.latency_row = row.min(self.plan.statements.len().saturating_sub(1))
-                }
-                Pane::Graph => {}
-            }
-        }
-        Vec::new()
     }
 
     /// Counts for the tab bar and titles: findings by severity.
