@@ -127,6 +127,46 @@ pub enum Event {
     },
 }
 
+/// Why a check could not run: the kind, for callers that branch on it, and
+/// the words, for people.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckError {
+    pub kind: CheckFailure,
+    pub message: String,
+}
+
+/// What kind of failure stopped a check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckFailure {
+    /// The statement timeout, or the client's backstop after it.
+    Timeout,
+    /// The role lacks a privilege on what the check reads.
+    Permission,
+    /// Row-level security would hide rows from the count.
+    RowSecurity,
+    /// The connection is gone, or none could be had.
+    Connection,
+    /// Not run: the catalog showed it could not be counted exactly.
+    Withheld,
+    /// The server refused the statement for another reason.
+    Sql,
+}
+
+impl CheckError {
+    pub fn new(kind: CheckFailure, message: impl Into<String>) -> CheckError {
+        CheckError {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for CheckError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 /// How one check ended.
 #[derive(Clone, Debug, Default)]
 pub struct Outcome {
@@ -138,7 +178,7 @@ pub struct Outcome {
     pub estimate: Option<Estimate>,
     pub elapsed: Duration,
     pub findings: Vec<Finding>,
-    pub error: Option<String>,
+    pub error: Option<CheckError>,
 }
 
 /// Runs every check of `plan`, sending events to `events`. Returns when all
@@ -160,7 +200,8 @@ pub async fn run(
                 let _ = events.send(Event::Checked { check: i, outcome });
             }
             Work::Withheld(reason) => {
-                let outcome = failed(check, "", Duration::ZERO, reason.clone());
+                let error = CheckError::new(CheckFailure::Withheld, reason.clone());
+                let outcome = failed(check, "", Duration::ZERO, error);
                 let _ = events.send(Event::Checked { check: i, outcome });
             }
             _ => {}
@@ -219,7 +260,8 @@ pub async fn run(
                         with_reader(db, snapshot.as_deref(), options, async |r: &mut Reader| {
                             r.json_rows(sql).await
                         })
-                        .await;
+                        .await
+                        .map_err(|e| e.message);
                     let _ = events.send(Event::Metric {
                         metric: m,
                         elapsed: started.elapsed(),
@@ -262,7 +304,7 @@ async fn with_reader<T>(
     snapshot: Option<&str>,
     options: &RunOptions,
     f: impl AsyncFnOnce(&mut Reader) -> Result<T, sqlx::Error>,
-) -> Result<T, String> {
+) -> Result<T, CheckError> {
     let timeout = options.timeout;
     // The server enforces the statement timeout; this is the backstop for engines
     // (and network failures) that do not.
@@ -278,25 +320,36 @@ async fn with_reader<T>(
     };
     match tokio::time::timeout(limit, work).await {
         Ok(result) => result,
-        Err(_) => Err(format!("timed out after {} s", timeout.as_secs_f64())),
+        Err(_) => Err(CheckError::new(
+            CheckFailure::Timeout,
+            format!("timed out after {} s", timeout.as_secs_f64()),
+        )),
     }
 }
 
 /// Why a statement failed, with what to do where tether knows.
-fn describe(error: &sqlx::Error, timeout: Duration) -> String {
+fn describe(error: &sqlx::Error, timeout: Duration) -> CheckError {
     match db::Failure::of(error) {
-        db::Failure::Timeout | db::Failure::Cancelled => {
-            format!("timed out after {} s", timeout.as_secs_f64())
-        }
-        db::Failure::RowSecurity => format!(
-            "{}: row-level security hides rows from this role, so no count is given; run as a role with BYPASSRLS, or as the table's owner",
-            db::describe(error)
+        db::Failure::Timeout | db::Failure::Cancelled => CheckError::new(
+            CheckFailure::Timeout,
+            format!("timed out after {} s", timeout.as_secs_f64()),
         ),
-        db::Failure::Permission => format!(
-            "{}: the role needs SELECT on it (or pg_read_all_data on PostgreSQL)",
-            db::describe(error)
+        db::Failure::RowSecurity => CheckError::new(
+            CheckFailure::RowSecurity,
+            format!(
+                "{}: row-level security hides rows from this role, so no count is given; run as a role with BYPASSRLS, or as the table's owner",
+                db::describe(error)
+            ),
         ),
-        _ => db::describe(error),
+        db::Failure::Permission => CheckError::new(
+            CheckFailure::Permission,
+            format!(
+                "{}: the role needs SELECT on it (or pg_read_all_data on PostgreSQL)",
+                db::describe(error)
+            ),
+        ),
+        db::Failure::Connection => CheckError::new(CheckFailure::Connection, db::describe(error)),
+        _ => CheckError::new(CheckFailure::Sql, db::describe(error)),
     }
 }
 
@@ -360,7 +413,7 @@ async fn run_statement(
                 findings: slow.into_iter().collect(),
             });
         }
-        Err(error) if statement.checks.len() > 1 && !error.starts_with("timed out") => {
+        Err(error) if statement.checks.len() > 1 && error.kind != CheckFailure::Timeout => {
             // A shared scan failed: run its checks one by one, so only the broken
             // one fails. Each of those statements is reported with its latency.
             for &c in &statement.checks {
@@ -790,7 +843,7 @@ fn decide(plan: &Plan, c: usize, sql: &Sql, found: Found, elapsed: Duration) -> 
 }
 
 /// A check that could not run: a `check_failed` finding naming why.
-pub fn failed(check: &Check, sql: &str, elapsed: Duration, error: String) -> Outcome {
+pub fn failed(check: &Check, sql: &str, elapsed: Duration, error: CheckError) -> Outcome {
     let mut f = Finding::new(
         CheckId::CheckFailed,
         Severity::Error,

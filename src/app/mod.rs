@@ -24,7 +24,7 @@ use crate::checks::{CheckId, Severity};
 use crate::findings::{Finding, Subject};
 use crate::graph::Graph;
 use crate::lineage::{Node, RootRow};
-use crate::runner::{Estimates, Event, MetricOutcome, Outcome};
+use crate::runner::{CheckError, CheckFailure, Estimates, Event, MetricOutcome, Outcome};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -116,7 +116,10 @@ pub struct CheckView {
     pub total: Option<u64>,
     pub elapsed: Option<Duration>,
     pub findings: Vec<Finding>,
+    /// Why it could not run, in this refresh, in words…
     pub error: Option<String>,
+    /// …and its kind.
+    pub failure: Option<CheckFailure>,
     /// Estimated from a sample while no exact count is known yet (the first
     /// refresh of a large table); the exact count replaces it.
     pub estimate: Option<Outcome>,
@@ -131,7 +134,8 @@ impl CheckView {
         let (state, findings, error) = match &check.work {
             Work::Catalog(findings) => (CheckState::Done, findings.clone(), None),
             Work::Withheld(reason) => {
-                let outcome = crate::runner::failed(check, "", Duration::ZERO, reason.clone());
+                let error = CheckError::new(CheckFailure::Withheld, reason.clone());
+                let outcome = crate::runner::failed(check, "", Duration::ZERO, error);
                 (CheckState::Failed, outcome.findings, outcome.error)
             }
             _ => (CheckState::Queued, Vec::new(), None),
@@ -143,7 +147,8 @@ impl CheckView {
             total: None,
             elapsed: None,
             findings,
-            error,
+            failure: error.as_ref().map(|e: &CheckError| e.kind),
+            error: error.map(|e| e.message),
             estimate: None,
             progress: None,
         }
@@ -157,12 +162,14 @@ impl CheckView {
         self.elapsed = Some(outcome.elapsed);
         if outcome.error.is_some() {
             self.state = CheckState::Failed;
-            self.error = outcome.error;
+            self.failure = outcome.error.as_ref().map(|e| e.kind);
+            self.error = outcome.error.map(|e| e.message);
             self.findings.retain(|f| f.check != CheckId::CheckFailed);
             self.findings.extend(outcome.findings);
         } else {
             self.state = CheckState::Done;
             self.error = None;
+            self.failure = None;
             self.previous = self.count.or(self.previous);
             self.count = outcome.count;
             self.total = outcome.total.or(self.total);

@@ -103,7 +103,10 @@ fn a_failed_check_keeps_its_last_values() {
     let check = orphans_of_assets_discovery(&app);
     let generation = app.refresh.generation;
     let outcome = crate::runner::Outcome {
-        error: Some("timed out after 30 s".into()),
+        error: Some(crate::runner::CheckError::new(
+            crate::runner::CheckFailure::Timeout,
+            "timed out after 30 s",
+        )),
         ..Default::default()
     };
     app.update(
