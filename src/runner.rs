@@ -190,23 +190,7 @@ pub async fn run(
     events: mpsc::UnboundedSender<Event>,
 ) {
     let started = Instant::now();
-    for (i, check) in plan.checks.iter().enumerate() {
-        match &check.work {
-            Work::Catalog(findings) => {
-                let outcome = Outcome {
-                    findings: findings.clone(),
-                    ..Outcome::default()
-                };
-                let _ = events.send(Event::Checked { check: i, outcome });
-            }
-            Work::Withheld(reason) => {
-                let error = CheckError::new(CheckFailure::Withheld, reason.clone());
-                let outcome = failed(check, "", Duration::ZERO, error);
-                let _ = events.send(Event::Checked { check: i, outcome });
-            }
-            _ => {}
-        }
-    }
+    send_decided(&plan, &events);
 
     let coordinator = db.shared_snapshot().await;
     let snapshot = coordinator.as_ref().map(|(_, id)| id.clone());
@@ -216,34 +200,19 @@ pub async fn run(
         Statement(usize),
         Metric(usize),
     }
-    // Largest first (the plan's order); with estimates first, the
-    // statements that end within the interval come before the rest, so the
-    // first screen fills with their exact counts beside the estimates.
-    let mut order: Vec<usize> = (0..plan.statements.len()).collect();
-    if let Estimates::First { above } = options.estimates {
-        order.sort_by_key(|&s| plan.statements[s].weight > above);
-    }
-    let work = order
+    let work = exact_order(&plan, options.estimates)
         .into_iter()
         .map(Job::Statement)
         .chain((0..plan.metrics.len()).map(Job::Metric));
-    let estimated_first: Vec<usize> = match options.estimates {
-        Estimates::First { above } => (0..plan.statements.len())
-            .filter(|&s| {
-                let statement = &plan.statements[s];
-                statement.sampling.is_some() && statement.weight > above
-            })
-            .collect(),
-        Estimates::Off | Estimates::Only => Vec::new(),
-    };
-    let estimates = futures::stream::iter(estimated_first).for_each_concurrent(jobs, |s| {
-        let events = events.clone();
-        let plan = plan.clone();
-        let snapshot = snapshot.clone();
-        async move {
-            estimate_first(db, &plan, s, snapshot.as_deref(), options, &events).await;
-        }
-    });
+    let estimates = futures::stream::iter(estimated_first(&plan, options.estimates))
+        .for_each_concurrent(jobs, |s| {
+            let events = events.clone();
+            let plan = plan.clone();
+            let snapshot = snapshot.clone();
+            async move {
+                estimate_first(db, &plan, s, snapshot.as_deref(), options, &events).await;
+            }
+        });
     let exact = futures::stream::iter(work).for_each_concurrent(jobs, |job| {
         let events = events.clone();
         let plan = plan.clone();
@@ -254,19 +223,7 @@ pub async fn run(
                     run_statement(db, &plan, s, snapshot.as_deref(), options, &events).await;
                 }
                 Job::Metric(m) => {
-                    let started = Instant::now();
-                    let sql = &plan.metrics[m].sql;
-                    let result =
-                        with_reader(db, snapshot.as_deref(), options, async |r: &mut Reader| {
-                            r.json_rows(sql).await
-                        })
-                        .await
-                        .map_err(|e| e.message);
-                    let _ = events.send(Event::Metric {
-                        metric: m,
-                        elapsed: started.elapsed(),
-                        result,
-                    });
+                    run_metric(db, &plan, m, snapshot.as_deref(), options, &events).await;
                 }
             }
         }
@@ -295,6 +252,73 @@ pub async fn run(
         elapsed: started.elapsed(),
         shared_snapshot: snapshot.is_some(),
         cancelled: was_cancelled,
+    });
+}
+
+/// Sends the outcomes the plan decided without a statement: catalog checks
+/// and withheld ones.
+fn send_decided(plan: &Plan, events: &mpsc::UnboundedSender<Event>) {
+    for (i, check) in plan.checks.iter().enumerate() {
+        let outcome = match &check.work {
+            Work::Catalog(findings) => Outcome {
+                findings: findings.clone(),
+                ..Outcome::default()
+            },
+            Work::Withheld(reason) => {
+                let error = CheckError::new(CheckFailure::Withheld, reason.clone());
+                failed(check, "", Duration::ZERO, error)
+            }
+            Work::Rows(_) | Work::Assertion(_) => continue,
+        };
+        let _ = events.send(Event::Checked { check: i, outcome });
+    }
+}
+
+/// The order statements start in: largest first (the plan's order); with
+/// estimates first, the statements that end within the interval come
+/// before the rest, so the first screen fills with their exact counts
+/// beside the estimates.
+fn exact_order(plan: &Plan, estimates: Estimates) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..plan.statements.len()).collect();
+    if let Estimates::First { above } = estimates {
+        order.sort_by_key(|&s| plan.statements[s].weight > above);
+    }
+    order
+}
+
+/// With [`Estimates::First`], the statements estimated before they run.
+fn estimated_first(plan: &Plan, estimates: Estimates) -> Vec<usize> {
+    match estimates {
+        Estimates::First { above } => (0..plan.statements.len())
+            .filter(|&s| {
+                let statement = &plan.statements[s];
+                statement.sampling.is_some() && statement.weight > above
+            })
+            .collect(),
+        Estimates::Off | Estimates::Only => Vec::new(),
+    }
+}
+
+/// Runs profile metric `m` and sends its rows (or why it failed).
+async fn run_metric(
+    db: &Db,
+    plan: &Plan,
+    m: usize,
+    snapshot: Option<&str>,
+    options: &RunOptions,
+    events: &mpsc::UnboundedSender<Event>,
+) {
+    let started = Instant::now();
+    let sql = &plan.metrics[m].sql;
+    let result = with_reader(db, snapshot, options, async |r: &mut Reader| {
+        r.json_rows(sql).await
+    })
+    .await
+    .map_err(|e| e.message);
+    let _ = events.send(Event::Metric {
+        metric: m,
+        elapsed: started.elapsed(),
+        result,
     });
 }
 
@@ -417,76 +441,91 @@ async fn run_statement(
             // A shared scan failed: run its checks one by one, so only the broken
             // one fails. Each of those statements is reported with its latency.
             for &c in &statement.checks {
-                let check = &plan.checks[c];
-                let alone = match &check.work {
-                    Work::Rows(r) => r.alone_sql(plan.sample),
-                    _ => continue,
-                };
-                let single = Statement {
-                    key: check.key.clone(),
-                    text: StatementText::Rendered(alone.clone()),
-                    shape: Shape::Count,
-                    checks: vec![c],
-                    subject: check.subject.clone(),
-                    ..statement.clone()
-                };
-                let started = Instant::now();
-                let result = with_reader(db, snapshot, options, async |reader: &mut Reader| {
-                    read(reader, plan, &single, &alone, &mut |_| {}).await
-                })
-                .await;
-                let elapsed = started.elapsed();
-                let outcome = match result {
-                    Ok(read) => {
-                        let total = read.total;
-                        let (_, count, sample) =
-                            read.outcomes
-                                .into_iter()
-                                .next()
-                                .unwrap_or((c, 0, Vec::new()));
-                        decide(
-                            plan,
-                            c,
-                            &alone,
-                            Found {
-                                count,
-                                total,
-                                sample,
-                                estimate: None,
-                            },
-                            elapsed,
-                        )
-                    }
-                    Err(e) => failed(check, alone.as_str(), elapsed, e),
-                };
-                let _ = events.send(Event::Checked { check: c, outcome });
-                let _ = events.send(Event::Retried {
-                    statement: s,
-                    key: single.key,
-                    sql: alone,
-                    elapsed,
-                });
+                retry_alone(db, plan, s, c, snapshot, options, events).await;
             }
-            let _ = events.send(Event::StatementDone {
-                statement: s,
-                elapsed,
-                failed: true,
-                findings: Vec::new(),
-            });
+            send_failed(s, elapsed, events);
         }
         Err(error) => {
             for &c in &statement.checks {
                 let outcome = failed(&plan.checks[c], sql.as_str(), elapsed, error.clone());
                 let _ = events.send(Event::Checked { check: c, outcome });
             }
-            let _ = events.send(Event::StatementDone {
-                statement: s,
-                elapsed,
-                failed: true,
-                findings: Vec::new(),
-            });
+            send_failed(s, elapsed, events);
         }
     }
+}
+
+/// Statement `s` ended in failure (its checks' outcomes are sent).
+fn send_failed(s: usize, elapsed: Duration, events: &mpsc::UnboundedSender<Event>) {
+    let _ = events.send(Event::StatementDone {
+        statement: s,
+        elapsed,
+        failed: true,
+        findings: Vec::new(),
+    });
+}
+
+/// Check `c` of the failed shared pass `s`, run alone in its standalone
+/// form and reported with its own latency.
+async fn retry_alone(
+    db: &Db,
+    plan: &Plan,
+    s: usize,
+    c: usize,
+    snapshot: Option<&str>,
+    options: &RunOptions,
+    events: &mpsc::UnboundedSender<Event>,
+) {
+    let statement = &plan.statements[s];
+    let check = &plan.checks[c];
+    let alone = match &check.work {
+        Work::Rows(r) => r.alone_sql(plan.sample),
+        _ => return,
+    };
+    let single = Statement {
+        key: check.key.clone(),
+        text: StatementText::Rendered(alone.clone()),
+        shape: Shape::Count,
+        checks: vec![c],
+        subject: check.subject.clone(),
+        ..statement.clone()
+    };
+    let started = Instant::now();
+    let result = with_reader(db, snapshot, options, async |reader: &mut Reader| {
+        read(reader, plan, &single, &alone, &mut |_| {}).await
+    })
+    .await;
+    let elapsed = started.elapsed();
+    let outcome = match result {
+        Ok(read) => {
+            let total = read.total;
+            let (_, count, sample) = read
+                .outcomes
+                .into_iter()
+                .next()
+                .unwrap_or((c, 0, Vec::new()));
+            decide(
+                plan,
+                c,
+                &alone,
+                Found {
+                    count,
+                    total,
+                    sample,
+                    estimate: None,
+                },
+                elapsed,
+            )
+        }
+        Err(e) => failed(check, alone.as_str(), elapsed, e),
+    };
+    let _ = events.send(Event::Checked { check: c, outcome });
+    let _ = events.send(Event::Retried {
+        statement: s,
+        key: single.key,
+        sql: alone,
+        elapsed,
+    });
 }
 
 /// What one statement read: the table's rows (a pass counts them), and per
@@ -759,7 +798,6 @@ fn decide(plan: &Plan, c: usize, sql: &Sql, found: Found, elapsed: Duration) -> 
         estimate,
     } = found;
     let check = &plan.checks[c];
-    let elapsed_ms = Some(round_ms(elapsed));
     let mut findings = Vec::new();
     // A sample's count, scaled to the table (`total` already is).
     let estimate = estimate.map(|e| Estimate {
@@ -770,67 +808,35 @@ fn decide(plan: &Plan, c: usize, sql: &Sql, found: Found, elapsed: Duration) -> 
         Some(e) => Estimate::scaled(count, e.fraction),
         None => count,
     };
-    let about = if estimate.is_some() { "≈ " } else { "" };
     if count > 0 {
-        let mut message = format!("{about}{}", check.describe_count(count, total));
-        if estimate.is_some()
-            && let Some(t) = total
-        {
-            // The table's rows are estimated too.
-            let of = format!(" of {} rows", thousands(t));
-            message = message.replacen(&of, &format!(" of ≈ {} rows", thousands(t)), 1);
-        }
-        if let Some(e) = &estimate {
-            message.push_str(&format!(
-                " (estimated: {} in {})",
-                thousands(e.sampled_count),
-                e.basis
-            ));
-        }
         let mut f = Finding::new(
             check.id,
             check.severity,
             &check.subject,
             &check.key,
-            String::new(),
+            counted_message(check, count, total, estimate.as_ref()),
         );
         f.count = Some(count);
         f.total = total;
         f.estimate = estimate.clone();
         f.sql = Some(sql.to_string());
         f.category = Some(check.category);
-        f.elapsed_ms = elapsed_ms;
+        f.elapsed_ms = Some(round_ms(elapsed));
         f.sample = sample;
         f.sample_sql = match &check.work {
             Work::Rows(r) => Some(r.sample_sql().to_string()),
             Work::Assertion(a) => Some(a.sample_sql.to_string()),
             Work::Catalog(_) | Work::Withheld(_) => None,
         };
-        f.message = message;
-        if let Work::Rows(r) = &check.work
-            && let Some(constraint) = &r.proves_unenforced
-        {
-            let mut proof = Finding::new(
-                CheckId::FkNotEnforced,
-                CheckId::FkNotEnforced.default_severity(),
-                &check.subject,
-                &format!("fk_not_enforced:{}", check.subject.describe()),
-                format!(
-                    "{constraint} is declared, yet {about}{} violate it: it was not enforced when they were written \
-                     (e.g. SQLite with foreign_keys off, or triggers bypassed)",
-                    crate::findings::thousands(count)
-                ),
-            );
-            proof.constraint = Some(constraint.clone());
-            proof.count = Some(count);
-            proof.estimate = estimate.clone();
-            proof.sql = f.sql.clone();
-            proof.elapsed_ms = elapsed_ms;
-            findings.push(f);
-            findings.push(proof);
-        } else {
-            findings.push(f);
-        }
+        let proof = match &check.work {
+            Work::Rows(r) => r
+                .proves_unenforced
+                .as_deref()
+                .map(|constraint| proof_of_bypass(check, constraint, &f)),
+            _ => None,
+        };
+        findings.push(f);
+        findings.extend(proof);
     }
     Outcome {
         count: Some(count),
@@ -840,6 +846,60 @@ fn decide(plan: &Plan, c: usize, sql: &Sql, found: Found, elapsed: Duration) -> 
         findings,
         error: None,
     }
+}
+
+/// A count's sentence, `≈` with how it was estimated when it was.
+fn counted_message(
+    check: &Check,
+    count: u64,
+    total: Option<u64>,
+    estimate: Option<&Estimate>,
+) -> String {
+    let sentence = check.describe_count(count, total);
+    let Some(e) = estimate else {
+        return sentence;
+    };
+    // The table's rows are estimated too.
+    let sentence = match total {
+        Some(t) => {
+            let of = format!(" of {} rows", thousands(t));
+            sentence.replacen(&of, &format!(" of ≈ {} rows", thousands(t)), 1)
+        }
+        None => sentence,
+    };
+    format!(
+        "≈ {sentence} (estimated: {} in {})",
+        thousands(e.sampled_count),
+        e.basis
+    )
+}
+
+/// Orphans of a constraint the catalog calls enforced prove it was bypassed
+/// (`fk_not_enforced`), counted as `orphans` is.
+fn proof_of_bypass(check: &Check, constraint: &str, orphans: &Finding) -> Finding {
+    let about = if orphans.estimate.is_some() {
+        "≈ "
+    } else {
+        ""
+    };
+    let count = orphans.count.unwrap_or(0);
+    let mut proof = Finding::new(
+        CheckId::FkNotEnforced,
+        CheckId::FkNotEnforced.default_severity(),
+        &check.subject,
+        &format!("fk_not_enforced:{}", check.subject.describe()),
+        format!(
+            "{constraint} is declared, yet {about}{} violate it: it was not enforced when they were written \
+             (e.g. SQLite with foreign_keys off, or triggers bypassed)",
+            thousands(count)
+        ),
+    );
+    proof.constraint = Some(constraint.to_string());
+    proof.count = Some(count);
+    proof.estimate = orphans.estimate.clone();
+    proof.sql = orphans.sql.clone();
+    proof.elapsed_ms = orphans.elapsed_ms;
+    proof
 }
 
 /// A check that could not run: a `check_failed` finding naming why.
