@@ -1833,3 +1833,46 @@ async fn a_pass_in_parts_counts_and_samples_as_the_whole_pass() {
         );
     }
 }
+
+/// Every check about a relationship carries it by identity: its lookup is
+/// that relationship's, even when two relationships print alike (the same
+/// columns referencing the same parent under two constraint names).
+#[tokio::test(flavor = "multi_thread")]
+async fn checks_carry_their_relationship_by_identity() {
+    let db = TestDb::postgres().await;
+    db.exec(
+        "CREATE TABLE accounts (id int PRIMARY KEY, tenant int, code int UNIQUE);
+         CREATE TABLE events (id int PRIMARY KEY, tenant int,
+           account_id int CONSTRAINT first REFERENCES accounts (id),
+           account_code int REFERENCES accounts (code));
+         ALTER TABLE events ADD CONSTRAINT second FOREIGN KEY (account_id) REFERENCES accounts (id);",
+    )
+    .await;
+    let options = PlanOptions {
+        tenant_columns: Some(vec!["tenant".into()]),
+        ..PlanOptions::default()
+    };
+    let (plan, _) = check(&db.url, None, options).await;
+    let mut about = vec![0; plan.relationships.len()];
+    for check in &plan.checks {
+        let Some(r) = check.relationship else {
+            continue;
+        };
+        about[r] += 1;
+        let relationship = &plan.relationships[r];
+        if let Work::Rows(rows) = &check.work
+            && let Some(lookup) = rows.predicate.lookup()
+        {
+            assert_eq!(rows.table, relationship.child, "{}", check.key);
+            assert_eq!(lookup.parent, relationship.parent, "{}", check.key);
+            assert_eq!(lookup.pairs, relationship.pairs(), "{}", check.key);
+        }
+    }
+    assert!(about.iter().all(|&n| n > 0), "{about:?}");
+    assert!(
+        plan.checks
+            .iter()
+            .filter(|c| c.id == CheckId::Orphans)
+            .all(|c| c.relationship.is_some())
+    );
+}

@@ -322,22 +322,9 @@ pub struct SessionInfo {
 
 /// The checks about each relationship (by index into `plan.relationships`).
 fn relationship_checks(plan: &Plan) -> Vec<Vec<usize>> {
-    let labels: std::collections::HashMap<_, usize> = plan
-        .relationships
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.label(&plan.schema), i))
-        .collect();
     let mut relationship_checks = vec![Vec::new(); plan.relationships.len()];
     for (c, check) in plan.checks.iter().enumerate() {
-        let label = match &check.subject {
-            Subject::Relationship(r)
-            | Subject::RelationshipColumn {
-                relationship: r, ..
-            } => r,
-            _ => continue,
-        };
-        if let Some(&r) = labels.get(label) {
+        if let Some(r) = check.relationship {
             relationship_checks[r].push(c);
         }
     }

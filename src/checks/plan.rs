@@ -43,6 +43,9 @@ pub struct Check {
     pub category: Category,
     pub subject: Subject,
     pub work: Work,
+    /// The relationship it is about (an index into `Plan::relationships`),
+    /// for lookups by identity, never by printed form.
+    pub relationship: Option<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -362,13 +365,16 @@ impl Plan {
             schema: &schema,
             sample: options.sample,
             checks: Vec::new(),
+            about: None,
         };
         builder.profile_problems(&resolved.problems);
         builder.blind_spots();
         builder.lineage(p);
-        for r in &resolved.relationships {
+        for (i, r) in resolved.relationships.iter().enumerate() {
+            builder.about = Some(i);
             builder.relationship(r);
         }
+        builder.about = None;
         let tenant_columns = options
             .tenant_columns
             .clone()
@@ -425,6 +431,8 @@ struct Builder<'a> {
     schema: &'a Schema,
     sample: u32,
     checks: Vec<Check>,
+    /// The relationship whose checks are being planned, if any.
+    about: Option<usize>,
 }
 
 impl Builder<'_> {
@@ -456,6 +464,7 @@ impl Builder<'_> {
             category,
             subject,
             work,
+            relationship: self.about,
         });
     }
 
@@ -697,10 +706,11 @@ impl Builder<'_> {
                 );
             }
         }
-        for r in relationships {
+        for (i, r) in relationships.iter().enumerate() {
             if exempt.contains(&r.child) || exempt.contains(&r.parent) {
                 continue;
             }
+            self.about = Some(i);
             let mut label: Option<Arc<_>> = None;
             for column in columns {
                 if !has(&r.child, column)
@@ -733,6 +743,7 @@ impl Builder<'_> {
                 );
             }
         }
+        self.about = None;
     }
 
     fn paths(&mut self, profile: &Profile, relationships: &[Relationship]) {

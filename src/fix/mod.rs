@@ -229,19 +229,14 @@ async fn count(reader: &mut Reader, plan: &Plan, selection: &Selection) -> Resul
     Ok(counts.first().copied().unwrap_or(0).max(0) as u64)
 }
 
-/// The relationship an orphans check is about, by what it looks up (not by
-/// its printed form).
+/// The relationship an orphans check is about, by identity (not by its
+/// printed form).
 pub fn relationship_of_check(plan: &Plan, check: usize) -> Option<usize> {
     let check = plan.checks.get(check)?;
-    let Work::Rows(rows) = &check.work else {
-        return None;
-    };
-    let Predicate::Orphan(lookup) = &rows.predicate else {
-        return None;
-    };
-    plan.relationships.iter().position(|r| {
-        r.child == rows.table && r.parent == lookup.parent && r.pairs() == lookup.pairs
-    })
+    match &check.work {
+        Work::Rows(rows) if matches!(rows.predicate, Predicate::Orphan(_)) => check.relationship,
+        _ => None,
+    }
 }
 
 /// Builds every remedy the plan's findings call for, with what each changes
