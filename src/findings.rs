@@ -70,6 +70,20 @@ impl Subject {
     }
 }
 
+/// A finding's stable key, the one baselines, `watch` and JSON match on:
+/// the check's id, then what the finding is about, joined by `:`. `about`
+/// is the subject's description (`orphans:assets(x) → p(id)`), a check's or
+/// statement's key (`check_failed:…`, `slow_check:…`), and for a probe's
+/// findings `probe` before it.
+pub fn finding_key(id: CheckId, about: &[&str]) -> String {
+    let mut key = id.as_str().to_string();
+    for part in about {
+        key.push(':');
+        key.push_str(part);
+    }
+    key
+}
+
 /// How an estimated count was reached: from a sample of the table, scaled
 /// up. An estimate is never presented as exact: reports mark it `≈`.
 #[derive(Clone, Debug, PartialEq, Serialize)]

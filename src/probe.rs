@@ -14,7 +14,7 @@
 use crate::checks::plan::Plan;
 use crate::checks::{Category, CheckId, Severity};
 use crate::db::{self, Db, Failure, Reader};
-use crate::findings::{Finding, Subject};
+use crate::findings::{Finding, Subject, finding_key};
 use crate::model::{Action, Engine, Schema, TableName};
 use crate::relationships::Relationship;
 use crate::sql::probe::{self as statements, Value};
@@ -265,7 +265,7 @@ pub async fn run(db: &Db, plan: &Plan) -> Result<Vec<Finding>, ProbeError> {
                     CheckId::FkNotEnforced,
                     CheckId::FkNotEnforced.default_severity(),
                     &subject,
-                    &format!("fk_not_enforced:probe:{}", subject.describe()),
+                    &finding_key(CheckId::FkNotEnforced, &["probe", &subject.describe()]),
                     format!("probe: {fk} accepted a row that references no parent (rolled back)"),
                 );
                 f.constraint = Some(fk.clone());
@@ -289,7 +289,7 @@ pub async fn run(db: &Db, plan: &Plan) -> Result<Vec<Finding>, ProbeError> {
                     CheckId::FkDeleteRule,
                     CheckId::FkDeleteRule.default_severity(),
                     &subject,
-                    &format!("fk_delete_rule:probe:{}", subject.describe()),
+                    &finding_key(CheckId::FkDeleteRule, &["probe", &subject.describe()]),
                     format!(
                         "probe: deleting a {} row with children: {}; the profile expects {} (rolled back)",
                         plan.label(&r.parent),
@@ -342,7 +342,7 @@ fn inconclusive(subject: &Subject, probe: &str, why: &str) -> Finding {
         CheckId::CheckFailed,
         Severity::Info,
         subject,
-        &format!("check_failed:probe:{probe}:{}", subject.describe()),
+        &finding_key(CheckId::CheckFailed, &["probe", probe, &subject.describe()]),
         format!("the {probe} probe could not tell: {why}"),
     )
 }

@@ -6,7 +6,7 @@
 use crate::checks::plan::{Check, Plan, Shape, Statement, StatementText, Work};
 use crate::checks::{CheckId, Severity};
 use crate::db::{self, Backends, Db, PassValue, Reader, SampleRow};
-use crate::findings::{Estimate, Finding, Summary, thousands};
+use crate::findings::{Estimate, Finding, Summary, finding_key, thousands};
 use crate::sql::Sql;
 use crate::sql::render::{BLOCK_KEYS, SAMPLE_BLOCKS, Sampling};
 use futures::StreamExt;
@@ -887,7 +887,7 @@ fn proof_of_bypass(check: &Check, constraint: &str, orphans: &Finding) -> Findin
         CheckId::FkNotEnforced,
         CheckId::FkNotEnforced.default_severity(),
         &check.subject,
-        &format!("fk_not_enforced:{}", check.subject.describe()),
+        &finding_key(CheckId::FkNotEnforced, &[&check.subject.describe()]),
         format!(
             "{constraint} is declared, yet {about}{} violate it: it was not enforced when they were written \
              (e.g. SQLite with foreign_keys off, or triggers bypassed)",
@@ -908,7 +908,7 @@ pub fn failed(check: &Check, sql: &str, elapsed: Duration, error: CheckError) ->
         CheckId::CheckFailed,
         Severity::Error,
         &check.subject,
-        &format!("check_failed:{}", check.key),
+        &finding_key(CheckId::CheckFailed, &[&check.key]),
         format!("{} check could not run: {error}", check.id),
     );
     if f.name.is_none() {
@@ -936,7 +936,7 @@ fn slow_check(statement: &Statement, sql: &Sql, elapsed: Duration) -> Option<Fin
         CheckId::SlowCheck,
         CheckId::SlowCheck.default_severity(),
         &statement.subject,
-        &format!("slow_check:{}", statement.key),
+        &finding_key(CheckId::SlowCheck, &[&statement.key]),
         format!(
             "took {ms:.1} ms, over the {} threshold of {} ms",
             statement.category, statement.threshold_ms

@@ -3,7 +3,7 @@
 //! their SQL, rendered once, which the runner executes as it is.
 
 use super::{Category, CheckId, Severity};
-use crate::findings::{Finding, Subject, thousands};
+use crate::findings::{Finding, Subject, finding_key, thousands};
 use crate::model::{Access, Engine, Schema, TableName};
 use crate::profile::{Profile, Thresholds};
 use crate::relationships::{self, ProfileProblem, Relationship, Source};
@@ -444,7 +444,7 @@ impl Builder<'_> {
         subject: Subject,
         work: Work,
     ) {
-        let key = format!("{}:{}", id.as_str(), subject.describe());
+        let key = finding_key(id, &[&subject.describe()]);
         // A count over rows the role cannot all read would be partial: withheld.
         let work = match work {
             Work::Rows(rows) => {
@@ -476,7 +476,7 @@ impl Builder<'_> {
         message: Option<String>,
         extra: impl FnOnce(&mut Finding),
     ) {
-        let key = format!("{}:{}", id.as_str(), subject.describe());
+        let key = finding_key(id, &[&subject.describe()]);
         let findings = message
             .map(|m| {
                 let mut f = Finding::new(id, id.default_severity(), &subject, &key, m);
