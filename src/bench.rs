@@ -98,7 +98,7 @@ fn stats(mut samples: Vec<f64>, errors: usize, threshold_ms: u64, what: String) 
         };
     }
     samples.sort_by(f64::total_cmp);
-    let at = |p: f64| samples[(((samples.len() - 1) as f64) * p).round() as usize];
+    let at = |p: f64| crate::stats::percentile_of_sorted(&samples, p * 100.0).unwrap_or(0.0);
     let round = |v: f64| (v * 1000.0).round() / 1000.0;
     Measured::Stats(Stats {
         iterations: samples.len(),

@@ -1,12 +1,19 @@
 //! tether: shows whether a relational database's relationships hold.
 //!
 //! Floors, bottom up (imports point down only):
-//! - [`model`] (the schema model), [`cell`] (exact values for writes) and [`sql`]
-//!   (the one module that writes SQL);
-//! - [`db`] (connections, read-only sessions), [`catalog`] (catalog → model), [`profile`];
-//! - [`checks`] (ids, and the plan), [`findings`], [`relationships`];
-//! - [`runner`] (async execution, events);
-//! - [`report`] (text, JSON), [`demo`];
+//! - [`model`] (the schema model), [`cell`] (exact values for writes), [`sql`]
+//!   (the one module that writes SQL), [`clock`], [`stats`];
+//! - [`db`] (connections, read-only sessions), [`catalog`] (catalog → model),
+//!   [`profile`] (which names check ids and severities, the one part of
+//!   [`checks`] below it);
+//! - [`checks`] (ids, and the plan), [`findings`], [`relationships`],
+//!   [`graph`], [`writes`];
+//! - [`runner`] (async execution, events), [`probe`], [`lineage`], [`fix`],
+//!   [`bench`];
+//! - [`report`] (text, JSON, HTML, JUnit, Prometheus, fix previews),
+//!   [`alerts`], [`baseline`], [`demo`];
+//! - [`app`] (the UI's state and pure update), [`tui`] (its shell and views),
+//!   [`progress`];
 //! - [`commands`] and `main` at the top.
 
 pub mod alerts;
@@ -32,5 +39,6 @@ pub mod relationships;
 pub mod report;
 pub mod runner;
 pub mod sql;
+pub mod stats;
 pub mod tui;
 pub mod writes;

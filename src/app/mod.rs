@@ -219,15 +219,7 @@ impl StatementView {
     }
 }
 
-pub fn percentile(values: impl Iterator<Item = f64>, p: f64) -> Option<f64> {
-    let mut v: Vec<f64> = values.collect();
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let rank = ((p / 100.0) * (v.len() - 1) as f64).round() as usize;
-    Some(v[rank.min(v.len() - 1)])
-}
+pub use crate::stats::percentile;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Connection {
