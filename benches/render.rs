@@ -8,8 +8,8 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 use tether::app::{Action, App, Pane, SessionInfo};
 use tether::checks::plan::{Plan, PlanOptions};
 use tether::model::{
-    Action as Rule, Column, Engine, ForeignKey, Index, MatchType, Schema, Table, TableKind,
-    TableName,
+    Column, Engine, ForeignKey, Index, MatchType, ReferentialAction as Rule, Schema, Table,
+    TableKind, TableName,
 };
 use tether::runner::{Event, Outcome};
 use tether::tui::config::Config;

@@ -11,7 +11,7 @@ use std::time::SystemTime;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Event {
+pub enum AlertKind {
     New,
     Grew,
     Shrank,
@@ -32,7 +32,7 @@ pub enum Event {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Alert {
     pub ts: String,
-    pub event: Event,
+    pub event: AlertKind,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub check: Option<CheckId>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -51,10 +51,10 @@ pub struct Alert {
 impl Alert {
     /// A finding estimated from a sample, before its exact count is known.
     pub fn estimate(finding: &Finding, at: SystemTime) -> Alert {
-        Alert::about(Event::Estimate, finding, at)
+        Alert::about(AlertKind::Estimate, finding, at)
     }
 
-    fn about(event: Event, finding: &Finding, at: SystemTime) -> Alert {
+    fn about(event: AlertKind, finding: &Finding, at: SystemTime) -> Alert {
         Alert {
             ts: crate::clock::rfc3339(at),
             event,
@@ -68,7 +68,7 @@ impl Alert {
         }
     }
 
-    fn connection(event: Event, message: String, at: SystemTime) -> Alert {
+    fn connection(event: AlertKind, message: String, at: SystemTime) -> Alert {
         Alert {
             ts: crate::clock::rfc3339(at),
             event,
@@ -102,9 +102,9 @@ impl Watcher {
             match self.known.get(key) {
                 None => {
                     let event = match f.check {
-                        CheckId::SlowCheck => Event::Breach,
-                        CheckId::CheckFailed => Event::CheckFailed,
-                        _ => Event::New,
+                        CheckId::SlowCheck => AlertKind::Breach,
+                        CheckId::CheckFailed => AlertKind::CheckFailed,
+                        _ => AlertKind::New,
                     };
                     alerts.push(Alert::about(event, f, at));
                 }
@@ -112,9 +112,9 @@ impl Watcher {
                     if f.count != before.count && f.count.is_some() && before.count.is_some() =>
                 {
                     let event = if f.count > before.count {
-                        Event::Grew
+                        AlertKind::Grew
                     } else {
-                        Event::Shrank
+                        AlertKind::Shrank
                     };
                     let mut alert = Alert::about(event, f, at);
                     alert.previous = before.count;
@@ -125,7 +125,7 @@ impl Watcher {
         }
         for (key, before) in &self.known {
             if !now.contains_key(key) {
-                let mut alert = Alert::about(Event::Resolved, before, at);
+                let mut alert = Alert::about(AlertKind::Resolved, before, at);
                 alert.previous = before.count;
                 alert.count = None;
                 alerts.push(alert);
@@ -140,12 +140,12 @@ impl Watcher {
         match (result, self.lost) {
             (Err(e), false) => {
                 self.lost = true;
-                Some(Alert::connection(Event::ConnectionLost, e.clone(), at))
+                Some(Alert::connection(AlertKind::ConnectionLost, e.clone(), at))
             }
             (Ok(()), true) => {
                 self.lost = false;
                 Some(Alert::connection(
-                    Event::ConnectionRestored,
+                    AlertKind::ConnectionRestored,
                     "the database answers again".into(),
                     at,
                 ))
@@ -194,9 +194,9 @@ mod tests {
         assert_eq!(
             events(first),
             vec![
-                (Event::CheckFailed, "check_failed:f".into(), None, None),
-                (Event::New, "orphans:a".into(), Some(3), None),
-                (Event::Breach, "slow_check:s".into(), None, None),
+                (AlertKind::CheckFailed, "check_failed:f".into(), None, None),
+                (AlertKind::New, "orphans:a".into(), Some(3), None),
+                (AlertKind::Breach, "slow_check:s".into(), None, None),
             ]
         );
         assert!(
@@ -214,20 +214,20 @@ mod tests {
         assert_eq!(
             events(second),
             vec![
-                (Event::Grew, "orphans:a".into(), Some(5), Some(3)),
-                (Event::Resolved, "check_failed:f".into(), None, None),
-                (Event::Resolved, "slow_check:s".into(), None, None),
+                (AlertKind::Grew, "orphans:a".into(), Some(5), Some(3)),
+                (AlertKind::Resolved, "check_failed:f".into(), None, None),
+                (AlertKind::Resolved, "slow_check:s".into(), None, None),
             ]
         );
         let third = w.after_run(&[finding(CheckId::Orphans, "a", Some(1))], at);
         assert_eq!(
             events(third),
-            vec![(Event::Shrank, "orphans:a".into(), Some(1), Some(5))]
+            vec![(AlertKind::Shrank, "orphans:a".into(), Some(1), Some(5))]
         );
         let last = w.after_run(&[], at);
         assert_eq!(
             events(last),
-            vec![(Event::Resolved, "orphans:a".into(), None, Some(1))]
+            vec![(AlertKind::Resolved, "orphans:a".into(), None, Some(1))]
         );
     }
 
@@ -238,12 +238,12 @@ mod tests {
         assert!(w.connection(&Ok(()), at).is_none());
         assert_eq!(
             w.connection(&Err("refused".into()), at).unwrap().event,
-            Event::ConnectionLost
+            AlertKind::ConnectionLost
         );
         assert!(w.connection(&Err("refused".into()), at).is_none());
         assert_eq!(
             w.connection(&Ok(()), at).unwrap().event,
-            Event::ConnectionRestored
+            AlertKind::ConnectionRestored
         );
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::checks::{Category, CheckId, Severity};
 use crate::db::SampleRow;
-use crate::model::Action;
+use crate::model::ReferentialAction;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -127,9 +127,9 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub constraint: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub expected: Option<Action>,
+    pub expected: Option<ReferentialAction>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub actual: Option<Action>,
+    pub actual: Option<ReferentialAction>,
     /// Rows found (orphans, tenant gaps, mismatches, assertion rows).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<u64>,

@@ -154,7 +154,7 @@ impl Table {
 /// A referential action (ON DELETE / ON UPDATE).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Action {
+pub enum ReferentialAction {
     Cascade,
     SetNull,
     SetDefault,
@@ -162,32 +162,32 @@ pub enum Action {
     NoAction,
 }
 
-impl Action {
+impl ReferentialAction {
     pub fn as_str(self) -> &'static str {
         match self {
-            Action::Cascade => "cascade",
-            Action::SetNull => "set_null",
-            Action::SetDefault => "set_default",
-            Action::Restrict => "restrict",
-            Action::NoAction => "no_action",
+            ReferentialAction::Cascade => "cascade",
+            ReferentialAction::SetNull => "set_null",
+            ReferentialAction::SetDefault => "set_default",
+            ReferentialAction::Restrict => "restrict",
+            ReferentialAction::NoAction => "no_action",
         }
     }
 
     /// Parses the spellings catalogs use: `CASCADE`, `SET NULL`, `NO ACTION`, and
     /// PostgreSQL's one-letter codes (`a r c n d`).
-    pub fn parse_catalog(text: &str) -> Option<Action> {
+    pub fn parse_catalog(text: &str) -> Option<ReferentialAction> {
         match text.trim().to_ascii_uppercase().replace('_', " ").as_str() {
-            "CASCADE" | "C" => Some(Action::Cascade),
-            "SET NULL" | "N" => Some(Action::SetNull),
-            "SET DEFAULT" | "D" => Some(Action::SetDefault),
-            "RESTRICT" | "R" => Some(Action::Restrict),
-            "NO ACTION" | "A" | "NONE" | "" => Some(Action::NoAction),
+            "CASCADE" | "C" => Some(ReferentialAction::Cascade),
+            "SET NULL" | "N" => Some(ReferentialAction::SetNull),
+            "SET DEFAULT" | "D" => Some(ReferentialAction::SetDefault),
+            "RESTRICT" | "R" => Some(ReferentialAction::Restrict),
+            "NO ACTION" | "A" | "NONE" | "" => Some(ReferentialAction::NoAction),
             _ => None,
         }
     }
 }
 
-impl fmt::Display for Action {
+impl fmt::Display for ReferentialAction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -209,8 +209,8 @@ pub struct ForeignKey {
     pub child_columns: Vec<String>,
     pub parent: TableName,
     pub parent_columns: Vec<String>,
-    pub on_delete: Action,
-    pub on_update: Action,
+    pub on_delete: ReferentialAction,
+    pub on_update: ReferentialAction,
     pub match_type: MatchType,
     pub deferrable: bool,
     pub initially_deferred: bool,
@@ -443,8 +443,17 @@ mod tests {
 
     #[test]
     fn parses_catalog_actions() {
-        assert_eq!(Action::parse_catalog("SET NULL"), Some(Action::SetNull));
-        assert_eq!(Action::parse_catalog("c"), Some(Action::Cascade));
-        assert_eq!(Action::parse_catalog("NO ACTION"), Some(Action::NoAction));
+        assert_eq!(
+            ReferentialAction::parse_catalog("SET NULL"),
+            Some(ReferentialAction::SetNull)
+        );
+        assert_eq!(
+            ReferentialAction::parse_catalog("c"),
+            Some(ReferentialAction::Cascade)
+        );
+        assert_eq!(
+            ReferentialAction::parse_catalog("NO ACTION"),
+            Some(ReferentialAction::NoAction)
+        );
     }
 }

@@ -15,7 +15,7 @@ use crate::checks::plan::Plan;
 use crate::checks::{Category, CheckId, Severity};
 use crate::db::{self, Db, Failure, Reader};
 use crate::findings::{Finding, Subject, finding_key};
-use crate::model::{Action, Engine, Schema, TableName};
+use crate::model::{Engine, ReferentialAction, Schema, TableName};
 use crate::relationships::Relationship;
 use crate::sql::probe::{self as statements, Value};
 use std::time::Instant;
@@ -96,7 +96,7 @@ impl Stop {
 
 /// What a parent delete did to its children.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub enum DeleteOutcome {
     /// The database refused the delete.
     Prevented,
     /// The children went with the parent.
@@ -109,24 +109,29 @@ pub enum Outcome {
     Orphaned,
 }
 
-impl Outcome {
-    fn matches(self, rule: Action) -> bool {
+impl DeleteOutcome {
+    fn matches(self, rule: ReferentialAction) -> bool {
         match self {
-            Outcome::Prevented => matches!(rule, Action::Restrict | Action::NoAction),
-            Outcome::Cascaded => rule == Action::Cascade,
-            Outcome::SetNull => rule == Action::SetNull,
-            Outcome::SetDefault => rule == Action::SetDefault,
-            Outcome::Orphaned => false,
+            DeleteOutcome::Prevented => matches!(
+                rule,
+                ReferentialAction::Restrict | ReferentialAction::NoAction
+            ),
+            DeleteOutcome::Cascaded => rule == ReferentialAction::Cascade,
+            DeleteOutcome::SetNull => rule == ReferentialAction::SetNull,
+            DeleteOutcome::SetDefault => rule == ReferentialAction::SetDefault,
+            DeleteOutcome::Orphaned => false,
         }
     }
 
     fn describe(self) -> &'static str {
         match self {
-            Outcome::Prevented => "the delete was refused (restrict / no action)",
-            Outcome::Cascaded => "its children were deleted too (cascade)",
-            Outcome::SetNull => "its children's references became NULL (set null)",
-            Outcome::SetDefault => "its children's references changed to a default (set default)",
-            Outcome::Orphaned => "its children stayed, referencing a parent that is gone",
+            DeleteOutcome::Prevented => "the delete was refused (restrict / no action)",
+            DeleteOutcome::Cascaded => "its children were deleted too (cascade)",
+            DeleteOutcome::SetNull => "its children's references became NULL (set null)",
+            DeleteOutcome::SetDefault => {
+                "its children's references changed to a default (set default)"
+            }
+            DeleteOutcome::Orphaned => "its children stayed, referencing a parent that is gone",
         }
     }
 }
@@ -300,11 +305,11 @@ pub async fn run(db: &Db, plan: &Plan) -> Result<Vec<Finding>, ProbeError> {
                 f.constraint = Some(fk);
                 f.expected = Some(expected);
                 f.actual = match outcome {
-                    Outcome::Prevented => r.constraint.as_ref().map(|c| c.on_delete),
-                    Outcome::Cascaded => Some(Action::Cascade),
-                    Outcome::SetNull => Some(Action::SetNull),
-                    Outcome::SetDefault => Some(Action::SetDefault),
-                    Outcome::Orphaned => None,
+                    DeleteOutcome::Prevented => r.constraint.as_ref().map(|c| c.on_delete),
+                    DeleteOutcome::Cascaded => Some(ReferentialAction::Cascade),
+                    DeleteOutcome::SetNull => Some(ReferentialAction::SetNull),
+                    DeleteOutcome::SetDefault => Some(ReferentialAction::SetDefault),
+                    DeleteOutcome::Orphaned => None,
                 };
                 f.category = Some(Category::Constraint);
                 findings.push(f);
@@ -433,7 +438,11 @@ async fn enforcement(
 
 /// What deleting one parent row with children does to them; None when no parent
 /// has children. Reads and delete all run under the savepoint.
-async fn cascade(tx: &mut Reader, plan: &Plan, r: &Relationship) -> Result<Option<Outcome>, Stop> {
+async fn cascade(
+    tx: &mut Reader,
+    plan: &Plan,
+    r: &Relationship,
+) -> Result<Option<DeleteOutcome>, Stop> {
     let engine = plan.engine;
     let pairs: Vec<(String, String)> = r.pairs();
     let fk = r.constraint.as_ref();
@@ -482,7 +491,10 @@ async fn cascade(tx: &mut Reader, plan: &Plan, r: &Relationship) -> Result<Optio
                 let ours = match violated_constraint(&e) {
                     Some(name) => fk.is_some_and(|fk| fk.name == name),
                     None => fk.is_some_and(|fk| {
-                        matches!(fk.on_delete, Action::Restrict | Action::NoAction)
+                        matches!(
+                            fk.on_delete,
+                            ReferentialAction::Restrict | ReferentialAction::NoAction
+                        )
                     }),
                 };
                 if !ours {
@@ -492,7 +504,7 @@ async fn cascade(tx: &mut Reader, plan: &Plan, r: &Relationship) -> Result<Optio
                         plan.label(&r.parent)
                     )));
                 }
-                return Ok(Some(Outcome::Prevented));
+                return Ok(Some(DeleteOutcome::Prevented));
             }
             Err(e) => return Err(e),
             Ok(_) => {}
@@ -501,13 +513,13 @@ async fn cascade(tx: &mut Reader, plan: &Plan, r: &Relationship) -> Result<Optio
         let rows_after = count(tx, rows).await?;
         let nulls_after = count(tx, nulls).await?;
         Ok(Some(if children_after == children_before {
-            Outcome::Orphaned
+            DeleteOutcome::Orphaned
         } else if rows_after < rows_before {
-            Outcome::Cascaded
+            DeleteOutcome::Cascaded
         } else if nulls_after > nulls_before {
-            Outcome::SetNull
+            DeleteOutcome::SetNull
         } else {
-            Outcome::SetDefault
+            DeleteOutcome::SetDefault
         }))
     })
     .await
@@ -516,7 +528,7 @@ async fn cascade(tx: &mut Reader, plan: &Plan, r: &Relationship) -> Result<Optio
 #[cfg(test)]
 mod tests {
     use super::reached_by_constraints;
-    use crate::model::{Action, Engine, ForeignKey, MatchType, Schema, TableName};
+    use crate::model::{Engine, ForeignKey, MatchType, ReferentialAction, Schema, TableName};
 
     fn fk(child: &str, parent: &str) -> ForeignKey {
         ForeignKey {
@@ -525,8 +537,8 @@ mod tests {
             child_columns: vec![format!("{parent}_id")],
             parent: TableName::new("public", parent),
             parent_columns: vec!["id".into()],
-            on_delete: Action::Cascade,
-            on_update: Action::NoAction,
+            on_delete: ReferentialAction::Cascade,
+            on_update: ReferentialAction::NoAction,
             match_type: MatchType::Simple,
             deferrable: false,
             initially_deferred: false,

@@ -4,7 +4,7 @@
 //! catalog happens in `relationships` and `checks::plan`.
 
 use crate::checks::{Category, Severity};
-use crate::model::{Action, Engine};
+use crate::model::{Engine, ReferentialAction};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -109,7 +109,7 @@ pub struct RelationshipDecl {
     pub parent_columns: Option<Vec<String>>,
     /// The intended ON DELETE rule; omitted means any rule is fine.
     #[serde(default)]
-    pub on_delete: Option<Action>,
+    pub on_delete: Option<ReferentialAction>,
 }
 
 /// Two ways of reaching the same fact that must agree: `table.column` and the

@@ -2,7 +2,7 @@
 //! the profile's intended relationships, and relationships implied by names.
 
 use crate::findings::RelationshipLabel;
-use crate::model::{Action, ForeignKey, Schema, TableName};
+use crate::model::{ForeignKey, ReferentialAction, Schema, TableName};
 use crate::profile::{Location, Profile};
 use crate::sql::render::Lookup;
 use serde::Serialize;
@@ -28,7 +28,7 @@ pub struct Relationship {
     /// The declared constraint, when there is one (the schema's own).
     pub constraint: Option<std::sync::Arc<ForeignKey>>,
     /// The profile's intended ON DELETE rule.
-    pub expected_on_delete: Option<Action>,
+    pub expected_on_delete: Option<ReferentialAction>,
     /// The profile declares this relationship (with or without a constraint).
     pub in_profile: bool,
     /// The child's reference columns lead a valid, non-partial index.
@@ -506,8 +506,8 @@ mod tests {
             child_columns: vec!["customer_id".into()],
             parent: TableName::new("public", "customers"),
             parent_columns: vec!["id".into()],
-            on_delete: Action::NoAction,
-            on_update: Action::NoAction,
+            on_delete: ReferentialAction::NoAction,
+            on_update: ReferentialAction::NoAction,
             match_type: crate::model::MatchType::Simple,
             deferrable: false,
             initially_deferred: false,
@@ -528,7 +528,10 @@ mod tests {
             .collect();
         assert_eq!(customer.len(), 1);
         assert_eq!(customer[0].source, Source::Constraint);
-        assert_eq!(customer[0].expected_on_delete, Some(Action::Cascade));
+        assert_eq!(
+            customer[0].expected_on_delete,
+            Some(ReferentialAction::Cascade)
+        );
         assert!(customer[0].parent_unique);
     }
 }

@@ -22,7 +22,7 @@ use tether::checks::plan::{Plan, PlanOptions, Shape, StatementText, Work};
 use tether::checks::{CheckId, Severity};
 use tether::db::{Db, SessionOptions};
 use tether::findings::Finding;
-use tether::model::{Action, Engine};
+use tether::model::{Engine, ReferentialAction};
 use tether::profile::Profile;
 use tether::relationships::Source;
 use tether::runner::{RunOptions, RunResult};
@@ -604,8 +604,8 @@ fn assert_common(plan: &Plan, result: &RunResult, expected_len: usize) {
 
     // The delete rule names both rules and the constraint.
     let rule = finding(result, "fk_delete_rule", STORES_FK);
-    assert_eq!(rule.expected, Some(Action::Cascade));
-    assert_eq!(rule.actual, Some(Action::NoAction));
+    assert_eq!(rule.expected, Some(ReferentialAction::Cascade));
+    assert_eq!(rule.actual, Some(ReferentialAction::NoAction));
     assert_eq!(rule.constraint.as_deref(), Some("stores_region_fkey"));
     assert_eq!(rule.severity, Severity::Error);
 

@@ -65,7 +65,7 @@ pub fn schema() -> Schema {
                 parent: fk.parent.clone(),
                 parent_columns: fk.parent_columns.clone(),
                 on_delete: fk.on_delete,
-                on_update: crate::model::Action::NoAction,
+                on_update: crate::model::ReferentialAction::NoAction,
                 match_type: MatchType::Simple,
                 deferrable: false,
                 initially_deferred: false,

@@ -2,8 +2,8 @@
 
 use super::Reads;
 use crate::model::{
-    Action, Column, Engine, ForeignKey, Identity, Index, MatchType, Schema, Table, TableKind,
-    TableName,
+    Column, Engine, ForeignKey, Identity, Index, MatchType, ReferentialAction, Schema, Table,
+    TableKind, TableName,
 };
 use sqlx::{MySqlPool, Row};
 use std::collections::HashMap;
@@ -193,10 +193,10 @@ pub async fn read(pool: &MySqlPool, schemas: &[String]) -> Result<Schema, sqlx::
                 child_columns: vec![column],
                 parent: TableName::new(row.try_get::<String, _>(4)?, row.try_get::<String, _>(5)?),
                 parent_columns: vec![parent_column],
-                on_delete: Action::parse_catalog(&row.try_get::<String, _>(7)?)
-                    .unwrap_or(Action::NoAction),
-                on_update: Action::parse_catalog(&row.try_get::<String, _>(8)?)
-                    .unwrap_or(Action::NoAction),
+                on_delete: ReferentialAction::parse_catalog(&row.try_get::<String, _>(7)?)
+                    .unwrap_or(ReferentialAction::NoAction),
+                on_update: ReferentialAction::parse_catalog(&row.try_get::<String, _>(8)?)
+                    .unwrap_or(ReferentialAction::NoAction),
                 match_type: match row.try_get::<String, _>(9)?.as_str() {
                     "FULL" => MatchType::Full,
                     "PARTIAL" => MatchType::Partial,

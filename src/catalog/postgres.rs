@@ -2,8 +2,8 @@
 
 use super::Reads;
 use crate::model::{
-    Access, Action, Column, Engine, ForeignKey, Identity, Index, MatchType, Schema, Table,
-    TableKind, TableName,
+    Access, Column, Engine, ForeignKey, Identity, Index, MatchType, ReferentialAction, Schema,
+    Table, TableKind, TableName,
 };
 use sqlx::{PgPool, Row};
 use std::collections::HashMap;
@@ -116,8 +116,8 @@ WHERE ",
     "\nORDER BY 2, 3, 1"
 );
 
-fn action(code: &str) -> Action {
-    Action::parse_catalog(code).unwrap_or(Action::NoAction)
+fn action(code: &str) -> ReferentialAction {
+    ReferentialAction::parse_catalog(code).unwrap_or(ReferentialAction::NoAction)
 }
 
 pub async fn read(pool: &PgPool, schemas: &[String]) -> Result<Schema, sqlx::Error> {

@@ -2,7 +2,8 @@
 
 use super::Reads;
 use crate::model::{
-    Action, Column, Engine, ForeignKey, Index, MatchType, Schema, Table, TableKind, TableName,
+    Column, Engine, ForeignKey, Index, MatchType, ReferentialAction, Schema, Table, TableKind,
+    TableName,
 };
 use sqlx::{Row, SqlitePool};
 use std::collections::HashMap;
@@ -190,10 +191,10 @@ pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
                         child_columns: vec![from],
                         parent: TableName::new(MAIN, parent),
                         parent_columns: to.into_iter().collect(),
-                        on_delete: Action::parse_catalog(&row.try_get::<String, _>(6)?)
-                            .unwrap_or(Action::NoAction),
-                        on_update: Action::parse_catalog(&row.try_get::<String, _>(5)?)
-                            .unwrap_or(Action::NoAction),
+                        on_delete: ReferentialAction::parse_catalog(&row.try_get::<String, _>(6)?)
+                            .unwrap_or(ReferentialAction::NoAction),
+                        on_update: ReferentialAction::parse_catalog(&row.try_get::<String, _>(5)?)
+                            .unwrap_or(ReferentialAction::NoAction),
                         match_type: match row.try_get::<String, _>(7)?.to_ascii_uppercase().as_str()
                         {
                             "FULL" => MatchType::Full,

@@ -13,7 +13,7 @@ pub use data::Layout;
 pub use load::{DemoError, load};
 
 use crate::checks::CheckId;
-use crate::model::{Action, Engine, TableName};
+use crate::model::{Engine, ReferentialAction, TableName};
 use crate::sql::ddl::{ColumnSpec, ColumnType, ForeignKeySpec, IndexSpec, TableSpec};
 
 pub const MASTER_FLOWS: &str = "crewai_flow_state_extensions";
@@ -59,7 +59,7 @@ fn fk(
     columns: &str,
     parent: &TableName,
     parent_column: &str,
-    on_delete: Action,
+    on_delete: ReferentialAction,
     validate: bool,
 ) -> ForeignKeySpec {
     ForeignKeySpec {
@@ -128,7 +128,7 @@ pub fn tables(schema: &str) -> Vec<TableSpec> {
                 "master_flow_id",
                 &name(MASTER_FLOWS),
                 "id",
-                Action::Cascade,
+                ReferentialAction::Cascade,
                 true,
             )],
         },
@@ -154,7 +154,7 @@ pub fn tables(schema: &str) -> Vec<TableSpec> {
                 "data_import_id",
                 &name(DATA_IMPORTS),
                 "id",
-                Action::Cascade,
+                ReferentialAction::Cascade,
                 true,
             )],
         },
@@ -181,7 +181,7 @@ pub fn tables(schema: &str) -> Vec<TableSpec> {
                     "master_flow_id",
                     &name(MASTER_FLOWS),
                     "id",
-                    Action::SetNull,
+                    ReferentialAction::SetNull,
                     true,
                 ),
                 fk(
@@ -189,7 +189,7 @@ pub fn tables(schema: &str) -> Vec<TableSpec> {
                     "data_import_id",
                     &name(DATA_IMPORTS),
                     "id",
-                    Action::NoAction,
+                    ReferentialAction::NoAction,
                     true,
                 ),
             ],
@@ -220,7 +220,7 @@ pub fn tables(schema: &str) -> Vec<TableSpec> {
                     "master_flow_id",
                     &name(MASTER_FLOWS),
                     "id",
-                    Action::Cascade,
+                    ReferentialAction::Cascade,
                     true,
                 ),
                 // Faults: NO ACTION where the profile wants SET NULL (fk_delete_rule),
@@ -230,7 +230,7 @@ pub fn tables(schema: &str) -> Vec<TableSpec> {
                     "discovery_flow_id",
                     &name(DISCOVERY_FLOWS),
                     "flow_id",
-                    Action::NoAction,
+                    ReferentialAction::NoAction,
                     false,
                 ),
                 fk(
@@ -238,7 +238,7 @@ pub fn tables(schema: &str) -> Vec<TableSpec> {
                     "raw_import_record_id",
                     &name(RAW_RECORDS),
                     "id",
-                    Action::SetNull,
+                    ReferentialAction::SetNull,
                     true,
                 ),
             ],

@@ -12,7 +12,7 @@ use super::{Change, FixError, Remedy, RemedyRows, effects};
 use crate::cell::Cell;
 use crate::checks::plan::Plan;
 use crate::db::{Db, Reader};
-use crate::model::{Action, Engine, TableName};
+use crate::model::{Engine, ReferentialAction, TableName};
 use crate::sql::fix as statements;
 use std::path::PathBuf;
 
@@ -353,7 +353,7 @@ fn pre_images(plan: &Plan, remedy: &Remedy, rows: &RemedyRows) -> Vec<BackupRow>
         let r = &plan.relationships[affected.relationship];
         let shape = &affected.shape;
         let name = r.constraint.as_ref().map(|c| c.name.clone());
-        let cause = if affected.rule == Action::SetDefault {
+        let cause = if affected.rule == ReferentialAction::SetDefault {
             Cause::SetDefault
         } else {
             Cause::SetNull
@@ -522,19 +522,21 @@ async fn verify(
         .await?;
         let at = super::walk::positions(shape, &r.child_columns).unwrap_or_default();
         match affected.rule {
-            Action::Cascade if !now.is_empty() => {
+            ReferentialAction::Cascade if !now.is_empty() => {
                 return Err(wrong(
                     &shape.name,
                     "rows its cascade should delete are still there",
                 ));
             }
-            Action::SetNull if now.iter().any(|row| at.iter().any(|&i| !row[i].is_null())) => {
+            ReferentialAction::SetNull
+                if now.iter().any(|row| at.iter().any(|&i| !row[i].is_null())) =>
+            {
                 return Err(wrong(
                     &shape.name,
                     "references it should set to NULL are not NULL",
                 ));
             }
-            Action::SetDefault => {
+            ReferentialAction::SetDefault => {
                 let before: std::collections::HashMap<Row, &Row> = affected
                     .rows
                     .iter()

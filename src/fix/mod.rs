@@ -24,7 +24,7 @@ use crate::checks::CheckId;
 use crate::checks::plan::{Plan, Work, unreadable};
 use crate::db::{self, Db, Failure, Reader};
 use crate::findings::Subject;
-use crate::model::{Action, TableName};
+use crate::model::{ReferentialAction, TableName};
 use crate::relationships::{Relationship, Source};
 use crate::sql::Sql;
 use crate::sql::fix::{self as statements, Selection};
@@ -154,7 +154,7 @@ pub struct Effect {
     /// Index into the plan's relationships.
     pub relationship: usize,
     /// `Cascade` (deleted), `SetNull` or `SetDefault` (updated).
-    pub rule: Action,
+    pub rule: ReferentialAction,
     pub count: u64,
 }
 
@@ -365,7 +365,7 @@ fn blocking_reason(plan: &Plan, blocking: &[(usize, u64)]) -> Option<String> {
     let rule = r
         .constraint
         .as_ref()
-        .map_or(Action::NoAction, |c| c.on_delete);
+        .map_or(ReferentialAction::NoAction, |c| c.on_delete);
     let name = r
         .constraint
         .as_ref()
@@ -587,8 +587,8 @@ async fn orphan_remedies(
             .or(r.constraint.as_ref().map(|c| c.on_delete));
         let action = match (intended, options.action) {
             (_, Some(chosen)) => Some(chosen),
-            (Some(Action::Cascade), None) => Some(OrphanAction::Delete),
-            (Some(Action::SetNull), None) => Some(OrphanAction::SetNull),
+            (Some(ReferentialAction::Cascade), None) => Some(OrphanAction::Delete),
+            (Some(ReferentialAction::SetNull), None) => Some(OrphanAction::SetNull),
             _ => None,
         };
         match action {

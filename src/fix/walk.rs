@@ -10,7 +10,7 @@ use super::FixError;
 use super::rows::{self, Row, Shape};
 use crate::checks::plan::Plan;
 use crate::db::Reader;
-use crate::model::{Action, TableName};
+use crate::model::{ReferentialAction, TableName};
 use std::collections::{HashMap, HashSet, VecDeque};
 
 /// Shapes of the tables a walk meets, read once.
@@ -68,7 +68,7 @@ impl Seen {
 pub struct Affected {
     /// Index into `plan.relationships`.
     pub relationship: usize,
-    pub rule: Action,
+    pub rule: ReferentialAction,
     /// The child table's shape: the rows' columns and key.
     pub shape: Shape,
     pub rows: Vec<Row>,
@@ -97,7 +97,7 @@ pub struct Reading {
 }
 
 /// True when the engine applies this relationship's rules on a delete.
-fn enforced(plan: &Plan, relationship: usize) -> Option<Action> {
+fn enforced(plan: &Plan, relationship: usize) -> Option<ReferentialAction> {
     plan.relationships[relationship]
         .constraint
         .as_ref()
@@ -116,7 +116,7 @@ pub async fn deletes(
     reading: &Reading,
 ) -> Result<Consequences, FixError> {
     let mut out = Consequences::default();
-    let mut pending_null: Vec<(usize, Action, Shape, Vec<Row>)> = Vec::new();
+    let mut pending_null: Vec<(usize, ReferentialAction, Shape, Vec<Row>)> = Vec::new();
     let mut pending_block: Vec<(usize, Shape, Vec<Row>)> = Vec::new();
     let mut pending_orphan: Vec<(usize, Shape, Vec<Row>)> = Vec::new();
     let mut queue: VecDeque<(TableName, Vec<Row>)> = VecDeque::from([(table.clone(), rows)]);
@@ -135,7 +135,11 @@ pub async fn deletes(
             let lock = reading.lock
                 && matches!(
                     rule,
-                    Some(Action::Cascade | Action::SetNull | Action::SetDefault)
+                    Some(
+                        ReferentialAction::Cascade
+                            | ReferentialAction::SetNull
+                            | ReferentialAction::SetDefault
+                    )
                 );
             let Some((child_shape, found)) =
                 referencing(tx, plan, shapes, ri, &parent_shape, &rows, lock, reading).await?
@@ -143,7 +147,7 @@ pub async fn deletes(
                 continue;
             };
             match rule {
-                Some(Action::Cascade) => {
+                Some(ReferentialAction::Cascade) => {
                     let child_shape = shapes.keyed(plan, &r.child)?.clone();
                     let deleted = seen.deleted.entry(r.child.clone()).or_default();
                     let fresh: Vec<Row> = found
@@ -153,18 +157,18 @@ pub async fn deletes(
                     if !fresh.is_empty() {
                         out.cascaded.push(Affected {
                             relationship: ri,
-                            rule: Action::Cascade,
+                            rule: ReferentialAction::Cascade,
                             shape: child_shape.clone(),
                             rows: fresh.clone(),
                         });
                         queue.push_back((r.child.clone(), fresh));
                     }
                 }
-                Some(rule @ (Action::SetNull | Action::SetDefault)) => {
+                Some(rule @ (ReferentialAction::SetNull | ReferentialAction::SetDefault)) => {
                     let child_shape = shapes.keyed(plan, &r.child)?.clone();
                     pending_null.push((ri, rule, child_shape, found));
                 }
-                Some(Action::Restrict | Action::NoAction) => {
+                Some(ReferentialAction::Restrict | ReferentialAction::NoAction) => {
                     pending_block.push((ri, child_shape, found));
                 }
                 None => pending_orphan.push((ri, child_shape, found)),

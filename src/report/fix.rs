@@ -5,7 +5,7 @@
 use crate::checks::plan::Plan;
 use crate::findings::plural;
 use crate::fix::{Change, Remedy};
-use crate::model::Action;
+use crate::model::ReferentialAction;
 use crate::relationships::Source;
 
 /// How a line should look.
@@ -42,8 +42,10 @@ pub fn lines(plan: &Plan, remedy: &Remedy) -> Vec<(Tone, String)> {
             .map(|c| c.name.clone())
             .unwrap_or_default();
         let what = match effect.rule {
-            Action::Cascade => "deleted".to_string(),
-            Action::SetDefault => format!("{} set to its default", r.child_columns.join(", ")),
+            ReferentialAction::Cascade => "deleted".to_string(),
+            ReferentialAction::SetDefault => {
+                format!("{} set to its default", r.child_columns.join(", "))
+            }
             _ => format!("{} set to NULL", r.child_columns.join(", ")),
         };
         out.push((

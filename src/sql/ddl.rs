@@ -1,7 +1,7 @@
 //! Statements that build and load a schema (used by `tether demo` and fixtures).
 
 use super::{Sql, ident, literal, table};
-use crate::model::{Action, Engine, TableName};
+use crate::model::{Engine, ReferentialAction, TableName};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ColumnType {
@@ -42,7 +42,7 @@ pub struct ForeignKeySpec {
     pub columns: Vec<String>,
     pub parent: TableName,
     pub parent_columns: Vec<String>,
-    pub on_delete: Action,
+    pub on_delete: ReferentialAction,
     /// PostgreSQL: false adds the constraint `NOT VALID`.
     pub validate: bool,
 }
@@ -71,13 +71,13 @@ fn list(engine: Engine, columns: &[String]) -> String {
         .join(", ")
 }
 
-fn action(a: Action) -> &'static str {
+fn action(a: ReferentialAction) -> &'static str {
     match a {
-        Action::Cascade => "CASCADE",
-        Action::SetNull => "SET NULL",
-        Action::SetDefault => "SET DEFAULT",
-        Action::Restrict => "RESTRICT",
-        Action::NoAction => "NO ACTION",
+        ReferentialAction::Cascade => "CASCADE",
+        ReferentialAction::SetNull => "SET NULL",
+        ReferentialAction::SetDefault => "SET DEFAULT",
+        ReferentialAction::Restrict => "RESTRICT",
+        ReferentialAction::NoAction => "NO ACTION",
     }
 }
 
@@ -383,7 +383,7 @@ mod tests {
                 columns: vec!["mom".into()],
                 parent: TableName::new("main", "moms"),
                 parent_columns: vec!["id".into()],
-                on_delete: Action::SetNull,
+                on_delete: ReferentialAction::SetNull,
                 validate: true,
             }],
         };
