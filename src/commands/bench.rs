@@ -1,9 +1,9 @@
 //! `tether bench`: latency by query category against the profile's thresholds.
 
 use super::args::{ConnectArgs, Format, PlanArgs, whole};
-use crate::bench::{self, BenchOptions, BenchReport, Measured};
+use crate::bench::{self, BenchOptions};
 use crate::db::Db;
-use anstyle::{AnsiColor, Style};
+use crate::report;
 use clap::Args;
 use color_eyre::eyre::{Result, eyre};
 use std::io::Write;
@@ -30,62 +30,6 @@ pub struct BenchArgs {
     /// Output format (text or json).
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
     pub format: Format,
-}
-
-fn render_text(report: &BenchReport) -> String {
-    let bold = Style::new().bold();
-    let red = AnsiColor::Red.on_default().bold();
-    let mut out = format!(
-        "{bold}{:<12} {:>5} {:>10} {:>10} {:>10} {:>10} {:>10}{bold:#}  what\n",
-        "category", "runs", "min ms", "p50 ms", "p95 ms", "max ms", "limit ms"
-    );
-    let rows: [(&str, &Measured); 5] = [
-        ("simple", &report.simple),
-        ("join", &report.join),
-        ("constraint", &report.constraint),
-        ("aggregation", &report.aggregation),
-        ("batch", &report.batch),
-    ];
-    let line = |name: &str, s: &bench::Stats| {
-        let style = if s.exceeded { red } else { Style::new() };
-        format!(
-            "{style}{name:<12} {:>5} {:>10.2} {:>10.2} {:>10.2} {:>10.2} {:>10}{style:#}  {}{}\n",
-            s.iterations,
-            s.min_ms,
-            s.p50_ms,
-            s.p95_ms,
-            s.max_ms,
-            s.threshold_ms,
-            s.what,
-            if s.errors > 0 {
-                format!(" ({} failed)", s.errors)
-            } else {
-                String::new()
-            }
-        )
-    };
-    for (name, measured) in rows {
-        match measured {
-            Measured::Stats(s) => out.push_str(&line(name, s)),
-            Measured::Skipped { skipped } => {
-                out.push_str(&format!("{name:<12} skipped: {skipped}\n"))
-            }
-        }
-    }
-    let c = &report.concurrent;
-    if let Some(s) = &c.stats {
-        out.push_str(&line("concurrent", s));
-    }
-    out.push_str(&format!(
-        "concurrent: {} sessions, {} operations, {} deadlocks, {} timeouts, {} other errors\n",
-        c.sessions, c.operations, c.deadlocks, c.timeouts, c.errors
-    ));
-    if report.exceeded() {
-        out.push_str(&format!(
-            "{red}a category's p95 is over its threshold{red:#}\n"
-        ));
-    }
-    out
 }
 
 /// A session that may write, or None (a read-only role, server or file).
@@ -131,32 +75,8 @@ pub async fn run(args: BenchArgs) -> Result<u8> {
     // A write category stopped by a deadlock, a lock wait timeout, … : exit 2.
     let report = report.map_err(|e| eyre!(e))?;
     let text = match args.format {
-        Format::Json => {
-            let document = serde_json::json!({
-                "tether": env!("CARGO_PKG_VERSION"),
-                "database": {"engine": plan.engine.name(), "server_version": db.server_version, "target": db.target.to_string()},
-                "profile": plan.profile,
-                "iterations": args.iterations,
-                "warmup": args.warmup,
-                "categories": report,
-                "exceeded": report.exceeded(),
-                // The catalog reads that made the plan, each once.
-                "catalog": plan.schema.reads.0.iter().map(|r| serde_json::json!({
-                    "key": r.key,
-                    "elapsed_ms": (r.elapsed.as_secs_f64() * 10_000.0).round() / 10.0,
-                })).collect::<Vec<_>>(),
-            });
-            serde_json::to_string_pretty(&document)? + "\n"
-        }
-        _ => {
-            let catalog: std::time::Duration = plan.schema.reads.0.iter().map(|r| r.elapsed).sum();
-            format!(
-                "{}catalog: {} reads in {:.1} ms, before the benchmark\n",
-                render_text(&report),
-                plan.schema.reads.0.len(),
-                catalog.as_secs_f64() * 1000.0
-            )
-        }
+        Format::Json => report::bench::json(&report, &plan, &db, args.iterations, args.warmup)?,
+        _ => report::bench::text(&report, &plan),
     };
     let mut out = anstream::stdout();
     out.write_all(text.as_bytes())?;

@@ -1,6 +1,8 @@
 //! Reports of a finished run: text for people; JSON, HTML and JUnit for
-//! machines and pipelines; DOT and Mermaid graphs; Prometheus metrics.
+//! machines and pipelines; DOT and Mermaid graphs; Prometheus metrics; fix
+//! previews and `bench` tables.
 
+pub mod bench;
 pub mod fix;
 pub mod graph;
 pub mod html;
