@@ -818,7 +818,7 @@ async fn constraint_remedies(
                 format!("{} must go first", crate::findings::plural(n, "orphan"))
             }
         };
-        let rule = r.expected_on_delete.map_or("no_action", |a| a.as_str());
+        let rule = r.expected_on_delete.unwrap_or(ReferentialAction::NoAction);
         let mut remedy = Remedy::new(
             CheckId::FkMissing,
             Some(ri),

@@ -81,15 +81,24 @@ fn action(a: ReferentialAction) -> &'static str {
     }
 }
 
+/// `CONSTRAINT name FOREIGN KEY (…) REFERENCES parent (…) ON DELETE …`.
 fn foreign_key_clause(engine: Engine, fk: &ForeignKeySpec) -> String {
+    format!(
+        "CONSTRAINT {} {}",
+        ident(engine, &fk.name),
+        references_clause(engine, fk)
+    )
+}
+
+/// `FOREIGN KEY (…) REFERENCES parent (…) ON DELETE …`.
+pub(super) fn references_clause(engine: Engine, fk: &ForeignKeySpec) -> String {
     // SQLite's REFERENCES takes a bare table name, resolved in the child's schema.
     let parent = match engine {
         Engine::Sqlite => ident(engine, &fk.parent.name),
         Engine::Postgres | Engine::Mysql => table(engine, &fk.parent),
     };
     format!(
-        "CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {parent} ({}) ON DELETE {}",
-        ident(engine, &fk.name),
+        "FOREIGN KEY ({}) REFERENCES {parent} ({}) ON DELETE {}",
         list(engine, &fk.columns),
         list(engine, &fk.parent_columns),
         action(fk.on_delete)

@@ -453,53 +453,38 @@ pub fn create_index(engine: Engine, name: &TableName, columns: &[String]) -> Sql
 
 /// The constraint a profile relationship lacks: added without checking existing
 /// rows (PostgreSQL `NOT VALID`), then validated once the orphans are gone.
+/// Rendered by the one DDL renderer ([`super::ddl`]).
 pub fn add_constraint(
     engine: Engine,
     child: &TableName,
     columns: &[String],
     parent: &TableName,
     parent_columns: &[String],
-    on_delete: &str,
+    on_delete: crate::model::ReferentialAction,
 ) -> Vec<Sql> {
-    let name = format!("{}_{}_fkey", child.name, columns.join("_"));
-    let list = |cols: &[String]| {
-        cols.iter()
-            .map(|c| ident(engine, c))
-            .collect::<Vec<_>>()
-            .join(", ")
+    let fk = super::ddl::ForeignKeySpec {
+        name: format!("{}_{}_fkey", child.name, columns.join("_")),
+        columns: columns.to_vec(),
+        parent: parent.clone(),
+        parent_columns: parent_columns.to_vec(),
+        on_delete,
+        validate: false,
     };
-    let rule = on_delete.replace('_', " ").to_uppercase();
     match engine {
         Engine::Postgres => vec![
-            Sql::new(format!(
-                "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {rule} NOT VALID",
-                table(engine, child),
-                ident(engine, &name),
-                list(columns),
-                table(engine, parent),
-                list(parent_columns)
-            )),
+            super::ddl::add_foreign_key(engine, child, &fk),
             Sql::new(format!(
                 "ALTER TABLE {} VALIDATE CONSTRAINT {}",
                 table(engine, child),
-                ident(engine, &name)
+                ident(engine, &fk.name)
             )),
         ],
-        Engine::Mysql => vec![Sql::new(format!(
-            "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {rule}",
-            table(engine, child),
-            ident(engine, &name),
-            list(columns),
-            table(engine, parent),
-            list(parent_columns)
-        ))],
+        Engine::Mysql => vec![super::ddl::add_foreign_key(engine, child, &fk)],
         // SQLite cannot add a constraint to a table: it is rebuilt.
         Engine::Sqlite => vec![Sql::new(format!(
-            "-- SQLite cannot add a foreign key to an existing table: rebuild {} with\n-- FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {rule}",
+            "-- SQLite cannot add a foreign key to an existing table: rebuild {} with\n-- {}",
             ident(engine, &child.name),
-            list(columns),
-            ident(engine, &parent.name),
-            list(parent_columns)
+            super::ddl::references_clause(engine, &fk)
         ))],
     }
 }
