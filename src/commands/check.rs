@@ -64,88 +64,17 @@ pub async fn run(args: CheckArgs) -> Result<u8> {
     let catalog_findings = plan.take_catalog_findings();
     let plan = Arc::new(plan);
 
-    let estimates = if args.estimate {
-        Estimates::Only
-    } else {
-        Estimates::Off
-    };
-    // A step per statement, or per part of one read in parts (its progress
-    // within), and per metric.
-    let parts = |s: &crate::checks::plan::Statement| match estimates {
-        Estimates::Only if s.sampling.is_some() => 1,
-        _ => u64::from(s.parts()),
-    };
-    let progress = crate::progress::bar(
-        plan.statements.iter().map(parts).sum::<u64>() + plan.metrics.len() as u64,
-        "checking",
-    );
-    let options = RunOptions {
-        jobs: usize::from(args.connect.jobs),
-        timeout: Duration::from_secs_f64(args.connect.timeout),
-        estimates,
-        ..RunOptions::default()
-    };
-    // Ctrl-C stops the run and cancels its queries on the server too; a
-    // second one leaves at once.
-    super::stop_on_signals(options.cancel.clone(), false, Some(progress.clone()));
-    let mut done_parts = std::collections::HashMap::new();
-    let mut result = runner::run_to_end(&db, plan.clone(), &options, |event| match event {
-        Event::Progress {
-            statement, done, ..
-        } => {
-            done_parts.insert(*statement, u64::from(*done));
-            progress.inc(1);
-        }
-        Event::Metric { .. } => progress.inc(1),
-        Event::StatementDone { statement, .. } => {
-            // Parts already counted; a statement that failed part way
-            // counts its remaining parts now.
-            let total = parts(&plan.statements[*statement]);
-            let counted = done_parts.get(statement).copied().unwrap_or(0);
-            progress.inc(total.saturating_sub(counted));
-        }
-        _ => {}
-    })
-    .await;
-    result.sampled = args.estimate;
+    let mut result = run_checks(&db, &plan, &args).await?;
     result.add_catalog_findings(catalog_findings);
     result = result.sorted();
-    progress.finish_and_clear();
-    let interrupted = options.cancel.is_cancelled();
-    // Nothing is left to stop: from here a Ctrl-C leaves at once.
-    options.cancel.cancel();
-    if interrupted {
-        return Err(eyre!(
-            "interrupted: the queries in flight were cancelled on the server"
-        ));
-    }
     if args.probe {
-        let foreign_keys = Some(args.sqlite_foreign_keys == OnOff::On);
-        let probed = match super::open_writable(&url, &args.connect, foreign_keys).await {
-            Ok(writable) => {
-                let probed = crate::probe::run(&writable, &plan).await;
-                writable.close().await;
-                probed.map_err(|e| eyre!(e.to_string()))
-            }
-            Err(e) => Err(e),
-        };
         // Probes that could not run, or were stopped (a deadlock, a lock wait
         // timeout, a table that cannot roll back), make the run one that could
         // not run: exit 2, with the reason.
-        let findings = match probed {
-            Ok(findings) => findings,
-            Err(e) => {
-                db.close().await;
-                return Err(e);
-            }
-        };
-        result.checks_run += plan
-            .relationships
-            .iter()
-            .filter(|r| r.constraint.is_some())
-            .count();
-        result.findings.extend(findings);
-        result = result.sorted();
+        if let Err(e) = add_probes(&mut result, &url, &args, &plan).await {
+            db.close().await;
+            return Err(e);
+        }
     }
 
     if let Some(path) = &args.write_baseline {
@@ -172,14 +101,104 @@ pub async fn run(args: CheckArgs) -> Result<u8> {
     write_report(&report, args.format, args.output.as_deref())?;
     db.close().await;
 
+    Ok(u8::from(failing(&result, args.fail_on)))
+}
+
+/// Runs every check, a progress bar on a terminal, Ctrl-C cancelling the
+/// queries in flight on the server (an error then).
+async fn run_checks(
+    db: &crate::db::Db,
+    plan: &Arc<crate::checks::plan::Plan>,
+    args: &CheckArgs,
+) -> Result<runner::RunResult> {
+    let estimates = if args.estimate {
+        Estimates::Only
+    } else {
+        Estimates::Off
+    };
+    // A step per statement, or per part of one read in parts (its progress
+    // within), and per metric.
+    let parts = |s: &crate::checks::plan::Statement| match estimates {
+        Estimates::Only if s.sampling.is_some() => 1,
+        _ => u64::from(s.parts()),
+    };
+    let progress = crate::progress::bar(
+        plan.statements.iter().map(parts).sum::<u64>() + plan.metrics.len() as u64,
+        "checking",
+    );
+    let options = RunOptions {
+        jobs: usize::from(args.connect.jobs),
+        timeout: Duration::from_secs_f64(args.connect.timeout),
+        estimates,
+        ..RunOptions::default()
+    };
+    // Ctrl-C stops the run and cancels its queries on the server too; a
+    // second one leaves at once.
+    super::stop_on_signals(options.cancel.clone(), false, Some(progress.clone()));
+    let mut done_parts = std::collections::HashMap::new();
+    let mut result = runner::run_to_end(db, plan.clone(), &options, |event| match event {
+        Event::Progress {
+            statement, done, ..
+        } => {
+            done_parts.insert(*statement, u64::from(*done));
+            progress.inc(1);
+        }
+        Event::Metric { .. } => progress.inc(1),
+        Event::StatementDone { statement, .. } => {
+            // Parts already counted; a statement that failed part way
+            // counts its remaining parts now.
+            let total = parts(&plan.statements[*statement]);
+            let counted = done_parts.get(statement).copied().unwrap_or(0);
+            progress.inc(total.saturating_sub(counted));
+        }
+        _ => {}
+    })
+    .await;
+    result.sampled = args.estimate;
+    progress.finish_and_clear();
+    let interrupted = options.cancel.is_cancelled();
+    // Nothing is left to stop: from here a Ctrl-C leaves at once.
+    options.cancel.cancel();
+    if interrupted {
+        return Err(eyre!(
+            "interrupted: the queries in flight were cancelled on the server"
+        ));
+    }
+    Ok(result)
+}
+
+/// Probes what the database does, on a writable session, and adds what
+/// they found.
+async fn add_probes(
+    result: &mut runner::RunResult,
+    url: &str,
+    args: &CheckArgs,
+    plan: &crate::checks::plan::Plan,
+) -> Result<()> {
+    let foreign_keys = Some(args.sqlite_foreign_keys == OnOff::On);
+    let writable = super::open_writable(url, &args.connect, foreign_keys).await?;
+    let probed = crate::probe::run(&writable, plan).await;
+    writable.close().await;
+    let findings = probed.map_err(|e| eyre!(e.to_string()))?;
+    result.checks_run += plan
+        .relationships
+        .iter()
+        .filter(|r| r.constraint.is_some())
+        .count();
+    result.findings.extend(findings);
+    *result = std::mem::take(result).sorted();
+    Ok(())
+}
+
+/// Whether the run fails at `fail_on`: exit 1.
+fn failing(result: &runner::RunResult, fail_on: FailOn) -> bool {
     let summary = result.summary();
-    let failing = match args.fail_on {
+    match fail_on {
         FailOn::Never => false,
         FailOn::Error => summary.worst() >= Some(Severity::Error),
         FailOn::Warning => summary.worst() >= Some(Severity::Warning),
         FailOn::Info => summary.worst().is_some(),
-    };
-    Ok(u8::from(failing))
+    }
 }
 
 /// Writes `document` in `format` to `output`, or to stdout.

@@ -117,82 +117,116 @@ pub async fn run(args: WatchArgs) -> Result<u8> {
     let stop = CancellationToken::new();
     super::stop_on_signals(stop.clone(), true, None);
     let interval = Duration::from_secs_f64(args.interval);
-    let mut watcher = Watcher::default();
-    // Until a run has counted exactly, a large table is estimated first
-    // from a sample (an `estimate` line per finding), then counted.
-    let mut counted = false;
-
+    let mut watching = Watching {
+        db,
+        plan,
+        baseline,
+        exposition,
+        stop,
+        watcher: Watcher::default(),
+        counted: false,
+    };
     loop {
-        let reachable = db.ping(PING_LIMIT).await;
-        if let Some(alert) = watcher.connection(&reachable, SystemTime::now()) {
-            emit(&alert);
-        }
-        if let Ok(mut e) = exposition.lock() {
-            e.set_up(reachable.is_ok());
-        }
-        if reachable.is_ok() {
-            let options = RunOptions {
-                jobs: usize::from(args.connect.jobs),
-                timeout: Duration::from_secs_f64(args.connect.timeout),
-                cancel: stop.child_token(),
-                estimates: if counted {
-                    Estimates::Off
-                } else {
-                    Estimates::first_within(plan.engine, interval)
-                },
-                ..RunOptions::default()
-            };
-            let mut result = runner::run_to_end(&db, plan.clone(), &options, |event| {
-                if let runner::Event::Estimated { checks, .. } = event {
-                    let now = SystemTime::now();
-                    for finding in checks.iter().flat_map(|(_, o)| &o.findings) {
-                        if baseline.as_ref().is_none_or(|b| !b.accepts(finding)) {
-                            emit(&Alert::estimate(finding, now));
-                        }
-                    }
-                }
-            })
-            .await;
-            if stop.is_cancelled() {
-                break;
-            }
-            // Failures may mean the database went away mid-run: then the run
-            // says nothing about the data.
-            let failed = result.outcomes.iter().flatten().any(|o| o.error.is_some());
-            let still_there = if failed {
-                db.ping(PING_LIMIT).await
-            } else {
-                Ok(())
-            };
-            if let Some(alert) = watcher.connection(&still_there, SystemTime::now()) {
-                emit(&alert);
-            }
-            if still_there.is_ok() {
-                counted = true;
-                if let Some(baseline) = &baseline {
-                    result.findings = baseline
-                        .compare(std::mem::take(&mut result.findings))
-                        .reported;
-                }
-                let now = SystemTime::now();
-                for alert in watcher.after_run(&result.findings, now) {
-                    emit(&alert);
-                }
-                if let Ok(mut e) = exposition.lock() {
-                    e.record(plan.clone(), result, now);
-                }
-            } else if let Ok(mut e) = exposition.lock() {
-                e.set_up(false);
-            }
-        }
-        if args.once {
+        if !watching.once(&args, interval).await || args.once {
             break;
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
-            _ = stop.cancelled() => break,
+            _ = watching.stop.cancelled() => break,
         }
     }
-    db.close().await;
+    watching.db.close().await;
     Ok(0)
+}
+
+/// What `watch` keeps from one run to the next.
+struct Watching {
+    db: crate::db::Db,
+    plan: Arc<crate::checks::plan::Plan>,
+    baseline: Option<Baseline>,
+    exposition: Arc<Mutex<Exposition>>,
+    /// SIGINT or SIGTERM.
+    stop: CancellationToken,
+    watcher: Watcher,
+    /// Until a run has counted exactly, a large table is estimated first
+    /// from a sample (an `estimate` line per finding), then counted.
+    counted: bool,
+}
+
+impl Watching {
+    /// One run, its alerts printed and its metrics kept; false when it was
+    /// stopped.
+    async fn once(&mut self, args: &WatchArgs, interval: Duration) -> bool {
+        let reachable = self.db.ping(PING_LIMIT).await;
+        if let Some(alert) = self.watcher.connection(&reachable, SystemTime::now()) {
+            emit(&alert);
+        }
+        if let Ok(mut e) = self.exposition.lock() {
+            e.set_up(reachable.is_ok());
+        }
+        if reachable.is_err() {
+            return true;
+        }
+        let options = RunOptions {
+            jobs: usize::from(args.connect.jobs),
+            timeout: Duration::from_secs_f64(args.connect.timeout),
+            cancel: self.stop.child_token(),
+            estimates: if self.counted {
+                Estimates::Off
+            } else {
+                Estimates::first_within(self.plan.engine, interval)
+            },
+            ..RunOptions::default()
+        };
+        let baseline = &self.baseline;
+        let result = runner::run_to_end(&self.db, self.plan.clone(), &options, |event| {
+            if let runner::Event::Estimated { checks, .. } = event {
+                let now = SystemTime::now();
+                for finding in checks.iter().flat_map(|(_, o)| &o.findings) {
+                    if baseline.as_ref().is_none_or(|b| !b.accepts(finding)) {
+                        emit(&Alert::estimate(finding, now));
+                    }
+                }
+            }
+        })
+        .await;
+        if self.stop.is_cancelled() {
+            return false;
+        }
+        self.after_run(result).await;
+        true
+    }
+
+    /// Alerts and metrics of a finished run, unless the database went away
+    /// mid-run: then the run says nothing about the data.
+    async fn after_run(&mut self, mut result: runner::RunResult) {
+        let failed = result.outcomes.iter().flatten().any(|o| o.error.is_some());
+        let still_there = if failed {
+            self.db.ping(PING_LIMIT).await
+        } else {
+            Ok(())
+        };
+        if let Some(alert) = self.watcher.connection(&still_there, SystemTime::now()) {
+            emit(&alert);
+        }
+        if still_there.is_err() {
+            if let Ok(mut e) = self.exposition.lock() {
+                e.set_up(false);
+            }
+            return;
+        }
+        self.counted = true;
+        if let Some(baseline) = &self.baseline {
+            result.findings = baseline
+                .compare(std::mem::take(&mut result.findings))
+                .reported;
+        }
+        let now = SystemTime::now();
+        for alert in self.watcher.after_run(&result.findings, now) {
+            emit(&alert);
+        }
+        if let Ok(mut e) = self.exposition.lock() {
+            e.record(self.plan.clone(), result, now);
+        }
+    }
 }
