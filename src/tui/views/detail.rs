@@ -35,30 +35,11 @@ pub fn check(frame: &mut Frame, app: &App, theme: &Theme, check: usize, scroll: 
         ),
         Span::raw(plan_check.subject.describe()),
     ])];
-    let (shown, total, estimated) = view.shown_count();
-    let about = if estimated { "≈ " } else { "" };
-    let share = match (shown, total) {
-        (Some(c), Some(t)) if t > 0 => format!(
-            " of {about}{} ({about}{:.2}%)",
-            count(Some(t)),
-            c as f64 * 100.0 / t as f64
-        ),
-        _ => String::new(),
-    };
-    let progress = match view.progress {
-        Some((done, parts)) if parts > 0 => format!(" ({}% read)", done * 100 / parts),
-        _ => String::new(),
-    };
-    lines.push(Line::from(format!(
-        "rows: {about}{}{share} · before: {} · state: {:?}{progress} · {} · {}",
-        count(shown),
-        count(view.previous),
-        view.state,
-        view.elapsed
-            .map(|d| format!("{:.1} ms", d.as_secs_f64() * 1000.0))
-            .unwrap_or_else(|| "not run".into()),
-        plan_check.category,
+    lines.push(Line::from(counts_line(
+        view,
+        &plan_check.category.to_string(),
     )));
+    let estimated = view.shown_count().2;
     if let Some(e) = &view.error {
         lines.push(Line::from(Span::styled(
             format!("failed: {e}"),
@@ -86,22 +67,7 @@ pub fn check(frame: &mut Frame, app: &App, theme: &Theme, check: usize, scroll: 
         _ => &view.findings,
     };
     for f in findings {
-        lines.push(Line::from(""));
-        lines.push(Line::from(Span::styled(
-            format!("{} {}", f.severity, f.check),
-            severity_style(theme, Some(f.severity)),
-        )));
-        lines.push(Line::from(f.message.clone()));
-        if !f.sample.is_empty() {
-            lines.push(Line::from(""));
-            lines.push(heading(&format!(
-                "Sample ({} of {}{} rows)",
-                f.sample.len(),
-                if f.estimate.is_some() { "≈ " } else { "" },
-                count(f.count)
-            )));
-            lines.extend(rows_lines(&f.sample, width, "(no sample)"));
-        }
+        lines.extend(finding_lines(f, width, theme));
     }
     if view.findings.is_empty() && view.count == Some(0) {
         lines.push(Line::from(Span::styled(
@@ -110,23 +76,14 @@ pub fn check(frame: &mut Frame, app: &App, theme: &Theme, check: usize, scroll: 
         )));
     }
     if let Some(sql) = app.detail_sql() {
-        lines.push(Line::from(""));
-        lines.push(heading("SQL that ran (y copies it)"));
-        lines.extend(sql.lines().map(|l| {
-            Line::from(Span::styled(
-                format!("  {l}"),
-                Style::new().fg(theme.accent),
-            ))
-        }));
+        lines.extend(sql_lines(
+            "SQL that ran (y copies it)",
+            &sql,
+            Style::new().fg(theme.accent),
+        ));
     }
     if let Some(sample_sql) = view.findings.iter().find_map(|f| f.sample_sql.clone()) {
-        lines.push(Line::from(""));
-        lines.push(heading("Sample SQL"));
-        lines.extend(
-            sample_sql
-                .lines()
-                .map(|l| Line::from(Span::styled(format!("  {l}"), dim(theme)))),
-        );
+        lines.extend(sql_lines("Sample SQL", &sample_sql, dim(theme)));
     }
     frame.render_widget(
         Paragraph::new(lines)
@@ -135,6 +92,67 @@ pub fn check(frame: &mut Frame, app: &App, theme: &Theme, check: usize, scroll: 
             .wrap(Wrap { trim: false }),
         rect,
     );
+}
+
+/// The check's counts: rows (`≈` when estimated) out of the table's, the
+/// refresh before, its state and parts read, its latency and category.
+fn counts_line(view: &crate::app::CheckView, category: &str) -> String {
+    let (shown, total, estimated) = view.shown_count();
+    let about = if estimated { "≈ " } else { "" };
+    let share = match (shown, total) {
+        (Some(c), Some(t)) if t > 0 => format!(
+            " of {about}{} ({about}{:.2}%)",
+            count(Some(t)),
+            c as f64 * 100.0 / t as f64
+        ),
+        _ => String::new(),
+    };
+    let progress = match view.progress {
+        Some((done, parts)) if parts > 0 => format!(" ({}% read)", done * 100 / parts),
+        _ => String::new(),
+    };
+    format!(
+        "rows: {about}{}{share} · before: {} · state: {:?}{progress} · {} · {category}",
+        count(shown),
+        count(view.previous),
+        view.state,
+        view.elapsed
+            .map(|d| format!("{:.1} ms", d.as_secs_f64() * 1000.0))
+            .unwrap_or_else(|| "not run".into()),
+    )
+}
+
+/// One finding: its severity and check, its message, its sample rows.
+fn finding_lines(f: &crate::findings::Finding, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = vec![
+        Line::from(""),
+        Line::from(Span::styled(
+            format!("{} {}", f.severity, f.check),
+            severity_style(theme, Some(f.severity)),
+        )),
+        Line::from(f.message.clone()),
+    ];
+    if !f.sample.is_empty() {
+        lines.push(Line::from(""));
+        lines.push(heading(&format!(
+            "Sample ({} of {}{} rows)",
+            f.sample.len(),
+            if f.estimate.is_some() { "≈ " } else { "" },
+            count(f.count)
+        )));
+        lines.extend(rows_lines(&f.sample, width, "(no sample)"));
+    }
+    lines
+}
+
+/// A heading, then the statement indented, in `style`.
+fn sql_lines(title: &str, sql: &str, style: Style) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::from(""), heading(title)];
+    lines.extend(
+        sql.lines()
+            .map(|l| Line::from(Span::styled(format!("  {l}"), style))),
+    );
+    lines
 }
 
 pub fn table(frame: &mut Frame, app: &App, theme: &Theme, node: usize, scroll: u16, area: Rect) {
