@@ -1,7 +1,7 @@
 //! `tether sql`: the SQL of every check, named and commented, as tether runs it.
 
 use super::args::{ConnectArgs, PlanArgs};
-use crate::checks::plan::Work;
+use crate::checks::plan::{Plan, Work};
 use clap::Args;
 use color_eyre::eyre::Result;
 
@@ -48,102 +48,123 @@ pub async fn run(args: SqlArgs) -> Result<u8> {
     let db = super::open(&url, &args.connect).await?;
     let plan = super::plan(&db, &args.plan, profile.as_ref()).await?;
     db.close().await;
-    let mut entries: Vec<Entry> = Vec::new();
-    if args.standalone {
-        for check in &plan.checks {
+    let entries = if args.standalone {
+        standalone_entries(&plan)
+    } else {
+        entries(&plan, args.estimate)
+    };
+    let out = match args.format {
+        SqlFormat::Json => serde_json::to_string_pretty(&entries)? + "\n",
+        SqlFormat::Sql => script(&entries, &db.target, &plan),
+    };
+    print!("{out}");
+    Ok(0)
+}
+
+/// One best-form query per check (`--standalone`).
+fn standalone_entries(plan: &Plan) -> Vec<Entry> {
+    plan.checks
+        .iter()
+        .filter_map(|check| {
             let sql = match &check.work {
                 Work::Rows(r) => r.count_sql(),
                 Work::Assertion(a) => a.count_sql.clone(),
-                Work::Catalog(_) | Work::Withheld(_) => continue,
+                Work::Catalog(_) | Work::Withheld(_) => return None,
             };
-            entries.push(Entry {
+            Some(Entry {
                 name: check.key.clone(),
                 kind: "check",
                 category: check.category.to_string(),
                 threshold_ms: None,
                 checks: vec![format!("{} ({})", check.key, check.severity)],
                 sql: sql.to_string(),
-            });
+            })
+        })
+        .collect()
+}
+
+/// Every statement as tether sends it: the catalog reads, the plan's
+/// statements (over a sample when `estimate`), the metrics.
+fn entries(plan: &Plan, estimate: bool) -> Vec<Entry> {
+    let mut entries: Vec<Entry> = plan
+        .schema
+        .reads
+        .0
+        .iter()
+        .map(|read| Entry {
+            name: read.key.to_string(),
+            kind: "catalog read",
+            category: "catalog".into(),
+            threshold_ms: None,
+            checks: Vec::new(),
+            sql: read.sql.trim().to_string(),
+        })
+        .collect();
+    for (s, statement) in plan.statements.iter().enumerate() {
+        let sample = estimate.then(|| plan.estimate_sql(s)).flatten();
+        entries.push(Entry {
+            name: statement.key.clone(),
+            kind: if sample.is_some() {
+                "sample pass"
+            } else if statement.checks.len() > 1 {
+                "shared pass"
+            } else {
+                "check"
+            },
+            category: statement.category.to_string(),
+            threshold_ms: Some(statement.threshold_ms),
+            checks: statement
+                .checks
+                .iter()
+                .map(|&c| plan.checks[c].key.clone())
+                .collect(),
+            sql: sample.unwrap_or_else(|| plan.sql(s)).to_string(),
+        });
+    }
+    entries.extend(plan.metrics.iter().map(|metric| Entry {
+        name: format!("metric:{}", metric.name),
+        kind: "metric",
+        category: metric.category.to_string(),
+        threshold_ms: None,
+        checks: Vec::new(),
+        sql: metric.sql.to_string(),
+    }));
+    entries
+}
+
+/// The entries as a script with comments: each statement's name, kind,
+/// category and threshold, the checks a pass decides, the catalog reads
+/// as comments (they take bound parameters).
+fn script(entries: &[Entry], target: &crate::db::Target, plan: &Plan) -> String {
+    let mut out = format!(
+        "-- tether {} · {} · profile {}\n-- Each statement as tether runs it; the checks it decides are listed above it.\n\n",
+        env!("CARGO_PKG_VERSION"),
+        target,
+        plan.profile.as_deref().unwrap_or("none")
+    );
+    for e in entries {
+        let threshold = e
+            .threshold_ms
+            .map(|t| format!(", threshold {t} ms"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "-- {} ({}, {}{threshold})\n",
+            e.name, e.kind, e.category
+        ));
+        if e.kind == "shared pass" || e.kind == "sample pass" {
+            for c in &e.checks {
+                out.push_str(&format!("--   {c}\n"));
+            }
         }
-    } else {
-        for read in &plan.schema.reads.0 {
-            entries.push(Entry {
-                name: read.key.to_string(),
-                kind: "catalog read",
-                category: "catalog".into(),
-                threshold_ms: None,
-                checks: Vec::new(),
-                sql: read.sql.trim().to_string(),
-            });
-        }
-        for (s, statement) in plan.statements.iter().enumerate() {
-            let sample = args.estimate.then(|| plan.estimate_sql(s)).flatten();
-            entries.push(Entry {
-                name: statement.key.clone(),
-                kind: if sample.is_some() {
-                    "sample pass"
-                } else if statement.checks.len() > 1 {
-                    "shared pass"
-                } else {
-                    "check"
-                },
-                category: statement.category.to_string(),
-                threshold_ms: Some(statement.threshold_ms),
-                checks: statement
-                    .checks
-                    .iter()
-                    .map(|&c| plan.checks[c].key.clone())
-                    .collect(),
-                sql: sample.unwrap_or_else(|| plan.sql(s)).to_string(),
-            });
-        }
-        for metric in &plan.metrics {
-            entries.push(Entry {
-                name: format!("metric:{}", metric.name),
-                kind: "metric",
-                category: metric.category.to_string(),
-                threshold_ms: None,
-                checks: Vec::new(),
-                sql: metric.sql.to_string(),
-            });
+        if e.kind == "catalog read" {
+            // Shown, not run: it takes bound parameters.
+            for line in e.sql.lines() {
+                out.push_str(&format!("--   {line}\n"));
+            }
+            out.push('\n');
+        } else {
+            out.push_str(&format!("{};\n\n", e.sql));
         }
     }
-    let out = match args.format {
-        SqlFormat::Json => serde_json::to_string_pretty(&entries)? + "\n",
-        SqlFormat::Sql => {
-            let mut out = format!(
-                "-- tether {} · {} · profile {}\n-- Each statement as tether runs it; the checks it decides are listed above it.\n\n",
-                env!("CARGO_PKG_VERSION"),
-                db.target,
-                plan.profile.as_deref().unwrap_or("none")
-            );
-            for e in &entries {
-                let threshold = e
-                    .threshold_ms
-                    .map(|t| format!(", threshold {t} ms"))
-                    .unwrap_or_default();
-                out.push_str(&format!(
-                    "-- {} ({}, {}{threshold})\n",
-                    e.name, e.kind, e.category
-                ));
-                if e.kind == "shared pass" || e.kind == "sample pass" {
-                    for c in &e.checks {
-                        out.push_str(&format!("--   {c}\n"));
-                    }
-                }
-                if e.kind == "catalog read" {
-                    // Shown, not run: it takes bound parameters.
-                    for line in e.sql.lines() {
-                        out.push_str(&format!("--   {line}\n"));
-                    }
-                    out.push('\n');
-                } else {
-                    out.push_str(&format!("{};\n\n", e.sql));
-                }
-            }
-            out
-        }
-    };
-    print!("{out}");
-    Ok(0)
+    out
 }
