@@ -201,30 +201,40 @@ fn failing(result: &runner::RunResult, fail_on: FailOn) -> bool {
     }
 }
 
+/// A report written as it is built.
+type WriteReport = fn(&Report, &mut dyn Write) -> std::io::Result<()>;
+
 /// Writes `document` in `format` to `output`, or to stdout.
 fn write_report(document: &Report, format: Format, output: Option<&std::path::Path>) -> Result<()> {
-    // JSON is written as it serialises: a report of tens of thousands of
-    // findings is never held whole.
-    let text = match format {
-        Format::Json => None,
-        Format::Text => Some(report::text::render(document)),
-        Format::Html => Some(report::html::render(document)),
-        Format::Junit => Some(report::junit::render(document)),
+    // JSON and JUnit are written as they are built: a report of tens of
+    // thousands of findings is never held whole.
+    let streamed: Option<WriteReport> = match format {
+        Format::Json => Some(|d, out| report::json::write(d, out)),
+        Format::Junit => Some(|d, out| report::junit::write(d, out)),
+        Format::Text | Format::Html => None,
     };
-    match (text, output) {
-        (None, Some(path)) => std::fs::File::create(path)
-            .and_then(|file| report::json::write(document, file))
-            .wrap_err_with(|| format!("writing {}", path.display()))?,
-        (None, None) => report::json::write(document, anstream::stdout().lock())?,
-        (Some(text), Some(path)) => {
+    if let Some(write) = streamed {
+        return match output {
+            Some(path) => std::fs::File::create(path)
+                .and_then(|mut file| write(document, &mut file))
+                .wrap_err_with(|| format!("writing {}", path.display())),
+            None => Ok(write(document, &mut anstream::stdout().lock())?),
+        };
+    }
+    let text = match format {
+        Format::Html => report::html::render(document),
+        _ => report::text::render(document),
+    };
+    match output {
+        Some(path) => {
             // Only the text report carries colours to strip.
             let plain = match format {
                 Format::Text => anstream::adapter::strip_str(&text).to_string(),
-                Format::Json | Format::Html | Format::Junit => text,
+                _ => text,
             };
             std::fs::write(path, plain).wrap_err_with(|| format!("writing {}", path.display()))?;
         }
-        (Some(text), None) => {
+        None => {
             let mut out = anstream::stdout();
             out.write_all(text.as_bytes())?;
             out.flush()?;

@@ -4,6 +4,8 @@
 use super::Report;
 use crate::checks::CheckId;
 use crate::findings::Finding;
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesText, Event};
 use std::fmt::Write;
 
 pub fn xml_escape(text: &str) -> String {
@@ -43,100 +45,147 @@ fn details(findings: &[&Finding]) -> String {
     text
 }
 
-pub fn render(report: &Report) -> String {
-    let plan = report.plan;
-    let result = report.result;
+/// One test case: its class and name, the findings that fail (or error) it,
+/// its seconds.
+struct Case<'a> {
+    class: String,
+    name: String,
+    findings: Vec<&'a Finding>,
+    seconds: f64,
+}
+
+/// A case per check, then a case per statement-level finding (slow_check).
+fn cases<'a>(report: &'a Report) -> Vec<Case<'a>> {
+    let (plan, result) = (report.plan, report.result);
     let mut by_check: Vec<Vec<&Finding>> = vec![Vec::new(); plan.checks.len()];
     for f in &result.findings {
         if let Some(list) = f.plan_check.and_then(|i| by_check.get_mut(i as usize)) {
             list.push(f);
         }
     }
-    let cases: Vec<(String, String, Vec<&Finding>, f64)> = plan
+    let mut cases: Vec<Case> = plan
         .checks
         .iter()
         .zip(by_check)
         .enumerate()
-        .map(|(i, (check, findings))| {
-            let seconds = result
+        .map(|(i, (check, findings))| Case {
+            class: check.id.as_str().to_string(),
+            name: check.key.clone(),
+            findings,
+            seconds: result
                 .outcomes
                 .get(i)
                 .and_then(|o| o.as_ref())
-                .map_or(0.0, |o| o.elapsed.as_secs_f64());
-            (
-                check.id.as_str().to_string(),
-                check.key.clone(),
-                findings,
-                seconds,
-            )
+                .map_or(0.0, |o| o.elapsed.as_secs_f64()),
         })
         .collect();
-    // Statement-level findings (slow_check) have a case of their own each.
-    let slow: Vec<&Finding> = result
-        .findings
-        .iter()
-        .filter(|f| f.check == CheckId::SlowCheck)
-        .collect();
+    cases.extend(
+        result
+            .findings
+            .iter()
+            .filter(|f| f.check == CheckId::SlowCheck)
+            .map(|f| Case {
+                class: "slow_check".into(),
+                name: f.key.clone(),
+                findings: vec![f],
+                seconds: f.elapsed_ms.unwrap_or(0.0) / 1000.0,
+            }),
+    );
+    cases
+}
+
+/// The report as JUnit XML, written as it is built (quick-xml escapes it;
+/// characters XML 1.0 cannot carry are dropped first).
+pub fn write(report: &Report, out: impl std::io::Write) -> std::io::Result<()> {
+    let cases = cases(report);
     let failures = cases
         .iter()
-        .filter(|c| c.2.iter().any(|f| f.check != CheckId::CheckFailed))
-        .count()
-        + slow.len();
+        .filter(|c| c.findings.iter().any(|f| f.check != CheckId::CheckFailed))
+        .count();
     let errors = cases
         .iter()
-        .filter(|c| c.2.iter().any(|f| f.check == CheckId::CheckFailed))
+        .filter(|c| c.findings.iter().any(|f| f.check == CheckId::CheckFailed))
         .count();
-    let total = cases.len() + slow.len();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"tether\" tests=\"{total}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{:.3}\">",
-        result.elapsed.as_secs_f64()
+    let (total, failures, errors) = (
+        cases.len().to_string(),
+        failures.to_string(),
+        errors.to_string(),
     );
-    let _ = writeln!(
-        out,
-        "  <testsuite name=\"{}\" tests=\"{total}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{:.3}\">",
-        xml_escape(&format!(
-            "tether {}",
-            plan.profile.as_deref().unwrap_or("(no profile)")
-        )),
-        result.elapsed.as_secs_f64()
+    let time = format!("{:.3}", report.result.elapsed.as_secs_f64());
+    let suite = format!(
+        "tether {}",
+        report.plan.profile.as_deref().unwrap_or("(no profile)")
     );
-    for (class, name, findings, seconds) in &cases {
-        let _ = write!(
-            out,
-            "    <testcase classname=\"{}\" name=\"{}\" time=\"{seconds:.3}\"",
-            xml_escape(class),
-            xml_escape(name)
-        );
-        if findings.is_empty() {
-            out.push_str("/>\n");
-            continue;
-        }
-        out.push_str(">\n");
-        let (tag, first) = match findings.iter().find(|f| f.check == CheckId::CheckFailed) {
-            Some(f) => ("error", *f),
-            None => ("failure", findings[0]),
-        };
-        let _ = writeln!(
-            out,
-            "      <{tag} type=\"{}\" message=\"{}\">{}</{tag}>",
-            xml_escape(first.check.as_str()),
-            xml_escape(&first.message),
-            xml_escape(&details(findings))
-        );
-        out.push_str("    </testcase>\n");
+    let counts = [
+        ("tests", total.as_str()),
+        ("failures", failures.as_str()),
+        ("errors", errors.as_str()),
+        ("time", time.as_str()),
+    ];
+    let mut out = std::io::BufWriter::new(out);
+    let mut writer = Writer::new_with_indent(&mut out, b' ', 2);
+    writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    writer
+        .create_element("testsuites")
+        .with_attribute(("name", "tether"))
+        .with_attributes(counts)
+        .write_inner_content(|w| {
+            w.create_element("testsuite")
+                .with_attribute(("name", xml_text(&suite).as_str()))
+                .with_attributes(counts)
+                .write_inner_content(|w| cases.iter().try_for_each(|case| test_case(w, case)))?;
+            Ok(())
+        })?;
+    writer.write_indent()?;
+    drop(writer);
+    std::io::Write::write_all(&mut out, b"\n")?;
+    std::io::Write::flush(&mut out)
+}
+
+/// One `testcase`: empty when it holds, else a `failure` (or an `error`,
+/// when a check could not run) carrying every finding.
+fn test_case<W: std::io::Write>(w: &mut Writer<W>, case: &Case) -> std::io::Result<()> {
+    let time = format!("{:.3}", case.seconds);
+    let element = w.create_element("testcase").with_attributes([
+        ("classname", xml_text(&case.class).as_str()),
+        ("name", xml_text(&case.name).as_str()),
+        ("time", time.as_str()),
+    ]);
+    if case.findings.is_empty() {
+        element.write_empty()?;
+        return Ok(());
     }
-    for f in slow {
-        let _ = writeln!(
-            out,
-            "    <testcase classname=\"slow_check\" name=\"{}\" time=\"{:.3}\">\n      <failure type=\"slow_check\" message=\"{}\">{}</failure>\n    </testcase>",
-            xml_escape(&f.key),
-            f.elapsed_ms.unwrap_or(0.0) / 1000.0,
-            xml_escape(&f.message),
-            xml_escape(&details(&[f]))
-        );
-    }
-    out.push_str("  </testsuite>\n</testsuites>\n");
-    out
+    let (tag, first) = match case
+        .findings
+        .iter()
+        .find(|f| f.check == CheckId::CheckFailed)
+    {
+        Some(f) => ("error", *f),
+        None => ("failure", case.findings[0]),
+    };
+    element.write_inner_content(|w| {
+        w.create_element(tag)
+            .with_attributes([
+                ("type", first.check.as_str()),
+                ("message", xml_text(&first.message).as_str()),
+            ])
+            .write_text_content(BytesText::new(&xml_text(&details(&case.findings))))?;
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// `text` without the characters XML 1.0 cannot carry (controls other than
+/// tab, line feed and carriage return).
+fn xml_text(text: &str) -> String {
+    text.chars()
+        .filter(|&c| (c as u32) >= 0x20 || matches!(c, '\n' | '\r' | '\t'))
+        .collect()
+}
+
+/// The report as JUnit XML text.
+pub fn render(report: &Report) -> String {
+    let mut out = Vec::new();
+    write(report, &mut out).expect("writing to memory");
+    String::from_utf8(out).expect("UTF-8")
 }
