@@ -136,9 +136,10 @@ pub struct Finding {
     /// Rows in the table the count is out of, when the check's query counted them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<u64>,
-    /// Set when `count` and `total` are estimates from a sample, not exact.
+    /// Set when `count` and `total` are estimates from a sample, not exact
+    /// (boxed: most findings have none, and a schema has tens of thousands).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub estimate: Option<Estimate>,
+    pub estimate: Option<Box<Estimate>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sample: Vec<SampleRow>,
     pub message: String,

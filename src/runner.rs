@@ -174,11 +174,12 @@ pub struct Outcome {
     pub count: Option<u64>,
     /// Rows in the checked table, when the statement counted them.
     pub total: Option<u64>,
-    /// Set when `count` and `total` are estimated from a sample.
-    pub estimate: Option<Estimate>,
+    /// Set when `count` and `total` are estimated from a sample (boxed: a
+    /// plan of tens of thousands of checks keeps an outcome per check).
+    pub estimate: Option<Box<Estimate>>,
     pub elapsed: Duration,
     pub findings: Vec<Finding>,
-    pub error: Option<CheckError>,
+    pub error: Option<Box<CheckError>>,
 }
 
 /// Runs every check of `plan`, sending events to `events`. Returns when all
@@ -800,9 +801,11 @@ fn decide(plan: &Plan, c: usize, sql: &Sql, found: Found, elapsed: Duration) -> 
     let check = &plan.checks[c];
     let mut findings = Vec::new();
     // A sample's count, scaled to the table (`total` already is).
-    let estimate = estimate.map(|e| Estimate {
-        sampled_count: count,
-        ..e.clone()
+    let estimate = estimate.map(|e| {
+        Box::new(Estimate {
+            sampled_count: count,
+            ..e.clone()
+        })
     });
     let count = match &estimate {
         Some(e) => Estimate::scaled(count, e.fraction),
@@ -814,7 +817,7 @@ fn decide(plan: &Plan, c: usize, sql: &Sql, found: Found, elapsed: Duration) -> 
             check.severity,
             &check.subject,
             &check.key,
-            counted_message(check, count, total, estimate.as_ref()),
+            counted_message(check, count, total, estimate.as_deref()),
         );
         f.count = Some(count);
         f.total = total;
@@ -923,7 +926,7 @@ pub fn failed(check: &Check, sql: &str, elapsed: Duration, error: CheckError) ->
         estimate: None,
         elapsed,
         findings: vec![f],
-        error: Some(error),
+        error: Some(Box::new(error)),
     }
 }
 

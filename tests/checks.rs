@@ -1858,8 +1858,8 @@ async fn checks_carry_their_relationship_by_identity() {
         let Some(r) = check.relationship else {
             continue;
         };
-        about[r] += 1;
-        let relationship = &plan.relationships[r];
+        about[r as usize] += 1;
+        let relationship = &plan.relationships[r as usize];
         if let Work::Rows(rows) = &check.work
             && let Some(lookup) = rows.predicate.lookup()
         {

@@ -147,7 +147,7 @@ impl CheckView {
             total: None,
             elapsed: None,
             findings,
-            failure: error.as_ref().map(|e: &CheckError| e.kind),
+            failure: error.as_ref().map(|e| e.kind),
             error: error.map(|e| e.message),
             estimate: None,
             progress: None,
@@ -317,7 +317,7 @@ fn relationship_checks(plan: &Plan) -> Vec<Vec<usize>> {
     let mut relationship_checks = vec![Vec::new(); plan.relationships.len()];
     for (c, check) in plan.checks.iter().enumerate() {
         if let Some(r) = check.relationship {
-            relationship_checks[r].push(c);
+            relationship_checks[r as usize].push(c);
         }
     }
     relationship_checks

@@ -103,10 +103,10 @@ fn a_failed_check_keeps_its_last_values() {
     let check = orphans_of_assets_discovery(&app);
     let generation = app.refresh.generation;
     let outcome = crate::runner::Outcome {
-        error: Some(crate::runner::CheckError::new(
+        error: Some(Box::new(crate::runner::CheckError::new(
             crate::runner::CheckFailure::Timeout,
             "timed out after 30 s",
-        )),
+        ))),
         ..Default::default()
     };
     app.update(
@@ -689,7 +689,7 @@ fn an_estimate_shows_until_the_exact_count_arrives() {
         let outcome = Outcome {
             count: Some(40),
             total: Some(10_000),
-            estimate: Some(estimate.clone()),
+            estimate: Some(Box::new(estimate.clone())),
             ..Outcome::default()
         };
         app.update(

@@ -45,7 +45,7 @@ pub struct Check {
     pub work: Work,
     /// The relationship it is about (an index into `Plan::relationships`),
     /// for lookups by identity, never by printed form.
-    pub relationship: Option<usize>,
+    pub relationship: Option<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -371,7 +371,7 @@ impl Plan {
         builder.blind_spots();
         builder.lineage(p);
         for (i, r) in resolved.relationships.iter().enumerate() {
-            builder.about = Some(i);
+            builder.about = u32::try_from(i).ok();
             builder.relationship(r);
         }
         builder.about = None;
@@ -432,7 +432,7 @@ struct Builder<'a> {
     sample: u32,
     checks: Vec<Check>,
     /// The relationship whose checks are being planned, if any.
-    about: Option<usize>,
+    about: Option<u32>,
 }
 
 impl Builder<'_> {
@@ -710,7 +710,7 @@ impl Builder<'_> {
             if exempt.contains(&r.child) || exempt.contains(&r.parent) {
                 continue;
             }
-            self.about = Some(i);
+            self.about = u32::try_from(i).ok();
             let mut label: Option<Arc<_>> = None;
             for column in columns {
                 if !has(&r.child, column)

@@ -234,7 +234,9 @@ async fn count(reader: &mut Reader, plan: &Plan, selection: &Selection) -> Resul
 pub fn relationship_of_check(plan: &Plan, check: usize) -> Option<usize> {
     let check = plan.checks.get(check)?;
     match &check.work {
-        Work::Rows(rows) if matches!(rows.predicate, Predicate::Orphan(_)) => check.relationship,
+        Work::Rows(rows) if matches!(rows.predicate, Predicate::Orphan(_)) => {
+            check.relationship.map(|r| r as usize)
+        }
         _ => None,
     }
 }

@@ -351,12 +351,12 @@ fn first_refresh_with_estimates() {
             let outcome = Outcome {
                 count: Some(n as u64 * 20),
                 total: Some(10_000),
-                estimate: Some(crate::findings::Estimate {
+                estimate: Some(Box::new(crate::findings::Estimate {
                     sampled_rows: 500,
                     sampled_count: n as u64,
                     fraction: 0.05,
                     basis: "a sample of 500 rows: 5% of its pages (TABLESAMPLE SYSTEM)".into(),
-                }),
+                })),
                 ..Outcome::default()
             };
             let generation = app.refresh.generation;
