@@ -123,14 +123,10 @@ async fn run_until_quit(
     // most (a server that does not answer is not waited for), or until a
     // Ctrl-C, which the terminal now sends as a signal.
     terminal::restore();
-    let mut tasks = runs.cancelling;
-    if let Some(r) = runs.running.take() {
-        r.cancel.cancel();
-        tasks.push(r.task);
-    }
+    runs.cancel();
     let cancellations = tokio::time::timeout(
         Duration::from_millis(1500),
-        futures::future::join_all(tasks),
+        futures::future::join_all(runs.cancelling),
     );
     tokio::select! {
         _ = cancellations => {}
@@ -146,6 +142,16 @@ struct Runs {
     cancelling: Vec<JoinHandle<()>>,
 }
 
+impl Runs {
+    /// Cancels the run in flight, if any (on the server too).
+    fn cancel(&mut self) {
+        if let Some(previous) = self.running.take() {
+            previous.cancel.cancel();
+            self.cancelling.push(previous.task);
+        }
+    }
+}
+
 /// Carries out the app's commands. Returns true when the app asked to quit.
 fn execute(
     commands: Vec<Command>,
@@ -156,19 +162,12 @@ fn execute(
     tx: &mpsc::UnboundedSender<Action>,
     runs: &mut Runs,
 ) -> bool {
-    let Runs {
-        running,
-        cancelling,
-    } = runs;
     let mut quit = false;
     for command in commands {
         match command {
             Command::StartRun(generation) => {
-                if let Some(previous) = running.take() {
-                    previous.cancel.cancel();
-                    cancelling.push(previous.task);
-                }
-                *running = Some(start_run(
+                runs.cancel();
+                runs.running = Some(start_run(
                     db,
                     plan,
                     settings,
@@ -177,62 +176,68 @@ fn execute(
                     tx.clone(),
                 ));
             }
-            Command::CancelRun => {
-                if let Some(previous) = running.take() {
-                    previous.cancel.cancel();
-                    cancelling.push(previous.task);
-                }
-            }
-            Command::Ping => {
-                let (db, tx) = (db.clone(), tx.clone());
-                tokio::spawn(async move {
-                    let _ = tx.send(match db.ping(PING_LIMIT).await {
-                        Ok(()) => Action::Connected,
-                        Err(e) => Action::ConnectionLost(e),
-                    });
-                });
-            }
+            Command::CancelRun => runs.cancel(),
             Command::Copy(text) => copy(&text),
-            Command::LoadRoots => {
-                let (db, plan, tx) = (db.clone(), plan.clone(), tx.clone());
-                tokio::spawn(async move {
-                    let _ = tx.send(Action::RootsLoaded(
-                        crate::lineage::recent(&db, &plan, ROOTS).await,
-                    ));
-                });
-            }
-            Command::LoadLineage(key) => {
-                let (db, plan, tx) = (db.clone(), plan.clone(), tx.clone());
-                tokio::spawn(async move {
-                    let result = crate::lineage::tree(&db, &plan, &key).await;
-                    let _ = tx.send(Action::LineageLoaded { key, result });
-                });
-            }
-            Command::PreviewFix(check) => {
-                let (db, plan, tx) = (db.clone(), plan.clone(), tx.clone());
-                tokio::spawn(async move {
-                    let result = preview_fix(&db, &plan, check).await;
-                    let _ = tx.send(Action::FixPreviewed { check, result });
-                });
-            }
-            Command::ApplyFix(remedies) => {
-                let (plan, tx, url, dir, writable) = (
-                    plan.clone(),
-                    tx.clone(),
-                    settings.url.clone(),
-                    settings.backup_dir.clone(),
-                    settings.writable.clone(),
-                );
-                tokio::spawn(async move {
-                    let _ = tx.send(Action::FixApplied(
-                        apply_fix(&url, writable, &plan, &remedies, dir).await,
-                    ));
-                });
-            }
             Command::Quit => quit = true,
+            other => in_background(other, db, plan, settings, tx),
         }
     }
     quit
+}
+
+/// Work of a command that answers later, as an action: pings, lineage,
+/// fix previews and applies.
+fn in_background(
+    command: Command,
+    db: &Db,
+    plan: &Arc<Plan>,
+    settings: &Settings,
+    tx: &mpsc::UnboundedSender<Action>,
+) {
+    let (db, plan, tx) = (db.clone(), plan.clone(), tx.clone());
+    match command {
+        Command::Ping => {
+            tokio::spawn(async move {
+                let _ = tx.send(match db.ping(PING_LIMIT).await {
+                    Ok(()) => Action::Connected,
+                    Err(e) => Action::ConnectionLost(e),
+                });
+            });
+        }
+        Command::LoadRoots => {
+            tokio::spawn(async move {
+                let _ = tx.send(Action::RootsLoaded(
+                    crate::lineage::recent(&db, &plan, ROOTS).await,
+                ));
+            });
+        }
+        Command::LoadLineage(key) => {
+            tokio::spawn(async move {
+                let result = crate::lineage::tree(&db, &plan, &key).await;
+                let _ = tx.send(Action::LineageLoaded { key, result });
+            });
+        }
+        Command::PreviewFix(check) => {
+            tokio::spawn(async move {
+                let result = preview_fix(&db, &plan, check).await;
+                let _ = tx.send(Action::FixPreviewed { check, result });
+            });
+        }
+        Command::ApplyFix(remedies) => {
+            let (url, dir, writable) = (
+                settings.url.clone(),
+                settings.backup_dir.clone(),
+                settings.writable.clone(),
+            );
+            tokio::spawn(async move {
+                let _ = tx.send(Action::FixApplied(
+                    apply_fix(&url, writable, &plan, &remedies, dir).await,
+                ));
+            });
+        }
+        // Carried out on the loop ([`execute`]).
+        Command::StartRun(_) | Command::CancelRun | Command::Copy(_) | Command::Quit => {}
+    }
 }
 
 fn translate(event: TermEvent, app: &App, config: &Config) -> Option<Action> {
