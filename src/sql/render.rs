@@ -448,7 +448,7 @@ pub fn scan_in_parts(
     limit: u32,
     parts: Option<&Parts>,
 ) -> Sql {
-    let Some(parts) = parts else {
+    let Some(parts) = parts.filter(|p| p.count() > 1) else {
         return scan(engine, child, only, checks, limit);
     };
     let whole = scan(engine, child, only, checks, limit);

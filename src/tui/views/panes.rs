@@ -210,20 +210,9 @@ fn tenants(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     frame.render_stateful_widget(table, area, &mut state);
 }
 
-fn latency(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    let block = pane_block("Latency (ms)".into(), app.focus == Pane::Latency, theme);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let categories: Vec<Category> = Category::ALL
-        .into_iter()
-        .filter(|c| app.plan.statements.iter().any(|s| s.category == *c))
-        .collect();
-    let [summary, list] = Layout::vertical([
-        Constraint::Length(categories.len() as u16 + 1),
-        Constraint::Min(0),
-    ])
-    .areas(inner);
-    // Per category: p50 / p95 of every statement's recent runs, against its threshold.
+/// Per category: p50 / p95 of every statement's recent runs, against its
+/// threshold (a p95 over it in bold).
+fn category_lines(app: &App, theme: &Theme, categories: Vec<Category>) -> Vec<Line<'static>> {
     let mut lines = vec![Line::from(Span::styled(
         "category      p50      p95   threshold",
         Style::new().add_modifier(Modifier::BOLD),
@@ -255,6 +244,23 @@ fn latency(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             style,
         )));
     }
+    lines
+}
+
+fn latency(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let block = pane_block("Latency (ms)".into(), app.focus == Pane::Latency, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let categories: Vec<Category> = Category::ALL
+        .into_iter()
+        .filter(|c| app.plan.statements.iter().any(|s| s.category == *c))
+        .collect();
+    let [summary, list] = Layout::vertical([
+        Constraint::Length(categories.len() as u16 + 1),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
+    let lines = category_lines(app, theme, categories);
     frame.render_widget(Paragraph::new(lines), summary);
 
     let wide = area.width >= WIDE;
