@@ -415,19 +415,7 @@ async fn run_statement(
 
     match result {
         Ok(read) => {
-            for (c, count, sample) in read.outcomes {
-                let outcome = decide(
-                    plan,
-                    c,
-                    &sql,
-                    Found {
-                        count,
-                        total: read.total,
-                        sample,
-                        estimate: read.estimate.as_ref(),
-                    },
-                    elapsed,
-                );
+            for (c, outcome) in read.decide(plan, &sql, elapsed) {
                 let _ = events.send(Event::Checked { check: c, outcome });
             }
             let slow = slow_check(statement, &sql, elapsed);
@@ -538,6 +526,29 @@ struct Read {
     estimate: Option<Estimate>,
 }
 
+impl Read {
+    /// Each check's outcome from what the statement `sql` read.
+    fn decide(self, plan: &Plan, sql: &Sql, elapsed: Duration) -> Vec<(usize, Outcome)> {
+        let Read {
+            total,
+            outcomes,
+            estimate,
+        } = self;
+        outcomes
+            .into_iter()
+            .map(|(c, count, sample)| {
+                let found = Found {
+                    count,
+                    total,
+                    sample,
+                    estimate: estimate.as_ref(),
+                };
+                (c, decide(plan, c, sql, found, elapsed))
+            })
+            .collect()
+    }
+}
+
 /// With [`Estimates::First`]: statement `s` over a sample of its table, its
 /// outcomes sent as [`Event::Estimated`].
 async fn estimate_first(
@@ -560,25 +571,7 @@ async fn estimate_first(
     let elapsed = started.elapsed();
     // A sample that fails says nothing: the exact statement follows.
     let checks = match result {
-        Ok(read) => read
-            .outcomes
-            .into_iter()
-            .map(|(c, count, sample)| {
-                let outcome = decide(
-                    plan,
-                    c,
-                    &sql,
-                    Found {
-                        count,
-                        total: read.total,
-                        sample,
-                        estimate: read.estimate.as_ref(),
-                    },
-                    elapsed,
-                );
-                (c, outcome)
-            })
-            .collect(),
+        Ok(read) => read.decide(plan, &sql, elapsed),
         Err(_) => Vec::new(),
     };
     let _ = events.send(Event::Estimated {

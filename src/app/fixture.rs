@@ -10,7 +10,7 @@ use crate::runner::{Event, Outcome};
 use crate::sql::ddl::ColumnType;
 use serde_json::{Map, Value};
 use std::sync::Arc;
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The demo's tables, as the catalog would read them from PostgreSQL.
 pub fn schema() -> Schema {
@@ -261,4 +261,36 @@ pub fn refreshed(size: (u16, u16)) -> App {
         feed_run(&mut app, generation, now);
     }
     app
+}
+
+/// Sends one runner event of the run in flight to `app`.
+pub fn runner_event(app: &mut App, event: Event) {
+    let generation = app.refresh.generation;
+    app.update(
+        Action::Runner {
+            generation,
+            event,
+            at: SystemTime::UNIX_EPOCH,
+        },
+        Instant::now(),
+    );
+}
+
+/// The statement that decides `check`.
+pub fn statement_of(app: &App, check: usize) -> usize {
+    app.plan
+        .statements
+        .iter()
+        .position(|s| s.checks.contains(&check))
+        .expect("a statement decides it")
+}
+
+/// An estimate from a 5% page sample of 500 rows, `found` of them offending.
+pub fn page_estimate(found: u64) -> crate::findings::Estimate {
+    crate::findings::Estimate {
+        sampled_rows: 500,
+        sampled_count: found,
+        fraction: 0.05,
+        basis: "a sample of 500 rows: 5% of its pages (TABLESAMPLE SYSTEM)".into(),
+    }
 }

@@ -672,37 +672,22 @@ fn an_estimate_shows_until_the_exact_count_arrives() {
     let t = now();
     let mut app = fixture::app((120, 40), t);
     let check = orphans_of_assets_discovery(&app);
-    let statement = app
-        .plan
-        .statements
-        .iter()
-        .position(|s| s.checks.contains(&check))
-        .unwrap();
+    let statement = fixture::statement_of(&app, check);
     app.update(Action::Tick, t);
-    let estimate = crate::findings::Estimate {
-        sampled_rows: 500,
-        sampled_count: 2,
-        fraction: 0.05,
-        basis: "a sample of 500 rows: 5% of its pages (TABLESAMPLE SYSTEM)".into(),
-    };
     let estimated = |app: &mut App| {
         let outcome = Outcome {
             count: Some(40),
             total: Some(10_000),
-            estimate: Some(Box::new(estimate.clone())),
+            estimate: Some(Box::new(fixture::page_estimate(2))),
             ..Outcome::default()
         };
-        app.update(
-            Action::Runner {
-                generation: app.refresh.generation,
-                event: Event::Estimated {
-                    statement,
-                    elapsed: Duration::from_millis(20),
-                    checks: vec![(check, outcome)],
-                },
-                at: SystemTime::UNIX_EPOCH,
+        fixture::runner_event(
+            app,
+            Event::Estimated {
+                statement,
+                elapsed: Duration::from_millis(20),
+                checks: vec![(check, outcome)],
             },
-            t,
         );
     };
     estimated(&mut app);
@@ -719,14 +704,7 @@ fn an_estimate_shows_until_the_exact_count_arrives() {
             parts: 4,
         },
     ] {
-        app.update(
-            Action::Runner {
-                generation: 1,
-                event,
-                at: SystemTime::UNIX_EPOCH,
-            },
-            t,
-        );
+        fixture::runner_event(&mut app, event);
     }
     assert_eq!(app.checks[check].progress, Some((1, 4)));
     feed_run(&mut app, 1, t);

@@ -336,30 +336,19 @@ fn withheld_counts_are_shown_with_why() {
 #[test]
 fn first_refresh_with_estimates() {
     use crate::runner::{Event, Outcome};
-    use std::time::{Duration, SystemTime};
+    use std::time::Duration;
     snapshot("first_refresh_with_estimates", |app| {
         *app = fixture::app(app.size, Instant::now());
         act(app, &[Action::Tick, Action::FocusPane(Pane::Orphans)]);
         let orphans: Vec<usize> = app.orphan_rows();
         for (n, &check) in orphans.iter().enumerate().take(3) {
-            let statement = app
-                .plan
-                .statements
-                .iter()
-                .position(|s| s.checks.contains(&check))
-                .unwrap();
+            let statement = fixture::statement_of(app, check);
             let outcome = Outcome {
                 count: Some(n as u64 * 20),
                 total: Some(10_000),
-                estimate: Some(Box::new(crate::findings::Estimate {
-                    sampled_rows: 500,
-                    sampled_count: n as u64,
-                    fraction: 0.05,
-                    basis: "a sample of 500 rows: 5% of its pages (TABLESAMPLE SYSTEM)".into(),
-                })),
+                estimate: Some(Box::new(fixture::page_estimate(n as u64))),
                 ..Outcome::default()
             };
-            let generation = app.refresh.generation;
             for event in [
                 Event::Estimated {
                     statement,
@@ -373,14 +362,7 @@ fn first_refresh_with_estimates() {
                     parts: 4,
                 },
             ] {
-                act(
-                    app,
-                    &[Action::Runner {
-                        generation,
-                        event,
-                        at: SystemTime::UNIX_EPOCH,
-                    }],
-                );
+                fixture::runner_event(app, event);
             }
         }
     });
