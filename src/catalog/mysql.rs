@@ -158,22 +158,7 @@ pub async fn read(pool: &MySqlPool, schemas: &[String]) -> Result<Schema, sqlx::
         if let Some(&t) = position.get(&index.table) {
             let table = &mut model[t];
             table.primary_key = index.columns.iter().flatten().cloned().collect();
-            // A single whole-number key orders the table's rows (InnoDB
-            // clusters them by it): passes can read ranges of it.
-            if let [key] = table.primary_key.as_slice()
-                && table.column(key).is_some_and(|c| {
-                    let t = c.data_type.to_ascii_lowercase();
-                    ["tinyint", "smallint", "mediumint", "int", "bigint"]
-                        .iter()
-                        .any(|i| {
-                            t == *i
-                                || t.starts_with(&format!("{i}("))
-                                || t.starts_with(&format!("{i} "))
-                        })
-                })
-            {
-                table.range_key = Some(key.clone());
-            }
+            table.range_key = whole_number_key(table);
         }
     }
     let mut foreign_keys: Vec<ForeignKey> = Vec::new();
@@ -240,4 +225,21 @@ pub async fn read(pool: &MySqlPool, schemas: &[String]) -> Result<Schema, sqlx::
         lookup: Default::default(),
         reads: reads.into_inner(),
     })
+}
+
+/// A single whole-number primary key orders the table's rows (InnoDB
+/// clusters them by it): passes can read ranges of it.
+fn whole_number_key(table: &Table) -> Option<String> {
+    let [key] = table.primary_key.as_slice() else {
+        return None;
+    };
+    let column_type = table.column(key)?.data_type.to_ascii_lowercase();
+    ["tinyint", "smallint", "mediumint", "int", "bigint"]
+        .iter()
+        .any(|i| {
+            column_type == *i
+                || column_type.starts_with(&format!("{i}("))
+                || column_type.starts_with(&format!("{i} "))
+        })
+        .then(|| key.clone())
 }

@@ -142,24 +142,9 @@ pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
         }
     }
 
-    // Every table but a WITHOUT ROWID one has a rowid, under one of three
-    // names that no column of its own takes.
     for table in &mut model {
-        let sql = create_sql
-            .get(&table.name.name)
-            .map(|s| s.to_ascii_uppercase())
-            .unwrap_or_default();
-        if !sql.contains("WITHOUT ROWID") {
-            table.range_key = ["rowid", "_rowid_", "oid"]
-                .into_iter()
-                .find(|alias| {
-                    !table
-                        .columns
-                        .iter()
-                        .any(|c| c.name.eq_ignore_ascii_case(alias))
-                })
-                .map(String::from);
-        }
+        let sql = create_sql.get(&table.name.name).map_or("", String::as_str);
+        table.range_key = rowid_name(table, sql);
     }
 
     let mut grouped: Vec<(String, i64, ForeignKey)> = Vec::new();
@@ -390,6 +375,23 @@ fn tokenize(sql: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// Every table but a WITHOUT ROWID one has a rowid, under one of three names
+/// that no column of its own takes.
+fn rowid_name(table: &Table, create_sql: &str) -> Option<String> {
+    if create_sql.to_ascii_uppercase().contains("WITHOUT ROWID") {
+        return None;
+    }
+    ["rowid", "_rowid_", "oid"]
+        .into_iter()
+        .find(|alias| {
+            !table
+                .columns
+                .iter()
+                .any(|c| c.name.eq_ignore_ascii_case(alias))
+        })
+        .map(String::from)
 }
 
 #[cfg(test)]
