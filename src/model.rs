@@ -2,11 +2,13 @@
 //! everything above them consumes. No I/O and no SQL here.
 
 use serde::Serialize;
-use std::fmt;
 
 /// A supported database engine. Also names the SQL dialect.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, strum::IntoStaticStr, strum::Display,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Engine {
     Postgres,
     Sqlite,
@@ -15,11 +17,7 @@ pub enum Engine {
 
 impl Engine {
     pub fn name(self) -> &'static str {
-        match self {
-            Engine::Postgres => "postgres",
-            Engine::Sqlite => "sqlite",
-            Engine::Mysql => "mysql",
-        }
+        self.into()
     }
 
     pub fn display_name(self) -> &'static str {
@@ -28,12 +26,6 @@ impl Engine {
             Engine::Sqlite => "SQLite",
             Engine::Mysql => "MySQL/MariaDB",
         }
-    }
-}
-
-impl fmt::Display for Engine {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
     }
 }
 
@@ -152,8 +144,20 @@ impl Table {
 }
 
 /// A referential action (ON DELETE / ON UPDATE).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ReferentialAction {
     Cascade,
     SetNull,
@@ -164,13 +168,7 @@ pub enum ReferentialAction {
 
 impl ReferentialAction {
     pub fn as_str(self) -> &'static str {
-        match self {
-            ReferentialAction::Cascade => "cascade",
-            ReferentialAction::SetNull => "set_null",
-            ReferentialAction::SetDefault => "set_default",
-            ReferentialAction::Restrict => "restrict",
-            ReferentialAction::NoAction => "no_action",
-        }
+        self.into()
     }
 
     /// Parses the spellings catalogs use: `CASCADE`, `SET NULL`, `NO ACTION`, and
@@ -184,12 +182,6 @@ impl ReferentialAction {
             "NO ACTION" | "A" | "NONE" | "" => Some(ReferentialAction::NoAction),
             _ => None,
         }
-    }
-}
-
-impl fmt::Display for ReferentialAction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -998,7 +998,11 @@ fn watch_metrics(home: &Path, url: &str, env: &[(&str, &str)]) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     let body = loop {
         let mut stream = std::net::TcpStream::connect(&addr).unwrap();
-        write!(stream, "GET /metrics HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+        write!(
+            stream,
+            "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
         let mut response = String::new();
         stream.read_to_string(&mut response).unwrap();
         if response.contains("tether_runs_total 1") {

@@ -77,7 +77,11 @@ fn metrics_addr(child: &mut Child) -> String {
 
 fn http_get(addr: &str, path: &str) -> String {
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     response
@@ -135,6 +139,77 @@ fn metrics_endpoint_out_of_file_descriptors_does_not_spin() {
     let _ = child.wait();
     // A loop that retries a failing accept at once uses a whole core (2 s).
     assert!(used < 0.5, "{used} s of CPU in 2 s with nothing to do");
+}
+
+/// One response read off a kept-alive connection: its status line and body.
+fn read_response(stream: &mut BufReader<std::net::TcpStream>) -> (String, String) {
+    let mut status = String::new();
+    stream.read_line(&mut status).unwrap();
+    let mut length = 0;
+    loop {
+        let mut header = String::new();
+        stream.read_line(&mut header).unwrap();
+        if header == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap();
+        }
+    }
+    let mut body = vec![0; length];
+    stream.read_exact(&mut body).unwrap();
+    (status.trim().to_string(), String::from_utf8(body).unwrap())
+}
+
+/// The endpoint speaks HTTP/1.1 as scrapers do: several requests on one
+/// connection, 405 for another method, 400 for a request that is not HTTP.
+#[test]
+fn metrics_endpoint_keeps_connections_alive_and_refuses_what_it_cannot_answer() {
+    let (_dir, url) = sqlite_demo(1000);
+    let mut child = bin()
+        .args([
+            "watch",
+            "--url",
+            &url,
+            "--interval",
+            "3600",
+            "--metrics-addr",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let addr = metrics_addr(&mut child);
+    let stream = std::net::TcpStream::connect(&addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    for _ in 0..3 {
+        write!(writer, "GET /metrics HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+        let (status, body) = read_response(&mut reader);
+        assert_eq!(status, "HTTP/1.1 200 OK");
+        assert!(body.contains("# TYPE tether_up gauge"), "{body}");
+    }
+    write!(
+        writer,
+        "POST /metrics HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\n\r\n"
+    )
+    .unwrap();
+    assert_eq!(
+        read_response(&mut reader).0,
+        "HTTP/1.1 405 Method Not Allowed"
+    );
+    let mut garbage = std::net::TcpStream::connect(&addr).unwrap();
+    garbage.write_all(b"HELLO\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    let _ = garbage.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer:?}");
+    assert_eq!(terminate(child), Some(0));
 }
 
 #[test]

@@ -4,11 +4,25 @@
 pub mod plan;
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// A check's stable id (the brief's table).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum CheckId {
     FkMissing,
     FkDeleteRule,
@@ -41,20 +55,7 @@ impl CheckId {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            CheckId::FkMissing => "fk_missing",
-            CheckId::FkDeleteRule => "fk_delete_rule",
-            CheckId::FkNotEnforced => "fk_not_enforced",
-            CheckId::Orphans => "orphans",
-            CheckId::FkUnindexed => "fk_unindexed",
-            CheckId::ImpliedFk => "implied_fk",
-            CheckId::TenantMissing => "tenant_missing",
-            CheckId::TenantMismatch => "tenant_mismatch",
-            CheckId::PathMismatch => "path_mismatch",
-            CheckId::SlowCheck => "slow_check",
-            CheckId::Custom => "custom",
-            CheckId::CheckFailed => "check_failed",
-        }
+        self.into()
     }
 
     pub fn default_severity(self) -> Severity {
@@ -66,15 +67,24 @@ impl CheckId {
     }
 }
 
-impl fmt::Display for CheckId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// How bad a finding is. Ordered: `Info < Warning < Error`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Severity {
     Info,
     Warning,
@@ -83,23 +93,28 @@ pub enum Severity {
 
 impl Severity {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
 /// What kind of query a check is, for latency thresholds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Category {
     Simple,
     Join,
@@ -118,18 +133,6 @@ impl Category {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Category::Simple => "simple",
-            Category::Join => "join",
-            Category::Constraint => "constraint",
-            Category::Batch => "batch",
-            Category::Aggregation => "aggregation",
-        }
-    }
-}
-
-impl fmt::Display for Category {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }

@@ -12,7 +12,6 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -48,11 +47,12 @@ fn emit(alert: &Alert) {
     let _ = out.flush();
 }
 
-/// A minimal HTTP/1.1 responder: `GET /metrics` answers the exposition, anything
-/// else 404. One request per connection.
+/// Serves `GET /metrics` (the exposition) over HTTP/1.1 with keep-alive;
+/// any other path is 404. hyper handles the protocol; this loop only takes
+/// connections.
 async fn serve(listener: TcpListener, exposition: Arc<Mutex<Exposition>>) {
     loop {
-        let mut socket = match listener.accept().await {
+        let socket = match listener.accept().await {
             Ok((socket, _)) => socket,
             // Out of file descriptors, or a connection reset before it was
             // taken: the error repeats at once, so wait before the next try
@@ -64,32 +64,47 @@ async fn serve(listener: TcpListener, exposition: Arc<Mutex<Exposition>>) {
         };
         let exposition = exposition.clone();
         tokio::spawn(async move {
-            let mut request = Vec::with_capacity(1024);
-            let mut buffer = [0u8; 1024];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 16 * 1024 {
-                match tokio::time::timeout(Duration::from_secs(5), socket.read(&mut buffer)).await {
-                    Ok(Ok(n)) if n > 0 => request.extend_from_slice(&buffer[..n]),
-                    _ => return,
-                }
-            }
-            let line = String::from_utf8_lossy(&request);
-            let path = line.split_whitespace().nth(1).unwrap_or("");
-            let (status, body) = if line.starts_with("GET ")
-                && (path == "/metrics" || path.starts_with("/metrics?"))
-            {
-                let body = exposition.lock().map(|e| e.render()).unwrap_or_default();
-                ("200 OK", body)
-            } else {
-                ("404 Not Found", "not found: try /metrics\n".to_string())
-            };
-            let response = format!(
-                "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = socket.write_all(response.as_bytes()).await;
-            let _ = socket.shutdown().await;
+            let answer = hyper::service::service_fn(move |request| {
+                let exposition = exposition.clone();
+                async move { Ok::<_, std::convert::Infallible>(metrics_response(&request, &exposition)) }
+            });
+            // A client that sends no complete request in time is dropped.
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(5))
+                .serve_connection(hyper_util::rt::TokioIo::new(socket), answer)
+                .await;
         });
     }
+}
+
+/// The answer to one request to the metrics endpoint.
+fn metrics_response<B>(
+    request: &hyper::Request<B>,
+    exposition: &Mutex<Exposition>,
+) -> hyper::Response<http_body_util::Full<hyper::body::Bytes>> {
+    use hyper::{Method, StatusCode, header};
+    let (status, body) = match (request.method(), request.uri().path()) {
+        (&Method::GET | &Method::HEAD, "/metrics") => (
+            StatusCode::OK,
+            exposition.lock().map(|e| e.render()).unwrap_or_default(),
+        ),
+        (_, "/metrics") => (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "only GET: try GET /metrics\n".to_string(),
+        ),
+        _ => (
+            StatusCode::NOT_FOUND,
+            "not found: try /metrics\n".to_string(),
+        ),
+    };
+    let mut response = hyper::Response::new(http_body_util::Full::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(crate::report::prometheus::CONTENT_TYPE),
+    );
+    response
 }
 
 pub async fn run(args: WatchArgs) -> Result<u8> {
@@ -226,7 +241,7 @@ impl Watching {
             emit(&alert);
         }
         if let Ok(mut e) = self.exposition.lock() {
-            e.record(self.plan.clone(), result, now);
+            e.record(&self.plan, &result, now);
         }
     }
 }

@@ -20,11 +20,15 @@
 //! sqlx mode that does exactly that one step ([`Tls::apply`]).
 
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// libpq's `sslmode`, spelled as libpq spells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::Display, strum::EnumString)]
+#[strum(
+    serialize_all = "kebab-case",
+    parse_err_ty = String,
+    parse_err_fn = invalid_sslmode
+)]
 pub enum SslMode {
     Disable,
     Allow,
@@ -34,32 +38,8 @@ pub enum SslMode {
     VerifyFull,
 }
 
-impl FromStr for SslMode {
-    type Err = String;
-    fn from_str(text: &str) -> Result<SslMode, String> {
-        Ok(match text {
-            "disable" => SslMode::Disable,
-            "allow" => SslMode::Allow,
-            "prefer" => SslMode::Prefer,
-            "require" => SslMode::Require,
-            "verify-ca" => SslMode::VerifyCa,
-            "verify-full" => SslMode::VerifyFull,
-            other => return Err(format!("invalid sslmode value: \"{other}\"")),
-        })
-    }
-}
-
-impl fmt::Display for SslMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            SslMode::Disable => "disable",
-            SslMode::Allow => "allow",
-            SslMode::Prefer => "prefer",
-            SslMode::Require => "require",
-            SslMode::VerifyCa => "verify-ca",
-            SslMode::VerifyFull => "verify-full",
-        })
-    }
+fn invalid_sslmode(other: &str) -> String {
+    format!("invalid sslmode value: \"{other}\"")
 }
 
 /// The certificates the server's certificate is checked against.
