@@ -221,102 +221,13 @@ fn reached_by_constraints(schema: &Schema, from: &TableName) -> Vec<TableName> {
 /// could not tell). A failure that ends the transaction stops them all.
 pub async fn run(db: &Db, plan: &Plan) -> Result<Vec<Finding>, ProbeError> {
     let target = db.target.to_string();
-    let mut tx = db.writable().await.map_err(|e| {
-        if is_read_only(&e) {
-            ProbeError::ReadOnly(target.clone(), db::describe(&e))
-        } else {
-            ProbeError::Failed(target.clone(), db::describe(&e))
-        }
-    })?;
-    match tx.read_only().await {
-        Ok(false) => {}
-        Ok(true) => {
-            let _ = tx.rollback().await;
-            return Err(ProbeError::ReadOnly(
-                target,
-                "the session or server is set read-only".into(),
-            ));
-        }
-        Err(e) => return Err(ProbeError::Failed(target, db::describe(&e))),
-    }
-    // Before the first write: every table written must be able to roll back.
-    if let Err(reason) =
-        crate::writes::refuse_non_transactional(&mut tx, &plan.schema, &written_tables(plan)).await
-    {
-        let _ = tx.rollback().await;
-        return Err(ProbeError::NonTransactional { target, reason });
-    }
-    if plan.engine == Engine::Postgres {
-        // Deferred constraints would only object at a commit that never comes.
-        if let Err(e) = tx.execute_fixed("SET CONSTRAINTS ALL IMMEDIATE").await {
-            let _ = tx.rollback().await;
-            return Err(ProbeError::Failed(target, db::describe(&e)));
-        }
-    }
+    let mut tx = begin(db, plan, &target).await?;
     let mut findings = Vec::new();
     let mut n = 0;
     for r in plan.relationships.iter().filter(|r| r.constraint.is_some()) {
-        n += 1;
         let subject = Subject::Relationship(std::sync::Arc::new(r.label(&plan.schema)));
-        let fk = r
-            .constraint
-            .as_ref()
-            .map(|c| c.name.clone())
-            .unwrap_or_default();
-        let started = Instant::now();
-        match enforcement(&mut tx, plan, r, n).await {
-            Ok(Some(true)) => {
-                let mut f = Finding::new(
-                    CheckId::FkNotEnforced,
-                    CheckId::FkNotEnforced.default_severity(),
-                    &subject,
-                    &finding_key(CheckId::FkNotEnforced, &["probe", &subject.describe()]),
-                    format!("probe: {fk} accepted a row that references no parent (rolled back)"),
-                );
-                f.constraint = Some(fk.clone());
-                f.category = Some(Category::Constraint);
-                f.elapsed_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
-                findings.push(f);
-            }
-            Ok(_) => {}
-            Err(Stop::Inconclusive(why)) => {
-                findings.push(inconclusive(&subject, "enforcement", &why))
-            }
-            Err(Stop::All(ended)) => return Err(stopped(tx, &target, &subject, ended).await),
-        }
-        let Some(expected) = r.expected_on_delete else {
-            continue;
-        };
-        n += 1;
-        match cascade(&mut tx, plan, r).await {
-            Ok(Some(outcome)) if !outcome.matches(expected) => {
-                let mut f = Finding::new(
-                    CheckId::FkDeleteRule,
-                    CheckId::FkDeleteRule.default_severity(),
-                    &subject,
-                    &finding_key(CheckId::FkDeleteRule, &["probe", &subject.describe()]),
-                    format!(
-                        "probe: deleting a {} row with children: {}; the profile expects {} (rolled back)",
-                        plan.label(&r.parent),
-                        outcome.describe(),
-                        expected.as_str().replace('_', " ")
-                    ),
-                );
-                f.constraint = Some(fk);
-                f.expected = Some(expected);
-                f.actual = match outcome {
-                    DeleteOutcome::Prevented => r.constraint.as_ref().map(|c| c.on_delete),
-                    DeleteOutcome::Cascaded => Some(ReferentialAction::Cascade),
-                    DeleteOutcome::SetNull => Some(ReferentialAction::SetNull),
-                    DeleteOutcome::SetDefault => Some(ReferentialAction::SetDefault),
-                    DeleteOutcome::Orphaned => None,
-                };
-                f.category = Some(Category::Constraint);
-                findings.push(f);
-            }
-            Ok(_) => {}
-            Err(Stop::Inconclusive(why)) => findings.push(inconclusive(&subject, "cascade", &why)),
-            Err(Stop::All(ended)) => return Err(stopped(tx, &target, &subject, ended).await),
+        if let Err(ended) = probe(&mut tx, plan, r, &subject, &mut n, &mut findings).await {
+            return Err(stopped(tx, &target, &subject, ended).await);
         }
     }
     // Never commit.
@@ -324,6 +235,136 @@ pub async fn run(db: &Db, plan: &Plan) -> Result<Vec<Finding>, ProbeError> {
         .await
         .map_err(|e| ProbeError::Failed(target, db::describe(&e)))?;
     Ok(findings)
+}
+
+/// Opens the probes' transaction: writable, on a session that is not
+/// read-only, with every table written able to roll back (checked before the
+/// first write) and, on PostgreSQL, every constraint checked at once.
+async fn begin(db: &Db, plan: &Plan, target: &str) -> Result<Reader, ProbeError> {
+    let mut tx = db.writable().await.map_err(|e| {
+        if is_read_only(&e) {
+            ProbeError::ReadOnly(target.to_string(), db::describe(&e))
+        } else {
+            ProbeError::Failed(target.to_string(), db::describe(&e))
+        }
+    })?;
+    match tx.read_only().await {
+        Ok(false) => {}
+        Ok(true) => {
+            let _ = tx.rollback().await;
+            return Err(ProbeError::ReadOnly(
+                target.to_string(),
+                "the session or server is set read-only".into(),
+            ));
+        }
+        Err(e) => return Err(ProbeError::Failed(target.to_string(), db::describe(&e))),
+    }
+    // Before the first write: every table written must be able to roll back.
+    if let Err(reason) =
+        crate::writes::refuse_non_transactional(&mut tx, &plan.schema, &written_tables(plan)).await
+    {
+        let _ = tx.rollback().await;
+        return Err(ProbeError::NonTransactional {
+            target: target.to_string(),
+            reason,
+        });
+    }
+    if plan.engine == Engine::Postgres {
+        // Deferred constraints would only object at a commit that never comes.
+        if let Err(e) = tx.execute_fixed("SET CONSTRAINTS ALL IMMEDIATE").await {
+            let _ = tx.rollback().await;
+            return Err(ProbeError::Failed(target.to_string(), db::describe(&e)));
+        }
+    }
+    Ok(tx)
+}
+
+/// Probes one constraint: its enforcement, then, when the profile expects an
+/// ON DELETE rule, what a parent delete does. Adds what they find to
+/// `findings`; `n` counts the probes run. An error stops every probe.
+async fn probe(
+    tx: &mut Reader,
+    plan: &Plan,
+    r: &Relationship,
+    subject: &Subject,
+    n: &mut u64,
+    findings: &mut Vec<Finding>,
+) -> Result<(), Ended> {
+    *n += 1;
+    let fk = r
+        .constraint
+        .as_ref()
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    let started = Instant::now();
+    match enforcement(tx, plan, r, *n).await {
+        Ok(Some(true)) => findings.push(not_enforced(subject, &fk, started)),
+        Ok(_) => {}
+        Err(Stop::Inconclusive(why)) => findings.push(inconclusive(subject, "enforcement", &why)),
+        Err(Stop::All(ended)) => return Err(ended),
+    }
+    let Some(expected) = r.expected_on_delete else {
+        return Ok(());
+    };
+    *n += 1;
+    match cascade(tx, plan, r).await {
+        Ok(Some(outcome)) if !outcome.matches(expected) => {
+            findings.push(delete_rule_differs(plan, r, subject, fk, expected, outcome));
+        }
+        Ok(_) => {}
+        Err(Stop::Inconclusive(why)) => findings.push(inconclusive(subject, "cascade", &why)),
+        Err(Stop::All(ended)) => return Err(ended),
+    }
+    Ok(())
+}
+
+/// The constraint `fk` accepted an orphan: it does not protect data.
+fn not_enforced(subject: &Subject, fk: &str, started: Instant) -> Finding {
+    let mut f = Finding::new(
+        CheckId::FkNotEnforced,
+        CheckId::FkNotEnforced.default_severity(),
+        subject,
+        &finding_key(CheckId::FkNotEnforced, &["probe", &subject.describe()]),
+        format!("probe: {fk} accepted a row that references no parent (rolled back)"),
+    );
+    f.constraint = Some(fk.to_string());
+    f.category = Some(Category::Constraint);
+    f.elapsed_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
+    f
+}
+
+/// Deleting a parent did something else than the profile's `expected` rule.
+fn delete_rule_differs(
+    plan: &Plan,
+    r: &Relationship,
+    subject: &Subject,
+    fk: String,
+    expected: ReferentialAction,
+    outcome: DeleteOutcome,
+) -> Finding {
+    let mut f = Finding::new(
+        CheckId::FkDeleteRule,
+        CheckId::FkDeleteRule.default_severity(),
+        subject,
+        &finding_key(CheckId::FkDeleteRule, &["probe", &subject.describe()]),
+        format!(
+            "probe: deleting a {} row with children: {}; the profile expects {} (rolled back)",
+            plan.label(&r.parent),
+            outcome.describe(),
+            expected.as_str().replace('_', " ")
+        ),
+    );
+    f.constraint = Some(fk);
+    f.expected = Some(expected);
+    f.actual = match outcome {
+        DeleteOutcome::Prevented => r.constraint.as_ref().map(|c| c.on_delete),
+        DeleteOutcome::Cascaded => Some(ReferentialAction::Cascade),
+        DeleteOutcome::SetNull => Some(ReferentialAction::SetNull),
+        DeleteOutcome::SetDefault => Some(ReferentialAction::SetDefault),
+        DeleteOutcome::Orphaned => None,
+    };
+    f.category = Some(Category::Constraint);
+    f
 }
 
 /// Every probe stops: the transaction is rolled back (a deadlock victim's
@@ -445,84 +486,137 @@ async fn cascade(
 ) -> Result<Option<DeleteOutcome>, Stop> {
     let engine = plan.engine;
     let pairs: Vec<(String, String)> = r.pairs();
-    let fk = r.constraint.as_ref();
-    let count = async |tx: &mut Reader, sql: crate::sql::Sql| -> Result<i64, sqlx::Error> {
-        Ok(tx.counts(&sql).await?.first().copied().unwrap_or(0))
-    };
     under_savepoint(tx, async |tx: &mut Reader| {
         let found = tx
             .text_rows(&statements::parent_with_children(
                 engine, &r.parent, &r.child, &pairs,
             ))
             .await?;
-        let Some(row) = found.first() else {
+        let Some(key) = found.first().and_then(|row| parent_key(r, row)) else {
             return Ok(None);
         };
-        let key: Vec<(String, String)> = r
-            .parent_columns
-            .iter()
-            .filter_map(|p| {
-                row.get(p)
-                    .and_then(|v| v.as_str())
-                    .map(|v| (p.clone(), v.to_string()))
-            })
-            .collect();
-        if key.len() != r.parent_columns.len() {
-            return Ok(None);
-        }
-        let referencing: Vec<(String, String)> = pairs
-            .iter()
-            .zip(&key)
-            .map(|((child, _), (_, value))| (child.clone(), value.clone()))
-            .collect();
-        let children = statements::count_where(engine, &r.child, &referencing);
-        let rows = statements::count_where(engine, &r.child, &[]);
-        let nulls = statements::count_null(engine, &r.child, &r.child_columns);
-        let children_before = count(tx, children.clone()).await?;
-        let rows_before = count(tx, rows.clone()).await?;
-        let nulls_before = count(tx, nulls.clone()).await?;
+        let counts = ChildCounts::new(engine, r, &pairs, &key);
+        let before = counts.read(tx).await?;
         match tx
             .execute(&statements::delete_where(engine, &r.parent, &key))
             .await
         {
-            Err(e) if is_foreign_key_violation(&e) => {
-                // Refused: by this constraint, or by another one somewhere down
-                // the cascade, which says nothing about this one.
-                let ours = match violated_constraint(&e) {
-                    Some(name) => fk.is_some_and(|fk| fk.name == name),
-                    None => fk.is_some_and(|fk| {
-                        matches!(
-                            fk.on_delete,
-                            ReferentialAction::Restrict | ReferentialAction::NoAction
-                        )
-                    }),
-                };
-                if !ours {
-                    let by = violated_constraint(&e).unwrap_or_else(|| "another constraint".into());
-                    return Err(sqlx::Error::Protocol(format!(
-                        "deleting a {} row was refused by {by}, not by this constraint",
-                        plan.label(&r.parent)
-                    )));
-                }
-                return Ok(Some(DeleteOutcome::Prevented));
-            }
+            Err(e) if is_foreign_key_violation(&e) => return refused(plan, r, &e).map(Some),
             Err(e) => return Err(e),
             Ok(_) => {}
         }
-        let children_after = count(tx, children).await?;
-        let rows_after = count(tx, rows).await?;
-        let nulls_after = count(tx, nulls).await?;
-        Ok(Some(if children_after == children_before {
+        let after = counts.read(tx).await?;
+        Ok(Some(before.outcome(after)))
+    })
+    .await
+}
+
+/// The parent key of a found row, as (column, value) pairs; None unless
+/// every key column has a value.
+fn parent_key(r: &Relationship, row: &db::SampleRow) -> Option<Vec<(String, String)>> {
+    let key: Vec<(String, String)> = r
+        .parent_columns
+        .iter()
+        .filter_map(|p| {
+            row.get(p)
+                .and_then(|v| v.as_str())
+                .map(|v| (p.clone(), v.to_string()))
+        })
+        .collect();
+    (key.len() == r.parent_columns.len()).then_some(key)
+}
+
+/// A delete the database refused as a foreign-key violation: by this
+/// constraint (prevented), or by another one somewhere down the cascade,
+/// which says nothing about this one (an error).
+fn refused(
+    plan: &Plan,
+    r: &Relationship,
+    error: &sqlx::Error,
+) -> Result<DeleteOutcome, sqlx::Error> {
+    let fk = r.constraint.as_ref();
+    let ours = match violated_constraint(error) {
+        Some(name) => fk.is_some_and(|fk| fk.name == name),
+        None => fk.is_some_and(|fk| {
+            matches!(
+                fk.on_delete,
+                ReferentialAction::Restrict | ReferentialAction::NoAction
+            )
+        }),
+    };
+    if !ours {
+        let by = violated_constraint(error).unwrap_or_else(|| "another constraint".into());
+        return Err(sqlx::Error::Protocol(format!(
+            "deleting a {} row was refused by {by}, not by this constraint",
+            plan.label(&r.parent)
+        )));
+    }
+    Ok(DeleteOutcome::Prevented)
+}
+
+/// The counts on the child table that tell what a parent delete did: the
+/// children of the deleted parent, all rows, and rows whose reference is NULL.
+struct ChildCounts {
+    children: crate::sql::Sql,
+    rows: crate::sql::Sql,
+    nulls: crate::sql::Sql,
+}
+
+/// [`ChildCounts`] at one moment.
+struct Counted {
+    children: i64,
+    rows: i64,
+    nulls: i64,
+}
+
+impl ChildCounts {
+    /// The counts for the children of the parent whose key is `key`.
+    fn new(
+        engine: Engine,
+        r: &Relationship,
+        pairs: &[(String, String)],
+        key: &[(String, String)],
+    ) -> ChildCounts {
+        let referencing: Vec<(String, String)> = pairs
+            .iter()
+            .zip(key)
+            .map(|((child, _), (_, value))| (child.clone(), value.clone()))
+            .collect();
+        ChildCounts {
+            children: statements::count_where(engine, &r.child, &referencing),
+            rows: statements::count_where(engine, &r.child, &[]),
+            nulls: statements::count_null(engine, &r.child, &r.child_columns),
+        }
+    }
+
+    /// Runs the three counts, in that order.
+    async fn read(&self, tx: &mut Reader) -> Result<Counted, sqlx::Error> {
+        Ok(Counted {
+            children: count(tx, &self.children).await?,
+            rows: count(tx, &self.rows).await?,
+            nulls: count(tx, &self.nulls).await?,
+        })
+    }
+}
+
+impl Counted {
+    /// What the delete did, from the counts before it (`self`) and after.
+    fn outcome(&self, after: Counted) -> DeleteOutcome {
+        if after.children == self.children {
             DeleteOutcome::Orphaned
-        } else if rows_after < rows_before {
+        } else if after.rows < self.rows {
             DeleteOutcome::Cascaded
-        } else if nulls_after > nulls_before {
+        } else if after.nulls > self.nulls {
             DeleteOutcome::SetNull
         } else {
             DeleteOutcome::SetDefault
-        }))
-    })
-    .await
+        }
+    }
+}
+
+/// The first count a statement returns (0 when none).
+async fn count(tx: &mut Reader, sql: &crate::sql::Sql) -> Result<i64, sqlx::Error> {
+    Ok(tx.counts(sql).await?.first().copied().unwrap_or(0))
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 //! the profile's intended relationships, and relationships implied by names.
 
 use crate::findings::RelationshipLabel;
-use crate::model::{ForeignKey, ReferentialAction, Schema, TableName};
-use crate::profile::{Location, Profile};
+use crate::model::{ForeignKey, ReferentialAction, Schema, Table, TableName};
+use crate::profile::{Location, Profile, RelationshipDecl};
 use crate::sql::render::Lookup;
 use serde::Serialize;
 
@@ -103,7 +103,38 @@ pub struct Resolved {
 
 /// Combines catalog constraints, profile relationships and implied ones, each once.
 pub fn resolve(schema: &Schema, profile: &Profile) -> Resolved {
-    let mut relationships: Vec<Relationship> = schema
+    let mut relationships = declared(schema);
+    let mut problems = Vec::new();
+
+    for decl in &profile.relationships {
+        let location = profile.location(decl.span().start);
+        let d = decl.get_ref();
+        if let Err(message) = add_intended(schema, d, &mut relationships) {
+            problems.push(ProfileProblem {
+                location,
+                subject: format!(
+                    "relationship {}({}) → {}",
+                    d.child,
+                    d.columns.join(", "),
+                    d.parent
+                ),
+                message,
+            });
+        }
+    }
+
+    let implied = implied(schema, &relationships);
+    relationships.extend(implied);
+    sort_relationships(&mut relationships);
+    Resolved {
+        relationships,
+        problems,
+    }
+}
+
+/// One relationship per foreign-key constraint of the catalog.
+fn declared(schema: &Schema) -> Vec<Relationship> {
+    schema
         .foreign_keys
         .iter()
         .map(|fk| {
@@ -117,111 +148,105 @@ pub fn resolve(schema: &Schema, profile: &Profile) -> Resolved {
                 Some(fk.clone()),
             )
         })
-        .collect();
-    let mut problems = Vec::new();
+        .collect()
+}
 
-    for decl in &profile.relationships {
-        let location = profile.location(decl.span().start);
-        let d = decl.get_ref();
-        let subject = format!(
-            "relationship {}({}) → {}",
-            d.child,
-            d.columns.join(", "),
+/// Marks the relationship a profile entry declares as in the profile (with
+/// its expected ON DELETE rule), adding it when no constraint declares it.
+/// An error says what in the entry does not match the database.
+fn add_intended(
+    schema: &Schema,
+    d: &RelationshipDecl,
+    relationships: &mut Vec<Relationship>,
+) -> Result<(), String> {
+    let Some(child) = schema.resolve(&d.child) else {
+        return Err(format!("table \"{}\" does not exist", d.child));
+    };
+    let Some(parent) = schema.resolve(&d.parent) else {
+        return Err(format!("table \"{}\" does not exist", d.parent));
+    };
+    if let Some(missing) = d.columns.iter().find(|c| child.column(c).is_none()) {
+        return Err(format!(
+            "column \"{}\".\"{missing}\" does not exist",
+            d.child
+        ));
+    }
+    let parent_columns = match &d.parent_columns {
+        Some(cols) => cols.clone(),
+        None => default_parent_columns(d, child, parent, relationships)?,
+    };
+    if let Some(missing) = parent_columns.iter().find(|c| parent.column(c).is_none()) {
+        return Err(format!(
+            "column \"{}\".\"{missing}\" does not exist",
             d.parent
-        );
-        let problem = |message: String| ProfileProblem {
-            location: location.clone(),
-            subject: subject.clone(),
-            message,
-        };
-        let Some(child) = schema.resolve(&d.child) else {
-            problems.push(problem(format!("table \"{}\" does not exist", d.child)));
-            continue;
-        };
-        let Some(parent) = schema.resolve(&d.parent) else {
-            problems.push(problem(format!("table \"{}\" does not exist", d.parent)));
-            continue;
-        };
-        if let Some(missing) = d.columns.iter().find(|c| child.column(c).is_none()) {
-            problems.push(problem(format!(
-                "column \"{}\".\"{missing}\" does not exist",
-                d.child
-            )));
-            continue;
+        ));
+    }
+    // The same relationship whatever order its columns are listed in.
+    let wanted = pairs(&d.columns, &parent_columns);
+    let existing = relationships.iter_mut().find(|r| {
+        r.child == child.name
+            && r.parent == parent.name
+            && pairs(&r.child_columns, &r.parent_columns) == wanted
+    });
+    match existing {
+        Some(r) => {
+            r.in_profile = true;
+            r.expected_on_delete = d.on_delete;
         }
-        let parent_columns = match &d.parent_columns {
-            Some(cols) => cols.clone(),
-            None => {
-                // The constraint's parent columns (paired with the profile's order of
-                // child columns) if there is one, else the parent's key.
-                let declared = relationships
-                    .iter()
-                    .find(|r| {
-                        r.child == child.name
-                            && r.parent == parent.name
-                            && same_set(&r.child_columns, &d.columns)
-                    })
-                    .map(|r| {
-                        d.columns
-                            .iter()
-                            .filter_map(|c| r.child_columns.iter().position(|x| x == c))
-                            .map(|i| r.parent_columns[i].clone())
-                            .collect::<Vec<_>>()
-                    });
-                match declared {
-                    Some(cols) => cols,
-                    None if parent.primary_key.len() == d.columns.len() => {
-                        parent.primary_key.clone()
-                    }
-                    None => {
-                        problems.push(problem(format!(
-                            "\"{}\" has no primary key of {} column(s): name parent_columns",
-                            d.parent,
-                            d.columns.len()
-                        )));
-                        continue;
-                    }
-                }
-            }
-        };
-        if let Some(missing) = parent_columns.iter().find(|c| parent.column(c).is_none()) {
-            problems.push(problem(format!(
-                "column \"{}\".\"{missing}\" does not exist",
-                d.parent
-            )));
-            continue;
-        }
-        // The same relationship whatever order its columns are listed in.
-        let wanted = pairs(&d.columns, &parent_columns);
-        let existing = relationships.iter_mut().find(|r| {
-            r.child == child.name
-                && r.parent == parent.name
-                && pairs(&r.child_columns, &r.parent_columns) == wanted
-        });
-        match existing {
-            Some(r) => {
-                r.in_profile = true;
-                r.expected_on_delete = d.on_delete;
-            }
-            None => {
-                let mut r = build(
-                    schema,
-                    child.name.clone(),
-                    d.columns.clone(),
-                    parent.name.clone(),
-                    parent_columns,
-                    Source::Profile,
-                    None,
-                );
-                r.in_profile = true;
-                r.expected_on_delete = d.on_delete;
-                relationships.push(r);
-            }
+        None => {
+            let mut r = build(
+                schema,
+                child.name.clone(),
+                d.columns.clone(),
+                parent.name.clone(),
+                parent_columns,
+                Source::Profile,
+                None,
+            );
+            r.in_profile = true;
+            r.expected_on_delete = d.on_delete;
+            relationships.push(r);
         }
     }
+    Ok(())
+}
 
-    let implied = implied(schema, &relationships);
-    relationships.extend(implied);
+/// The parent columns of a profile entry that names none: the constraint's
+/// parent columns (paired with the profile's order of child columns) if there
+/// is one, else the parent's key.
+fn default_parent_columns(
+    d: &RelationshipDecl,
+    child: &Table,
+    parent: &Table,
+    relationships: &[Relationship],
+) -> Result<Vec<String>, String> {
+    let declared = relationships
+        .iter()
+        .find(|r| {
+            r.child == child.name
+                && r.parent == parent.name
+                && same_set(&r.child_columns, &d.columns)
+        })
+        .map(|r| {
+            d.columns
+                .iter()
+                .filter_map(|c| r.child_columns.iter().position(|x| x == c))
+                .map(|i| r.parent_columns[i].clone())
+                .collect::<Vec<_>>()
+        });
+    match declared {
+        Some(cols) => Ok(cols),
+        None if parent.primary_key.len() == d.columns.len() => Ok(parent.primary_key.clone()),
+        None => Err(format!(
+            "\"{}\" has no primary key of {} column(s): name parent_columns",
+            d.parent,
+            d.columns.len()
+        )),
+    }
+}
+
+/// Orders relationships by child, child columns, parent, parent columns.
+fn sort_relationships(relationships: &mut [Relationship]) {
     relationships.sort_by(|a, b| {
         (&a.child, &a.child_columns, &a.parent, &a.parent_columns).cmp(&(
             &b.child,
@@ -230,10 +255,6 @@ pub fn resolve(schema: &Schema, profile: &Profile) -> Resolved {
             &b.parent_columns,
         ))
     });
-    Resolved {
-        relationships,
-        problems,
-    }
 }
 
 fn same_set(a: &[String], b: &[String]) -> bool {

@@ -5,7 +5,9 @@ use crate::model::{
     Column, Engine, ForeignKey, Identity, Index, MatchType, ReferentialAction, Schema, Table,
     TableKind, TableName,
 };
-use sqlx::{MySqlPool, Row};
+use sqlx::mysql::{MySqlArguments, MySqlRow};
+use sqlx::query::Query;
+use sqlx::{MySql, MySqlPool, Row};
 use std::collections::HashMap;
 
 /// The current database, or the schemas in `?` (comma-separated).
@@ -80,19 +82,74 @@ const PRIVILEGES_BEYOND_SELECT: &str = concat!(
 ) p WHERE PRIVILEGE_TYPE NOT IN ('SELECT', 'USAGE')"
 );
 
+/// The rows of the four catalog queries that run together.
+struct CatalogRows {
+    tables: Vec<MySqlRow>,
+    columns: Vec<MySqlRow>,
+    indexes: Vec<MySqlRow>,
+    foreign_keys: Vec<MySqlRow>,
+}
+
+/// The tables read so far, with each one's place in the model.
+struct Tables {
+    model: Vec<Table>,
+    position: HashMap<TableName, usize>,
+}
+
 pub async fn read(pool: &MySqlPool, schemas: &[String]) -> Result<Schema, sqlx::Error> {
     let scope = schemas.join(",");
-    let bind = |sql: &'static str| sqlx::query(sql).bind(scope.clone()).bind(scope.clone());
     let reads = Reads::default();
+    let current = read_current_database(pool, &reads).await?;
+    let rows = read_catalog(pool, &reads, &scope).await?;
+    let mut tables = tables_from(rows.tables)?;
+    add_columns(&mut tables, rows.columns)?;
+    let index_model = indexes_from(rows.indexes)?;
+    set_primary_keys(&mut tables, &index_model);
+    let foreign_keys = foreign_keys_from(rows.foreign_keys)?;
+    let blind_spots = read_blind_spots(pool, &reads, &scope, &tables, current.as_deref()).await?;
+    Ok(Schema {
+        engine: Engine::Mysql,
+        default_schema: current.unwrap_or_default(),
+        tables: tables.model,
+        foreign_keys: foreign_keys.into_iter().map(std::sync::Arc::new).collect(),
+        indexes: index_model,
+        blind_spots,
+        lookup: Default::default(),
+        reads: reads.into_inner(),
+    })
+}
+
+/// A catalog query with `scope` bound to the two `?` of its [`in_scope!`].
+fn scoped<'q>(sql: &'static str, scope: &str) -> Query<'q, MySql, MySqlArguments> {
+    sqlx::query(sql)
+        .bind(scope.to_string())
+        .bind(scope.to_string())
+}
+
+/// Reads the database unqualified names resolve to.
+async fn read_current_database(
+    pool: &MySqlPool,
+    reads: &Reads,
+) -> Result<Option<String>, sqlx::Error> {
     const CURRENT: &str = "SELECT CAST(DATABASE() AS CHAR)";
-    let current: Option<String> = reads
+    reads
         .time(
             "catalog:current database",
             CURRENT,
             sqlx::query_scalar(CURRENT).fetch_one(pool),
         )
-        .await?;
-    let (tables, columns, indexes, fks) = tokio::try_join!(
+        .await
+}
+
+/// Runs the tables, columns, indexes and foreign keys queries at once, each
+/// restricted to `scope`.
+async fn read_catalog(
+    pool: &MySqlPool,
+    reads: &Reads,
+    scope: &str,
+) -> Result<CatalogRows, sqlx::Error> {
+    let bind = |sql: &'static str| scoped(sql, scope);
+    let (tables, columns, indexes, foreign_keys) = tokio::try_join!(
         reads.time("catalog:tables", TABLES, bind(TABLES).fetch_all(pool)),
         reads.time("catalog:columns", COLUMNS, bind(COLUMNS).fetch_all(pool)),
         reads.time("catalog:indexes", INDEXES, bind(INDEXES).fetch_all(pool)),
@@ -102,13 +159,24 @@ pub async fn read(pool: &MySqlPool, schemas: &[String]) -> Result<Schema, sqlx::
             bind(FOREIGN_KEYS).fetch_all(pool)
         ),
     )?;
+    Ok(CatalogRows {
+        tables,
+        columns,
+        indexes,
+        foreign_keys,
+    })
+}
 
-    let mut model: Vec<Table> = Vec::new();
-    let mut position: HashMap<TableName, usize> = HashMap::new();
-    for row in tables {
+/// The base tables, without their columns and keys yet.
+fn tables_from(rows: Vec<MySqlRow>) -> Result<Tables, sqlx::Error> {
+    let mut tables = Tables {
+        model: Vec::new(),
+        position: HashMap::new(),
+    };
+    for row in rows {
         let name = TableName::new(row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?);
-        position.insert(name.clone(), model.len());
-        model.push(Table {
+        tables.position.insert(name.clone(), tables.model.len());
+        tables.model.push(Table {
             name,
             kind: TableKind::Table,
             columns: Vec::new(),
@@ -121,10 +189,15 @@ pub async fn read(pool: &MySqlPool, schemas: &[String]) -> Result<Schema, sqlx::
             inherits_from: None,
         });
     }
-    for row in columns {
+    Ok(tables)
+}
+
+/// Adds each column to its table, in column order.
+fn add_columns(tables: &mut Tables, rows: Vec<MySqlRow>) -> Result<(), sqlx::Error> {
+    for row in rows {
         let name = TableName::new(row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?);
-        if let Some(&i) = position.get(&name) {
-            model[i].columns.push(Column {
+        if let Some(&i) = tables.position.get(&name) {
+            tables.model[i].columns.push(Column {
                 name: row.try_get(2)?,
                 data_type: row.try_get(3)?,
                 nullable: row.try_get::<String, _>(4)? == "YES",
@@ -133,8 +206,14 @@ pub async fn read(pool: &MySqlPool, schemas: &[String]) -> Result<Schema, sqlx::
             });
         }
     }
+    Ok(())
+}
+
+/// The indexes, one per (table, name), their columns in order; a prefix of
+/// any column makes an index partial.
+fn indexes_from(rows: Vec<MySqlRow>) -> Result<Vec<Index>, sqlx::Error> {
     let mut index_model: Vec<Index> = Vec::new();
-    for row in indexes {
+    for row in rows {
         let table = TableName::new(row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?);
         let name: String = row.try_get(2)?;
         let column: Option<String> = row.try_get(3)?;
@@ -154,15 +233,25 @@ pub async fn read(pool: &MySqlPool, schemas: &[String]) -> Result<Schema, sqlx::
             }),
         }
     }
-    for index in index_model.iter().filter(|i| i.name == "PRIMARY") {
-        if let Some(&t) = position.get(&index.table) {
-            let table = &mut model[t];
+    Ok(index_model)
+}
+
+/// Sets each table's primary key from its `PRIMARY` index, and the range key
+/// that key gives.
+fn set_primary_keys(tables: &mut Tables, indexes: &[Index]) {
+    for index in indexes.iter().filter(|i| i.name == "PRIMARY") {
+        if let Some(&t) = tables.position.get(&index.table) {
+            let table = &mut tables.model[t];
             table.primary_key = index.columns.iter().flatten().cloned().collect();
             table.range_key = whole_number_key(table);
         }
     }
+}
+
+/// The foreign keys, one per (child table, name), their columns in order.
+fn foreign_keys_from(rows: Vec<MySqlRow>) -> Result<Vec<ForeignKey>, sqlx::Error> {
     let mut foreign_keys: Vec<ForeignKey> = Vec::new();
-    for row in fks {
+    for row in rows {
         let name: String = row.try_get(0)?;
         let child = TableName::new(row.try_get::<String, _>(1)?, row.try_get::<String, _>(2)?);
         let column: String = row.try_get(3)?;
@@ -172,59 +261,72 @@ pub async fn read(pool: &MySqlPool, schemas: &[String]) -> Result<Schema, sqlx::
                 fk.child_columns.push(column);
                 fk.parent_columns.push(parent_column);
             }
-            _ => foreign_keys.push(ForeignKey {
-                name,
-                child,
-                child_columns: vec![column],
-                parent: TableName::new(row.try_get::<String, _>(4)?, row.try_get::<String, _>(5)?),
-                parent_columns: vec![parent_column],
-                on_delete: ReferentialAction::parse_catalog(&row.try_get::<String, _>(7)?)
-                    .unwrap_or(ReferentialAction::NoAction),
-                on_update: ReferentialAction::parse_catalog(&row.try_get::<String, _>(8)?)
-                    .unwrap_or(ReferentialAction::NoAction),
-                match_type: match row.try_get::<String, _>(9)?.as_str() {
-                    "FULL" => MatchType::Full,
-                    "PARTIAL" => MatchType::Partial,
-                    _ => MatchType::Simple,
-                },
-                deferrable: false,
-                initially_deferred: false,
-                validated: true,
-                enforced: true,
-                triggers_enabled: true,
-            }),
+            _ => foreign_keys.push(foreign_key(&row, name, child, column, parent_column)?),
         }
     }
-    // MariaDB and MySQL list a table's constraints in information_schema only
-    // to a user with some privilege on it beyond SELECT.
+    Ok(foreign_keys)
+}
+
+/// A foreign key from its first column's row of [`FOREIGN_KEYS`].
+fn foreign_key(
+    row: &MySqlRow,
+    name: String,
+    child: TableName,
+    column: String,
+    parent_column: String,
+) -> Result<ForeignKey, sqlx::Error> {
+    Ok(ForeignKey {
+        name,
+        child,
+        child_columns: vec![column],
+        parent: TableName::new(row.try_get::<String, _>(4)?, row.try_get::<String, _>(5)?),
+        parent_columns: vec![parent_column],
+        on_delete: ReferentialAction::parse_catalog(&row.try_get::<String, _>(7)?)
+            .unwrap_or(ReferentialAction::NoAction),
+        on_update: ReferentialAction::parse_catalog(&row.try_get::<String, _>(8)?)
+            .unwrap_or(ReferentialAction::NoAction),
+        match_type: match row.try_get::<String, _>(9)?.as_str() {
+            "FULL" => MatchType::Full,
+            "PARTIAL" => MatchType::Partial,
+            _ => MatchType::Simple,
+        },
+        deferrable: false,
+        initially_deferred: false,
+        validated: true,
+        enforced: true,
+        triggers_enabled: true,
+    })
+}
+
+/// MariaDB and MySQL list a table's constraints in information_schema only
+/// to a user with some privilege on it beyond SELECT: reads whether this user
+/// has one, and says what may be missing when it has none.
+async fn read_blind_spots(
+    pool: &MySqlPool,
+    reads: &Reads,
+    scope: &str,
+    tables: &Tables,
+    current: Option<&str>,
+) -> Result<Vec<String>, sqlx::Error> {
     let beyond_select: i64 = reads
         .time(
             "catalog:privileges",
             PRIVILEGES_BEYOND_SELECT,
-            bind(PRIVILEGES_BEYOND_SELECT)
-                .bind(scope.clone())
-                .bind(scope.clone())
+            scoped(PRIVILEGES_BEYOND_SELECT, scope)
+                .bind(scope.to_string())
+                .bind(scope.to_string())
                 .fetch_one(pool),
         )
         .await?
         .try_get(0)?;
     let mut blind_spots = Vec::new();
-    if beyond_select == 0 && !model.is_empty() {
+    if beyond_select == 0 && !tables.model.is_empty() {
         blind_spots.push(format!(
             "this user may only SELECT here, and the server hides foreign keys from such a user in information_schema: declared constraints can be missing from this report (and show as implied or missing); GRANT REFERENCES ON `{}`.* to the user (it changes no data)",
-            current.clone().unwrap_or_default()
+            current.unwrap_or_default()
         ));
     }
-    Ok(Schema {
-        engine: Engine::Mysql,
-        default_schema: current.unwrap_or_default(),
-        tables: model,
-        foreign_keys: foreign_keys.into_iter().map(std::sync::Arc::new).collect(),
-        indexes: index_model,
-        blind_spots,
-        lookup: Default::default(),
-        reads: reads.into_inner(),
-    })
+    Ok(blind_spots)
 }
 
 /// A single whole-number primary key orders the table's rows (InnoDB

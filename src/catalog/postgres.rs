@@ -5,6 +5,7 @@ use crate::model::{
     Access, Column, Engine, ForeignKey, Identity, Index, MatchType, ReferentialAction, Schema,
     Table, TableKind, TableName,
 };
+use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
 use std::collections::HashMap;
 
@@ -120,87 +121,153 @@ fn action(code: &str) -> ReferentialAction {
     ReferentialAction::parse_catalog(code).unwrap_or(ReferentialAction::NoAction)
 }
 
+/// The rows of the four catalog queries that run together.
+struct CatalogRows {
+    tables: Vec<PgRow>,
+    columns: Vec<PgRow>,
+    constraints: Vec<PgRow>,
+    indexes: Vec<PgRow>,
+}
+
+/// The tables read so far, with each one's place in the model.
+struct Tables {
+    model: Vec<Table>,
+    position: HashMap<TableName, usize>,
+}
+
 pub async fn read(pool: &PgPool, schemas: &[String]) -> Result<Schema, sqlx::Error> {
     let filter: Option<Vec<String>> = (!schemas.is_empty()).then(|| schemas.to_vec());
     let reads = Reads::default();
+    let default_schema = read_current_schema(pool, &reads).await?;
+    let rows = read_catalog(pool, &reads, &filter).await?;
+    let mut tables = tables_from(rows.tables)?;
+    add_columns(&mut tables, rows.columns)?;
+    let foreign_keys = add_constraints(&mut tables, rows.constraints)?;
+    let index_model = indexes_from(rows.indexes)?;
+    Ok(Schema {
+        engine: Engine::Postgres,
+        default_schema: default_schema.unwrap_or_else(|| "public".into()),
+        tables: tables.model,
+        foreign_keys: foreign_keys.into_iter().map(std::sync::Arc::new).collect(),
+        indexes: index_model,
+        blind_spots: Vec::new(),
+        lookup: Default::default(),
+        reads: reads.into_inner(),
+    })
+}
+
+/// Reads the schema unqualified names resolve to first.
+async fn read_current_schema(pool: &PgPool, reads: &Reads) -> Result<Option<String>, sqlx::Error> {
     const CURRENT: &str = "SELECT current_schema()::text";
-    let default_schema: Option<String> = reads
+    reads
         .time(
             "catalog:current schema",
             CURRENT,
             sqlx::query_scalar(CURRENT).fetch_one(pool),
         )
-        .await?;
+        .await
+}
 
+/// Runs the tables, columns, constraints and indexes queries at once, each
+/// restricted to `filter`'s schemas.
+async fn read_catalog(
+    pool: &PgPool,
+    reads: &Reads,
+    filter: &Option<Vec<String>>,
+) -> Result<CatalogRows, sqlx::Error> {
     let (tables, columns, constraints, indexes) = tokio::try_join!(
         reads.time(
             "catalog:tables",
             TABLES,
-            sqlx::query(TABLES).bind(&filter).fetch_all(pool)
+            sqlx::query(TABLES).bind(filter).fetch_all(pool)
         ),
         reads.time(
             "catalog:columns",
             COLUMNS,
-            sqlx::query(COLUMNS).bind(&filter).fetch_all(pool)
+            sqlx::query(COLUMNS).bind(filter).fetch_all(pool)
         ),
         reads.time(
             "catalog:constraints",
             CONSTRAINTS,
-            sqlx::query(CONSTRAINTS).bind(&filter).fetch_all(pool)
+            sqlx::query(CONSTRAINTS).bind(filter).fetch_all(pool)
         ),
         reads.time(
             "catalog:indexes",
             INDEXES,
-            sqlx::query(INDEXES).bind(&filter).fetch_all(pool)
+            sqlx::query(INDEXES).bind(filter).fetch_all(pool)
         ),
     )?;
+    Ok(CatalogRows {
+        tables,
+        columns,
+        constraints,
+        indexes,
+    })
+}
 
-    let mut model: Vec<Table> = Vec::with_capacity(tables.len());
-    let mut position: HashMap<TableName, usize> = HashMap::new();
-    for row in tables {
-        let name = TableName::new(row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?);
-        let estimate: Option<f64> = row.try_get(3)?;
-        position.insert(name.clone(), model.len());
-        let access = if !row.try_get::<bool, _>(6)? {
-            Access::NoSelect
-        } else if row.try_get::<bool, _>(4)? {
-            Access::RowSecurity {
-                forced: row.try_get(5)?,
-            }
-        } else {
-            Access::Whole
-        };
-        let partition: bool = row.try_get(7)?;
-        let inherits_from = match (
-            row.try_get::<Option<String>, _>(8)?,
-            row.try_get::<Option<String>, _>(9)?,
-        ) {
-            (Some(schema), Some(table)) => Some(TableName::new(schema, table)),
-            _ => None,
-        };
-        model.push(Table {
-            name,
-            kind: if row.try_get::<String, _>(2)? == "p" {
-                TableKind::Partitioned
-            } else if partition {
-                TableKind::Partition
-            } else {
-                TableKind::Table
-            },
-            columns: Vec::new(),
-            primary_key: Vec::new(),
-            row_estimate: estimate.filter(|e| *e >= 0.0).map(|e| e as i64),
-            pages: row.try_get::<Option<i64>, _>(10)?.filter(|&p| p > 0),
-            storage_engine: None,
-            range_key: None,
-            access,
-            inherits_from,
-        });
+/// The tables, without their columns and keys yet.
+fn tables_from(rows: Vec<PgRow>) -> Result<Tables, sqlx::Error> {
+    let mut tables = Tables {
+        model: Vec::with_capacity(rows.len()),
+        position: HashMap::new(),
+    };
+    for row in rows {
+        let table = table(&row)?;
+        tables
+            .position
+            .insert(table.name.clone(), tables.model.len());
+        tables.model.push(table);
     }
-    for row in columns {
+    Ok(tables)
+}
+
+/// One table from its row of [`TABLES`].
+fn table(row: &PgRow) -> Result<Table, sqlx::Error> {
+    let name = TableName::new(row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?);
+    let estimate: Option<f64> = row.try_get(3)?;
+    let access = if !row.try_get::<bool, _>(6)? {
+        Access::NoSelect
+    } else if row.try_get::<bool, _>(4)? {
+        Access::RowSecurity {
+            forced: row.try_get(5)?,
+        }
+    } else {
+        Access::Whole
+    };
+    let partition: bool = row.try_get(7)?;
+    let inherits_from = match (
+        row.try_get::<Option<String>, _>(8)?,
+        row.try_get::<Option<String>, _>(9)?,
+    ) {
+        (Some(schema), Some(table)) => Some(TableName::new(schema, table)),
+        _ => None,
+    };
+    Ok(Table {
+        name,
+        kind: if row.try_get::<String, _>(2)? == "p" {
+            TableKind::Partitioned
+        } else if partition {
+            TableKind::Partition
+        } else {
+            TableKind::Table
+        },
+        columns: Vec::new(),
+        primary_key: Vec::new(),
+        row_estimate: estimate.filter(|e| *e >= 0.0).map(|e| e as i64),
+        pages: row.try_get::<Option<i64>, _>(10)?.filter(|&p| p > 0),
+        storage_engine: None,
+        range_key: None,
+        access,
+        inherits_from,
+    })
+}
+
+/// Adds each column to its table, in column order.
+fn add_columns(tables: &mut Tables, rows: Vec<PgRow>) -> Result<(), sqlx::Error> {
+    for row in rows {
         let name = TableName::new(row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?);
-        if let Some(&i) = position.get(&name) {
-            model[i].columns.push(Column {
+        if let Some(&i) = tables.position.get(&name) {
+            tables.model[i].columns.push(Column {
                 name: row.try_get(2)?,
                 data_type: row.try_get(3)?,
                 nullable: !row.try_get::<bool, _>(4)?,
@@ -213,50 +280,68 @@ pub async fn read(pool: &PgPool, schemas: &[String]) -> Result<Schema, sqlx::Err
             });
         }
     }
+    Ok(())
+}
+
+/// Sets each table's primary key; returns the foreign keys.
+fn add_constraints(tables: &mut Tables, rows: Vec<PgRow>) -> Result<Vec<ForeignKey>, sqlx::Error> {
     let mut foreign_keys = Vec::new();
-    for row in constraints {
+    for row in rows {
         let kind: String = row.try_get(1)?;
         let table = TableName::new(row.try_get::<String, _>(2)?, row.try_get::<String, _>(3)?);
         let columns: Vec<String> = row.try_get(4)?;
         match kind.as_str() {
             "p" => {
-                if let Some(&i) = position.get(&table) {
-                    model[i].primary_key = columns;
+                if let Some(&i) = tables.position.get(&table) {
+                    tables.model[i].primary_key = columns;
                 }
             }
-            "f" => {
-                let (Some(parent_schema), Some(parent_name)) = (
-                    row.try_get::<Option<String>, _>(5)?,
-                    row.try_get::<Option<String>, _>(6)?,
-                ) else {
-                    continue;
-                };
-                foreign_keys.push(ForeignKey {
-                    name: row.try_get(0)?,
-                    child: table,
-                    child_columns: columns,
-                    parent: TableName::new(parent_schema, parent_name),
-                    parent_columns: row.try_get(7)?,
-                    on_delete: action(&row.try_get::<String, _>(8)?),
-                    on_update: action(&row.try_get::<String, _>(9)?),
-                    match_type: match row.try_get::<String, _>(10)?.as_str() {
-                        "f" => MatchType::Full,
-                        "p" => MatchType::Partial,
-                        _ => MatchType::Simple,
-                    },
-                    deferrable: row.try_get(11)?,
-                    initially_deferred: row.try_get(12)?,
-                    validated: row.try_get(13)?,
-                    enforced: row.try_get(14)?,
-                    triggers_enabled: row.try_get(15)?,
-                });
-            }
+            "f" => foreign_keys.extend(foreign_key(&row, table, columns)?),
             // Unique constraints are backed by unique indexes, read below.
             _ => {}
         }
     }
+    Ok(foreign_keys)
+}
+
+/// A foreign key from its row of [`CONSTRAINTS`]; None when its parent table
+/// is not known.
+fn foreign_key(
+    row: &PgRow,
+    table: TableName,
+    columns: Vec<String>,
+) -> Result<Option<ForeignKey>, sqlx::Error> {
+    let (Some(parent_schema), Some(parent_name)) = (
+        row.try_get::<Option<String>, _>(5)?,
+        row.try_get::<Option<String>, _>(6)?,
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some(ForeignKey {
+        name: row.try_get(0)?,
+        child: table,
+        child_columns: columns,
+        parent: TableName::new(parent_schema, parent_name),
+        parent_columns: row.try_get(7)?,
+        on_delete: action(&row.try_get::<String, _>(8)?),
+        on_update: action(&row.try_get::<String, _>(9)?),
+        match_type: match row.try_get::<String, _>(10)?.as_str() {
+            "f" => MatchType::Full,
+            "p" => MatchType::Partial,
+            _ => MatchType::Simple,
+        },
+        deferrable: row.try_get(11)?,
+        initially_deferred: row.try_get(12)?,
+        validated: row.try_get(13)?,
+        enforced: row.try_get(14)?,
+        triggers_enabled: row.try_get(15)?,
+    }))
+}
+
+/// The indexes, their key columns in order (None for an expression).
+fn indexes_from(rows: Vec<PgRow>) -> Result<Vec<Index>, sqlx::Error> {
     let mut index_model = Vec::new();
-    for row in indexes {
+    for row in rows {
         let columns: Vec<String> = row.try_get(3)?;
         index_model.push(Index {
             name: row.try_get(0)?,
@@ -270,14 +355,5 @@ pub async fn read(pool: &PgPool, schemas: &[String]) -> Result<Schema, sqlx::Err
             valid: row.try_get(6)?,
         });
     }
-    Ok(Schema {
-        engine: Engine::Postgres,
-        default_schema: default_schema.unwrap_or_else(|| "public".into()),
-        tables: model,
-        foreign_keys: foreign_keys.into_iter().map(std::sync::Arc::new).collect(),
-        indexes: index_model,
-        blind_spots: Vec::new(),
-        lookup: Default::default(),
-        reads: reads.into_inner(),
-    })
+    Ok(index_model)
 }

@@ -5,6 +5,7 @@ use crate::model::{
     Column, Engine, ForeignKey, Index, MatchType, ReferentialAction, Schema, Table, TableKind,
     TableName,
 };
+use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
 use std::collections::HashMap;
 
@@ -41,8 +42,52 @@ JOIN pragma_index_xinfo(il.name) ii
 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND ii.key = 1
 ORDER BY m.name, il.name, ii.seqno";
 
+/// The tables read so far, with each one's `CREATE TABLE` text and its place
+/// in the model, by name.
+struct Tables {
+    model: Vec<Table>,
+    create_sql: HashMap<String, String>,
+    position: HashMap<String, usize>,
+}
+
+impl Tables {
+    /// The `CREATE TABLE` text of a table ("" when unknown).
+    fn create_sql(&self, table: &str) -> &str {
+        self.create_sql.get(table).map_or("", String::as_str)
+    }
+}
+
+/// Primary key columns by table, each with its position in the key.
+type PrimaryKeys = HashMap<String, Vec<(i64, String)>>;
+
+/// Foreign keys by (child table, pragma id), in the order read.
+type Grouped = Vec<(String, i64, ForeignKey)>;
+
 pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
     let reads = Reads::default();
+    let mut tables = read_tables(pool, &reads).await?;
+    let pk = read_columns(pool, &reads, &mut tables).await?;
+    let mut indexes = set_primary_keys(&mut tables, pk);
+    set_range_keys(&mut tables);
+    let grouped = read_foreign_keys(pool, &reads).await?;
+    let foreign_keys = complete_foreign_keys(&tables, grouped);
+    read_indexes(pool, &reads, &mut indexes).await?;
+
+    Ok(Schema {
+        engine: Engine::Sqlite,
+        default_schema: MAIN.into(),
+        tables: tables.model,
+        foreign_keys: foreign_keys.into_iter().map(std::sync::Arc::new).collect(),
+        indexes,
+        blind_spots: Vec::new(),
+        lookup: Default::default(),
+        reads: reads.into_inner(),
+    })
+}
+
+/// Reads the tables with their row estimates (from `sqlite_stat1` when
+/// `ANALYZE` has made it) and their `CREATE TABLE` text.
+async fn read_tables(pool: &SqlitePool, reads: &Reads) -> Result<Tables, sqlx::Error> {
     const HAS_STATS: &str = "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1')";
     let has_stats: bool = reads
         .time(
@@ -56,7 +101,7 @@ pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
     } else {
         TABLES_WITHOUT_STATS
     };
-    let tables = reads
+    let rows = reads
         .time(
             "catalog:tables",
             tables_sql,
@@ -64,15 +109,19 @@ pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
         )
         .await?;
 
-    let mut model: Vec<Table> = Vec::with_capacity(tables.len());
-    let mut create_sql: HashMap<String, String> = HashMap::new();
-    let mut position: HashMap<String, usize> = HashMap::new();
-    for row in tables {
+    let mut tables = Tables {
+        model: Vec::with_capacity(rows.len()),
+        create_sql: HashMap::new(),
+        position: HashMap::new(),
+    };
+    for row in rows {
         let name: String = row.try_get(0)?;
         let sql: Option<String> = row.try_get(1)?;
-        create_sql.insert(name.clone(), sql.unwrap_or_default());
-        position.insert(name.clone(), model.len());
-        model.push(Table {
+        tables
+            .create_sql
+            .insert(name.clone(), sql.unwrap_or_default());
+        tables.position.insert(name.clone(), tables.model.len());
+        tables.model.push(Table {
             name: TableName::new(MAIN, name),
             kind: TableKind::Table,
             columns: Vec::new(),
@@ -85,8 +134,17 @@ pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
             inherits_from: None,
         });
     }
+    Ok(tables)
+}
 
-    let mut pk: HashMap<String, Vec<(i64, String)>> = HashMap::new();
+/// Reads every table's columns into the model; returns the primary key
+/// columns by table.
+async fn read_columns(
+    pool: &SqlitePool,
+    reads: &Reads,
+    tables: &mut Tables,
+) -> Result<PrimaryKeys, sqlx::Error> {
+    let mut pk = PrimaryKeys::new();
     let rows = reads
         .time(
             "catalog:columns",
@@ -103,8 +161,8 @@ pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
                 .or_default()
                 .push((key, name.clone()));
         }
-        if let Some(&i) = position.get(&table) {
-            model[i].columns.push(Column {
+        if let Some(&i) = tables.position.get(&table) {
+            tables.model[i].columns.push(Column {
                 name,
                 data_type: row.try_get(2)?,
                 nullable: row.try_get::<i64, _>(3)? == 0,
@@ -113,41 +171,57 @@ pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
             });
         }
     }
+    Ok(pk)
+}
+
+/// Sets each table's primary key, in key order; returns the `rowid` index of
+/// each table whose key is its rowid.
+fn set_primary_keys(tables: &mut Tables, pk: PrimaryKeys) -> Vec<Index> {
     let mut indexes = Vec::new();
     for (table, mut keys) in pk {
         keys.sort();
-        let Some(&i) = position.get(&table) else {
+        let Some(&i) = tables.position.get(&table) else {
             continue;
         };
-        model[i].primary_key = keys.into_iter().map(|(_, c)| c).collect();
-        // An INTEGER PRIMARY KEY is the rowid: indexed and unique without an index entry.
-        let t = &model[i];
-        let sql = create_sql
-            .get(&table)
-            .map(|s| s.to_ascii_uppercase())
-            .unwrap_or_default();
-        if let [only] = t.primary_key.as_slice()
-            && t.column(only)
-                .is_some_and(|c| c.data_type.eq_ignore_ascii_case("INTEGER"))
-            && !sql.contains("WITHOUT ROWID")
-        {
-            indexes.push(Index {
-                name: "rowid".into(),
-                table: t.name.clone(),
-                columns: vec![Some(only.clone())],
-                unique: true,
-                partial: false,
-                valid: true,
-            });
-        }
+        tables.model[i].primary_key = keys.into_iter().map(|(_, c)| c).collect();
+        indexes.extend(rowid_index(&tables.model[i], tables.create_sql(&table)));
     }
+    indexes
+}
 
-    for table in &mut model {
-        let sql = create_sql.get(&table.name.name).map_or("", String::as_str);
+/// An INTEGER PRIMARY KEY is the rowid: indexed and unique without an index entry.
+fn rowid_index(table: &Table, create_sql: &str) -> Option<Index> {
+    let sql = create_sql.to_ascii_uppercase();
+    let [only] = table.primary_key.as_slice() else {
+        return None;
+    };
+    let integer = table
+        .column(only)
+        .is_some_and(|c| c.data_type.eq_ignore_ascii_case("INTEGER"));
+    (integer && !sql.contains("WITHOUT ROWID")).then(|| Index {
+        name: "rowid".into(),
+        table: table.name.clone(),
+        columns: vec![Some(only.clone())],
+        unique: true,
+        partial: false,
+        valid: true,
+    })
+}
+
+/// Sets each table's range key: its rowid, under a name no column takes.
+fn set_range_keys(tables: &mut Tables) {
+    for table in &mut tables.model {
+        let sql = tables
+            .create_sql
+            .get(&table.name.name)
+            .map_or("", String::as_str);
         table.range_key = rowid_name(table, sql);
     }
+}
 
-    let mut grouped: Vec<(String, i64, ForeignKey)> = Vec::new();
+/// Reads the foreign keys, one per (table, pragma id), their columns in order.
+async fn read_foreign_keys(pool: &SqlitePool, reads: &Reads) -> Result<Grouped, sqlx::Error> {
+    let mut grouped: Grouped = Vec::new();
     let rows = reads
         .time(
             "catalog:foreign keys",
@@ -166,66 +240,89 @@ pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
                 fk.parent_columns.extend(to);
             }
             _ => {
-                let parent: String = row.try_get(2)?;
-                grouped.push((
-                    table.clone(),
-                    id,
-                    ForeignKey {
-                        name: String::new(),
-                        child: TableName::new(MAIN, table),
-                        child_columns: vec![from],
-                        parent: TableName::new(MAIN, parent),
-                        parent_columns: to.into_iter().collect(),
-                        on_delete: ReferentialAction::parse_catalog(&row.try_get::<String, _>(6)?)
-                            .unwrap_or(ReferentialAction::NoAction),
-                        on_update: ReferentialAction::parse_catalog(&row.try_get::<String, _>(5)?)
-                            .unwrap_or(ReferentialAction::NoAction),
-                        match_type: match row.try_get::<String, _>(7)?.to_ascii_uppercase().as_str()
-                        {
-                            "FULL" => MatchType::Full,
-                            "PARTIAL" => MatchType::Partial,
-                            _ => MatchType::Simple,
-                        },
-                        deferrable: false,
-                        initially_deferred: false,
-                        validated: true,
-                        enforced: true,
-                        triggers_enabled: true,
-                    },
-                ));
+                let fk = foreign_key(&row, table.clone(), from, to)?;
+                grouped.push((table, id, fk));
             }
         }
     }
+    Ok(grouped)
+}
+
+/// A foreign key from its first column's row of `pragma_foreign_key_list`;
+/// its name and deferral come from the `CREATE TABLE` text later.
+fn foreign_key(
+    row: &SqliteRow,
+    table: String,
+    from: String,
+    to: Option<String>,
+) -> Result<ForeignKey, sqlx::Error> {
+    let parent: String = row.try_get(2)?;
+    Ok(ForeignKey {
+        name: String::new(),
+        child: TableName::new(MAIN, table),
+        child_columns: vec![from],
+        parent: TableName::new(MAIN, parent),
+        parent_columns: to.into_iter().collect(),
+        on_delete: ReferentialAction::parse_catalog(&row.try_get::<String, _>(6)?)
+            .unwrap_or(ReferentialAction::NoAction),
+        on_update: ReferentialAction::parse_catalog(&row.try_get::<String, _>(5)?)
+            .unwrap_or(ReferentialAction::NoAction),
+        match_type: match row.try_get::<String, _>(7)?.to_ascii_uppercase().as_str() {
+            "FULL" => MatchType::Full,
+            "PARTIAL" => MatchType::Partial,
+            _ => MatchType::Simple,
+        },
+        deferrable: false,
+        initially_deferred: false,
+        validated: true,
+        enforced: true,
+        triggers_enabled: true,
+    })
+}
+
+/// Completes the foreign keys from the tables: the parent's primary key for
+/// a reference without columns, and the name and deferral the `CREATE TABLE`
+/// text declares.
+fn complete_foreign_keys(tables: &Tables, grouped: Grouped) -> Vec<ForeignKey> {
     let mut foreign_keys = Vec::with_capacity(grouped.len());
     for (table, _, mut fk) in grouped {
         // A reference without columns names the parent's primary key.
         if fk.parent_columns.is_empty()
-            && let Some(parent) = model.iter().find(|t| t.name == fk.parent)
+            && let Some(parent) = tables.model.iter().find(|t| t.name == fk.parent)
         {
             fk.parent_columns = parent.primary_key.clone();
         }
-        let sql = create_sql
-            .get(&table)
-            .map(String::as_str)
-            .unwrap_or_default();
-        let declared = constraint_names(sql);
-        fk.name = declared
-            .into_iter()
-            .find(|(cols, _)| {
-                cols.len() == fk.child_columns.len()
-                    && cols
-                        .iter()
-                        .zip(&fk.child_columns)
-                        .all(|(a, b)| a.eq_ignore_ascii_case(b))
-            })
-            .map(|(_, name)| name)
+        let sql = tables.create_sql(&table);
+        fk.name = declared_name(sql, &fk.child_columns)
             .unwrap_or_else(|| format!("{}_{}_fkey", table, fk.child_columns.join("_")));
         let text = sql.to_ascii_uppercase();
         fk.deferrable = text.contains("DEFERRABLE") && !text.contains("NOT DEFERRABLE");
         fk.initially_deferred = text.contains("INITIALLY DEFERRED");
         foreign_keys.push(fk);
     }
+    foreign_keys
+}
 
+/// The name `CREATE TABLE` text gives the foreign key on these columns.
+fn declared_name(create_table: &str, columns: &[String]) -> Option<String> {
+    constraint_names(create_table)
+        .into_iter()
+        .find(|(cols, _)| {
+            cols.len() == columns.len()
+                && cols
+                    .iter()
+                    .zip(columns)
+                    .all(|(a, b)| a.eq_ignore_ascii_case(b))
+        })
+        .map(|(_, name)| name)
+}
+
+/// Reads the indexes, their key columns in order, after `indexes`.
+async fn read_indexes(
+    pool: &SqlitePool,
+    reads: &Reads,
+    indexes: &mut Vec<Index>,
+) -> Result<(), sqlx::Error> {
     let rows = reads
         .time(
             "catalog:indexes",
@@ -249,17 +346,7 @@ pub async fn read(pool: &SqlitePool) -> Result<Schema, sqlx::Error> {
             }),
         }
     }
-
-    Ok(Schema {
-        engine: Engine::Sqlite,
-        default_schema: MAIN.into(),
-        tables: model,
-        foreign_keys: foreign_keys.into_iter().map(std::sync::Arc::new).collect(),
-        indexes,
-        blind_spots: Vec::new(),
-        lookup: Default::default(),
-        reads: reads.into_inner(),
-    })
+    Ok(())
 }
 
 /// Names of foreign keys declared as `CONSTRAINT name FOREIGN KEY (cols)` or as a

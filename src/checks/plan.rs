@@ -3,7 +3,7 @@
 //! their SQL, rendered once, which the runner executes as it is.
 
 use super::{Category, CheckId, Severity};
-use crate::findings::{Finding, Subject, finding_key, thousands};
+use crate::findings::{Finding, RelationshipLabel, Subject, finding_key, thousands};
 use crate::model::{Access, Engine, Schema, TableName};
 use crate::profile::{Profile, Thresholds};
 use crate::relationships::{self, ProfileProblem, Relationship, Source};
@@ -655,6 +655,15 @@ impl Builder<'_> {
         if columns.is_empty() {
             return;
         }
+        let exempt = self.tenant_exempt(profile);
+        self.tenant_columns_exist(columns);
+        self.tenant_gaps(columns, &exempt);
+        self.tenant_mismatches(columns, relationships, &exempt);
+    }
+
+    /// The tables the profile exempts from tenant checks; a name that is no
+    /// table is a profile problem.
+    fn tenant_exempt(&mut self, profile: &Profile) -> Vec<TableName> {
         let mut exempt: Vec<TableName> = Vec::new();
         for name in &profile.tenant.exempt {
             match self.schema.resolve(name.get_ref()) {
@@ -666,6 +675,11 @@ impl Builder<'_> {
                 }]),
             }
         }
+        exempt
+    }
+
+    /// Reports each tenant column that no table has.
+    fn tenant_columns_exist(&mut self, columns: &[String]) {
         for column in columns {
             let anywhere = self
                 .schema
@@ -680,11 +694,14 @@ impl Builder<'_> {
                 self.catalog(CheckId::CheckFailed, subject, Some(message), |_| {});
             }
         }
-        let has =
-            |t: &TableName, c: &str| self.schema.table(t).is_some_and(|t| t.column(c).is_some());
+    }
+
+    /// A tenant gap check for each tenant column of each table not exempt.
+    fn tenant_gaps(&mut self, columns: &[String], exempt: &[TableName]) {
+        let schema = self.schema;
+        let has = |t: &TableName, c: &str| schema.table(t).is_some_and(|t| t.column(c).is_some());
         // A partition's rows are counted through its partitioned table.
-        let tables: Vec<TableName> = self
-            .schema
+        let tables: Vec<TableName> = schema
             .tables
             .iter()
             .filter(|t| !t.is_partition())
@@ -693,7 +710,7 @@ impl Builder<'_> {
         for table in tables.iter().filter(|t| !exempt.contains(t)) {
             for column in columns.iter().filter(|c| has(table, c)) {
                 let subject = Subject::Column {
-                    table: self.schema.label(table),
+                    table: schema.label(table),
                     column: column.clone(),
                 };
                 let work = self.rows(table, Predicate::Null(column.clone()), None, None, None);
@@ -706,6 +723,19 @@ impl Builder<'_> {
                 );
             }
         }
+    }
+
+    /// A tenant mismatch check for each tenant column that both sides of a
+    /// relationship have (and that is not one of its reference columns),
+    /// unless either side is exempt.
+    fn tenant_mismatches(
+        &mut self,
+        columns: &[String],
+        relationships: &[Relationship],
+        exempt: &[TableName],
+    ) {
+        let schema = self.schema;
+        let has = |t: &TableName, c: &str| schema.table(t).is_some_and(|t| t.column(c).is_some());
         for (i, r) in relationships.iter().enumerate() {
             if exempt.contains(&r.child) || exempt.contains(&r.parent) {
                 continue;
@@ -720,30 +750,35 @@ impl Builder<'_> {
                     continue;
                 }
                 let label = label
-                    .get_or_insert_with(|| Arc::new(r.label(self.schema)))
+                    .get_or_insert_with(|| Arc::new(r.label(schema)))
                     .clone();
-                let parent = label.parent_table.clone();
-                let subject = Subject::RelationshipColumn {
-                    relationship: label,
-                    column: column.clone(),
-                };
-                let predicate = Predicate::Differs {
-                    lookup: r.lookup(),
-                    column: column.clone(),
-                    parent_column: column.clone(),
-                    as_text: self.types_differ(&r.child, column, &r.parent, column),
-                };
-                let work = self.rows(&r.child, predicate, Some(parent), None, None);
-                self.push(
-                    CheckId::TenantMismatch,
-                    Severity::Error,
-                    Category::Join,
-                    subject,
-                    work,
-                );
+                self.tenant_mismatch(r, label, column);
             }
         }
         self.about = None;
+    }
+
+    /// Children of `r` whose tenant `column` differs from their parent's.
+    fn tenant_mismatch(&mut self, r: &Relationship, label: Arc<RelationshipLabel>, column: &str) {
+        let parent = label.parent_table.clone();
+        let subject = Subject::RelationshipColumn {
+            relationship: label,
+            column: column.to_string(),
+        };
+        let predicate = Predicate::Differs {
+            lookup: r.lookup(),
+            column: column.to_string(),
+            parent_column: column.to_string(),
+            as_text: self.types_differ(&r.child, column, &r.parent, column),
+        };
+        let work = self.rows(&r.child, predicate, Some(parent), None, None);
+        self.push(
+            CheckId::TenantMismatch,
+            Severity::Error,
+            Category::Join,
+            subject,
+            work,
+        );
     }
 
     fn paths(&mut self, profile: &Profile, relationships: &[Relationship]) {

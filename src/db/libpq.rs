@@ -526,44 +526,51 @@ fn parse_after_scheme(rest: &str, at: Option<usize>) -> Result<Params, String> {
     let mut params = Params::default();
     let mut rest = rest;
     if let Some(at) = at {
-        let userinfo = &rest[..at];
-        let (user, password) = match userinfo.split_once(':') {
-            Some((u, p)) => (u, Some(p)),
-            None => (userinfo, None),
-        };
-        if !user.is_empty() {
-            params.values.insert("user", decode(user)?);
-        }
-        if let Some(p) = password.filter(|p| !p.is_empty()) {
-            params.raw_secrets.push(p.to_string());
-            params.values.insert("password", decode(p)?);
-        }
+        parse_userinfo(&mut params, &rest[..at])?;
         rest = &rest[at + 1..];
     }
+    let rest = parse_hosts(&mut params, rest)?;
 
-    // Hosts and ports, comma-separated; an IPv6 address in brackets.
+    // The database name, then the parameters.
+    let (path, query) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest, None),
+    };
+    if let Some(db) = path.strip_prefix('/')
+        && !db.is_empty()
+    {
+        params.values.insert("dbname", decode(db)?);
+    }
+    if let Some(query) = query {
+        parse_query(&mut params, query)?;
+    }
+    Ok(params)
+}
+
+/// Reads `user[:password]`; a password's raw text is kept, to scrub.
+fn parse_userinfo(params: &mut Params, userinfo: &str) -> Result<(), String> {
+    let (user, password) = match userinfo.split_once(':') {
+        Some((u, p)) => (u, Some(p)),
+        None => (userinfo, None),
+    };
+    if !user.is_empty() {
+        params.values.insert("user", decode(user)?);
+    }
+    if let Some(p) = password.filter(|p| !p.is_empty()) {
+        params.raw_secrets.push(p.to_string());
+        params.values.insert("password", decode(p)?);
+    }
+    Ok(())
+}
+
+/// Reads the hosts and ports, comma-separated; returns what follows them.
+fn parse_hosts<'a>(params: &mut Params, rest: &'a str) -> Result<&'a str, String> {
+    let mut rest = rest;
     let mut hosts = Vec::new();
     let mut ports = Vec::new();
     let mut any_port = false;
     loop {
-        let (host, after) = if let Some(inner) = rest.strip_prefix('[') {
-            let close = inner.find(']').ok_or(
-                "end of string reached when looking for matching \"]\" in IPv6 host address in URI",
-            )?;
-            if close == 0 {
-                return Err("IPv6 host address may not be empty in URI".into());
-            }
-            let after = &inner[close + 1..];
-            if let Some(c) = after.chars().next().filter(|c| !":/?,".contains(*c)) {
-                return Err(format!(
-                    "unexpected character \"{c}\" in URI (expected \":\" or \"/\")"
-                ));
-            }
-            (&inner[..close], after)
-        } else {
-            let end = rest.find([':', '/', '?', ',']).unwrap_or(rest.len());
-            (&rest[..end], &rest[end..])
-        };
+        let (host, after) = split_host(rest)?;
         hosts.push(decode(host)?);
         rest = after;
         if let Some(after_colon) = rest.strip_prefix(':') {
@@ -587,38 +594,53 @@ fn parse_after_scheme(rest: &str, at: Option<usize>) -> Result<Params, String> {
     if any_port {
         params.values.insert("port", ports.join(","));
     }
+    Ok(rest)
+}
 
-    // The database name, then the parameters.
-    let (path, query) = match rest.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (rest, None),
+/// Splits one host (still encoded; an IPv6 address in brackets, without
+/// them) from what follows it.
+fn split_host(rest: &str) -> Result<(&str, &str), String> {
+    let Some(inner) = rest.strip_prefix('[') else {
+        let end = rest.find([':', '/', '?', ',']).unwrap_or(rest.len());
+        return Ok((&rest[..end], &rest[end..]));
     };
-    if let Some(db) = path.strip_prefix('/')
-        && !db.is_empty()
-    {
-        params.values.insert("dbname", decode(db)?);
+    let close = inner.find(']').ok_or(
+        "end of string reached when looking for matching \"]\" in IPv6 host address in URI",
+    )?;
+    if close == 0 {
+        return Err("IPv6 host address may not be empty in URI".into());
     }
-    if let Some(query) = query {
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let mut parts = pair.splitn(3, '=');
-            let key = parts.next().unwrap_or_default();
-            let value = parts.next().ok_or_else(|| {
-                format!("missing key/value separator \"=\" in URI query parameter: \"{key}\"")
-            })?;
-            if parts.next().is_some() {
-                return Err(format!(
-                    "extra key/value separator \"=\" in URI query parameter \"{key}\" (encode = as %3D)"
-                ));
-            }
-            let key = decode(key)?;
-            if key == "password" {
-                params.raw_secrets.push(value.to_string());
-            }
-            let value = decode(value)?;
-            set_param(&mut params, &key, value)?;
+    let after = &inner[close + 1..];
+    if let Some(c) = after.chars().next().filter(|c| !":/?,".contains(*c)) {
+        return Err(format!(
+            "unexpected character \"{c}\" in URI (expected \":\" or \"/\")"
+        ));
+    }
+    Ok((&inner[..close], after))
+}
+
+/// Reads the `key=value` parameters after `?`, each under its libpq keyword;
+/// a password's raw text is kept, to scrub.
+fn parse_query(params: &mut Params, query: &str) -> Result<(), String> {
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let mut parts = pair.splitn(3, '=');
+        let key = parts.next().unwrap_or_default();
+        let value = parts.next().ok_or_else(|| {
+            format!("missing key/value separator \"=\" in URI query parameter: \"{key}\"")
+        })?;
+        if parts.next().is_some() {
+            return Err(format!(
+                "extra key/value separator \"=\" in URI query parameter \"{key}\" (encode = as %3D)"
+            ));
         }
+        let key = decode(key)?;
+        if key == "password" {
+            params.raw_secrets.push(value.to_string());
+        }
+        let value = decode(value)?;
+        set_param(params, &key, value)?;
     }
-    Ok(params)
+    Ok(())
 }
 
 /// Stores one query parameter under its libpq keyword.

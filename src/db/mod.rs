@@ -104,176 +104,137 @@ impl Db {
     }
 
     pub async fn connect(url: &str, options: SessionOptions) -> Result<Db, ConnectError> {
-        let mut target = Target::parse(url)?;
-        let fail = |reason: String| ConnectError::Failed {
-            target: target.to_string(),
-            reason: target.redact(&reason),
-        };
+        let target = Target::parse(url)?;
         match target.engine {
-            Engine::Postgres => {
-                let conninfo = target
-                    .conninfo()
-                    .expect("a PostgreSQL target is resolved")
-                    .clone();
-                // One direct connection first: it reports the real cause (refused,
-                // authentication, missing database, certificate) where a pool
-                // would only time out; and it finds which host, and which of
-                // sslmode's attempts, work: the pool uses the same.
-                let opened = postgres::open(
-                    &conninfo,
-                    &postgres_session_settings(&options),
-                    options.connect_timeout,
-                )
-                .await
-                .map_err(&fail)?;
-                let (first, opts) = (opened.connection, opened.options);
-                target.connected_to(&opened.endpoint);
-                let fail = |reason: String| ConnectError::Failed {
-                    target: target.to_string(),
-                    reason: target.redact(&reason),
-                };
-                let mut first = first;
-                let version: String = sqlx::query_scalar("SHOW server_version")
-                    .fetch_one(&mut first)
-                    .await
-                    .map_err(|e| fail(describe(&e)))?;
-                // Every session of the pool resolves names alike: the search
-                // path the first one got is pinned for all of them.
-                let search_path: String = sqlx::query_scalar("SHOW search_path")
-                    .fetch_one(&mut first)
-                    .await
-                    .map_err(|e| fail(describe(&e)))?;
-                let _ = first.close().await;
-                let pool = PgPoolOptions::new()
-                    .max_connections(options.connections.max(1))
-                    .acquire_timeout(options.connect_timeout)
-                    .connect_lazy_with(opts.options([("search_path", search_path)]));
-                Ok(Db {
-                    pool: Pool::Postgres(pool),
-                    server_version: version
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_string(),
-                    target,
-                    options,
-                })
-            }
-            Engine::Sqlite => {
-                let opts =
-                    SqliteConnectOptions::from_str(url).map_err(|e| ConnectError::InvalidUrl {
-                        url: target.redacted_url.clone(),
-                        reason: describe(&e),
-                    })?;
-                let path = opts.get_filename().to_path_buf();
-                let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-                let create = options.create_if_missing && !options.read_only;
-                if !in_memory && !create && !path.exists() {
-                    return Err(fail("the database file does not exist".into()));
-                }
-                let opts = match options.sqlite_foreign_keys {
-                    Some(on) => opts.foreign_keys(on),
-                    None => opts,
-                };
-                // Checks read whole tables and indexes through SQLite's small
-                // page cache: mapping the file instead of a read() per 4 KB page
-                // made the 1M demo's check 2.5 times as fast (README,
-                // "Benchmark"). The mapped pages are the OS's file cache,
-                // shared and reclaimable, yet they count in the process's RSS.
-                let opts = if options.read_only {
-                    opts.pragma("mmap_size", SQLITE_MMAP_SIZE)
-                } else {
-                    opts
-                };
-                let opts = opts
-                    .read_only(options.read_only)
-                    .create_if_missing(create)
-                    .busy_timeout(options.lock_timeout.min(options.statement_timeout));
-                // A reader installs a progress handler that interrupts its
-                // statements (timeout, cancel); it goes when the connection
-                // comes back, so that nothing else is ever interrupted by it.
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(options.connections.max(1))
-                    .acquire_timeout(options.connect_timeout)
-                    .after_release(|conn, _| {
-                        Box::pin(async move {
-                            reader::release_sqlite(conn).await?;
-                            Ok(true)
-                        })
-                    })
-                    .connect_with(opts)
-                    .await
-                    .map_err(|e| fail(describe(&e)))?;
-                let version: String = sqlx::query_scalar("SELECT sqlite_version()")
-                    .fetch_one(&pool)
-                    .await
-                    .map_err(|e| fail(describe(&e)))?;
-                Ok(Db {
-                    pool: Pool::Sqlite(pool),
-                    server_version: version,
-                    target,
-                    options,
-                })
-            }
-            Engine::Mysql => {
-                let opts =
-                    MySqlConnectOptions::from_str(url).map_err(|e| ConnectError::InvalidUrl {
-                        url: target.redacted_url.clone(),
-                        reason: target.redact(&describe(&e)),
-                    })?;
-                let first = tokio::time::timeout(
-                    options.connect_timeout,
-                    sqlx::MySqlConnection::connect_with(&opts),
-                )
-                .await
-                .map_err(|_| {
-                    fail(format!(
-                        "no answer within {} s",
-                        options.connect_timeout.as_secs_f64()
-                    ))
-                })?
-                .map_err(|e| fail(describe(&e)))?;
-                let mut first = first;
-                let version: String = sqlx::query_scalar("SELECT CAST(VERSION() AS CHAR)")
-                    .fetch_one(&mut first)
-                    .await
-                    .map_err(|e| fail(describe(&e)))?;
-                let _ = first.close().await;
-                // Every session: read-only when asked, and the statement timeout
-                // (MariaDB: max_statement_time in seconds; MySQL: max_execution_time in ms).
-                let session = crate::sql::mysql_session(
-                    version.contains("MariaDB"),
-                    crate::sql::MysqlSession {
-                        timeout_ms: options.statement_timeout.as_millis() as u64,
-                        lock_wait_secs: options.lock_timeout.as_secs().max(1),
-                        read_only: options.read_only,
-                        transactional_writes: options.transactional_writes && !options.read_only,
-                    },
-                );
-                let pool = MySqlPoolOptions::new()
-                    .max_connections(options.connections.max(1))
-                    .acquire_timeout(options.connect_timeout)
-                    .after_connect(move |conn, _| {
-                        let session = session.clone();
-                        Box::pin(async move {
-                            conn.execute(session.raw()).await?;
-                            Ok(())
-                        })
-                    })
-                    .connect_lazy_with(opts);
-                Ok(Db {
-                    pool: Pool::Mysql(pool),
-                    server_version: version.split('-').next().unwrap_or_default().to_string()
-                        + if version.contains("MariaDB") {
-                            " (MariaDB)"
-                        } else {
-                            ""
-                        },
-                    target,
-                    options,
-                })
-            }
+            Engine::Postgres => Db::connect_postgres(target, options).await,
+            Engine::Sqlite => Db::connect_sqlite(url, target, options).await,
+            Engine::Mysql => Db::connect_mysql(url, target, options).await,
         }
+    }
+
+    /// Opens a PostgreSQL pool whose sessions go where the first one did, with
+    /// its search path.
+    async fn connect_postgres(
+        mut target: Target,
+        options: SessionOptions,
+    ) -> Result<Db, ConnectError> {
+        let conninfo = target
+            .conninfo()
+            .expect("a PostgreSQL target is resolved")
+            .clone();
+        // One direct connection first: it reports the real cause (refused,
+        // authentication, missing database, certificate) where a pool
+        // would only time out; and it finds which host, and which of
+        // sslmode's attempts, work: the pool uses the same.
+        let opened = postgres::open(
+            &conninfo,
+            &postgres_session_settings(&options),
+            options.connect_timeout,
+        )
+        .await
+        .map_err(|reason| failed(&target, reason))?;
+        let (mut first, opts) = (opened.connection, opened.options);
+        target.connected_to(&opened.endpoint);
+        let (version, search_path) = postgres_first_session(&mut first)
+            .await
+            .map_err(|e| failed(&target, describe(&e)))?;
+        let _ = first.close().await;
+        let pool = PgPoolOptions::new()
+            .max_connections(options.connections.max(1))
+            .acquire_timeout(options.connect_timeout)
+            .connect_lazy_with(opts.options([("search_path", search_path)]));
+        Ok(Db {
+            pool: Pool::Postgres(pool),
+            server_version: version
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+            target,
+            options,
+        })
+    }
+
+    /// Opens a pool on a SQLite file (or in memory), after checking that the
+    /// file exists unless it is to be created.
+    async fn connect_sqlite(
+        url: &str,
+        target: Target,
+        options: SessionOptions,
+    ) -> Result<Db, ConnectError> {
+        let opts = sqlite_options(url, &target, &options)?;
+        // A reader installs a progress handler that interrupts its
+        // statements (timeout, cancel); it goes when the connection
+        // comes back, so that nothing else is ever interrupted by it.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(options.connections.max(1))
+            .acquire_timeout(options.connect_timeout)
+            .after_release(|conn, _| {
+                Box::pin(async move {
+                    reader::release_sqlite(conn).await?;
+                    Ok(true)
+                })
+            })
+            .connect_with(opts)
+            .await
+            .map_err(|e| failed(&target, describe(&e)))?;
+        let version: String = sqlx::query_scalar("SELECT sqlite_version()")
+            .fetch_one(&pool)
+            .await
+            .map_err(|e| failed(&target, describe(&e)))?;
+        Ok(Db {
+            pool: Pool::Sqlite(pool),
+            server_version: version,
+            target,
+            options,
+        })
+    }
+
+    /// Opens a MySQL or MariaDB pool, each session set up as
+    /// [`crate::sql::mysql_session`] says for the server's kind.
+    async fn connect_mysql(
+        url: &str,
+        target: Target,
+        options: SessionOptions,
+    ) -> Result<Db, ConnectError> {
+        let opts = MySqlConnectOptions::from_str(url).map_err(|e| ConnectError::InvalidUrl {
+            url: target.redacted_url.clone(),
+            reason: target.redact(&describe(&e)),
+        })?;
+        let version = mysql_version(&opts, &target, &options).await?;
+        // Every session: read-only when asked, and the statement timeout
+        // (MariaDB: max_statement_time in seconds; MySQL: max_execution_time in ms).
+        let session = crate::sql::mysql_session(
+            version.contains("MariaDB"),
+            crate::sql::MysqlSession {
+                timeout_ms: options.statement_timeout.as_millis() as u64,
+                lock_wait_secs: options.lock_timeout.as_secs().max(1),
+                read_only: options.read_only,
+                transactional_writes: options.transactional_writes && !options.read_only,
+            },
+        );
+        let pool = MySqlPoolOptions::new()
+            .max_connections(options.connections.max(1))
+            .acquire_timeout(options.connect_timeout)
+            .after_connect(move |conn, _| {
+                let session = session.clone();
+                Box::pin(async move {
+                    conn.execute(session.raw()).await?;
+                    Ok(())
+                })
+            })
+            .connect_lazy_with(opts);
+        Ok(Db {
+            pool: Pool::Mysql(pool),
+            server_version: version.split('-').next().unwrap_or_default().to_string()
+                + if version.contains("MariaDB") {
+                    " (MariaDB)"
+                } else {
+                    ""
+                },
+            target,
+            options,
+        })
     }
 
     /// Opens a reader for one unit of work. On PostgreSQL, a reader given a
@@ -403,6 +364,95 @@ impl Db {
         };
         let _ = tokio::time::timeout(Duration::from_secs(2), close).await;
     }
+}
+
+/// A connection failure, its reason scrubbed of the target's secrets.
+fn failed(target: &Target, reason: String) -> ConnectError {
+    ConnectError::Failed {
+        target: target.to_string(),
+        reason: target.redact(&reason),
+    }
+}
+
+/// Reads the server version and the search path from the first PostgreSQL
+/// session. Every session of the pool resolves names alike: the search path
+/// the first one got is pinned for all of them.
+async fn postgres_first_session(
+    first: &mut sqlx::PgConnection,
+) -> Result<(String, String), sqlx::Error> {
+    let version: String = sqlx::query_scalar("SHOW server_version")
+        .fetch_one(&mut *first)
+        .await?;
+    let search_path: String = sqlx::query_scalar("SHOW search_path")
+        .fetch_one(&mut *first)
+        .await?;
+    Ok((version, search_path))
+}
+
+/// How to open a SQLite session: the URL's options with the session's
+/// foreign keys, memory map, read-only mode and busy timeout. A file that
+/// does not exist is an error unless a writable session may create it.
+fn sqlite_options(
+    url: &str,
+    target: &Target,
+    options: &SessionOptions,
+) -> Result<SqliteConnectOptions, ConnectError> {
+    let opts = SqliteConnectOptions::from_str(url).map_err(|e| ConnectError::InvalidUrl {
+        url: target.redacted_url.clone(),
+        reason: describe(&e),
+    })?;
+    let path = opts.get_filename().to_path_buf();
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    let create = options.create_if_missing && !options.read_only;
+    if !in_memory && !create && !path.exists() {
+        return Err(failed(target, "the database file does not exist".into()));
+    }
+    let opts = match options.sqlite_foreign_keys {
+        Some(on) => opts.foreign_keys(on),
+        None => opts,
+    };
+    // Checks read whole tables and indexes through SQLite's small
+    // page cache: mapping the file instead of a read() per 4 KB page
+    // made the 1M demo's check 2.5 times as fast (README,
+    // "Benchmark"). The mapped pages are the OS's file cache,
+    // shared and reclaimable, yet they count in the process's RSS.
+    let opts = if options.read_only {
+        opts.pragma("mmap_size", SQLITE_MMAP_SIZE)
+    } else {
+        opts
+    };
+    Ok(opts
+        .read_only(options.read_only)
+        .create_if_missing(create)
+        .busy_timeout(options.lock_timeout.min(options.statement_timeout)))
+}
+
+/// Connects once to a MySQL or MariaDB server, within the connect timeout,
+/// and reads its version (MariaDB's names itself).
+async fn mysql_version(
+    opts: &MySqlConnectOptions,
+    target: &Target,
+    options: &SessionOptions,
+) -> Result<String, ConnectError> {
+    let fail = |reason: String| failed(target, reason);
+    let mut first = tokio::time::timeout(
+        options.connect_timeout,
+        sqlx::MySqlConnection::connect_with(opts),
+    )
+    .await
+    .map_err(|_| {
+        fail(format!(
+            "no answer within {} s",
+            options.connect_timeout.as_secs_f64()
+        ))
+    })?
+    .map_err(|e| fail(describe(&e)))?;
+    let version: String = sqlx::query_scalar("SELECT CAST(VERSION() AS CHAR)")
+        .fetch_one(&mut first)
+        .await
+        .map_err(|e| fail(describe(&e)))?;
+    let _ = first.close().await;
+    Ok(version)
 }
 
 fn postgres_session_settings(options: &SessionOptions) -> Vec<(&'static str, String)> {

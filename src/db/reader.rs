@@ -473,8 +473,6 @@ impl Reader {
         counted: bool,
     ) -> Result<(Option<i64>, Vec<SampleRow>), sqlx::Error> {
         self.arm();
-        let first = usize::from(counted);
-        let mut count = None;
         match &mut self.tx {
             Tx::Postgres(tx) => {
                 // Rendered by sql::render::rows_of: one JSON text column per row.
@@ -483,48 +481,11 @@ impl Reader {
                     .iter()
                     .map(|row| row.try_get::<String, _>(0))
                     .collect::<Result<Vec<_>, _>>()?;
-                Ok((
-                    None,
-                    texts
-                        .into_iter()
-                        .map(|t| match serde_json::from_str::<Value>(&t) {
-                            Ok(Value::Object(map)) => map,
-                            Ok(other) => Map::from_iter([("value".to_string(), other)]),
-                            Err(_) => Map::from_iter([("value".to_string(), Value::String(t))]),
-                        })
-                        .collect(),
-                ))
+                Ok((None, texts.into_iter().map(json_row).collect()))
             }
             Tx::Sqlite(tx) => {
                 let rows = statement.query().fetch_all(&mut **tx).await?;
-                let mut out = Vec::with_capacity(rows.len());
-                for row in &rows {
-                    if counted {
-                        count = Some(row.try_get::<i64, _>(0)?);
-                    }
-                    let mut map = Map::new();
-                    for (i, column) in row.columns().iter().enumerate().skip(first) {
-                        let raw = row.try_get_raw(i)?;
-                        let value = if raw.is_null() {
-                            Value::Null
-                        } else {
-                            match raw.type_info().name() {
-                                "INTEGER" => Value::from(row.try_get_unchecked::<i64, _>(i)?),
-                                "REAL" => Value::from(row.try_get_unchecked::<f64, _>(i)?),
-                                "BLOB" => Value::String(
-                                    row.try_get_unchecked::<Vec<u8>, _>(i)?
-                                        .iter()
-                                        .map(|b| format!("{b:02x}"))
-                                        .collect(),
-                                ),
-                                _ => Value::String(row.try_get_unchecked::<String, _>(i)?),
-                            }
-                        };
-                        map.insert(column.name().to_string(), value);
-                    }
-                    out.push(map);
-                }
-                Ok((count, out))
+                typed_sqlite_rows(&rows, counted)
             }
             Tx::Mysql(tx) => {
                 // The text protocol sends every value as text, whatever its type;
@@ -534,46 +495,7 @@ impl Reader {
                 use futures::TryStreamExt;
                 let rows: Vec<sqlx::mysql::MySqlRow> =
                     statement.raw().fetch(&mut **tx).try_collect().await?;
-                let mut out = Vec::with_capacity(rows.len());
-                for row in &rows {
-                    if counted {
-                        count = Some(row.try_get_unchecked::<String, _>(0)?.parse().unwrap_or(0));
-                    }
-                    let mut map = Map::new();
-                    for (i, column) in row.columns().iter().enumerate().skip(first) {
-                        let numeric = {
-                            let name = column.type_info().name();
-                            [
-                                "INT", "DECIMAL", "DOUBLE", "FLOAT", "NUMERIC", "BIT", "YEAR",
-                            ]
-                            .iter()
-                            .any(|t| name.contains(t))
-                        };
-                        let text: Option<String> = if row.try_get_raw(i)?.is_null() {
-                            None
-                        } else {
-                            Some(match row.try_get_unchecked::<String, _>(i) {
-                                Ok(s) => s,
-                                Err(_) => String::from_utf8_lossy(
-                                    &row.try_get_unchecked::<Vec<u8>, _>(i)?,
-                                )
-                                .into_owned(),
-                            })
-                        };
-                        let value = match text {
-                            None => Value::Null,
-                            Some(t) if numeric => t
-                                .parse::<i64>()
-                                .map(Value::from)
-                                .or_else(|_| t.parse::<f64>().map(Value::from))
-                                .unwrap_or(Value::String(t)),
-                            Some(t) => Value::String(t),
-                        };
-                        map.insert(column.name().to_string(), value);
-                    }
-                    out.push(map);
-                }
-                Ok((count, out))
+                typed_mysql_rows(&rows, counted)
             }
         }
     }
@@ -762,6 +684,107 @@ impl Reader {
             Tx::Mysql(tx) => tx.commit().await,
         }
     }
+}
+
+/// A row from its JSON text: an object as it is, any other value (or a text
+/// that is not JSON) under `value`.
+fn json_row(text: String) -> SampleRow {
+    match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Object(map)) => map,
+        Ok(other) => Map::from_iter([("value".to_string(), other)]),
+        Err(_) => Map::from_iter([("value".to_string(), Value::String(text))]),
+    }
+}
+
+/// SQLite rows typed as JSON. `counted`: the first column is a count,
+/// returned apart (the last row's).
+fn typed_sqlite_rows(
+    rows: &[sqlx::sqlite::SqliteRow],
+    counted: bool,
+) -> Result<(Option<i64>, Vec<SampleRow>), sqlx::Error> {
+    let mut count = None;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        if counted {
+            count = Some(row.try_get::<i64, _>(0)?);
+        }
+        let mut map = Map::new();
+        for (i, column) in row.columns().iter().enumerate().skip(usize::from(counted)) {
+            map.insert(column.name().to_string(), sqlite_json(row, i)?);
+        }
+        out.push(map);
+    }
+    Ok((count, out))
+}
+
+/// One SQLite value as JSON, by its storage class (a BLOB as hex text).
+fn sqlite_json(row: &sqlx::sqlite::SqliteRow, i: usize) -> Result<Value, sqlx::Error> {
+    let raw = row.try_get_raw(i)?;
+    if raw.is_null() {
+        return Ok(Value::Null);
+    }
+    Ok(match raw.type_info().name() {
+        "INTEGER" => Value::from(row.try_get_unchecked::<i64, _>(i)?),
+        "REAL" => Value::from(row.try_get_unchecked::<f64, _>(i)?),
+        "BLOB" => Value::String(
+            row.try_get_unchecked::<Vec<u8>, _>(i)?
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        ),
+        _ => Value::String(row.try_get_unchecked::<String, _>(i)?),
+    })
+}
+
+/// MySQL rows, read over the text protocol, typed as JSON. `counted`: the
+/// first column is a count, returned apart (the last row's).
+fn typed_mysql_rows(
+    rows: &[sqlx::mysql::MySqlRow],
+    counted: bool,
+) -> Result<(Option<i64>, Vec<SampleRow>), sqlx::Error> {
+    let mut count = None;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        if counted {
+            count = Some(row.try_get_unchecked::<String, _>(0)?.parse().unwrap_or(0));
+        }
+        let mut map = Map::new();
+        for (i, column) in row.columns().iter().enumerate().skip(usize::from(counted)) {
+            let numeric = is_numeric_mysql(column.type_info().name());
+            map.insert(column.name().to_string(), mysql_json(row, i, numeric)?);
+        }
+        out.push(map);
+    }
+    Ok((count, out))
+}
+
+/// True for a MySQL column type whose text is a number.
+fn is_numeric_mysql(type_name: &str) -> bool {
+    [
+        "INT", "DECIMAL", "DOUBLE", "FLOAT", "NUMERIC", "BIT", "YEAR",
+    ]
+    .iter()
+    .any(|t| type_name.contains(t))
+}
+
+/// One MySQL value, sent as text, as JSON: in a `numeric` column, a number
+/// when the text reads as one; bytes that are not UTF-8 read lossily.
+fn mysql_json(row: &sqlx::mysql::MySqlRow, i: usize, numeric: bool) -> Result<Value, sqlx::Error> {
+    if row.try_get_raw(i)?.is_null() {
+        return Ok(Value::Null);
+    }
+    let text = match row.try_get_unchecked::<String, _>(i) {
+        Ok(s) => s,
+        Err(_) => String::from_utf8_lossy(&row.try_get_unchecked::<Vec<u8>, _>(i)?).into_owned(),
+    };
+    Ok(if numeric {
+        text.parse::<i64>()
+            .map(Value::from)
+            .or_else(|_| text.parse::<f64>().map(Value::from))
+            .unwrap_or(Value::String(text))
+    } else {
+        Value::String(text)
+    })
 }
 
 type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
