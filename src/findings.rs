@@ -294,27 +294,7 @@ impl Summary {
     }
 }
 
-/// Formats a count with thousands separators: `1,234,567`.
-/// `1 row`, `2 rows`, `1,000 rows`.
-pub fn plural(n: u64, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{} {word}s", thousands(n))
-    }
-}
-
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
+pub use crate::wording::{plural, thousands};
 
 #[cfg(test)]
 mod tests {

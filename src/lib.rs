@@ -2,7 +2,8 @@
 //!
 //! Floors, bottom up (imports point down only):
 //! - [`model`] (the schema model), [`cell`] (exact values for writes), [`sql`]
-//!   (the one module that writes SQL), [`clock`], [`stats`];
+//!   (the one module that writes SQL), [`clock`], [`stats`], [`wording`]
+//!   (numbers and count sentences, from data);
 //! - [`db`] (connections, read-only sessions), [`catalog`] (catalog → model),
 //!   [`profile`] (which names check ids and severities, the one part of
 //!   [`checks`] below it);
@@ -41,4 +42,5 @@ pub mod runner;
 pub mod sql;
 pub mod stats;
 pub mod tui;
+pub mod wording;
 pub mod writes;

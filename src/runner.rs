@@ -6,9 +6,10 @@
 use crate::checks::plan::{Check, Plan, Shape, Statement, StatementText, Work};
 use crate::checks::{CheckId, Severity};
 use crate::db::{self, Backends, Db, PassValue, Reader, SampleRow};
-use crate::findings::{Estimate, Finding, Summary, finding_key, thousands};
+use crate::findings::{Estimate, Finding, Subject, Summary, finding_key};
 use crate::sql::Sql;
 use crate::sql::render::{BLOCK_KEYS, SAMPLE_BLOCKS, Sampling};
+use crate::wording;
 use futures::StreamExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -593,10 +594,10 @@ async fn read_sample(
     let rows = reader.pass(sql).await?;
     let mut read = scan_read(plan, statement, &rows)?;
     let sampled_rows = read.total.unwrap_or(0);
-    let (fraction, how) = match &statement.sampling {
+    let (fraction, taken) = match &statement.sampling {
         Some(Sampling::Pages { percent }) => (
             percent / 100.0,
-            format!("{percent}% of its pages (TABLESAMPLE SYSTEM)"),
+            wording::SampleTaken::Pages { percent: *percent },
         ),
         Some(Sampling::KeyBlocks { key }) => {
             let step = match rows.first().and_then(|r| r.last()) {
@@ -606,20 +607,22 @@ async fn read_sample(
             };
             (
                 BLOCK_KEYS as f64 / step as f64,
-                format!(
-                    "{SAMPLE_BLOCKS} blocks of {BLOCK_KEYS} consecutive {key} values, one every {}",
-                    thousands(step as u64)
-                ),
+                wording::SampleTaken::KeyBlocks {
+                    blocks: SAMPLE_BLOCKS as u64,
+                    keys: BLOCK_KEYS as u64,
+                    key,
+                    step: step as u64,
+                },
             )
         }
-        None => (1.0, String::new()),
+        None => return Ok(read),
     };
     if fraction >= 1.0 {
         return Ok(read);
     }
     read.total = Some(Estimate::scaled(sampled_rows, fraction));
     // Each check's own estimate: its sample's count, scaled.
-    let basis = format!("a sample of {} rows: {how}", thousands(sampled_rows));
+    let basis = wording::sample_basis(sampled_rows, taken);
     read.estimate = Some(Estimate {
         sampled_rows,
         sampled_count: 0,
@@ -851,44 +854,55 @@ fn counted_message(
     total: Option<u64>,
     estimate: Option<&Estimate>,
 ) -> String {
-    let sentence = check.describe_count(count, total);
-    let Some(e) = estimate else {
-        return sentence;
-    };
-    // The table's rows are estimated too.
-    let sentence = match total {
-        Some(t) => {
-            let of = format!(" of {} rows", thousands(t));
-            sentence.replacen(&of, &format!(" of ≈ {} rows", thousands(t)), 1)
-        }
-        None => sentence,
-    };
-    format!(
-        "≈ {sentence} (estimated: {} in {})",
-        thousands(e.sampled_count),
-        e.basis
-    )
+    let sampled = estimate.map(|e| wording::Sampled {
+        count: e.sampled_count,
+        basis: &e.basis,
+    });
+    wording::count_sentence(offending(check), count, total, sampled)
+}
+
+/// What a check's count counts, in the words its sentence needs.
+fn offending(check: &Check) -> wording::Offending<'_> {
+    use wording::Offending;
+    match (&check.work, &check.subject) {
+        (Work::Rows(r), Subject::Relationship(label)) => Offending::NoParent {
+            parent_table: &label.parent_table,
+            match_full: r
+                .predicate
+                .lookup()
+                .is_some_and(|l| l.match_full && l.pairs.len() > 1),
+        },
+        (Work::Rows(_), Subject::Column { column, .. }) => Offending::NoValue { column },
+        (
+            Work::Rows(_),
+            Subject::RelationshipColumn {
+                relationship,
+                column,
+            },
+        ) => Offending::DifferFromParent {
+            parent_table: &relationship.parent_table,
+            column,
+        },
+        (Work::Rows(r), Subject::Path { .. }) => Offending::Disagree {
+            rule: r.rule.as_deref().unwrap_or("path"),
+        },
+        (Work::Assertion(a), _) => Offending::Returned {
+            description: a.description.as_deref(),
+        },
+        _ => Offending::Rows,
+    }
 }
 
 /// Orphans of a constraint the catalog calls enforced prove it was bypassed
 /// (`fk_not_enforced`), counted as `orphans` is.
 fn proof_of_bypass(check: &Check, constraint: &str, orphans: &Finding) -> Finding {
-    let about = if orphans.estimate.is_some() {
-        "≈ "
-    } else {
-        ""
-    };
     let count = orphans.count.unwrap_or(0);
     let mut proof = Finding::new(
         CheckId::FkNotEnforced,
         CheckId::FkNotEnforced.default_severity(),
         &check.subject,
         &finding_key(CheckId::FkNotEnforced, &[&check.subject.describe()]),
-        format!(
-            "{constraint} is declared, yet {about}{} violate it: it was not enforced when they were written \
-             (e.g. SQLite with foreign_keys off, or triggers bypassed)",
-            thousands(count)
-        ),
+        wording::bypassed(constraint, count, orphans.estimate.is_some()),
     );
     proof.constraint = Some(constraint.to_string());
     proof.count = Some(count);
@@ -905,7 +919,7 @@ pub fn failed(check: &Check, sql: &str, elapsed: Duration, error: CheckError) ->
         Severity::Error,
         &check.subject,
         &finding_key(CheckId::CheckFailed, &[&check.key]),
-        format!("{} check could not run: {error}", check.id),
+        wording::could_not_run(check.id.as_str(), &error),
     );
     if f.name.is_none() {
         f.name = Some(check.key.clone());
@@ -933,10 +947,7 @@ fn slow_check(statement: &Statement, sql: &Sql, elapsed: Duration) -> Option<Fin
         CheckId::SlowCheck.default_severity(),
         &statement.subject,
         &finding_key(CheckId::SlowCheck, &[&statement.key]),
-        format!(
-            "took {ms:.1} ms, over the {} threshold of {} ms",
-            statement.category, statement.threshold_ms
-        ),
+        wording::slower_than(ms, statement.category.as_str(), statement.threshold_ms),
     );
     f.sql = Some(sql.to_string());
     f.category = Some(statement.category);

@@ -1,0 +1,225 @@
+//! How tether says numbers and counts: thousands separators, plurals, shares,
+//! and the sentence a count of offending rows carries. Everything here is
+//! made from plain data; nothing above it words a count itself.
+
+/// A count with thousands separators: `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// `1 row`, `2 rows`, `1,000 rows`.
+pub fn plural(n: u64, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{} {word}s", thousands(n))
+    }
+}
+
+/// `count` as a share of `total` (above 0): whole percent from 10%, one
+/// decimal from 0.1%, two below.
+pub fn percent(count: u64, total: u64) -> String {
+    let p = count as f64 * 100.0 / total as f64;
+    if p >= 10.0 {
+        format!("{p:.0}%")
+    } else if p >= 0.1 {
+        format!("{p:.1}%")
+    } else {
+        format!("{p:.2}%")
+    }
+}
+
+/// What a count of offending rows counts: the words its sentence needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Offending<'a> {
+    /// Child rows whose reference matches no parent row; under MATCH FULL
+    /// with several columns, partly NULL references offend too.
+    NoParent {
+        parent_table: &'a str,
+        match_full: bool,
+    },
+    /// Rows with no value in a column (a tenant column).
+    NoValue { column: &'a str },
+    /// Child rows whose column differs from their parent row's.
+    DifferFromParent {
+        parent_table: &'a str,
+        column: &'a str,
+    },
+    /// Rows on which a path rule disagrees.
+    Disagree { rule: &'a str },
+    /// Rows an assertion returned, with what it says they are.
+    Returned { description: Option<&'a str> },
+    /// Rows, with nothing more to say about them.
+    Rows,
+}
+
+/// How an estimated count was reached, for its sentence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sampled<'a> {
+    /// Offending rows in the sample.
+    pub count: u64,
+    /// How the sample was taken, in words.
+    pub basis: &'a str,
+}
+
+/// The sentence a finding carries for `count` offending rows out of `total`:
+/// `3 of 1,000 rows (0.3%) reference no discovery_flows row`. An estimate
+/// is marked `≈` and says how it was reached.
+pub fn count_sentence(
+    what: Offending<'_>,
+    count: u64,
+    total: Option<u64>,
+    sampled: Option<Sampled<'_>>,
+) -> String {
+    let about = if sampled.is_some() { "≈ " } else { "" };
+    let rows = match total {
+        Some(t) if t > 0 => format!(
+            "{} of {about}{} rows ({})",
+            thousands(count),
+            thousands(t),
+            percent(count, t)
+        ),
+        _ => format!("{} rows", thousands(count)),
+    };
+    let sentence = match what {
+        Offending::NoParent {
+            parent_table,
+            match_full: true,
+        } => format!("{rows} reference no {parent_table} row or are partly NULL (MATCH FULL)"),
+        Offending::NoParent { parent_table, .. } => {
+            format!("{rows} reference no {parent_table} row")
+        }
+        Offending::NoValue { column } => format!("{rows} have no {column}"),
+        Offending::DifferFromParent {
+            parent_table,
+            column,
+        } => format!("{rows} differ from their {parent_table} row in {column}"),
+        Offending::Disagree { rule } => format!("{rows} disagree: {rule}"),
+        Offending::Returned {
+            description: Some(d),
+        } => format!("{} returned: {d}", plural(count, "row")),
+        Offending::Returned { description: None } => format!(
+            "{} returned; the assertion expects none",
+            plural(count, "row")
+        ),
+        Offending::Rows => rows,
+    };
+    match sampled {
+        Some(s) => format!(
+            "≈ {sentence} (estimated: {} in {})",
+            thousands(s.count),
+            s.basis
+        ),
+        None => sentence,
+    }
+}
+
+/// How a table sample was taken, for an estimate's basis.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SampleTaken<'a> {
+    /// PostgreSQL's `TABLESAMPLE SYSTEM (percent)`.
+    Pages { percent: f64 },
+    /// `blocks` runs of `keys` consecutive values of `key`, one every `step`.
+    KeyBlocks {
+        blocks: u64,
+        keys: u64,
+        key: &'a str,
+        step: u64,
+    },
+}
+
+/// An estimate's basis: `a sample of 52,912 rows: 5% of its pages (TABLESAMPLE SYSTEM)`.
+pub fn sample_basis(rows: u64, taken: SampleTaken<'_>) -> String {
+    let how = match taken {
+        SampleTaken::Pages { percent } => format!("{percent}% of its pages (TABLESAMPLE SYSTEM)"),
+        SampleTaken::KeyBlocks {
+            blocks,
+            keys,
+            key,
+            step,
+        } => format!(
+            "{blocks} blocks of {keys} consecutive {key} values, one every {}",
+            thousands(step)
+        ),
+    };
+    format!("a sample of {} rows: {how}", thousands(rows))
+}
+
+/// An `fk_not_enforced` finding proven by orphans of a declared constraint.
+pub fn bypassed(constraint: &str, count: u64, estimated: bool) -> String {
+    let about = if estimated { "≈ " } else { "" };
+    format!(
+        "{constraint} is declared, yet {about}{} violate it: it was not enforced when they were written \
+         (e.g. SQLite with foreign_keys off, or triggers bypassed)",
+        thousands(count)
+    )
+}
+
+/// A `check_failed` finding: which check, and why.
+pub fn could_not_run(check: &str, error: &dyn std::fmt::Display) -> String {
+    format!("{check} check could not run: {error}")
+}
+
+/// A `slow_check` finding: how long, against which threshold.
+pub fn slower_than(ms: f64, category: &str, threshold_ms: u64) -> String {
+    format!("took {ms:.1} ms, over the {category} threshold of {threshold_ms} ms")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(plural(1, "row"), "1 row");
+        assert_eq!(plural(1_000, "row"), "1,000 rows");
+        assert_eq!(percent(3, 1_000), "0.3%");
+        assert_eq!(percent(7, 1_000_000), "0.00%");
+        assert_eq!(percent(500, 1_000), "50%");
+    }
+
+    #[test]
+    fn count_sentences() {
+        let orphans = Offending::NoParent {
+            parent_table: "discovery_flows",
+            match_full: false,
+        };
+        assert_eq!(
+            count_sentence(orphans, 3, Some(1_000), None),
+            "3 of 1,000 rows (0.3%) reference no discovery_flows row"
+        );
+        assert_eq!(
+            count_sentence(orphans, 3, None, None),
+            "3 rows reference no discovery_flows row"
+        );
+        assert_eq!(
+            count_sentence(
+                orphans,
+                3_480,
+                Some(1_058_240),
+                Some(Sampled {
+                    count: 174,
+                    basis: "a sample of 52,912 rows"
+                })
+            ),
+            "≈ 3,480 of ≈ 1,058,240 rows (0.3%) reference no discovery_flows row \
+             (estimated: 174 in a sample of 52,912 rows)"
+        );
+        assert_eq!(
+            count_sentence(Offending::Returned { description: None }, 1, Some(9), None),
+            "1 row returned; the assertion expects none"
+        );
+    }
+}
