@@ -1,6 +1,8 @@
 //! `tether fix` (remedies: preview, or apply with a backup) and `tether restore`.
 
 use super::args::{ConnectArgs, PlanArgs, whole};
+use crate::checks::plan::Plan;
+use crate::db::Target;
 use crate::findings::{plural, thousands};
 use crate::fix::{self, ApplyOptions, FixOptions, OnConflict, OrphanAction, Scope};
 use crate::report::fix::{self as report, Tone};
@@ -87,7 +89,47 @@ pub async fn run(args: FixArgs) -> Result<u8> {
     let profile = super::load_profile(&args.plan, is_demo)?;
     let db = super::open(&url, &args.connect).await?;
     let plan = super::plan(&db, &args.plan, profile.as_ref()).await?;
-    let options = FixOptions {
+    let options = fix_options(&args);
+    let spinner = crate::progress::spinner("reading what would change");
+    let remedies = fix::preview(&db, &plan, &options).await;
+    spinner.finish_and_clear();
+    let remedies = remedies.map_err(|e| eyre!(e))?;
+    db.close().await;
+    let rows: u64 = remedies.iter().map(|r| r.rows()).sum();
+
+    let out = match args.format {
+        FixFormat::Sql => sql_script(&db.target, &plan, &remedies),
+        FixFormat::Text => text_preview(&plan, &remedies, rows, args.apply),
+    };
+    print!("{out}");
+    if !args.apply {
+        return Ok(0);
+    }
+    if remedies.iter().all(|r| r.steps.is_empty()) {
+        println!("No data changes to apply (migrations are printed, never applied).");
+        return Ok(0);
+    }
+    let db = super::open_writable(&url, &args.connect, None).await?;
+    let yes = args.yes;
+    let applied = fix::apply(
+        &db,
+        &plan,
+        &remedies,
+        &ApplyOptions {
+            backup_dir: args.backup.clone(),
+            batch_size: args.batch_size,
+        },
+        |rows| confirm(yes, rows),
+    )
+    .await;
+    db.close().await;
+    let applied = applied.map_err(|e| eyre!(e))?;
+    Ok(print_applied(&applied))
+}
+
+/// The remedies the command line asks for.
+fn fix_options(args: &FixArgs) -> FixOptions {
+    FixOptions {
         scope: args.check.map(|c| match c {
             FixCheck::Orphans => Scope::Orphans,
             FixCheck::Tenant => Scope::Tenant,
@@ -100,99 +142,83 @@ pub async fn run(args: FixArgs) -> Result<u8> {
             FixAction::Delete => OrphanAction::Delete,
             FixAction::SetNull => OrphanAction::SetNull,
         }),
-    };
-    let spinner = crate::progress::spinner("reading what would change");
-    let remedies = fix::preview(&db, &plan, &options).await;
-    spinner.finish_and_clear();
-    let remedies = remedies.map_err(|e| eyre!(e))?;
-    db.close().await;
-    let rows: u64 = remedies.iter().map(|r| r.rows()).sum();
+    }
+}
 
+/// The remedies as a script to review: each one's description as comments,
+/// then its statements and migrations.
+fn sql_script(target: &Target, plan: &Plan, remedies: &[fix::Remedy]) -> String {
     let mut out = String::new();
-    match args.format {
-        FixFormat::Sql => {
-            out.push_str(&format!(
-                "-- tether fix · {} · review before running; `tether fix --apply` runs the data changes with a backup.\n\n",
-                db.target
-            ));
-            for r in &remedies {
-                out.push_str(&format!("-- {} {}\n", r.check, r.what));
-                for (_, line) in report::lines(&plan, r)
-                    .into_iter()
-                    .filter(|(tone, _)| *tone != Tone::Migration)
-                {
-                    out.push_str(&format!("--   {line}\n"));
-                }
-                for step in &r.steps {
-                    out.push_str(&format!("{};\n", step.sql));
-                }
-                for ddl in &r.ddl {
-                    out.push_str(&format!("{ddl};\n"));
-                }
-                out.push('\n');
-            }
+    out.push_str(&format!(
+        "-- tether fix · {target} · review before running; `tether fix --apply` runs the data changes with a backup.\n\n"
+    ));
+    for r in remedies {
+        out.push_str(&format!("-- {} {}\n", r.check, r.what));
+        for (_, line) in report::lines(plan, r)
+            .into_iter()
+            .filter(|(tone, _)| *tone != Tone::Migration)
+        {
+            out.push_str(&format!("--   {line}\n"));
         }
-        FixFormat::Text => {
-            if remedies.is_empty() {
-                out.push_str("Nothing to fix.\n");
-            }
-            for r in &remedies {
-                out.push_str(&format!("{:<16} {}\n", r.check.as_str(), r.what));
-                for (_, line) in report::lines(&plan, r) {
-                    out.push_str(&format!("{:<16}   {line}\n", ""));
-                }
-            }
-            // Said once: a preview says it is one; an apply says what it did.
-            if args.apply {
-                out.push_str(&format!("\n{} to change.\n", plural(rows, "row")));
-            } else {
-                out.push_str(&format!(
-                    "\n{} would change. Preview only: nothing was touched.\n",
-                    plural(rows, "row")
-                ));
-            }
+        for step in &r.steps {
+            out.push_str(&format!("{};\n", step.sql));
+        }
+        for ddl in &r.ddl {
+            out.push_str(&format!("{ddl};\n"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The remedies in words, and the number of `rows` they change: said once,
+/// as a preview or as what an apply is about to change.
+fn text_preview(plan: &Plan, remedies: &[fix::Remedy], rows: u64, apply: bool) -> String {
+    let mut out = String::new();
+    if remedies.is_empty() {
+        out.push_str("Nothing to fix.\n");
+    }
+    for r in remedies {
+        out.push_str(&format!("{:<16} {}\n", r.check.as_str(), r.what));
+        for (_, line) in report::lines(plan, r) {
+            out.push_str(&format!("{:<16}   {line}\n", ""));
         }
     }
-    print!("{out}");
-    if !args.apply {
-        return Ok(0);
-    }
-    if remedies.iter().all(|r| r.steps.is_empty()) {
-        println!("No data changes to apply (migrations are printed, never applied).");
-        return Ok(0);
-    }
-    let db = super::open_writable(&url, &args.connect, None).await?;
-    let yes = args.yes;
-    let confirm = |rows: u64| {
-        if yes {
-            return true;
-        }
-        if !std::io::stdin().is_terminal() {
-            eprintln!("tether: not committed: no terminal to confirm on; pass --yes");
-            return false;
-        }
-        eprint!(
-            "{} changed inside the transaction. Commit? [y/N] ",
+    // Said once: a preview says it is one; an apply says what it did.
+    if apply {
+        out.push_str(&format!("\n{} to change.\n", plural(rows, "row")));
+    } else {
+        out.push_str(&format!(
+            "\n{} would change. Preview only: nothing was touched.\n",
             plural(rows, "row")
-        );
-        let _ = std::io::stderr().flush();
-        let mut answer = String::new();
-        let _ = std::io::stdin().lock().read_line(&mut answer);
-        matches!(answer.trim(), "y" | "Y" | "yes")
-    };
-    let applied = fix::apply(
-        &db,
-        &plan,
-        &remedies,
-        &ApplyOptions {
-            backup_dir: args.backup.clone(),
-            batch_size: args.batch_size,
-        },
-        confirm,
-    )
-    .await;
-    db.close().await;
-    let applied = applied.map_err(|e| eyre!(e))?;
+        ));
+    }
+    out
+}
+
+/// Asks on the terminal whether to commit the `rows` changed (yes without
+/// asking with `yes`; no when there is no terminal to ask on).
+fn confirm(yes: bool, rows: u64) -> bool {
+    if yes {
+        return true;
+    }
+    if !std::io::stdin().is_terminal() {
+        eprintln!("tether: not committed: no terminal to confirm on; pass --yes");
+        return false;
+    }
+    eprint!(
+        "{} changed inside the transaction. Commit? [y/N] ",
+        plural(rows, "row")
+    );
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    matches!(answer.trim(), "y" | "Y" | "yes")
+}
+
+/// Says what an apply did; the exit code: 0 when it committed, 1 when it
+/// rolled back.
+fn print_applied(applied: &fix::Applied) -> u8 {
     if applied.committed {
         println!(
             "Committed: {} changed. Backup: {}\nUndo with: tether restore --url <URL> {}",
@@ -200,13 +226,13 @@ pub async fn run(args: FixArgs) -> Result<u8> {
             applied.backup.display(),
             applied.backup.display()
         );
-        Ok(0)
+        0
     } else {
         println!(
             "Rolled back: nothing changed. (Backup of the rows: {})",
             applied.backup.display()
         );
-        Ok(1)
+        1
     }
 }
 

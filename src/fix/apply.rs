@@ -95,6 +95,27 @@ fn end(mut backup: Option<backup::Writer>, committed: bool, error: FixError) -> 
     error
 }
 
+/// The active remedies (those with steps) and the rows read for each, in the
+/// order they run.
+struct Locked<'a> {
+    plan: &'a Plan,
+    remedies: &'a [Remedy],
+    active: &'a [usize],
+    found: &'a [RemedyRows],
+}
+
+impl<'a> Locked<'a> {
+    /// Each active remedy with its rows.
+    fn each(&self) -> impl Iterator<Item = (&'a Remedy, &'a RemedyRows)> + '_ {
+        self.active
+            .iter()
+            .map(|&i| &self.remedies[i])
+            .zip(self.found)
+    }
+}
+
+/// Everything an apply does inside its transaction, short of the commit:
+/// lock and compare, back up, change, verify, record the post-images.
 async fn run(
     tx: &mut Reader,
     db: &Db,
@@ -103,7 +124,54 @@ async fn run(
     options: &ApplyOptions,
     backup: &mut Option<backup::Writer>,
 ) -> Result<u64, FixError> {
-    let engine = plan.engine;
+    prepare_session(tx, db, plan.engine).await?;
+    let active: Vec<usize> = (0..remedies.len())
+        .filter(|&i| !remedies[i].steps.is_empty())
+        .collect();
+    let tables = tables_changed(plan, remedies, &active);
+    crate::writes::refuse_non_transactional(tx, &plan.schema, &tables)
+        .await
+        .map_err(FixError::Refused)?;
+    let reading = Reading {
+        lock: true,
+        batch: options.batch_size.max(1),
+    };
+    let found = super::consequences(tx, plan, remedies, &active, &reading)
+        .await
+        .map_err(|(_, e)| e)?;
+    let locked = Locked {
+        plan,
+        remedies,
+        active: &active,
+        found: &found,
+    };
+    for (remedy, rows) in locked.each() {
+        same_as_preview(plan, remedy, rows)?;
+    }
+    // Back up every row the transaction will change, before the first change.
+    *backup = Some(back_up(db, &locked, &options.backup_dir)?);
+    // Change exactly those rows; the rules do the rest.
+    let changed = change_rows(tx, &locked, reading.batch).await?;
+    // The database did what its rules say.
+    for (remedy, rows) in locked.each() {
+        verify(tx, plan, remedy, rows, reading.batch).await?;
+    }
+    // The post-image of every updated row, for restore to recognise it.
+    let after = post_images(tx, &locked, reading.batch).await?;
+    if let Some(writer) = backup.as_mut() {
+        for a in after {
+            writer
+                .line(&Line::After { after: a })
+                .map_err(FixError::Refused)?;
+        }
+        writer.sync().map_err(FixError::Refused)?;
+    }
+    Ok(changed)
+}
+
+/// Refuses a read-only session, and makes deferred constraints (PostgreSQL)
+/// object at once rather than at the commit.
+async fn prepare_session(tx: &mut Reader, db: &Db, engine: Engine) -> Result<(), FixError> {
     if tx
         .read_only()
         .await
@@ -120,50 +188,51 @@ async fn run(
             .await
             .map_err(|e| FixError::database("SET CONSTRAINTS ALL IMMEDIATE", &e))?;
     }
-    let active: Vec<usize> = (0..remedies.len())
-        .filter(|&i| !remedies[i].steps.is_empty())
-        .collect();
+    Ok(())
+}
+
+/// The tables whose rows the active remedies change, each once, in order.
+fn tables_changed(plan: &Plan, remedies: &[Remedy], active: &[usize]) -> Vec<TableName> {
     let mut tables: Vec<TableName> = Vec::new();
-    for &i in &active {
+    for &i in active {
         for t in super::changed_tables(plan, &remedies[i]) {
             if !tables.contains(&t) {
                 tables.push(t);
             }
         }
     }
-    crate::writes::refuse_non_transactional(tx, &plan.schema, &tables)
-        .await
-        .map_err(FixError::Refused)?;
-    let reading = Reading {
-        lock: true,
-        batch: options.batch_size.max(1),
-    };
-    let found = super::consequences(tx, plan, remedies, &active, &reading)
-        .await
-        .map_err(|(_, e)| e)?;
-    for (&i, rows) in active.iter().zip(&found) {
-        same_as_preview(plan, &remedies[i], rows)?;
-    }
+    tables
+}
 
-    // Back up every row the transaction will change, before the first change.
-    let mut writer = backup::Writer::create(&options.backup_dir).map_err(FixError::Refused)?;
-    let header = header(db, plan, &found);
+/// Writes the backup of every row the transaction will change (header, then
+/// each remedy's pre-images) and syncs it to disk.
+fn back_up(
+    db: &Db,
+    locked: &Locked<'_>,
+    dir: &std::path::Path,
+) -> Result<backup::Writer, FixError> {
+    let mut writer = backup::Writer::create(dir).map_err(FixError::Refused)?;
+    let header = header(db, locked.plan, locked.found);
     writer
         .line(&Line::Header(header))
         .map_err(FixError::Refused)?;
-    for (&i, rows) in active.iter().zip(&found) {
-        for line in pre_images(plan, &remedies[i], rows) {
+    for (remedy, rows) in locked.each() {
+        for line in pre_images(locked.plan, remedy, rows) {
             writer.line(&Line::Row(line)).map_err(FixError::Refused)?;
         }
     }
     writer.sync().map_err(FixError::Refused)?;
-    *backup = Some(writer);
+    Ok(writer)
+}
 
-    // Change exactly those rows; the rules do the rest.
+/// Runs tether's own changes of every active remedy, in order; returns the
+/// number of rows the transaction changed (tether's and the rules'), each
+/// counted once.
+async fn change_rows(tx: &mut Reader, locked: &Locked<'_>, batch: usize) -> Result<u64, FixError> {
     let mut distinct: std::collections::HashSet<(TableName, Row)> = Default::default();
-    for (&i, rows) in active.iter().zip(&found) {
-        for (step, step_rows) in remedies[i].steps.iter().zip(&rows.steps) {
-            change(tx, plan, &step.change, step_rows, reading.batch).await?;
+    for (remedy, rows) in locked.each() {
+        for (step, step_rows) in remedy.steps.iter().zip(&rows.steps) {
+            change(tx, locked.plan, &step.change, step_rows, batch).await?;
             let shape = &step_rows.shape;
             distinct.extend(
                 step_rows
@@ -187,24 +256,27 @@ async fn run(
             );
         }
     }
-    // Rows the transaction changed, each once.
-    let changed = distinct.len() as u64;
-    // The database did what its rules say.
-    for (&i, rows) in active.iter().zip(&found) {
-        verify(tx, plan, &remedies[i], rows, reading.batch).await?;
-    }
-    // The post-image of every updated row, for restore to recognise it.
+    Ok(distinct.len() as u64)
+}
+
+/// Every updated row as the transaction left it, read back by key.
+async fn post_images(
+    tx: &mut Reader,
+    locked: &Locked<'_>,
+    batch: usize,
+) -> Result<Vec<AfterImage>, FixError> {
+    let plan = locked.plan;
     let mut after = Vec::new();
-    for (&i, rows) in active.iter().zip(&found) {
-        for (shape, updated) in updated_rows(&remedies[i], rows) {
+    for (remedy, rows) in locked.each() {
+        for (shape, updated) in updated_rows(remedy, rows) {
             let keys: Vec<Row> = updated.iter().map(|r| shape.key_of(r)).collect();
             let now = rows::by_key(
                 tx,
-                engine,
+                plan.engine,
                 &shape,
                 &keys,
                 false,
-                reading.batch,
+                batch,
                 &format!("reading back {}", plan.label(&shape.name)),
             )
             .await?;
@@ -217,15 +289,7 @@ async fn run(
             }
         }
     }
-    if let Some(writer) = backup.as_mut() {
-        for a in after {
-            writer
-                .line(&Line::After { after: a })
-                .map_err(FixError::Refused)?;
-        }
-        writer.sync().map_err(FixError::Refused)?;
-    }
-    Ok(changed)
+    Ok(after)
 }
 
 /// The counts read under lock must be the preview's.
@@ -451,12 +515,6 @@ async fn verify(
     batch: usize,
 ) -> Result<(), FixError> {
     let engine = plan.engine;
-    let wrong = |table: &TableName, what: &str| {
-        FixError::Drift(format!(
-            "{}: {what}, unlike what its declared rules say",
-            plan.label(table)
-        ))
-    };
     for (step, found) in remedy.steps.iter().zip(&rows.steps) {
         let shape = &found.shape;
         let keys: Vec<Row> = found.rows.iter().map(|r| shape.key_of(r)).collect();
@@ -470,35 +528,8 @@ async fn verify(
             "checking the change",
         )
         .await?;
-        match &step.change {
-            Change::Delete if !now.is_empty() => {
-                return Err(wrong(&shape.name, "deleted rows are still there"));
-            }
-            Change::SetNull(columns) => {
-                let at = super::walk::positions(shape, columns).unwrap_or_default();
-                if now.len() != keys.len()
-                    || now.iter().any(|r| at.iter().any(|&i| !r[i].is_null()))
-                {
-                    return Err(wrong(&shape.name, "references were not all set to NULL"));
-                }
-            }
-            Change::CopyTenant(column) => {
-                let at = shape.position(column).unwrap_or_default();
-                let expected: std::collections::HashMap<Row, &Cell> = found
-                    .rows
-                    .iter()
-                    .zip(&found.new_values)
-                    .map(|(r, v)| (shape.key_of(r), v))
-                    .collect();
-                if now.len() != keys.len()
-                    || now
-                        .iter()
-                        .any(|r| expected.get(&shape.key_of(r)).is_none_or(|v| **v != r[at]))
-                {
-                    return Err(wrong(&shape.name, "copied values were not all set"));
-                }
-            }
-            Change::Delete => {}
+        if let Some(what) = step_left_undone(&step.change, found, keys.len(), &now) {
+            return Err(wrong(plan, &shape.name, what));
         }
     }
     for affected in rows
@@ -521,43 +552,87 @@ async fn verify(
         )
         .await?;
         let at = super::walk::positions(shape, &r.child_columns).unwrap_or_default();
-        match affected.rule {
-            ReferentialAction::Cascade if !now.is_empty() => {
-                return Err(wrong(
-                    &shape.name,
-                    "rows its cascade should delete are still there",
-                ));
-            }
-            ReferentialAction::SetNull
-                if now.iter().any(|row| at.iter().any(|&i| !row[i].is_null())) =>
-            {
-                return Err(wrong(
-                    &shape.name,
-                    "references it should set to NULL are not NULL",
-                ));
-            }
-            ReferentialAction::SetDefault => {
-                let before: std::collections::HashMap<Row, &Row> = affected
-                    .rows
-                    .iter()
-                    .map(|row| (shape.key_of(row), row))
-                    .collect();
-                let unchanged = now.iter().any(|row| {
-                    before
-                        .get(&shape.key_of(row))
-                        .is_some_and(|old| at.iter().all(|&i| old[i] == row[i]))
-                });
-                if unchanged {
-                    return Err(wrong(
-                        &shape.name,
-                        "references it should set to their default did not change",
-                    ));
-                }
-            }
-            _ => {}
+        if let Some(what) = rule_left_undone(affected, &at, &now) {
+            return Err(wrong(plan, &shape.name, what));
         }
     }
     Ok(())
+}
+
+/// A table's rows are not as its declared rules say they should be.
+fn wrong(plan: &Plan, table: &TableName, what: &str) -> FixError {
+    FixError::Drift(format!(
+        "{}: {what}, unlike what its declared rules say",
+        plan.label(table)
+    ))
+}
+
+/// What tether's own change of one step left undone, judged by the rows of
+/// its `expected` keys as they are `now`; None when it is all done.
+fn step_left_undone(
+    change: &Change,
+    found: &super::StepRows,
+    expected: usize,
+    now: &[Row],
+) -> Option<&'static str> {
+    let shape = &found.shape;
+    match change {
+        Change::Delete if !now.is_empty() => Some("deleted rows are still there"),
+        Change::SetNull(columns) => {
+            let at = super::walk::positions(shape, columns).unwrap_or_default();
+            (now.len() != expected || now.iter().any(|r| at.iter().any(|&i| !r[i].is_null())))
+                .then_some("references were not all set to NULL")
+        }
+        Change::CopyTenant(column) => {
+            let at = shape.position(column).unwrap_or_default();
+            let wanted: std::collections::HashMap<Row, &Cell> = found
+                .rows
+                .iter()
+                .zip(&found.new_values)
+                .map(|(r, v)| (shape.key_of(r), v))
+                .collect();
+            (now.len() != expected
+                || now
+                    .iter()
+                    .any(|r| wanted.get(&shape.key_of(r)).is_none_or(|v| **v != r[at])))
+            .then_some("copied values were not all set")
+        }
+        Change::Delete => None,
+    }
+}
+
+/// What a declared rule left undone, judged by its rows as they are `now`
+/// (`at`: the positions of the child columns); None when it is all done.
+fn rule_left_undone(
+    affected: &super::walk::Affected,
+    at: &[usize],
+    now: &[Row],
+) -> Option<&'static str> {
+    let shape = &affected.shape;
+    match affected.rule {
+        ReferentialAction::Cascade if !now.is_empty() => {
+            Some("rows its cascade should delete are still there")
+        }
+        ReferentialAction::SetNull
+            if now.iter().any(|row| at.iter().any(|&i| !row[i].is_null())) =>
+        {
+            Some("references it should set to NULL are not NULL")
+        }
+        ReferentialAction::SetDefault => {
+            let before: std::collections::HashMap<Row, &Row> = affected
+                .rows
+                .iter()
+                .map(|row| (shape.key_of(row), row))
+                .collect();
+            let unchanged = now.iter().any(|row| {
+                before
+                    .get(&shape.key_of(row))
+                    .is_some_and(|old| at.iter().all(|&i| old[i] == row[i]))
+            });
+            unchanged.then_some("references it should set to their default did not change")
+        }
+        _ => None,
+    }
 }
 
 /// The updated rows of a remedy, per table shape.

@@ -575,75 +575,92 @@ async fn orphan_remedies(
         if n == 0 {
             continue;
         }
-        let mut remedy = Remedy::new(CheckId::Orphans, Some(ri), label.clone());
-        if r.source == Source::Implied {
+        remedies.push(orphan_remedy(plan, options, ri, label, orphans, n));
+    }
+    Ok(remedies)
+}
+
+/// The remedy for the `n` orphan rows of relationship `ri` (`orphans`):
+/// delete them, set their reference to NULL, or leave them for a person.
+fn orphan_remedy(
+    plan: &Plan,
+    options: &FixOptions,
+    ri: usize,
+    label: String,
+    orphans: Selection,
+    n: u64,
+) -> Remedy {
+    let r = &plan.relationships[ri];
+    let mut remedy = Remedy::new(CheckId::Orphans, Some(ri), label.clone());
+    if r.source == Source::Implied {
+        remedy.undecided = Some((
+            n,
+            "this relationship is implied (a guess from column names): tether never deletes or unlinks rows for it; declare it in a profile first".into(),
+        ));
+        return remedy;
+    }
+    let intended = r
+        .expected_on_delete
+        .or(r.constraint.as_ref().map(|c| c.on_delete));
+    let action = match (intended, options.action) {
+        (_, Some(chosen)) => Some(chosen),
+        (Some(ReferentialAction::Cascade), None) => Some(OrphanAction::Delete),
+        (Some(ReferentialAction::SetNull), None) => Some(OrphanAction::SetNull),
+        _ => None,
+    };
+    match action {
+        None => {
             remedy.undecided = Some((
                 n,
-                "this relationship is implied (a guess from column names): tether never deletes or unlinks rows for it; declare it in a profile first".into(),
+                format!(
+                    "the intended delete rule ({}) implies neither deleting nor unlinking: choose --action delete or --action set-null",
+                    intended.map_or("none", |a| a.as_str())
+                ),
             ));
-            remedies.push(remedy);
-            continue;
         }
-        let intended = r
-            .expected_on_delete
-            .or(r.constraint.as_ref().map(|c| c.on_delete));
-        let action = match (intended, options.action) {
-            (_, Some(chosen)) => Some(chosen),
-            (Some(ReferentialAction::Cascade), None) => Some(OrphanAction::Delete),
-            (Some(ReferentialAction::SetNull), None) => Some(OrphanAction::SetNull),
-            _ => None,
-        };
-        match action {
-            None => {
+        Some(OrphanAction::SetNull) => match not_null_reference(plan, r) {
+            Some(column) => {
                 remedy.undecided = Some((
                     n,
-                    format!(
-                        "the intended delete rule ({}) implies neither deleting nor unlinking: choose --action delete or --action set-null",
-                        intended.map_or("none", |a| a.as_str())
-                    ),
+                    format!("cannot set NOT NULL column {column} to NULL: use --action delete"),
                 ));
             }
-            Some(OrphanAction::SetNull) => {
-                let table = plan.schema.table(&r.child);
-                let not_null: Vec<&String> = r
-                    .child_columns
-                    .iter()
-                    .filter(|c| table.and_then(|t| t.column(c)).is_some_and(|c| !c.nullable))
-                    .collect();
-                if let Some(column) = not_null.first() {
-                    remedy.undecided = Some((
-                        n,
-                        format!("cannot set NOT NULL column {column} to NULL: use --action delete"),
-                    ));
-                } else {
-                    remedy.what = format!(
-                        "{label}: set the reference of {} to NULL",
-                        crate::findings::plural(n, "orphan row")
-                    );
-                    remedy.steps.push(Step {
-                        sql: statements::set_null_where(plan.engine, &orphans, &r.child_columns),
-                        selection: orphans,
-                        change: Change::SetNull(r.child_columns.clone()),
-                        count: n,
-                    });
-                }
-            }
-            Some(OrphanAction::Delete) => {
+            None => {
                 remedy.what = format!(
-                    "{label}: delete {}",
+                    "{label}: set the reference of {} to NULL",
                     crate::findings::plural(n, "orphan row")
                 );
                 remedy.steps.push(Step {
-                    sql: statements::delete_where(plan.engine, &orphans),
+                    sql: statements::set_null_where(plan.engine, &orphans, &r.child_columns),
                     selection: orphans,
-                    change: Change::Delete,
+                    change: Change::SetNull(r.child_columns.clone()),
                     count: n,
                 });
             }
+        },
+        Some(OrphanAction::Delete) => {
+            remedy.what = format!(
+                "{label}: delete {}",
+                crate::findings::plural(n, "orphan row")
+            );
+            remedy.steps.push(Step {
+                sql: statements::delete_where(plan.engine, &orphans),
+                selection: orphans,
+                change: Change::Delete,
+                count: n,
+            });
         }
-        remedies.push(remedy);
     }
-    Ok(remedies)
+    remedy
+}
+
+/// The first column of the relationship's reference that is NOT NULL (and
+/// so cannot be unlinked).
+fn not_null_reference<'r>(plan: &Plan, r: &'r Relationship) -> Option<&'r String> {
+    let table = plan.schema.table(&r.child);
+    r.child_columns
+        .iter()
+        .find(|c| table.and_then(|t| t.column(c)).is_some_and(|c| !c.nullable))
 }
 
 async fn tenant_remedies(
@@ -651,8 +668,49 @@ async fn tenant_remedies(
     plan: &Plan,
     options: &FixOptions,
 ) -> Result<Vec<Remedy>, FixError> {
-    let engine = plan.engine;
-    // Each table and tenant column the plan checks.
+    let mut remedies = Vec::new();
+    for (table, column) in tenant_pairs(plan) {
+        let label = plan.label(&table);
+        if options.only.is_some()
+            || !matches_filter(&options.relationship, &label, std::slice::from_ref(&column))
+        {
+            continue;
+        }
+        let parents = tenant_parents(plan, &table, &column);
+        let Some(((first_index, first), others)) = parents.split_first() else {
+            continue;
+        };
+        let mut tables = vec![&table];
+        tables.extend(parents.iter().map(|(_, r)| &r.parent));
+        if let Some(reason) = unreadable(&plan.schema, &tables) {
+            let mut remedy = Remedy::new(
+                CheckId::TenantMismatch,
+                Some(*first_index),
+                format!("{label}.{column}"),
+            );
+            remedy.withheld = Some(reason);
+            remedies.push(remedy);
+            continue;
+        }
+        let tenant = TenantColumn {
+            table: &table,
+            column: &column,
+            first_index: *first_index,
+            first,
+            others: others.iter().map(|(_, r)| *r).collect(),
+        };
+        let fixable = count(reader, plan, &tenant.selection(false)).await?;
+        let ambiguous = count(reader, plan, &tenant.selection(true)).await?;
+        if fixable + ambiguous == 0 {
+            continue;
+        }
+        remedies.push(tenant.remedy(plan, &label, fixable, ambiguous));
+    }
+    Ok(remedies)
+}
+
+/// Each table and tenant column the plan checks, once, in the plan's order.
+fn tenant_pairs(plan: &Plan) -> Vec<(TableName, String)> {
     let mut pairs: Vec<(TableName, String)> = Vec::new();
     for check in &plan.checks {
         let (Work::Rows(rows), CheckId::TenantMissing | CheckId::TenantMismatch) =
@@ -670,76 +728,80 @@ async fn tenant_remedies(
             pairs.push((rows.table.clone(), column));
         }
     }
-    let mut remedies = Vec::new();
-    for (table, column) in pairs {
-        let label = plan.label(&table);
-        if options.only.is_some()
-            || !matches_filter(&options.relationship, &label, std::slice::from_ref(&column))
-        {
-            continue;
-        }
-        let has = |t: &TableName| {
-            plan.schema
-                .table(t)
-                .is_some_and(|t| t.column(&column).is_some())
-        };
-        // Copies come only from parents the database declares.
-        let mut parents: Vec<(usize, &Relationship)> = plan
-            .relationships
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| {
-                r.child == table
-                    && r.parent != table
-                    && r.source != Source::Implied
-                    && has(&r.parent)
-                    && !r.child_columns.contains(&column)
-            })
-            .filter(|(_, r)| r.parent_unique && !r.types_differ)
-            .collect();
-        parents.sort_by(|a, b| {
-            (&a.1.parent, &a.1.child_columns).cmp(&(&b.1.parent, &b.1.child_columns))
-        });
-        let Some(((first_index, first), others)) = parents.split_first() else {
-            continue;
-        };
-        let mut tables = vec![&table];
-        tables.extend(parents.iter().map(|(_, r)| &r.parent));
-        if let Some(reason) = unreadable(&plan.schema, &tables) {
-            let mut remedy = Remedy::new(
-                CheckId::TenantMismatch,
-                Some(*first_index),
-                format!("{label}.{column}"),
-            );
-            remedy.withheld = Some(reason);
-            remedies.push(remedy);
-            continue;
-        }
-        let selection = |ambiguous| Selection::Tenant {
-            table: table.clone(),
-            column: column.clone(),
-            first: first.lookup(),
-            others: others.iter().map(|(_, r)| r.lookup()).collect(),
+    pairs
+}
+
+/// The parents a table's tenant column may be copied from: only those the
+/// database declares, unique on the parent side, with the column too; sorted
+/// by parent and reference.
+fn tenant_parents<'p>(
+    plan: &'p Plan,
+    table: &TableName,
+    column: &str,
+) -> Vec<(usize, &'p Relationship)> {
+    let has = |t: &TableName| {
+        plan.schema
+            .table(t)
+            .is_some_and(|t| t.column(column).is_some())
+    };
+    let mut parents: Vec<(usize, &Relationship)> = plan
+        .relationships
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            r.child == *table
+                && r.parent != *table
+                && r.source != Source::Implied
+                && has(&r.parent)
+                && !r.child_columns.iter().any(|c| c == column)
+        })
+        .filter(|(_, r)| r.parent_unique && !r.types_differ)
+        .collect();
+    parents
+        .sort_by(|a, b| (&a.1.parent, &a.1.child_columns).cmp(&(&b.1.parent, &b.1.child_columns)));
+    parents
+}
+
+/// One table's tenant column and the declared parents it is copied from:
+/// the first, and the others that must agree with it.
+struct TenantColumn<'a> {
+    table: &'a TableName,
+    column: &'a String,
+    first_index: usize,
+    first: &'a Relationship,
+    others: Vec<&'a Relationship>,
+}
+
+impl TenantColumn<'_> {
+    /// The rows whose tenant column differs from their parents' (with
+    /// `ambiguous`, those whose parents disagree among themselves).
+    fn selection(&self, ambiguous: bool) -> Selection {
+        Selection::Tenant {
+            table: self.table.clone(),
+            column: self.column.clone(),
+            first: self.first.lookup(),
+            others: self.others.iter().map(|r| r.lookup()).collect(),
             ambiguous,
-        };
-        let fixable = count(reader, plan, &selection(false)).await?;
-        let ambiguous = count(reader, plan, &selection(true)).await?;
-        if fixable + ambiguous == 0 {
-            continue;
         }
+    }
+
+    /// The remedy: copy the column from the first parent into the `fixable`
+    /// rows; the `ambiguous` ones are left for a person.
+    fn remedy(&self, plan: &Plan, label: &str, fixable: u64, ambiguous: u64) -> Remedy {
+        let column = self.column;
         let mut remedy = Remedy::new(
             CheckId::TenantMismatch,
-            Some(*first_index),
+            Some(self.first_index),
             format!(
                 "{label}.{column}: copy it from the parent row in {} for {}",
-                plan.label(&first.parent),
+                plan.label(&self.first.parent),
                 crate::findings::plural(fixable, "row")
             ),
         );
         if fixable > 0 {
             remedy.steps.push(Step {
-                sql: statements::copy_where(engine, &selection(false), &column),
-                selection: selection(false),
+                sql: statements::copy_where(plan.engine, &self.selection(false), column),
+                selection: self.selection(false),
                 change: Change::CopyTenant(column.clone()),
                 count: fixable,
             });
@@ -750,9 +812,8 @@ async fn tenant_remedies(
                 format!("their parents disagree on {column}: a person must choose"),
             )
         });
-        remedies.push(remedy);
+        remedy
     }
-    Ok(remedies)
 }
 
 fn index_remedies(plan: &Plan, options: &FixOptions) -> Vec<Remedy> {

@@ -6,10 +6,10 @@
 //! restores the rest.
 
 use super::FixError;
-use super::backup::{self, BackupRow, RowAction};
+use super::backup::{self, Backup, BackupRow, RowAction};
 use super::rows::{self, Row, Shape};
 use crate::cell::Cell;
-use crate::db::Db;
+use crate::db::{Db, Reader};
 use crate::model::{Column, Engine, Identity, Schema, TableName};
 use crate::sql::fix as statements;
 use std::collections::HashMap;
@@ -45,6 +45,29 @@ enum Plan {
     Nothing,
 }
 
+/// One row of the backup, read against its table's shape: the row before the
+/// fix, its key, and what the fix did to it.
+struct PreImage<'s> {
+    shape: &'s Shape,
+    pre: Row,
+    key: Row,
+    action: RowAction,
+}
+
+/// The rows as they are now, per table, by key.
+type Current = HashMap<TableName, HashMap<Row, Row>>;
+
+/// What the steps of one restore share: the backup's tables checked against
+/// the database, and the rows as the fix left them.
+struct Restoring<'a> {
+    schema: &'a Schema,
+    engine: Engine,
+    path: &'a Path,
+    shapes: HashMap<TableName, Shape>,
+    after: HashMap<(TableName, Row), Row>,
+}
+
+/// Puts the rows of the backup at `path` back, in one transaction.
 pub async fn restore(
     db: &Db,
     schema: &Schema,
@@ -67,7 +90,42 @@ pub async fn restore(
             ..Restored::default()
         });
     }
-    // The backup's tables as they were, checked against the database now.
+    let shapes = shapes_now(schema, &backup, path)?;
+    let after = after_images(&backup, &shapes, path)?;
+    let restoring = Restoring {
+        schema,
+        engine,
+        path,
+        shapes,
+        after,
+    };
+
+    let mut tx = db
+        .writable()
+        .await
+        .map_err(|e| FixError::database("opening a write transaction", &e))?;
+    let result = restoring.run(&mut tx, &backup, on_conflict).await;
+    match result {
+        Ok(restored) => {
+            tx.finish()
+                .await
+                .map_err(|e| FixError::database("committing", &e))?;
+            Ok(restored)
+        }
+        Err(e) => {
+            let _ = tx.rollback().await;
+            Err(e.rolled_back("nothing was restored"))
+        }
+    }
+}
+
+/// The backup's tables as they were, checked against the database now: each
+/// must still exist with every column the backup lists.
+fn shapes_now(
+    schema: &Schema,
+    backup: &Backup,
+    path: &Path,
+) -> Result<HashMap<TableName, Shape>, FixError> {
     let mut shapes: HashMap<TableName, Shape> = HashMap::new();
     for t in &backup.header.tables {
         let name = t.name();
@@ -98,16 +156,16 @@ pub async fn restore(
             })?;
         shapes.insert(name.clone(), Shape { name, columns, key });
     }
-    let shape_of = |row: &BackupRow| -> Result<&Shape, FixError> {
-        shapes
-            .get(&TableName::new(row.schema.clone(), row.table.clone()))
-            .ok_or_else(|| {
-                FixError::Refused(format!(
-                    "{}: a row of a table the header does not list",
-                    path.display()
-                ))
-            })
-    };
+    Ok(shapes)
+}
+
+/// The rows as the fix left them (its post-images), by table and key; the
+/// first image of a key wins.
+fn after_images(
+    backup: &Backup,
+    shapes: &HashMap<TableName, Shape>,
+    path: &Path,
+) -> Result<HashMap<(TableName, Row), Row>, FixError> {
     let mut after: HashMap<(TableName, Row), Row> = HashMap::new();
     for a in &backup.after {
         let name = TableName::new(a.schema.clone(), a.table.clone());
@@ -117,133 +175,207 @@ pub async fn restore(
             after.entry((name, shape.key_of(&row))).or_insert(row);
         }
     }
+    Ok(after)
+}
 
-    let mut tx = db
-        .writable()
-        .await
-        .map_err(|e| FixError::database("opening a write transaction", &e))?;
-    let result = async {
-        let tables: Vec<TableName> = shapes.keys().cloned().collect();
-        crate::writes::refuse_non_transactional(&mut tx, schema, &tables)
+/// Sets aside, for this transaction, the constraints that would refuse rows
+/// coming back as they were (orphans included), where the engine allows
+/// (SQLite: the session has foreign_keys off).
+async fn set_constraints_aside(tx: &mut Reader, engine: Engine) -> Result<(), FixError> {
+    match engine {
+        Engine::Postgres => {
+            // Needs superuser; without it, a refused row stops the restore
+            // with the constraint's message.
+            tx.execute_fixed("SAVEPOINT tether_restore")
+                .await
+                .map_err(|e| FixError::database("SAVEPOINT", &e))?;
+            if tx
+                .execute_fixed("SET LOCAL session_replication_role = replica")
+                .await
+                .is_err()
+            {
+                tx.execute_fixed("ROLLBACK TO SAVEPOINT tether_restore")
+                    .await
+                    .map_err(|e| FixError::database("ROLLBACK TO SAVEPOINT", &e))?;
+            }
+        }
+        Engine::Mysql => {
+            tx.execute_fixed("SET FOREIGN_KEY_CHECKS = 0")
+                .await
+                .map_err(|e| FixError::database("SET FOREIGN_KEY_CHECKS", &e))?;
+        }
+        Engine::Sqlite => {}
+    }
+    Ok(())
+}
+
+impl Restoring<'_> {
+    /// The whole restore inside the open transaction: lock the rows, compare
+    /// them with the backup, write back those that may come back.
+    async fn run(
+        &self,
+        tx: &mut Reader,
+        backup: &Backup,
+        on_conflict: OnConflict,
+    ) -> Result<Restored, FixError> {
+        let tables: Vec<TableName> = self.shapes.keys().cloned().collect();
+        crate::writes::refuse_non_transactional(tx, self.schema, &tables)
             .await
             .map_err(FixError::Refused)?;
-        // The rows come back as they were, orphans included: constraints that
-        // would refuse them are set aside for this transaction where the
-        // engine allows (SQLite: the session has foreign_keys off).
-        match engine {
-            Engine::Postgres => {
-                // Needs superuser; without it, a refused row stops the restore
-                // with the constraint's message.
-                tx.execute_fixed("SAVEPOINT tether_restore")
-                    .await
-                    .map_err(|e| FixError::database("SAVEPOINT", &e))?;
-                if tx
-                    .execute_fixed("SET LOCAL session_replication_role = replica")
-                    .await
-                    .is_err()
-                {
-                    tx.execute_fixed("ROLLBACK TO SAVEPOINT tether_restore")
-                        .await
-                        .map_err(|e| FixError::database("ROLLBACK TO SAVEPOINT", &e))?;
-                }
-            }
-            Engine::Mysql => {
-                tx.execute_fixed("SET FOREIGN_KEY_CHECKS = 0")
-                    .await
-                    .map_err(|e| FixError::database("SET FOREIGN_KEY_CHECKS", &e))?;
-            }
-            Engine::Sqlite => {}
+        set_constraints_aside(tx, self.engine).await?;
+        let lines = self.pre_images(backup)?;
+        let now = self.lock_current(tx, &lines).await?;
+        let (decided, conflicts) = self.decide(lines, &now);
+        if !conflicts.is_empty() && on_conflict == OnConflict::Refuse {
+            return Err(FixError::Conflict(conflicts));
         }
-        // Deleted rows first, in the order they were written (parents first),
-        // then updated rows.
-        let mut lines: Vec<(&Shape, Row, Row, RowAction)> = Vec::new();
+        let mut restored = Restored {
+            skipped: conflicts,
+            ..Restored::default()
+        };
+        self.write_back(tx, decided, &mut restored).await?;
+        if self.engine == Engine::Mysql {
+            tx.execute_fixed("SET FOREIGN_KEY_CHECKS = 1")
+                .await
+                .map_err(|e| FixError::database("SET FOREIGN_KEY_CHECKS", &e))?;
+        }
+        Ok(restored)
+    }
+
+    /// The shape of the table a backup row belongs to.
+    fn shape_of(&self, row: &BackupRow) -> Result<&Shape, FixError> {
+        self.shapes
+            .get(&TableName::new(row.schema.clone(), row.table.clone()))
+            .ok_or_else(|| {
+                FixError::Refused(format!(
+                    "{}: a row of a table the header does not list",
+                    self.path.display()
+                ))
+            })
+    }
+
+    /// The backup's rows: deleted rows first, in the order they were written
+    /// (parents first), then updated rows.
+    fn pre_images<'s>(&'s self, backup: &Backup) -> Result<Vec<PreImage<'s>>, FixError> {
+        let mut lines: Vec<PreImage<'s>> = Vec::new();
         for line in backup
             .rows
             .iter()
             .filter(|r| r.action == RowAction::Delete)
             .chain(backup.rows.iter().filter(|r| r.action == RowAction::Update))
         {
-            let shape = shape_of(line)?;
+            let shape = self.shape_of(line)?;
             let pre = backup::from_object(&shape.columns, &line.row)
-                .map_err(|e| FixError::Refused(format!("{}: {e}", path.display())))?;
+                .map_err(|e| FixError::Refused(format!("{}: {e}", self.path.display())))?;
             let key = shape.key_of(&pre);
-            lines.push((shape, pre, key, line.action));
+            lines.push(PreImage {
+                shape,
+                pre,
+                key,
+                action: line.action,
+            });
         }
-        // Every row as it is now, locked, read in batches per table.
-        let mut now: HashMap<TableName, HashMap<Row, Row>> = HashMap::new();
-        for shape in shapes.values() {
+        Ok(lines)
+    }
+
+    /// Every row as it is now, locked, read in batches per table.
+    async fn lock_current(
+        &self,
+        tx: &mut Reader,
+        lines: &[PreImage<'_>],
+    ) -> Result<Current, FixError> {
+        let mut now: Current = HashMap::new();
+        for shape in self.shapes.values() {
             let keys: Vec<Row> = lines
                 .iter()
-                .filter(|(s, ..)| s.name == shape.name)
-                .map(|(_, _, key, _)| key.clone())
+                .filter(|l| l.shape.name == shape.name)
+                .map(|l| l.key.clone())
                 .collect();
-            let what = format!("reading {}", schema.label(&shape.name));
-            let rows = rows::by_key(&mut tx, engine, shape, &keys, true, 1000, &what).await?;
+            let what = format!("reading {}", self.schema.label(&shape.name));
+            let rows = rows::by_key(tx, self.engine, shape, &keys, true, 1000, &what).await?;
             now.insert(
                 shape.name.clone(),
                 rows.into_iter().map(|r| (shape.key_of(&r), r)).collect(),
             );
         }
+        Ok(now)
+    }
+
+    /// Compares each backup row with the row now: what to do with it, and the
+    /// rows that changed since the fix (conflicts).
+    fn decide<'s>(
+        &self,
+        lines: Vec<PreImage<'s>>,
+        now: &Current,
+    ) -> (Vec<(&'s Shape, Row, Plan)>, Vec<String>) {
         let mut decided: Vec<(&Shape, Row, Plan)> = Vec::new();
         let mut planned: std::collections::HashSet<(TableName, Row)> = Default::default();
         let mut conflicts: Vec<String> = Vec::new();
-        let mut restored = Restored::default();
-        for (shape, pre, key, action) in lines {
-            let label = || {
-                format!(
-                    "{} ({})",
-                    schema.label(&shape.name),
-                    describe_key(shape, &key)
-                )
-            };
+        for line in lines {
+            let shape = line.shape;
             // A row two remedies updated has two lines with one pre-image.
-            if !planned.insert((shape.name.clone(), key.clone())) {
-                decided.push((shape, pre, Plan::Nothing));
+            if !planned.insert((shape.name.clone(), line.key.clone())) {
+                decided.push((shape, line.pre, Plan::Nothing));
                 continue;
             }
-            let current = now.get(&shape.name).and_then(|rows| rows.get(&key));
-            let plan = match (action, current) {
-                (_, Some(current)) if same(shape, current, &pre) => Plan::Nothing,
-                (RowAction::Delete, None) => Plan::Insert,
-                (RowAction::Delete, Some(_)) => {
-                    conflicts.push(format!(
-                        "{}: a row with this key now exists with other values",
-                        label()
-                    ));
-                    continue;
-                }
-                (RowAction::Update, None) => {
-                    conflicts.push(format!("{}: the row was deleted since the fix", label()));
-                    continue;
-                }
-                (RowAction::Update, Some(current)) => {
-                    match after.get(&(shape.name.clone(), key.clone())) {
-                        Some(left) if same(shape, current, left) => Plan::Update,
-                        _ => {
-                            conflicts
-                                .push(format!("{}: the row was edited since the fix", label()));
-                            continue;
-                        }
-                    }
-                }
-            };
-            decided.push((shape, pre, plan));
+            let current = now.get(&shape.name).and_then(|rows| rows.get(&line.key));
+            match self.plan_row(&line, current) {
+                Ok(plan) => decided.push((shape, line.pre, plan)),
+                Err(conflict) => conflicts.push(conflict),
+            }
         }
-        if !conflicts.is_empty() && on_conflict == OnConflict::Refuse {
-            return Err(FixError::Conflict(conflicts));
+        (decided, conflicts)
+    }
+
+    /// What to do with one backup row given the row now; Err says why it
+    /// changed since the fix.
+    fn plan_row(&self, line: &PreImage<'_>, current: Option<&Row>) -> Result<Plan, String> {
+        let shape = line.shape;
+        let label = || {
+            format!(
+                "{} ({})",
+                self.schema.label(&shape.name),
+                describe_key(shape, &line.key)
+            )
+        };
+        match (line.action, current) {
+            (_, Some(current)) if same(shape, current, &line.pre) => Ok(Plan::Nothing),
+            (RowAction::Delete, None) => Ok(Plan::Insert),
+            (RowAction::Delete, Some(_)) => Err(format!(
+                "{}: a row with this key now exists with other values",
+                label()
+            )),
+            (RowAction::Update, None) => {
+                Err(format!("{}: the row was deleted since the fix", label()))
+            }
+            (RowAction::Update, Some(current)) => {
+                match self.after.get(&(shape.name.clone(), line.key.clone())) {
+                    Some(left) if same(shape, current, left) => Ok(Plan::Update),
+                    _ => Err(format!("{}: the row was edited since the fix", label())),
+                }
+            }
         }
-        restored.skipped = conflicts;
-        // Inserts of one table go in multi-row statements, in order.
+    }
+
+    /// Writes the decided rows back, in order: inserts of one table go in
+    /// multi-row statements, as do updates of one table.
+    async fn write_back(
+        &self,
+        tx: &mut Reader,
+        decided: Vec<(&Shape, Row, Plan)>,
+        restored: &mut Restored,
+    ) -> Result<(), FixError> {
+        let (engine, schema) = (self.engine, self.schema);
         let mut pending: Vec<(&Shape, Row)> = Vec::new();
         let mut updates: Vec<(&Shape, Row)> = Vec::new();
         for (shape, pre, plan) in decided {
             if updates.first().is_some_and(|(s, _)| s.name != shape.name) {
-                restored.updated += update(&mut tx, engine, schema, &mut updates).await?;
+                restored.updated += update(tx, engine, schema, &mut updates).await?;
             }
             if !matches!(plan, Plan::Insert)
                 || pending.first().is_some_and(|(s, _)| s.name != shape.name)
             {
-                restored.inserted += insert(&mut tx, engine, schema, &mut pending).await?;
+                restored.inserted += insert(tx, engine, schema, &mut pending).await?;
             }
             match plan {
                 Plan::Nothing => restored.unchanged += 1,
@@ -251,45 +383,27 @@ pub async fn restore(
                     pending.push((shape, pre));
                     let width = shape.columns.len();
                     if pending.len() >= rows::per_statement(width, 1000) {
-                        restored.inserted += insert(&mut tx, engine, schema, &mut pending).await?;
+                        restored.inserted += insert(tx, engine, schema, &mut pending).await?;
                     }
                 }
                 Plan::Update => {
                     updates.push((shape, pre));
                     let width = shape.columns.len() * (shape.key.len() + 1) + shape.key.len();
                     if updates.len() >= rows::per_statement(width, UPDATES_PER_STATEMENT) {
-                        restored.updated += update(&mut tx, engine, schema, &mut updates).await?;
+                        restored.updated += update(tx, engine, schema, &mut updates).await?;
                     }
                 }
             }
         }
-        restored.inserted += insert(&mut tx, engine, schema, &mut pending).await?;
-        restored.updated += update(&mut tx, engine, schema, &mut updates).await?;
-        if engine == Engine::Mysql {
-            tx.execute_fixed("SET FOREIGN_KEY_CHECKS = 1")
-                .await
-                .map_err(|e| FixError::database("SET FOREIGN_KEY_CHECKS", &e))?;
-        }
-        Ok(restored)
-    }
-    .await;
-    match result {
-        Ok(restored) => {
-            tx.finish()
-                .await
-                .map_err(|e| FixError::database("committing", &e))?;
-            Ok(restored)
-        }
-        Err(e) => {
-            let _ = tx.rollback().await;
-            Err(e.rolled_back("nothing was restored"))
-        }
+        restored.inserted += insert(tx, engine, schema, &mut pending).await?;
+        restored.updated += update(tx, engine, schema, &mut updates).await?;
+        Ok(())
     }
 }
 
 /// Inserts the pending rows (all of one table) in one statement.
 async fn insert(
-    tx: &mut crate::db::Reader,
+    tx: &mut Reader,
     engine: Engine,
     schema: &Schema,
     pending: &mut Vec<(&Shape, Row)>,
@@ -327,7 +441,7 @@ const UPDATES_PER_STATEMENT: usize = 200;
 /// Gives the pending rows (all of one table) every value back, in one
 /// statement; each must match exactly one row.
 async fn update(
-    tx: &mut crate::db::Reader,
+    tx: &mut Reader,
     engine: Engine,
     schema: &Schema,
     pending: &mut Vec<(&Shape, Row)>,

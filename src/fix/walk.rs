@@ -105,6 +105,18 @@ fn enforced(plan: &Plan, relationship: usize) -> Option<ReferentialAction> {
         .map(|c| c.on_delete)
 }
 
+/// Rows found referencing deleted rows whose fate waits until the whole
+/// cascade is known: a delete further down may take them too.
+#[derive(Default)]
+struct Pending {
+    /// Rows a `SET NULL` or `SET DEFAULT` rule updates.
+    nulled: Vec<(usize, ReferentialAction, Shape, Vec<Row>)>,
+    /// Rows that would refuse the delete (restrict, no action).
+    blocking: Vec<(usize, Shape, Vec<Row>)>,
+    /// Rows of relationships the database does not enforce.
+    orphaned: Vec<(usize, Shape, Vec<Row>)>,
+}
+
 /// The consequences of deleting `rows` of `table` (already known to `seen`).
 pub async fn deletes(
     tx: &mut Reader,
@@ -116,21 +128,11 @@ pub async fn deletes(
     reading: &Reading,
 ) -> Result<Consequences, FixError> {
     let mut out = Consequences::default();
-    let mut pending_null: Vec<(usize, ReferentialAction, Shape, Vec<Row>)> = Vec::new();
-    let mut pending_block: Vec<(usize, Shape, Vec<Row>)> = Vec::new();
-    let mut pending_orphan: Vec<(usize, Shape, Vec<Row>)> = Vec::new();
+    let mut pending = Pending::default();
     let mut queue: VecDeque<(TableName, Vec<Row>)> = VecDeque::from([(table.clone(), rows)]);
     while let Some((parent, rows)) = queue.pop_front() {
         let parent_shape = shapes.keyed(plan, &parent)?.clone();
-        let children: Vec<usize> = plan
-            .relationships
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.parent == parent)
-            .map(|(i, _)| i)
-            .collect();
-        for ri in children {
-            let r = &plan.relationships[ri];
+        for ri in children_of(plan, &parent) {
             let rule = enforced(plan, ri);
             let lock = reading.lock
                 && matches!(
@@ -141,75 +143,112 @@ pub async fn deletes(
                             | ReferentialAction::SetDefault
                     )
                 );
-            let Some((child_shape, found)) =
+            let Some(found) =
                 referencing(tx, plan, shapes, ri, &parent_shape, &rows, lock, reading).await?
             else {
                 continue;
             };
-            match rule {
-                Some(ReferentialAction::Cascade) => {
-                    let child_shape = shapes.keyed(plan, &r.child)?.clone();
-                    let deleted = seen.deleted.entry(r.child.clone()).or_default();
-                    let fresh: Vec<Row> = found
-                        .into_iter()
-                        .filter(|row| deleted.insert(child_shape.key_of(row)))
-                        .collect();
-                    if !fresh.is_empty() {
-                        out.cascaded.push(Affected {
-                            relationship: ri,
-                            rule: ReferentialAction::Cascade,
-                            shape: child_shape.clone(),
-                            rows: fresh.clone(),
-                        });
-                        queue.push_back((r.child.clone(), fresh));
-                    }
-                }
-                Some(rule @ (ReferentialAction::SetNull | ReferentialAction::SetDefault)) => {
-                    let child_shape = shapes.keyed(plan, &r.child)?.clone();
-                    pending_null.push((ri, rule, child_shape, found));
-                }
-                Some(ReferentialAction::Restrict | ReferentialAction::NoAction) => {
-                    pending_block.push((ri, child_shape, found));
-                }
-                None => pending_orphan.push((ri, child_shape, found)),
+            if let Some(affected) = pending.sort(plan, shapes, seen, ri, rule, found)? {
+                let child = plan.relationships[ri].child.clone();
+                queue.push_back((child, affected.rows.clone()));
+                out.cascaded.push(affected);
             }
         }
     }
-    // A row that a rule would null or that would refuse the delete is no
-    // matter when the delete takes it too.
-    let alive = |seen: &Seen, shape: &Shape, rows: Vec<Row>| -> Vec<Row> {
-        rows.into_iter()
-            .filter(|row| !seen.is_deleted(&shape.name, &shape.key_of(row)))
-            .collect()
-    };
-    for (ri, rule, shape, found) in pending_null {
-        let rows = alive(seen, &shape, found);
-        if !rows.is_empty() {
-            let updated = seen.updated.entry(shape.name.clone()).or_default();
-            for row in &rows {
-                updated.insert(shape.key_of(row));
-            }
-            out.nulled.push(Affected {
-                relationship: ri,
-                rule,
-                shape,
-                rows,
-            });
-        }
-    }
-    for (ri, shape, found) in pending_block {
-        let n = alive(seen, &shape, found).len() as u64;
-        if n > 0 {
-            out.blocking.push((ri, n));
-        }
-    }
-    for (ri, shape, found) in pending_orphan {
-        let n = alive(seen, &shape, found).len() as u64;
-        if n > 0 {
-            out.orphaned.push((ri, n));
-        }
-    }
+    pending.settle(seen, &mut out);
     Ok(out)
+}
+
+/// The relationships whose parent is `parent`, by index.
+fn children_of(plan: &Plan, parent: &TableName) -> Vec<usize> {
+    plan.relationships
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.parent == *parent)
+        .map(|(i, _)| i)
+        .collect()
+}
+
+impl Pending {
+    /// Files the rows of relationship `ri` that reference deleted rows by what
+    /// its enforced `rule` does to them. Rows a cascade deletes are new to
+    /// `seen` and returned, to be followed further down.
+    fn sort(
+        &mut self,
+        plan: &Plan,
+        shapes: &mut Shapes,
+        seen: &mut Seen,
+        ri: usize,
+        rule: Option<ReferentialAction>,
+        (child_shape, found): (Shape, Vec<Row>),
+    ) -> Result<Option<Affected>, FixError> {
+        let r = &plan.relationships[ri];
+        match rule {
+            Some(ReferentialAction::Cascade) => {
+                let child_shape = shapes.keyed(plan, &r.child)?.clone();
+                let deleted = seen.deleted.entry(r.child.clone()).or_default();
+                let fresh: Vec<Row> = found
+                    .into_iter()
+                    .filter(|row| deleted.insert(child_shape.key_of(row)))
+                    .collect();
+                return Ok((!fresh.is_empty()).then_some(Affected {
+                    relationship: ri,
+                    rule: ReferentialAction::Cascade,
+                    shape: child_shape,
+                    rows: fresh,
+                }));
+            }
+            Some(rule @ (ReferentialAction::SetNull | ReferentialAction::SetDefault)) => {
+                let child_shape = shapes.keyed(plan, &r.child)?.clone();
+                self.nulled.push((ri, rule, child_shape, found));
+            }
+            Some(ReferentialAction::Restrict | ReferentialAction::NoAction) => {
+                self.blocking.push((ri, child_shape, found));
+            }
+            None => self.orphaned.push((ri, child_shape, found)),
+        }
+        Ok(None)
+    }
+
+    /// Adds the waiting rows to `out` once the whole cascade is known: a row
+    /// that a rule would null or that would refuse the delete is no matter
+    /// when the delete takes it too.
+    fn settle(self, seen: &mut Seen, out: &mut Consequences) {
+        for (ri, rule, shape, found) in self.nulled {
+            let rows = alive(seen, &shape, found);
+            if !rows.is_empty() {
+                let updated = seen.updated.entry(shape.name.clone()).or_default();
+                for row in &rows {
+                    updated.insert(shape.key_of(row));
+                }
+                out.nulled.push(Affected {
+                    relationship: ri,
+                    rule,
+                    shape,
+                    rows,
+                });
+            }
+        }
+        for (ri, shape, found) in self.blocking {
+            let n = alive(seen, &shape, found).len() as u64;
+            if n > 0 {
+                out.blocking.push((ri, n));
+            }
+        }
+        for (ri, shape, found) in self.orphaned {
+            let n = alive(seen, &shape, found).len() as u64;
+            if n > 0 {
+                out.orphaned.push((ri, n));
+            }
+        }
+    }
+}
+
+/// The rows a delete does not take.
+fn alive(seen: &Seen, shape: &Shape, rows: Vec<Row>) -> Vec<Row> {
+    rows.into_iter()
+        .filter(|row| !seen.is_deleted(&shape.name, &shape.key_of(row)))
+        .collect()
 }
 
 /// The rows that would refuse an update of `changed` columns of `rows`: rows

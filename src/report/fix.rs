@@ -4,7 +4,7 @@
 
 use crate::checks::plan::Plan;
 use crate::findings::plural;
-use crate::fix::{Change, Remedy};
+use crate::fix::{Change, Effect, Remedy, Step};
 use crate::model::ReferentialAction;
 use crate::relationships::Source;
 
@@ -23,57 +23,13 @@ pub enum Tone {
 pub fn lines(plan: &Plan, remedy: &Remedy) -> Vec<(Tone, String)> {
     let mut out = Vec::new();
     for step in &remedy.steps {
-        let table = plan.label(step.selection.table());
-        let what = match &step.change {
-            Change::Delete => "deleted by tether".to_string(),
-            Change::SetNull(columns) => format!("{} set to NULL by tether", columns.join(", ")),
-            Change::CopyTenant(column) => format!("{column} copied from the parent by tether"),
-        };
-        out.push((
-            Tone::Change,
-            format!("{} of {table}: {what}", plural(step.count, "row")),
-        ));
+        out.push((Tone::Change, step_line(plan, step)));
     }
     for effect in &remedy.effects {
-        let r = &plan.relationships[effect.relationship];
-        let constraint = r
-            .constraint
-            .as_ref()
-            .map(|c| c.name.clone())
-            .unwrap_or_default();
-        let what = match effect.rule {
-            ReferentialAction::Cascade => "deleted".to_string(),
-            ReferentialAction::SetDefault => {
-                format!("{} set to its default", r.child_columns.join(", "))
-            }
-            _ => format!("{} set to NULL", r.child_columns.join(", ")),
-        };
-        out.push((
-            Tone::Change,
-            format!(
-                "{} of {}: {what} by the database ({constraint}, ON DELETE {})",
-                plural(effect.count, "row"),
-                plan.label(&r.child),
-                effect.rule.as_str().replace('_', " ").to_uppercase()
-            ),
-        ));
+        out.push((Tone::Change, effect_line(plan, effect)));
     }
     for (ri, n) in &remedy.orphaned {
-        let r = &plan.relationships[*ri];
-        let why = match (&r.constraint, r.source) {
-            (Some(c), _) => format!("constraint {} is not enforced", c.name),
-            (None, Source::Profile) => "declared only in the profile".to_string(),
-            (None, _) => "implied by column names".to_string(),
-        };
-        out.push((
-            Tone::Warning,
-            format!(
-                "{} of {} will reference rows that are gone: {} ({why}; not followed)",
-                plural(*n, "row"),
-                plan.label(&r.child),
-                r.label(&plan.schema).arrow()
-            ),
-        ));
+        out.push((Tone::Warning, orphaned_line(plan, *ri, *n)));
     }
     for t in &remedy.triggers {
         out.push((
@@ -101,4 +57,55 @@ pub fn lines(plan: &Plan, remedy: &Remedy) -> Vec<(Tone, String)> {
         ));
     }
     out
+}
+
+/// What tether itself does to the rows of one step.
+fn step_line(plan: &Plan, step: &Step) -> String {
+    let table = plan.label(step.selection.table());
+    let what = match &step.change {
+        Change::Delete => "deleted by tether".to_string(),
+        Change::SetNull(columns) => format!("{} set to NULL by tether", columns.join(", ")),
+        Change::CopyTenant(column) => format!("{column} copied from the parent by tether"),
+    };
+    format!("{} of {table}: {what}", plural(step.count, "row"))
+}
+
+/// What one declared rule of the database does in turn.
+fn effect_line(plan: &Plan, effect: &Effect) -> String {
+    let r = &plan.relationships[effect.relationship];
+    let constraint = r
+        .constraint
+        .as_ref()
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    let what = match effect.rule {
+        ReferentialAction::Cascade => "deleted".to_string(),
+        ReferentialAction::SetDefault => {
+            format!("{} set to its default", r.child_columns.join(", "))
+        }
+        _ => format!("{} set to NULL", r.child_columns.join(", ")),
+    };
+    format!(
+        "{} of {}: {what} by the database ({constraint}, ON DELETE {})",
+        plural(effect.count, "row"),
+        plan.label(&r.child),
+        effect.rule.as_str().replace('_', " ").to_uppercase()
+    )
+}
+
+/// The `n` rows of relationship `ri`, which the database does not enforce,
+/// left referencing rows that are gone.
+fn orphaned_line(plan: &Plan, ri: usize, n: u64) -> String {
+    let r = &plan.relationships[ri];
+    let why = match (&r.constraint, r.source) {
+        (Some(c), _) => format!("constraint {} is not enforced", c.name),
+        (None, Source::Profile) => "declared only in the profile".to_string(),
+        (None, _) => "implied by column names".to_string(),
+    };
+    format!(
+        "{} of {} will reference rows that are gone: {} ({why}; not followed)",
+        plural(n, "row"),
+        plan.label(&r.child),
+        r.label(&plan.schema).arrow()
+    )
 }
