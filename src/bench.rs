@@ -21,6 +21,7 @@ use crate::model::TableName;
 use crate::sql::render::{self, Hop};
 use crate::sql::{Sql, probe as statements};
 use serde::Serialize;
+use std::borrow::Borrow;
 use std::time::Instant;
 
 #[derive(Clone, Debug)]
@@ -335,6 +336,318 @@ async fn batch(
     ))
 }
 
+/// What every category of one benchmark shares: the connections, the plan,
+/// the options, the progress bar and the tables it works on.
+struct Bench<'a> {
+    db: &'a Db,
+    writable: Option<&'a Db>,
+    plan: &'a Plan,
+    options: &'a BenchOptions,
+    progress: &'a indicatif::ProgressBar,
+    targets: Targets,
+    /// Measured runs of each category (of each session, concurrently).
+    runs: u32,
+}
+
+/// What one concurrent session counted.
+#[derive(Default)]
+struct SessionTally {
+    samples: Vec<f64>,
+    deadlocks: usize,
+    timeouts: usize,
+    errors: usize,
+}
+
+impl<'a> Bench<'a> {
+    /// Finds the tables to work on and sets the progress bar's length.
+    async fn prepare(
+        db: &'a Db,
+        writable: Option<&'a Db>,
+        plan: &'a Plan,
+        options: &'a BenchOptions,
+        progress: &'a indicatif::ProgressBar,
+    ) -> Result<Bench<'a>, String> {
+        let targets = targets(db, plan).await?;
+        let runs = options.iterations.max(1);
+        progress.set_length(u64::from(runs) * 5 + u64::from(runs) * u64::from(options.sessions));
+        Ok(Bench {
+            db,
+            writable,
+            plan,
+            options,
+            progress,
+            targets,
+            runs,
+        })
+    }
+
+    /// The profile's latency threshold for `category`.
+    fn threshold(&self, category: Category) -> u64 {
+        self.plan.thresholds.for_category(category)
+    }
+
+    /// The root key run `i` looks up (the sampled keys in turn).
+    fn key_at(&self, i: u32) -> String {
+        let keys = &self.targets.keys;
+        keys[i as usize % keys.len()].clone()
+    }
+
+    /// The root table as the report names it.
+    fn root_label(&self) -> String {
+        self.plan.label(&self.targets.root)
+    }
+
+    /// Run `i`'s point lookup of a root row by key.
+    fn lookup(&self, i: u32) -> Sql {
+        let t = &self.targets;
+        statements::count_where(
+            self.plan.engine,
+            &t.root,
+            &[(t.key.clone(), self.key_at(i))],
+        )
+    }
+
+    /// The hop from the root to its largest child, when it has one.
+    fn child_hop(&self) -> Option<[Hop; 1]> {
+        self.targets.child.as_ref().map(|(child, pairs)| {
+            [Hop {
+                table: child.clone(),
+                pairs: pairs.clone(),
+            }]
+        })
+    }
+
+    /// Run `i`'s scan of the child rows of one root row, across `hop`.
+    fn child_scan(&self, hop: &[Hop], i: u32) -> Sql {
+        let t = &self.targets;
+        render::lineage_scan(self.plan.engine, hop, &t.root, &t.key, &self.key_at(i), &[])
+    }
+
+    /// A category skipped for `skipped`: its runs count as done.
+    fn skip(&self, skipped: String) -> Measured {
+        self.progress.inc(u64::from(self.runs));
+        Measured::Skipped { skipped }
+    }
+
+    /// Times the runs of a read category, `sql(i)` being run `i`'s statement.
+    async fn measure_reads<S: Borrow<Sql>>(
+        &self,
+        category: &str,
+        sql: impl Fn(u32) -> S,
+    ) -> Result<(Vec<f64>, usize), String> {
+        measure(
+            self.options.warmup,
+            self.runs,
+            async |i| read_once(self.db, sql(i).borrow()).await,
+            self.progress,
+            OnFailure::Count,
+        )
+        .await
+        .map_err(|e| stopped(category, &e))
+    }
+
+    /// The simple category: a root row looked up by key.
+    async fn simple(&self) -> Result<Measured, String> {
+        let (samples, errors) = self.measure_reads("simple", |i| self.lookup(i)).await?;
+        Ok(stats(
+            samples,
+            errors,
+            self.threshold(Category::Simple),
+            format!("a {} row by {}", self.root_label(), self.targets.key),
+        ))
+    }
+
+    /// The join category: the rows of the root's largest child under one root row.
+    async fn join(&self) -> Result<Measured, String> {
+        let (Some(hop), Some((child, _))) = (self.child_hop(), &self.targets.child) else {
+            return Ok(Measured::Skipped {
+                skipped: format!("{} has no child table", self.root_label()),
+            });
+        };
+        let (samples, errors) = self
+            .measure_reads("join", |i| self.child_scan(&hop, i))
+            .await?;
+        Ok(stats(
+            samples,
+            errors,
+            self.threshold(Category::Join),
+            format!(
+                "the {} rows of one {} row",
+                self.plan.label(child),
+                self.root_label()
+            ),
+        ))
+    }
+
+    /// The constraint category: an orphan insert the database rejects, rolled back.
+    async fn constraint(&self) -> Result<Measured, String> {
+        let w = match writer(self.writable, self.options, "writes an orphan row") {
+            Err(skipped) => return Ok(self.skip(skipped)),
+            Ok(w) => w,
+        };
+        let Some(r) = self
+            .plan
+            .relationships
+            .iter()
+            .find(|r| r.constraint.is_some())
+        else {
+            return Ok(self.skip("no foreign-key constraint".into()));
+        };
+        if let Some(reason) = refusal(w, self.plan, std::slice::from_ref(&r.child)).await {
+            return Ok(self.skip(reason));
+        }
+        let insert = |i: u32| crate::probe::orphan_insert(self.plan, r, u64::from(i));
+        insert(0)?;
+        // Rejected as intended, or accepted: either way rolled back.
+        let rejected = |e: &sqlx::Error| Failure::of(e) == Failure::ForeignKey;
+        let (samples, errors) = measure(
+            self.options.warmup,
+            self.runs,
+            async |i| match insert(i) {
+                Ok(Some(sql)) => write_rolled_back(w, &sql, rejected).await,
+                _ => Ok(()),
+            },
+            self.progress,
+            OnFailure::StopWhenTheTransactionEnds,
+        )
+        .await
+        .map_err(|e| stopped("constraint", &e))?;
+        Ok(stats(
+            samples,
+            errors,
+            self.threshold(Category::Constraint),
+            format!(
+                "an orphan {} row, rejected and rolled back",
+                self.plan.label(&r.child)
+            ),
+        ))
+    }
+
+    /// The aggregation category: the profile's metric queries, else a count.
+    async fn aggregation(&self) -> Result<Measured, String> {
+        let metrics = &self.plan.metrics;
+        if metrics.is_empty() {
+            let sql = statements::count_where(self.plan.engine, &self.targets.root, &[]);
+            let (samples, errors) = self.measure_reads("aggregation", |_| &sql).await?;
+            return Ok(stats(
+                samples,
+                errors,
+                self.threshold(Category::Aggregation),
+                format!("count(*) of {}", self.root_label()),
+            ));
+        }
+        let (samples, errors) = measure(
+            self.options.warmup,
+            self.runs,
+            async |i| {
+                let metric = &metrics[i as usize % metrics.len()];
+                let mut reader: Reader = self.db.reader(None).await?;
+                reader.json_rows(&metric.sql).await?;
+                reader.finish().await
+            },
+            self.progress,
+            OnFailure::Count,
+        )
+        .await
+        .map_err(|e| stopped("aggregation", &e))?;
+        let names: Vec<&str> = metrics.iter().map(|m| m.name.as_str()).collect();
+        Ok(stats(
+            samples,
+            errors,
+            self.threshold(Category::Aggregation),
+            format!("metrics: {}", names.join(", ")),
+        ))
+    }
+
+    /// The batch category: 1,000 rows of the largest table with a one-column
+    /// key, rolled back.
+    async fn batch(&self) -> Result<Measured, String> {
+        let w = match writer(self.writable, self.options, "writes 1,000 rows") {
+            Err(skipped) => return Ok(self.skip(skipped)),
+            Ok(w) => w,
+        };
+        // The largest table with a one-column key, so there are 1,000 rows to copy.
+        let table = self
+            .plan
+            .schema
+            .tables
+            .iter()
+            .filter(|t| t.primary_key.len() == 1)
+            .max_by_key(|t| t.row_estimate.unwrap_or(0))
+            .ok_or("no table with a one-column key")?;
+        match refusal(w, self.plan, std::slice::from_ref(&table.name)).await {
+            Some(reason) => Ok(self.skip(reason)),
+            None => batch(w, self.plan, table, self.options, self.progress).await,
+        }
+    }
+
+    /// One concurrent session: lookups and (when the root has a child) joins
+    /// in turn, each failure counted by kind.
+    async fn session(&self, s: u32, hop: Option<&[Hop; 1]>) -> SessionTally {
+        let mut tally = SessionTally::default();
+        for i in 0..self.runs {
+            let k = s * 7919 + i;
+            let sql = match (hop, i % 2) {
+                (Some(hop), 1) => self.child_scan(hop, k),
+                _ => self.lookup(k),
+            };
+            let started = Instant::now();
+            match read_once(self.db, &sql).await {
+                Ok(()) => tally.samples.push(started.elapsed().as_secs_f64() * 1000.0),
+                Err(e) => tally.count_failure(&e),
+            }
+            self.progress.inc(1);
+        }
+        tally
+    }
+
+    /// The concurrent category: sessions doing lookups and joins at once.
+    async fn concurrent(&self) -> Concurrent {
+        let sessions = self.options.sessions.max(1);
+        let hop = self.child_hop();
+        let results =
+            futures::future::join_all((0..sessions).map(|s| self.session(s, hop.as_ref()))).await;
+        let mut all = SessionTally::default();
+        for tally in results {
+            all.samples.extend(tally.samples);
+            all.deadlocks += tally.deadlocks;
+            all.timeouts += tally.timeouts;
+            all.errors += tally.errors;
+        }
+        let operations = all.samples.len() + all.deadlocks + all.timeouts + all.errors;
+        Concurrent {
+            sessions,
+            operations,
+            deadlocks: all.deadlocks,
+            timeouts: all.timeouts,
+            errors: all.errors,
+            stats: match stats(
+                all.samples,
+                all.errors,
+                self.threshold(Category::Join),
+                format!("{sessions} sessions of lookups and joins"),
+            ) {
+                Measured::Stats(s) => Some(s),
+                Measured::Skipped { .. } => None,
+            },
+        }
+    }
+}
+
+impl SessionTally {
+    /// Counts a failed run as a deadlock, a timeout or another error.
+    fn count_failure(&mut self, error: &sqlx::Error) {
+        let (deadlock, timeout) = classify(error);
+        if deadlock {
+            self.deadlocks += 1;
+        } else if timeout {
+            self.timeouts += 1;
+        } else {
+            self.errors += 1;
+        }
+    }
+}
+
 /// Runs the benchmark. `writable` is a read-write connection for the
 /// constraint and batch categories (None, or no `allow_writes`: they are
 /// skipped). Err: the benchmark could not run, or a write category was
@@ -346,246 +659,19 @@ pub async fn run(
     options: &BenchOptions,
     progress: &indicatif::ProgressBar,
 ) -> Result<BenchReport, String> {
-    let engine = plan.engine;
-    let t = targets(db, plan).await?;
-    let threshold = |c: Category| plan.thresholds.for_category(c);
-    let n = options.iterations.max(1);
-    progress.set_length(u64::from(n) * 5 + u64::from(n) * u64::from(options.sessions));
-    let key_at = |i: u32| t.keys[i as usize % t.keys.len()].clone();
-    let root_label = plan.label(&t.root);
-
-    // simple
+    let bench = Bench::prepare(db, writable, plan, options, progress).await?;
     progress.set_message("simple");
-    let lookup = |i: u32| statements::count_where(engine, &t.root, &[(t.key.clone(), key_at(i))]);
-    let (samples, errors) = measure(
-        options.warmup,
-        n,
-        async |i| read_once(db, &lookup(i)).await,
-        progress,
-        OnFailure::Count,
-    )
-    .await
-    .map_err(|e| stopped("simple", &e))?;
-    let simple = stats(
-        samples,
-        errors,
-        threshold(Category::Simple),
-        format!("a {root_label} row by {}", t.key),
-    );
-
-    // join
+    let simple = bench.simple().await?;
     progress.set_message("join");
-    let join = match &t.child {
-        Some((child, pairs)) => {
-            let hop = [Hop {
-                table: child.clone(),
-                pairs: pairs.clone(),
-            }];
-            let sql = |i: u32| render::lineage_scan(engine, &hop, &t.root, &t.key, &key_at(i), &[]);
-            let (samples, errors) = measure(
-                options.warmup,
-                n,
-                async |i| read_once(db, &sql(i)).await,
-                progress,
-                OnFailure::Count,
-            )
-            .await
-            .map_err(|e| stopped("join", &e))?;
-            stats(
-                samples,
-                errors,
-                threshold(Category::Join),
-                format!("the {} rows of one {root_label} row", plan.label(child)),
-            )
-        }
-        None => Measured::Skipped {
-            skipped: format!("{root_label} has no child table"),
-        },
-    };
-
-    // constraint: an orphan insert the database rejects, rolled back.
+    let join = bench.join().await?;
     progress.set_message("constraint");
-    let constraint = match writer(writable, options, "writes an orphan row") {
-        Err(skipped) => {
-            progress.inc(u64::from(n));
-            Measured::Skipped { skipped }
-        }
-        Ok(w) => match plan.relationships.iter().find(|r| r.constraint.is_some()) {
-            None => {
-                progress.inc(u64::from(n));
-                Measured::Skipped {
-                    skipped: "no foreign-key constraint".into(),
-                }
-            }
-            Some(r) => match refusal(w, plan, std::slice::from_ref(&r.child)).await {
-                Some(reason) => {
-                    progress.inc(u64::from(n));
-                    Measured::Skipped { skipped: reason }
-                }
-                None => {
-                    let insert = |i: u32| crate::probe::orphan_insert(plan, r, u64::from(i));
-                    insert(0)?;
-                    // Rejected as intended, or accepted: either way rolled back.
-                    let rejected = |e: &sqlx::Error| Failure::of(e) == Failure::ForeignKey;
-                    let (samples, errors) = measure(
-                        options.warmup,
-                        n,
-                        async |i| match insert(i) {
-                            Ok(Some(sql)) => write_rolled_back(w, &sql, rejected).await,
-                            _ => Ok(()),
-                        },
-                        progress,
-                        OnFailure::StopWhenTheTransactionEnds,
-                    )
-                    .await
-                    .map_err(|e| stopped("constraint", &e))?;
-                    stats(
-                        samples,
-                        errors,
-                        threshold(Category::Constraint),
-                        format!(
-                            "an orphan {} row, rejected and rolled back",
-                            plan.label(&r.child)
-                        ),
-                    )
-                }
-            },
-        },
-    };
-
-    // aggregation: the profile's metric queries, else a count.
+    let constraint = bench.constraint().await?;
     progress.set_message("aggregation");
-    let aggregation = if plan.metrics.is_empty() {
-        let sql = statements::count_where(engine, &t.root, &[]);
-        let (samples, errors) = measure(
-            options.warmup,
-            n,
-            async |_| read_once(db, &sql).await,
-            progress,
-            OnFailure::Count,
-        )
-        .await
-        .map_err(|e| stopped("aggregation", &e))?;
-        stats(
-            samples,
-            errors,
-            threshold(Category::Aggregation),
-            format!("count(*) of {root_label}"),
-        )
-    } else {
-        let (samples, errors) = measure(
-            options.warmup,
-            n,
-            async |i| {
-                let metric = &plan.metrics[i as usize % plan.metrics.len()];
-                let mut reader: Reader = db.reader(None).await?;
-                reader.json_rows(&metric.sql).await?;
-                reader.finish().await
-            },
-            progress,
-            OnFailure::Count,
-        )
-        .await
-        .map_err(|e| stopped("aggregation", &e))?;
-        let names: Vec<&str> = plan.metrics.iter().map(|m| m.name.as_str()).collect();
-        stats(
-            samples,
-            errors,
-            threshold(Category::Aggregation),
-            format!("metrics: {}", names.join(", ")),
-        )
-    };
-
-    // batch: 1,000 rows, rolled back.
+    let aggregation = bench.aggregation().await?;
     progress.set_message("batch");
-    let batch = match writer(writable, options, "writes 1,000 rows") {
-        Err(skipped) => {
-            progress.inc(u64::from(n));
-            Measured::Skipped { skipped }
-        }
-        Ok(w) => {
-            // The largest table with a one-column key, so there are 1,000 rows to copy.
-            let table = plan
-                .schema
-                .tables
-                .iter()
-                .filter(|t| t.primary_key.len() == 1)
-                .max_by_key(|t| t.row_estimate.unwrap_or(0))
-                .ok_or("no table with a one-column key")?;
-            match refusal(w, plan, std::slice::from_ref(&table.name)).await {
-                Some(reason) => {
-                    progress.inc(u64::from(n));
-                    Measured::Skipped { skipped: reason }
-                }
-                None => batch(w, plan, table, options, progress).await?,
-            }
-        }
-    };
-
-    // concurrent: sessions doing lookups and joins at once.
+    let batch = bench.batch().await?;
     progress.set_message("concurrent");
-    let sessions = options.sessions.max(1);
-    let hop = t.child.as_ref().map(|(child, pairs)| {
-        [Hop {
-            table: child.clone(),
-            pairs: pairs.clone(),
-        }]
-    });
-    let session = async |s: u32| {
-        let mut samples = Vec::new();
-        let (mut deadlocks, mut timeouts, mut errors) = (0, 0, 0);
-        for i in 0..n {
-            let k = s * 7919 + i;
-            let sql = match (&hop, i % 2) {
-                (Some(hop), 1) => {
-                    render::lineage_scan(engine, hop, &t.root, &t.key, &key_at(k), &[])
-                }
-                _ => lookup(k),
-            };
-            let started = Instant::now();
-            match read_once(db, &sql).await {
-                Ok(()) => samples.push(started.elapsed().as_secs_f64() * 1000.0),
-                Err(e) => {
-                    let (deadlock, timeout) = classify(&e);
-                    if deadlock {
-                        deadlocks += 1;
-                    } else if timeout {
-                        timeouts += 1;
-                    } else {
-                        errors += 1;
-                    }
-                }
-            }
-            progress.inc(1);
-        }
-        (samples, deadlocks, timeouts, errors)
-    };
-    let results = futures::future::join_all((0..sessions).map(session)).await;
-    let mut all = Vec::new();
-    let (mut deadlocks, mut timeouts, mut errors) = (0, 0, 0);
-    for (samples, d, t, e) in results {
-        all.extend(samples);
-        deadlocks += d;
-        timeouts += t;
-        errors += e;
-    }
-    let operations = all.len() + deadlocks + timeouts + errors;
-    let concurrent = Concurrent {
-        sessions,
-        operations,
-        deadlocks,
-        timeouts,
-        errors,
-        stats: match stats(
-            all,
-            errors,
-            threshold(Category::Join),
-            format!("{sessions} sessions of lookups and joins"),
-        ) {
-            Measured::Stats(s) => Some(s),
-            Measured::Skipped { .. } => None,
-        },
-    };
+    let concurrent = bench.concurrent().await;
     progress.finish_and_clear();
     Ok(BenchReport {
         simple,

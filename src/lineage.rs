@@ -5,6 +5,7 @@ use crate::checks::CheckId;
 use crate::checks::plan::{Plan, Work};
 use crate::db::{self, Db};
 use crate::model::TableName;
+use crate::relationships::Relationship;
 use crate::sql::render::{self, Hop, Predicate};
 use std::collections::HashSet;
 
@@ -145,22 +146,104 @@ fn broken_links(plan: &Plan, table: &TableName) -> Vec<(String, Predicate)> {
         .collect()
 }
 
+/// One root row's lineage being followed: the plan, and the root table, key
+/// column and key value every scan starts from.
+struct Walk<'a> {
+    plan: &'a Plan,
+    root: &'a TableName,
+    key: &'a str,
+    value: &'a str,
+}
+
+impl<'a> Walk<'a> {
+    /// Err when the root table has no row with the key.
+    async fn root_exists(&self, reader: &mut db::Reader) -> Result<(), String> {
+        let exists = reader
+            .counts(&render::row_exists(
+                self.plan.engine,
+                self.root,
+                self.key,
+                self.value,
+            ))
+            .await
+            .map_err(|e| db::describe(&e))?;
+        if exists.first().copied().unwrap_or(0) == 0 {
+            return Err(format!(
+                "{} has no row with {} = {}",
+                self.plan.label(self.root),
+                self.key,
+                self.value
+            ));
+        }
+        Ok(())
+    }
+
+    /// The relationships down from `parent` to tables not reached yet, by
+    /// child table and columns.
+    fn unseen_children(
+        &self,
+        parent: &TableName,
+        seen: &HashSet<TableName>,
+    ) -> Vec<&'a Relationship> {
+        let mut children: Vec<_> = self
+            .plan
+            .relationships
+            .iter()
+            .filter(|r| &r.parent == parent && !seen.contains(&r.child))
+            .collect();
+        children.sort_by(|a, b| (&a.child, &a.child_columns).cmp(&(&b.child, &b.child_columns)));
+        children
+    }
+
+    /// The node of the table at the end of `path` (reached through `r`): its
+    /// rows in this lineage and its broken links, or why they could not be counted.
+    async fn count_node(&self, reader: &mut db::Reader, path: &[Hop], r: &Relationship) -> Node {
+        let links = broken_links(self.plan, &r.child);
+        let predicates: Vec<Predicate> = links.iter().map(|(_, p)| p.clone()).collect();
+        let sql = render::lineage_scan(
+            self.plan.engine,
+            path,
+            self.root,
+            self.key,
+            self.value,
+            &predicates,
+        );
+        let mut node = Node {
+            table: self.plan.label(&r.child),
+            via: Some(r.child_columns.join(", ")),
+            rows: 0,
+            broken: Vec::new(),
+            children: Vec::new(),
+            error: None,
+        };
+        match reader.counts(&sql).await {
+            Ok(counts) => {
+                node.rows = counts.first().copied().unwrap_or(0).max(0) as u64;
+                node.broken = links
+                    .iter()
+                    .zip(counts.iter().skip(1))
+                    .filter(|(_, n)| **n > 0)
+                    .map(|((what, _), n)| (what.clone(), *n as u64))
+                    .collect();
+            }
+            Err(e) => node.error = Some(db::describe(&e)),
+        }
+        node
+    }
+}
+
 /// The lineage of the root row whose key is `value`.
 pub async fn tree(db: &Db, plan: &Plan, value: &str) -> Result<Node, String> {
     let (root, key) =
         key_of(plan).ok_or("no lineage root: name one in the profile ([lineage] root = …)")?;
-    let engine = plan.engine;
+    let walk = Walk {
+        plan,
+        root,
+        key,
+        value,
+    };
     let mut reader = db.reader(None).await.map_err(|e| db::describe(&e))?;
-    let exists = reader
-        .counts(&render::row_exists(engine, root, key, value))
-        .await
-        .map_err(|e| db::describe(&e))?;
-    if exists.first().copied().unwrap_or(0) == 0 {
-        return Err(format!(
-            "{} has no row with {key} = {value}",
-            plan.label(root)
-        ));
-    }
+    walk.root_exists(&mut reader).await?;
     let mut seen: HashSet<TableName> = HashSet::from([root.clone()]);
     let mut top = Node {
         table: plan.label(root),
@@ -179,14 +262,7 @@ pub async fn tree(db: &Db, plan: &Plan, value: &str) -> Result<Node, String> {
                 .last()
                 .map(|h: &Hop| h.table.clone())
                 .unwrap_or_else(|| root.clone());
-            let mut children: Vec<_> = plan
-                .relationships
-                .iter()
-                .filter(|r| r.parent == parent && !seen.contains(&r.child))
-                .collect();
-            children
-                .sort_by(|a, b| (&a.child, &a.child_columns).cmp(&(&b.child, &b.child_columns)));
-            for r in children {
+            for r in walk.unseen_children(&parent, &seen) {
                 if !seen.insert(r.child.clone()) {
                     continue;
                 }
@@ -195,29 +271,7 @@ pub async fn tree(db: &Db, plan: &Plan, value: &str) -> Result<Node, String> {
                     table: r.child.clone(),
                     pairs: r.pairs(),
                 });
-                let links = broken_links(plan, &r.child);
-                let predicates: Vec<Predicate> = links.iter().map(|(_, p)| p.clone()).collect();
-                let sql = render::lineage_scan(engine, &path, root, key, value, &predicates);
-                let mut node = Node {
-                    table: plan.label(&r.child),
-                    via: Some(r.child_columns.join(", ")),
-                    rows: 0,
-                    broken: Vec::new(),
-                    children: Vec::new(),
-                    error: None,
-                };
-                match reader.counts(&sql).await {
-                    Ok(counts) => {
-                        node.rows = counts.first().copied().unwrap_or(0).max(0) as u64;
-                        node.broken = links
-                            .iter()
-                            .zip(counts.iter().skip(1))
-                            .filter(|(_, n)| **n > 0)
-                            .map(|((what, _), n)| (what.clone(), *n as u64))
-                            .collect();
-                    }
-                    Err(e) => node.error = Some(db::describe(&e)),
-                }
+                let node = walk.count_node(&mut reader, &path, r).await;
                 let here = child_at(&mut top, &position);
                 here.children.push(node);
                 let mut child_position = position.clone();

@@ -514,6 +514,67 @@ fn history_is_bounded() {
     assert!(app.statements.iter().all(|s| s.history.len() == HISTORY));
 }
 
+/// Opens the detail of the orphans check of assets' discovery flows from the
+/// orphans pane; returns that check.
+fn open_orphan_detail(app: &mut App, t: Instant) -> usize {
+    app.update(Action::FocusPane(Pane::Orphans), t);
+    app.update(Action::Open, t);
+    orphans_of_assets_discovery(app)
+}
+
+/// A remedy for `check` that sets the reference of its 31 orphan rows to NULL.
+fn set_null_remedy(app: &App, check: usize) -> crate::fix::Remedy {
+    let plan = &app.plan;
+    let rows = plan.checks[check].clone();
+    let crate::checks::plan::Work::Rows(work) = &rows.work else {
+        panic!()
+    };
+    crate::fix::Remedy {
+        check: CheckId::Orphans,
+        relationship: crate::fix::relationship_of_check(plan, check),
+        effects: vec![],
+        orphaned: vec![],
+        triggers: vec![],
+        what: "assets(discovery_flow_id) → discovery_flows(flow_id): set the reference of 31 orphan rows to NULL".into(),
+        steps: vec![crate::fix::Step {
+            selection: crate::sql::fix::Selection::Matching {
+                table: work.table.clone(),
+                predicate: work.predicate.clone(),
+            },
+            change: crate::fix::Change::SetNull(vec!["discovery_flow_id".into()]),
+            count: 31,
+            sql: work.count_sql(),
+        }],
+        ddl: vec![],
+        undecided: None,
+        withheld: None,
+    }
+}
+
+/// The preview of `check`'s fix arrives with `remedy`.
+fn preview_arrives(app: &mut App, check: usize, remedy: &crate::fix::Remedy, t: Instant) {
+    app.update(
+        Action::FixPreviewed {
+            check,
+            result: Ok(vec![remedy.clone()]),
+        },
+        t,
+    );
+}
+
+/// Asks for the fix of `check` again, gets `remedy` previewed, and asks to
+/// apply it: the confirmation shows.
+fn preview_again_to_confirmation(
+    app: &mut App,
+    check: usize,
+    remedy: &crate::fix::Remedy,
+    t: Instant,
+) {
+    app.update(Action::Fix, t);
+    preview_arrives(app, check, remedy, t);
+    app.update(Action::Apply, t);
+}
+
 #[test]
 fn fix_from_the_orphan_detail_previews_then_applies_on_confirmation() {
     let t = now();
@@ -522,9 +583,7 @@ fn fix_from_the_orphan_detail_previews_then_applies_on_confirmation() {
         app.update(Action::Fix, t).is_empty(),
         "only from an orphan detail"
     );
-    app.update(Action::FocusPane(Pane::Orphans), t);
-    app.update(Action::Open, t);
-    let check = orphans_of_assets_discovery(&app);
+    let check = open_orphan_detail(&mut app, t);
     assert_eq!(app.update(Action::Fix, t), vec![Command::PreviewFix(check)]);
     assert_eq!(
         app.overlay,
@@ -542,38 +601,8 @@ fn fix_from_the_orphan_detail_previews_then_applies_on_confirmation() {
             state: FixState::Loading
         })
     );
-    let plan = app.plan.clone();
-    let rows = plan.checks[check].clone();
-    let crate::checks::plan::Work::Rows(work) = &rows.work else {
-        panic!()
-    };
-    let remedy = crate::fix::Remedy {
-        check: CheckId::Orphans,
-        relationship: crate::fix::relationship_of_check(&plan, check),
-        effects: vec![],
-        orphaned: vec![],
-        triggers: vec![],
-        what: "assets(discovery_flow_id) → discovery_flows(flow_id): set the reference of 31 orphan rows to NULL".into(),
-        steps: vec![crate::fix::Step {
-            selection: crate::sql::fix::Selection::Matching {
-                table: work.table.clone(),
-                predicate: work.predicate.clone(),
-            },
-            change: crate::fix::Change::SetNull(vec!["discovery_flow_id".into()]),
-            count: 31,
-            sql: work.count_sql(),
-        }],
-        ddl: vec![],
-        undecided: None,
-        withheld: None,
-    };
-    app.update(
-        Action::FixPreviewed {
-            check,
-            result: Ok(vec![remedy.clone()]),
-        },
-        t,
-    );
+    let remedy = set_null_remedy(&app, check);
+    preview_arrives(&mut app, check, &remedy, t);
     assert_eq!(
         app.overlay,
         Some(Overlay::Fix {
@@ -593,15 +622,7 @@ fn fix_from_the_orphan_detail_previews_then_applies_on_confirmation() {
     app.update(Action::Back, t);
     assert_eq!(app.overlay, Some(Overlay::Check { check, scroll: 0 }));
     // Confirmed with Enter: the shell applies, then a refresh shows the counts.
-    app.update(Action::Fix, t);
-    app.update(
-        Action::FixPreviewed {
-            check,
-            result: Ok(vec![remedy.clone()]),
-        },
-        t,
-    );
-    app.update(Action::Apply, t);
+    preview_again_to_confirmation(&mut app, check, &remedy, t);
     assert_eq!(
         app.update(Action::Open, t),
         vec![Command::ApplyFix(vec![remedy])]

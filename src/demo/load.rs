@@ -5,10 +5,11 @@ use super::data::{Cell, Rows};
 use super::{DemoOptions, indexes, tables};
 use crate::catalog;
 use crate::db::{self, Db, Pool};
-use crate::model::{Engine, TableName};
-use crate::sql::{Sql, ddl};
+use crate::model::{Engine, Schema, TableName};
+use crate::sql::Sql;
+use crate::sql::ddl::{self, TableSpec};
 use indicatif::ProgressBar;
-use sqlx::{Connection, PgConnection};
+use sqlx::{Connection, MySqlPool, PgConnection, PgPool, SqlitePool};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, thiserror::Error)]
@@ -50,185 +51,253 @@ pub async fn load(
     let existing = catalog::read(db, &[]).await?;
     let schema = existing.default_schema.clone();
     let specs = tables(&schema);
-    if !existing.tables.is_empty() && !options.force {
-        let names: Vec<String> = existing
-            .tables
-            .iter()
-            .take(5)
-            .map(|t| existing.label(&t.name))
-            .collect();
-        let more = existing.tables.len().saturating_sub(5);
-        return Err(DemoError::NotEmpty {
-            target: db.target.to_string(),
-            tables: if more > 0 {
-                format!("{}, and {more} more", names.join(", "))
-            } else {
-                names.join(", ")
-            },
-        });
-    }
+    refuse_non_empty(db, options, &existing)?;
     let names: Vec<TableName> = specs.iter().rev().map(|s| s.name.clone()).collect();
     if !existing.tables.is_empty() {
-        let objects = super::dependents::dependents(db, &schema, &names).await?;
-        if !objects.is_empty() {
-            return Err(DemoError::Dependents {
-                target: db.target.to_string(),
-                objects: objects.join(", "),
-            });
-        }
+        refuse_dependents(db, &schema, &names).await?;
     }
     let rows = Rows::new(options.scale, options.seed);
     let counts = rows.counts();
     progress.set_length(counts.iter().sum());
-    let engine = db.engine();
+    let load = Load {
+        db,
+        engine: db.engine(),
+        schema,
+        specs,
+        names,
+        rows,
+        counts,
+        progress,
+    };
     match &db.pool {
-        Pool::Postgres(pool) => {
-            let mut conn = pool.acquire().await?;
-            for drop in ddl::drop_tables(engine, &names) {
-                drop.raw()
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(|e| refused_drop(db, e))?;
-            }
-            for spec in &specs {
-                ddl::create_table(engine, spec, false, false)
-                    .raw()
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            for (t, spec) in specs.iter().enumerate() {
-                progress.set_message(format!("loading {}", spec.name.name));
-                let columns: Vec<String> = spec.columns.iter().map(|c| c.name.clone()).collect();
-                copy_table(
-                    &mut conn,
-                    &ddl::copy_from_stdin(&spec.name, &columns),
-                    &rows,
-                    t,
-                    counts[t],
-                    progress,
-                )
-                .await?;
-            }
-            progress.set_message("keys and indexes");
-            // Keys and indexes of different tables build in parallel sessions.
-            let mut builds: Vec<Vec<Sql>> =
-                specs.iter().map(|s| ddl::add_keys(engine, s)).collect();
-            for index in indexes(&schema) {
-                if let Some(i) = specs.iter().position(|s| s.name == index.table) {
-                    builds[i].push(ddl::create_index(engine, &index));
-                }
-            }
-            let runs = builds.into_iter().map(|statements| async move {
-                let mut conn = pool.acquire().await?;
-                for s in statements {
-                    s.raw().execute(&mut *conn).await?;
-                }
-                Ok::<_, sqlx::Error>(())
-            });
-            futures::future::try_join_all(runs).await?;
-            progress.set_message("foreign keys");
-            for spec in &specs {
-                for fk in &spec.foreign_keys {
-                    ddl::add_foreign_key(engine, &spec.name, fk)
-                        .raw()
-                        .execute(&mut *conn)
-                        .await?;
-                }
-            }
-            for spec in &specs {
-                ddl::analyze(engine, &spec.name)
-                    .raw()
-                    .execute(&mut *conn)
-                    .await?;
-            }
-        }
-        Pool::Mysql(pool) => {
-            let mut conn = pool.acquire().await?;
-            // Checks off for this session: the faults go in, and the constraints
-            // added afterwards are not validated (as with a bulk load).
-            sqlx::raw_sql("SET FOREIGN_KEY_CHECKS = 0, UNIQUE_CHECKS = 0")
-                .execute(&mut *conn)
-                .await?;
-            run_all::<sqlx::MySql>(&mut conn, ddl::drop_tables(engine, &names)).await?;
-            run_all::<sqlx::MySql>(
-                &mut conn,
-                specs
-                    .iter()
-                    .map(|s| ddl::create_table(engine, s, true, false)),
-            )
-            .await?;
-            let mut tx = conn.begin().await?;
-            insert_all::<sqlx::MySql>(&mut tx, engine, &specs, &rows, progress).await?;
-            tx.commit().await?;
-            progress.set_message("indexes and foreign keys");
-            run_all::<sqlx::MySql>(
-                &mut conn,
-                indexes(&schema)
-                    .iter()
-                    .map(|i| ddl::create_index(engine, i)),
-            )
-            .await?;
-            // InnoDB indexes every foreign key it is given: the demo's unindexed
-            // reference gets one here.
-            let fks = specs.iter().flat_map(|s| {
-                s.foreign_keys
-                    .iter()
-                    .map(move |fk| ddl::add_foreign_key(engine, &s.name, fk))
-            });
-            run_all::<sqlx::MySql>(&mut conn, fks).await?;
-            run_all::<sqlx::MySql>(
-                &mut conn,
-                specs.iter().map(|s| ddl::analyze(engine, &s.name)),
-            )
-            .await?;
-            sqlx::raw_sql("SET FOREIGN_KEY_CHECKS = 1, UNIQUE_CHECKS = 1")
-                .execute(&mut *conn)
-                .await?;
-        }
-        Pool::Sqlite(pool) => {
-            let mut conn = pool.acquire().await?;
-            sqlx::raw_sql("PRAGMA foreign_keys = OFF; PRAGMA synchronous = OFF")
-                .execute(&mut *conn)
-                .await?;
-            let mut tx = conn.begin().await?;
-            run_all::<sqlx::Sqlite>(&mut tx, ddl::drop_tables(engine, &names)).await?;
-            // SQLite takes foreign keys only in CREATE TABLE.
-            run_all::<sqlx::Sqlite>(
-                &mut tx,
-                specs
-                    .iter()
-                    .map(|s| ddl::create_table(engine, s, true, true)),
-            )
-            .await?;
-            insert_all::<sqlx::Sqlite>(&mut tx, engine, &specs, &rows, progress).await?;
-            progress.set_message("indexes");
-            run_all::<sqlx::Sqlite>(
-                &mut tx,
-                indexes(&schema)
-                    .iter()
-                    .map(|i| ddl::create_index(engine, i)),
-            )
-            .await?;
-            tx.commit().await?;
-            run_all::<sqlx::Sqlite>(
-                &mut conn,
-                specs.iter().map(|s| ddl::analyze(engine, &s.name)),
-            )
-            .await?;
-            sqlx::raw_sql("PRAGMA synchronous = FULL")
-                .execute(&mut *conn)
-                .await?;
-        }
+        Pool::Postgres(pool) => load.postgres(pool).await?,
+        Pool::Mysql(pool) => load.mysql(pool).await?,
+        Pool::Sqlite(pool) => load.sqlite(pool).await?,
     }
     progress.finish_and_clear();
     Ok(Loaded {
-        tables: specs
+        tables: load
+            .specs
             .iter()
-            .zip(counts)
+            .zip(load.counts)
             .map(|(s, n)| (s.name.name.clone(), n))
             .collect(),
         elapsed: started.elapsed(),
     })
+}
+
+/// Err when the database already has tables and `--force` was not given,
+/// naming the first few.
+fn refuse_non_empty(db: &Db, options: &DemoOptions, existing: &Schema) -> Result<(), DemoError> {
+    if existing.tables.is_empty() || options.force {
+        return Ok(());
+    }
+    let names: Vec<String> = existing
+        .tables
+        .iter()
+        .take(5)
+        .map(|t| existing.label(&t.name))
+        .collect();
+    let more = existing.tables.len().saturating_sub(5);
+    Err(DemoError::NotEmpty {
+        target: db.target.to_string(),
+        tables: if more > 0 {
+            format!("{}, and {more} more", names.join(", "))
+        } else {
+            names.join(", ")
+        },
+    })
+}
+
+/// Err when objects of someone else's depend on the demo tables `names`,
+/// which replacing them would drop.
+async fn refuse_dependents(db: &Db, schema: &str, names: &[TableName]) -> Result<(), DemoError> {
+    let objects = super::dependents::dependents(db, schema, names).await?;
+    if objects.is_empty() {
+        return Ok(());
+    }
+    Err(DemoError::Dependents {
+        target: db.target.to_string(),
+        objects: objects.join(", "),
+    })
+}
+
+/// One load of the demo: the database, its default schema, the demo tables
+/// and their rows, and the progress bar counting them.
+struct Load<'a> {
+    db: &'a Db,
+    engine: Engine,
+    schema: String,
+    specs: Vec<TableSpec>,
+    /// The demo tables, children first: the order they are dropped in.
+    names: Vec<TableName>,
+    rows: Rows,
+    counts: [u64; 5],
+    progress: &'a ProgressBar,
+}
+
+impl Load<'_> {
+    /// PostgreSQL: replaces the tables, `COPY`s the rows in, then adds keys,
+    /// indexes and foreign keys and analyzes.
+    async fn postgres(&self, pool: &PgPool) -> Result<(), DemoError> {
+        let engine = self.engine;
+        let mut conn = pool.acquire().await?;
+        for drop in ddl::drop_tables(engine, &self.names) {
+            drop.raw()
+                .execute(&mut *conn)
+                .await
+                .map_err(|e| refused_drop(self.db, e))?;
+        }
+        for spec in &self.specs {
+            ddl::create_table(engine, spec, false, false)
+                .raw()
+                .execute(&mut *conn)
+                .await?;
+        }
+        for (t, spec) in self.specs.iter().enumerate() {
+            self.progress
+                .set_message(format!("loading {}", spec.name.name));
+            let columns: Vec<String> = spec.columns.iter().map(|c| c.name.clone()).collect();
+            copy_table(
+                &mut conn,
+                &ddl::copy_from_stdin(&spec.name, &columns),
+                &self.rows,
+                t,
+                self.counts[t],
+                self.progress,
+            )
+            .await?;
+        }
+        self.progress.set_message("keys and indexes");
+        self.postgres_keys_and_indexes(pool).await?;
+        self.progress.set_message("foreign keys");
+        for spec in &self.specs {
+            for fk in &spec.foreign_keys {
+                ddl::add_foreign_key(engine, &spec.name, fk)
+                    .raw()
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+        for spec in &self.specs {
+            ddl::analyze(engine, &spec.name)
+                .raw()
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Builds the keys and indexes of different tables in parallel sessions.
+    async fn postgres_keys_and_indexes(&self, pool: &PgPool) -> Result<(), sqlx::Error> {
+        let engine = self.engine;
+        let mut builds: Vec<Vec<Sql>> = self
+            .specs
+            .iter()
+            .map(|s| ddl::add_keys(engine, s))
+            .collect();
+        for index in indexes(&self.schema) {
+            if let Some(i) = self.specs.iter().position(|s| s.name == index.table) {
+                builds[i].push(ddl::create_index(engine, &index));
+            }
+        }
+        let runs = builds.into_iter().map(|statements| async move {
+            let mut conn = pool.acquire().await?;
+            for s in statements {
+                s.raw().execute(&mut *conn).await?;
+            }
+            Ok::<_, sqlx::Error>(())
+        });
+        futures::future::try_join_all(runs).await?;
+        Ok(())
+    }
+
+    /// MySQL: replaces the tables and inserts the rows in one transaction with
+    /// checks off, then adds indexes and foreign keys and analyzes.
+    async fn mysql(&self, pool: &MySqlPool) -> Result<(), sqlx::Error> {
+        let engine = self.engine;
+        let mut conn = pool.acquire().await?;
+        // Checks off for this session: the faults go in, and the constraints
+        // added afterwards are not validated (as with a bulk load).
+        sqlx::raw_sql("SET FOREIGN_KEY_CHECKS = 0, UNIQUE_CHECKS = 0")
+            .execute(&mut *conn)
+            .await?;
+        run_all::<sqlx::MySql>(&mut conn, ddl::drop_tables(engine, &self.names)).await?;
+        run_all::<sqlx::MySql>(
+            &mut conn,
+            self.specs
+                .iter()
+                .map(|s| ddl::create_table(engine, s, true, false)),
+        )
+        .await?;
+        let mut tx = conn.begin().await?;
+        insert_all::<sqlx::MySql>(&mut tx, engine, &self.specs, &self.rows, self.progress).await?;
+        tx.commit().await?;
+        self.progress.set_message("indexes and foreign keys");
+        run_all::<sqlx::MySql>(
+            &mut conn,
+            indexes(&self.schema)
+                .iter()
+                .map(|i| ddl::create_index(engine, i)),
+        )
+        .await?;
+        // InnoDB indexes every foreign key it is given: the demo's unindexed
+        // reference gets one here.
+        let fks = self.specs.iter().flat_map(|s| {
+            s.foreign_keys
+                .iter()
+                .map(move |fk| ddl::add_foreign_key(engine, &s.name, fk))
+        });
+        run_all::<sqlx::MySql>(&mut conn, fks).await?;
+        run_all::<sqlx::MySql>(
+            &mut conn,
+            self.specs.iter().map(|s| ddl::analyze(engine, &s.name)),
+        )
+        .await?;
+        sqlx::raw_sql("SET FOREIGN_KEY_CHECKS = 1, UNIQUE_CHECKS = 1")
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    /// SQLite: replaces the tables (foreign keys included), inserts the rows
+    /// and adds indexes in one transaction, then analyzes.
+    async fn sqlite(&self, pool: &SqlitePool) -> Result<(), sqlx::Error> {
+        let engine = self.engine;
+        let mut conn = pool.acquire().await?;
+        sqlx::raw_sql("PRAGMA foreign_keys = OFF; PRAGMA synchronous = OFF")
+            .execute(&mut *conn)
+            .await?;
+        let mut tx = conn.begin().await?;
+        run_all::<sqlx::Sqlite>(&mut tx, ddl::drop_tables(engine, &self.names)).await?;
+        // SQLite takes foreign keys only in CREATE TABLE.
+        run_all::<sqlx::Sqlite>(
+            &mut tx,
+            self.specs
+                .iter()
+                .map(|s| ddl::create_table(engine, s, true, true)),
+        )
+        .await?;
+        insert_all::<sqlx::Sqlite>(&mut tx, engine, &self.specs, &self.rows, self.progress).await?;
+        self.progress.set_message("indexes");
+        run_all::<sqlx::Sqlite>(
+            &mut tx,
+            indexes(&self.schema)
+                .iter()
+                .map(|i| ddl::create_index(engine, i)),
+        )
+        .await?;
+        tx.commit().await?;
+        run_all::<sqlx::Sqlite>(
+            &mut conn,
+            self.specs.iter().map(|s| ddl::analyze(engine, &s.name)),
+        )
+        .await?;
+        sqlx::raw_sql("PRAGMA synchronous = FULL")
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
 }
 
 /// PostgreSQL refuses to drop a table that other objects depend on (without

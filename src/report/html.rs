@@ -7,8 +7,9 @@ use super::graph::color;
 use super::junit::xml_escape as esc;
 use crate::checks::{Category, Severity};
 use crate::db::SampleRow;
+use crate::findings::Finding;
 use crate::findings::thousands;
-use crate::graph::Graph;
+use crate::graph::{Graph, GraphEdge};
 use std::fmt::Write;
 
 const STYLE: &str = "
@@ -54,56 +55,63 @@ fn sample_table(rows: &[SampleRow]) -> String {
     out
 }
 
-/// The graph as SVG: layers left to right, parents before children.
-fn svg(report: &Report) -> String {
-    let plan = report.plan;
-    let graph = Graph::build(plan);
-    let worst = graph.worst_per_edge(plan, &report.result.findings);
-    let (box_w, gap_x, gap_y, pad) = (185.0, 110.0, 30.0, 10.0);
-    // A box is tall enough for the labels of the edges coming into it.
-    let heights: Vec<f64> = (0..graph.nodes.len())
-        .map(|n| (16.0 * (graph.parents(n).count() as f64 + 1.0)).max(40.0))
-        .collect();
-    let mut tops = vec![0.0; graph.nodes.len()];
-    let mut bottom: f64 = 0.0;
-    for layer in &graph.layers {
-        let mut y = pad;
-        for &n in layer {
-            tops[n] = y;
-            y += heights[n] + gap_y;
+/// The size of a box and the gaps around it in the SVG graph.
+const BOX_W: f64 = 185.0;
+const GAP_X: f64 = 110.0;
+const GAP_Y: f64 = 30.0;
+const PAD: f64 = 10.0;
+
+/// Where the SVG graph's boxes go: one column per layer, boxes stacked down it.
+struct SvgLayout<'g> {
+    graph: &'g Graph,
+    /// Each box's height: tall enough for the labels of the edges coming into it.
+    heights: Vec<f64>,
+    /// Each box's top edge.
+    tops: Vec<f64>,
+    width: f64,
+    height: f64,
+}
+
+impl<'g> SvgLayout<'g> {
+    /// Sizes every box and stacks each layer's boxes from the top.
+    fn of(graph: &'g Graph) -> SvgLayout<'g> {
+        let heights: Vec<f64> = (0..graph.nodes.len())
+            .map(|n| (16.0 * (graph.parents(n).count() as f64 + 1.0)).max(40.0))
+            .collect();
+        let mut tops = vec![0.0; graph.nodes.len()];
+        let mut bottom: f64 = 0.0;
+        for layer in &graph.layers {
+            let mut y = PAD;
+            for &n in layer {
+                tops[n] = y;
+                y += heights[n] + GAP_Y;
+            }
+            bottom = bottom.max(y);
         }
-        bottom = bottom.max(y);
+        let width = PAD * 2.0 + graph.layers.len().max(1) as f64 * (BOX_W + GAP_X) - GAP_X;
+        SvgLayout {
+            graph,
+            heights,
+            tops,
+            width,
+            height: bottom + PAD,
+        }
     }
-    let position = |node: usize| {
-        let (layer, _) = graph.position(node);
-        (pad + layer as f64 * (box_w + gap_x), tops[node])
-    };
-    let width = pad * 2.0 + graph.layers.len().max(1) as f64 * (box_w + gap_x) - gap_x;
-    let height = bottom + pad;
-    let mut out = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"relationship graph\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\">\n<defs>{}</defs>\n",
-        [None, Some(Severity::Info), Some(Severity::Warning), Some(Severity::Error)]
-            .iter()
-            .map(|s| format!(
-                "<marker id=\"arrow-{}\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"{}\"/></marker>",
-                s.map_or("ok", |s| s.as_str()),
-                color(*s)
-            ))
-            .collect::<String>()
-    );
-    for (edge, severity) in graph.edges.iter().zip(&worst) {
-        let (px, py) = position(edge.parent);
-        let (cx, cy) = position(edge.child);
-        let dashed = if plan.relationships[edge.relationship].constraint.is_some() {
-            ""
-        } else {
-            " stroke-dasharray=\"5 4\""
-        };
-        let marker = severity.map_or("ok", |s| s.as_str());
-        let (d, lx, ly) = if edge.parent == edge.child {
+
+    /// The top left corner of a node's box.
+    fn position(&self, node: usize) -> (f64, f64) {
+        let (layer, _) = self.graph.position(node);
+        (PAD + layer as f64 * (BOX_W + GAP_X), self.tops[node])
+    }
+
+    /// An edge's path, and where its label ends.
+    fn edge_path(&self, edge: &GraphEdge) -> (String, f64, f64) {
+        let (px, py) = self.position(edge.parent);
+        let (cx, cy) = self.position(edge.child);
+        if edge.parent == edge.child {
             // A self-reference: a loop above the box.
-            let (x, y) = (px + box_w * 0.7, py);
-            (
+            let (x, y) = (px + BOX_W * 0.7, py);
+            return (
                 format!(
                     "M {x} {y} C {} {} {} {} {} {y}",
                     x - 10.0,
@@ -114,68 +122,123 @@ fn svg(report: &Report) -> String {
                 ),
                 x + 15.0,
                 y - 24.0,
-            )
-        } else {
-            // Edges into one table end at spread points, labelled near their end.
-            let incoming: Vec<usize> = graph.parents(edge.child).map(|e| e.parent).collect();
-            let k = incoming.iter().position(|&p| p == edge.parent).unwrap_or(0) as f64;
-            let n = incoming.len().max(1) as f64;
-            let (x1, y1) = (px + box_w, py + 20.0);
-            let (x2, y2) = (cx, cy + heights[edge.child] * (k + 1.0) / (n + 1.0));
-            let mid = (x1 + x2) / 2.0;
-            (
-                format!("M {x1} {y1} C {mid} {y1} {mid} {y2} {x2} {y2}"),
-                x2 - 8.0,
-                y2 - 3.0,
-            )
-        };
-        let _ = writeln!(
-            out,
-            "<path d=\"{d}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"{dashed} marker-end=\"url(#arrow-{marker})\"><title>{}</title></path>\n<text class=\"edge-label\" x=\"{lx:.0}\" y=\"{ly:.0}\" text-anchor=\"end\" fill=\"{}\">{}</text>",
-            color(*severity),
-            esc(&edge.label),
-            color(*severity),
-            esc(&edge.label)
-        );
+            );
+        }
+        // Edges into one table end at spread points, labelled near their end.
+        let incoming: Vec<usize> = self.graph.parents(edge.child).map(|e| e.parent).collect();
+        let k = incoming.iter().position(|&p| p == edge.parent).unwrap_or(0) as f64;
+        let n = incoming.len().max(1) as f64;
+        let (x1, y1) = (px + BOX_W, py + 20.0);
+        let (x2, y2) = (cx, cy + self.heights[edge.child] * (k + 1.0) / (n + 1.0));
+        let mid = (x1 + x2) / 2.0;
+        (
+            format!("M {x1} {y1} C {mid} {y1} {mid} {y2} {x2} {y2}"),
+            x2 - 8.0,
+            y2 - 3.0,
+        )
     }
-    for (i, node) in graph.nodes.iter().enumerate() {
-        let (x, y) = position(i);
-        let severity = graph
-            .parents(i)
-            .filter_map(|e| {
-                graph
-                    .edges
-                    .iter()
-                    .position(|x| std::ptr::eq(x, e))
-                    .and_then(|k| worst[k])
-            })
-            .max();
-        let rows = node
-            .rows
-            .map(|r| format!("{} rows", thousands(r.max(0) as u64)))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "<g><rect x=\"{x}\" y=\"{y}\" width=\"{box_w}\" height=\"{}\" rx=\"8\" fill=\"#ffffff\" stroke=\"{}\" stroke-width=\"2\"/><text x=\"{}\" y=\"{}\" font-weight=\"600\">{}</text><text x=\"{}\" y=\"{}\" fill=\"#667085\">{}</text></g>",
-            heights[i],
-            color(severity),
-            x + 10.0,
-            y + 17.0,
-            esc(&node.label),
-            x + 10.0,
-            y + 32.0,
-            esc(&rows)
-        );
+}
+
+/// The opening `<svg>` tag and the arrow heads, one per colour.
+fn svg_start(width: f64, height: f64) -> String {
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"relationship graph\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\">\n<defs>{}</defs>\n",
+        [None, Some(Severity::Info), Some(Severity::Warning), Some(Severity::Error)]
+            .iter()
+            .map(|s| format!(
+                "<marker id=\"arrow-{}\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"{}\"/></marker>",
+                s.map_or("ok", |s| s.as_str()),
+                color(*s)
+            ))
+            .collect::<String>()
+    )
+}
+
+/// Writes one edge: its path coloured by its worst finding (dashed without a
+/// constraint), and its label.
+fn svg_edge(
+    out: &mut String,
+    layout: &SvgLayout,
+    plan: &crate::checks::plan::Plan,
+    edge: &GraphEdge,
+    severity: Option<Severity>,
+) {
+    let dashed = if plan.relationships[edge.relationship].constraint.is_some() {
+        ""
+    } else {
+        " stroke-dasharray=\"5 4\""
+    };
+    let marker = severity.map_or("ok", |s| s.as_str());
+    let (d, lx, ly) = layout.edge_path(edge);
+    let _ = writeln!(
+        out,
+        "<path d=\"{d}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"{dashed} marker-end=\"url(#arrow-{marker})\"><title>{}</title></path>\n<text class=\"edge-label\" x=\"{lx:.0}\" y=\"{ly:.0}\" text-anchor=\"end\" fill=\"{}\">{}</text>",
+        color(severity),
+        esc(&edge.label),
+        color(severity),
+        esc(&edge.label)
+    );
+}
+
+/// The worst finding on the edges coming into node `i`.
+fn incoming_worst(graph: &Graph, worst: &[Option<Severity>], i: usize) -> Option<Severity> {
+    graph
+        .parents(i)
+        .filter_map(|e| {
+            graph
+                .edges
+                .iter()
+                .position(|x| std::ptr::eq(x, e))
+                .and_then(|k| worst[k])
+        })
+        .max()
+}
+
+/// Writes node `i`'s box, outlined in the colour of `severity`, with its
+/// label and row estimate.
+fn svg_node(out: &mut String, layout: &SvgLayout, i: usize, severity: Option<Severity>) {
+    let node = &layout.graph.nodes[i];
+    let (x, y) = layout.position(i);
+    let rows = node
+        .rows
+        .map(|r| format!("{} rows", thousands(r.max(0) as u64)))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "<g><rect x=\"{x}\" y=\"{y}\" width=\"{BOX_W}\" height=\"{}\" rx=\"8\" fill=\"#ffffff\" stroke=\"{}\" stroke-width=\"2\"/><text x=\"{}\" y=\"{}\" font-weight=\"600\">{}</text><text x=\"{}\" y=\"{}\" fill=\"#667085\">{}</text></g>",
+        layout.heights[i],
+        color(severity),
+        x + 10.0,
+        y + 17.0,
+        esc(&node.label),
+        x + 10.0,
+        y + 32.0,
+        esc(&rows)
+    );
+}
+
+/// The graph as SVG: layers left to right, parents before children.
+fn svg(report: &Report) -> String {
+    let plan = report.plan;
+    let graph = Graph::build(plan);
+    let worst = graph.worst_per_edge(plan, &report.result.findings);
+    let layout = SvgLayout::of(&graph);
+    let mut out = svg_start(layout.width, layout.height);
+    for (edge, severity) in graph.edges.iter().zip(&worst) {
+        svg_edge(&mut out, &layout, plan, edge, *severity);
+    }
+    for i in 0..graph.nodes.len() {
+        svg_node(&mut out, &layout, i, incoming_worst(&graph, &worst, i));
     }
     out.push_str("</svg>");
     out
 }
 
-pub fn render(report: &Report) -> String {
+/// The document's head, the title and the run's summary with its pills.
+fn header(out: &mut String, report: &Report) {
     let plan = report.plan;
     let result = report.result;
     let summary = result.summary();
-    let mut out = String::new();
     let title = format!("tether report · {}", report.target);
     let _ = write!(
         out,
@@ -212,21 +275,23 @@ pub fn render(report: &Report) -> String {
             ""
         }
     );
+}
 
+/// The relationship graph section, with its legend.
+fn graph_section(out: &mut String, report: &Report) {
     out.push_str("<h2>Relationship graph</h2>\n<p class=\"muted\">Parents left of children; an edge is coloured by the worst finding on it (red error, amber warning, blue info, green none); dashed edges have no constraint.</p>\n<div style=\"overflow-x:auto\">");
     out.push_str(&svg(report));
     out.push_str("</div>\n");
+}
 
+/// The findings section: one table per severity, worst first.
+fn findings_section(out: &mut String, findings: &[Finding]) {
     out.push_str("<h2>Findings</h2>\n");
-    if result.findings.is_empty() {
+    if findings.is_empty() {
         out.push_str("<p>None.</p>\n");
     }
     for severity in [Severity::Error, Severity::Warning, Severity::Info] {
-        let group: Vec<_> = result
-            .findings
-            .iter()
-            .filter(|f| f.severity == severity)
-            .collect();
+        let group: Vec<_> = findings.iter().filter(|f| f.severity == severity).collect();
         if group.is_empty() {
             continue;
         }
@@ -237,48 +302,58 @@ pub fn render(report: &Report) -> String {
             group.len()
         );
         for f in group {
-            let mut more = String::new();
-            if !f.sample.is_empty() {
-                let _ = write!(
-                    more,
-                    "<details><summary>sample ({} rows)</summary>{}</details>",
-                    f.sample.len(),
-                    sample_table(&f.sample)
-                );
-            }
-            if let Some(sql) = &f.sql {
-                let _ = write!(
-                    more,
-                    "<details><summary>SQL that ran</summary><pre>{}</pre></details>",
-                    esc(sql)
-                );
-            }
-            if let Some(sql) = &f.sample_sql {
-                let _ = write!(
-                    more,
-                    "<details><summary>sample SQL</summary><pre>{}</pre></details>",
-                    esc(sql)
-                );
-            }
-            let _ = writeln!(
-                out,
-                "<tr class=\"sev-{}\"><td><code>{}</code></td><td>{}</td><td class=\"n\">{}</td><td>{}{more}</td></tr>",
-                severity_class(severity),
-                f.check.as_str(),
-                esc(&f.location()),
-                f.count_text(),
-                esc(&f.message)
-            );
+            finding_row(out, severity, f);
         }
         out.push_str("</table>\n");
     }
+}
 
+/// Writes one finding's row, its sample and SQL folded under its message.
+fn finding_row(out: &mut String, severity: Severity, f: &Finding) {
+    let mut more = String::new();
+    if !f.sample.is_empty() {
+        let _ = write!(
+            more,
+            "<details><summary>sample ({} rows)</summary>{}</details>",
+            f.sample.len(),
+            sample_table(&f.sample)
+        );
+    }
+    if let Some(sql) = &f.sql {
+        let _ = write!(
+            more,
+            "<details><summary>SQL that ran</summary><pre>{}</pre></details>",
+            esc(sql)
+        );
+    }
+    if let Some(sql) = &f.sample_sql {
+        let _ = write!(
+            more,
+            "<details><summary>sample SQL</summary><pre>{}</pre></details>",
+            esc(sql)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<tr class=\"sev-{}\"><td><code>{}</code></td><td>{}</td><td class=\"n\">{}</td><td>{}{more}</td></tr>",
+        severity_class(severity),
+        f.check.as_str(),
+        esc(&f.location()),
+        f.count_text(),
+        esc(&f.message)
+    );
+}
+
+/// The latency section's first table: each category's slowest statement
+/// against its threshold, as a bar.
+fn category_latencies(out: &mut String, report: &Report) {
+    let plan = report.plan;
     out.push_str("<h2>Latency by category</h2>\n<table>\n<tr><th>category</th><th>statements</th><th>slowest</th><th>threshold</th><th></th></tr>\n");
     for category in Category::ALL {
         let times: Vec<f64> = plan
             .statements
             .iter()
-            .zip(&result.statement_elapsed)
+            .zip(&report.result.statement_elapsed)
             .filter(|(s, _)| s.category == category)
             .filter_map(|(_, e)| e.map(|d| d.as_secs_f64() * 1000.0))
             .collect();
@@ -296,8 +371,19 @@ pub fn render(report: &Report) -> String {
             if slowest > threshold { " over" } else { "" }
         );
     }
-    out.push_str("</table>\n<table>\n<tr><th>statement</th><th>category</th><th>checks</th><th>elapsed</th><th>threshold</th></tr>\n");
-    for (statement, elapsed) in plan.statements.iter().zip(&result.statement_elapsed) {
+    out.push_str("</table>\n");
+}
+
+/// The latency section's second table: every statement's time against its
+/// threshold.
+fn statement_latencies(out: &mut String, report: &Report) {
+    out.push_str("<table>\n<tr><th>statement</th><th>category</th><th>checks</th><th>elapsed</th><th>threshold</th></tr>\n");
+    for (statement, elapsed) in report
+        .plan
+        .statements
+        .iter()
+        .zip(&report.result.statement_elapsed)
+    {
         let ms = elapsed.map(|d| d.as_secs_f64() * 1000.0);
         let over = ms.is_some_and(|m| m > statement.threshold_ms as f64);
         let _ = writeln!(
@@ -313,7 +399,11 @@ pub fn render(report: &Report) -> String {
         );
     }
     out.push_str("</table>\n");
+}
 
+/// The relationships section: every relationship, where it comes from and
+/// how it is kept.
+fn relationships_section(out: &mut String, plan: &crate::checks::plan::Plan) {
     out.push_str("<h2>Relationships</h2>\n<table>\n<tr><th>child</th><th>parent</th><th>source</th><th>constraint</th><th>on delete</th><th>indexed</th></tr>\n");
     for r in &plan.relationships {
         let label = r.label(&plan.schema);
@@ -331,8 +421,11 @@ pub fn render(report: &Report) -> String {
         );
     }
     out.push_str("</table>\n");
+}
 
-    for (metric, outcome) in plan.metrics.iter().zip(&result.metrics) {
+/// One section per metric query: its rows, or why it failed.
+fn metric_sections(out: &mut String, report: &Report) {
+    for (metric, outcome) in report.plan.metrics.iter().zip(&report.result.metrics) {
         let _ = writeln!(out, "<h2>Metric: {}</h2>", esc(&metric.name));
         match outcome {
             Some((_, Ok(rows))) => out.push_str(&sample_table(rows)),
@@ -342,6 +435,18 @@ pub fn render(report: &Report) -> String {
             None => {}
         }
     }
+}
+
+/// The report as one HTML document.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    header(&mut out, report);
+    graph_section(&mut out, report);
+    findings_section(&mut out, &report.result.findings);
+    category_latencies(&mut out, report);
+    statement_latencies(&mut out, report);
+    relationships_section(&mut out, report.plan);
+    metric_sections(&mut out, report);
     out.push_str("\n</body>\n</html>\n");
     out
 }

@@ -26,10 +26,28 @@ fn pad(text: &str, width: usize) -> String {
 
 /// Renders the report with ANSI styles; the writer decides whether they show.
 pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    header(&mut out, report);
+    for severity in [Severity::Error, Severity::Warning, Severity::Info] {
+        let group: Vec<&Finding> = report
+            .result
+            .findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .collect();
+        if !group.is_empty() {
+            severity_group(&mut out, severity, &group);
+        }
+    }
+    metrics(&mut out, report);
+    totals(&mut out, report);
+    out
+}
+
+/// The first two lines: what ran where, and how much of it in how long.
+fn header(out: &mut String, report: &Report) {
     let plan = report.plan;
     let result = report.result;
-    let summary = result.summary();
-    let mut out = String::new();
     let profile = plan
         .profile
         .as_deref()
@@ -45,7 +63,7 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(
         out,
         "{DIM}{} checks, {} relationships, {} tables in {:.2} s ({:.2} s of statements, the catalog reads before the run included){}{DIM:#}",
-        summary.checks_run,
+        result.summary().checks_run,
         plan.relationships.len(),
         plan.schema.tables.len(),
         result.elapsed.as_secs_f64(),
@@ -56,74 +74,84 @@ pub fn render(report: &Report) -> String {
             ""
         }
     );
+}
 
-    for severity in [Severity::Error, Severity::Warning, Severity::Info] {
-        let group: Vec<&Finding> = result
-            .findings
-            .iter()
-            .filter(|f| f.severity == severity)
-            .collect();
-        if group.is_empty() {
-            continue;
-        }
-        let style = severity_style(severity);
-        let title = match severity {
-            Severity::Error => "ERRORS",
-            Severity::Warning => "WARNINGS",
-            Severity::Info => "INFO",
-        };
-        let _ = writeln!(out, "\n{style}{title} ({}){style:#}", group.len());
-        let id_width = group
+/// The findings of one severity under its title, their columns aligned.
+fn severity_group(out: &mut String, severity: Severity, group: &[&Finding]) {
+    let style = severity_style(severity);
+    let title = match severity {
+        Severity::Error => "ERRORS",
+        Severity::Warning => "WARNINGS",
+        Severity::Info => "INFO",
+    };
+    let _ = writeln!(out, "\n{style}{title} ({}){style:#}", group.len());
+    let widths = Widths {
+        id: group
             .iter()
             .map(|f| f.check.as_str().width())
             .max()
-            .unwrap_or(0);
-        let where_width = group
+            .unwrap_or(0),
+        location: group
             .iter()
             .map(|f| f.location().width())
             .max()
             .unwrap_or(0)
-            .min(72);
-        let count_width = group
+            .min(72),
+        count: group
             .iter()
             .map(|f| f.count_text().width())
             .max()
-            .unwrap_or(0);
-        for f in group {
-            let count = f.count_text();
-            let elapsed = f
-                .elapsed_ms
-                .map(|ms| format!("{ms:.1} ms"))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "  {BOLD}{}{BOLD:#}  {}  {}{}  {DIM}{elapsed}{DIM:#}",
-                pad(f.check.as_str(), id_width),
-                pad(&f.location(), where_width),
-                " ".repeat(count_width.saturating_sub(count.width())),
-                count,
-            );
-            let indent = " ".repeat(id_width + 4);
-            let _ = writeln!(out, "{indent}{DIM}{}{DIM:#}", f.message);
-            if let Some(row) = f.sample.first() {
-                let shown: Vec<String> = row
-                    .iter()
-                    .map(|(k, v)| match v {
-                        serde_json::Value::String(s) => format!("{k}={s}"),
-                        other => format!("{k}={other}"),
-                    })
-                    .collect();
-                let more = if f.sample.len() > 1 {
-                    format!(" (+{} more)", f.sample.len() - 1)
-                } else {
-                    String::new()
-                };
-                let _ = writeln!(out, "{indent}{DIM}e.g. {}{more}{DIM:#}", shown.join(", "));
-            }
-        }
+            .unwrap_or(0),
+    };
+    for f in group {
+        finding_lines(out, f, &widths);
     }
+}
 
-    for (metric, outcome) in plan.metrics.iter().zip(&result.metrics) {
+/// The widths of a severity group's columns: check id, location and count.
+struct Widths {
+    id: usize,
+    location: usize,
+    count: usize,
+}
+
+/// One finding: its aligned line, its message, and the first sample row.
+fn finding_lines(out: &mut String, f: &Finding, widths: &Widths) {
+    let count = f.count_text();
+    let elapsed = f
+        .elapsed_ms
+        .map(|ms| format!("{ms:.1} ms"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "  {BOLD}{}{BOLD:#}  {}  {}{}  {DIM}{elapsed}{DIM:#}",
+        pad(f.check.as_str(), widths.id),
+        pad(&f.location(), widths.location),
+        " ".repeat(widths.count.saturating_sub(count.width())),
+        count,
+    );
+    let indent = " ".repeat(widths.id + 4);
+    let _ = writeln!(out, "{indent}{DIM}{}{DIM:#}", f.message);
+    if let Some(row) = f.sample.first() {
+        let shown: Vec<String> = row
+            .iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => format!("{k}={s}"),
+                other => format!("{k}={other}"),
+            })
+            .collect();
+        let more = if f.sample.len() > 1 {
+            format!(" (+{} more)", f.sample.len() - 1)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(out, "{indent}{DIM}e.g. {}{more}{DIM:#}", shown.join(", "));
+    }
+}
+
+/// The profile's metric queries: each one's rows, or why it failed.
+fn metrics(out: &mut String, report: &Report) {
+    for (metric, outcome) in report.plan.metrics.iter().zip(&report.result.metrics) {
         let _ = writeln!(out, "\n{BOLD}METRIC {}{BOLD:#}", metric.name);
         match outcome {
             Some((_, Ok(rows))) => out.push_str(&table(rows)),
@@ -133,7 +161,12 @@ pub fn render(report: &Report) -> String {
             None => {}
         }
     }
+}
 
+/// The closing lines: findings by severity, what a baseline left out, and
+/// whether every relationship holds.
+fn totals(out: &mut String, report: &Report) {
+    let summary = report.result.summary();
     let _ = writeln!(
         out,
         "\n{}{} errors{}, {}{} warnings{}, {} info",
@@ -146,24 +179,7 @@ pub fn render(report: &Report) -> String {
         summary.info,
     );
     if let Some(b) = report.baseline {
-        let _ = writeln!(
-            out,
-            "{DIM}baseline: {} accepted finding(s) left out; {} resolved{}{DIM:#}",
-            b.accepted,
-            b.resolved.len(),
-            if b.resolved.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " ({})",
-                    b.resolved
-                        .iter()
-                        .map(|a| format!("{} {}", a.check, a.location))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                )
-            }
-        );
+        baseline_line(out, b);
     }
     if summary.error + summary.warning + summary.info == 0 {
         let _ = writeln!(
@@ -173,7 +189,28 @@ pub fn render(report: &Report) -> String {
             Style::new()
         );
     }
-    out
+}
+
+/// What the baseline accepted and left out, and which accepted findings are gone.
+fn baseline_line(out: &mut String, b: &crate::baseline::Compared) {
+    let _ = writeln!(
+        out,
+        "{DIM}baseline: {} accepted finding(s) left out; {} resolved{}{DIM:#}",
+        b.accepted,
+        b.resolved.len(),
+        if b.resolved.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " ({})",
+                b.resolved
+                    .iter()
+                    .map(|a| format!("{} {}", a.check, a.location))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        }
+    );
 }
 
 /// Rows as an aligned table, the header dimmed.

@@ -278,40 +278,10 @@ fn start_run(
             let _ = tx.send(Action::ConnectionLost(e));
             return;
         }
-        let (events_tx, mut events_rx) = mpsc::unbounded_channel();
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
         let run = runner::run(&db, plan, &options, events_tx);
-        let mut failures = 0;
-        let forward = async {
-            while let Some(mut event) = events_rx.recv().await {
-                if let Some(baseline) = &baseline {
-                    match &mut event {
-                        runner::Event::Checked { outcome, .. } => {
-                            outcome.findings.retain(|f| !baseline.accepts(f))
-                        }
-                        runner::Event::StatementDone { findings, .. } => {
-                            findings.retain(|f| !baseline.accepts(f))
-                        }
-                        runner::Event::Estimated { checks, .. } => {
-                            for (_, outcome) in checks {
-                                outcome.findings.retain(|f| !baseline.accepts(f))
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                if let runner::Event::Checked { outcome, .. } = &event
-                    && outcome.error.is_some()
-                {
-                    failures += 1;
-                }
-                let _ = tx.send(Action::Runner {
-                    generation,
-                    event,
-                    at: SystemTime::now(),
-                });
-            }
-        };
-        tokio::join!(run, forward);
+        let forward = forward_events(events_rx, &tx, generation, baseline.as_deref());
+        let ((), failures) = tokio::join!(run, forward);
         // Failures may mean the server went away: ask it.
         if failures > 0
             && !options.cancel.is_cancelled()
@@ -321,6 +291,47 @@ fn start_run(
         }
     });
     Running { cancel, task }
+}
+
+/// Forwards the events of run `generation` to the app until the run ends,
+/// without the findings the baseline accepts; returns how many checks failed.
+async fn forward_events(
+    mut events: mpsc::UnboundedReceiver<runner::Event>,
+    tx: &mpsc::UnboundedSender<Action>,
+    generation: u64,
+    baseline: Option<&crate::baseline::Baseline>,
+) -> usize {
+    let mut failures = 0;
+    while let Some(mut event) = events.recv().await {
+        if let Some(baseline) = baseline {
+            drop_accepted(baseline, &mut event);
+        }
+        if let runner::Event::Checked { outcome, .. } = &event
+            && outcome.error.is_some()
+        {
+            failures += 1;
+        }
+        let _ = tx.send(Action::Runner {
+            generation,
+            event,
+            at: SystemTime::now(),
+        });
+    }
+    failures
+}
+
+/// Leaves out of a runner event the findings the baseline accepts.
+fn drop_accepted(baseline: &crate::baseline::Baseline, event: &mut runner::Event) {
+    match event {
+        runner::Event::Checked { outcome, .. } => outcome.findings.retain(|f| !baseline.accepts(f)),
+        runner::Event::StatementDone { findings, .. } => findings.retain(|f| !baseline.accepts(f)),
+        runner::Event::Estimated { checks, .. } => {
+            for (_, outcome) in checks {
+                outcome.findings.retain(|f| !baseline.accepts(f))
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The remedy for one orphans check (its relationship only).

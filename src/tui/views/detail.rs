@@ -3,6 +3,7 @@
 
 use super::{count, dim, pane_block, popup, rows_lines, severity_style};
 use crate::app::App;
+use crate::graph::GraphNode;
 use crate::tui::config::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -155,14 +156,9 @@ fn sql_lines(title: &str, sql: &str, style: Style) -> Vec<Line<'static>> {
     lines
 }
 
-pub fn table(frame: &mut Frame, app: &App, theme: &Theme, node: usize, scroll: u16, area: Rect) {
-    let rect = popup(area, 80);
-    frame.render_widget(Clear, rect);
-    let g = &app.graph;
-    let Some(n) = g.nodes.get(node) else {
-        return;
-    };
-    let block = pane_block(format!("Table {}", n.label), true, theme);
+/// A table's facts: rows, columns and key, counts withheld, and what it is
+/// a partition of or inherits from.
+fn table_facts(app: &App, theme: &Theme, n: &GraphNode) -> Vec<Line<'static>> {
     let table = app.plan.schema.table(&n.table);
     let mut lines = vec![Line::from(format!(
         "rows (estimate): {} · columns: {} · primary key: {}",
@@ -190,8 +186,13 @@ pub fn table(frame: &mut Frame, app: &App, theme: &Theme, node: usize, scroll: u
         };
         lines.push(Line::from(format!("{what} {}", app.plan.label(parent))));
     }
-    lines.push(Line::from(""));
-    lines.push(heading("Parents"));
+    lines
+}
+
+/// The tables `node` refers to, each edge coloured by its worst finding.
+fn parent_lines(app: &App, theme: &Theme, node: usize) -> Vec<Line<'static>> {
+    let g = &app.graph;
+    let mut lines = vec![Line::from(""), heading("Parents")];
     let parents: Vec<_> = g.parents(node).collect();
     if parents.is_empty() {
         lines.push(Line::from("  none"));
@@ -209,8 +210,13 @@ pub fn table(frame: &mut Frame, app: &App, theme: &Theme, node: usize, scroll: u
             severity_style(theme, app.worst_for_relationship(e.relationship)),
         )));
     }
-    lines.push(Line::from(""));
-    lines.push(heading("Children"));
+    lines
+}
+
+/// The tables referring to `node`, each edge coloured by its worst finding.
+fn child_lines(app: &App, theme: &Theme, node: usize) -> Vec<Line<'static>> {
+    let g = &app.graph;
+    let mut lines = vec![Line::from(""), heading("Children")];
     let children: Vec<_> = g.children(node).collect();
     if children.is_empty() {
         lines.push(Line::from("  none"));
@@ -221,9 +227,13 @@ pub fn table(frame: &mut Frame, app: &App, theme: &Theme, node: usize, scroll: u
             severity_style(theme, app.worst_for_relationship(e.relationship)),
         )));
     }
-    lines.push(Line::from(""));
-    lines.push(heading("Findings"));
-    let findings = app.findings_for_table(&n.label);
+    lines
+}
+
+/// The findings on the table labelled `label`, or a green none.
+fn table_finding_lines(app: &App, theme: &Theme, label: &str) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::from(""), heading("Findings")];
+    let findings = app.findings_for_table(label);
     if findings.is_empty() {
         lines.push(Line::from(Span::styled(
             "  none",
@@ -236,6 +246,20 @@ pub fn table(frame: &mut Frame, app: &App, theme: &Theme, node: usize, scroll: u
             severity_style(theme, Some(f.severity)),
         )));
     }
+    lines
+}
+
+pub fn table(frame: &mut Frame, app: &App, theme: &Theme, node: usize, scroll: u16, area: Rect) {
+    let rect = popup(area, 80);
+    frame.render_widget(Clear, rect);
+    let Some(n) = app.graph.nodes.get(node) else {
+        return;
+    };
+    let block = pane_block(format!("Table {}", n.label), true, theme);
+    let mut lines = table_facts(app, theme, n);
+    lines.extend(parent_lines(app, theme, node));
+    lines.extend(child_lines(app, theme, node));
+    lines.extend(table_finding_lines(app, theme, &n.label));
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)

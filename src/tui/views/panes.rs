@@ -362,77 +362,80 @@ fn node_severity(app: &App, node: usize) -> Option<Severity> {
         .max()
 }
 
-fn graph(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    let g = &app.graph;
-    let shown = app.shown_nodes();
-    let visible_count = shown.iter().filter(|s| **s).count();
-    let title = match (&app.graph_filter, app.filtering) {
+/// The flow graph pane's title: its filter while there is one, else its size.
+fn graph_title(app: &App) -> String {
+    match (&app.graph_filter, app.filtering) {
         (Some(f), true) => format!("Flow graph · filter: {f}▏"),
         (Some(f), false) => format!("Flow graph · filter: {f}"),
         (None, _) => format!(
             "Flow graph · {} tables, {} relationships",
-            g.nodes.len(),
-            g.edges.len()
+            app.graph.nodes.len(),
+            app.graph.edges.len()
         ),
-    };
-    let block = pane_block(title, app.focus == Pane::Graph, theme);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    if inner.width == 0 || inner.height == 0 || g.nodes.is_empty() {
-        return;
     }
-    let selected = app.selected_node.min(g.nodes.len() - 1);
-    let layers: Vec<Vec<usize>> = g
-        .layers
-        .iter()
-        .map(|l| l.iter().copied().filter(|&n| shown[n]).collect::<Vec<_>>())
-        .filter(|l: &Vec<usize>| !l.is_empty())
-        .collect();
-    let edges_of_selected = g.parents(selected).count() + g.children(selected).count();
-    let edge_lines = (edges_of_selected as u16 + 1).min(inner.height / 2).max(2);
-    let [top, bottom] = Layout::vertical([
-        Constraint::Min(0),
-        Constraint::Length(edge_lines.min(inner.height)),
-    ])
-    .areas(inner);
+}
 
-    let node_span = |n: usize, width: usize| {
-        let node = &g.nodes[n];
+/// What drawing the flow graph needs: the app, the theme, the tables the
+/// filter shows and the selected one.
+struct GraphView<'a> {
+    app: &'a App,
+    theme: &'a Theme,
+    shown: Vec<bool>,
+    selected: usize,
+}
+
+impl GraphView<'_> {
+    /// A table as a dot and its label with rows, coloured by its worst
+    /// finding; the selected one reversed.
+    fn node_span(&self, n: usize, width: usize) -> Span<'static> {
+        let node = &self.app.graph.nodes[n];
         let rows = node
             .rows
             .map(|r| format!(" {}", crate::findings::thousands(r.max(0) as u64)))
             .unwrap_or_default();
         let text = fit(&format!("{}{rows}", node.label), width.saturating_sub(2));
-        let mut style = severity_style(theme, node_severity(app, n));
-        if n == selected && shown[n] {
+        let mut style = severity_style(self.theme, node_severity(self.app, n));
+        if n == self.selected && self.shown[n] {
             style = style.add_modifier(Modifier::REVERSED);
         }
         Span::styled(format!("● {text}"), style)
-    };
-    // Layers top to bottom, parents before children; a layer wraps when wide.
-    let width = top.width as usize;
-    let mut lines: Vec<Line> = Vec::new();
-    for (i, layer) in layers.iter().enumerate() {
-        let mut line: Vec<Span> = vec![Span::styled(format!("{i:>2} "), dim(theme))];
-        let mut used = 3;
-        for &n in layer {
-            let span = node_span(n, width.saturating_sub(3));
-            let w = span.content.width() + 2;
-            if used + w > width && line.len() > 1 {
-                lines.push(Line::from(std::mem::take(&mut line)));
-                line.push(Span::raw("   "));
-                used = 3;
-            }
-            line.push(span);
-            line.push(Span::raw("  "));
-            used += w;
-        }
-        lines.push(Line::from(line));
     }
-    if lines.len() <= top.height as usize {
-        frame.render_widget(Paragraph::new(lines), top);
-    } else {
-        // Too big to draw whole: the selected table and its neighbourhood.
+
+    /// The shown tables, layer by layer top to bottom (parents before
+    /// children); a layer wraps when wider than `width`.
+    fn layer_lines(&self, width: usize) -> Vec<Line<'static>> {
+        let layers = self.app.graph.layers.iter().map(|l| {
+            l.iter()
+                .copied()
+                .filter(|&n| self.shown[n])
+                .collect::<Vec<_>>()
+        });
+        let mut lines: Vec<Line> = Vec::new();
+        for (i, layer) in layers.filter(|l| !l.is_empty()).enumerate() {
+            let mut line: Vec<Span> = vec![Span::styled(format!("{i:>2} "), dim(self.theme))];
+            let mut used = 3;
+            for n in layer {
+                let span = self.node_span(n, width.saturating_sub(3));
+                let w = span.content.width() + 2;
+                if used + w > width && line.len() > 1 {
+                    lines.push(Line::from(std::mem::take(&mut line)));
+                    line.push(Span::raw("   "));
+                    used = 3;
+                }
+                line.push(span);
+                line.push(Span::raw("  "));
+                used += w;
+            }
+            lines.push(Line::from(line));
+        }
+        lines
+    }
+
+    /// The selected table between its parents and its children, for a graph
+    /// too big to draw whole.
+    fn neighbourhood_lines(&self, width: usize) -> Vec<Line<'static>> {
+        let g = &self.app.graph;
+        let selected = self.selected;
         let parents: Vec<usize> = g
             .parents(selected)
             .map(|e| e.parent)
@@ -443,43 +446,81 @@ fn graph(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             .map(|e| e.child)
             .filter(|&c| c != selected)
             .collect();
-        let mut lines = Vec::new();
         let row = |title: &str, nodes: &[usize]| {
-            let mut spans = vec![Span::styled(format!("{title:<9}"), dim(theme))];
+            let mut spans = vec![Span::styled(format!("{title:<9}"), dim(self.theme))];
             for &n in nodes {
-                spans.push(node_span(n, width.saturating_sub(9)));
+                spans.push(self.node_span(n, width.saturating_sub(9)));
                 spans.push(Span::raw("  "));
             }
             Line::from(spans)
         };
-        lines.push(row("parents", &parents));
-        lines.push(row("table", &[selected]));
-        lines.push(row("children", &children));
-        lines.push(Line::from(Span::styled(
-            format!("{visible_count} tables: / filters, ↑↓ ←→ move"),
-            dim(theme),
-        )));
+        let visible_count = self.shown.iter().filter(|s| **s).count();
+        vec![
+            row("parents", &parents),
+            row("table", &[selected]),
+            row("children", &children),
+            Line::from(Span::styled(
+                format!("{visible_count} tables: / filters, ↑↓ ←→ move"),
+                dim(self.theme),
+            )),
+        ]
+    }
+
+    /// The selected table's edges, labelled with column and delete rule.
+    fn edge_lines(&self) -> Vec<Line<'static>> {
+        let (app, g) = (self.app, &self.app.graph);
+        let mut lines = Vec::new();
+        for e in g.parents(self.selected) {
+            let worst = app.worst_for_relationship(e.relationship);
+            let self_ref = if e.parent == e.child { " (self)" } else { "" };
+            lines.push(Line::from(Span::styled(
+                format!("  ↑ {} → {}{self_ref}", e.label, g.nodes[e.parent].label),
+                severity_style(self.theme, worst),
+            )));
+        }
+        for e in g.children(self.selected).filter(|e| e.child != e.parent) {
+            let worst = app.worst_for_relationship(e.relationship);
+            lines.push(Line::from(Span::styled(
+                format!("  ↓ {} ← {}", g.nodes[e.child].label, e.label),
+                severity_style(self.theme, worst),
+            )));
+        }
+        lines
+    }
+}
+
+fn graph(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let g = &app.graph;
+    let block = pane_block(graph_title(app), app.focus == Pane::Graph, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.width == 0 || inner.height == 0 || g.nodes.is_empty() {
+        return;
+    }
+    let view = GraphView {
+        app,
+        theme,
+        shown: app.shown_nodes(),
+        selected: app.selected_node.min(g.nodes.len() - 1),
+    };
+    let edges_of_selected = g.parents(view.selected).count() + g.children(view.selected).count();
+    let edge_lines = (edges_of_selected as u16 + 1).min(inner.height / 2).max(2);
+    let [top, bottom] = Layout::vertical([
+        Constraint::Min(0),
+        Constraint::Length(edge_lines.min(inner.height)),
+    ])
+    .areas(inner);
+    let width = top.width as usize;
+    let lines = view.layer_lines(width);
+    if lines.len() <= top.height as usize {
+        frame.render_widget(Paragraph::new(lines), top);
+    } else {
+        // Too big to draw whole: the selected table and its neighbourhood.
         frame.render_widget(
-            Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }),
+            Paragraph::new(view.neighbourhood_lines(width))
+                .wrap(ratatui::widgets::Wrap { trim: false }),
             top,
         );
     }
-    // The selected table's edges, labelled with column and delete rule.
-    let mut lines = Vec::new();
-    for e in g.parents(selected) {
-        let worst = app.worst_for_relationship(e.relationship);
-        let self_ref = if e.parent == e.child { " (self)" } else { "" };
-        lines.push(Line::from(Span::styled(
-            format!("  ↑ {} → {}{self_ref}", e.label, g.nodes[e.parent].label),
-            severity_style(theme, worst),
-        )));
-    }
-    for e in g.children(selected).filter(|e| e.child != e.parent) {
-        let worst = app.worst_for_relationship(e.relationship);
-        lines.push(Line::from(Span::styled(
-            format!("  ↓ {} ← {}", g.nodes[e.child].label, e.label),
-            severity_style(theme, worst),
-        )));
-    }
-    frame.render_widget(Paragraph::new(lines), bottom);
+    frame.render_widget(Paragraph::new(view.edge_lines()), bottom);
 }

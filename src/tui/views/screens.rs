@@ -1,7 +1,7 @@
 //! Full screens: the profile's metrics, and the lineage of a master flow.
 
 use super::{dim, fit, pane_block, rows_lines, selected_style, severity_style};
-use crate::app::{App, Loadable};
+use crate::app::{App, LineageState, Loadable};
 use crate::checks::Severity;
 use crate::lineage::Node;
 use crate::tui::config::Theme;
@@ -56,60 +56,60 @@ pub fn metrics(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     );
 }
 
-pub fn lineage(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+/// The lineage screen's title: the root row shown, or what to pick.
+fn lineage_title(app: &App) -> String {
     let root = app.plan.lineage_root.as_ref().map(|t| app.plan.label(t));
-    let state = &app.lineage;
-    let title = match (&state.key, &root) {
+    match (&app.lineage.key, &root) {
         (Some(key), Some(root)) => format!("Lineage of {root} {key}"),
         (None, Some(root)) => format!("Lineage · pick a row of {root}"),
         (_, None) => "Lineage".to_string(),
-    };
-    let block = pane_block(title, true, theme);
-    let width = area.width.saturating_sub(2) as usize;
-    let mut lines: Vec<Line> = Vec::new();
-    if let Some(input) = &state.input {
-        lines.push(Line::from(vec![
-            Span::styled("id: ", Style::new().add_modifier(Modifier::BOLD)),
-            Span::raw(format!("{input}▏")),
-        ]));
-        lines.push(Line::from(""));
     }
-    if state.key.is_some() {
-        match &state.tree {
-            Loadable::Loading | Loadable::NotLoaded => lines.push(Line::from("loading…")),
-            Loadable::Failed(e) => lines.push(Line::from(Span::styled(
-                e.clone(),
-                severity_style(theme, Some(Severity::Error)),
-            ))),
-            Loadable::Loaded(node) => {
-                let broken = node.broken_total();
-                lines.push(Line::from(Span::styled(
+}
+
+/// The tree of the chosen root row under a line of how many links are broken;
+/// while loading or failed, a line saying so.
+fn lineage_tree_lines(
+    state: &LineageState,
+    theme: &Theme,
+    width: usize,
+    lines: &mut Vec<Line<'static>>,
+) {
+    match &state.tree {
+        Loadable::Loading | Loadable::NotLoaded => lines.push(Line::from("loading…")),
+        Loadable::Failed(e) => lines.push(Line::from(Span::styled(
+            e.clone(),
+            severity_style(theme, Some(Severity::Error)),
+        ))),
+        Loadable::Loaded(node) => {
+            let broken = node.broken_total();
+            lines.push(Line::from(Span::styled(
+                if broken > 0 {
+                    format!("{broken} broken or cross-tenant links (✗)")
+                } else {
+                    "every link holds".to_string()
+                },
+                severity_style(
+                    theme,
                     if broken > 0 {
-                        format!("{broken} broken or cross-tenant links (✗)")
+                        Some(Severity::Error)
                     } else {
-                        "every link holds".to_string()
+                        None
                     },
-                    severity_style(
-                        theme,
-                        if broken > 0 {
-                            Some(Severity::Error)
-                        } else {
-                            None
-                        },
-                    ),
-                )));
-                tree_lines(node, "", true, true, theme, width, &mut lines);
-            }
+                ),
+            )));
+            tree_lines(node, "", true, true, theme, width, lines);
         }
-        frame.render_widget(
-            Paragraph::new(lines)
-                .block(block)
-                .scroll((state.scroll, 0))
-                .wrap(Wrap { trim: false }),
-            area,
-        );
-        return;
     }
+}
+
+/// The recent root rows to pick from, the selected one highlighted; while
+/// loading or failed, a line saying so.
+fn root_row_lines(
+    state: &LineageState,
+    theme: &Theme,
+    width: usize,
+    lines: &mut Vec<Line<'static>>,
+) {
     match &state.roots {
         Loadable::NotLoaded | Loadable::Loading => lines.push(Line::from("loading recent rows…")),
         Loadable::Failed(e) => lines.push(Line::from(Span::styled(
@@ -133,6 +133,32 @@ pub fn lineage(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             }
         }
     }
+}
+
+pub fn lineage(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let state = &app.lineage;
+    let block = pane_block(lineage_title(app), true, theme);
+    let width = area.width.saturating_sub(2) as usize;
+    let mut lines: Vec<Line> = Vec::new();
+    if let Some(input) = &state.input {
+        lines.push(Line::from(vec![
+            Span::styled("id: ", Style::new().add_modifier(Modifier::BOLD)),
+            Span::raw(format!("{input}▏")),
+        ]));
+        lines.push(Line::from(""));
+    }
+    if state.key.is_some() {
+        lineage_tree_lines(state, theme, width, &mut lines);
+        frame.render_widget(
+            Paragraph::new(lines)
+                .block(block)
+                .scroll((state.scroll, 0))
+                .wrap(Wrap { trim: false }),
+            area,
+        );
+        return;
+    }
+    root_row_lines(state, theme, width, &mut lines);
     // Keep the selection on screen.
     let visible = area.height.saturating_sub(2) as usize;
     let offset = (state.selected + 2).saturating_sub(visible) as u16;
