@@ -161,6 +161,10 @@ pub struct Finding {
     /// (reports by check group by it); not part of the report.
     #[serde(skip)]
     pub plan_check: Option<u32>,
+    /// Which of the plan's relationships a probe's finding is about (a
+    /// check's finding has its check's); not part of the report.
+    #[serde(skip)]
+    pub probed: Option<u32>,
 }
 
 impl Finding {
@@ -205,6 +209,7 @@ impl Finding {
             threshold_ms: None,
             key: key.to_string(),
             plan_check: None,
+            probed: None,
         };
         let mut relationship = |r: &RelationshipLabel| {
             f.child_table = Some(r.child_table.clone());

@@ -217,21 +217,15 @@ impl Graph {
         plan: &Plan,
         findings: &[crate::findings::Finding],
     ) -> Vec<Option<crate::checks::Severity>> {
+        let mut worst = vec![None; plan.relationships.len()];
+        for f in findings {
+            if let Some(r) = plan.relationship_of(f) {
+                worst[r] = worst[r].max(Some(f.severity));
+            }
+        }
         self.edges
             .iter()
-            .map(|e| {
-                let label = plan.relationships[e.relationship].label(&plan.schema);
-                findings
-                    .iter()
-                    .filter(|f| {
-                        f.child_table.as_deref() == Some(label.child_table.as_str())
-                            && f.child_columns.as_deref() == Some(label.child_columns.as_slice())
-                            && f.parent_table.as_deref() == Some(label.parent_table.as_str())
-                            && f.parent_columns.as_deref() == Some(label.parent_columns.as_slice())
-                    })
-                    .map(|f| f.severity)
-                    .max()
-            })
+            .map(|e| worst[e.relationship])
             .collect()
     }
 }

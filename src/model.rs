@@ -2,11 +2,10 @@
 //! everything above them consumes. No I/O and no SQL here.
 
 use serde::Serialize;
+use strum::{Display, IntoStaticStr};
 
 /// A supported database engine. Also names the SQL dialect.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, strum::IntoStaticStr, strum::Display,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, IntoStaticStr, Display)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
 pub enum Engine {
@@ -145,16 +144,7 @@ impl Table {
 
 /// A referential action (ON DELETE / ON UPDATE).
 #[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    serde::Deserialize,
-    strum::IntoStaticStr,
-    strum::Display,
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize, IntoStaticStr, Display,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -193,6 +183,39 @@ pub enum MatchType {
     Partial,
 }
 
+impl MatchType {
+    /// `FULL` or `PARTIAL` as catalogs spell them, in any case; else SIMPLE.
+    pub fn parse_catalog(text: &str) -> MatchType {
+        match text.to_ascii_uppercase().as_str() {
+            "FULL" => MatchType::Full,
+            "PARTIAL" => MatchType::Partial,
+            _ => MatchType::Simple,
+        }
+    }
+}
+
+/// What a catalog says a constraint does when a parent row changes, and how
+/// it matches multi-column references.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeclaredRules {
+    pub on_delete: ReferentialAction,
+    pub on_update: ReferentialAction,
+    pub match_type: MatchType,
+}
+
+impl DeclaredRules {
+    /// The rules from a catalog's spellings; an unknown action is NO ACTION.
+    pub fn parse_catalog(on_delete: &str, on_update: &str, match_type: &str) -> DeclaredRules {
+        let action =
+            |text| ReferentialAction::parse_catalog(text).unwrap_or(ReferentialAction::NoAction);
+        DeclaredRules {
+            on_delete: action(on_delete),
+            on_update: action(on_update),
+            match_type: MatchType::parse_catalog(match_type),
+        }
+    }
+}
+
 /// A declared foreign-key constraint.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ForeignKey {
@@ -216,6 +239,31 @@ pub struct ForeignKey {
 }
 
 impl ForeignKey {
+    /// A constraint checked on every statement and never switched off: all
+    /// that MySQL and SQLite catalogs can declare.
+    pub fn immediate(
+        name: String,
+        (child, child_columns): (TableName, Vec<String>),
+        (parent, parent_columns): (TableName, Vec<String>),
+        rules: DeclaredRules,
+    ) -> ForeignKey {
+        ForeignKey {
+            name,
+            child,
+            child_columns,
+            parent,
+            parent_columns,
+            on_delete: rules.on_delete,
+            on_update: rules.on_update,
+            match_type: rules.match_type,
+            deferrable: false,
+            initially_deferred: false,
+            validated: true,
+            enforced: true,
+            triggers_enabled: true,
+        }
+    }
+
     /// Why the constraint does not protect data, if it does not (as far as the catalog tells).
     pub fn not_enforced_reason(&self) -> Option<&'static str> {
         if !self.enforced {

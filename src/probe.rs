@@ -224,10 +224,17 @@ pub async fn run(db: &Db, plan: &Plan) -> Result<Vec<Finding>, ProbeError> {
     let mut tx = begin(db, plan, &target).await?;
     let mut findings = Vec::new();
     let mut n = 0;
-    for r in plan.relationships.iter().filter(|r| r.constraint.is_some()) {
+    for (i, r) in plan.relationships.iter().enumerate() {
+        if r.constraint.is_none() {
+            continue;
+        }
         let subject = Subject::Relationship(std::sync::Arc::new(r.label(&plan.schema)));
+        let first = findings.len();
         if let Err(ended) = probe(&mut tx, plan, r, &subject, &mut n, &mut findings).await {
             return Err(stopped(tx, &target, &subject, ended).await);
+        }
+        for f in &mut findings[first..] {
+            f.probed = u32::try_from(i).ok();
         }
     }
     // Never commit.

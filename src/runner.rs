@@ -6,7 +6,7 @@
 use crate::checks::plan::{Check, Plan, Shape, Statement, StatementText, Work};
 use crate::checks::{CheckId, Severity};
 use crate::db::{self, Backends, Db, PassValue, Reader, SampleRow};
-use crate::findings::{Estimate, Finding, Subject, Summary, finding_key};
+use crate::findings::{Estimate, Finding, Summary, finding_key};
 use crate::sql::Sql;
 use crate::sql::render::{BLOCK_KEYS, SAMPLE_BLOCKS, Sampling};
 use crate::wording;
@@ -858,40 +858,9 @@ fn counted_message(
         count: e.sampled_count,
         basis: &e.basis,
     });
-    wording::count_sentence(offending(check), count, total, sampled)
+    wording::count_sentence(check.offending(), count, total, sampled)
 }
 
-/// What a check's count counts, in the words its sentence needs.
-fn offending(check: &Check) -> wording::Offending<'_> {
-    use wording::Offending;
-    match (&check.work, &check.subject) {
-        (Work::Rows(r), Subject::Relationship(label)) => Offending::NoParent {
-            parent_table: &label.parent_table,
-            match_full: r
-                .predicate
-                .lookup()
-                .is_some_and(|l| l.match_full && l.pairs.len() > 1),
-        },
-        (Work::Rows(_), Subject::Column { column, .. }) => Offending::NoValue { column },
-        (
-            Work::Rows(_),
-            Subject::RelationshipColumn {
-                relationship,
-                column,
-            },
-        ) => Offending::DifferFromParent {
-            parent_table: &relationship.parent_table,
-            column,
-        },
-        (Work::Rows(r), Subject::Path { .. }) => Offending::Disagree {
-            rule: r.rule.as_deref().unwrap_or("path"),
-        },
-        (Work::Assertion(a), _) => Offending::Returned {
-            description: a.description.as_deref(),
-        },
-        _ => Offending::Rows,
-    }
-}
 
 /// Orphans of a constraint the catalog calls enforced prove it was bypassed
 /// (`fk_not_enforced`), counted as `orphans` is.

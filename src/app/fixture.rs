@@ -157,6 +157,51 @@ fn sample(check: &crate::checks::plan::Check) -> Vec<Map<String, Value>> {
         .collect()
 }
 
+/// The finding of `check` when it counts `count` rows, decided by statement
+/// `statement`: its SQL, a sample and the sample's SQL.
+fn fed_finding(
+    plan: &Plan,
+    statement: usize,
+    check: &crate::checks::plan::Check,
+    count: u64,
+) -> Finding {
+    let mut f = Finding::new(
+        check.id,
+        check.severity,
+        &check.subject,
+        &check.key,
+        crate::wording::count_sentence(check.offending(), count, Some(10_000), None),
+    );
+    f.count = Some(count);
+    f.total = Some(10_000);
+    f.sql = Some(plan.sql(statement).to_string());
+    f.sample = sample(check);
+    f.sample_sql = match &check.work {
+        Work::Rows(r) => Some(r.sample_sql().to_string()),
+        _ => None,
+    };
+    f
+}
+
+/// The rows every metric returns in a fed run: one per flow type.
+fn metric_rows() -> Vec<Map<String, Value>> {
+    ["assessment", "discovery", "execution", "planning"]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            Map::from_iter([
+                ("flow_type".to_string(), Value::from(*t)),
+                (
+                    "avg_duration_s".to_string(),
+                    Value::from(3600.5 + i as f64 * 61.0),
+                ),
+                ("completed".to_string(), Value::from(100 - i as u64 * 25)),
+                ("failed".to_string(), Value::from(i as u64 * 25)),
+            ])
+        })
+        .collect()
+}
+
 /// Feeds one complete refresh (as run `generation`) into the app.
 pub fn feed_run(app: &mut App, generation: u64, now: Instant) {
     let at = UNIX_EPOCH + Duration::from_secs(1_795_000_000 + generation * 10);
@@ -177,25 +222,9 @@ pub fn feed_run(app: &mut App, generation: u64, now: Instant) {
             Duration::from_micros(1_000 + (s as u64 * 7_919 + generation * 1_301) % 90_000);
         for &c in &statement.checks {
             let count = count_for(app, c, generation);
-            let check = &plan.checks[c];
             let mut findings = Vec::new();
             if count > 0 {
-                let mut f = Finding::new(
-                    check.id,
-                    check.severity,
-                    &check.subject,
-                    &check.key,
-                    check.describe_count(count, Some(10_000)),
-                );
-                f.count = Some(count);
-                f.total = Some(10_000);
-                f.sql = Some(plan.sql(s).to_string());
-                f.sample = sample(check);
-                f.sample_sql = match &check.work {
-                    Work::Rows(r) => Some(r.sample_sql().to_string()),
-                    _ => None,
-                };
-                findings.push(f);
+                findings.push(fed_finding(&plan, s, &plan.checks[c], count));
             }
             let outcome = Outcome {
                 count: Some(count),
@@ -218,27 +247,12 @@ pub fn feed_run(app: &mut App, generation: u64, now: Instant) {
         );
     }
     for m in 0..plan.metrics.len() {
-        let rows: Vec<Map<String, Value>> = ["assessment", "discovery", "execution", "planning"]
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                Map::from_iter([
-                    ("flow_type".to_string(), Value::from(*t)),
-                    (
-                        "avg_duration_s".to_string(),
-                        Value::from(3600.5 + i as f64 * 61.0),
-                    ),
-                    ("completed".to_string(), Value::from(100 - i as u64 * 25)),
-                    ("failed".to_string(), Value::from(i as u64 * 25)),
-                ])
-            })
-            .collect();
         send(
             app,
             Event::Metric {
                 metric: m,
                 elapsed: Duration::from_millis(3),
-                result: Ok(rows),
+                result: Ok(metric_rows()),
             },
         );
     }

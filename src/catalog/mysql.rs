@@ -2,8 +2,7 @@
 
 use super::Reads;
 use crate::model::{
-    Column, Engine, ForeignKey, Identity, Index, MatchType, ReferentialAction, Schema, Table,
-    TableKind, TableName,
+    Column, DeclaredRules, Engine, ForeignKey, Identity, Index, Schema, Table, TableKind, TableName,
 };
 use sqlx::mysql::{MySqlArguments, MySqlRow};
 use sqlx::query::Query;
@@ -275,27 +274,18 @@ fn foreign_key(
     column: String,
     parent_column: String,
 ) -> Result<ForeignKey, sqlx::Error> {
-    Ok(ForeignKey {
+    let rules = DeclaredRules::parse_catalog(
+        &row.try_get::<String, _>(7)?,
+        &row.try_get::<String, _>(8)?,
+        &row.try_get::<String, _>(9)?,
+    );
+    let parent = TableName::new(row.try_get::<String, _>(4)?, row.try_get::<String, _>(5)?);
+    Ok(ForeignKey::immediate(
         name,
-        child,
-        child_columns: vec![column],
-        parent: TableName::new(row.try_get::<String, _>(4)?, row.try_get::<String, _>(5)?),
-        parent_columns: vec![parent_column],
-        on_delete: ReferentialAction::parse_catalog(&row.try_get::<String, _>(7)?)
-            .unwrap_or(ReferentialAction::NoAction),
-        on_update: ReferentialAction::parse_catalog(&row.try_get::<String, _>(8)?)
-            .unwrap_or(ReferentialAction::NoAction),
-        match_type: match row.try_get::<String, _>(9)?.as_str() {
-            "FULL" => MatchType::Full,
-            "PARTIAL" => MatchType::Partial,
-            _ => MatchType::Simple,
-        },
-        deferrable: false,
-        initially_deferred: false,
-        validated: true,
-        enforced: true,
-        triggers_enabled: true,
-    })
+        (child, vec![column]),
+        (parent, vec![parent_column]),
+        rules,
+    ))
 }
 
 /// MariaDB and MySQL list a table's constraints in information_schema only

@@ -2,8 +2,7 @@
 
 use super::Reads;
 use crate::model::{
-    Column, Engine, ForeignKey, Index, MatchType, ReferentialAction, Schema, Table, TableKind,
-    TableName,
+    Column, DeclaredRules, Engine, ForeignKey, Index, Schema, Table, TableKind, TableName,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
@@ -257,27 +256,17 @@ fn foreign_key(
     to: Option<String>,
 ) -> Result<ForeignKey, sqlx::Error> {
     let parent: String = row.try_get(2)?;
-    Ok(ForeignKey {
-        name: String::new(),
-        child: TableName::new(MAIN, table),
-        child_columns: vec![from],
-        parent: TableName::new(MAIN, parent),
-        parent_columns: to.into_iter().collect(),
-        on_delete: ReferentialAction::parse_catalog(&row.try_get::<String, _>(6)?)
-            .unwrap_or(ReferentialAction::NoAction),
-        on_update: ReferentialAction::parse_catalog(&row.try_get::<String, _>(5)?)
-            .unwrap_or(ReferentialAction::NoAction),
-        match_type: match row.try_get::<String, _>(7)?.to_ascii_uppercase().as_str() {
-            "FULL" => MatchType::Full,
-            "PARTIAL" => MatchType::Partial,
-            _ => MatchType::Simple,
-        },
-        deferrable: false,
-        initially_deferred: false,
-        validated: true,
-        enforced: true,
-        triggers_enabled: true,
-    })
+    let rules = DeclaredRules::parse_catalog(
+        &row.try_get::<String, _>(6)?,
+        &row.try_get::<String, _>(5)?,
+        &row.try_get::<String, _>(7)?,
+    );
+    Ok(ForeignKey::immediate(
+        String::new(),
+        (TableName::new(MAIN, table), vec![from]),
+        (TableName::new(MAIN, parent), to.into_iter().collect()),
+        rules,
+    ))
 }
 
 /// Completes the foreign keys from the tables: the parent's primary key for

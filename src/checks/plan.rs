@@ -3,12 +3,13 @@
 //! their SQL, rendered once, which the runner executes as it is.
 
 use super::{Category, CheckId, Severity};
-use crate::findings::{Finding, RelationshipLabel, Subject, finding_key, thousands};
+use crate::findings::{Finding, RelationshipLabel, Subject, finding_key};
 use crate::model::{Access, Engine, Schema, TableName};
 use crate::profile::{Profile, Thresholds};
 use crate::relationships::{self, ProfileProblem, Relationship, Source};
 use crate::sql::render::{self, Lookup, Predicate};
 use crate::sql::{self, Sql};
+use crate::wording;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -1087,63 +1088,48 @@ fn pass_statement(
     }
 }
 
+impl Plan {
+    /// The relationship a finding is about, by index into `relationships`:
+    /// its check's, or the one a probe tried.
+    pub fn relationship_of(&self, finding: &Finding) -> Option<usize> {
+        let of_check = finding
+            .plan_check
+            .and_then(|c| self.checks.get(c as usize))
+            .and_then(|c| c.relationship);
+        of_check.or(finding.probed).map(|r| r as usize)
+    }
+}
+
 impl Check {
-    /// The sentence a finding of this check carries for `count` rows out of `total`.
-    pub fn describe_count(&self, count: u64, total: Option<u64>) -> String {
-        let rows = match total {
-            Some(t) if t > 0 => format!(
-                "{} of {} rows ({})",
-                thousands(count),
-                thousands(t),
-                percent(count, t)
-            ),
-            _ => format!("{} rows", thousands(count)),
-        };
+    /// What a check's count counts, in the words its sentence needs.
+    pub fn offending(&self) -> wording::Offending<'_> {
+        use wording::Offending;
         match (&self.work, &self.subject) {
-            (Work::Rows(r), Subject::Relationship(label)) => {
-                let parent_table = &label.parent_table;
-                match r.predicate.lookup() {
-                    Some(l) if l.match_full && l.pairs.len() > 1 => format!(
-                        "{rows} reference no {parent_table} row or are partly NULL (MATCH FULL)"
-                    ),
-                    _ => format!("{rows} reference no {parent_table} row"),
-                }
-            }
-            (Work::Rows(_), Subject::Column { column, .. }) => format!("{rows} have no {column}"),
+            (Work::Rows(r), Subject::Relationship(label)) => Offending::NoParent {
+                parent_table: &label.parent_table,
+                match_full: r
+                    .predicate
+                    .lookup()
+                    .is_some_and(|l| l.match_full && l.pairs.len() > 1),
+            },
+            (Work::Rows(_), Subject::Column { column, .. }) => Offending::NoValue { column },
             (
                 Work::Rows(_),
                 Subject::RelationshipColumn {
                     relationship,
                     column,
                 },
-            ) => {
-                format!(
-                    "{rows} differ from their {} row in {column}",
-                    relationship.parent_table
-                )
-            }
-            (Work::Rows(r), Subject::Path { .. }) => {
-                format!("{rows} disagree: {}", r.rule.as_deref().unwrap_or("path"))
-            }
-            (Work::Assertion(a), _) => match &a.description {
-                Some(d) => format!("{} returned: {d}", crate::findings::plural(count, "row")),
-                None => format!(
-                    "{} returned; the assertion expects none",
-                    crate::findings::plural(count, "row")
-                ),
+            ) => Offending::DifferFromParent {
+                parent_table: &relationship.parent_table,
+                column,
             },
-            _ => rows,
+            (Work::Rows(r), Subject::Path { .. }) => Offending::Disagree {
+                rule: r.rule.as_deref().unwrap_or("path"),
+            },
+            (Work::Assertion(a), _) => Offending::Returned {
+                description: a.description.as_deref(),
+            },
+            _ => Offending::Rows,
         }
-    }
-}
-
-fn percent(count: u64, total: u64) -> String {
-    let p = count as f64 * 100.0 / total as f64;
-    if p >= 10.0 {
-        format!("{p:.0}%")
-    } else if p >= 0.1 {
-        format!("{p:.1}%")
-    } else {
-        format!("{p:.2}%")
     }
 }

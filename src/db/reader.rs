@@ -512,42 +512,21 @@ impl Reader {
         self.arm();
         match &mut self.tx {
             Tx::Postgres(tx) => {
-                let mut query = statement.query::<Postgres>();
-                for cell in binds {
-                    query = bind_postgres(query, cell);
-                }
+                let query = binds
+                    .iter()
+                    .fold(statement.query::<Postgres>(), bind_postgres);
                 let rows = query.fetch_all(&mut **tx).await?;
-                rows.iter()
-                    .map(|row| {
-                        (0..row.len())
-                            .map(|i| decode_postgres(row, i, kind_at(kinds, i)))
-                            .collect()
-                    })
-                    .collect()
+                decode_rows(&rows, |row, i| decode_postgres(row, i, kind_at(kinds, i)))
             }
             Tx::Mysql(tx) => {
-                let mut query = statement.query::<MySql>();
-                for cell in binds {
-                    query = bind_mysql(query, cell);
-                }
+                let query = binds.iter().fold(statement.query::<MySql>(), bind_mysql);
                 let rows = query.fetch_all(&mut **tx).await?;
-                rows.iter()
-                    .map(|row| {
-                        (0..row.len())
-                            .map(|i| decode_mysql(row, i, kind_at(kinds, i)))
-                            .collect()
-                    })
-                    .collect()
+                decode_rows(&rows, |row, i| decode_mysql(row, i, kind_at(kinds, i)))
             }
             Tx::Sqlite(tx) => {
-                let mut query = statement.query::<Sqlite>();
-                for cell in binds {
-                    query = bind_sqlite(query, cell);
-                }
+                let query = binds.iter().fold(statement.query::<Sqlite>(), bind_sqlite);
                 let rows = query.fetch_all(&mut **tx).await?;
-                rows.iter()
-                    .map(|row| (0..row.len()).map(|i| decode_sqlite(row, i)).collect())
-                    .collect()
+                decode_rows(&rows, decode_sqlite)
             }
         }
     }
@@ -562,24 +541,17 @@ impl Reader {
         self.arm();
         Ok(match &mut self.tx {
             Tx::Postgres(tx) => {
-                let mut query = statement.query::<Postgres>();
-                for cell in binds {
-                    query = bind_postgres(query, cell);
-                }
+                let query = binds
+                    .iter()
+                    .fold(statement.query::<Postgres>(), bind_postgres);
                 query.execute(&mut **tx).await?.rows_affected()
             }
             Tx::Mysql(tx) => {
-                let mut query = statement.query::<MySql>();
-                for cell in binds {
-                    query = bind_mysql(query, cell);
-                }
+                let query = binds.iter().fold(statement.query::<MySql>(), bind_mysql);
                 query.execute(&mut **tx).await?.rows_affected()
             }
             Tx::Sqlite(tx) => {
-                let mut query = statement.query::<Sqlite>();
-                for cell in binds {
-                    query = bind_sqlite(query, cell);
-                }
+                let query = binds.iter().fold(statement.query::<Sqlite>(), bind_sqlite);
                 query.execute(&mut **tx).await?.rows_affected()
             }
         })
@@ -797,6 +769,16 @@ fn kind_at(kinds: &[CellKind], i: usize) -> CellKind {
 
 /// PostgreSQL: values travel as text (the statement casts each one to its
 /// column's type), bytes as bytea, numbers as themselves.
+/// Every row's columns as cells, each decoded by `decode`.
+fn decode_rows<R: sqlx::Row>(
+    rows: &[R],
+    decode: impl Fn(&R, usize) -> Result<Cell, sqlx::Error>,
+) -> Result<Vec<Vec<Cell>>, sqlx::Error> {
+    rows.iter()
+        .map(|row| (0..row.len()).map(|i| decode(row, i)).collect())
+        .collect()
+}
+
 fn bind_postgres<'q>(query: PgQuery<'q>, cell: &Cell) -> PgQuery<'q> {
     match cell {
         Cell::Null => query.bind(None::<String>),
