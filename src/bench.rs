@@ -16,7 +16,7 @@
 
 use crate::checks::Category;
 use crate::checks::plan::Plan;
-use crate::db::{self, Db, Failure, Reader};
+use crate::db::{self, Db, Failure, Transaction};
 use crate::model::TableName;
 use crate::sql::render::{self, Hop};
 use crate::sql::{Sql, probe as statements};
@@ -541,7 +541,7 @@ impl<'a> Bench<'a> {
             self.runs,
             async |i| {
                 let metric = &metrics[i as usize % metrics.len()];
-                let mut reader: Reader = self.db.reader(None).await?;
+                let mut reader: Transaction = self.db.reader(None).await?;
                 reader.json_rows(&metric.sql).await?;
                 reader.finish().await
             },

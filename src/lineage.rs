@@ -157,7 +157,7 @@ struct Walk<'a> {
 
 impl<'a> Walk<'a> {
     /// Err when the root table has no row with the key.
-    async fn root_exists(&self, reader: &mut db::Reader) -> Result<(), String> {
+    async fn root_exists(&self, reader: &mut db::Transaction) -> Result<(), String> {
         let exists = reader
             .counts(&render::row_exists(
                 self.plan.engine,
@@ -197,7 +197,7 @@ impl<'a> Walk<'a> {
 
     /// The node of the table at the end of `path` (reached through `r`): its
     /// rows in this lineage and its broken links, or why they could not be counted.
-    async fn count_node(&self, reader: &mut db::Reader, path: &[Hop], r: &Relationship) -> Node {
+    async fn count_node(&self, reader: &mut db::Transaction, path: &[Hop], r: &Relationship) -> Node {
         let links = broken_links(self.plan, &r.child);
         let predicates: Vec<Predicate> = links.iter().map(|(_, p)| p.clone()).collect();
         let sql = render::lineage_scan(

@@ -13,7 +13,7 @@
 
 use crate::checks::plan::Plan;
 use crate::checks::{Category, CheckId, Severity};
-use crate::db::{self, Db, Failure, Reader};
+use crate::db::{self, Db, Failure, Transaction};
 use crate::findings::{Finding, Subject, finding_key};
 use crate::model::{Engine, ReferentialAction, Schema, TableName};
 use crate::relationships::Relationship;
@@ -247,7 +247,7 @@ pub async fn run(db: &Db, plan: &Plan) -> Result<Vec<Finding>, ProbeError> {
 /// Opens the probes' transaction: writable, on a session that is not
 /// read-only, with every table written able to roll back (checked before the
 /// first write) and, on PostgreSQL, every constraint checked at once.
-async fn begin(db: &Db, plan: &Plan, target: &str) -> Result<Reader, ProbeError> {
+async fn begin(db: &Db, plan: &Plan, target: &str) -> Result<Transaction, ProbeError> {
     let mut tx = db.writable().await.map_err(|e| {
         if is_read_only(&e) {
             ProbeError::ReadOnly(target.to_string(), db::describe(&e))
@@ -290,7 +290,7 @@ async fn begin(db: &Db, plan: &Plan, target: &str) -> Result<Reader, ProbeError>
 /// ON DELETE rule, what a parent delete does. Adds what they find to
 /// `findings`; `n` counts the probes run. An error stops every probe.
 async fn probe(
-    tx: &mut Reader,
+    tx: &mut Transaction,
     plan: &Plan,
     r: &Relationship,
     subject: &Subject,
@@ -376,7 +376,7 @@ fn delete_rule_differs(
 
 /// Every probe stops: the transaction is rolled back (a deadlock victim's
 /// already is; a lost connection's is, by the server) and nothing else runs.
-async fn stopped(tx: Reader, target: &str, subject: &Subject, ended: Ended) -> ProbeError {
+async fn stopped(tx: Transaction, target: &str, subject: &Subject, ended: Ended) -> ProbeError {
     let _ = tx.rollback().await;
     match ended.failure {
         Failure::ReadOnly => ProbeError::ReadOnly(target.to_string(), ended.message),
@@ -403,8 +403,8 @@ fn inconclusive(subject: &Subject, probe: &str, why: &str) -> Finding {
 /// Runs `work` under a savepoint and rolls back to it. A failure that ends
 /// the transaction returns at once, with nothing more run on it.
 async fn under_savepoint<T>(
-    tx: &mut Reader,
-    work: impl AsyncFnOnce(&mut Reader) -> Result<T, sqlx::Error>,
+    tx: &mut Transaction,
+    work: impl AsyncFnOnce(&mut Transaction) -> Result<T, sqlx::Error>,
 ) -> Result<T, Stop> {
     tx.execute_fixed(statements::SAVEPOINT)
         .await
@@ -465,7 +465,7 @@ pub fn orphan_insert(
 /// Some(true) when the database accepted an orphan; Some(false) when it refused
 /// it as a foreign-key violation; None when the child table has no row to copy.
 async fn enforcement(
-    tx: &mut Reader,
+    tx: &mut Transaction,
     plan: &Plan,
     r: &Relationship,
     n: u64,
@@ -473,7 +473,7 @@ async fn enforcement(
     let Some(insert) = orphan_insert(plan, r, n).map_err(Stop::Inconclusive)? else {
         return Ok(None);
     };
-    under_savepoint(tx, async |tx: &mut Reader| {
+    under_savepoint(tx, async |tx: &mut Transaction| {
         match tx.execute(&insert).await {
             Ok(0) => Ok(None),
             Ok(_) => Ok(Some(true)),
@@ -487,13 +487,13 @@ async fn enforcement(
 /// What deleting one parent row with children does to them; None when no parent
 /// has children. Reads and delete all run under the savepoint.
 async fn cascade(
-    tx: &mut Reader,
+    tx: &mut Transaction,
     plan: &Plan,
     r: &Relationship,
 ) -> Result<Option<DeleteOutcome>, Stop> {
     let engine = plan.engine;
     let pairs: Vec<(String, String)> = r.pairs();
-    under_savepoint(tx, async |tx: &mut Reader| {
+    under_savepoint(tx, async |tx: &mut Transaction| {
         let found = tx
             .text_rows(&statements::parent_with_children(
                 engine, &r.parent, &r.child, &pairs,
@@ -597,7 +597,7 @@ impl ChildCounts {
     }
 
     /// Runs the three counts, in that order.
-    async fn read(&self, tx: &mut Reader) -> Result<Counted, sqlx::Error> {
+    async fn read(&self, tx: &mut Transaction) -> Result<Counted, sqlx::Error> {
         Ok(Counted {
             children: count(tx, &self.children).await?,
             rows: count(tx, &self.rows).await?,
@@ -622,7 +622,7 @@ impl Counted {
 }
 
 /// The first count a statement returns (0 when none).
-async fn count(tx: &mut Reader, sql: &crate::sql::Sql) -> Result<i64, sqlx::Error> {
+async fn count(tx: &mut Transaction, sql: &crate::sql::Sql) -> Result<i64, sqlx::Error> {
     Ok(tx.counts(sql).await?.first().copied().unwrap_or(0))
 }
 

@@ -5,7 +5,7 @@
 
 use crate::checks::plan::{Check, Plan, Shape, Statement, StatementText, Work};
 use crate::checks::{CheckId, Severity};
-use crate::db::{self, Backends, Db, PassValue, Reader, SampleRow};
+use crate::db::{self, Backends, Db, PassValue, Transaction, SampleRow};
 use crate::findings::{Estimate, Finding, Summary, finding_key};
 use crate::sql::Sql;
 use crate::sql::render::{BLOCK_KEYS, SAMPLE_BLOCKS, Sampling};
@@ -25,7 +25,7 @@ pub struct RunOptions {
     /// Cancelling it stops the run: queries in flight are cancelled on the server
     /// too, and the run ends with `Finished { cancelled: true, .. }`.
     pub cancel: CancellationToken,
-    /// Where readers list their PostgreSQL backends, for that cancellation.
+    /// Where transactions list their PostgreSQL backends, for that cancellation.
     pub backends: Backends,
     /// Whether passes over large tables are estimated from a sample.
     pub estimates: Estimates,
@@ -312,7 +312,7 @@ async fn run_metric(
 ) {
     let started = Instant::now();
     let sql = &plan.metrics[m].sql;
-    let result = with_reader(db, snapshot, options, async |r: &mut Reader| {
+    let result = with_reader(db, snapshot, options, async |r: &mut Transaction| {
         r.json_rows(sql).await
     })
     .await
@@ -324,12 +324,12 @@ async fn run_metric(
     });
 }
 
-/// Opens a reader, runs `f` within the timeout, and ends the transaction.
+/// Opens a read-only transaction, runs `f` within the timeout, and ends the transaction.
 async fn with_reader<T>(
     db: &Db,
     snapshot: Option<&str>,
     options: &RunOptions,
-    f: impl AsyncFnOnce(&mut Reader) -> Result<T, sqlx::Error>,
+    f: impl AsyncFnOnce(&mut Transaction) -> Result<T, sqlx::Error>,
 ) -> Result<T, CheckError> {
     let timeout = options.timeout;
     // The server enforces the statement timeout; this is the backstop for engines
@@ -404,7 +404,7 @@ async fn run_statement(
             parts,
         });
     };
-    let result = with_reader(db, snapshot, options, async |reader: &mut Reader| {
+    let result = with_reader(db, snapshot, options, async |reader: &mut Transaction| {
         if sampled {
             read_sample(reader, plan, statement, &sql).await
         } else {
@@ -481,7 +481,7 @@ async fn retry_alone(
         ..statement.clone()
     };
     let started = Instant::now();
-    let result = with_reader(db, snapshot, options, async |reader: &mut Reader| {
+    let result = with_reader(db, snapshot, options, async |reader: &mut Transaction| {
         read(reader, plan, &single, &alone, &mut |_| {}).await
     })
     .await;
@@ -565,7 +565,7 @@ async fn estimate_first(
     };
     let statement = &plan.statements[s];
     let started = Instant::now();
-    let result = with_reader(db, snapshot, options, async |reader: &mut Reader| {
+    let result = with_reader(db, snapshot, options, async |reader: &mut Transaction| {
         read_sample(reader, plan, statement, &sql).await
     })
     .await;
@@ -586,7 +586,7 @@ async fn estimate_first(
 /// counts scaled to the whole table. A sample that covered the whole table
 /// (a key that spans no more than the sample's blocks) is exact.
 async fn read_sample(
-    reader: &mut Reader,
+    reader: &mut Transaction,
     plan: &Plan,
     statement: &Statement,
     sql: &Sql,
@@ -634,7 +634,7 @@ async fn read_sample(
 
 /// Runs one statement and reads its counts and samples, as its shape says.
 async fn read(
-    reader: &mut Reader,
+    reader: &mut Transaction,
     plan: &Plan,
     statement: &Statement,
     sql: &Sql,

@@ -3,7 +3,7 @@
 //! will fire (their effects are the database's, and cannot be backed up).
 
 use crate::cell::{Cell, CellKind};
-use crate::db::{self, Reader};
+use crate::db::{self, Transaction};
 use crate::model::{Schema, TableName};
 
 /// A user trigger on a table a write will change.
@@ -17,7 +17,7 @@ pub struct Trigger {
 
 /// The user triggers on these tables.
 pub async fn triggers(
-    tx: &mut Reader,
+    tx: &mut Transaction,
     schema: &Schema,
     tables: &[TableName],
 ) -> Result<Vec<Trigger>, String> {
@@ -60,7 +60,7 @@ pub async fn triggers(
 /// MyISAM), or when a trigger on one of them writes to such a table. Names
 /// the table and its engine. Other engines: every table can roll back.
 pub async fn refuse_non_transactional(
-    tx: &mut Reader,
+    tx: &mut Transaction,
     schema: &Schema,
     tables: &[TableName],
 ) -> Result<(), String> {

@@ -1,18 +1,18 @@
 //! Connecting to a database: URL parsing, read-only sessions, pools, and the
-//! readers the runner uses. Passwords never leave this module in any message.
+//! transactions the runner, fix and probes use. Passwords never leave this module in any message.
 
 mod failure;
 pub mod libpq;
 mod pgpass;
 mod postgres;
-mod reader;
 mod secrets;
 mod target;
 pub mod tls;
+mod transaction;
 
 pub use failure::Failure;
-pub use reader::{Backends, PassValue, Reader, SampleRow, json_values};
 pub use target::Target;
+pub use transaction::{Backends, PassValue, SampleRow, Transaction, json_values};
 
 use crate::model::Engine;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
@@ -171,7 +171,7 @@ impl Db {
             .acquire_timeout(options.connect_timeout)
             .after_release(|conn, _| {
                 Box::pin(async move {
-                    reader::release_sqlite(conn).await?;
+                    transaction::release_sqlite(conn).await?;
                     Ok(true)
                 })
             })
@@ -237,15 +237,15 @@ impl Db {
         })
     }
 
-    /// Opens a reader for one unit of work. On PostgreSQL, a reader given a
-    /// snapshot id reads exactly that snapshot.
-    pub async fn reader(&self, snapshot: Option<&str>) -> Result<Reader, sqlx::Error> {
-        Reader::open(&self.pool, snapshot, None, self.options.statement_timeout).await
+    /// Opens a read-only transaction for one unit of work. On PostgreSQL, one
+    /// given a snapshot id reads exactly that snapshot.
+    pub async fn reader(&self, snapshot: Option<&str>) -> Result<Transaction, sqlx::Error> {
+        Transaction::open(&self.pool, snapshot, None, self.options.statement_timeout).await
     }
 
     /// A read-write transaction for probes; the caller rolls it back.
-    pub async fn writable(&self) -> Result<Reader, sqlx::Error> {
-        Reader::open_writable(&self.pool, self.options.statement_timeout).await
+    pub async fn writable(&self) -> Result<Transaction, sqlx::Error> {
+        Transaction::open_writable(&self.pool, self.options.statement_timeout).await
     }
 
     /// A reader whose PostgreSQL backend is listed in `backends` while it lives.
@@ -253,8 +253,8 @@ impl Db {
         &self,
         snapshot: Option<&str>,
         backends: &Backends,
-    ) -> Result<Reader, sqlx::Error> {
-        Reader::open(
+    ) -> Result<Transaction, sqlx::Error> {
+        Transaction::open(
             &self.pool,
             snapshot,
             Some(backends),
@@ -269,7 +269,7 @@ impl Db {
     /// `pg_cancel_backend` or `KILL QUERY`. It never waits longer than
     /// [`Db::cancel_limit`]: a server that does not answer is given up on.
     /// Returns how many were signalled. (SQLite statements stop when their
-    /// reader is dropped: see `Reader`.)
+    /// reader is dropped: see `Transaction`.)
     pub async fn cancel_backends(&self, pids: &[i32]) -> usize {
         if pids.is_empty() {
             return 0;
@@ -343,7 +343,7 @@ impl Db {
     /// which every worker imports, so all checks of the run see the same data (as
     /// pg_dump does). Elsewhere, or if the export fails (e.g. on some proxies),
     /// there is no shared snapshot.
-    pub async fn shared_snapshot(&self) -> Option<(Reader, String)> {
+    pub async fn shared_snapshot(&self) -> Option<(Transaction, String)> {
         let Pool::Postgres(_) = &self.pool else {
             return None;
         };

@@ -3,7 +3,7 @@
 //! The demo drops only its own tables, and refuses, naming these objects,
 //! rather than take them along or leave them broken.
 
-use crate::db::{Db, Reader};
+use crate::db::{Db, Transaction};
 use crate::model::TableName;
 use crate::sql::ddl;
 
@@ -19,7 +19,7 @@ pub async fn dependents(
     tables: &[TableName],
 ) -> Result<Vec<Dependent>, sqlx::Error> {
     let names: Vec<String> = tables.iter().map(|t| t.name.clone()).collect();
-    let mut reader: Reader = db.reader(None).await?;
+    let mut reader: Transaction = db.reader(None).await?;
     let rows = reader
         .text_rows(&ddl::dependents(db.engine(), schema, &names))
         .await;

@@ -11,7 +11,7 @@ use super::walk::Reading;
 use super::{Change, FixError, Remedy, RemedyRows, effects};
 use crate::cell::Cell;
 use crate::checks::plan::Plan;
-use crate::db::{Db, Reader};
+use crate::db::{Db, Transaction};
 use crate::model::{Engine, ReferentialAction, TableName};
 use crate::sql::fix as statements;
 use std::path::PathBuf;
@@ -117,7 +117,7 @@ impl<'a> Locked<'a> {
 /// Everything an apply does inside its transaction, short of the commit:
 /// lock and compare, back up, change, verify, record the post-images.
 async fn run(
-    tx: &mut Reader,
+    tx: &mut Transaction,
     db: &Db,
     plan: &Plan,
     remedies: &[Remedy],
@@ -171,7 +171,7 @@ async fn run(
 
 /// Refuses a read-only session, and makes deferred constraints (PostgreSQL)
 /// object at once rather than at the commit.
-async fn prepare_session(tx: &mut Reader, db: &Db, engine: Engine) -> Result<(), FixError> {
+async fn prepare_session(tx: &mut Transaction, db: &Db, engine: Engine) -> Result<(), FixError> {
     if tx
         .read_only()
         .await
@@ -228,7 +228,7 @@ fn back_up(
 /// Runs tether's own changes of every active remedy, in order; returns the
 /// number of rows the transaction changed (tether's and the rules'), each
 /// counted once.
-async fn change_rows(tx: &mut Reader, locked: &Locked<'_>, batch: usize) -> Result<u64, FixError> {
+async fn change_rows(tx: &mut Transaction, locked: &Locked<'_>, batch: usize) -> Result<u64, FixError> {
     let mut distinct: std::collections::HashSet<(TableName, Row)> = Default::default();
     for (remedy, rows) in locked.each() {
         for (step, step_rows) in remedy.steps.iter().zip(&rows.steps) {
@@ -261,7 +261,7 @@ async fn change_rows(tx: &mut Reader, locked: &Locked<'_>, batch: usize) -> Resu
 
 /// Every updated row as the transaction left it, read back by key.
 async fn post_images(
-    tx: &mut Reader,
+    tx: &mut Transaction,
     locked: &Locked<'_>,
     batch: usize,
 ) -> Result<Vec<AfterImage>, FixError> {
@@ -440,7 +440,7 @@ fn pre_images(plan: &Plan, remedy: &Remedy, rows: &RemedyRows) -> Vec<BackupRow>
 /// Runs tether's own change of one step, by key, in batches; every statement
 /// must change exactly the rows it names.
 async fn change(
-    tx: &mut Reader,
+    tx: &mut Transaction,
     plan: &Plan,
     change: &Change,
     step: &super::StepRows,
@@ -508,7 +508,7 @@ async fn change(
 /// Checks, inside the transaction, that every row is as the preview said it
 /// would be: deleted rows gone, unlinked references NULL, copied values set.
 async fn verify(
-    tx: &mut Reader,
+    tx: &mut Transaction,
     plan: &Plan,
     remedy: &Remedy,
     rows: &RemedyRows,

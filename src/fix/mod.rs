@@ -22,7 +22,7 @@ pub use restore::{OnConflict, Restored, restore};
 use crate::cell::Cell;
 use crate::checks::CheckId;
 use crate::checks::plan::{Plan, Work, unreadable};
-use crate::db::{self, Db, Failure, Reader};
+use crate::db::{self, Db, Failure, Transaction};
 use crate::findings::Subject;
 use crate::model::{ReferentialAction, TableName};
 use crate::relationships::{Relationship, Source};
@@ -216,7 +216,7 @@ fn matches_filter(filter: &Option<String>, table: &str, columns: &[String]) -> b
     }
 }
 
-async fn count(reader: &mut Reader, plan: &Plan, selection: &Selection) -> Result<u64, FixError> {
+async fn count(reader: &mut Transaction, plan: &Plan, selection: &Selection) -> Result<u64, FixError> {
     let counts = reader
         .counts(&statements::count(plan.engine, selection))
         .await
@@ -254,7 +254,7 @@ pub async fn preview(db: &Db, plan: &Plan, options: &FixOptions) -> Result<Vec<R
 }
 
 async fn preview_in(
-    reader: &mut Reader,
+    reader: &mut Transaction,
     plan: &Plan,
     options: &FixOptions,
 ) -> Result<Vec<Remedy>, FixError> {
@@ -398,7 +398,7 @@ pub(crate) struct RemedyRows {
 /// With `reading.lock`, every row that will change is locked, and a target row
 /// that differs from its snapshot image is drift.
 pub(crate) async fn consequences(
-    tx: &mut Reader,
+    tx: &mut Transaction,
     plan: &Plan,
     remedies: &[Remedy],
     active: &[usize],
@@ -418,7 +418,7 @@ pub(crate) async fn consequences(
 
 /// The rows one remedy changes and what the rules do in turn.
 async fn remedy_rows(
-    tx: &mut Reader,
+    tx: &mut Transaction,
     plan: &Plan,
     remedy: &Remedy,
     shapes: &mut Shapes,
@@ -473,7 +473,7 @@ fn merge(into: &mut Consequences, more: Consequences) {
 /// The rows of one step: read from the snapshot, without those an earlier
 /// remedy changes; with `lock`, then locked by key and compared.
 async fn step_rows(
-    tx: &mut Reader,
+    tx: &mut Transaction,
     plan: &Plan,
     shape: &rows::Shape,
     step: &Step,
@@ -547,7 +547,7 @@ async fn step_rows(
 }
 
 async fn orphan_remedies(
-    reader: &mut Reader,
+    reader: &mut Transaction,
     plan: &Plan,
     options: &FixOptions,
 ) -> Result<Vec<Remedy>, FixError> {
@@ -664,7 +664,7 @@ fn not_null_reference<'r>(plan: &Plan, r: &'r Relationship) -> Option<&'r String
 }
 
 async fn tenant_remedies(
-    reader: &mut Reader,
+    reader: &mut Transaction,
     plan: &Plan,
     options: &FixOptions,
 ) -> Result<Vec<Remedy>, FixError> {
@@ -853,7 +853,7 @@ fn index_remedies(plan: &Plan, options: &FixOptions) -> Vec<Remedy> {
 }
 
 async fn constraint_remedies(
-    reader: &mut Reader,
+    reader: &mut Transaction,
     plan: &Plan,
     options: &FixOptions,
 ) -> Result<Vec<Remedy>, FixError> {

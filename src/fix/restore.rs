@@ -9,7 +9,7 @@ use super::FixError;
 use super::backup::{self, Backup, BackupRow, RowAction};
 use super::rows::{self, Row, Shape};
 use crate::cell::Cell;
-use crate::db::{Db, Reader};
+use crate::db::{Db, Transaction};
 use crate::model::{Column, Engine, Identity, Schema, TableName};
 use crate::sql::fix as statements;
 use std::collections::HashMap;
@@ -181,7 +181,7 @@ fn after_images(
 /// Sets aside, for this transaction, the constraints that would refuse rows
 /// coming back as they were (orphans included), where the engine allows
 /// (SQLite: the session has foreign_keys off).
-async fn set_constraints_aside(tx: &mut Reader, engine: Engine) -> Result<(), FixError> {
+async fn set_constraints_aside(tx: &mut Transaction, engine: Engine) -> Result<(), FixError> {
     match engine {
         Engine::Postgres => {
             // Needs superuser; without it, a refused row stops the restore
@@ -214,7 +214,7 @@ impl Restoring<'_> {
     /// them with the backup, write back those that may come back.
     async fn run(
         &self,
-        tx: &mut Reader,
+        tx: &mut Transaction,
         backup: &Backup,
         on_conflict: OnConflict,
     ) -> Result<Restored, FixError> {
@@ -281,7 +281,7 @@ impl Restoring<'_> {
     /// Every row as it is now, locked, read in batches per table.
     async fn lock_current(
         &self,
-        tx: &mut Reader,
+        tx: &mut Transaction,
         lines: &[PreImage<'_>],
     ) -> Result<Current, FixError> {
         let mut now: Current = HashMap::new();
@@ -361,7 +361,7 @@ impl Restoring<'_> {
     /// multi-row statements, as do updates of one table.
     async fn write_back(
         &self,
-        tx: &mut Reader,
+        tx: &mut Transaction,
         decided: Vec<(&Shape, Row, Plan)>,
         restored: &mut Restored,
     ) -> Result<(), FixError> {
@@ -403,7 +403,7 @@ impl Restoring<'_> {
 
 /// Inserts the pending rows (all of one table) in one statement.
 async fn insert(
-    tx: &mut Reader,
+    tx: &mut Transaction,
     engine: Engine,
     schema: &Schema,
     pending: &mut Vec<(&Shape, Row)>,
@@ -441,7 +441,7 @@ const UPDATES_PER_STATEMENT: usize = 200;
 /// Gives the pending rows (all of one table) every value back, in one
 /// statement; each must match exactly one row.
 async fn update(
-    tx: &mut Reader,
+    tx: &mut Transaction,
     engine: Engine,
     schema: &Schema,
     pending: &mut Vec<(&Shape, Row)>,

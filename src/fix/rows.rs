@@ -3,7 +3,7 @@
 //! bound keys.
 
 use crate::cell::Cell;
-use crate::db::Reader;
+use crate::db::Transaction;
 use crate::model::{Column, Engine, Schema, Table, TableName};
 use crate::sql::Sql;
 use crate::sql::fix as statements;
@@ -95,7 +95,7 @@ pub fn per_statement(width: usize, batch: usize) -> usize {
 
 /// Runs a statement, naming the table in the error.
 pub async fn fetch(
-    tx: &mut Reader,
+    tx: &mut Transaction,
     sql: &Sql,
     binds: &[Cell],
     kinds: &[crate::cell::CellKind],
@@ -111,7 +111,7 @@ pub async fn fetch(
 /// column types differ). With `lock`, the rows are locked for update.
 #[allow(clippy::too_many_arguments)]
 pub async fn matching(
-    tx: &mut Reader,
+    tx: &mut Transaction,
     engine: Engine,
     shape: &Shape,
     matching: &[usize],
@@ -171,7 +171,7 @@ pub async fn matching(
 /// The rows of `shape` with these keys (locked for update with `lock`).
 #[allow(clippy::too_many_arguments)]
 pub async fn by_key(
-    tx: &mut Reader,
+    tx: &mut Transaction,
     engine: Engine,
     shape: &Shape,
     keys: &[Row],

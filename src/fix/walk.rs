@@ -9,7 +9,7 @@
 use super::FixError;
 use super::rows::{self, Row, Shape};
 use crate::checks::plan::Plan;
-use crate::db::Reader;
+use crate::db::Transaction;
 use crate::model::{ReferentialAction, TableName};
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -119,7 +119,7 @@ struct Pending {
 
 /// The consequences of deleting `rows` of `table` (already known to `seen`).
 pub async fn deletes(
-    tx: &mut Reader,
+    tx: &mut Transaction,
     plan: &Plan,
     shapes: &mut Shapes,
     seen: &mut Seen,
@@ -255,7 +255,7 @@ fn alive(seen: &Seen, shape: &Shape, rows: Vec<Row>) -> Vec<Row> {
 /// of declared relationships that reference those columns (tether does not
 /// change a key others reference).
 pub async fn updates(
-    tx: &mut Reader,
+    tx: &mut Transaction,
     plan: &Plan,
     shapes: &mut Shapes,
     table: &TableName,
@@ -289,7 +289,7 @@ pub async fn updates(
 /// are none. With `lock`, they are locked for update.
 #[allow(clippy::too_many_arguments)]
 async fn referencing(
-    tx: &mut Reader,
+    tx: &mut Transaction,
     plan: &Plan,
     shapes: &mut Shapes,
     ri: usize,

@@ -4,7 +4,7 @@ use super::Pool;
 use crate::cell::{Cell, CellKind};
 use crate::sql::{self, Sql};
 use serde_json::{Map, Value};
-use sqlx::{Column, MySql, Postgres, Row, Sqlite, Transaction, TypeInfo, ValueRef};
+use sqlx::{Column, MySql, Postgres, Row, Sqlite, TypeInfo, ValueRef};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -32,12 +32,14 @@ pub fn json_values<'a>(texts: impl Iterator<Item = &'a str>) -> impl Iterator<It
     })
 }
 
-/// A read transaction on one connection. Dropped without `finish`, it rolls back.
-pub struct Reader {
+/// A transaction on one connection: read-only for checks (`Db::reader`), or
+/// writable for fix, restore, probes and bench (`Db::writable`). Dropped
+/// without `finish`, it rolls back.
+pub struct Transaction {
     tx: Tx,
-    /// While the reader lives, its PostgreSQL backend is listed in `Backends`.
+    /// While the transaction lives, its PostgreSQL backend is listed in `Backends`.
     _listed: Option<Listed>,
-    /// SQLite: what stops this reader's statements from outside.
+    /// SQLite: what stops this transaction's statements from outside.
     interrupt: Option<Interrupter>,
 }
 
@@ -47,17 +49,17 @@ const PROGRESS_STEPS: i32 = 1000;
 
 /// Stops a SQLite statement from outside. sqlx runs each SQLite connection on
 /// a thread of its own, where a dropped future does not reach: a statement
-/// past its timeout, or whose reader was dropped (a cancelled run, a quit),
+/// past its timeout, or whose transaction was dropped (a cancelled run, a quit),
 /// would run on to its end and hold its lock. A progress handler installed
-/// with the reader looks at this every [`PROGRESS_STEPS`] steps and
+/// with the transaction looks at this every [`PROGRESS_STEPS`] steps and
 /// interrupts the statement (`SQLITE_INTERRUPT`) once its deadline passes or
-/// the reader is gone. The pool removes the handler when the connection comes
+/// the transaction is gone. The pool removes the handler when the connection comes
 /// back (`Db::connect`).
 struct Interrupt {
     since: Instant,
     /// Nanoseconds after `since` when the running statement stops; 0: none.
     deadline: AtomicU64,
-    /// The reader is gone: stop whatever still runs for it.
+    /// The transaction is gone: stop whatever still runs for it.
     dropped: AtomicBool,
 }
 
@@ -72,8 +74,8 @@ impl Interrupt {
     }
 }
 
-/// A reader's hold on its [`Interrupt`]: arms it for each statement, and
-/// stops what still runs when the reader is dropped.
+/// A transaction's hold on its [`Interrupt`]: arms it for each statement, and
+/// stops what still runs when the transaction is dropped.
 struct Interrupter {
     shared: Arc<Interrupt>,
     timeout: Duration,
@@ -94,9 +96,9 @@ impl Drop for Interrupter {
     }
 }
 
-/// Installs the reader's progress handler on its SQLite connection.
+/// Installs the transaction's progress handler on its SQLite connection.
 async fn interrupter(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut sqlx::Transaction<'static, Sqlite>,
     timeout: Duration,
 ) -> Result<Interrupter, sqlx::Error> {
     let shared = Arc::new(Interrupt {
@@ -111,7 +113,7 @@ async fn interrupter(
     Ok(Interrupter { shared, timeout })
 }
 
-/// Removes a reader's progress handler from a SQLite connection that came
+/// Removes a transaction's progress handler from a SQLite connection that came
 /// back to the pool; it waits for what still runs there to stop.
 pub(super) async fn release_sqlite(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
     conn.lock_handle().await?.remove_progress_handler();
@@ -119,12 +121,12 @@ pub(super) async fn release_sqlite(conn: &mut sqlx::SqliteConnection) -> Result<
 }
 
 enum Tx {
-    Postgres(Transaction<'static, Postgres>),
-    Sqlite(Transaction<'static, Sqlite>),
-    Mysql(Transaction<'static, MySql>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Mysql(sqlx::Transaction<'static, MySql>),
 }
 
-/// The PostgreSQL backends (process ids) of the readers in flight, so that
+/// The PostgreSQL backends (process ids) of the transactions in flight, so that
 /// their queries can be cancelled on the server from another connection.
 #[derive(Clone, Debug, Default)]
 pub struct Backends(Arc<Mutex<HashSet<i32>>>);
@@ -152,7 +154,7 @@ impl Drop for Listed {
     }
 }
 
-/// Lists a backend id in `backends` for as long as the reader lives.
+/// Lists a backend id in `backends` for as long as the transaction lives.
 fn list(backends: Option<&Backends>, pid: Option<i32>) -> Option<Listed> {
     let (backends, pid) = (backends?, pid?);
     if let Ok(mut set) = backends.0.lock() {
@@ -164,7 +166,7 @@ fn list(backends: Option<&Backends>, pid: Option<i32>) -> Option<Listed> {
     })
 }
 
-impl Reader {
+impl Transaction {
     /// A read-write transaction for the paths that write (fix, restore, probes,
     /// bench). REPEATABLE READ on PostgreSQL and MySQL (the MySQL session sets
     /// the level), so that a row locked after another session changed it fails
@@ -173,7 +175,7 @@ impl Reader {
     pub(super) async fn open_writable(
         pool: &Pool,
         timeout: Duration,
-    ) -> Result<Reader, sqlx::Error> {
+    ) -> Result<Transaction, sqlx::Error> {
         let (tx, interrupt) = match pool {
             Pool::Postgres(p) => (
                 Tx::Postgres(
@@ -192,7 +194,7 @@ impl Reader {
                 None,
             ),
         };
-        Ok(Reader {
+        Ok(Transaction {
             tx,
             _listed: None,
             interrupt,
@@ -206,7 +208,7 @@ impl Reader {
         snapshot: Option<&str>,
         backends: Option<&Backends>,
         timeout: Duration,
-    ) -> Result<Reader, sqlx::Error> {
+    ) -> Result<Transaction, sqlx::Error> {
         match pool {
             Pool::Postgres(p) => {
                 let mut tx = p
@@ -226,7 +228,7 @@ impl Reader {
                     ),
                     None => None,
                 };
-                Ok(Reader {
+                Ok(Transaction {
                     tx: Tx::Postgres(tx),
                     _listed: list(backends, pid),
                     interrupt: None,
@@ -235,7 +237,7 @@ impl Reader {
             Pool::Sqlite(p) => {
                 let mut tx = p.begin().await?;
                 let interrupt = interrupter(&mut tx, timeout).await?;
-                Ok(Reader {
+                Ok(Transaction {
                     tx: Tx::Sqlite(tx),
                     _listed: None,
                     interrupt: Some(interrupt),
@@ -254,7 +256,7 @@ impl Reader {
                     }
                     None => None,
                 };
-                Ok(Reader {
+                Ok(Transaction {
                     tx: Tx::Mysql(tx),
                     _listed: list(backends, pid),
                     interrupt: None,
@@ -356,7 +358,7 @@ impl Reader {
         self.pass_streamed(statement, &mut |_| {}).await
     }
 
-    /// [`Reader::pass`], calling `on_row` with each row as it arrives (a pass
+    /// [`Transaction::pass`], calling `on_row` with each row as it arrives (a pass
     /// in parts sends a row as each part ends: its progress).
     pub async fn pass_streamed(
         &mut self,
