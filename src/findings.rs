@@ -3,6 +3,7 @@
 use crate::checks::{Category, CheckId, Severity};
 use crate::db::SampleRow;
 use crate::model::ReferentialAction;
+use crate::wording::thousands;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -298,8 +299,6 @@ impl Summary {
         }
     }
 }
-
-pub use crate::wording::{plural, thousands};
 
 #[cfg(test)]
 mod tests {

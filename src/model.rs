@@ -393,7 +393,12 @@ impl Schema {
     }
 
     pub fn table(&self, name: &TableName) -> Option<&Table> {
-        self.maps().tables.get(name).map(|&i| &self.tables[i])
+        self.table_index(name).map(|i| &self.tables[i])
+    }
+
+    /// Where a table is in `tables`.
+    pub fn table_index(&self, name: &TableName) -> Option<usize> {
+        self.maps().tables.get(name).copied()
     }
 
     pub fn label(&self, name: &TableName) -> String {

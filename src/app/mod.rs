@@ -24,6 +24,7 @@ use crate::checks::{CheckId, Severity};
 use crate::findings::{Finding, Subject};
 use crate::graph::Graph;
 use crate::lineage::{Node, RootRow};
+use crate::model::TableName;
 use crate::runner::{CheckError, CheckFailure, Estimates, Event, MetricOutcome, Outcome};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -551,13 +552,13 @@ impl App {
     }
 
     /// Findings about a table: its relationships (as child), columns, paths and scans.
-    pub fn findings_for_table(&self, label: &str) -> Vec<&Finding> {
-        self.checks
+    pub fn findings_for_table(&self, table: &TableName) -> Vec<&Finding> {
+        self.plan
+            .checks
             .iter()
-            .flat_map(|c| &c.findings)
-            .filter(|f| {
-                f.child_table.as_deref() == Some(label) || f.table.as_deref() == Some(label)
-            })
+            .zip(&self.checks)
+            .filter(|(check, _)| self.plan.table_of(check) == Some(table))
+            .flat_map(|(_, view)| &view.findings)
             .collect()
     }
 

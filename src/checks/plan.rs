@@ -47,6 +47,8 @@ pub struct Check {
     /// The relationship it is about (an index into `Plan::relationships`),
     /// for lookups by identity, never by printed form.
     pub relationship: Option<u32>,
+    /// The table whose rows it counts (an index into `schema.tables`).
+    pub table: Option<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -446,6 +448,10 @@ impl Builder<'_> {
         work: Work,
     ) {
         let key = finding_key(id, &[&subject.describe()]);
+        let table = match &work {
+            Work::Rows(rows) => self.schema.table_index(&rows.table),
+            _ => None,
+        };
         // A count over rows the role cannot all read would be partial: withheld.
         let work = match work {
             Work::Rows(rows) => {
@@ -466,6 +472,7 @@ impl Builder<'_> {
             subject,
             work,
             relationship: self.about,
+            table: table.and_then(|t| u32::try_from(t).ok()),
         });
     }
 
@@ -1089,6 +1096,18 @@ fn pass_statement(
 }
 
 impl Plan {
+    /// The table a check is about: the one it counts, else its relationship's
+    /// child.
+    pub fn table_of(&self, check: &Check) -> Option<&TableName> {
+        match check.table {
+            Some(t) => self.schema.tables.get(t as usize).map(|t| &t.name),
+            None => check
+                .relationship
+                .and_then(|r| self.relationships.get(r as usize))
+                .map(|r| &r.child),
+        }
+    }
+
     /// The relationship a finding is about, by index into `relationships`:
     /// its check's, or the one a probe tried.
     pub fn relationship_of(&self, finding: &Finding) -> Option<usize> {

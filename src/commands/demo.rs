@@ -3,7 +3,7 @@
 use super::args::whole;
 use crate::db::{Db, SessionOptions};
 use crate::demo::{self, DemoOptions};
-use crate::findings::thousands;
+use crate::wording::thousands;
 use clap::Args;
 use color_eyre::eyre::Result;
 use std::path::Path;

@@ -3,7 +3,7 @@
 use super::args::{ConnectArgs, PlanArgs, whole};
 use crate::checks::plan::Plan;
 use crate::db::Target;
-use crate::findings::{plural, thousands};
+use crate::wording::{plural, thousands};
 use crate::fix::{self, ApplyOptions, FixOptions, OnConflict, OrphanAction, Scope};
 use crate::report::fix::{self as report, Tone};
 use clap::{Args, ValueEnum};

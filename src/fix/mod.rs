@@ -374,7 +374,7 @@ fn blocking_reason(plan: &Plan, blocking: &[(usize, u64)]) -> Option<String> {
         .map_or(String::new(), |c| format!(" {}", c.name));
     Some(format!(
         "{} of {} reference them through{name} (ON DELETE {}): the database would refuse; nothing will change until those rows are dealt with",
-        crate::findings::plural(*n, "row"),
+        crate::wording::plural(*n, "row"),
         plan.label(&r.child),
         rule.as_str().replace('_', " ").to_uppercase()
     ))
@@ -628,7 +628,7 @@ fn orphan_remedy(
             None => {
                 remedy.what = format!(
                     "{label}: set the reference of {} to NULL",
-                    crate::findings::plural(n, "orphan row")
+                    crate::wording::plural(n, "orphan row")
                 );
                 remedy.steps.push(Step {
                     sql: statements::set_null_where(plan.engine, &orphans, &r.child_columns),
@@ -641,7 +641,7 @@ fn orphan_remedy(
         Some(OrphanAction::Delete) => {
             remedy.what = format!(
                 "{label}: delete {}",
-                crate::findings::plural(n, "orphan row")
+                crate::wording::plural(n, "orphan row")
             );
             remedy.steps.push(Step {
                 sql: statements::delete_where(plan.engine, &orphans),
@@ -795,7 +795,7 @@ impl TenantColumn<'_> {
             format!(
                 "{label}.{column}: copy it from the parent row in {} for {}",
                 plan.label(&self.first.parent),
-                crate::findings::plural(fixable, "row")
+                crate::wording::plural(fixable, "row")
             ),
         );
         if fixable > 0 {
@@ -839,7 +839,7 @@ fn index_remedies(plan: &Plan, options: &FixOptions) -> Vec<Remedy> {
                 "{}: index ({}) — reads about {} rows",
                 r.label(&plan.schema).arrow(),
                 r.child_columns.join(", "),
-                crate::findings::thousands(rows)
+                crate::wording::thousands(rows)
             ),
         );
         remedy.ddl = vec![statements::create_index(
@@ -878,7 +878,7 @@ async fn constraint_remedies(
                     },
                 )
                 .await?;
-                format!("{} must go first", crate::findings::plural(n, "orphan"))
+                format!("{} must go first", crate::wording::plural(n, "orphan"))
             }
         };
         let rule = r.expected_on_delete.unwrap_or(ReferentialAction::NoAction);

@@ -3,7 +3,7 @@
 //! nothing, and which triggers fire.
 
 use crate::checks::plan::Plan;
-use crate::findings::plural;
+use crate::wording::plural;
 use crate::fix::{Change, Effect, Remedy, Step};
 use crate::model::ReferentialAction;
 use crate::relationships::Source;

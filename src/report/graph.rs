@@ -29,7 +29,7 @@ pub fn dot(report: &Report) -> String {
     for node in &graph.nodes {
         let rows = node
             .rows
-            .map(|r| format!("\\n{} rows", crate::findings::thousands(r.max(0) as u64)))
+            .map(|r| format!("\\n{} rows", crate::wording::thousands(r.max(0) as u64)))
             .unwrap_or_default();
         let _ = writeln!(
             out,

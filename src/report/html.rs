@@ -8,7 +8,7 @@ use super::junit::xml_escape as esc;
 use crate::checks::{Category, Severity};
 use crate::db::SampleRow;
 use crate::findings::Finding;
-use crate::findings::thousands;
+use crate::wording::thousands;
 use crate::graph::{Graph, GraphEdge};
 use std::fmt::Write;
 

@@ -376,7 +376,7 @@ async fn apply_fix(
     let applied = applied.map_err(|e| e.to_string())?;
     Ok(format!(
         "committed: {} rows changed; backup {} (tether restore puts them back)",
-        crate::findings::thousands(applied.rows),
+        crate::wording::thousands(applied.rows),
         applied.backup.display()
     ))
 }

@@ -4,6 +4,7 @@
 use super::{count, dim, pane_block, popup, rows_lines, severity_style};
 use crate::app::App;
 use crate::graph::GraphNode;
+use crate::model::TableName;
 use crate::tui::config::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -163,7 +164,7 @@ fn table_facts(app: &App, theme: &Theme, n: &GraphNode) -> Vec<Line<'static>> {
     let mut lines = vec![Line::from(format!(
         "rows (estimate): {} · columns: {} · primary key: {}",
         n.rows
-            .map(|r| crate::findings::thousands(r.max(0) as u64))
+            .map(|r| crate::wording::thousands(r.max(0) as u64))
             .unwrap_or_else(|| "unknown".into()),
         table.map(|t| t.columns.len()).unwrap_or(0),
         table
@@ -230,10 +231,10 @@ fn child_lines(app: &App, theme: &Theme, node: usize) -> Vec<Line<'static>> {
     lines
 }
 
-/// The findings on the table labelled `label`, or a green none.
-fn table_finding_lines(app: &App, theme: &Theme, label: &str) -> Vec<Line<'static>> {
+/// The findings on `table`, or a green none.
+fn table_finding_lines(app: &App, theme: &Theme, table: &TableName) -> Vec<Line<'static>> {
     let mut lines = vec![Line::from(""), heading("Findings")];
-    let findings = app.findings_for_table(label);
+    let findings = app.findings_for_table(table);
     if findings.is_empty() {
         lines.push(Line::from(Span::styled(
             "  none",
@@ -259,7 +260,7 @@ pub fn table(frame: &mut Frame, app: &App, theme: &Theme, node: usize, scroll: u
     let mut lines = table_facts(app, theme, n);
     lines.extend(parent_lines(app, theme, node));
     lines.extend(child_lines(app, theme, node));
-    lines.extend(table_finding_lines(app, theme, &n.label));
+    lines.extend(table_finding_lines(app, theme, &n.table));
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)

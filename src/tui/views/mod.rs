@@ -106,7 +106,7 @@ pub(crate) fn fit(text: &str, width: usize) -> String {
 
 /// `1,234` / `12.3k`-free: exact counts with separators.
 pub(crate) fn count(n: Option<u64>) -> String {
-    n.map(crate::findings::thousands)
+    n.map(crate::wording::thousands)
         .unwrap_or_else(|| "–".into())
 }
 

@@ -391,7 +391,7 @@ impl GraphView<'_> {
         let node = &self.app.graph.nodes[n];
         let rows = node
             .rows
-            .map(|r| format!(" {}", crate::findings::thousands(r.max(0) as u64)))
+            .map(|r| format!(" {}", crate::wording::thousands(r.max(0) as u64)))
             .unwrap_or_default();
         let text = fit(&format!("{}{rows}", node.label), width.saturating_sub(2));
         let mut style = severity_style(self.theme, node_severity(self.app, n));

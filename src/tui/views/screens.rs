@@ -188,7 +188,7 @@ fn tree_lines(
         .unwrap_or_default();
     let rows = match node.rows {
         1 => "1 row".to_string(),
-        n => format!("{} rows", crate::findings::thousands(n)),
+        n => format!("{} rows", crate::wording::thousands(n)),
     };
     let mark = if node.broken.is_empty() && node.error.is_none() {
         ""
