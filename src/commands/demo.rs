@@ -1,13 +1,11 @@
 //! `tether demo`: creates the discovery-flow schema with known faults.
 
 use super::args::whole;
-use crate::db::{Db, SessionOptions};
 use crate::demo::{self, DemoOptions};
 use crate::wording::thousands;
 use clap::Args;
 use color_eyre::eyre::Result;
 use std::path::Path;
-use std::time::Duration;
 
 #[derive(Args, Clone, Debug)]
 pub struct DemoArgs {
@@ -26,23 +24,12 @@ pub struct DemoArgs {
     pub force: bool,
 }
 
-async fn open_writable(url: &str) -> Result<Db> {
-    let options = SessionOptions {
-        statement_timeout: Duration::from_secs(3600),
-        connections: 6,
-        read_only: false,
-        create_if_missing: true,
-        ..SessionOptions::default()
-    };
-    Ok(Db::connect(url, options).await?)
-}
-
 /// Creates a demo SQLite database at `path` (its directory too).
 pub async fn create_sqlite(path: &Path, options: &DemoOptions) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let db = open_writable(&super::sqlite_url(path)).await?;
+    let db = super::open_loading(&super::sqlite_url(path)).await?;
     let progress = crate::progress::bar(0, "creating the demo");
     let result = demo::load(&db, options, &progress).await;
     db.close().await;
@@ -66,7 +53,7 @@ pub async fn run(args: DemoArgs) -> Result<u8> {
         seed: args.seed,
         force: args.force,
     };
-    let db = open_writable(&url).await?;
+    let db = super::open_loading(&url).await?;
     let progress = crate::progress::bar(0, "creating the demo");
     let loaded = demo::load(&db, &options, &progress).await;
     db.close().await;

@@ -3,9 +3,9 @@
 use super::args::{ConnectArgs, PlanArgs, whole};
 use crate::checks::plan::Plan;
 use crate::db::Target;
-use crate::wording::{plural, thousands};
 use crate::fix::{self, ApplyOptions, FixOptions, OnConflict, OrphanAction, Scope};
 use crate::report::fix::{self as report, Tone};
+use crate::wording::{plural, thousands};
 use clap::{Args, ValueEnum};
 use color_eyre::eyre::{Result, eyre};
 use std::io::{BufRead, IsTerminal, Write};

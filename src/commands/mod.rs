@@ -85,6 +85,20 @@ pub async fn open_writable(
     Ok(Db::connect(url, writable_options(args, sqlite_foreign_keys)).await?)
 }
 
+/// Opens the sessions that load the demo: six connections that create the
+/// database (SQLite: its file) if missing, and statements of up to an hour
+/// (a billion-row load). The demo takes no connection flags but `--url`.
+pub async fn open_loading(url: &str) -> Result<Db> {
+    let options = SessionOptions {
+        statement_timeout: Duration::from_secs(3600),
+        connections: 6,
+        read_only: false,
+        create_if_missing: true,
+        ..SessionOptions::default()
+    };
+    Ok(Db::connect(url, options).await?)
+}
+
 /// The session options of every writable session, from the command line.
 pub fn writable_options(args: &ConnectArgs, sqlite_foreign_keys: Option<bool>) -> SessionOptions {
     SessionOptions {
