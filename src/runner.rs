@@ -5,7 +5,7 @@
 
 use crate::checks::plan::{Check, Plan, Shape, Statement, StatementText, Work};
 use crate::checks::{CheckId, Severity};
-use crate::db::{self, Backends, Db, PassValue, Transaction, SampleRow};
+use crate::db::{self, Backends, Db, PassValue, SampleRow, Transaction};
 use crate::findings::{Estimate, Finding, Summary, finding_key};
 use crate::sql::Sql;
 use crate::sql::render::{BLOCK_KEYS, SAMPLE_BLOCKS, Sampling};
@@ -117,8 +117,8 @@ pub enum Event {
     /// A metric query returned (or failed).
     Metric {
         metric: usize,
-        elapsed: Duration,
-        result: Result<Vec<SampleRow>, String>,
+        /// Its latency and rows (or why it failed).
+        outcome: MetricOutcome,
     },
     /// Everything is done (or the run was cancelled).
     Finished {
@@ -206,28 +206,19 @@ pub async fn run(
         .into_iter()
         .map(Job::Statement)
         .chain((0..plan.metrics.len()).map(Job::Metric));
+    let worker = Worker {
+        db,
+        plan: &plan,
+        snapshot: snapshot.as_deref(),
+        options,
+        events: &events,
+    };
     let estimates = futures::stream::iter(estimated_first(&plan, options.estimates))
-        .for_each_concurrent(jobs, |s| {
-            let events = events.clone();
-            let plan = plan.clone();
-            let snapshot = snapshot.clone();
-            async move {
-                estimate_first(db, &plan, s, snapshot.as_deref(), options, &events).await;
-            }
-        });
-    let exact = futures::stream::iter(work).for_each_concurrent(jobs, |job| {
-        let events = events.clone();
-        let plan = plan.clone();
-        let snapshot = snapshot.clone();
-        async move {
-            match job {
-                Job::Statement(s) => {
-                    run_statement(db, &plan, s, snapshot.as_deref(), options, &events).await;
-                }
-                Job::Metric(m) => {
-                    run_metric(db, &plan, m, snapshot.as_deref(), options, &events).await;
-                }
-            }
+        .for_each_concurrent(jobs, |s| estimate_first(worker, s));
+    let exact = futures::stream::iter(work).for_each_concurrent(jobs, |job| async move {
+        match job {
+            Job::Statement(s) => run_statement(worker, s).await,
+            Job::Metric(m) => run_metric(worker, m).await,
         }
     });
     let all = async {
@@ -255,6 +246,32 @@ pub async fn run(
         shared_snapshot: snapshot.is_some(),
         cancelled: was_cancelled,
     });
+}
+
+/// What every statement of a run needs: the database, the plan, the shared
+/// snapshot, the options and where events go.
+#[derive(Clone, Copy)]
+struct Worker<'a> {
+    db: &'a Db,
+    plan: &'a Plan,
+    snapshot: Option<&'a str>,
+    options: &'a RunOptions,
+    events: &'a mpsc::UnboundedSender<Event>,
+}
+
+/// What a [`Worker`] carries, for a statement's steps to use by name.
+type WorkerParts<'a> = (
+    &'a Db,
+    &'a Plan,
+    Option<&'a str>,
+    &'a RunOptions,
+    &'a mpsc::UnboundedSender<Event>,
+);
+
+impl<'a> Worker<'a> {
+    fn parts(self) -> WorkerParts<'a> {
+        (self.db, self.plan, self.snapshot, self.options, self.events)
+    }
 }
 
 /// Sends the outcomes the plan decided without a statement: catalog checks
@@ -302,14 +319,8 @@ fn estimated_first(plan: &Plan, estimates: Estimates) -> Vec<usize> {
 }
 
 /// Runs profile metric `m` and sends its rows (or why it failed).
-async fn run_metric(
-    db: &Db,
-    plan: &Plan,
-    m: usize,
-    snapshot: Option<&str>,
-    options: &RunOptions,
-    events: &mpsc::UnboundedSender<Event>,
-) {
+async fn run_metric(worker: Worker<'_>, m: usize) {
+    let (db, plan, snapshot, options, events) = worker.parts();
     let started = Instant::now();
     let sql = &plan.metrics[m].sql;
     let result = with_reader(db, snapshot, options, async |r: &mut Transaction| {
@@ -319,8 +330,7 @@ async fn run_metric(
     .map_err(|e| e.message);
     let _ = events.send(Event::Metric {
         metric: m,
-        elapsed: started.elapsed(),
-        result,
+        outcome: (started.elapsed(), result),
     });
 }
 
@@ -379,14 +389,8 @@ fn describe(error: &sqlx::Error, timeout: Duration) -> CheckError {
     }
 }
 
-async fn run_statement(
-    db: &Db,
-    plan: &Plan,
-    s: usize,
-    snapshot: Option<&str>,
-    options: &RunOptions,
-    events: &mpsc::UnboundedSender<Event>,
-) {
+async fn run_statement(worker: Worker<'_>, s: usize) {
+    let (db, plan, snapshot, options, events) = worker.parts();
     let statement = &plan.statements[s];
     let sample_sql = match options.estimates {
         Estimates::Only => plan.estimate_sql(s),
@@ -431,7 +435,7 @@ async fn run_statement(
             // A shared scan failed: run its checks one by one, so only the broken
             // one fails. Each of those statements is reported with its latency.
             for &c in &statement.checks {
-                retry_alone(db, plan, s, c, snapshot, options, events).await;
+                retry_alone(worker, s, c).await;
             }
             send_failed(s, elapsed, events);
         }
@@ -457,15 +461,8 @@ fn send_failed(s: usize, elapsed: Duration, events: &mpsc::UnboundedSender<Event
 
 /// Check `c` of the failed shared pass `s`, run alone in its standalone
 /// form and reported with its own latency.
-async fn retry_alone(
-    db: &Db,
-    plan: &Plan,
-    s: usize,
-    c: usize,
-    snapshot: Option<&str>,
-    options: &RunOptions,
-    events: &mpsc::UnboundedSender<Event>,
-) {
+async fn retry_alone(worker: Worker<'_>, s: usize, c: usize) {
+    let (db, plan, snapshot, options, events) = worker.parts();
     let statement = &plan.statements[s];
     let check = &plan.checks[c];
     let alone = match &check.work {
@@ -552,14 +549,8 @@ impl Read {
 
 /// With [`Estimates::First`]: statement `s` over a sample of its table, its
 /// outcomes sent as [`Event::Estimated`].
-async fn estimate_first(
-    db: &Db,
-    plan: &Plan,
-    s: usize,
-    snapshot: Option<&str>,
-    options: &RunOptions,
-    events: &mpsc::UnboundedSender<Event>,
-) {
+async fn estimate_first(worker: Worker<'_>, s: usize) {
+    let (db, plan, snapshot, options, events) = worker.parts();
     let Some(sql) = plan.estimate_sql(s) else {
         return;
     };
@@ -861,7 +852,6 @@ fn counted_message(
     wording::count_sentence(check.offending(), count, total, sampled)
 }
 
-
 /// Orphans of a constraint the catalog calls enforced prove it was bypassed
 /// (`fk_not_enforced`), counted as `orphans` is.
 fn proof_of_bypass(check: &Check, constraint: &str, orphans: &Finding) -> Finding {
@@ -1002,11 +992,7 @@ impl RunResult {
                 sql,
                 elapsed,
             } => self.retried.push((statement, key, sql, elapsed)),
-            Event::Metric {
-                metric,
-                elapsed,
-                result,
-            } => self.metrics[metric] = Some((elapsed, result)),
+            Event::Metric { metric, outcome } => self.metrics[metric] = Some(outcome),
             Event::Finished {
                 elapsed,
                 shared_snapshot,

@@ -251,8 +251,7 @@ pub fn feed_run(app: &mut App, generation: u64, now: Instant) {
             app,
             Event::Metric {
                 metric: m,
-                elapsed: Duration::from_millis(3),
-                result: Ok(metric_rows()),
+                outcome: (Duration::from_millis(3), Ok(metric_rows())),
             },
         );
     }

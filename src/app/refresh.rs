@@ -149,11 +149,7 @@ impl App {
             Event::Retried { key, elapsed, .. } => {
                 self.retried.push((key, elapsed.as_secs_f64() * 1000.0));
             }
-            Event::Metric {
-                metric,
-                elapsed,
-                result,
-            } => self.metrics[metric] = Some((elapsed, result)),
+            Event::Metric { metric, outcome } => self.metrics[metric] = Some(outcome),
             Event::Finished {
                 elapsed, cancelled, ..
             } => {

@@ -32,9 +32,45 @@ impl Reads {
         result
     }
 
+    /// Runs `sql`, which returns one name (or NULL), timed as `key`: the
+    /// schema or database that unqualified names resolve to.
+    async fn name<DB>(
+        &self,
+        key: &'static str,
+        sql: &'static str,
+        pool: &sqlx::Pool<DB>,
+    ) -> Result<Option<String>, sqlx::Error>
+    where
+        DB: sqlx::Database,
+        for<'c> &'c sqlx::Pool<DB>: sqlx::Executor<'c, Database = DB>,
+        for<'r> Option<String>: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+        for<'r> (Option<String>,): sqlx::FromRow<'r, DB::Row>,
+        <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    {
+        self.time(key, sql, sqlx::query_scalar(sql).fetch_one(pool))
+            .await
+    }
+
     fn into_inner(self) -> crate::model::CatalogReads {
         crate::model::CatalogReads(self.0.into_inner().unwrap_or_else(|e| e.into_inner()))
     }
+}
+
+/// The schema or database unqualified names resolve to, then the rows of
+/// the catalog queries that run together (MySQL's constraints: its foreign
+/// keys).
+struct CatalogRows<R> {
+    current: Option<String>,
+    tables: Vec<R>,
+    columns: Vec<R>,
+    constraints: Vec<R>,
+    indexes: Vec<R>,
+}
+
+/// The tables read so far, with each one's place in the model.
+struct Tables {
+    model: Vec<crate::model::Table>,
+    position: std::collections::HashMap<crate::model::TableName, usize>,
 }
 
 /// Reads the catalog. `schemas` restricts it to the named schemas (empty: all

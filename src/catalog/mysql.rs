@@ -1,6 +1,6 @@
 //! MySQL's and MariaDB's catalog, read from `information_schema`.
 
-use super::Reads;
+use super::{CatalogRows, Reads, Tables};
 use crate::model::{
     Column, DeclaredRules, Engine, ForeignKey, Identity, Index, Schema, Table, TableKind, TableName,
 };
@@ -81,30 +81,18 @@ const PRIVILEGES_BEYOND_SELECT: &str = concat!(
 ) p WHERE PRIVILEGE_TYPE NOT IN ('SELECT', 'USAGE')"
 );
 
-/// The rows of the four catalog queries that run together.
-struct CatalogRows {
-    tables: Vec<MySqlRow>,
-    columns: Vec<MySqlRow>,
-    indexes: Vec<MySqlRow>,
-    foreign_keys: Vec<MySqlRow>,
-}
-
-/// The tables read so far, with each one's place in the model.
-struct Tables {
-    model: Vec<Table>,
-    position: HashMap<TableName, usize>,
-}
+const CURRENT_DATABASE: &str = "SELECT CAST(DATABASE() AS CHAR)";
 
 pub async fn read(pool: &MySqlPool, schemas: &[String]) -> Result<Schema, sqlx::Error> {
     let scope = schemas.join(",");
     let reads = Reads::default();
-    let current = read_current_database(pool, &reads).await?;
     let rows = read_catalog(pool, &reads, &scope).await?;
+    let current = rows.current;
     let mut tables = tables_from(rows.tables)?;
     add_columns(&mut tables, rows.columns)?;
     let index_model = indexes_from(rows.indexes)?;
     set_primary_keys(&mut tables, &index_model);
-    let foreign_keys = foreign_keys_from(rows.foreign_keys)?;
+    let foreign_keys = foreign_keys_from(rows.constraints)?;
     let blind_spots = read_blind_spots(pool, &reads, &scope, &tables, current.as_deref()).await?;
     Ok(Schema {
         engine: Engine::Mysql,
@@ -125,29 +113,17 @@ fn scoped<'q>(sql: &'static str, scope: &str) -> Query<'q, MySql, MySqlArguments
         .bind(scope.to_string())
 }
 
-/// Reads the database unqualified names resolve to.
-async fn read_current_database(
-    pool: &MySqlPool,
-    reads: &Reads,
-) -> Result<Option<String>, sqlx::Error> {
-    const CURRENT: &str = "SELECT CAST(DATABASE() AS CHAR)";
-    reads
-        .time(
-            "catalog:current database",
-            CURRENT,
-            sqlx::query_scalar(CURRENT).fetch_one(pool),
-        )
-        .await
-}
-
-/// Runs the tables, columns, indexes and foreign keys queries at once, each
-/// restricted to `scope`.
+/// Reads the current database, then runs the tables, columns, indexes and
+/// foreign keys queries at once, each restricted to `scope`.
 async fn read_catalog(
     pool: &MySqlPool,
     reads: &Reads,
     scope: &str,
-) -> Result<CatalogRows, sqlx::Error> {
+) -> Result<CatalogRows<MySqlRow>, sqlx::Error> {
     let bind = |sql: &'static str| scoped(sql, scope);
+    let current = reads
+        .name("catalog:current database", CURRENT_DATABASE, pool)
+        .await?;
     let (tables, columns, indexes, foreign_keys) = tokio::try_join!(
         reads.time("catalog:tables", TABLES, bind(TABLES).fetch_all(pool)),
         reads.time("catalog:columns", COLUMNS, bind(COLUMNS).fetch_all(pool)),
@@ -159,10 +135,11 @@ async fn read_catalog(
         ),
     )?;
     Ok(CatalogRows {
+        current,
         tables,
         columns,
+        constraints: foreign_keys,
         indexes,
-        foreign_keys,
     })
 }
 

@@ -1,6 +1,6 @@
 //! PostgreSQL's catalog, read from `pg_catalog` in five fixed queries.
 
-use super::Reads;
+use super::{CatalogRows, Reads, Tables};
 use crate::model::{
     Access, Column, Engine, ForeignKey, Identity, Index, MatchType, ReferentialAction, Schema,
     Table, TableKind, TableName,
@@ -121,25 +121,13 @@ fn action(code: &str) -> ReferentialAction {
     ReferentialAction::parse_catalog(code).unwrap_or(ReferentialAction::NoAction)
 }
 
-/// The rows of the four catalog queries that run together.
-struct CatalogRows {
-    tables: Vec<PgRow>,
-    columns: Vec<PgRow>,
-    constraints: Vec<PgRow>,
-    indexes: Vec<PgRow>,
-}
-
-/// The tables read so far, with each one's place in the model.
-struct Tables {
-    model: Vec<Table>,
-    position: HashMap<TableName, usize>,
-}
+const CURRENT_SCHEMA: &str = "SELECT current_schema()::text";
 
 pub async fn read(pool: &PgPool, schemas: &[String]) -> Result<Schema, sqlx::Error> {
     let filter: Option<Vec<String>> = (!schemas.is_empty()).then(|| schemas.to_vec());
     let reads = Reads::default();
-    let default_schema = read_current_schema(pool, &reads).await?;
     let rows = read_catalog(pool, &reads, &filter).await?;
+    let default_schema = rows.current;
     let mut tables = tables_from(rows.tables)?;
     add_columns(&mut tables, rows.columns)?;
     let foreign_keys = add_constraints(&mut tables, rows.constraints)?;
@@ -156,48 +144,29 @@ pub async fn read(pool: &PgPool, schemas: &[String]) -> Result<Schema, sqlx::Err
     })
 }
 
-/// Reads the schema unqualified names resolve to first.
-async fn read_current_schema(pool: &PgPool, reads: &Reads) -> Result<Option<String>, sqlx::Error> {
-    const CURRENT: &str = "SELECT current_schema()::text";
-    reads
-        .time(
-            "catalog:current schema",
-            CURRENT,
-            sqlx::query_scalar(CURRENT).fetch_one(pool),
-        )
-        .await
-}
-
-/// Runs the tables, columns, constraints and indexes queries at once, each
-/// restricted to `filter`'s schemas.
+/// Reads the current schema, then runs the tables, columns, constraints and
+/// indexes queries at once, each restricted to `filter`'s schemas.
 async fn read_catalog(
     pool: &PgPool,
     reads: &Reads,
     filter: &Option<Vec<String>>,
-) -> Result<CatalogRows, sqlx::Error> {
+) -> Result<CatalogRows<PgRow>, sqlx::Error> {
+    let bind = |sql: &'static str| sqlx::query(sql).bind(filter);
+    let current = reads
+        .name("catalog:current schema", CURRENT_SCHEMA, pool)
+        .await?;
     let (tables, columns, constraints, indexes) = tokio::try_join!(
-        reads.time(
-            "catalog:tables",
-            TABLES,
-            sqlx::query(TABLES).bind(filter).fetch_all(pool)
-        ),
-        reads.time(
-            "catalog:columns",
-            COLUMNS,
-            sqlx::query(COLUMNS).bind(filter).fetch_all(pool)
-        ),
+        reads.time("catalog:tables", TABLES, bind(TABLES).fetch_all(pool)),
+        reads.time("catalog:columns", COLUMNS, bind(COLUMNS).fetch_all(pool)),
         reads.time(
             "catalog:constraints",
             CONSTRAINTS,
-            sqlx::query(CONSTRAINTS).bind(filter).fetch_all(pool)
+            bind(CONSTRAINTS).fetch_all(pool)
         ),
-        reads.time(
-            "catalog:indexes",
-            INDEXES,
-            sqlx::query(INDEXES).bind(filter).fetch_all(pool)
-        ),
+        reads.time("catalog:indexes", INDEXES, bind(INDEXES).fetch_all(pool)),
     )?;
     Ok(CatalogRows {
+        current,
         tables,
         columns,
         constraints,

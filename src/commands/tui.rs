@@ -78,6 +78,13 @@ pub async fn run(args: TuiArgs) -> Result<u8> {
             None => None,
         },
     };
-    tui::run(db, plan, info, settings, config).await?;
+    tui::run(tui::Ui {
+        db,
+        plan,
+        info,
+        settings,
+        config,
+    })
+    .await?;
     Ok(0)
 }

@@ -120,6 +120,19 @@ pub(super) async fn release_sqlite(conn: &mut sqlx::SqliteConnection) -> Result<
     Ok(())
 }
 
+/// Runs the same code on whichever engine's transaction `tx` is: `$name` is
+/// each engine's own `sqlx::Transaction` in turn, so generic sqlx calls are
+/// written once.
+macro_rules! on_each_engine {
+    ($tx:expr, $name:ident => $body:expr) => {
+        match $tx {
+            Tx::Postgres($name) => $body,
+            Tx::Sqlite($name) => $body,
+            Tx::Mysql($name) => $body,
+        }
+    };
+}
+
 enum Tx {
     Postgres(sqlx::Transaction<'static, Postgres>),
     Sqlite(sqlx::Transaction<'static, Sqlite>),
@@ -293,20 +306,10 @@ impl Transaction {
     /// Runs a statement that returns one row of counts.
     pub async fn counts(&mut self, statement: &Sql) -> Result<Vec<i64>, sqlx::Error> {
         self.arm();
-        match &mut self.tx {
-            Tx::Postgres(tx) => {
-                let row = statement.query().fetch_one(&mut **tx).await?;
-                (0..row.len()).map(|i| row.try_get::<i64, _>(i)).collect()
-            }
-            Tx::Sqlite(tx) => {
-                let row = statement.query().fetch_one(&mut **tx).await?;
-                (0..row.len()).map(|i| row.try_get::<i64, _>(i)).collect()
-            }
-            Tx::Mysql(tx) => {
-                let row = statement.query().fetch_one(&mut **tx).await?;
-                (0..row.len()).map(|i| row.try_get::<i64, _>(i)).collect()
-            }
-        }
+        on_each_engine!(&mut self.tx, tx => {
+            let row = statement.query().fetch_one(&mut **tx).await?;
+            (0..row.len()).map(|i| row.try_get::<i64, _>(i)).collect()
+        })
     }
 
     /// Runs a statement whose columns are all text (samples).
@@ -327,29 +330,13 @@ impl Transaction {
             }
             Ok(map)
         }
-        match &mut self.tx {
-            Tx::Postgres(tx) => statement
-                .query()
-                .fetch_all(&mut **tx)
-                .await?
-                .iter()
-                .map(to_map)
-                .collect(),
-            Tx::Sqlite(tx) => statement
-                .query()
-                .fetch_all(&mut **tx)
-                .await?
-                .iter()
-                .map(to_map)
-                .collect(),
-            Tx::Mysql(tx) => statement
-                .query()
-                .fetch_all(&mut **tx)
-                .await?
-                .iter()
-                .map(to_map)
-                .collect(),
-        }
+        on_each_engine!(&mut self.tx, tx => statement
+            .query()
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(to_map)
+            .collect())
     }
 
     /// Runs a pass (`sql::render::scan`, `alone`): every row, each column a
@@ -407,26 +394,12 @@ impl Transaction {
             on_row(&row);
             rows.push(row);
         };
-        match &mut self.tx {
-            Tx::Postgres(tx) => {
-                let mut stream = statement.query().fetch(&mut **tx);
-                while let Some(row) = stream.try_next().await? {
-                    keep(decode(&row)?);
-                }
+        on_each_engine!(&mut self.tx, tx => {
+            let mut stream = statement.query().fetch(&mut **tx);
+            while let Some(row) = stream.try_next().await? {
+                keep(decode(&row)?);
             }
-            Tx::Sqlite(tx) => {
-                let mut stream = statement.query().fetch(&mut **tx);
-                while let Some(row) = stream.try_next().await? {
-                    keep(decode(&row)?);
-                }
-            }
-            Tx::Mysql(tx) => {
-                let mut stream = statement.query().fetch(&mut **tx);
-                while let Some(row) = stream.try_next().await? {
-                    keep(decode(&row)?);
-                }
-            }
-        }
+        });
         Ok(rows)
     }
 
@@ -580,30 +553,18 @@ impl Transaction {
     /// this, on a writable transaction that is rolled back.
     pub async fn execute(&mut self, statement: &Sql) -> Result<u64, sqlx::Error> {
         self.arm();
-        Ok(match &mut self.tx {
-            Tx::Postgres(tx) => statement.raw().execute(&mut **tx).await?.rows_affected(),
-            Tx::Sqlite(tx) => statement.raw().execute(&mut **tx).await?.rows_affected(),
-            Tx::Mysql(tx) => statement.raw().execute(&mut **tx).await?.rows_affected(),
-        })
+        Ok(
+            on_each_engine!(&mut self.tx, tx => statement.raw().execute(&mut **tx).await?.rows_affected()),
+        )
     }
 
     /// Runs a fixed statement (savepoints and session settings).
     pub async fn execute_fixed(&mut self, statement: &'static str) -> Result<(), sqlx::Error> {
         self.arm();
-        match &mut self.tx {
-            Tx::Postgres(tx) => sqlx::raw_sql(statement)
-                .execute(&mut **tx)
-                .await
-                .map(|_| ()),
-            Tx::Sqlite(tx) => sqlx::raw_sql(statement)
-                .execute(&mut **tx)
-                .await
-                .map(|_| ()),
-            Tx::Mysql(tx) => sqlx::raw_sql(statement)
-                .execute(&mut **tx)
-                .await
-                .map(|_| ()),
-        }
+        on_each_engine!(&mut self.tx, tx => sqlx::raw_sql(statement)
+            .execute(&mut **tx)
+            .await
+            .map(|_| ()))
     }
 
     /// True when this session may not write: PostgreSQL `transaction_read_only`
@@ -643,20 +604,12 @@ impl Transaction {
 
     /// Ends the transaction, undoing everything it did.
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        match self.tx {
-            Tx::Postgres(tx) => tx.rollback().await,
-            Tx::Sqlite(tx) => tx.rollback().await,
-            Tx::Mysql(tx) => tx.rollback().await,
-        }
+        on_each_engine!(self.tx, tx => tx.rollback().await)
     }
 
     /// Commits (ends) the read transaction and returns the connection to the pool.
     pub async fn finish(self) -> Result<(), sqlx::Error> {
-        match self.tx {
-            Tx::Postgres(tx) => tx.commit().await,
-            Tx::Sqlite(tx) => tx.commit().await,
-            Tx::Mysql(tx) => tx.commit().await,
-        }
+        on_each_engine!(self.tx, tx => tx.commit().await)
     }
 }
 

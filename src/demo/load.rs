@@ -137,6 +137,47 @@ struct Load<'a> {
 }
 
 impl Load<'_> {
+    /// The demo tables' `CREATE TABLE`s, with their keys (`keys`) and foreign
+    /// keys (`foreign_keys`) or without.
+    fn create_tables(&self, keys: bool, foreign_keys: bool) -> Vec<Sql> {
+        let engine = self.engine;
+        self.specs
+            .iter()
+            .map(|s| ddl::create_table(engine, s, keys, foreign_keys))
+            .collect()
+    }
+
+    /// The demo's secondary indexes.
+    fn create_indexes(&self) -> Vec<Sql> {
+        let engine = self.engine;
+        indexes(&self.schema)
+            .iter()
+            .map(|i| ddl::create_index(engine, i))
+            .collect()
+    }
+
+    /// Every demo foreign key, added to its existing table.
+    fn add_foreign_keys(&self) -> Vec<Sql> {
+        let engine = self.engine;
+        self.specs
+            .iter()
+            .flat_map(|s| {
+                s.foreign_keys
+                    .iter()
+                    .map(move |fk| ddl::add_foreign_key(engine, &s.name, fk))
+            })
+            .collect()
+    }
+
+    /// `ANALYZE` of each demo table.
+    fn analyze(&self) -> Vec<Sql> {
+        let engine = self.engine;
+        self.specs
+            .iter()
+            .map(|s| ddl::analyze(engine, &s.name))
+            .collect()
+    }
+
     /// PostgreSQL: replaces the tables, `COPY`s the rows in, then adds keys,
     /// indexes and foreign keys and analyzes.
     async fn postgres(&self, pool: &PgPool) -> Result<(), DemoError> {
@@ -148,12 +189,7 @@ impl Load<'_> {
                 .await
                 .map_err(|e| refused_drop(self.db, e))?;
         }
-        for spec in &self.specs {
-            ddl::create_table(engine, spec, false, false)
-                .raw()
-                .execute(&mut *conn)
-                .await?;
-        }
+        run_all::<sqlx::Postgres>(&mut conn, self.create_tables(false, false)).await?;
         for (t, spec) in self.specs.iter().enumerate() {
             self.progress
                 .set_message(format!("loading {}", spec.name.name));
@@ -171,20 +207,8 @@ impl Load<'_> {
         self.progress.set_message("keys and indexes");
         self.postgres_keys_and_indexes(pool).await?;
         self.progress.set_message("foreign keys");
-        for spec in &self.specs {
-            for fk in &spec.foreign_keys {
-                ddl::add_foreign_key(engine, &spec.name, fk)
-                    .raw()
-                    .execute(&mut *conn)
-                    .await?;
-            }
-        }
-        for spec in &self.specs {
-            ddl::analyze(engine, &spec.name)
-                .raw()
-                .execute(&mut *conn)
-                .await?;
-        }
+        run_all::<sqlx::Postgres>(&mut conn, self.add_foreign_keys()).await?;
+        run_all::<sqlx::Postgres>(&mut conn, self.analyze()).await?;
         Ok(())
     }
 
@@ -216,44 +240,21 @@ impl Load<'_> {
     /// checks off, then adds indexes and foreign keys and analyzes.
     async fn mysql(&self, pool: &MySqlPool) -> Result<(), sqlx::Error> {
         let engine = self.engine;
-        let mut conn = pool.acquire().await?;
         // Checks off for this session: the faults go in, and the constraints
         // added afterwards are not validated (as with a bulk load).
-        sqlx::raw_sql("SET FOREIGN_KEY_CHECKS = 0, UNIQUE_CHECKS = 0")
-            .execute(&mut *conn)
-            .await?;
+        let mut conn =
+            connection_with(pool, "SET FOREIGN_KEY_CHECKS = 0, UNIQUE_CHECKS = 0").await?;
         run_all::<sqlx::MySql>(&mut conn, ddl::drop_tables(engine, &self.names)).await?;
-        run_all::<sqlx::MySql>(
-            &mut conn,
-            self.specs
-                .iter()
-                .map(|s| ddl::create_table(engine, s, true, false)),
-        )
-        .await?;
+        run_all::<sqlx::MySql>(&mut conn, self.create_tables(true, false)).await?;
         let mut tx = conn.begin().await?;
         insert_all::<sqlx::MySql>(&mut tx, engine, &self.specs, &self.rows, self.progress).await?;
         tx.commit().await?;
         self.progress.set_message("indexes and foreign keys");
-        run_all::<sqlx::MySql>(
-            &mut conn,
-            indexes(&self.schema)
-                .iter()
-                .map(|i| ddl::create_index(engine, i)),
-        )
-        .await?;
+        run_all::<sqlx::MySql>(&mut conn, self.create_indexes()).await?;
         // InnoDB indexes every foreign key it is given: the demo's unindexed
         // reference gets one here.
-        let fks = self.specs.iter().flat_map(|s| {
-            s.foreign_keys
-                .iter()
-                .map(move |fk| ddl::add_foreign_key(engine, &s.name, fk))
-        });
-        run_all::<sqlx::MySql>(&mut conn, fks).await?;
-        run_all::<sqlx::MySql>(
-            &mut conn,
-            self.specs.iter().map(|s| ddl::analyze(engine, &s.name)),
-        )
-        .await?;
+        run_all::<sqlx::MySql>(&mut conn, self.add_foreign_keys()).await?;
+        run_all::<sqlx::MySql>(&mut conn, self.analyze()).await?;
         sqlx::raw_sql("SET FOREIGN_KEY_CHECKS = 1, UNIQUE_CHECKS = 1")
             .execute(&mut *conn)
             .await?;
@@ -264,35 +265,17 @@ impl Load<'_> {
     /// and adds indexes in one transaction, then analyzes.
     async fn sqlite(&self, pool: &SqlitePool) -> Result<(), sqlx::Error> {
         let engine = self.engine;
-        let mut conn = pool.acquire().await?;
-        sqlx::raw_sql("PRAGMA foreign_keys = OFF; PRAGMA synchronous = OFF")
-            .execute(&mut *conn)
-            .await?;
+        let setup = "PRAGMA foreign_keys = OFF; PRAGMA synchronous = OFF";
+        let mut conn = connection_with(pool, setup).await?;
         let mut tx = conn.begin().await?;
         run_all::<sqlx::Sqlite>(&mut tx, ddl::drop_tables(engine, &self.names)).await?;
         // SQLite takes foreign keys only in CREATE TABLE.
-        run_all::<sqlx::Sqlite>(
-            &mut tx,
-            self.specs
-                .iter()
-                .map(|s| ddl::create_table(engine, s, true, true)),
-        )
-        .await?;
+        run_all::<sqlx::Sqlite>(&mut tx, self.create_tables(true, true)).await?;
         insert_all::<sqlx::Sqlite>(&mut tx, engine, &self.specs, &self.rows, self.progress).await?;
         self.progress.set_message("indexes");
-        run_all::<sqlx::Sqlite>(
-            &mut tx,
-            indexes(&self.schema)
-                .iter()
-                .map(|i| ddl::create_index(engine, i)),
-        )
-        .await?;
+        run_all::<sqlx::Sqlite>(&mut tx, self.create_indexes()).await?;
         tx.commit().await?;
-        run_all::<sqlx::Sqlite>(
-            &mut conn,
-            self.specs.iter().map(|s| ddl::analyze(engine, &s.name)),
-        )
-        .await?;
+        run_all::<sqlx::Sqlite>(&mut conn, self.analyze()).await?;
         sqlx::raw_sql("PRAGMA synchronous = FULL")
             .execute(&mut *conn)
             .await?;
@@ -375,6 +358,20 @@ async fn copy_table(
 }
 
 /// Runs statements one after another on one connection.
+/// A connection of `pool` with `setup` (session settings) run on it.
+async fn connection_with<DB>(
+    pool: &sqlx::Pool<DB>,
+    setup: &'static str,
+) -> Result<sqlx::pool::PoolConnection<DB>, sqlx::Error>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    let mut conn = pool.acquire().await?;
+    sqlx::raw_sql(setup).execute(&mut *conn).await?;
+    Ok(conn)
+}
+
 async fn run_all<DB>(
     conn: &mut DB::Connection,
     statements: impl IntoIterator<Item = Sql>,
@@ -389,7 +386,8 @@ where
     Ok(())
 }
 
-/// Inserts the rows of every demo table, in load order.
+/// Inserts the rows of every demo table, in load order, in multi-row
+/// INSERTs of 64 rows (for engines without COPY).
 async fn insert_all<DB>(
     conn: &mut DB::Connection,
     engine: Engine,
@@ -404,68 +402,35 @@ where
     for<'q> Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
 {
+    const BATCH: u64 = 64;
     let counts = rows.counts();
     for (t, spec) in specs.iter().enumerate() {
         progress.set_message(format!("loading {}", spec.name.name));
         let columns: Vec<String> = spec.columns.iter().map(|c| c.name.clone()).collect();
-        let target = Target {
-            table: &spec.name,
-            columns: &columns,
-            index: t,
-            count: counts[t],
-        };
-        insert_table::<DB>(conn, engine, target, rows, progress).await?;
-    }
-    Ok(())
-}
-
-/// Where a table's rows go: the table, its columns, which demo table, how many.
-struct Target<'a> {
-    table: &'a crate::model::TableName,
-    columns: &'a [String],
-    index: usize,
-    count: u64,
-}
-
-/// Multi-row INSERTs of 64 rows, for engines without COPY.
-async fn insert_table<DB>(
-    conn: &mut DB::Connection,
-    engine: Engine,
-    target: Target<'_>,
-    rows: &Rows,
-    progress: &ProgressBar,
-) -> Result<(), sqlx::Error>
-where
-    DB: sqlx::Database,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
-{
-    const BATCH: u64 = 64;
-    let full = ddl::insert(engine, target.table, target.columns, BATCH as usize);
-    let mut start = 0;
-    while start < target.count {
-        let n = BATCH.min(target.count - start);
-        let partial;
-        let statement = if n == BATCH {
-            &full
-        } else {
-            partial = ddl::insert(engine, target.table, target.columns, n as usize);
-            &partial
-        };
-        let mut query = statement.query::<DB>();
-        for index in start..start + n {
-            for cell in rows.row(target.index, index) {
-                query = match cell {
-                    Cell::Int(v) => query.bind(v),
-                    other => query.bind(other.text()),
-                };
+        let full = ddl::insert(engine, &spec.name, &columns, BATCH as usize);
+        let mut start = 0;
+        while start < counts[t] {
+            let n = BATCH.min(counts[t] - start);
+            let partial;
+            let statement = if n == BATCH {
+                &full
+            } else {
+                partial = ddl::insert(engine, &spec.name, &columns, n as usize);
+                &partial
+            };
+            let mut query = statement.query::<DB>();
+            for index in start..start + n {
+                for cell in rows.row(t, index) {
+                    query = match cell {
+                        Cell::Int(v) => query.bind(v),
+                        other => query.bind(other.text()),
+                    };
+                }
             }
+            query.execute(&mut *conn).await?;
+            progress.inc(n);
+            start += n;
         }
-        query.execute(&mut *conn).await?;
-        progress.inc(n);
-        start += n;
     }
     Ok(())
 }

@@ -633,16 +633,28 @@ pub fn alone(engine: Engine, child: &TableName, only: bool, check: &Sampled, lim
 /// query's own columns.
 pub fn counted_rows_of(engine: Engine, query: &Sql, limit: u32) -> Sql {
     match engine {
-        Engine::Postgres => Sql::new(format!(
-            "SELECT count(*) AS \"count\",\n       array_to_string((array_agg(CAST(row_to_json(q) AS text)))[1:{limit}], ' ') AS \"sample\"\nFROM (\n{}\n) AS q",
-            query.as_str()
-        )),
-        Engine::Sqlite | Engine::Mysql => Sql::new(format!(
-            "SELECT count(*) OVER () AS {}, q.*\nFROM (\n{}\n) AS q\nLIMIT {limit}",
-            ident(engine, "tether_count"),
-            query.as_str()
-        )),
+        Engine::Postgres => over_query(
+            &format!(
+                "count(*) AS \"count\",\n       array_to_string((array_agg(CAST(row_to_json(q) AS text)))[1:{limit}], ' ') AS \"sample\""
+            ),
+            query,
+            None,
+        ),
+        Engine::Sqlite | Engine::Mysql => over_query(
+            &format!("count(*) OVER () AS {}, q.*", ident(engine, "tether_count")),
+            query,
+            Some(limit),
+        ),
     }
+}
+
+/// `SELECT select FROM (query) AS q`, with at most `limit` rows.
+fn over_query(select: &str, query: &Sql, limit: Option<u32>) -> Sql {
+    let limit = limit.map(|n| format!("\nLIMIT {n}")).unwrap_or_default();
+    Sql::new(format!(
+        "SELECT {select}\nFROM (\n{}\n) AS q{limit}",
+        query.as_str()
+    ))
 }
 
 /// Up to `limit` offending rows: the row's key columns, then the columns the check
@@ -657,64 +669,33 @@ pub fn sample(
     key_columns: &[String],
     limit: u32,
 ) -> Sql {
-    let mut columns: Vec<String> = Vec::new();
-    let mut select = Vec::new();
-    let mut add = |expr: String, label: &str, columns: &mut Vec<String>| {
-        if !columns.iter().any(|c| c == label) {
-            columns.push(label.to_string());
-            select.push(format!(
-                "{} AS {}",
-                as_text(engine, &expr),
-                ident(engine, label)
-            ));
-        }
+    let sampled = Sampled {
+        predicate,
+        key_columns,
+        parent_label,
     };
-    for key in key_columns {
-        add(col(engine, CHILD, key), key, &mut columns);
-    }
+    let select: Vec<String> = sample_columns(engine, &sampled, Some("p"))
+        .into_iter()
+        .map(|(label, expr)| format!("{expr} AS {}", ident(engine, &label)))
+        .collect();
     let from = match predicate {
-        Predicate::Null(column) => {
-            add(col(engine, CHILD, column), column, &mut columns);
-            format!(
-                "FROM {} AS {CHILD}\nWHERE {}",
-                relation(engine, child, only),
-                standalone_where(engine, predicate)
-            )
-        }
-        Predicate::Orphan(lookup) => {
-            for (c, _) in &lookup.pairs {
-                add(col(engine, CHILD, c), c, &mut columns);
-            }
-            format!(
-                "FROM {} AS {CHILD}\nWHERE {}",
-                relation(engine, child, only),
-                standalone_where(engine, predicate)
-            )
-        }
+        Predicate::Null(_) | Predicate::Orphan(_) => format!(
+            "FROM {} AS {CHILD}\nWHERE {}",
+            relation(engine, child, only),
+            standalone_where(engine, predicate)
+        ),
         Predicate::Differs {
             lookup,
             column,
             parent_column,
             as_text,
-        } => {
-            for (c, _) in &lookup.pairs {
-                add(col(engine, CHILD, c), c, &mut columns);
-            }
-            add(col(engine, CHILD, column), column, &mut columns);
-            let parent = parent_label.unwrap_or("parent");
-            add(
-                col(engine, "p", parent_column),
-                &format!("{parent}.{parent_column}"),
-                &mut columns,
-            );
-            format!(
-                "FROM {} AS {CHILD}\nJOIN {} AS p ON {}\nWHERE {}",
-                relation(engine, child, only),
-                relation(engine, &lookup.parent, lookup.parent_only),
-                join_condition(engine, lookup, "p"),
-                differs(engine, column, "p", parent_column, *as_text)
-            )
-        }
+        } => format!(
+            "FROM {} AS {CHILD}\nJOIN {} AS p ON {}\nWHERE {}",
+            relation(engine, child, only),
+            relation(engine, &lookup.parent, lookup.parent_only),
+            join_condition(engine, lookup, "p"),
+            differs(engine, column, "p", parent_column, *as_text)
+        ),
     };
     Sql::new(format!(
         "SELECT {}\n{from}\nLIMIT {limit}",
@@ -841,26 +822,21 @@ pub fn row_exists(engine: Engine, name: &TableName, key: &str, value: &str) -> S
 
 /// How many rows a person's query returns, counted on the server.
 pub fn count_rows_of(engine: Engine, query: &Sql) -> Sql {
-    Sql::new(format!(
-        "SELECT count(*) AS {}\nFROM (\n{}\n) AS q",
-        ident(engine, "count"),
-        query.as_str()
-    ))
+    over_query(
+        &format!("count(*) AS {}", ident(engine, "count")),
+        query,
+        None,
+    )
 }
 
 /// Up to `limit` rows of a person's query. PostgreSQL returns each row as one JSON
 /// text (`row_to_json`), so values of any type arrive intact.
 pub fn rows_of(engine: Engine, query: &Sql, limit: u32) -> Sql {
-    match engine {
-        Engine::Postgres => Sql::new(format!(
-            "SELECT CAST(row_to_json(q) AS text)\nFROM (\n{}\n) AS q\nLIMIT {limit}",
-            query.as_str()
-        )),
-        Engine::Sqlite | Engine::Mysql => Sql::new(format!(
-            "SELECT *\nFROM (\n{}\n) AS q\nLIMIT {limit}",
-            query.as_str()
-        )),
-    }
+    let select = match engine {
+        Engine::Postgres => "CAST(row_to_json(q) AS text)",
+        Engine::Sqlite | Engine::Mysql => "*",
+    };
+    over_query(select, query, Some(limit))
 }
 
 #[cfg(test)]

@@ -47,26 +47,31 @@ struct Running {
 const PING_LIMIT: Duration = Duration::from_secs(5);
 const ROOTS: u32 = 50;
 
+/// What the UI runs on: the session, its plan, who it talks to, and the
+/// command line's and the config file's settings.
+pub struct Ui {
+    pub db: Db,
+    pub plan: Arc<Plan>,
+    pub info: SessionInfo,
+    pub settings: Settings,
+    pub config: Config,
+}
+
 /// Runs the UI until the user quits. The terminal is restored on every path out.
-pub async fn run(
-    db: Db,
-    plan: Arc<Plan>,
-    info: SessionInfo,
-    settings: Settings,
-    config: Config,
-) -> std::io::Result<()> {
-    let result = run_until_quit(db, plan, info, settings, config).await;
+pub async fn run(ui: Ui) -> std::io::Result<()> {
+    let result = run_until_quit(ui).await;
     terminal::restore();
     result
 }
 
-async fn run_until_quit(
-    db: Db,
-    plan: Arc<Plan>,
-    info: SessionInfo,
-    settings: Settings,
-    config: Config,
-) -> std::io::Result<()> {
+async fn run_until_quit(ui: Ui) -> std::io::Result<()> {
+    let Ui {
+        db,
+        plan,
+        info,
+        settings,
+        config,
+    } = ui;
     let mut terminal = terminal::init()?;
     let size = terminal.size()?;
     let mut app = App::new(
