@@ -1,3 +1,5 @@
+#![warn(clippy::too_many_lines, clippy::excessive_nesting)]
+
 use clap::{Parser, Subcommand};
 use tether::commands::{
     self, EXIT_COULD_NOT_RUN,

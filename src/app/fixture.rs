@@ -18,62 +18,10 @@ pub fn schema() -> Schema {
     let mut tables = Vec::new();
     let mut foreign_keys = Vec::new();
     let mut indexes = Vec::new();
-    for (i, spec) in specs.iter().enumerate() {
-        tables.push(Table {
-            name: spec.name.clone(),
-            kind: TableKind::Table,
-            columns: spec
-                .columns
-                .iter()
-                .map(|c| Column {
-                    name: c.name.clone(),
-                    data_type: match c.ty {
-                        ColumnType::Uuid => "uuid",
-                        ColumnType::Text => "text",
-                        ColumnType::Integer => "integer",
-                        ColumnType::Timestamp => "timestamp with time zone",
-                    }
-                    .into(),
-                    nullable: c.nullable,
-                    generated: false,
-                    identity: None,
-                })
-                .collect(),
-            primary_key: spec.primary_key.clone(),
-            row_estimate: Some([500, 500, 12_000, 500, 10_000][i]),
-            pages: None,
-            storage_engine: None,
-            range_key: None,
-            access: Default::default(),
-            inherits_from: None,
-        });
-        for unique in std::iter::once(&spec.primary_key).chain(&spec.unique) {
-            indexes.push(Index {
-                name: format!("{}_{}_key", spec.name.name, unique.join("_")),
-                table: spec.name.clone(),
-                columns: unique.iter().cloned().map(Some).collect(),
-                unique: true,
-                partial: false,
-                valid: true,
-            });
-        }
-        for fk in &spec.foreign_keys {
-            foreign_keys.push(ForeignKey {
-                name: fk.name.clone(),
-                child: spec.name.clone(),
-                child_columns: fk.columns.clone(),
-                parent: fk.parent.clone(),
-                parent_columns: fk.parent_columns.clone(),
-                on_delete: fk.on_delete,
-                on_update: crate::model::ReferentialAction::NoAction,
-                match_type: MatchType::Simple,
-                deferrable: false,
-                initially_deferred: false,
-                validated: fk.validate,
-                enforced: true,
-                triggers_enabled: true,
-            });
-        }
+    for (spec, rows) in specs.iter().zip([500, 500, 12_000, 500, 10_000]) {
+        tables.push(table_of(spec, rows));
+        indexes.extend(keys_of(spec));
+        foreign_keys.extend(spec.foreign_keys.iter().map(|fk| foreign_key_of(spec, fk)));
     }
     for index in crate::demo::indexes("public") {
         indexes.push(Index {
@@ -94,6 +42,74 @@ pub fn schema() -> Schema {
         blind_spots: Vec::new(),
         lookup: Default::default(),
         reads: Default::default(),
+    }
+}
+
+/// A demo table as PostgreSQL's catalog describes it, with `rows` estimated.
+fn table_of(spec: &crate::sql::ddl::TableSpec, rows: i64) -> Table {
+    Table {
+        name: spec.name.clone(),
+        kind: TableKind::Table,
+        columns: spec
+            .columns
+            .iter()
+            .map(|c| Column {
+                name: c.name.clone(),
+                data_type: match c.ty {
+                    ColumnType::Uuid => "uuid",
+                    ColumnType::Text => "text",
+                    ColumnType::Integer => "integer",
+                    ColumnType::Timestamp => "timestamp with time zone",
+                }
+                .into(),
+                nullable: c.nullable,
+                generated: false,
+                identity: None,
+            })
+            .collect(),
+        primary_key: spec.primary_key.clone(),
+        row_estimate: Some(rows),
+        pages: None,
+        storage_engine: None,
+        range_key: None,
+        access: Default::default(),
+        inherits_from: None,
+    }
+}
+
+/// The unique indexes behind a demo table's primary key and unique keys.
+fn keys_of(spec: &crate::sql::ddl::TableSpec) -> Vec<Index> {
+    std::iter::once(&spec.primary_key)
+        .chain(&spec.unique)
+        .map(|unique| Index {
+            name: format!("{}_{}_key", spec.name.name, unique.join("_")),
+            table: spec.name.clone(),
+            columns: unique.iter().cloned().map(Some).collect(),
+            unique: true,
+            partial: false,
+            valid: true,
+        })
+        .collect()
+}
+
+/// A demo foreign key as declared (NOT VALID where the demo says so).
+fn foreign_key_of(
+    spec: &crate::sql::ddl::TableSpec,
+    fk: &crate::sql::ddl::ForeignKeySpec,
+) -> ForeignKey {
+    let rules = crate::model::DeclaredRules {
+        on_delete: fk.on_delete,
+        on_update: crate::model::ReferentialAction::NoAction,
+        match_type: MatchType::Simple,
+    };
+    ForeignKey {
+        validated: fk.validate,
+        ..ForeignKey::immediate(
+            fk.name.clone(),
+            (spec.name.clone(), fk.columns.clone()),
+            (fk.parent.clone(), fk.parent_columns.clone()),
+            rules,
+        )
     }
 }
 

@@ -74,6 +74,10 @@ fn fk(
 
 /// The demo's tables, in load order (parents first), for a database whose
 /// default schema is `schema`.
+#[allow(
+    clippy::too_many_lines,
+    reason = "table-like data: the demo's tables and columns, one entry each"
+)]
 pub fn tables(schema: &str) -> Vec<TableSpec> {
     use ColumnType::*;
     let name = |t: &str| TableName::new(schema, t);
@@ -283,6 +287,10 @@ pub struct Fault {
 
 /// Every fault the demo plants at `scale`, with the exact finding it produces on
 /// `engine`.
+#[allow(
+    clippy::too_many_lines,
+    reason = "table-like data: one entry per planted fault"
+)]
 pub fn expected(scale: u64, engine: Engine) -> Vec<Fault> {
     let l = Layout::new(scale);
     let k = l.k;
