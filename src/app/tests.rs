@@ -45,12 +45,7 @@ fn runner_events_update_checks_and_keep_the_previous_count() {
     let check = orphans_of_assets_discovery(&app);
     app.update(Action::Tick, t);
     assert_eq!(app.checks[check].state, CheckState::Queued);
-    let statement = app
-        .plan
-        .statements
-        .iter()
-        .position(|s| s.checks.contains(&check))
-        .unwrap();
+    let statement = fixture::statement_of(&app, check);
     app.update(
         Action::Runner {
             generation: 1,
@@ -191,11 +186,17 @@ fn panes_and_screens() {
     assert_eq!(app.size, (60, 20));
 }
 
-#[test]
-fn orphans_sort_select_open_and_copy() {
+/// A refreshed app at 120×40 with `pane` in focus.
+fn focused(pane: Pane) -> (Instant, App) {
     let t = now();
     let mut app = refreshed((120, 40));
-    app.update(Action::FocusPane(Pane::Orphans), t);
+    app.update(Action::FocusPane(pane), t);
+    (t, app)
+}
+
+#[test]
+fn orphans_sort_select_open_and_copy() {
+    let (t, mut app) = focused(Pane::Orphans);
     let rows = app.orphan_rows();
     let counts: Vec<Option<u64>> = rows.iter().map(|&i| app.checks[i].count).collect();
     assert_eq!(&counts[..2], &[Some(31), Some(21)], "most orphans first");
@@ -235,12 +236,7 @@ fn orphans_sort_select_open_and_copy() {
     app.update(Action::Down, t);
     assert_eq!(app.overlay, Some(Overlay::Check { check, scroll: 1 }));
     let copied = app.update(Action::CopySql, t);
-    let statement = app
-        .plan
-        .statements
-        .iter()
-        .position(|s| s.checks.contains(&check))
-        .unwrap();
+    let statement = fixture::statement_of(&app, check);
     assert_eq!(
         copied,
         vec![Command::Copy(app.plan.sql(statement).to_string())]
@@ -253,9 +249,7 @@ fn orphans_sort_select_open_and_copy() {
 
 #[test]
 fn tenants_and_latency_open_their_checks() {
-    let t = now();
-    let mut app = refreshed((120, 40));
-    app.update(Action::FocusPane(Pane::Tenants), t);
+    let (t, mut app) = focused(Pane::Tenants);
     let rows = app.tenant_rows();
     assert!(app.plan.checks[rows[0]].id == CheckId::TenantMissing);
     assert!(app.plan.checks[*rows.last().unwrap()].id == CheckId::TenantMismatch);
@@ -412,26 +406,21 @@ fn lineage_pick_type_load_and_back() {
     assert_eq!(app.screen, Screen::Dashboard);
 }
 
+/// Where `pane` stands in `areas`.
+fn pane_area(areas: &layout::Areas, pane: Pane) -> ratatui::layout::Rect {
+    areas.panes.iter().find(|(p, _)| *p == pane).unwrap().1
+}
+
 #[test]
 fn mouse_selects_panes_and_rows_and_scrolls() {
     let t = now();
     let mut app = refreshed((120, 40));
     let areas = layout::areas(120, 40, Screen::Dashboard, Pane::Graph);
-    let orphans = areas
-        .panes
-        .iter()
-        .find(|(p, _)| *p == Pane::Orphans)
-        .unwrap()
-        .1;
+    let orphans = pane_area(&areas, Pane::Orphans);
     app.update(Action::Click(orphans.x + 3, orphans.y + 4), t);
     assert_eq!(app.focus, Pane::Orphans);
     assert_eq!(app.orphan_row, 2, "border, header, then rows 0, 1, 2");
-    let latency = areas
-        .panes
-        .iter()
-        .find(|(p, _)| *p == Pane::Latency)
-        .unwrap()
-        .1;
+    let latency = pane_area(&areas, Pane::Latency);
     app.update(Action::ScrollDown(latency.x + 1, latency.y + 1), t);
     assert_eq!(app.focus, Pane::Latency);
     assert_eq!(app.latency_row, 3);
@@ -449,6 +438,17 @@ fn mouse_selects_panes_and_rows_and_scrolls() {
     assert_eq!(small.focus, Pane::Tenants);
 }
 
+/// The attempt and next retry of a lost connection.
+fn lost(app: &App) -> (&u32, &Instant) {
+    let Connection::Lost {
+        attempt, retry_at, ..
+    } = &app.connection
+    else {
+        panic!("not lost")
+    };
+    (attempt, retry_at)
+}
+
 #[test]
 fn losing_the_connection_backs_off_and_recovers() {
     let t = now();
@@ -456,12 +456,7 @@ fn losing_the_connection_backs_off_and_recovers() {
     app.update(Action::Tick, t);
     app.update(Action::ConnectionLost("connection refused".into()), t);
     assert!(!app.refresh.running);
-    let Connection::Lost {
-        attempt, retry_at, ..
-    } = &app.connection
-    else {
-        panic!("not lost")
-    };
+    let (attempt, retry_at) = lost(&app);
     assert_eq!((*attempt, *retry_at), (1, t + Duration::from_secs(1)));
     assert!(app.update(Action::Tick, t).is_empty());
     assert_eq!(
@@ -470,19 +465,12 @@ fn losing_the_connection_backs_off_and_recovers() {
     );
     app.update(Action::ConnectionLost("connection refused".into()), t);
     app.update(Action::ConnectionLost("connection refused".into()), t);
-    let Connection::Lost {
-        attempt, retry_at, ..
-    } = &app.connection
-    else {
-        panic!("not lost")
-    };
+    let (attempt, retry_at) = lost(&app);
     assert_eq!((*attempt, *retry_at), (3, t + Duration::from_secs(4)));
     for _ in 0..10 {
         app.update(Action::ConnectionLost("down".into()), t);
     }
-    let Connection::Lost { retry_at, .. } = &app.connection else {
-        panic!("not lost")
-    };
+    let (_, retry_at) = lost(&app);
     assert_eq!(*retry_at, t + MAX_BACKOFF);
     assert_eq!(
         app.update(Action::Refresh, t),

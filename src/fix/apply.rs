@@ -228,18 +228,16 @@ fn back_up(
 /// Runs tether's own changes of every active remedy, in order; returns the
 /// number of rows the transaction changed (tether's and the rules'), each
 /// counted once.
-async fn change_rows(tx: &mut Transaction, locked: &Locked<'_>, batch: usize) -> Result<u64, FixError> {
+async fn change_rows(
+    tx: &mut Transaction,
+    locked: &Locked<'_>,
+    batch: usize,
+) -> Result<u64, FixError> {
     let mut distinct: std::collections::HashSet<(TableName, Row)> = Default::default();
     for (remedy, rows) in locked.each() {
         for (step, step_rows) in remedy.steps.iter().zip(&rows.steps) {
             change(tx, locked.plan, &step.change, step_rows, batch).await?;
-            let shape = &step_rows.shape;
-            distinct.extend(
-                step_rows
-                    .rows
-                    .iter()
-                    .map(|r| (shape.name.clone(), shape.key_of(r))),
-            );
+            distinct.extend(table_keys(&step_rows.shape, &step_rows.rows));
         }
         for affected in rows
             .consequences
@@ -247,16 +245,18 @@ async fn change_rows(tx: &mut Transaction, locked: &Locked<'_>, batch: usize) ->
             .iter()
             .chain(&rows.consequences.nulled)
         {
-            let shape = &affected.shape;
-            distinct.extend(
-                affected
-                    .rows
-                    .iter()
-                    .map(|r| (shape.name.clone(), shape.key_of(r))),
-            );
+            distinct.extend(table_keys(&affected.shape, &affected.rows));
         }
     }
     Ok(distinct.len() as u64)
+}
+
+/// Each of `rows` (of `shape`'s table) by its table and key.
+fn table_keys<'a>(
+    shape: &'a Shape,
+    rows: &'a [Row],
+) -> impl Iterator<Item = (TableName, Row)> + 'a {
+    rows.iter().map(|r| (shape.name.clone(), shape.key_of(r)))
 }
 
 /// Every updated row as the transaction left it, read back by key.
@@ -517,18 +517,8 @@ async fn verify(
     let engine = plan.engine;
     for (step, found) in remedy.steps.iter().zip(&rows.steps) {
         let shape = &found.shape;
-        let keys: Vec<Row> = found.rows.iter().map(|r| shape.key_of(r)).collect();
-        let now = rows::by_key(
-            tx,
-            engine,
-            shape,
-            &keys,
-            false,
-            batch,
-            "checking the change",
-        )
-        .await?;
-        if let Some(what) = step_left_undone(&step.change, found, keys.len(), &now) {
+        let now = rows_now(tx, engine, shape, &found.rows, batch).await?;
+        if let Some(what) = step_left_undone(&step.change, found, found.rows.len(), &now) {
             return Err(wrong(plan, &shape.name, what));
         }
     }
@@ -540,23 +530,34 @@ async fn verify(
     {
         let r = &plan.relationships[affected.relationship];
         let shape = &affected.shape;
-        let keys: Vec<Row> = affected.rows.iter().map(|row| shape.key_of(row)).collect();
-        let now = rows::by_key(
-            tx,
-            engine,
-            shape,
-            &keys,
-            false,
-            batch,
-            "checking the change",
-        )
-        .await?;
+        let now = rows_now(tx, engine, shape, &affected.rows, batch).await?;
         let at = super::walk::positions(shape, &r.child_columns).unwrap_or_default();
         if let Some(what) = rule_left_undone(affected, &at, &now) {
             return Err(wrong(plan, &shape.name, what));
         }
     }
     Ok(())
+}
+
+/// The rows of `shape` at the keys of `rows`, as the transaction sees them now.
+async fn rows_now(
+    tx: &mut Transaction,
+    engine: Engine,
+    shape: &Shape,
+    rows: &[Row],
+    batch: usize,
+) -> Result<Vec<Row>, FixError> {
+    let keys: Vec<Row> = rows.iter().map(|r| shape.key_of(r)).collect();
+    rows::by_key(
+        tx,
+        engine,
+        shape,
+        &keys,
+        false,
+        batch,
+        "checking the change",
+    )
+    .await
 }
 
 /// A table's rows are not as its declared rules say they should be.

@@ -216,7 +216,63 @@ fn matches_filter(filter: &Option<String>, table: &str, columns: &[String]) -> b
     }
 }
 
-async fn count(reader: &mut Transaction, plan: &Plan, selection: &Selection) -> Result<u64, FixError> {
+/// The relationships `options` names and its filter matches, with their index.
+fn chosen<'p>(
+    plan: &'p Plan,
+    options: &FixOptions,
+) -> impl Iterator<Item = (usize, &'p Relationship)> {
+    plan.relationships.iter().enumerate().filter(|(ri, r)| {
+        options.only.is_none_or(|only| only == *ri)
+            && matches_filter(
+                &options.relationship,
+                &plan.label(&r.child),
+                &r.child_columns,
+            )
+    })
+}
+
+/// A chosen relationship, by index, with its orphan count or why it cannot be counted.
+struct Counted<'p> {
+    index: usize,
+    relationship: &'p Relationship,
+    orphans: Result<u64, String>,
+}
+
+/// Each chosen relationship that `keep` accepts, in order, with its orphans counted.
+async fn count_orphans<'p>(
+    reader: &mut Transaction,
+    plan: &'p Plan,
+    options: &FixOptions,
+    keep: impl Fn(&Relationship) -> bool,
+) -> Result<Vec<Counted<'p>>, FixError> {
+    let mut counted = Vec::new();
+    for (index, r) in chosen(plan, options).filter(|(_, r)| keep(r)) {
+        let orphans = match unreadable(&plan.schema, &[&r.child, &r.parent]) {
+            Some(reason) => Err(reason),
+            None => Ok(count(reader, plan, &orphans_of(r)).await?),
+        };
+        counted.push(Counted {
+            index,
+            relationship: r,
+            orphans,
+        });
+    }
+    Ok(counted)
+}
+
+/// The child rows of `r` that match no parent row.
+fn orphans_of(r: &Relationship) -> Selection {
+    Selection::Matching {
+        table: r.child.clone(),
+        predicate: Predicate::Orphan(r.lookup()),
+    }
+}
+
+async fn count(
+    reader: &mut Transaction,
+    plan: &Plan,
+    selection: &Selection,
+) -> Result<u64, FixError> {
     let counts = reader
         .counts(&statements::count(plan.engine, selection))
         .await
@@ -261,7 +317,8 @@ async fn preview_in(
     let wanted = |scope: Scope| options.scope.is_none_or(|s| s == scope);
     let mut remedies = Vec::new();
     if wanted(Scope::Orphans) {
-        remedies.extend(orphan_remedies(reader, plan, options).await?);
+        let counted = count_orphans(reader, plan, options, |_| true).await?;
+        remedies.extend(orphan_remedies(plan, options, counted));
     }
     if wanted(Scope::Tenant) {
         remedies.extend(tenant_remedies(reader, plan, options).await?);
@@ -321,7 +378,9 @@ async fn preview_in(
         remedies.extend(index_remedies(plan, options));
     }
     if wanted(Scope::Constraint) {
-        remedies.extend(constraint_remedies(reader, plan, options).await?);
+        let profile = |r: &Relationship| r.source == Source::Profile;
+        let counted = count_orphans(reader, plan, options, profile).await?;
+        remedies.extend(constraint_remedies(plan, counted));
     }
     Ok(remedies)
 }
@@ -546,38 +605,25 @@ async fn step_rows(
     Ok((rows, new_values))
 }
 
-async fn orphan_remedies(
-    reader: &mut Transaction,
-    plan: &Plan,
-    options: &FixOptions,
-) -> Result<Vec<Remedy>, FixError> {
+/// The orphan remedies of `counted`: withheld where not countable, none where there are none.
+fn orphan_remedies(plan: &Plan, options: &FixOptions, counted: Vec<Counted<'_>>) -> Vec<Remedy> {
     let mut remedies = Vec::new();
-    for (ri, r) in plan.relationships.iter().enumerate() {
-        if options.only.is_some_and(|only| only != ri) {
-            continue;
+    for c in counted {
+        let label = c.relationship.label(&plan.schema).arrow();
+        match c.orphans {
+            Err(reason) => {
+                let mut remedy = Remedy::new(CheckId::Orphans, Some(c.index), label);
+                remedy.withheld = Some(reason);
+                remedies.push(remedy);
+            }
+            Ok(0) => {}
+            Ok(n) => {
+                let orphans = orphans_of(c.relationship);
+                remedies.push(orphan_remedy(plan, options, c.index, label, orphans, n));
+            }
         }
-        let child = plan.label(&r.child);
-        if !matches_filter(&options.relationship, &child, &r.child_columns) {
-            continue;
-        }
-        let label = r.label(&plan.schema).arrow();
-        if let Some(reason) = unreadable(&plan.schema, &[&r.child, &r.parent]) {
-            let mut remedy = Remedy::new(CheckId::Orphans, Some(ri), label);
-            remedy.withheld = Some(reason);
-            remedies.push(remedy);
-            continue;
-        }
-        let orphans = Selection::Matching {
-            table: r.child.clone(),
-            predicate: Predicate::Orphan(r.lookup()),
-        };
-        let n = count(reader, plan, &orphans).await?;
-        if n == 0 {
-            continue;
-        }
-        remedies.push(orphan_remedy(plan, options, ri, label, orphans, n));
     }
-    Ok(remedies)
+    remedies
 }
 
 /// The remedy for the `n` orphan rows of relationship `ri` (`orphans`):
@@ -818,12 +864,8 @@ impl TenantColumn<'_> {
 
 fn index_remedies(plan: &Plan, options: &FixOptions) -> Vec<Remedy> {
     let mut remedies = Vec::new();
-    for (ri, r) in plan.relationships.iter().enumerate() {
-        if r.constraint.is_none() || r.indexed || options.only.is_some_and(|only| only != ri) {
-            continue;
-        }
-        let label = plan.label(&r.child);
-        if !matches_filter(&options.relationship, &label, &r.child_columns) {
+    for (ri, r) in chosen(plan, options) {
+        if r.constraint.is_none() || r.indexed {
             continue;
         }
         let rows = plan
@@ -852,39 +894,19 @@ fn index_remedies(plan: &Plan, options: &FixOptions) -> Vec<Remedy> {
     remedies
 }
 
-async fn constraint_remedies(
-    reader: &mut Transaction,
-    plan: &Plan,
-    options: &FixOptions,
-) -> Result<Vec<Remedy>, FixError> {
+/// The missing constraints of `counted`, each saying how many orphans must go first.
+fn constraint_remedies(plan: &Plan, counted: Vec<Counted<'_>>) -> Vec<Remedy> {
     let mut remedies = Vec::new();
-    for (ri, r) in plan.relationships.iter().enumerate() {
-        if r.source != Source::Profile || options.only.is_some_and(|only| only != ri) {
-            continue;
-        }
-        let label = plan.label(&r.child);
-        if !matches_filter(&options.relationship, &label, &r.child_columns) {
-            continue;
-        }
-        let orphans = match unreadable(&plan.schema, &[&r.child, &r.parent]) {
-            Some(_) => "its orphans (count withheld) must go first".to_string(),
-            None => {
-                let n = count(
-                    reader,
-                    plan,
-                    &Selection::Matching {
-                        table: r.child.clone(),
-                        predicate: Predicate::Orphan(r.lookup()),
-                    },
-                )
-                .await?;
-                format!("{} must go first", crate::wording::plural(n, "orphan"))
-            }
+    for c in counted {
+        let r = c.relationship;
+        let orphans = match c.orphans {
+            Err(_) => "its orphans (count withheld) must go first".to_string(),
+            Ok(n) => format!("{} must go first", crate::wording::plural(n, "orphan")),
         };
         let rule = r.expected_on_delete.unwrap_or(ReferentialAction::NoAction);
         let mut remedy = Remedy::new(
             CheckId::FkMissing,
-            Some(ri),
+            Some(c.index),
             format!(
                 "{}: add the constraint (validating it checks every row; {orphans})",
                 r.label(&plan.schema).arrow()
@@ -900,5 +922,5 @@ async fn constraint_remedies(
         );
         remedies.push(remedy);
     }
-    Ok(remedies)
+    remedies
 }

@@ -11,6 +11,7 @@ use super::rows::{self, Row, Shape};
 use crate::cell::Cell;
 use crate::db::{Db, Transaction};
 use crate::model::{Column, Engine, Identity, Schema, TableName};
+use crate::sql::Sql;
 use crate::sql::fix as statements;
 use std::collections::HashMap;
 use std::path::Path;
@@ -370,12 +371,12 @@ impl Restoring<'_> {
         let mut updates: Vec<(&Shape, Row)> = Vec::new();
         for (shape, pre, plan) in decided {
             if updates.first().is_some_and(|(s, _)| s.name != shape.name) {
-                restored.updated += update(tx, engine, schema, &mut updates).await?;
+                restored.updated += write(tx, engine, schema, &mut updates, update).await?;
             }
             if !matches!(plan, Plan::Insert)
                 || pending.first().is_some_and(|(s, _)| s.name != shape.name)
             {
-                restored.inserted += insert(tx, engine, schema, &mut pending).await?;
+                restored.inserted += write(tx, engine, schema, &mut pending, insert).await?;
             }
             match plan {
                 Plan::Nothing => restored.unchanged += 1,
@@ -383,35 +384,36 @@ impl Restoring<'_> {
                     pending.push((shape, pre));
                     let width = shape.columns.len();
                     if pending.len() >= rows::per_statement(width, 1000) {
-                        restored.inserted += insert(tx, engine, schema, &mut pending).await?;
+                        restored.inserted +=
+                            write(tx, engine, schema, &mut pending, insert).await?;
                     }
                 }
                 Plan::Update => {
                     updates.push((shape, pre));
                     let width = shape.columns.len() * (shape.key.len() + 1) + shape.key.len();
                     if updates.len() >= rows::per_statement(width, UPDATES_PER_STATEMENT) {
-                        restored.updated += update(tx, engine, schema, &mut updates).await?;
+                        restored.updated += write(tx, engine, schema, &mut updates, update).await?;
                     }
                 }
             }
         }
-        restored.inserted += insert(tx, engine, schema, &mut pending).await?;
-        restored.updated += update(tx, engine, schema, &mut updates).await?;
+        restored.inserted += write(tx, engine, schema, &mut pending, insert).await?;
+        restored.updated += write(tx, engine, schema, &mut updates, update).await?;
         Ok(())
     }
 }
 
-/// Inserts the pending rows (all of one table) in one statement.
-async fn insert(
-    tx: &mut Transaction,
-    engine: Engine,
-    schema: &Schema,
-    pending: &mut Vec<(&Shape, Row)>,
-) -> Result<u64, FixError> {
-    let Some((shape, _)) = pending.first() else {
-        return Ok(0);
-    };
-    let shape: &Shape = shape;
+/// One statement writing pending rows back, with its values.
+struct Statement {
+    /// None: nothing to set, and every row counts as written.
+    sql: Option<Sql>,
+    values: Vec<Cell>,
+    /// How the rows were written, for a count that does not match.
+    wrote: &'static str,
+}
+
+/// Inserts the pending rows (all of `shape`'s table) again.
+fn insert(engine: Engine, shape: &Shape, pending: &[(&Shape, Row)]) -> Statement {
     let columns: Vec<&Column> = shape.columns.iter().filter(|c| !c.generated).collect();
     let always = columns.iter().any(|c| c.identity == Some(Identity::Always));
     let mut values = Vec::with_capacity(pending.len() * columns.len());
@@ -419,37 +421,20 @@ async fn insert(
         values.extend(writable(shape, row, |_| true).1);
     }
     let sql = statements::insert_rows(engine, &shape.name, &columns, pending.len(), always);
-    let what = format!("restoring {}", schema.label(&shape.name));
-    let n = tx
-        .execute_with(&sql, &values)
-        .await
-        .map_err(|e| FixError::database(&what, &e))?;
-    if n != pending.len() as u64 {
-        return Err(FixError::Drift(format!(
-            "{what}: {n} rows inserted of {}",
-            pending.len()
-        )));
+    Statement {
+        sql: Some(sql),
+        values,
+        wrote: "inserted of",
     }
-    pending.clear();
-    Ok(n)
 }
 
 /// Rows given their values back per statement, at most (each row costs one
 /// `WHEN` per column, which the database tries in turn).
 const UPDATES_PER_STATEMENT: usize = 200;
 
-/// Gives the pending rows (all of one table) every value back, in one
-/// statement; each must match exactly one row.
-async fn update(
-    tx: &mut Transaction,
-    engine: Engine,
-    schema: &Schema,
-    pending: &mut Vec<(&Shape, Row)>,
-) -> Result<u64, FixError> {
-    let Some((shape, _)) = pending.first() else {
-        return Ok(0);
-    };
-    let shape: &Shape = shape;
+/// Gives the pending rows (all of `shape`'s table) every value back; each
+/// must match exactly one row.
+fn update(engine: Engine, shape: &Shape, pending: &[(&Shape, Row)]) -> Statement {
     let positions: Vec<usize> = (0..shape.columns.len())
         .filter(|&i| {
             !shape.columns[i].generated
@@ -468,24 +453,46 @@ async fn update(
     for (_, row) in pending.iter() {
         values.extend(shape.key_of(row));
     }
-    let what = format!("restoring {}", schema.label(&shape.name));
-    let n = if columns.is_empty() {
-        pending.len() as u64
-    } else {
-        let sql = statements::set_each(
+    let sql = (!columns.is_empty()).then(|| {
+        statements::set_each(
             engine,
             &shape.name,
             &columns,
             &shape.key_columns(),
             pending.len(),
-        );
-        tx.execute_with(&sql, &values)
+        )
+    });
+    Statement {
+        sql,
+        values,
+        wrote: "matched the keys of",
+    }
+}
+
+/// Writes the pending rows (one table's) in `build`'s statement, each once, then empties them.
+async fn write(
+    tx: &mut Transaction,
+    engine: Engine,
+    schema: &Schema,
+    pending: &mut Vec<(&Shape, Row)>,
+    build: fn(Engine, &Shape, &[(&Shape, Row)]) -> Statement,
+) -> Result<u64, FixError> {
+    let Some((shape, _)) = pending.first() else {
+        return Ok(0);
+    };
+    let statement = build(engine, shape, pending);
+    let what = format!("restoring {}", schema.label(&shape.name));
+    let n = match statement.sql {
+        None => pending.len() as u64,
+        Some(sql) => tx
+            .execute_with(&sql, &statement.values)
             .await
-            .map_err(|e| FixError::database(&what, &e))?
+            .map_err(|e| FixError::database(&what, &e))?,
     };
     if n != pending.len() as u64 {
         return Err(FixError::Drift(format!(
-            "{what}: {n} rows matched the keys of {}",
+            "{what}: {n} rows {} {}",
+            statement.wrote,
             pending.len()
         )));
     }

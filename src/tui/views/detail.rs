@@ -3,14 +3,14 @@
 
 use super::{count, dim, pane_block, popup, rows_lines, severity_style};
 use crate::app::App;
-use crate::graph::GraphNode;
+use crate::graph::{GraphEdge, GraphNode};
 use crate::model::TableName;
 use crate::tui::config::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 fn heading(text: &str) -> Line<'static> {
     Line::from(Span::styled(
@@ -87,6 +87,17 @@ pub fn check(frame: &mut Frame, app: &App, theme: &Theme, check: usize, scroll: 
     if let Some(sample_sql) = view.findings.iter().find_map(|f| f.sample_sql.clone()) {
         lines.extend(sql_lines("Sample SQL", &sample_sql, dim(theme)));
     }
+    render_scrolled(frame, block, lines, scroll, rect);
+}
+
+/// Draws `lines` in `block` over `rect`, wrapped, `scroll` lines down.
+fn render_scrolled(
+    frame: &mut Frame,
+    block: Block<'_>,
+    lines: Vec<Line<'static>>,
+    scroll: u16,
+    rect: Rect,
+) {
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
@@ -193,38 +204,42 @@ fn table_facts(app: &App, theme: &Theme, n: &GraphNode) -> Vec<Line<'static>> {
 /// The tables `node` refers to, each edge coloured by its worst finding.
 fn parent_lines(app: &App, theme: &Theme, node: usize) -> Vec<Line<'static>> {
     let g = &app.graph;
-    let mut lines = vec![Line::from(""), heading("Parents")];
-    let parents: Vec<_> = g.parents(node).collect();
-    if parents.is_empty() {
-        lines.push(Line::from("  none"));
-    }
-    for e in parents {
+    edge_lines(app, theme, "Parents", g.parents(node), |e| {
         let r = &app.plan.relationships[e.relationship];
-        lines.push(Line::from(Span::styled(
-            format!(
-                "  {} → {} ({:?}{})",
-                e.label,
-                g.nodes[e.parent].label,
-                r.source,
-                if r.indexed { ", indexed" } else { "" }
-            ),
-            severity_style(theme, app.worst_for_relationship(e.relationship)),
-        )));
-    }
-    lines
+        format!(
+            "  {} → {} ({:?}{})",
+            e.label,
+            g.nodes[e.parent].label,
+            r.source,
+            if r.indexed { ", indexed" } else { "" }
+        )
+    })
 }
 
 /// The tables referring to `node`, each edge coloured by its worst finding.
 fn child_lines(app: &App, theme: &Theme, node: usize) -> Vec<Line<'static>> {
     let g = &app.graph;
-    let mut lines = vec![Line::from(""), heading("Children")];
-    let children: Vec<_> = g.children(node).collect();
-    if children.is_empty() {
+    edge_lines(app, theme, "Children", g.children(node), |e| {
+        format!("  {} ← {}", g.nodes[e.child].label, e.label)
+    })
+}
+
+/// A heading, then each edge as `text` says, coloured by its worst finding (or `none`).
+fn edge_lines<'g>(
+    app: &App,
+    theme: &Theme,
+    title: &str,
+    edges: impl Iterator<Item = &'g GraphEdge>,
+    text: impl Fn(&GraphEdge) -> String,
+) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::from(""), heading(title)];
+    let edges: Vec<_> = edges.collect();
+    if edges.is_empty() {
         lines.push(Line::from("  none"));
     }
-    for e in children {
+    for e in edges {
         lines.push(Line::from(Span::styled(
-            format!("  {} ← {}", g.nodes[e.child].label, e.label),
+            text(e),
             severity_style(theme, app.worst_for_relationship(e.relationship)),
         )));
     }
@@ -261,13 +276,7 @@ pub fn table(frame: &mut Frame, app: &App, theme: &Theme, node: usize, scroll: u
     lines.extend(parent_lines(app, theme, node));
     lines.extend(child_lines(app, theme, node));
     lines.extend(table_finding_lines(app, theme, &n.table));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .scroll((scroll, 0))
-            .wrap(Wrap { trim: false }),
-        rect,
-    );
+    render_scrolled(frame, block, lines, scroll, rect);
 }
 
 /// A fix from the UI: the preview (what changes, how many rows, the SQL), the
