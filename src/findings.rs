@@ -2,7 +2,7 @@
 
 use crate::checks::{Category, CheckId, Severity};
 use crate::db::SampleRow;
-use crate::model::ReferentialAction;
+use crate::model::{ReferentialAction, RelationshipId};
 use crate::wording::thousands;
 use serde::Serialize;
 use std::sync::Arc;
@@ -165,7 +165,7 @@ pub struct Finding {
     /// Which of the plan's relationships a probe's finding is about (a
     /// check's finding has its check's); not part of the report.
     #[serde(skip)]
-    pub probed: Option<u32>,
+    pub probed: Option<RelationshipId>,
 }
 
 impl Finding {

@@ -3,7 +3,7 @@
 //! Cycles (and self-references) are broken for layering only; every edge is kept.
 
 use crate::checks::plan::Plan;
-use crate::model::TableName;
+use crate::model::{RelationshipId, TableName};
 use std::collections::HashMap;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -18,8 +18,7 @@ pub struct GraphNode {
 pub struct GraphEdge {
     pub child: usize,
     pub parent: usize,
-    /// Index into `Plan::relationships`.
-    pub relationship: usize,
+    pub relationship: RelationshipId,
     /// `discovery_flow_id · set null`
     pub label: String,
 }
@@ -137,7 +136,7 @@ fn edges(plan: &Plan, index: &HashMap<&TableName, usize>) -> Vec<GraphEdge> {
         edges.push(GraphEdge {
             child,
             parent,
-            relationship: r,
+            relationship: RelationshipId::at(r),
             label: format!("{} · {rule}", rel.child_columns.join(", ")),
         });
     }
@@ -220,12 +219,12 @@ impl Graph {
         let mut worst = vec![None; plan.relationships.len()];
         for f in findings {
             if let Some(r) = plan.relationship_of(f) {
-                worst[r] = worst[r].max(Some(f.severity));
+                worst[r.index()] = worst[r.index()].max(Some(f.severity));
             }
         }
         self.edges
             .iter()
-            .map(|e| worst[e.relationship])
+            .map(|e| worst[e.relationship.index()])
             .collect()
     }
 }

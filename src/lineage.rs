@@ -197,7 +197,12 @@ impl<'a> Walk<'a> {
 
     /// The node of the table at the end of `path` (reached through `r`): its
     /// rows in this lineage and its broken links, or why they could not be counted.
-    async fn count_node(&self, reader: &mut db::Transaction, path: &[Hop], r: &Relationship) -> Node {
+    async fn count_node(
+        &self,
+        reader: &mut db::Transaction,
+        path: &[Hop],
+        r: &Relationship,
+    ) -> Node {
         let links = broken_links(self.plan, &r.child);
         let predicates: Vec<Predicate> = links.iter().map(|(_, p)| p.clone()).collect();
         let sql = render::lineage_scan(

@@ -28,6 +28,34 @@ impl Engine {
     }
 }
 
+/// A table's identity in a schema: its place in `Schema::tables`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TableId(u32);
+
+/// A relationship's identity in a plan: its place in `Plan::relationships`.
+/// Checks, findings, graph edges and remedies carry it; lookups go by it,
+/// never by a relationship's printed form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RelationshipId(u32);
+
+macro_rules! index_id {
+    ($id:ident) => {
+        impl $id {
+            /// The id of the item at `index` (plans index at most `u32::MAX` items).
+            pub fn at(index: usize) -> $id {
+                $id(u32::try_from(index).expect("fewer than 2^32 items"))
+            }
+
+            /// The item's place in its list.
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
+}
+index_id!(TableId);
+index_id!(RelationshipId);
+
 /// A table's full name. Always carries its schema; `label` drops the schema
 /// when it is the database's default one.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -393,12 +421,12 @@ impl Schema {
     }
 
     pub fn table(&self, name: &TableName) -> Option<&Table> {
-        self.table_index(name).map(|i| &self.tables[i])
+        self.table_id(name).map(|id| &self.tables[id.index()])
     }
 
     /// Where a table is in `tables`.
-    pub fn table_index(&self, name: &TableName) -> Option<usize> {
-        self.maps().tables.get(name).copied()
+    pub fn table_id(&self, name: &TableName) -> Option<TableId> {
+        self.maps().tables.get(name).map(|&i| TableId::at(i))
     }
 
     pub fn label(&self, name: &TableName) -> String {

@@ -15,7 +15,7 @@ use crate::checks::plan::Plan;
 use crate::checks::{Category, CheckId, Severity};
 use crate::db::{self, Db, Failure, Transaction};
 use crate::findings::{Finding, Subject, finding_key};
-use crate::model::{Engine, ReferentialAction, Schema, TableName};
+use crate::model::{Engine, ReferentialAction, RelationshipId, Schema, TableName};
 use crate::relationships::Relationship;
 use crate::sql::probe::{self as statements, Value};
 use std::time::Instant;
@@ -234,7 +234,7 @@ pub async fn run(db: &Db, plan: &Plan) -> Result<Vec<Finding>, ProbeError> {
             return Err(stopped(tx, &target, &subject, ended).await);
         }
         for f in &mut findings[first..] {
-            f.probed = u32::try_from(i).ok();
+            f.probed = Some(RelationshipId::at(i));
         }
     }
     // Never commit.

@@ -2,7 +2,7 @@
 //! the profile's intended relationships, and relationships implied by names.
 
 use crate::findings::RelationshipLabel;
-use crate::model::{ForeignKey, ReferentialAction, Schema, Table, TableName};
+use crate::model::{ForeignKey, ReferentialAction, RelationshipId, Schema, Table, TableName};
 use crate::profile::{Location, Profile, RelationshipDecl};
 use crate::sql::render::Lookup;
 use serde::Serialize;
@@ -93,6 +93,14 @@ pub struct ProfileProblem {
     /// What the profile entry describes: `relationship assets(x) → flows`.
     pub subject: String,
     pub message: String,
+}
+
+impl std::ops::Index<RelationshipId> for Vec<Relationship> {
+    type Output = Relationship;
+
+    fn index(&self, id: RelationshipId) -> &Relationship {
+        &self[id.index()]
+    }
 }
 
 /// Relationships plus what in the profile could not be matched.

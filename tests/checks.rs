@@ -1858,8 +1858,8 @@ async fn checks_carry_their_relationship_by_identity() {
         let Some(r) = check.relationship else {
             continue;
         };
-        about[r as usize] += 1;
-        let relationship = &plan.relationships[r as usize];
+        about[r.index()] += 1;
+        let relationship = &plan.relationships[r];
         if let Work::Rows(rows) = &check.work
             && let Some(lookup) = rows.predicate.lookup()
         {

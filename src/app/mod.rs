@@ -24,7 +24,7 @@ use crate::checks::{CheckId, Severity};
 use crate::findings::{Finding, Subject};
 use crate::graph::Graph;
 use crate::lineage::{Node, RootRow};
-use crate::model::TableName;
+use crate::model::{RelationshipId, TableName};
 use crate::runner::{CheckError, CheckFailure, Estimates, Event, MetricOutcome, Outcome};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -318,7 +318,7 @@ fn relationship_checks(plan: &Plan) -> Vec<Vec<usize>> {
     let mut relationship_checks = vec![Vec::new(); plan.relationships.len()];
     for (c, check) in plan.checks.iter().enumerate() {
         if let Some(r) = check.relationship {
-            relationship_checks[r as usize].push(c);
+            relationship_checks[r.index()].push(c);
         }
     }
     relationship_checks
@@ -542,9 +542,9 @@ impl App {
     }
 
     /// The worst finding about a relationship (by index into `plan.relationships`).
-    pub fn worst_for_relationship(&self, relationship: usize) -> Option<Severity> {
+    pub fn worst_for_relationship(&self, relationship: RelationshipId) -> Option<Severity> {
         self.relationship_checks
-            .get(relationship)?
+            .get(relationship.index())?
             .iter()
             .flat_map(|&c| &self.checks[c].findings)
             .map(|f| f.severity)

@@ -4,7 +4,7 @@
 
 use super::{Category, CheckId, Severity};
 use crate::findings::{Finding, RelationshipLabel, Subject, finding_key};
-use crate::model::{Access, Engine, Schema, TableName};
+use crate::model::{Access, Engine, RelationshipId, Schema, TableId, TableName};
 use crate::profile::{Profile, Thresholds};
 use crate::relationships::{self, ProfileProblem, Relationship, Source};
 use crate::sql::render::{self, Lookup, Predicate};
@@ -44,11 +44,11 @@ pub struct Check {
     pub category: Category,
     pub subject: Subject,
     pub work: Work,
-    /// The relationship it is about (an index into `Plan::relationships`),
-    /// for lookups by identity, never by printed form.
-    pub relationship: Option<u32>,
-    /// The table whose rows it counts (an index into `schema.tables`).
-    pub table: Option<u32>,
+    /// The relationship it is about, for lookups by identity, never by
+    /// printed form.
+    pub relationship: Option<RelationshipId>,
+    /// The table whose rows it counts.
+    pub table: Option<TableId>,
 }
 
 #[derive(Clone, Debug)]
@@ -374,7 +374,7 @@ impl Plan {
         builder.blind_spots();
         builder.lineage(p);
         for (i, r) in resolved.relationships.iter().enumerate() {
-            builder.about = u32::try_from(i).ok();
+            builder.about = Some(RelationshipId::at(i));
             builder.relationship(r);
         }
         builder.about = None;
@@ -435,7 +435,7 @@ struct Builder<'a> {
     sample: u32,
     checks: Vec<Check>,
     /// The relationship whose checks are being planned, if any.
-    about: Option<u32>,
+    about: Option<RelationshipId>,
 }
 
 impl Builder<'_> {
@@ -449,7 +449,7 @@ impl Builder<'_> {
     ) {
         let key = finding_key(id, &[&subject.describe()]);
         let table = match &work {
-            Work::Rows(rows) => self.schema.table_index(&rows.table),
+            Work::Rows(rows) => self.schema.table_id(&rows.table),
             _ => None,
         };
         // A count over rows the role cannot all read would be partial: withheld.
@@ -472,7 +472,7 @@ impl Builder<'_> {
             subject,
             work,
             relationship: self.about,
-            table: table.and_then(|t| u32::try_from(t).ok()),
+            table,
         });
     }
 
@@ -748,7 +748,7 @@ impl Builder<'_> {
             if exempt.contains(&r.child) || exempt.contains(&r.parent) {
                 continue;
             }
-            self.about = u32::try_from(i).ok();
+            self.about = Some(RelationshipId::at(i));
             let mut label: Option<Arc<_>> = None;
             for column in columns {
                 if !has(&r.child, column)
@@ -1100,22 +1100,22 @@ impl Plan {
     /// child.
     pub fn table_of(&self, check: &Check) -> Option<&TableName> {
         match check.table {
-            Some(t) => self.schema.tables.get(t as usize).map(|t| &t.name),
+            Some(t) => self.schema.tables.get(t.index()).map(|t| &t.name),
             None => check
                 .relationship
-                .and_then(|r| self.relationships.get(r as usize))
+                .and_then(|r| self.relationships.get(r.index()))
                 .map(|r| &r.child),
         }
     }
 
-    /// The relationship a finding is about, by index into `relationships`:
-    /// its check's, or the one a probe tried.
-    pub fn relationship_of(&self, finding: &Finding) -> Option<usize> {
+    /// The relationship a finding is about: its check's, or the one a probe
+    /// tried.
+    pub fn relationship_of(&self, finding: &Finding) -> Option<RelationshipId> {
         let of_check = finding
             .plan_check
             .and_then(|c| self.checks.get(c as usize))
             .and_then(|c| c.relationship);
-        of_check.or(finding.probed).map(|r| r as usize)
+        of_check.or(finding.probed)
     }
 }
 

@@ -24,7 +24,7 @@ use crate::checks::CheckId;
 use crate::checks::plan::{Plan, Work, unreadable};
 use crate::db::{self, Db, Failure, Transaction};
 use crate::findings::Subject;
-use crate::model::{ReferentialAction, TableName};
+use crate::model::{ReferentialAction, RelationshipId, TableName};
 use crate::relationships::{Relationship, Source};
 use crate::sql::Sql;
 use crate::sql::fix::{self as statements, Selection};
@@ -114,7 +114,7 @@ pub struct FixOptions {
     /// writes them.
     pub relationship: Option<String>,
     /// Only this relationship (an index into the plan's relationships).
-    pub only: Option<usize>,
+    pub only: Option<RelationshipId>,
     /// For orphans whose intended rule implies neither delete nor set null.
     pub action: Option<OrphanAction>,
 }
@@ -151,8 +151,7 @@ pub struct Step {
 /// Rows one declared rule changes because of a remedy.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Effect {
-    /// Index into the plan's relationships.
-    pub relationship: usize,
+    pub relationship: RelationshipId,
     /// `Cascade` (deleted), `SetNull` or `SetDefault` (updated).
     pub rule: ReferentialAction,
     pub count: u64,
@@ -162,8 +161,8 @@ pub struct Effect {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Remedy {
     pub check: CheckId,
-    /// The relationship it is about (an index into the plan's relationships).
-    pub relationship: Option<usize>,
+    /// The relationship it is about.
+    pub relationship: Option<RelationshipId>,
     pub what: String,
     /// Data changes tether makes, in the order they run.
     pub steps: Vec<Step>,
@@ -171,7 +170,7 @@ pub struct Remedy {
     pub effects: Vec<Effect>,
     /// Rows of relationships the database does not enforce that would be left
     /// referencing rows that are gone: (relationship, rows). Read, never followed.
-    pub orphaned: Vec<(usize, u64)>,
+    pub orphaned: Vec<(RelationshipId, u64)>,
     /// Triggers on the tables whose rows change (their effects are not backed up).
     pub triggers: Vec<Trigger>,
     /// Migrations proposed (printed, never applied).
@@ -184,7 +183,7 @@ pub struct Remedy {
 }
 
 impl Remedy {
-    fn new(check: CheckId, relationship: Option<usize>, what: String) -> Remedy {
+    fn new(check: CheckId, relationship: Option<RelationshipId>, what: String) -> Remedy {
         Remedy {
             check,
             relationship,
@@ -222,7 +221,7 @@ fn chosen<'p>(
     options: &FixOptions,
 ) -> impl Iterator<Item = (usize, &'p Relationship)> {
     plan.relationships.iter().enumerate().filter(|(ri, r)| {
-        options.only.is_none_or(|only| only == *ri)
+        options.only.is_none_or(|only| only.index() == *ri)
             && matches_filter(
                 &options.relationship,
                 &plan.label(&r.child),
@@ -287,12 +286,10 @@ async fn count(
 
 /// The relationship an orphans check is about, by identity (not by its
 /// printed form).
-pub fn relationship_of_check(plan: &Plan, check: usize) -> Option<usize> {
+pub fn relationship_of_check(plan: &Plan, check: usize) -> Option<RelationshipId> {
     let check = plan.checks.get(check)?;
     match &check.work {
-        Work::Rows(rows) if matches!(rows.predicate, Predicate::Orphan(_)) => {
-            check.relationship.map(|r| r as usize)
-        }
+        Work::Rows(rows) if matches!(rows.predicate, Predicate::Orphan(_)) => check.relationship,
         _ => None,
     }
 }
@@ -612,7 +609,8 @@ fn orphan_remedies(plan: &Plan, options: &FixOptions, counted: Vec<Counted<'_>>)
         let label = c.relationship.label(&plan.schema).arrow();
         match c.orphans {
             Err(reason) => {
-                let mut remedy = Remedy::new(CheckId::Orphans, Some(c.index), label);
+                let mut remedy =
+                    Remedy::new(CheckId::Orphans, Some(RelationshipId::at(c.index)), label);
                 remedy.withheld = Some(reason);
                 remedies.push(remedy);
             }
@@ -637,7 +635,11 @@ fn orphan_remedy(
     n: u64,
 ) -> Remedy {
     let r = &plan.relationships[ri];
-    let mut remedy = Remedy::new(CheckId::Orphans, Some(ri), label.clone());
+    let mut remedy = Remedy::new(
+        CheckId::Orphans,
+        Some(RelationshipId::at(ri)),
+        label.clone(),
+    );
     if r.source == Source::Implied {
         remedy.undecided = Some((
             n,
@@ -731,7 +733,7 @@ async fn tenant_remedies(
         if let Some(reason) = unreadable(&plan.schema, &tables) {
             let mut remedy = Remedy::new(
                 CheckId::TenantMismatch,
-                Some(*first_index),
+                Some(RelationshipId::at(*first_index)),
                 format!("{label}.{column}"),
             );
             remedy.withheld = Some(reason);
@@ -837,7 +839,7 @@ impl TenantColumn<'_> {
         let column = self.column;
         let mut remedy = Remedy::new(
             CheckId::TenantMismatch,
-            Some(self.first_index),
+            Some(RelationshipId::at(self.first_index)),
             format!(
                 "{label}.{column}: copy it from the parent row in {} for {}",
                 plan.label(&self.first.parent),
@@ -876,7 +878,7 @@ fn index_remedies(plan: &Plan, options: &FixOptions) -> Vec<Remedy> {
             .max(0) as u64;
         let mut remedy = Remedy::new(
             CheckId::FkUnindexed,
-            Some(ri),
+            Some(RelationshipId::at(ri)),
             format!(
                 "{}: index ({}) — reads about {} rows",
                 r.label(&plan.schema).arrow(),
@@ -906,7 +908,7 @@ fn constraint_remedies(plan: &Plan, counted: Vec<Counted<'_>>) -> Vec<Remedy> {
         let rule = r.expected_on_delete.unwrap_or(ReferentialAction::NoAction);
         let mut remedy = Remedy::new(
             CheckId::FkMissing,
-            Some(c.index),
+            Some(RelationshipId::at(c.index)),
             format!(
                 "{}: add the constraint (validating it checks every row; {orphans})",
                 r.label(&plan.schema).arrow()

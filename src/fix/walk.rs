@@ -10,7 +10,7 @@ use super::FixError;
 use super::rows::{self, Row, Shape};
 use crate::checks::plan::Plan;
 use crate::db::Transaction;
-use crate::model::{ReferentialAction, TableName};
+use crate::model::{ReferentialAction, RelationshipId, TableName};
 use std::collections::{HashMap, HashSet, VecDeque};
 
 /// Shapes of the tables a walk meets, read once.
@@ -66,8 +66,7 @@ impl Seen {
 /// Rows one relationship's declared rule changes.
 #[derive(Clone, Debug)]
 pub struct Affected {
-    /// Index into `plan.relationships`.
-    pub relationship: usize,
+    pub relationship: RelationshipId,
     pub rule: ReferentialAction,
     /// The child table's shape: the rows' columns and key.
     pub shape: Shape,
@@ -86,7 +85,7 @@ pub struct Consequences {
     pub blocking: Vec<(usize, u64)>,
     /// Rows of relationships the database does not enforce that would be left
     /// referencing rows that are gone, per relationship.
-    pub orphaned: Vec<(usize, u64)>,
+    pub orphaned: Vec<(RelationshipId, u64)>,
 }
 
 /// How a walk reads.
@@ -192,7 +191,7 @@ impl Pending {
                     .filter(|row| deleted.insert(child_shape.key_of(row)))
                     .collect();
                 return Ok((!fresh.is_empty()).then_some(Affected {
-                    relationship: ri,
+                    relationship: RelationshipId::at(ri),
                     rule: ReferentialAction::Cascade,
                     shape: child_shape,
                     rows: fresh,
@@ -222,7 +221,7 @@ impl Pending {
                     updated.insert(shape.key_of(row));
                 }
                 out.nulled.push(Affected {
-                    relationship: ri,
+                    relationship: RelationshipId::at(ri),
                     rule,
                     shape,
                     rows,
@@ -238,7 +237,7 @@ impl Pending {
         for (ri, shape, found) in self.orphaned {
             let n = alive(seen, &shape, found).len() as u64;
             if n > 0 {
-                out.orphaned.push((ri, n));
+                out.orphaned.push((RelationshipId::at(ri), n));
             }
         }
     }

@@ -3,10 +3,10 @@
 //! nothing, and which triggers fire.
 
 use crate::checks::plan::Plan;
-use crate::wording::plural;
 use crate::fix::{Change, Effect, Remedy, Step};
-use crate::model::ReferentialAction;
+use crate::model::{ReferentialAction, RelationshipId};
 use crate::relationships::Source;
+use crate::wording::plural;
 
 /// How a line should look.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,7 +95,7 @@ fn effect_line(plan: &Plan, effect: &Effect) -> String {
 
 /// The `n` rows of relationship `ri`, which the database does not enforce,
 /// left referencing rows that are gone.
-fn orphaned_line(plan: &Plan, ri: usize, n: u64) -> String {
+fn orphaned_line(plan: &Plan, ri: RelationshipId, n: u64) -> String {
     let r = &plan.relationships[ri];
     let why = match (&r.constraint, r.source) {
         (Some(c), _) => format!("constraint {} is not enforced", c.name),

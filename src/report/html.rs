@@ -8,8 +8,8 @@ use super::junit::xml_escape as esc;
 use crate::checks::{Category, Severity};
 use crate::db::SampleRow;
 use crate::findings::Finding;
-use crate::wording::thousands;
 use crate::graph::{Graph, GraphEdge};
+use crate::wording::thousands;
 use std::fmt::Write;
 
 const STYLE: &str = "
