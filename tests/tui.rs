@@ -1080,3 +1080,132 @@ SELECT n FROM r WHERE n < 0
         .await
         .expect("a writer can write right after");
 }
+
+// ---------------------------------------------------------------------------
+// Fixes need intent
+
+/// The orphans of assets' discovery flows in the demo database at `demo`.
+async fn demo_orphans(demo: &Path) -> i64 {
+    let mut sqlite =
+        sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", demo.display()))
+            .await
+            .unwrap();
+    let orphans: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM assets a WHERE a.discovery_flow_id IS NOT NULL AND NOT EXISTS
+           (SELECT 1 FROM discovery_flows d WHERE d.flow_id = a.discovery_flow_id)",
+    )
+    .fetch_one(&mut sqlite)
+    .await
+    .unwrap();
+    sqlite.close().await.unwrap();
+    orphans
+}
+
+/// The files in `dir` (none when it does not exist).
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => entries.map(|e| e.unwrap().path()).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Starts tether on the demo database with `extra` arguments, waits for the
+/// first refresh, and opens the preview of the fix of the orphans listed
+/// first (assets' discovery flows).
+fn preview_demo_fix(test: &str, env: &[(&str, String)], extra: &[&str]) -> Tmux {
+    let mut args = vec!["--interval", "600"];
+    args.extend_from_slice(extra);
+    let tui = Tmux::start(test, &args, env);
+    tui.wait_for("the first refresh", Duration::from_secs(60), |s| {
+        refreshed_at(s).is_some()
+            && orphan_rows(s).is_some_and(|rows| {
+                rows.first()
+                    .is_some_and(|r| names(&r.label, "assets.discovery_flow_id") && r.done())
+            })
+    });
+    tui.keys(&["2", "Enter"]);
+    tui.wait_for_text("SQL that ran (y copies it)", WAIT);
+    tui.keys(&["f"]);
+    tui.wait_for_text("Preview only: nothing was touched", WAIT);
+    tui
+}
+
+/// Without `--allow-writes` a fix is previewed and refused with how to allow
+/// it; nothing changes. With it, Enter alone does not apply, typing the
+/// database's name does: the orphans are gone and a backup was written
+/// where the UI writes backups.
+#[tokio::test(flavor = "multi_thread")]
+async fn fixes_apply_only_with_allow_writes_and_the_typed_name() {
+    let home = tempfile::tempdir().unwrap();
+    let (data, env) = environment(home.path());
+    let backups = home.path().join("backups");
+    let backup_arg = backups.display().to_string();
+    let demo = data.join("tether").join("demo.sqlite");
+
+    // Without --allow-writes.
+    let tui = preview_demo_fix("fix-refused", &env, &["--backup", &backup_arg]);
+    let before = demo_orphans(&demo).await;
+    assert!(before > 0, "the demo plants orphans");
+    let screen = tui.screen();
+    assert!(
+        screen.contains("to apply, restart tether with --allow-writes"),
+        "the preview says how to allow applying:\n{screen}"
+    );
+    tui.keys(&["A"]);
+    tui.keys(&["Enter"]);
+    let (screen, _) = tui.wait_for("the refusal in the footer", WAIT, |s| {
+        s.lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .is_some_and(|l| l.contains("to apply, restart tether with --allow-writes"))
+    });
+    assert!(
+        !screen.contains("press Enter to apply"),
+        "no confirmation without --allow-writes:\n{screen}"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!tui.screen().contains("committed"), "{}", tui.screen());
+    tui.quit_and_check_exit();
+    assert_eq!(demo_orphans(&demo).await, before, "nothing changed");
+    assert!(
+        files_in(&backups).is_empty(),
+        "no backup: nothing was applied"
+    );
+    drop(tui);
+
+    // With --allow-writes: the confirmation names the database and wants its name.
+    let tui = preview_demo_fix(
+        "fix-allowed",
+        &env,
+        &["--backup", &backup_arg, "--allow-writes"],
+    );
+    tui.keys(&["A"]);
+    let screen = tui.wait_for_text("Type demo.sqlite and press Enter to apply", WAIT);
+    assert!(
+        screen.contains("Apply to SQLite · ") && screen.contains("tether/demo.sqlite"),
+        "the confirmation names the engine and database:\n{screen}"
+    );
+    tui.keys(&["Enter"]);
+    tui.wait_for_text("Enter alone does not apply", WAIT);
+    tui.type_text("demo.sqlit");
+    tui.wait_for_text("> demo.sqlit", WAIT);
+    assert_eq!(demo_orphans(&demo).await, before, "nothing applied yet");
+    tui.type_text("e");
+    tui.wait_for_text("> demo.sqlite", WAIT);
+    tui.keys(&["Enter"]);
+    let screen = tui.wait_for_text("committed:", Duration::from_secs(60));
+    assert!(
+        screen.contains(&format!("committed: {before} rows changed")),
+        "{screen}"
+    );
+    assert_eq!(demo_orphans(&demo).await, 0, "the orphans are fixed");
+    let written = files_in(&backups);
+    assert_eq!(written.len(), 1, "one backup in {}", backups.display());
+    let backup = std::fs::read_to_string(&written[0]).unwrap();
+    let first = backup.lines().next().unwrap_or_default();
+    assert!(
+        serde_json::from_str::<serde_json::Value>(first).is_ok(),
+        "a JSON-lines backup: {first:?}"
+    );
+    tui.quit_and_check_exit();
+}

@@ -19,6 +19,11 @@ pub enum Action {
     FocusPane(super::Pane),
     ShowMetrics,
     ShowLineage,
+    /// The list of every finding.
+    ShowFindings,
+    /// The next (or previous) table the filter matches.
+    NextMatch,
+    PrevMatch,
     Up,
     Down,
     Left,
@@ -127,6 +132,9 @@ impl Action {
             | Action::PrevPane
             | Action::FocusPane(_)
             | Action::ShowMetrics
+            | Action::ShowFindings
+            | Action::NextMatch
+            | Action::PrevMatch
             | Action::Up
             | Action::Down
             | Action::Left

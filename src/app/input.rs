@@ -1,15 +1,21 @@
-//! Text input: the graph's table filter and the lineage's id.
+//! Text input: the graph's table filter, the lineage's id, and the word
+//! that confirms a fix (taken by the fix machine's own update).
 
 use super::*;
 
 impl App {
     /// The actions of this state machine ([`Action::machine`]).
     pub(super) fn update_input(&mut self, action: Action) -> Vec<Command> {
+        if self.confirming_fix() {
+            return self.update_confirmation(action);
+        }
         match action {
             Action::StartInput => {
                 match self.screen {
                     Screen::Lineage => self.lineage.input = Some(String::new()),
-                    Screen::Dashboard if self.focus == Pane::Graph => {
+                    Screen::Findings | Screen::Dashboard
+                        if self.screen == Screen::Findings || self.focus == Pane::Graph =>
+                    {
                         self.filtering = true;
                         self.graph_filter.get_or_insert_with(String::new);
                     }

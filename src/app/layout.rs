@@ -58,7 +58,7 @@ pub fn areas(width: u16, height: u16, screen: Screen, focus: Pane) -> Areas {
                 (Pane::Latency, latency),
             ]
         }
-        Screen::Metrics | Screen::Lineage => Vec::new(),
+        Screen::Metrics | Screen::Lineage | Screen::Findings => Vec::new(),
     };
     Areas {
         header,

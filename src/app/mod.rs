@@ -9,15 +9,20 @@
 //! id), `fix` (a remedy previewed, confirmed, applied) and `lineage`.
 
 mod action;
+mod findings;
 mod fix;
 mod input;
 mod lineage;
 mod navigation;
 mod refresh;
+mod search;
 
 pub mod layout;
 
 pub use action::{Action, Command, Machine};
+pub use findings::{FindingAt, FindingSort, FindingsView};
+pub use search::TableMatch;
+pub use fix::{APPLY_NEEDS_WRITES, Writes};
 
 use crate::checks::plan::{Plan, Work};
 use crate::checks::{CheckId, Severity};
@@ -63,6 +68,8 @@ pub enum Screen {
     Dashboard,
     Metrics,
     Lineage,
+    /// Every finding of the run in one list.
+    Findings,
 }
 
 /// What is shown over the screen.
@@ -79,6 +86,11 @@ pub enum Overlay {
         node: usize,
         scroll: u16,
     },
+    /// A statement's own findings (`slow_check`), its SQL and latencies.
+    Statement {
+        statement: usize,
+        scroll: u16,
+    },
     /// The remedy for a check's orphans: preview, confirmation, result.
     Fix {
         check: usize,
@@ -91,8 +103,16 @@ pub enum Overlay {
 pub enum FixState {
     Loading,
     Preview(Vec<crate::fix::Remedy>),
-    /// The user asked to apply: Enter confirms, Esc cancels.
-    Confirm(Vec<crate::fix::Remedy>),
+    /// The user asked to apply (writes are allowed): typing the word
+    /// ([`Writes::word`]) and Enter applies, Esc cancels.
+    Confirm {
+        remedies: Vec<crate::fix::Remedy>,
+        /// What has been typed so far.
+        typed: String,
+        /// The last word submitted that was not the one asked for (empty for
+        /// Enter alone): nothing was applied.
+        rejected: Option<String>,
+    },
     Applying,
     Done(String),
     Failed(String),
@@ -194,14 +214,17 @@ pub struct StatementView {
     pub running: bool,
     pub failed: bool,
     pub slow: bool,
+    /// Its own findings in the last run (`slow_check`).
+    pub findings: Vec<Finding>,
 }
 
 impl StatementView {
     /// The statement ended; a latency is kept unless it failed.
-    fn done(&mut self, elapsed: Duration, failed: bool, slow: bool) {
+    fn done(&mut self, elapsed: Duration, failed: bool, findings: Vec<Finding>) {
         self.running = false;
         self.failed = failed;
-        self.slow = slow;
+        self.slow = !findings.is_empty();
+        self.findings = findings;
         if !failed {
             self.history.push_back(elapsed.as_secs_f64() * 1000.0);
             while self.history.len() > HISTORY {
@@ -355,10 +378,14 @@ pub struct App {
     pub tenant_row: usize,
     pub latency_row: usize,
     pub metrics_scroll: u16,
+    pub findings: FindingsView,
     pub lineage: LineageState,
     /// A short note for the footer (e.g. "SQL copied").
     pub note: Option<String>,
     pub quitting: bool,
+    /// Whether fixes may be applied (`--allow-writes`), and the word that
+    /// confirms one. Off until the shell says otherwise.
+    pub writes: Writes,
 }
 
 impl App {
@@ -411,6 +438,7 @@ impl App {
             tenant_row: 0,
             latency_row: 0,
             metrics_scroll: 0,
+            findings: FindingsView::default(),
             lineage: LineageState {
                 roots: Loadable::NotLoaded,
                 selected: 0,
@@ -421,6 +449,7 @@ impl App {
             },
             note: None,
             quitting: false,
+            writes: Writes::Off,
         }
     }
 
@@ -438,7 +467,7 @@ impl App {
 
     /// True while text is being typed (keys are text, not commands).
     pub fn typing(&self) -> bool {
-        self.filtering || self.lineage.input.is_some()
+        self.filtering || self.lineage.input.is_some() || self.confirming_fix()
     }
 
     /// Applies one action at time `now`; returns what the shell must do.

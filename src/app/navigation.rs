@@ -14,6 +14,18 @@ impl App {
                 self.overlay = None;
                 Vec::new()
             }
+            Action::NextMatch | Action::PrevMatch => {
+                if self.searching_tables() {
+                    let delta = if matches!(action, Action::NextMatch) { 1 } else { -1 };
+                    self.step_match(delta, true);
+                }
+                Vec::new()
+            }
+            Action::ShowFindings => {
+                self.screen = Screen::Findings;
+                self.overlay = None;
+                Vec::new()
+            }
             Action::Up | Action::Down if self.graph_selecting() => {
                 self.move_across_layers(if matches!(action, Action::Up) { -1 } else { 1 });
                 Vec::new()
@@ -74,7 +86,9 @@ impl App {
             (value as i64 + delta).clamp(0, len as i64 - 1) as usize
         };
         match &mut self.overlay {
-            Some(Overlay::Check { scroll, .. }) | Some(Overlay::Table { scroll, .. }) => {
+            Some(Overlay::Check { scroll, .. })
+            | Some(Overlay::Table { scroll, .. })
+            | Some(Overlay::Statement { scroll, .. }) => {
                 *scroll = (*scroll as i64 + delta).clamp(0, u16::MAX as i64) as u16;
                 return Vec::new();
             }
@@ -82,6 +96,7 @@ impl App {
             None => {}
         }
         match self.screen {
+            Screen::Findings => self.step_findings(delta),
             Screen::Metrics => {
                 self.metrics_scroll =
                     (self.metrics_scroll as i64 + delta).clamp(0, u16::MAX as i64) as u16;
@@ -95,6 +110,7 @@ impl App {
                 }
             }
             Screen::Dashboard => match self.focus {
+                Pane::Graph if self.searching_tables() => self.step_match(delta, false),
                 Pane::Graph => {
                     let (layer, pos) = self.graph.position(
                         self.selected_node
@@ -130,7 +146,10 @@ impl App {
     /// True when arrow keys move between graph nodes: layers are rows (up and
     /// down), tables within a layer go left and right.
     pub(super) fn graph_selecting(&self) -> bool {
-        self.overlay.is_none() && self.screen == Screen::Dashboard && self.focus == Pane::Graph
+        self.overlay.is_none()
+            && self.screen == Screen::Dashboard
+            && self.focus == Pane::Graph
+            && !self.searching_tables()
     }
 
     pub(super) fn move_across_layers(&mut self, delta: i64) {
@@ -155,6 +174,10 @@ impl App {
     }
 
     pub(super) fn keep_selection_visible(&mut self) {
+        if self.searching_tables() {
+            self.select_best_match();
+            return;
+        }
         let visible = self.visible_nodes();
         if !visible.contains(&self.selected_node)
             && let Some(&first) = visible.first()
@@ -164,13 +187,7 @@ impl App {
     }
 
     pub(super) fn open(&mut self) -> Vec<Command> {
-        if let Some(Overlay::Fix { state, .. }) = &mut self.overlay
-            && let FixState::Confirm(remedies) = state
-        {
-            let remedies = remedies.clone();
-            *state = FixState::Applying;
-            return vec![Command::ApplyFix(remedies)];
-        }
+        // A fix's confirmation is typed (see `fix`): Enter alone never applies.
         if self.overlay.is_some() {
             return Vec::new();
         }
@@ -185,6 +202,7 @@ impl App {
                 }
             }
             Screen::Metrics => {}
+            Screen::Findings => self.open_finding(),
             Screen::Dashboard => match self.focus {
                 Pane::Graph => {
                     if self.visible_nodes().contains(&self.selected_node) {
@@ -303,6 +321,9 @@ impl App {
 
     /// The orphans pane's next sort order, when it is shown.
     fn next_sort(&mut self) {
+        if self.screen == Screen::Findings && self.overlay.is_none() {
+            self.next_finding_sort();
+        }
         if self.screen == Screen::Dashboard && self.focus == Pane::Orphans {
             let i = OrphanSort::ORDER
                 .iter()

@@ -143,7 +143,7 @@ impl App {
                 elapsed,
                 failed,
                 findings,
-            } => self.statements[statement].done(elapsed, failed, !findings.is_empty()),
+            } => self.statements[statement].done(elapsed, failed, findings),
             // The pass shows as failed; its checks' own statements are
             // listed after the plan's.
             Event::Retried { key, elapsed, .. } => {

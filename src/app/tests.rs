@@ -551,7 +551,7 @@ fn preview_arrives(app: &mut App, check: usize, remedy: &crate::fix::Remedy, t: 
 }
 
 /// Asks for the fix of `check` again, gets `remedy` previewed, and asks to
-/// apply it: the confirmation shows.
+/// apply it: with writes allowed, the confirmation shows.
 fn preview_again_to_confirmation(
     app: &mut App,
     check: usize,
@@ -563,72 +563,83 @@ fn preview_again_to_confirmation(
     app.update(Action::Apply, t);
 }
 
+/// Types `text` into the app, one character at a time; returns the commands.
+fn type_text(app: &mut App, text: &str, t: Instant) -> Vec<Command> {
+    text.chars()
+        .flat_map(|c| app.update(Action::Input(c), t))
+        .collect()
+}
+
+/// The confirmation of `remedy` with `typed` so far and `rejected`.
+fn confirmation(
+    check: usize,
+    remedy: &crate::fix::Remedy,
+    typed: &str,
+    rejected: Option<&str>,
+) -> Option<Overlay> {
+    Some(Overlay::Fix {
+        check,
+        state: FixState::Confirm {
+            remedies: vec![remedy.clone()],
+            typed: typed.into(),
+            rejected: rejected.map(str::to_string),
+        },
+    })
+}
+
+/// The fix overlay of `check` in `state`.
+fn fix_overlay(check: usize, state: FixState) -> Option<Overlay> {
+    Some(Overlay::Fix { check, state })
+}
+
 #[test]
 fn fix_from_the_orphan_detail_previews_then_applies_on_confirmation() {
     let t = now();
     let mut app = refreshed((120, 40));
+    app.writes = Writes::allowed("shop");
     assert!(
         app.update(Action::Fix, t).is_empty(),
         "only from an orphan detail"
     );
     let check = open_orphan_detail(&mut app, t);
     assert_eq!(app.update(Action::Fix, t), vec![Command::PreviewFix(check)]);
-    assert_eq!(
-        app.overlay,
-        Some(Overlay::Fix {
-            check,
-            state: FixState::Loading
-        })
-    );
+    assert_eq!(app.overlay, fix_overlay(check, FixState::Loading));
     // Apply before the preview arrived does nothing.
     app.update(Action::Apply, t);
-    assert_eq!(
-        app.overlay,
-        Some(Overlay::Fix {
-            check,
-            state: FixState::Loading
-        })
-    );
+    assert_eq!(app.overlay, fix_overlay(check, FixState::Loading));
     let remedy = set_null_remedy(&app, check);
     preview_arrives(&mut app, check, &remedy, t);
     assert_eq!(
         app.overlay,
-        Some(Overlay::Fix {
-            check,
-            state: FixState::Preview(vec![remedy.clone()])
-        })
+        fix_overlay(check, FixState::Preview(vec![remedy.clone()]))
     );
-    // Esc from the confirmation cancels back to the check.
+    // The confirmation takes text; Esc cancels back to the preview.
     app.update(Action::Apply, t);
+    assert_eq!(app.overlay, confirmation(check, &remedy, "", None));
+    assert!(app.typing(), "keys are text while confirming");
+    assert!(type_text(&mut app, "sh", t).is_empty());
+    assert_eq!(app.overlay, confirmation(check, &remedy, "sh", None));
+    app.update(Action::CancelInput, t);
     assert_eq!(
         app.overlay,
-        Some(Overlay::Fix {
-            check,
-            state: FixState::Confirm(vec![remedy.clone()])
-        })
+        fix_overlay(check, FixState::Preview(vec![remedy.clone()]))
     );
+    assert!(!app.typing());
     app.update(Action::Back, t);
     assert_eq!(app.overlay, Some(Overlay::Check { check, scroll: 0 }));
-    // Confirmed with Enter: the shell applies, then a refresh shows the counts.
+    // Confirmed by typing the database's name: the shell applies, then a
+    // refresh shows the counts.
     preview_again_to_confirmation(&mut app, check, &remedy, t);
+    assert!(type_text(&mut app, "shop", t).is_empty());
     assert_eq!(
-        app.update(Action::Open, t),
+        app.update(Action::Submit, t),
         vec![Command::ApplyFix(vec![remedy])]
     );
-    assert_eq!(
-        app.overlay,
-        Some(Overlay::Fix {
-            check,
-            state: FixState::Applying
-        })
-    );
+    assert_eq!(app.overlay, fix_overlay(check, FixState::Applying));
     app.update(Action::Back, t);
     assert_eq!(
         app.overlay,
-        Some(Overlay::Fix {
-            check,
-            state: FixState::Applying
-        }),
+        fix_overlay(check, FixState::Applying),
         "stays while applying"
     );
     let generation = app.refresh.generation;
@@ -638,10 +649,86 @@ fn fix_from_the_orphan_detail_previews_then_applies_on_confirmation() {
     );
     assert_eq!(
         app.overlay,
-        Some(Overlay::Fix {
-            check,
-            state: FixState::Done("committed".into())
-        })
+        fix_overlay(check, FixState::Done("committed".into()))
+    );
+}
+
+/// Without `--allow-writes` the preview shows, and asking to apply only says
+/// how to allow it: no confirmation, no command, whatever is pressed next.
+#[test]
+fn without_allow_writes_a_fix_is_previewed_never_applied() {
+    let t = now();
+    let mut app = refreshed((120, 40));
+    assert_eq!(app.writes, Writes::Off, "off unless the shell allows it");
+    let check = open_orphan_detail(&mut app, t);
+    app.update(Action::Fix, t);
+    let remedy = set_null_remedy(&app, check);
+    preview_arrives(&mut app, check, &remedy, t);
+    let preview = Some(Overlay::Fix {
+        check,
+        state: FixState::Preview(vec![remedy]),
+    });
+    assert!(app.update(Action::Apply, t).is_empty());
+    assert_eq!(app.overlay, preview);
+    let note = app.note.clone().unwrap_or_default();
+    assert!(
+        note.contains("--allow-writes") && note.contains("restart tether"),
+        "{note:?}"
+    );
+    assert!(!app.typing());
+    for action in [Action::Open, Action::Submit, Action::Apply] {
+        assert!(app.update(action, t).is_empty());
+        assert_eq!(app.overlay, preview);
+    }
+}
+
+/// With writes allowed, only the exact word applies: Enter alone and a
+/// wrong word are refused (and say so), Backspace corrects.
+#[test]
+fn only_the_typed_word_confirms_a_fix() {
+    let t = now();
+    let mut app = refreshed((120, 40));
+    app.writes = Writes::allowed("shop");
+    let check = open_orphan_detail(&mut app, t);
+    let remedy = set_null_remedy(&app, check);
+    preview_again_to_confirmation(&mut app, check, &remedy, t);
+    assert!(app.update(Action::Submit, t).is_empty(), "Enter alone");
+    assert_eq!(app.overlay, confirmation(check, &remedy, "", Some("")));
+    assert!(app.update(Action::Open, t).is_empty(), "Enter as a command");
+    type_text(&mut app, "shp", t);
+    assert!(app.update(Action::Submit, t).is_empty(), "a wrong word");
+    assert_eq!(app.overlay, confirmation(check, &remedy, "", Some("shp")));
+    type_text(&mut app, "SHOP", t);
+    assert!(app.update(Action::Submit, t).is_empty(), "another case");
+    // 'q' is text here, not quit; Backspace takes it back.
+    type_text(&mut app, "shoq", t);
+    assert!(!app.quitting);
+    app.update(Action::Backspace, t);
+    assert_eq!(
+        app.overlay,
+        confirmation(check, &remedy, "sho", Some("SHOP"))
+    );
+    type_text(&mut app, "p", t);
+    assert_eq!(
+        app.update(Action::Submit, t),
+        vec![Command::ApplyFix(vec![remedy])]
+    );
+}
+
+/// A database without a name is confirmed by typing `apply`.
+#[test]
+fn a_database_without_a_name_is_confirmed_with_apply() {
+    let t = now();
+    let mut app = refreshed((120, 40));
+    app.writes = Writes::allowed(" ");
+    assert_eq!(app.writes.word(), Some("apply"));
+    let check = open_orphan_detail(&mut app, t);
+    let remedy = set_null_remedy(&app, check);
+    preview_again_to_confirmation(&mut app, check, &remedy, t);
+    type_text(&mut app, "apply", t);
+    assert_eq!(
+        app.update(Action::Submit, t),
+        vec![Command::ApplyFix(vec![remedy])]
     );
 }
 

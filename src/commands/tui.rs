@@ -1,7 +1,8 @@
 //! `tether` with no subcommand: the terminal UI.
 
 use super::args::{ConnectArgs, PlanArgs};
-use crate::app::SessionInfo;
+use crate::app::{SessionInfo, Writes};
+use crate::db::Target;
 use crate::model::Engine;
 use crate::tui::{self, Settings, config::Config};
 use clap::Args;
@@ -29,6 +30,25 @@ pub struct TuiArgs {
     /// Where fixes applied from the UI write their backups.
     #[arg(long, value_name = "DIR", default_value = "tether-backups")]
     pub backup: PathBuf,
+    /// Let the UI apply fixes (each confirmed by typing the database's
+    /// name); without it, fixes are previewed only.
+    #[arg(long)]
+    pub allow_writes: bool,
+}
+
+/// What a fix from the UI may do: nothing without `--allow-writes`; with it,
+/// apply once the database's name (a SQLite file's name) is typed.
+fn writes(allow: bool, target: &Target) -> Writes {
+    if !allow {
+        return Writes::Off;
+    }
+    let name = match (target.engine, target.database.as_deref()) {
+        (Engine::Sqlite, Some(path)) => std::path::Path::new(path)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned()),
+        (_, database) => database.map(str::to_string),
+    };
+    Writes::allowed(name.as_deref().unwrap_or_default())
 }
 
 pub async fn run(args: TuiArgs) -> Result<u8> {
@@ -71,6 +91,7 @@ pub async fn run(args: TuiArgs) -> Result<u8> {
         url: url.clone(),
         backup_dir: args.backup.clone(),
         writable: super::writable_options(&args.connect, None),
+        writes: writes(args.allow_writes, &db.target),
         baseline: match &args.baseline {
             Some(path) => Some(Arc::new(
                 crate::baseline::Baseline::load(path).map_err(|e| eyre!(e))?,

@@ -121,6 +121,24 @@ const BINDINGS: &[Binding] = &[
         help: "lineage",
     },
     Binding {
+        name: "next_match",
+        action: || Action::NextMatch,
+        keys: &["n"],
+        help: "next table the filter matches",
+    },
+    Binding {
+        name: "prev_match",
+        action: || Action::PrevMatch,
+        keys: &["N"],
+        help: "previous table the filter matches",
+    },
+    Binding {
+        name: "findings",
+        action: || Action::ShowFindings,
+        keys: &["7", "F"],
+        help: "every finding, by severity",
+    },
+    Binding {
         name: "up",
         action: || Action::Up,
         keys: &["up", "k"],

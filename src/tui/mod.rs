@@ -36,6 +36,9 @@ pub struct Settings {
     pub backup_dir: std::path::PathBuf,
     /// The session a fix writes through (from the command line's flags).
     pub writable: crate::db::SessionOptions,
+    /// Whether fixes may be applied (`--allow-writes`), and the word that
+    /// confirms one.
+    pub writes: crate::app::Writes,
 }
 
 /// The run in flight.
@@ -81,6 +84,7 @@ async fn run_until_quit(ui: Ui) -> std::io::Result<()> {
         (size.width, size.height),
         Instant::now(),
     );
+    app.writes = settings.writes.clone();
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
     let mut input = EventStream::new();
     let mut runs = Runs::default();

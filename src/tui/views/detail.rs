@@ -91,7 +91,7 @@ pub fn check(frame: &mut Frame, app: &App, theme: &Theme, check: usize, scroll: 
 }
 
 /// Draws `lines` in `block` over `rect`, wrapped, `scroll` lines down.
-fn render_scrolled(
+pub(super) fn render_scrolled(
     frame: &mut Frame,
     block: Block<'_>,
     lines: Vec<Line<'static>>,
@@ -136,7 +136,11 @@ fn counts_line(view: &crate::app::CheckView, category: &str) -> String {
 }
 
 /// One finding: its severity and check, its message, its sample rows.
-fn finding_lines(f: &crate::findings::Finding, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+pub(super) fn finding_lines(
+    f: &crate::findings::Finding,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
     let mut lines = vec![
         Line::from(""),
         Line::from(Span::styled(
@@ -159,7 +163,7 @@ fn finding_lines(f: &crate::findings::Finding, width: usize, theme: &Theme) -> V
 }
 
 /// A heading, then the statement indented, in `style`.
-fn sql_lines(title: &str, sql: &str, style: Style) -> Vec<Line<'static>> {
+pub(super) fn sql_lines(title: &str, sql: &str, style: Style) -> Vec<Line<'static>> {
     let mut lines = vec![Line::from(""), heading(title)];
     lines.extend(
         sql.lines()
@@ -280,7 +284,7 @@ pub fn table(frame: &mut Frame, app: &App, theme: &Theme, node: usize, scroll: u
 }
 
 /// A fix from the UI: the preview (what changes, how many rows, the SQL), the
-/// confirmation, and the result.
+/// typed confirmation naming the database it writes to, and the result.
 pub fn fix(
     frame: &mut Frame,
     app: &App,
@@ -293,70 +297,137 @@ pub fn fix(
     let rect = popup(area, 80);
     frame.render_widget(Clear, rect);
     let block = pane_block(format!("Fix · {}", app.check_label(check)), true, theme);
-    let mut lines: Vec<Line> = Vec::new();
-    let show = |remedies: &[crate::fix::Remedy], lines: &mut Vec<Line>| {
-        if remedies.is_empty() {
-            lines.push(Line::from("Nothing to fix: no orphans now."));
-        }
-        for r in remedies {
-            lines.push(heading(&r.what));
-            for (tone, text) in crate::report::fix::lines(&app.plan, r) {
-                let style = match tone {
-                    crate::report::fix::Tone::Change => Style::new(),
-                    crate::report::fix::Tone::Warning => Style::new().fg(theme.warning),
-                    crate::report::fix::Tone::Migration => dim(theme),
-                };
-                lines.push(Line::from(Span::styled(format!("  {text}"), style)));
-            }
-            for step in &r.steps {
-                lines.extend(
-                    step.sql
-                        .as_str()
-                        .lines()
-                        .map(|l| Line::from(Span::styled(format!("    {l}"), dim(theme)))),
-                );
-            }
-        }
-    };
-    match state {
-        FixState::Loading => lines.push(Line::from("counting what would change…")),
+    let error = severity_style(theme, Some(crate::checks::Severity::Error));
+    let lines = match state {
+        FixState::Loading => vec![Line::from("counting what would change…")],
         FixState::Preview(remedies) => {
-            show(remedies, &mut lines);
+            let mut lines = remedy_lines(app, theme, remedies);
             lines.push(Line::from(""));
-            lines.push(Line::from(Span::styled(
-                "Preview only: nothing was touched. A applies: every row is backed up first, the change runs in one transaction.",
-                dim(theme),
-            )));
+            lines.push(preview_note(app, theme));
+            lines
         }
-        FixState::Confirm(remedies) => {
-            let rows: u64 = remedies.iter().map(|r| r.rows()).sum();
-            lines.push(Line::from(Span::styled(
-                format!(
-                    "Back up and change {} rows? Enter applies, Esc cancels.",
-                    count(Some(rows))
-                ),
-                severity_style(theme, Some(crate::checks::Severity::Warning))
-                    .add_modifier(Modifier::BOLD),
-            )));
+        FixState::Confirm {
+            remedies,
+            typed,
+            rejected,
+        } => {
+            let mut lines = confirm_lines(app, theme, remedies, typed, rejected.as_deref());
             lines.push(Line::from(""));
-            show(remedies, &mut lines);
+            lines.extend(remedy_lines(app, theme, remedies));
+            lines
         }
-        FixState::Applying => lines.push(Line::from(
+        FixState::Applying => vec![Line::from(
             "applying: backing up, re-counting, changing the rows…",
-        )),
-        FixState::Done(message) => lines.push(Line::from(Span::styled(
+        )],
+        FixState::Done(message) => vec![Line::from(Span::styled(
             message.clone(),
             Style::new().fg(theme.ok),
-        ))),
-        FixState::Failed(message) => lines.push(Line::from(Span::styled(
-            message.clone(),
-            severity_style(theme, Some(crate::checks::Severity::Error)),
-        ))),
-    }
+        ))],
+        FixState::Failed(message) => vec![Line::from(Span::styled(message.clone(), error))],
+    };
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
             .wrap(Wrap { trim: false }),
         rect,
     );
+}
+
+/// Each remedy: what it does, its changes, effects and warnings, and the SQL
+/// of its steps.
+fn remedy_lines(app: &App, theme: &Theme, remedies: &[crate::fix::Remedy]) -> Vec<Line<'static>> {
+    use crate::report::fix::Tone;
+    let mut lines = Vec::new();
+    if remedies.is_empty() {
+        lines.push(Line::from("Nothing to fix: no orphans now."));
+    }
+    for r in remedies {
+        lines.push(heading(&r.what));
+        for (tone, text) in crate::report::fix::lines(&app.plan, r) {
+            let style = match tone {
+                Tone::Change => Style::new(),
+                Tone::Warning => Style::new().fg(theme.warning),
+                Tone::Migration => dim(theme),
+            };
+            lines.push(Line::from(Span::styled(format!("  {text}"), style)));
+        }
+        for step in &r.steps {
+            lines.extend(
+                step.sql
+                    .as_str()
+                    .lines()
+                    .map(|l| Line::from(Span::styled(format!("    {l}"), dim(theme)))),
+            );
+        }
+    }
+    lines
+}
+
+/// Under a preview: how to apply it, or how to allow applying.
+fn preview_note(app: &App, theme: &Theme) -> Line<'static> {
+    match app.writes.word() {
+        Some(_) => Line::from(Span::styled(
+            "Preview only: nothing was touched. A applies: every row is backed up first, the change runs in one transaction.",
+            dim(theme),
+        )),
+        None => Line::from(Span::styled(
+            format!(
+                "Preview only: nothing was touched; {}.",
+                crate::app::APPLY_NEEDS_WRITES
+            ),
+            Style::new().fg(theme.warning),
+        )),
+    }
+}
+
+/// The confirmation: where it writes (engine, server, database), how many
+/// rows, the word to type, what is typed so far, and why a word was refused.
+fn confirm_lines(
+    app: &App,
+    theme: &Theme,
+    remedies: &[crate::fix::Remedy],
+    typed: &str,
+    rejected: Option<&str>,
+) -> Vec<Line<'static>> {
+    let info = &app.info;
+    let target: Vec<&str> = [&info.engine, &info.address, &info.database]
+        .into_iter()
+        .map(String::as_str)
+        .filter(|s| !s.is_empty())
+        .collect();
+    let word = app.writes.word().unwrap_or_default().to_string();
+    let rows: u64 = remedies.iter().map(|r| r.rows()).sum();
+    let warning = severity_style(theme, Some(crate::checks::Severity::Warning));
+    let bold = Style::new().add_modifier(Modifier::BOLD);
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled("Apply to ", warning.add_modifier(Modifier::BOLD)),
+            Span::styled(target.join(" · "), bold),
+        ]),
+        Line::from(format!(
+            "Back up and change {} rows, in one transaction, as listed below.",
+            count(Some(rows))
+        )),
+        Line::from(vec![
+            Span::raw("Type "),
+            Span::styled(word.clone(), bold),
+            Span::raw(" and press Enter to apply; Esc cancels."),
+        ]),
+        Line::from(vec![
+            Span::styled("> ", Style::new().fg(theme.accent)),
+            Span::styled(typed.to_string(), bold),
+            Span::styled(" ", Style::new().add_modifier(Modifier::REVERSED)),
+        ]),
+    ];
+    let refusal = match rejected {
+        Some("") => Some(format!("Enter alone does not apply: type {word} first.")),
+        Some(wrong) => Some(format!(
+            "\"{wrong}\" is not \"{word}\": nothing was applied."
+        )),
+        None => None,
+    };
+    if let Some(refusal) = refusal {
+        lines.push(Line::from(Span::styled(refusal, warning)));
+    }
+    lines
 }

@@ -1,8 +1,10 @@
 //! Drawing: a pure function of the app state. Views read [`App`] and never change it.
 
 mod detail;
+mod findings;
 mod panes;
 mod screens;
+mod table_list;
 
 use super::config::{Keymap, Theme};
 use crate::app::layout;
@@ -34,6 +36,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, keymap: &Keymap) {
         }
         Screen::Metrics => screens::metrics(frame, app, theme, areas.body),
         Screen::Lineage => screens::lineage(frame, app, theme, areas.body),
+        Screen::Findings => findings::draw(frame, app, theme, areas.body),
     }
     footer(frame, app, theme, keymap, areas.footer);
     match &app.overlay {
@@ -45,6 +48,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, keymap: &Keymap) {
             detail::table(frame, app, theme, *node, *scroll, area)
         }
         Some(Overlay::Fix { check, state }) => detail::fix(frame, app, theme, *check, state, area),
+        Some(Overlay::Statement { statement, scroll }) => {
+            findings::statement(frame, app, theme, *statement, *scroll, area)
+        }
         None => {}
     }
 }
@@ -236,6 +242,8 @@ fn tab_bar(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
 fn footer(frame: &mut Frame, app: &App, theme: &Theme, keymap: &Keymap, area: Rect) {
     let line = if let Some(note) = &app.note {
         Line::from(Span::styled(note.clone(), Style::new().fg(theme.ok)))
+    } else if let Some(hint) = confirm_hint(app) {
+        Line::from(Span::styled(hint, Style::new().fg(theme.warning)))
     } else if app.typing() {
         Line::from("type, Enter to finish, Esc to stop")
     } else {
@@ -251,10 +259,14 @@ fn footer(frame: &mut Frame, app: &App, theme: &Theme, keymap: &Keymap, area: Re
             }
             (Some(Overlay::Fix { state, .. }), _) => match state {
                 crate::app::FixState::Preview(_) => {
-                    keys.extend([k("apply", "apply"), k("back", "back")])
-                }
-                crate::app::FixState::Confirm(_) => {
-                    keys.extend([k("open", "confirm"), k("back", "cancel")])
+                    if app.writes.word().is_some() {
+                        keys.extend([k("apply", "apply"), k("back", "back")]);
+                    } else {
+                        keys.extend([
+                            k("back", "back"),
+                            crate::app::APPLY_NEEDS_WRITES.to_string(),
+                        ]);
+                    }
                 }
                 _ => keys.push(k("back", "back")),
             },
@@ -276,7 +288,11 @@ fn footer(frame: &mut Frame, app: &App, theme: &Theme, keymap: &Keymap, area: Re
                     Pane::Orphans => keys.push(k("sort", "sort")),
                     _ => {}
                 }
-                keys.extend([k("metrics", "metrics"), k("lineage", "lineage")]);
+                keys.extend([
+                    k("findings", "findings"),
+                    k("metrics", "metrics"),
+                    k("lineage", "lineage"),
+                ]);
             }
             (None, Screen::Lineage) => keys.extend([
                 k("open", "open"),
@@ -284,10 +300,28 @@ fn footer(frame: &mut Frame, app: &App, theme: &Theme, keymap: &Keymap, area: Re
                 k("back", "back"),
             ]),
             (None, Screen::Metrics) => keys.push(k("back", "back")),
+            (None, Screen::Findings) => keys.extend([
+                k("open", "open"),
+                k("sort", "sort"),
+                k("input", "filter"),
+                k("back", "back"),
+            ]),
         }
         Line::from(Span::styled(keys.join(" · "), dim(theme)))
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// While a fix's confirmation is typed: the word to type and what Enter and
+/// Esc do.
+fn confirm_hint(app: &App) -> Option<String> {
+    if !app.confirming_fix() {
+        return None;
+    }
+    let word = app.writes.word().unwrap_or_default();
+    Some(format!(
+        "type {word} then Enter to apply · Enter alone does not apply · Esc cancels"
+    ))
 }
 
 /// Rows (samples, metric results) as aligned lines, the header underlined,
@@ -371,4 +405,10 @@ fn help(frame: &mut Frame, theme: &Theme, keymap: &Keymap, area: Rect) {
 }
 
 #[cfg(test)]
+mod tests_search;
+#[cfg(test)]
+mod tests_findings;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fix;

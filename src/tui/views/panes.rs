@@ -490,6 +490,9 @@ impl GraphView<'_> {
 }
 
 fn graph(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    if app.searching_tables() {
+        return super::table_list::draw(frame, app, theme, area);
+    }
     let g = &app.graph;
     let block = pane_block(graph_title(app), app.focus == Pane::Graph, theme);
     let inner = block.inner(area);

@@ -214,67 +214,6 @@ fn tiny_terminals_do_not_panic() {
     insta::assert_snapshot!("tiny_1x1", render(&app).backend());
 }
 
-#[test]
-fn fix_preview_and_confirmation() {
-    for confirm in [false, true] {
-        snapshot(
-            if confirm {
-                "fix_confirm"
-            } else {
-                "fix_preview"
-            },
-            |app| {
-                act(
-                    app,
-                    &[Action::FocusPane(Pane::Orphans), Action::Open, Action::Fix],
-                );
-                let Some(crate::app::Overlay::Fix { check, .. }) = app.overlay.clone() else {
-                    panic!()
-                };
-                let crate::checks::plan::Work::Rows(work) = app.plan.checks[check].work.clone()
-                else {
-                    panic!()
-                };
-                let remedy = crate::fix::Remedy {
-                check: crate::checks::CheckId::Orphans,
-                relationship: crate::fix::relationship_of_check(&app.plan, check),
-                effects: vec![],
-                orphaned: vec![],
-                triggers: vec![crate::writes::Trigger {
-                    table: work.table.clone(),
-                    name: "assets_audit".into(),
-                    definition: String::new(),
-                }],
-                what: "assets(discovery_flow_id) → discovery_flows(flow_id): set the reference of 31 orphan rows to NULL".into(),
-                steps: vec![crate::fix::Step {
-                    sql: crate::sql::fix::set_null_where(
-                        app.plan.engine,
-                        &crate::sql::fix::Selection::Matching { table: work.table.clone(), predicate: work.predicate.clone() },
-                        &["discovery_flow_id".to_string()],
-                    ),
-                    selection: crate::sql::fix::Selection::Matching { table: work.table, predicate: work.predicate },
-                    change: crate::fix::Change::SetNull(vec!["discovery_flow_id".into()]),
-                    count: 31,
-                }],
-                ddl: vec![],
-                undecided: None,
-                withheld: None,
-            };
-                act(
-                    app,
-                    &[Action::FixPreviewed {
-                        check,
-                        result: Ok(vec![remedy]),
-                    }],
-                );
-                if confirm {
-                    act(app, &[Action::Apply]);
-                }
-            },
-        );
-    }
-}
-
 /// A table the role cannot read whole: its orphans row says failed, and the
 /// table's detail says why its counts are withheld.
 #[test]
