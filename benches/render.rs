@@ -45,6 +45,7 @@ fn schema() -> Schema {
             range_key: None,
             access: Default::default(),
             inherits_from: None,
+            partition_bound: None,
         });
         indexes.push(Index {
             name: format!("table_{i:03}_pkey"),

@@ -140,6 +140,8 @@ pub struct Table {
     /// A partition's partitioned table, or an old-style inheritance child's
     /// parent (PostgreSQL).
     pub inherits_from: Option<TableName>,
+    /// A partition's bound as PostgreSQL prints it (`FOR VALUES FROM (1) TO (100)`).
+    pub partition_bound: Option<String>,
 }
 
 impl Table {

@@ -438,6 +438,7 @@ mod tests {
             range_key: None,
             access: Default::default(),
             inherits_from: None,
+            partition_bound: None,
         }
     }
 

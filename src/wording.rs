@@ -25,15 +25,26 @@ pub fn plural(n: u64, word: &str) -> String {
 }
 
 /// `count` as a share of `total` (above 0): whole percent from 10%, one
-/// decimal from 0.1%, two below.
+/// decimal from 0.1%, two from 0.01%, and below that as many as its first
+/// significant digit needs, so a share that is not zero never reads as zero
+/// (7 of 1,000,000 is `0.0007%`). None is `0%`.
 pub fn percent(count: u64, total: u64) -> String {
     let p = count as f64 * 100.0 / total as f64;
-    if p >= 10.0 {
+    if count == 0 {
+        "0%".into()
+    } else if p >= 10.0 {
         format!("{p:.0}%")
     } else if p >= 0.1 {
         format!("{p:.1}%")
-    } else {
+    } else if p >= 0.01 {
         format!("{p:.2}%")
+    } else {
+        // The first decimal place that holds a digit other than 0.
+        let mut decimals = 3;
+        while p * 10f64.powi(decimals) < 1.0 && decimals < 24 {
+            decimals += 1;
+        }
+        format!("{p:.*}%", decimals as usize)
     }
 }
 
@@ -186,8 +197,27 @@ mod tests {
         assert_eq!(plural(1, "row"), "1 row");
         assert_eq!(plural(1_000, "row"), "1,000 rows");
         assert_eq!(percent(3, 1_000), "0.3%");
-        assert_eq!(percent(7, 1_000_000), "0.00%");
         assert_eq!(percent(500, 1_000), "50%");
+    }
+
+    #[test]
+    fn percents_keep_a_digit_that_is_not_zero() {
+        // From 0.01% up, as before.
+        assert_eq!(percent(1, 1), "100%");
+        assert_eq!(percent(123, 1_000), "12%");
+        assert_eq!(percent(99, 1_000), "9.9%");
+        assert_eq!(percent(1, 1_000), "0.1%");
+        assert_eq!(percent(5, 10_000), "0.05%");
+        assert_eq!(percent(1, 10_000), "0.01%");
+        // Below, as many decimals as the first significant digit needs.
+        assert_eq!(percent(7, 1_000_000), "0.0007%");
+        assert_eq!(percent(9, 100_000), "0.009%");
+        assert_eq!(percent(1, 100_000), "0.001%");
+        assert_eq!(percent(12, 10_000_000), "0.0001%");
+        assert_eq!(percent(1, 1_000_000_000), "0.0000001%");
+        assert_eq!(percent(1, u64::MAX), "0.000000000000000005%");
+        // Nothing is nothing.
+        assert_eq!(percent(0, 1_000), "0%");
     }
 
     #[test]

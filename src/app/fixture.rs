@@ -74,6 +74,7 @@ fn table_of(spec: &crate::sql::ddl::TableSpec, rows: i64) -> Table {
         range_key: None,
         access: Default::default(),
         inherits_from: None,
+        partition_bound: None,
     }
 }
 

@@ -16,12 +16,14 @@ mod lineage;
 mod navigation;
 mod refresh;
 mod search;
+mod table_detail;
 
 pub mod layout;
 
 pub use action::{Action, Command, Machine};
 pub use findings::{FindingAt, FindingSort, FindingsView};
 pub use search::TableMatch;
+pub use table_detail::Neighbour;
 pub use fix::{APPLY_NEEDS_WRITES, Writes};
 
 use crate::checks::plan::{Plan, Work};
@@ -41,6 +43,9 @@ pub const HISTORY: usize = 60;
 const INTERVALS: [u64; 10] = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600];
 /// Longest wait between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How often the screen is redrawn while a run is in flight, so that the
+/// elapsed times of running statements move.
+pub const RUNNING_TICK: Duration = Duration::from_millis(200);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Pane {
@@ -146,6 +151,8 @@ pub struct CheckView {
     pub estimate: Option<Outcome>,
     /// Parts of its statement read, of how many, while it runs in parts.
     pub progress: Option<(u32, u32)>,
+    /// When its statement started in this refresh (kept after it ends).
+    pub started: Option<Instant>,
 }
 
 impl CheckView {
@@ -172,6 +179,7 @@ impl CheckView {
             error: error.map(|e| e.message),
             estimate: None,
             progress: None,
+            started: None,
         }
     }
 
@@ -212,6 +220,8 @@ impl CheckView {
 pub struct StatementView {
     pub history: VecDeque<f64>,
     pub running: bool,
+    /// When it started in this refresh (kept after it ends).
+    pub started: Option<Instant>,
     pub failed: bool,
     pub slow: bool,
     /// Its own findings in the last run (`slow_check`).
@@ -379,6 +389,8 @@ pub struct App {
     pub latency_row: usize,
     pub metrics_scroll: u16,
     pub findings: FindingsView,
+    /// In a table's detail: the selected parent or child.
+    pub table_neighbour: usize,
     pub lineage: LineageState,
     /// A short note for the footer (e.g. "SQL copied").
     pub note: Option<String>,
@@ -386,6 +398,9 @@ pub struct App {
     /// Whether fixes may be applied (`--allow-writes`), and the word that
     /// confirms one. Off until the shell says otherwise.
     pub writes: Writes,
+    /// The time of the latest update: what the views measure running
+    /// statements against.
+    pub now: Instant,
 }
 
 impl App {
@@ -439,6 +454,7 @@ impl App {
             latency_row: 0,
             metrics_scroll: 0,
             findings: FindingsView::default(),
+            table_neighbour: 0,
             lineage: LineageState {
                 roots: Loadable::NotLoaded,
                 selected: 0,
@@ -450,6 +466,7 @@ impl App {
             note: None,
             quitting: false,
             writes: Writes::Off,
+            now,
         }
     }
 
@@ -461,6 +478,8 @@ impl App {
             Connection::Connected if !self.refresh.paused && !self.refresh.running => {
                 Some(self.refresh.next_due)
             }
+            // While a run is in flight, often enough for its elapsed times to move.
+            Connection::Connected if self.refresh.running => Some(self.now + RUNNING_TICK),
             Connection::Connected => None,
         }
     }
@@ -472,6 +491,7 @@ impl App {
 
     /// Applies one action at time `now`; returns what the shell must do.
     pub fn update(&mut self, action: Action, now: Instant) -> Vec<Command> {
+        self.now = self.now.max(now);
         if !matches!(action, Action::Tick | Action::Runner { .. }) {
             self.note = None;
         }
@@ -546,6 +566,16 @@ impl App {
             key(a).cmp(&key(b))
         });
         rows
+    }
+
+    /// Rows of the latency pane: the plan's statements, then the passes
+    /// estimated and the checks retried alone in this refresh, then the
+    /// catalog reads.
+    pub fn latency_len(&self) -> usize {
+        self.plan.statements.len()
+            + self.estimated.len()
+            + self.retried.len()
+            + self.plan.schema.reads.0.len()
     }
 
     /// Graph nodes shown under the current filter.

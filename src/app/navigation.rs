@@ -85,6 +85,12 @@ impl App {
             }
             (value as i64 + delta).clamp(0, len as i64 - 1) as usize
         };
+        if let Some(Overlay::Table { node, .. }) = self.overlay
+            && delta.abs() == 1
+            && self.step_neighbour(node, delta)
+        {
+            return Vec::new();
+        }
         match &mut self.overlay {
             Some(Overlay::Check { scroll, .. })
             | Some(Overlay::Table { scroll, .. })
@@ -136,7 +142,7 @@ impl App {
                     self.tenant_row = clamp(self.tenant_row, delta, self.tenant_rows().len())
                 }
                 Pane::Latency => {
-                    self.latency_row = clamp(self.latency_row, delta, self.plan.statements.len())
+                    self.latency_row = clamp(self.latency_row, delta, self.latency_len())
                 }
             },
         }
@@ -188,6 +194,10 @@ impl App {
 
     pub(super) fn open(&mut self) -> Vec<Command> {
         // A fix's confirmation is typed (see `fix`): Enter alone never applies.
+        if let Some(Overlay::Table { node, .. }) = self.overlay {
+            self.open_neighbour(node);
+            return Vec::new();
+        }
         if self.overlay.is_some() {
             return Vec::new();
         }
@@ -210,6 +220,7 @@ impl App {
                             node: self.selected_node,
                             scroll: 0,
                         });
+                        self.table_neighbour = 0;
                     }
                 }
                 Pane::Orphans => {
@@ -287,7 +298,7 @@ impl App {
                     self.tenant_row = row.min(self.tenant_rows().len().saturating_sub(1))
                 }
                 Pane::Latency => {
-                    self.latency_row = row.min(self.plan.statements.len().saturating_sub(1))
+                    self.latency_row = row.min(self.latency_len().saturating_sub(1))
                 }
                 Pane::Graph => {}
             }

@@ -107,9 +107,11 @@ impl App {
         match event {
             Event::Started { statement } => {
                 self.statements[statement].running = true;
+                self.statements[statement].started = Some(now);
                 for &c in &self.plan.statements[statement].checks {
                     self.checks[c].state = CheckState::Running;
                     self.checks[c].progress = None;
+                    self.checks[c].started = Some(now);
                 }
             }
             Event::Progress {

@@ -23,8 +23,13 @@ fn the_first_tick_starts_a_run_and_the_next_waits() {
     assert_eq!(app.next_wakeup(), Some(t));
     assert_eq!(app.update(Action::Tick, t), vec![Command::StartRun(1)]);
     assert!(app.refresh.running);
-    assert_eq!(app.next_wakeup(), None, "no ticks while a run is in flight");
-    assert!(app.update(Action::Tick, t).is_empty());
+    assert_eq!(
+        app.next_wakeup(),
+        Some(t + RUNNING_TICK),
+        "while a run is in flight, ticks only redraw its elapsed times"
+    );
+    assert!(app.update(Action::Tick, t + RUNNING_TICK).is_empty());
+    assert_eq!(app.next_wakeup(), Some(t + RUNNING_TICK * 2));
     feed_run(&mut app, 1, t);
     assert!(!app.refresh.running);
     assert_eq!(app.next_wakeup(), Some(t + Duration::from_secs(10)));

@@ -163,6 +163,7 @@ fn tables_from(rows: Vec<MySqlRow>) -> Result<Tables, sqlx::Error> {
             range_key: None,
             access: Default::default(),
             inherits_from: None,
+            partition_bound: None,
         });
     }
     Ok(tables)

@@ -38,7 +38,8 @@ const TABLES: &str = concat!(
   has_table_privilege(c.oid, 'SELECT') OR has_any_column_privilege(c.oid, 'SELECT'),
   c.relispartition,
   pn.nspname::text, pc.relname::text,
-  CASE WHEN c.relkind = 'r' THEN c.relpages::int8 END
+  CASE WHEN c.relkind = 'r' THEN c.relpages::int8 END,
+  CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN LATERAL (SELECT i.inhparent FROM pg_inherits i WHERE i.inhrelid = c.oid
                    ORDER BY i.inhseqno LIMIT 1) inh ON true
@@ -228,6 +229,7 @@ fn table(row: &PgRow) -> Result<Table, sqlx::Error> {
         range_key: None,
         access,
         inherits_from,
+        partition_bound: row.try_get(11)?,
     })
 }
 

@@ -131,6 +131,7 @@ async fn read_tables(pool: &SqlitePool, reads: &Reads) -> Result<Tables, sqlx::E
             range_key: None,
             access: Default::default(),
             inherits_from: None,
+            partition_bound: None,
         });
     }
     Ok(tables)

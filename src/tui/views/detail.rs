@@ -3,7 +3,7 @@
 
 use super::{count, dim, pane_block, popup, rows_lines, severity_style};
 use crate::app::App;
-use crate::graph::{GraphEdge, GraphNode};
+use crate::graph::GraphNode;
 use crate::model::TableName;
 use crate::tui::config::Theme;
 use ratatui::Frame;
@@ -200,59 +200,146 @@ fn table_facts(app: &App, theme: &Theme, n: &GraphNode) -> Vec<Line<'static>> {
         } else {
             "inherits from"
         };
-        lines.push(Line::from(format!("{what} {}", app.plan.label(parent))));
-    }
-    lines
-}
-
-/// The tables `node` refers to, each edge coloured by its worst finding.
-fn parent_lines(app: &App, theme: &Theme, node: usize) -> Vec<Line<'static>> {
-    let g = &app.graph;
-    edge_lines(app, theme, "Parents", g.parents(node), |e| {
-        let r = &app.plan.relationships[e.relationship];
-        format!(
-            "  {} → {} ({:?}{})",
-            e.label,
-            g.nodes[e.parent].label,
-            r.source,
-            if r.indexed { ", indexed" } else { "" }
-        )
-    })
-}
-
-/// The tables referring to `node`, each edge coloured by its worst finding.
-fn child_lines(app: &App, theme: &Theme, node: usize) -> Vec<Line<'static>> {
-    let g = &app.graph;
-    edge_lines(app, theme, "Children", g.children(node), |e| {
-        format!("  {} ← {}", g.nodes[e.child].label, e.label)
-    })
-}
-
-/// A heading, then each edge as `text` says, coloured by its worst finding (or `none`).
-fn edge_lines<'g>(
-    app: &App,
-    theme: &Theme,
-    title: &str,
-    edges: impl Iterator<Item = &'g GraphEdge>,
-    text: impl Fn(&GraphEdge) -> String,
-) -> Vec<Line<'static>> {
-    let mut lines = vec![Line::from(""), heading(title)];
-    let edges: Vec<_> = edges.collect();
-    if edges.is_empty() {
-        lines.push(Line::from("  none"));
-    }
-    for e in edges {
-        lines.push(Line::from(Span::styled(
-            text(e),
-            severity_style(theme, app.worst_for_relationship(e.relationship)),
-        )));
+        let bound = table
+            .and_then(|t| t.partition_bound.as_deref())
+            .map(|b| format!(" {b}"))
+            .unwrap_or_default();
+        lines.push(Line::from(format!("{what} {}{bound}", app.plan.label(parent))));
     }
     lines
 }
 
 /// The findings on `table`, or a green none.
+/// The table's parents, then its children, each with its rule, whether the
+/// child's columns are indexed and its orphans; the selected one reversed.
+/// Also returns the selected one's line (`first_line` is where they start).
+fn neighbour_lines(
+    app: &App,
+    theme: &Theme,
+    node: usize,
+    first_line: usize,
+) -> (Vec<Line<'static>>, Option<u16>) {
+    let g = &app.graph;
+    let neighbours = app.neighbours(node);
+    let selected = app.table_neighbour.min(neighbours.len().saturating_sub(1));
+    let mut lines = Vec::new();
+    let mut selected_line = None;
+    for (title, parents) in [
+        ("Parents (↑↓ select, Enter opens)", true),
+        ("Children", false),
+    ] {
+        lines.push(Line::from(""));
+        lines.push(heading(title));
+        let mut any = false;
+        for (i, nb) in neighbours
+            .iter()
+            .enumerate()
+            .filter(|(_, nb)| nb.parent == parents)
+        {
+            any = true;
+            let r = &app.plan.relationships[nb.relationship];
+            let worst = app.worst_for_relationship(nb.relationship);
+            let rule = g
+                .edges
+                .iter()
+                .find(|e| e.relationship == nb.relationship)
+                .map_or(String::new(), |e| e.label.clone());
+            let other = &g.nodes[nb.node].label;
+            let arrow = if parents {
+                format!("{rule} → {other}")
+            } else {
+                format!("{other} ← {rule}")
+            };
+            let text = format!(
+                "  {} {arrow} · {:?} · {} · orphans {}",
+                super::findings::glyph(worst),
+                r.source,
+                if r.indexed { "indexed" } else { "not indexed" },
+                count(app.orphans_of(nb.relationship)),
+            );
+            let mut style = severity_style(theme, worst);
+            if i == selected {
+                style = super::selected_style();
+                selected_line = Some((first_line + lines.len()) as u16);
+            }
+            lines.push(Line::from(Span::styled(text, style)));
+        }
+        if !any {
+            lines.push(Line::from("  none"));
+        }
+    }
+    (lines, selected_line)
+}
+
+/// A partitioned table's partitions: each one's bound and the foreign keys
+/// declared on it alone (the ones it does not inherit).
+fn partition_lines(app: &App, theme: &Theme, table: &TableName) -> Vec<Line<'static>> {
+    let schema = &app.plan.schema;
+    let partitions: Vec<_> = schema
+        .tables
+        .iter()
+        .filter(|t| t.is_partition() && t.inherits_from.as_ref() == Some(table))
+        .collect();
+    if partitions.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec![
+        Line::from(""),
+        heading(&format!("Partitions ({})", partitions.len())),
+    ];
+    for p in partitions {
+        let own: Vec<&str> = schema
+            .foreign_keys
+            .iter()
+            .filter(|fk| fk.child == p.name)
+            .map(|fk| fk.name.as_str())
+            .collect();
+        let constraints = if own.is_empty() {
+            "no constraint of its own".to_string()
+        } else {
+            format!("its own: {}", own.join(", "))
+        };
+        lines.push(Line::from(vec![
+            Span::raw(format!("  {} ", app.plan.label(&p.name))),
+            Span::styled(
+                p.partition_bound
+                    .clone()
+                    .unwrap_or_else(|| "(no bound)".into()),
+                dim(theme),
+            ),
+            Span::raw(format!(" · {constraints}")),
+        ]));
+    }
+    lines
+}
+
+/// Findings on the relationships that reference the table: its children's.
+fn referencing_finding_lines(app: &App, theme: &Theme, node: usize) -> Vec<Line<'static>> {
+    let findings = app.findings_referencing(node);
+    if findings.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec![
+        Line::from(""),
+        heading("Findings on relationships that reference it"),
+    ];
+    for f in findings {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "  {} {} {}: {}",
+                super::findings::glyph(Some(f.severity)),
+                f.check,
+                f.location(),
+                f.message
+            ),
+            severity_style(theme, Some(f.severity)),
+        )));
+    }
+    lines
+}
+
 fn table_finding_lines(app: &App, theme: &Theme, table: &TableName) -> Vec<Line<'static>> {
-    let mut lines = vec![Line::from(""), heading("Findings")];
+    let mut lines = vec![Line::from(""), heading("Findings on the table")];
     let findings = app.findings_for_table(table);
     if findings.is_empty() {
         lines.push(Line::from(Span::styled(
@@ -262,7 +349,13 @@ fn table_finding_lines(app: &App, theme: &Theme, table: &TableName) -> Vec<Line<
     }
     for f in findings {
         lines.push(Line::from(Span::styled(
-            format!("  {} {}: {}", f.check, f.location(), f.message),
+            format!(
+                "  {} {} {}: {}",
+                super::findings::glyph(Some(f.severity)),
+                f.check,
+                f.location(),
+                f.message
+            ),
             severity_style(theme, Some(f.severity)),
         )));
     }
@@ -277,9 +370,18 @@ pub fn table(frame: &mut Frame, app: &App, theme: &Theme, node: usize, scroll: u
     };
     let block = pane_block(format!("Table {}", n.label), true, theme);
     let mut lines = table_facts(app, theme, n);
-    lines.extend(parent_lines(app, theme, node));
-    lines.extend(child_lines(app, theme, node));
+    let (neighbours, selected_line) = neighbour_lines(app, theme, node, lines.len());
+    lines.extend(neighbours);
+    lines.extend(partition_lines(app, theme, &n.table));
     lines.extend(table_finding_lines(app, theme, &n.table));
+    lines.extend(referencing_finding_lines(app, theme, node));
+    // The selected parent or child stays in view.
+    let height = rect.height.saturating_sub(2);
+    let scroll = match selected_line {
+        Some(line) if line >= scroll + height => line + 1 - height,
+        Some(line) if line < scroll => line,
+        _ => scroll,
+    };
     render_scrolled(frame, block, lines, scroll, rect);
 }
 

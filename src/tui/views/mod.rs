@@ -405,6 +405,8 @@ fn help(frame: &mut Frame, theme: &Theme, keymap: &Keymap, area: Rect) {
 }
 
 #[cfg(test)]
+mod tests_table;
+#[cfg(test)]
 mod tests_search;
 #[cfg(test)]
 mod tests_findings;

@@ -83,6 +83,7 @@ fn wide_schema() -> Schema {
                 range_key: None,
                 access: Default::default(),
                 inherits_from: None,
+                partition_bound: None,
             });
             if !suffix.is_empty() {
                 let rules = DeclaredRules {
