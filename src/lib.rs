@@ -10,7 +10,7 @@
 //! - [`checks`] (ids, and the plan), [`findings`], [`relationships`],
 //!   [`graph`], [`writes`];
 //! - [`runner`] (async execution, events), [`probe`], [`lineage`], [`fix`],
-//!   [`bench`];
+//!   [`bench`], [`offending`] (a check's offending rows, page by page);
 //! - [`report`] (text, JSON, HTML, JUnit, Prometheus, fix previews),
 //!   [`alerts`], [`baseline`], [`demo`];
 //! - [`app`] (the UI's state and pure update), [`tui`] (its shell and views),
@@ -37,6 +37,7 @@ pub mod fix;
 pub mod graph;
 pub mod lineage;
 pub mod model;
+pub mod offending;
 pub mod probe;
 pub mod profile;
 pub mod progress;

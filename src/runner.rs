@@ -852,6 +852,15 @@ fn counted_message(
     wording::count_sentence(check.offending(), count, total, sampled)
 }
 
+/// The engine a row check runs on (PostgreSQL for checks without rows,
+/// which prove no bypass).
+fn check_engine(check: &Check) -> crate::model::Engine {
+    match &check.work {
+        Work::Rows(r) => r.engine,
+        _ => crate::model::Engine::Postgres,
+    }
+}
+
 /// Orphans of a constraint the catalog calls enforced prove it was bypassed
 /// (`fk_not_enforced`), counted as `orphans` is.
 fn proof_of_bypass(check: &Check, constraint: &str, orphans: &Finding) -> Finding {
@@ -861,7 +870,12 @@ fn proof_of_bypass(check: &Check, constraint: &str, orphans: &Finding) -> Findin
         CheckId::FkNotEnforced.default_severity(),
         &check.subject,
         &finding_key(CheckId::FkNotEnforced, &[&check.subject.describe()]),
-        wording::bypassed(constraint, count, orphans.estimate.is_some()),
+        wording::bypassed(
+            check_engine(check),
+            constraint,
+            count,
+            orphans.estimate.is_some(),
+        ),
     );
     proof.constraint = Some(constraint.to_string());
     proof.count = Some(count);

@@ -2,6 +2,8 @@
 //! and the sentence a count of offending rows carries. Everything here is
 //! made from plain data; nothing above it words a count itself.
 
+use crate::model::Engine;
+
 /// A count with thousands separators: `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -164,12 +166,20 @@ pub fn sample_basis(rows: u64, taken: SampleTaken<'_>) -> String {
     format!("a sample of {} rows: {how}", thousands(rows))
 }
 
-/// An `fk_not_enforced` finding proven by orphans of a declared constraint.
-pub fn bypassed(constraint: &str, count: u64, estimated: bool) -> String {
+/// An `fk_not_enforced` finding proven by orphans of a declared constraint,
+/// with the usual ways `engine` lets rows in past it.
+pub fn bypassed(engine: Engine, constraint: &str, count: u64, estimated: bool) -> String {
     let about = if estimated { "≈ " } else { "" };
+    let how = match engine {
+        Engine::Postgres => {
+            "e.g. session_replication_role = replica, triggers disabled, or a constraint added NOT VALID"
+        }
+        Engine::Sqlite => "e.g. written with PRAGMA foreign_keys off",
+        Engine::Mysql => "e.g. written with FOREIGN_KEY_CHECKS = 0",
+    };
     format!(
         "{constraint} is declared, yet {about}{} violate it: it was not enforced when they were written \
-         (e.g. SQLite with foreign_keys off, or triggers bypassed)",
+         ({how})",
         thousands(count)
     )
 }

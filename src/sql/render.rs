@@ -1,14 +1,17 @@
 //! Renders checks to SQL for one dialect.
 //!
 //! A check is a [`Predicate`] over the rows of one table, possibly looking up each
-//! row's parent. The same predicate renders three ways:
+//! row's parent. The same predicate renders these ways:
 //! - [`count`]: the check alone, in its best standalone form (`NOT EXISTS` anti-join);
 //! - [`scan`]: many predicates on one table counted in a single pass, with one
 //!   `LEFT JOIN` per parent (only for parents whose key is unique);
-//! - [`sample`]: a bounded sample of the offending rows.
+//! - [`sample`]: a bounded sample of the offending rows;
+//! - [`offending_rows`] and [`offending_page`]: every offending row with all
+//!   its columns, whole or a page at a time in key order.
 
 use super::{Sql, as_text, ident, relation, table};
-use crate::model::{Engine, TableName};
+use crate::cell::CellKind;
+use crate::model::{Column, Engine, TableName};
 use std::fmt::Write;
 
 /// How a child row finds its parent: `parent.pairs[i].1 = child.pairs[i].0`.
@@ -703,6 +706,265 @@ pub fn sample(
     ))
 }
 
+/// A check's offending rows in full, for a person to read: every column of
+/// each row and, for `Differs`, the parent's compared value and key.
+#[derive(Clone, Copy, Debug)]
+pub struct Offending<'a> {
+    pub child: &'a TableName,
+    /// Read the child's own rows only (it has inheritance children).
+    pub only: bool,
+    pub predicate: &'a Predicate,
+    /// Every column of the child, in the table's order.
+    pub columns: &'a [Column],
+    /// The child's key, in key order: unique and never NULL. On SQLite it may
+    /// be the rowid, which is not among `columns` (it is shown first). Empty:
+    /// the rows are listed in no particular order and cannot be paged.
+    pub key: &'a [Column],
+    /// The parent as reports name it: labels a `Differs` row's parent values.
+    pub parent_label: Option<&'a str>,
+    /// `Differs`: the parent's columns shown with each row, its compared
+    /// column first, then its key. When several parent rows match, the values
+    /// come from the first of them in the order of these columns.
+    pub parent_columns: &'a [Column],
+}
+
+/// One page of offending rows, as [`offending_page`] renders it.
+#[derive(Clone, Debug)]
+pub struct OffendingPage {
+    pub sql: Sql,
+    /// For each placeholder in order, the key column whose "after" value it
+    /// takes (MySQL needs some of them more than once).
+    pub binds: Vec<usize>,
+    /// How to read each column: the shown columns as text, then the key's
+    /// values as cells, to continue after the last row.
+    pub kinds: Vec<CellKind>,
+}
+
+/// A value as text a person can read: as [`as_text`], but bytes in hex,
+/// `\x0a1b`, as PostgreSQL writes `bytea` (SQLite by each value's storage
+/// class, MySQL by the column's type).
+fn printable(engine: Engine, column: &Column, expr: &str) -> String {
+    let hex = super::literal(engine, "\\x");
+    match engine {
+        Engine::Postgres => as_text(engine, expr),
+        Engine::Sqlite => format!(
+            "CASE WHEN typeof({expr}) = 'blob' THEN {hex} || lower(hex({expr})) ELSE {} END",
+            as_text(engine, expr)
+        ),
+        Engine::Mysql if super::fix::cell_kind(engine, column) == CellKind::Bytes => {
+            format!("CONCAT({hex}, LOWER(HEX({expr})))")
+        }
+        Engine::Mysql => as_text(engine, expr),
+    }
+}
+
+/// The shown columns of an offending row: (label, expression as text).
+fn offending_columns(engine: Engine, rows: &Offending) -> Vec<(String, String)> {
+    let mut columns: Vec<(String, String)> = Vec::new();
+    let mut add = |label: String, expr: String| {
+        if !columns.iter().any(|(l, _)| *l == label) {
+            columns.push((label, expr));
+        }
+    };
+    let hidden = rows
+        .key
+        .iter()
+        .filter(|k| !rows.columns.iter().any(|c| c.name == k.name));
+    for column in hidden.chain(rows.columns) {
+        let expr = col(engine, CHILD, &column.name);
+        add(column.name.clone(), printable(engine, column, &expr));
+    }
+    if let Predicate::Differs {
+        lookup,
+        column,
+        parent_column,
+        as_text,
+    } = rows.predicate
+    {
+        let order: Vec<String> = rows
+            .parent_columns
+            .iter()
+            .map(|c| col(engine, "p", &c.name))
+            .collect();
+        let parent = rows.parent_label.unwrap_or("parent");
+        for shown in rows.parent_columns {
+            let value = format!(
+                "(SELECT {} FROM {} AS p WHERE {} AND {} ORDER BY {} LIMIT 1)",
+                printable(engine, shown, &col(engine, "p", &shown.name)),
+                relation(engine, &lookup.parent, lookup.parent_only),
+                join_condition(engine, lookup, "p"),
+                differs(engine, column, "p", parent_column, *as_text),
+                order.join(", ")
+            );
+            add(format!("{parent}.{}", shown.name), value);
+        }
+    }
+    columns
+}
+
+/// The labels of an offending row's shown columns, in the order the
+/// statements return them.
+pub fn offending_labels(rows: &Offending) -> Vec<String> {
+    offending_columns(Engine::Sqlite, rows)
+        .into_iter()
+        .map(|(label, _)| label)
+        .collect()
+}
+
+/// `SELECT … FROM child WHERE predicate`, the predicate in parentheses when
+/// more conditions follow.
+fn offending_select(
+    engine: Engine,
+    rows: &Offending,
+    extra: &[String],
+    parenthesised: bool,
+) -> String {
+    let mut select: Vec<String> = offending_columns(engine, rows)
+        .into_iter()
+        .map(|(label, expr)| format!("{expr} AS {}", ident(engine, &label)))
+        .collect();
+    select.extend_from_slice(extra);
+    let predicate = standalone_where(engine, rows.predicate);
+    format!(
+        "SELECT {}\nFROM {} AS {CHILD}\nWHERE {}",
+        select.join(",\n       "),
+        relation(engine, rows.child, rows.only),
+        if parenthesised {
+            format!("({predicate})")
+        } else {
+            predicate
+        }
+    )
+}
+
+fn order_by_key(engine: Engine, key: &[Column]) -> String {
+    if key.is_empty() {
+        return String::new();
+    }
+    let columns: Vec<String> = key.iter().map(|k| col(engine, CHILD, &k.name)).collect();
+    format!("\nORDER BY {}", columns.join(", "))
+}
+
+/// Every offending row of a check, in key order, each column as text (bytes
+/// in hex): the statement a person copies to list them.
+pub fn offending_rows(engine: Engine, rows: &Offending) -> Sql {
+    Sql::new(format!(
+        "{}{}",
+        offending_select(engine, rows, &[], false),
+        order_by_key(engine, rows.key)
+    ))
+}
+
+/// Up to `limit` offending rows in key order, after the row whose key is
+/// bound (`after`): the shown columns as [`offending_rows`] reads them, then
+/// the key's values as cells (see [`OffendingPage`]). The key must be unique
+/// and never NULL, so that each row comes exactly once.
+pub fn offending_page(engine: Engine, rows: &Offending, after: bool, limit: u32) -> OffendingPage {
+    let mut kinds = vec![CellKind::Text; offending_columns(engine, rows).len()];
+    let mut extra = Vec::new();
+    for (i, key) in rows.key.iter().enumerate() {
+        let (read, kind) = key_cell(engine, key);
+        extra.push(format!(
+            "{read} AS {}",
+            ident(engine, &format!("tether key {}", i + 1))
+        ));
+        kinds.push(kind);
+    }
+    let mut text = offending_select(engine, rows, &extra, after);
+    let mut binds = Vec::new();
+    if after {
+        let (condition, order) = keyset(engine, rows.key);
+        let _ = write!(text, "\n  AND {condition}");
+        binds = order;
+    }
+    let _ = write!(text, "{}\nLIMIT {limit}", order_by_key(engine, rows.key));
+    OffendingPage {
+        sql: Sql::new(text),
+        binds,
+        kinds,
+    }
+}
+
+/// A key column read as a cell, exactly: PostgreSQL whole numbers as
+/// `bigint`, `bytea` as bytes, other values as their text form; MySQL dates
+/// and times as text, other values as themselves; SQLite by storage class.
+fn key_cell(engine: Engine, column: &Column) -> (String, CellKind) {
+    let expr = col(engine, CHILD, &column.name);
+    let kind = super::fix::cell_kind(engine, column);
+    let read = match (engine, kind) {
+        (Engine::Postgres, CellKind::Int) => format!("CAST({expr} AS bigint)"),
+        (Engine::Postgres, CellKind::Text) => as_text(engine, &expr),
+        (Engine::Mysql, _) if is_temporal_mysql(column) => as_text(engine, &expr),
+        _ => expr,
+    };
+    (read, kind)
+}
+
+fn is_temporal_mysql(column: &Column) -> bool {
+    let t = column.data_type.to_ascii_lowercase();
+    let base = t.split(['(', ' ']).next().unwrap_or_default();
+    matches!(base, "date" | "datetime" | "timestamp" | "time")
+}
+
+/// The placeholder for a key value bound as [`key_cell`] read it, typed as
+/// its column: PostgreSQL casts to the column's type; MySQL casts a DECIMAL
+/// (it compares a DECIMAL with text as a float).
+fn key_param(engine: Engine, column: &Column, n: usize) -> String {
+    match engine {
+        Engine::Postgres => match super::fix::cell_kind(engine, column) {
+            CellKind::Int | CellKind::Bytes => format!("CAST(${n} AS {})", column.data_type),
+            _ => format!("CAST(CAST(${n} AS text) AS {})", column.data_type),
+        },
+        Engine::Sqlite => format!("?{n}"),
+        Engine::Mysql => {
+            let t = column.data_type.to_ascii_lowercase();
+            let base = t.split(['(', ' ']).next().unwrap_or_default();
+            if !matches!(base, "decimal" | "numeric" | "dec" | "fixed") {
+                return "?".to_string();
+            }
+            match t.find('(').zip(t.find(')')) {
+                Some((open, close)) if open < close => {
+                    format!("CAST(? AS DECIMAL{})", &t[open..=close])
+                }
+                _ => "CAST(? AS DECIMAL(65,30))".to_string(),
+            }
+        }
+    }
+}
+
+/// The rows after the bound key, and which key value each placeholder takes.
+/// PostgreSQL and SQLite compare row values, `(a, b) > ($1, $2)`; MySQL,
+/// which reads a range of an index only for a plain column, spells it out:
+/// `a >= ? AND (a > ? OR (a = ? AND b > ?))`.
+fn keyset(engine: Engine, key: &[Column]) -> (String, Vec<usize>) {
+    let column = |i: usize| col(engine, CHILD, &key[i].name);
+    if engine != Engine::Mysql {
+        let names: Vec<String> = (0..key.len()).map(column).collect();
+        let params: Vec<String> = (0..key.len())
+            .map(|i| key_param(engine, &key[i], i + 1))
+            .collect();
+        let text = match key.len() {
+            1 => format!("{} > {}", names[0], params[0]),
+            _ => format!("({}) > ({})", names.join(", "), params.join(", ")),
+        };
+        return (text, (0..key.len()).collect());
+    }
+    let last = key.len() - 1;
+    let param = |i: usize| key_param(engine, &key[i], i + 1);
+    let mut text = format!("{} > {}", column(last), param(last));
+    let mut binds = vec![last];
+    for i in (0..last).rev() {
+        let (c, p) = (column(i), param(i));
+        text = format!("({c} > {p} OR ({c} = {p} AND {text}))");
+        binds.splice(0..0, [i, i]);
+    }
+    if last > 0 {
+        text = format!("{} >= {} AND {text}", column(0), param(0));
+        binds.insert(0, 0);
+    }
+    (text, binds)
+}
+
 /// One step down a lineage: rows of `table` whose `pairs` (child column, parent
 /// column) reference the rows of the step above.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -949,6 +1211,125 @@ mod tests {
             "WHERE EXISTS (SELECT 1 FROM \"public\".\"discovery_flows\" AS l1 WHERE l1.\"flow_id\" = c.\"discovery_flow_id\" \
              AND EXISTS (SELECT 1 FROM \"public\".\"flows\" AS l0 WHERE l0.\"id\" = l1.\"master_flow_id\" AND l0.\"id\" = 'it''s'))"
         ), "{sql}");
+    }
+
+    fn column(name: &str, data_type: &str) -> Column {
+        Column {
+            name: name.into(),
+            data_type: data_type.into(),
+            nullable: false,
+            generated: false,
+            identity: None,
+        }
+    }
+
+    #[test]
+    fn offending_pages_follow_a_composite_key_on_every_engine() {
+        let columns = [
+            column("part", "integer"),
+            column("Nr \"x\"", "text"),
+            column("discovery_flow_id", "uuid"),
+        ];
+        let key = [columns[0].clone(), columns[1].clone()];
+        let orphan = Predicate::Orphan(lookup());
+        let rows = Offending {
+            child: &assets(),
+            only: false,
+            predicate: &orphan,
+            columns: &columns,
+            key: &key,
+            parent_label: Some("discovery_flows"),
+            parent_columns: &[],
+        };
+        let page = offending_page(Engine::Postgres, &rows, true, 11);
+        assert!(page.sql.as_str().contains(
+            "\n  AND (c.\"part\", c.\"Nr \"\"x\"\"\") > (CAST($1 AS integer), CAST(CAST($2 AS text) AS text))\nORDER BY c.\"part\", c.\"Nr \"\"x\"\"\"\nLIMIT 11"
+        ), "{}", page.sql);
+        assert_eq!(page.binds, [0, 1]);
+        assert_eq!(
+            page.kinds,
+            [
+                CellKind::Text,
+                CellKind::Text,
+                CellKind::Text,
+                CellKind::Int,
+                CellKind::Text
+            ]
+        );
+        let page = offending_page(Engine::Sqlite, &rows, true, 11);
+        assert!(
+            page.sql
+                .as_str()
+                .contains("(c.\"part\", c.\"Nr \"\"x\"\"\") > (?1, ?2)"),
+            "{}",
+            page.sql
+        );
+        // MySQL spells the comparison out, its first column a range.
+        let page = offending_page(Engine::Mysql, &rows, true, 11);
+        assert!(
+            page.sql.as_str().contains(
+                "\n  AND c.`part` >= ? AND (c.`part` > ? OR (c.`part` = ? AND c.`Nr \"x\"` > ?))"
+            ),
+            "{}",
+            page.sql
+        );
+        assert_eq!(page.binds, [0, 0, 0, 1]);
+        // The first page has no keyset; the listing has no LIMIT and no key cells.
+        let first = offending_page(Engine::Mysql, &rows, false, 11);
+        assert!(!first.sql.as_str().contains('?'), "{}", first.sql);
+        let listing = offending_rows(Engine::Mysql, &rows);
+        assert!(
+            listing
+                .as_str()
+                .ends_with("ORDER BY c.`part`, c.`Nr \"x\"`"),
+            "{listing}"
+        );
+        assert!(!listing.as_str().contains("tether key"), "{listing}");
+        assert_eq!(
+            offending_labels(&rows),
+            ["part", "Nr \"x\"", "discovery_flow_id"]
+        );
+    }
+
+    #[test]
+    fn offending_mismatches_show_the_parents_value_and_key() {
+        let columns = [column("id", "bigint"), column("tenant", "varbinary(16)")];
+        let key = [columns[0].clone()];
+        let parent = [column("tenant", "varbinary(16)"), column("flow_id", "int")];
+        let differs = Predicate::Differs {
+            lookup: lookup(),
+            column: "tenant".into(),
+            parent_column: "tenant".into(),
+            as_text: false,
+        };
+        let rows = Offending {
+            child: &assets(),
+            only: false,
+            predicate: &differs,
+            columns: &columns,
+            key: &key,
+            parent_label: Some("discovery_flows"),
+            parent_columns: &parent,
+        };
+        assert_eq!(
+            offending_labels(&rows),
+            [
+                "id",
+                "tenant",
+                "discovery_flows.tenant",
+                "discovery_flows.flow_id"
+            ]
+        );
+        let sql = offending_rows(Engine::Mysql, &rows);
+        assert!(sql.as_str().contains(
+            "(SELECT CONCAT(_utf8mb4 X'5C78', LOWER(HEX(p.`tenant`))) FROM `public`.`discovery_flows` AS p \
+             WHERE p.`flow_id` = c.`discovery_flow_id` AND c.`tenant` <> p.`tenant` \
+             ORDER BY p.`tenant`, p.`flow_id` LIMIT 1) AS `discovery_flows.tenant`"
+        ), "{sql}");
+        assert!(
+            sql.as_str().contains("\nWHERE EXISTS (SELECT 1 FROM"),
+            "{sql}"
+        );
     }
 
     #[test]

@@ -1,0 +1,285 @@
+//! The offending rows of a row-level check (orphans, tenant gaps and
+//! mismatches, path disagreements), every one of them with all its columns,
+//! read a page at a time in the order of the table's key (keyset paging: each
+//! page starts after the last key of the one before, so a row comes exactly
+//! once however deep the page).
+
+use crate::cell::Cell;
+use crate::checks::plan::{Plan, RowsCheck, Work};
+use crate::db::{self, Db, Failure};
+use crate::model::{Column, Engine, Schema, Table};
+use crate::sql::Sql;
+use crate::sql::render::{self, Offending, Predicate};
+
+/// One page of a check's offending rows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page {
+    /// The rows' column labels: every column of the table (on SQLite its
+    /// rowid first when that is its key), then for tenant and path
+    /// mismatches the parent's compared column and key, each
+    /// `<parent>.<column>`.
+    pub columns: Vec<String>,
+    /// Each value as text (bytes in hex, `\x0a1b`); None is NULL.
+    pub rows: Vec<Vec<Option<String>>>,
+    /// The last row's key, to pass back as `after` for the next page: each
+    /// key value exactly, as a cell's JSON text. None when the page is empty.
+    pub last_key: Option<Vec<String>>,
+    /// More offending rows follow this page.
+    pub more: bool,
+}
+
+/// What a check's offending rows are read with.
+struct Listing<'a> {
+    rows: &'a RowsCheck,
+    columns: &'a [Column],
+    /// Unique and never NULL; empty when the table has no such key.
+    key: Vec<Column>,
+    /// `Differs`: the parent's compared column, then its key.
+    parent_columns: Vec<Column>,
+    /// The table as reports name it.
+    label: String,
+}
+
+impl<'a> Listing<'a> {
+    fn of(plan: &'a Plan, check: usize) -> Result<Listing<'a>, String> {
+        let found = plan
+            .checks
+            .get(check)
+            .ok_or_else(|| format!("there is no check {check} in the plan"))?;
+        let rows = match &found.work {
+            Work::Rows(rows) => rows,
+            Work::Withheld(reason) => return Err(reason.clone()),
+            Work::Catalog(_) | Work::Assertion(_) => {
+                return Err(format!(
+                    "{} is not a check of rows: it has no offending rows to list",
+                    found.key
+                ));
+            }
+        };
+        let schema = &plan.schema;
+        let label = schema.label(&rows.table);
+        let table = schema
+            .table(&rows.table)
+            .ok_or_else(|| format!("{label} is not in the catalog any more; refresh it"))?;
+        let key = paging_key(schema, table, &rows.key_columns).unwrap_or_default();
+        Ok(Listing {
+            rows,
+            columns: &table.columns,
+            key,
+            parent_columns: parent_columns(schema, &rows.predicate)?,
+            label,
+        })
+    }
+
+    fn offending(&self) -> Offending<'_> {
+        Offending {
+            child: &self.rows.table,
+            only: self.rows.only,
+            predicate: &self.rows.predicate,
+            columns: self.columns,
+            key: &self.key,
+            parent_label: self.rows.parent_label.as_deref(),
+            parent_columns: &self.parent_columns,
+        }
+    }
+}
+
+/// True when no row of `table` holds NULL in `name`: a NOT NULL column, or
+/// on SQLite a primary-key column that is the rowid or belongs to a table
+/// without one (whose primary key SQLite keeps NOT NULL).
+fn never_null(schema: &Schema, table: &Table, name: &str) -> bool {
+    let Some(column) = table.column(name) else {
+        return false;
+    };
+    if !column.nullable {
+        return true;
+    }
+    let in_primary_key = table.primary_key.iter().any(|k| k == name);
+    let rowid = schema
+        .indexes_of(&table.name)
+        .any(|i| i.name == "rowid" && i.columns == [Some(name.to_string())]);
+    schema.engine == Engine::Sqlite && in_primary_key && (rowid || table.range_key.is_none())
+}
+
+/// The key a table's rows are paged by, unique and never NULL, in key order:
+/// `primary` (the check's key, the primary key) when none of its columns may
+/// be NULL; else the unique index over the fewest NOT NULL columns; else on
+/// SQLite the rowid. None: the table has no such key.
+fn paging_key(schema: &Schema, table: &Table, primary: &[String]) -> Option<Vec<Column>> {
+    let columns = |names: &[String]| -> Option<Vec<Column>> {
+        names
+            .iter()
+            .map(|n| {
+                never_null(schema, table, n)
+                    .then(|| table.column(n).cloned())
+                    .flatten()
+            })
+            .collect()
+    };
+    if !primary.is_empty()
+        && let Some(key) = columns(primary)
+    {
+        return Some(key);
+    }
+    let mut unique: Vec<Vec<String>> = schema
+        .indexes_of(&table.name)
+        .filter(|i| i.unique && i.valid && !i.partial)
+        .filter_map(|i| i.columns.iter().cloned().collect::<Option<Vec<String>>>())
+        .filter(|names| !names.is_empty())
+        .collect();
+    unique.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    if let Some(key) = unique.iter().find_map(|names| columns(names)) {
+        return Some(key);
+    }
+    let rowid = table
+        .range_key
+        .as_ref()
+        .filter(|_| schema.engine == Engine::Sqlite)?;
+    Some(vec![Column {
+        name: rowid.clone(),
+        data_type: "INTEGER".into(),
+        nullable: false,
+        generated: false,
+        identity: None,
+    }])
+}
+
+/// For a `Differs` check, the parent's columns shown with each row: the
+/// compared column, then the parent's key (when it has one).
+fn parent_columns(schema: &Schema, predicate: &Predicate) -> Result<Vec<Column>, String> {
+    let Predicate::Differs {
+        lookup,
+        parent_column,
+        ..
+    } = predicate
+    else {
+        return Ok(Vec::new());
+    };
+    let label = schema.label(&lookup.parent);
+    let parent = schema
+        .table(&lookup.parent)
+        .ok_or_else(|| format!("{label} is not in the catalog any more; refresh it"))?;
+    let compared = parent
+        .column(parent_column)
+        .ok_or_else(|| format!("{label} has no column {parent_column}"))?;
+    let mut shown = vec![compared.clone()];
+    let key = paging_key(schema, parent, &parent.primary_key).unwrap_or_default();
+    shown.extend(key.into_iter().filter(|k| k.name != compared.name));
+    Ok(shown)
+}
+
+/// The statement a person copies to list every offending row of a check, in
+/// key order, with the same columns as [`page`] returns.
+pub fn listing_sql(plan: &Plan, check: usize) -> Result<Sql, String> {
+    let listing = Listing::of(plan, check)?;
+    Ok(render::offending_rows(plan.engine, &listing.offending()))
+}
+
+/// The statement that counts a check's offending rows.
+pub fn count_sql(plan: &Plan, check: usize) -> Result<Sql, String> {
+    Listing::of(plan, check).map(|listing| listing.rows.count_sql())
+}
+
+/// The key values of `after` as cells, one per key column.
+fn after_cells(after: &[String], listing: &Listing) -> Result<Vec<Cell>, String> {
+    let cells: Result<Vec<Cell>, _> = after.iter().map(|t| serde_json::from_str(t)).collect();
+    match cells {
+        Ok(cells) if cells.len() == listing.key.len() && !cells.iter().any(Cell::is_null) => {
+            Ok(cells)
+        }
+        _ => Err(format!(
+            "the key to continue after is not a key of {} ({} values, as `Page::last_key` gives them)",
+            listing.label,
+            listing.key.len()
+        )),
+    }
+}
+
+/// What went wrong reading the rows, and what to do.
+fn read_failed(label: &str, error: &sqlx::Error) -> String {
+    let hint = match Failure::of(error) {
+        Failure::RowSecurity => {
+            "; row-level security hides rows from this role: run as a role with BYPASSRLS or as the table's owner"
+        }
+        Failure::Permission => {
+            "; GRANT SELECT on the tables the check reads, or run as a role that may"
+        }
+        Failure::Timeout => "; a larger --timeout gives the statement longer",
+        _ => "",
+    };
+    format!(
+        "reading the offending rows of {label}: {}{hint}",
+        db::describe(error)
+    )
+}
+
+/// Up to `size` offending rows of check `check` (an index into
+/// `plan.checks`), in the order of its table's key, after the row whose key
+/// is `after` (a previous page's `last_key`; None: from the first row). Read
+/// in one read-only transaction; a table without a key that is unique and
+/// never NULL cannot be paged, and an error (permission, row-level security,
+/// timeout) fails the whole page.
+pub async fn page(
+    db: &Db,
+    plan: &Plan,
+    check: usize,
+    after: Option<&[String]>,
+    size: u32,
+) -> Result<Page, String> {
+    let listing = Listing::of(plan, check)?;
+    if listing.key.is_empty() {
+        return Err(format!(
+            "the offending rows of {} cannot be read page by page: it has no primary key and no unique index over NOT NULL columns to order them by",
+            listing.label
+        ));
+    }
+    let after = after.map(|a| after_cells(a, &listing)).transpose()?;
+    let size = size.max(1);
+    let offending = listing.offending();
+    let statement = render::offending_page(
+        plan.engine,
+        &offending,
+        after.is_some(),
+        size.saturating_add(1),
+    );
+    let binds: Vec<Cell> = match &after {
+        Some(cells) => statement.binds.iter().map(|&i| cells[i].clone()).collect(),
+        None => Vec::new(),
+    };
+    let failed = |e: sqlx::Error| read_failed(&listing.label, &e);
+    let mut tx = db.reader(None).await.map_err(failed)?;
+    let mut cells = tx
+        .cells(&statement.sql, &binds, &statement.kinds)
+        .await
+        .map_err(failed)?;
+    tx.finish().await.map_err(failed)?;
+    let more = cells.len() > size as usize;
+    cells.truncate(size as usize);
+    let shown = statement.kinds.len() - listing.key.len();
+    let last_key = cells.last().map(|row| {
+        row[shown..]
+            .iter()
+            .map(|cell| serde_json::to_string(cell).unwrap_or_default())
+            .collect()
+    });
+    let rows = cells
+        .into_iter()
+        .map(|row| row.into_iter().take(shown).map(text).collect())
+        .collect();
+    Ok(Page {
+        columns: render::offending_labels(&offending),
+        rows,
+        last_key,
+        more,
+    })
+}
+
+/// A shown value as text (the statement reads them all as text).
+fn text(cell: Cell) -> Option<String> {
+    match cell {
+        Cell::Null => None,
+        Cell::Text(t) => Some(t),
+        Cell::Bytes(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+        other => Some(other.display()),
+    }
+}
