@@ -37,6 +37,8 @@ pub enum Action {
     Sort,
     ReverseSort,
     CopySql,
+    /// Copy the statement that counts a check's rows.
+    CopyCountSql,
     /// In an orphan detail: preview its remedy.
     Fix,
     /// In a remedy preview: ask to apply it.
@@ -77,6 +79,11 @@ pub enum Action {
         key: String,
         result: Result<Node, String>,
     },
+    /// A page of a check's offending rows was read (or not).
+    RowsLoaded {
+        check: usize,
+        result: Result<crate::offending::Page, String>,
+    },
 }
 
 /// Work the app asks of its shell (the only place that does I/O).
@@ -92,6 +99,12 @@ pub enum Command {
     Copy(String),
     LoadRoots,
     LoadLineage(String),
+    /// Read a page of check `check`'s offending rows, after the row with
+    /// key `after`.
+    LoadRows {
+        check: usize,
+        after: Option<Vec<String>>,
+    },
     /// Preview the remedy for the orphans of check `usize`.
     PreviewFix(usize),
     /// Back up and apply these remedies (the user confirmed).
@@ -114,6 +127,8 @@ pub enum Machine {
     Fix,
     /// Lineage roots and trees.
     Lineage,
+    /// A check's offending rows, read page by page.
+    Rows,
 }
 
 impl Action {
@@ -161,6 +176,7 @@ impl Action {
             Action::Fix | Action::Apply | Action::FixPreviewed { .. } | Action::FixApplied(_) => {
                 Machine::Fix
             }
+            Action::RowsLoaded { .. } | Action::CopyCountSql => Machine::Rows,
             Action::ShowLineage | Action::RootsLoaded(_) | Action::LineageLoaded { .. } => {
                 Machine::Lineage
             }

@@ -15,6 +15,7 @@ mod input;
 mod lineage;
 mod navigation;
 mod refresh;
+mod rows;
 mod search;
 mod table_detail;
 
@@ -22,6 +23,7 @@ pub mod layout;
 
 pub use action::{Action, Command, Machine};
 pub use findings::{FindingAt, FindingSort, FindingsView};
+pub use rows::{PAGE_ROWS, RowsView};
 pub use search::TableMatch;
 pub use table_detail::Neighbour;
 pub use fix::{APPLY_NEEDS_WRITES, Writes};
@@ -91,6 +93,8 @@ pub enum Overlay {
         node: usize,
         scroll: u16,
     },
+    /// A row check's offending rows, every column, page by page.
+    Rows { check: usize },
     /// A statement's own findings (`slow_check`), its SQL and latencies.
     Statement {
         statement: usize,
@@ -391,6 +395,8 @@ pub struct App {
     pub findings: FindingsView,
     /// In a table's detail: the selected parent or child.
     pub table_neighbour: usize,
+    /// The offending rows being looked at.
+    pub rows: RowsView,
     pub lineage: LineageState,
     /// A short note for the footer (e.g. "SQL copied").
     pub note: Option<String>,
@@ -455,6 +461,7 @@ impl App {
             metrics_scroll: 0,
             findings: FindingsView::default(),
             table_neighbour: 0,
+            rows: RowsView::default(),
             lineage: LineageState {
                 roots: Loadable::NotLoaded,
                 selected: 0,
@@ -505,6 +512,7 @@ impl App {
             Machine::Input => self.update_input(action),
             Machine::Fix => self.update_fix(action, now),
             Machine::Lineage => self.update_lineage(action),
+            Machine::Rows => self.update_rows(action),
         }
     }
 

@@ -38,6 +38,10 @@ impl App {
             Action::Bottom => self.step(100_000),
             Action::Left if self.graph_selecting() => self.step(-1),
             Action::Right if self.graph_selecting() => self.step(1),
+            Action::Left | Action::Right if matches!(self.overlay, Some(Overlay::Rows { .. })) => {
+                self.scroll_columns(if matches!(action, Action::Left) { -1 } else { 1 });
+                Vec::new()
+            }
             Action::Open => self.open(),
             Action::Back => {
                 self.back();
@@ -50,6 +54,9 @@ impl App {
             Action::ReverseSort => {
                 self.orphan_descending = !self.orphan_descending;
                 Vec::new()
+            }
+            Action::CopySql if matches!(self.overlay, Some(Overlay::Rows { .. })) => {
+                self.copy_rows_sql(false)
             }
             Action::CopySql => match self.detail_sql() {
                 Some(sql) => {
@@ -91,6 +98,9 @@ impl App {
         {
             return Vec::new();
         }
+        if let Some(Overlay::Rows { .. }) = self.overlay {
+            return self.step_rows(delta);
+        }
         match &mut self.overlay {
             Some(Overlay::Check { scroll, .. })
             | Some(Overlay::Table { scroll, .. })
@@ -98,7 +108,9 @@ impl App {
                 *scroll = (*scroll as i64 + delta).clamp(0, u16::MAX as i64) as u16;
                 return Vec::new();
             }
-            Some(Overlay::Help) | Some(Overlay::Fix { .. }) => return Vec::new(),
+            Some(Overlay::Help) | Some(Overlay::Fix { .. }) | Some(Overlay::Rows { .. }) => {
+                return Vec::new();
+            }
             None => {}
         }
         match self.screen {
@@ -197,6 +209,9 @@ impl App {
         if let Some(Overlay::Table { node, .. }) = self.overlay {
             self.open_neighbour(node);
             return Vec::new();
+        }
+        if let Some(Overlay::Check { .. }) = self.overlay {
+            return self.open_rows();
         }
         if self.overlay.is_some() {
             return Vec::new();
@@ -311,6 +326,10 @@ impl App {
     /// overlay to its screen, from a lineage tree to the roots, from a
     /// screen to the dashboard.
     fn back(&mut self) {
+        if let Some(Overlay::Rows { check }) = self.overlay {
+            self.overlay = Some(Overlay::Check { check, scroll: 0 });
+            return;
+        }
         if let Some(Overlay::Fix { check, state }) = &self.overlay {
             if *state != FixState::Applying {
                 self.overlay = Some(Overlay::Check {

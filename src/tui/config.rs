@@ -217,6 +217,12 @@ const BINDINGS: &[Binding] = &[
         help: "detail: copy SQL (OSC 52)",
     },
     Binding {
+        name: "copy_count",
+        action: || Action::CopyCountSql,
+        keys: &["Y"],
+        help: "detail: copy the query that counts its rows",
+    },
+    Binding {
         name: "fix",
         action: || Action::Fix,
         keys: &["f"],

@@ -226,6 +226,19 @@ fn in_background(
                 let _ = tx.send(Action::LineageLoaded { key, result });
             });
         }
+        Command::LoadRows { check, after } => {
+            tokio::spawn(async move {
+                let result = crate::offending::page(
+                    &db,
+                    &plan,
+                    check,
+                    after.as_deref(),
+                    crate::app::PAGE_ROWS,
+                )
+                .await;
+                let _ = tx.send(Action::RowsLoaded { check, result });
+            });
+        }
         Command::PreviewFix(check) => {
             tokio::spawn(async move {
                 let result = preview_fix(&db, &plan, check).await;

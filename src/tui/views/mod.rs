@@ -2,7 +2,9 @@
 
 mod detail;
 mod findings;
+mod names;
 mod panes;
+mod rows;
 mod screens;
 mod table_list;
 
@@ -48,6 +50,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, keymap: &Keymap) {
             detail::table(frame, app, theme, *node, *scroll, area)
         }
         Some(Overlay::Fix { check, state }) => detail::fix(frame, app, theme, *check, state, area),
+        Some(Overlay::Rows { check }) => rows::draw(frame, app, theme, *check, area),
         Some(Overlay::Statement { statement, scroll }) => {
             findings::statement(frame, app, theme, *statement, *scroll, area)
         }
@@ -143,6 +146,23 @@ pub(crate) fn sparkline(values: impl Iterator<Item = f64>, width: usize) -> Stri
 }
 
 fn header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let first = header_who(app, theme);
+    let second = header_state(app, theme);
+    let lines = if area.height >= 2 {
+        vec![Line::from(first), Line::from(second)]
+    } else {
+        // One line: the state first, then who.
+        let mut one = second;
+        one.push(Span::raw(" · "));
+        one.extend(first);
+        vec![Line::from(one)]
+    };
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// The header's first line: who we are talking to, and the schema every
+/// table shares (the panes leave it out of their rows).
+fn header_who(app: &App, theme: &Theme) -> Vec<Span<'static>> {
     let info = &app.info;
     let bold = Style::new().add_modifier(Modifier::BOLD);
     let mut first = vec![
@@ -150,6 +170,9 @@ fn header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         Span::raw(format!(" · {} {}", info.engine, info.server_version)),
         Span::raw(format!(" · {}", info.database)),
     ];
+    if let Some(said) = names::Names::of(app).said() {
+        first.push(Span::raw(format!(" · {said}")));
+    }
     if !info.address.is_empty() {
         first.push(Span::raw(format!(" · {}", info.address)));
     }
@@ -162,9 +185,17 @@ fn header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Style::new().fg(theme.warning),
         ));
     }
+    first
+}
+
+/// The header's second line: the connection, the refresh (how much of it
+/// is done while it runs) and the findings by severity.
+fn header_state(app: &App, theme: &Theme) -> Vec<Span<'static>> {
     let (state, state_style) = match &app.connection {
         Connection::Connected if app.refresh.running => {
-            ("● refreshing…".to_string(), Style::new().fg(theme.accent))
+            let plan = 0..app.checks.len();
+            let done = panes::checks_done(app, plan).unwrap_or_default();
+            (format!("● refreshing… {done}"), Style::new().fg(theme.accent))
         }
         Connection::Connected => ("● connected".to_string(), Style::new().fg(theme.ok)),
         Connection::Lost { error, attempt, .. } => (
@@ -194,34 +225,27 @@ fn header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Style::new().fg(theme.warning).add_modifier(Modifier::BOLD),
         ));
     }
-    let (e, w, i) = app.severity_counts();
-    second.push(Span::raw(" · "));
-    second.push(Span::styled(
-        format!("{e} errors"),
-        severity_style(theme, Some(Severity::Error)),
-    ));
-    second.push(Span::raw(" "));
-    second.push(Span::styled(
-        format!("{w} warnings"),
-        severity_style(theme, Some(Severity::Warning)),
-    ));
-    second.push(Span::raw(" "));
-    second.push(Span::styled(
-        format!("{i} info"),
-        severity_style(theme, Some(Severity::Info)),
-    ));
-    let lines = if area.height >= 2 {
-        vec![Line::from(first), Line::from(second)]
-    } else {
-        // One line: the state first, then who.
-        let mut one = second;
-        one.push(Span::raw(" · "));
-        one.extend(first);
-        vec![Line::from(one)]
-    };
-    frame.render_widget(Paragraph::new(lines), area);
+    second.extend(header_severities(app, theme));
+    second
 }
 
+/// ` · 16 errors 3 warnings 1 info`, each in its severity's style.
+fn header_severities(app: &App, theme: &Theme) -> Vec<Span<'static>> {
+    let (e, w, i) = app.severity_counts();
+    let mut spans = vec![Span::raw(" ·")];
+    for (severity, n, what) in [
+        (Severity::Error, e, "errors"),
+        (Severity::Warning, w, "warnings"),
+        (Severity::Info, i, "info"),
+    ] {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(
+            format!("{n} {what}"),
+            severity_style(theme, Some(severity)),
+        ));
+    }
+    spans
+}
 fn tab_bar(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let titles: Vec<Line> = Pane::ALL.iter().map(|p| Line::from(p.title())).collect();
     let selected = match app.screen {
@@ -251,12 +275,22 @@ fn footer(frame: &mut Frame, app: &App, theme: &Theme, keymap: &Keymap, area: Re
         let mut keys = vec![k("quit", "quit"), k("help", "help")];
         match (&app.overlay, app.screen) {
             (Some(Overlay::Check { check, .. }), _) => {
+                if matches!(app.plan.checks[*check].work, crate::checks::plan::Work::Rows(_)) {
+                    keys.push(k("open", "every row"));
+                }
                 keys.extend([k("copy", "copy SQL"), k("up", "scroll")]);
                 if app.plan.checks[*check].id == crate::checks::CheckId::Orphans {
                     keys.push(k("fix", "fix"));
                 }
                 keys.push(k("back", "back"));
             }
+            (Some(Overlay::Rows { .. }), _) => keys.extend([
+                "↑↓ rows".to_string(),
+                "←→ columns".to_string(),
+                k("copy", "copy list query"),
+                k("copy_count", "copy count query"),
+                k("back", "back"),
+            ]),
             (Some(Overlay::Fix { state, .. }), _) => match state {
                 crate::app::FixState::Preview(_) => {
                     if app.writes.word().is_some() {
@@ -407,10 +441,14 @@ fn help(frame: &mut Frame, theme: &Theme, keymap: &Keymap, area: Rect) {
 #[cfg(test)]
 mod tests_table;
 #[cfg(test)]
+mod tests_rows;
+#[cfg(test)]
 mod tests_search;
 #[cfg(test)]
 mod tests_findings;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_panes;
 #[cfg(test)]
 mod tests_fix;
