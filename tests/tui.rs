@@ -1209,3 +1209,206 @@ async fn fixes_apply_only_with_allow_writes_and_the_typed_name() {
     );
     tui.quit_and_check_exit();
 }
+
+/// The key hints at the bottom of the screen.
+fn footer(screen: &str) -> &str {
+    screen
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+}
+
+/// The check ids in the order the findings screen lists them: most severe
+/// first, then by check id in the brief's order, as `tether check` reports
+/// the demo's findings.
+fn findings_order(json: &serde_json::Value) -> Vec<String> {
+    const IDS: [&str; 12] = [
+        "fk_missing",
+        "fk_delete_rule",
+        "fk_not_enforced",
+        "orphans",
+        "fk_unindexed",
+        "implied_fk",
+        "tenant_missing",
+        "tenant_mismatch",
+        "path_mismatch",
+        "slow_check",
+        "custom",
+        "check_failed",
+    ];
+    let severity = |s: &str| match s {
+        "error" => 0,
+        "warning" => 1,
+        _ => 2,
+    };
+    let mut found: Vec<(u8, usize, String)> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let check = f["check"].as_str().unwrap().to_string();
+            let id = IDS.iter().position(|i| *i == check).unwrap();
+            (severity(f["severity"].as_str().unwrap()), id, check)
+        })
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, _, check)| check).collect()
+}
+
+/// Every finding `tether check` reports for the demo database is listed on
+/// the findings screen (7) and each opens a detail that names its check.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_finding_of_the_demo_opens_from_the_findings_screen() {
+    let home = tempfile::tempdir().unwrap();
+    let (data, env) = environment(home.path());
+    let tui = Tmux::start("findings", &["--interval", "600"], &env);
+    tui.wait_for("the first refresh", Duration::from_secs(60), |s| {
+        refreshed_at(s).is_some()
+            && orphan_rows(s).is_some_and(|rows| rows.iter().all(|r| r.done()))
+    });
+    let demo = data.join("tether").join("demo.sqlite");
+    let url = format!("sqlite://{}", demo.display());
+    let out = Command::new(env!("CARGO_BIN_EXE_tether"))
+        .args([
+            "check",
+            "--url",
+            &url,
+            "-p",
+            "discovery-flow",
+            "--format",
+            "json",
+        ])
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let expected = findings_order(&json);
+
+    tui.keys(&["7"]);
+    let screen = tui.wait_for_text("┌ Findings · ", WAIT);
+    let title = format!("┌ Findings · {} findings", expected.len());
+    assert!(screen.contains(&title), "expected {title}:\n{screen}");
+    for (i, check) in expected.iter().enumerate() {
+        tui.keys(&["Home"]);
+        let mut downs = vec!["Down"; i];
+        downs.push("Enter");
+        tui.keys(&downs);
+        // A detail's keys end with "esc back" but offer no sorting.
+        let (screen, _) = tui.wait_for(&format!("finding {i}'s detail"), WAIT, |s| {
+            footer(s).contains("esc back") && !footer(s).contains("sort")
+        });
+        let opened = if check == "slow_check" {
+            "┌ Statement ".to_string()
+        } else {
+            format!(" {check}")
+        };
+        assert!(
+            screen.contains(&opened),
+            "finding {i} ({check}) opened something else:\n{screen}"
+        );
+        tui.escape();
+        tui.wait_for("the findings screen again", WAIT, |s| {
+            footer(s).contains("sort") && s.contains("┌ Findings · ")
+        });
+    }
+    tui.quit_and_check_exit();
+}
+
+/// A 300-table schema: `/`, the table's name, Enter to end the filter and
+/// Enter to open it reach any table — exact names rank first, so `artist`
+/// is not lost among `artist_alias`, `artist_alias_type`, ….
+#[tokio::test(flavor = "multi_thread")]
+async fn any_table_of_three_hundred_is_reached_after_its_name() {
+    const ENTITIES: [&str; 15] = [
+        "artist",
+        "release",
+        "recording",
+        "label",
+        "work",
+        "area",
+        "place",
+        "event",
+        "instrument",
+        "series",
+        "url",
+        "genre",
+        "medium",
+        "track",
+        "editor",
+    ];
+    const SUFFIXES: [&str; 20] = [
+        "",
+        "_alias",
+        "_alias_type",
+        "_annotation",
+        "_attribute",
+        "_gid_redirect",
+        "_meta",
+        "_tag",
+        "_rating_raw",
+        "_type",
+        "_type_allowed_value",
+        "_attribute_type",
+        "_ipi",
+        "_isni",
+        "_credit",
+        "_credit_name",
+        "_tag_raw",
+        "_first_release_date",
+        "_series",
+        "_url",
+    ];
+    let db = TestDb::postgres().await;
+    let mut script = String::from("CREATE SCHEMA musicbrainz;\n");
+    for entity in ENTITIES {
+        script.push_str(&format!(
+            "CREATE TABLE musicbrainz.{entity} (id int PRIMARY KEY);\n"
+        ));
+    }
+    for entity in ENTITIES {
+        for suffix in SUFFIXES.iter().filter(|s| !s.is_empty()) {
+            script.push_str(&format!(
+                "CREATE TABLE musicbrainz.{entity}{suffix} (id int PRIMARY KEY, \
+                 {entity} int REFERENCES musicbrainz.{entity});\n"
+            ));
+        }
+    }
+    db.exec(&script).await;
+    let home = tempfile::tempdir().unwrap();
+    let (_, env) = environment(home.path());
+    let tui = Tmux::start(
+        "find",
+        &[
+            "--url",
+            &db.url,
+            "--schema",
+            "musicbrainz",
+            "--interval",
+            "600",
+        ],
+        &env,
+    );
+    tui.wait_for_text("300 tables", Duration::from_secs(60));
+    for name in [
+        "artist",
+        "artist_alias",
+        "release_tag_raw",
+        "editor_url",
+        "url",
+    ] {
+        tui.keys(&["/"]);
+        tui.type_text(name);
+        tui.keys(&["Enter", "Enter"]);
+        // The schema every table shares may be left out of the name.
+        tui.wait_for(&format!("{name}'s detail"), WAIT, |s| {
+            s.contains(&format!("┌ Table {name} "))
+                || s.contains(&format!("┌ Table musicbrainz.{name} "))
+        });
+        tui.escape();
+        tui.wait_for(&format!("{name}'s detail closed"), WAIT, |s| {
+            !s.contains("┌ Table ")
+        });
+    }
+    tui.quit_and_check_exit();
+}

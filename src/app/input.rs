@@ -16,8 +16,9 @@ impl App {
                     Screen::Findings | Screen::Dashboard
                         if self.screen == Screen::Findings || self.focus == Pane::Graph =>
                     {
+                        // `/` starts a new search, as in less and vim.
                         self.filtering = true;
-                        self.graph_filter.get_or_insert_with(String::new);
+                        self.graph_filter = Some(String::new());
                     }
                     _ => {}
                 }

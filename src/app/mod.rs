@@ -397,6 +397,12 @@ pub struct App {
     pub table_neighbour: usize,
     /// The offending rows being looked at.
     pub rows: RowsView,
+    /// How far the open overlay can scroll, as it was last drawn (None until
+    /// then): the one thing a view notes back, so that `G` and PageDown stop
+    /// at the end of what is shown.
+    pub scroll_limit: std::cell::Cell<Option<u16>>,
+    /// The help's scroll.
+    pub help_scroll: u16,
     pub lineage: LineageState,
     /// A short note for the footer (e.g. "SQL copied").
     pub note: Option<String>,
@@ -462,6 +468,8 @@ impl App {
             findings: FindingsView::default(),
             table_neighbour: 0,
             rows: RowsView::default(),
+            scroll_limit: std::cell::Cell::new(None),
+            help_scroll: 0,
             lineage: LineageState {
                 roots: Loadable::NotLoaded,
                 selected: 0,

@@ -69,6 +69,7 @@ impl App {
                 self.overlay = if self.overlay == Some(Overlay::Help) {
                     None
                 } else {
+                    self.help_scroll = 0;
                     Some(Overlay::Help)
                 };
                 Vec::new()
@@ -105,10 +106,16 @@ impl App {
             Some(Overlay::Check { scroll, .. })
             | Some(Overlay::Table { scroll, .. })
             | Some(Overlay::Statement { scroll, .. }) => {
-                *scroll = (*scroll as i64 + delta).clamp(0, u16::MAX as i64) as u16;
+                let limit = self.scroll_limit.get().unwrap_or(u16::MAX);
+                *scroll = (*scroll as i64 + delta).clamp(0, limit as i64) as u16;
                 return Vec::new();
             }
-            Some(Overlay::Help) | Some(Overlay::Fix { .. }) | Some(Overlay::Rows { .. }) => {
+            Some(Overlay::Help) => {
+                let limit = self.scroll_limit.get().unwrap_or(u16::MAX);
+                self.help_scroll = (self.help_scroll as i64 + delta).clamp(0, limit as i64) as u16;
+                return Vec::new();
+            }
+            Some(Overlay::Fix { .. }) | Some(Overlay::Rows { .. }) => {
                 return Vec::new();
             }
             None => {}

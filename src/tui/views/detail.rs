@@ -87,7 +87,7 @@ pub fn check(frame: &mut Frame, app: &App, theme: &Theme, check: usize, scroll: 
     if let Some(sample_sql) = view.findings.iter().find_map(|f| f.sample_sql.clone()) {
         lines.extend(sql_lines("Sample SQL", &sample_sql, dim(theme)));
     }
-    render_scrolled(frame, block, lines, scroll, rect);
+    render_scrolled(frame, block, lines, scroll, rect, &app.scroll_limit);
 }
 
 /// Draws `lines` in `block` over `rect`, wrapped, `scroll` lines down.
@@ -97,7 +97,10 @@ pub(super) fn render_scrolled(
     lines: Vec<Line<'static>>,
     scroll: u16,
     rect: Rect,
+    limit: &std::cell::Cell<Option<u16>>,
 ) {
+    let inner = block.inner(rect);
+    let (scroll, block) = scrolled(block, &lines, scroll, inner, limit);
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
@@ -107,6 +110,31 @@ pub(super) fn render_scrolled(
     );
 }
 
+/// Clamps `scroll` to what `lines` (wrapped to `inner`) need, notes the
+/// limit, and marks the block's bottom border when lines are hidden.
+pub(super) fn scrolled<'b>(
+    block: Block<'b>,
+    lines: &[Line<'_>],
+    scroll: u16,
+    inner: Rect,
+    limit: &std::cell::Cell<Option<u16>>,
+) -> (u16, Block<'b>) {
+    let width = inner.width.max(1) as usize;
+    let total: usize = lines
+        .iter()
+        .map(|l| l.width().div_ceil(width).max(1))
+        .sum();
+    let max = u16::try_from(total.saturating_sub(inner.height as usize)).unwrap_or(u16::MAX);
+    limit.set(Some(max));
+    let scroll = scroll.min(max);
+    let below = max - scroll;
+    let mark = match (scroll, below) {
+        (0, 0) => return (scroll, block),
+        (_, 0) => " ↑ end ".to_string(),
+        (_, n) => format!(" ↓ {n} more "),
+    };
+    (scroll, block.title_bottom(Line::from(mark).right_aligned()))
+}
 /// The check's counts: rows (`≈` when estimated) out of the table's, the
 /// refresh before, its state and parts read, its latency and category.
 fn counts_line(view: &crate::app::CheckView, category: &str) -> String {
@@ -382,7 +410,7 @@ pub fn table(frame: &mut Frame, app: &App, theme: &Theme, node: usize, scroll: u
         Some(line) if line < scroll => line,
         _ => scroll,
     };
-    render_scrolled(frame, block, lines, scroll, rect);
+    render_scrolled(frame, block, lines, scroll, rect, &app.scroll_limit);
 }
 
 /// A fix from the UI: the preview (what changes, how many rows, the SQL), the

@@ -209,5 +209,5 @@ pub fn statement(
         app.plan.sql(statement).as_str(),
         dim(theme),
     ));
-    super::detail::render_scrolled(frame, block, lines, scroll, rect);
+    super::detail::render_scrolled(frame, block, lines, scroll, rect, &app.scroll_limit);
 }

@@ -42,7 +42,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, keymap: &Keymap) {
     }
     footer(frame, app, theme, keymap, areas.footer);
     match &app.overlay {
-        Some(Overlay::Help) => help(frame, theme, keymap, area),
+        Some(Overlay::Help) => help(frame, app, theme, keymap, area),
         Some(Overlay::Check { check, scroll }) => {
             detail::check(frame, app, theme, *check, *scroll, area)
         }
@@ -387,18 +387,20 @@ pub(crate) fn popup(area: Rect, percent: u16) -> Rect {
     area.centered(Constraint::Length(width), Constraint::Length(height))
 }
 
-fn help(frame: &mut Frame, theme: &Theme, keymap: &Keymap, area: Rect) {
+/// The keys and what they do: two columns when both fit whole, else one,
+/// scrolled with the arrows.
+fn help(frame: &mut Frame, app: &App, theme: &Theme, keymap: &Keymap, area: Rect) {
     let rect = popup(area, 90);
     frame.render_widget(Clear, rect);
     let block = pane_block("Keys".into(), true, theme);
     let inner = block.inner(rect);
-    frame.render_widget(block, rect);
     let width = keymap
         .help
         .iter()
         .map(|(k, _)| k.width())
         .max()
         .unwrap_or(0);
+    let longest = keymap.help.iter().map(|(_, w)| w.width()).max().unwrap_or(0);
     let entry = |(keys, what): &(String, &'static str)| {
         Line::from(vec![
             Span::styled(
@@ -408,34 +410,35 @@ fn help(frame: &mut Frame, theme: &Theme, keymap: &Keymap, area: Rect) {
             Span::raw(*what),
         ])
     };
-    // Two columns when one would not fit.
+    let footnote = Line::from(Span::styled(
+        "Mouse: click a pane or row; the wheel scrolls. Settings: ~/.config/tether/config.toml",
+        dim(theme),
+    ));
     let rows = inner.height.saturating_sub(2) as usize;
-    let columns = if keymap.help.len() > rows && inner.width >= 70 {
-        2
-    } else {
-        1
-    };
-    let per_column = keymap.help.len().div_ceil(columns);
-    let areas =
-        ratatui::layout::Layout::horizontal(vec![Constraint::Ratio(1, columns as u32); columns])
-            .split(inner);
-    for (chunk, area) in keymap.help.chunks(per_column.max(1)).zip(areas.iter()) {
-        let mut lines: Vec<Line> = chunk.iter().map(entry).collect();
-        if chunk.len() < per_column || columns == 1 {
-            lines.push(Line::from(""));
-            lines.push(Line::from(Span::styled(
-                "Mouse: click a pane or row; the wheel scrolls. Settings: ~/.config/tether/config.toml",
-                dim(theme),
-            )));
+    let two_fit = inner.width as usize >= 2 * (width + 2 + longest) + 2;
+    if keymap.help.len() > rows && two_fit {
+        frame.render_widget(block, rect);
+        let per_column = keymap.help.len().div_ceil(2);
+        let areas = ratatui::layout::Layout::horizontal([Constraint::Ratio(1, 2); 2]).split(inner);
+        for (i, (chunk, area)) in keymap.help.chunks(per_column).zip(areas.iter()).enumerate() {
+            let mut lines: Vec<Line> = chunk.iter().map(entry).collect();
+            if i == 1 {
+                lines.extend([Line::from(""), footnote.clone()]);
+            }
+            frame.render_widget(Paragraph::new(lines), *area);
         }
-        let paragraph = Paragraph::new(lines);
-        let paragraph = if columns == 1 {
-            paragraph.wrap(Wrap { trim: false })
-        } else {
-            paragraph
-        };
-        frame.render_widget(paragraph, *area);
+        return;
     }
+    let mut lines: Vec<Line> = keymap.help.iter().map(entry).collect();
+    lines.extend([Line::from(""), footnote]);
+    let (scroll, block) = detail::scrolled(block, &lines, app.help_scroll, inner, &app.scroll_limit);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((scroll, 0))
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
 }
 
 #[cfg(test)]
