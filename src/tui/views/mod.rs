@@ -444,6 +444,8 @@ fn help(frame: &mut Frame, app: &App, theme: &Theme, keymap: &Keymap, area: Rect
 #[cfg(test)]
 mod tests_table;
 #[cfg(test)]
+mod tests_no_color;
+#[cfg(test)]
 mod tests_rows;
 #[cfg(test)]
 mod tests_search;

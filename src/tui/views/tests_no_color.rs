@@ -1,0 +1,65 @@
+//! Every view under `NO_COLOR`: no cell carries a colour, and what colour
+//! would say (severity, selection, state) is still on screen as text, glyphs
+//! or attributes.
+
+use crate::app::fixture::refreshed;
+use crate::app::{Action, App, Pane};
+use crate::tui::config::Config;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+use std::time::Instant;
+
+fn render_plain(app: &App) -> Terminal<TestBackend> {
+    let config = Config::load(None, true).unwrap();
+    assert!(!config.theme.colored);
+    let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
+    terminal
+        .draw(|frame| super::draw(frame, app, &config.theme, &config.keymap))
+        .unwrap();
+    terminal
+}
+
+fn act(app: &mut App, actions: &[Action]) {
+    for a in actions {
+        app.update(a.clone(), Instant::now());
+    }
+}
+
+/// The views, each reached from a refreshed app by these actions.
+fn views() -> Vec<(&'static str, Vec<Action>)> {
+    vec![
+        ("dashboard", vec![]),
+        ("graph", vec![Action::FocusPane(Pane::Graph), Action::Down]),
+        ("orphans", vec![Action::FocusPane(Pane::Orphans)]),
+        ("tenants", vec![Action::FocusPane(Pane::Tenants), Action::Down]),
+        ("latency", vec![Action::FocusPane(Pane::Latency), Action::Down]),
+        ("orphan_detail", vec![Action::FocusPane(Pane::Orphans), Action::Open]),
+        ("table_detail", vec![Action::FocusPane(Pane::Graph), Action::Open]),
+        ("findings", vec![Action::ShowFindings, Action::Down]),
+        ("metrics", vec![Action::ShowMetrics]),
+        ("help", vec![Action::Help]),
+    ]
+}
+
+#[test]
+fn every_view_without_colour() {
+    for (w, h) in [(80, 24), (160, 45)] {
+        for (name, actions) in views() {
+            let mut app = refreshed((w, h));
+            act(&mut app, &actions);
+            let terminal = render_plain(&app);
+            let buffer = terminal.backend().buffer();
+            for (i, cell) in buffer.content().iter().enumerate() {
+                assert!(
+                    matches!(cell.fg, Color::Reset) && matches!(cell.bg, Color::Reset),
+                    "{name} {w}x{h}: a coloured cell at {i}: {cell:?}"
+                );
+            }
+            insta::assert_snapshot!(
+                format!("no_color_{name}_{w}x{h}"),
+                terminal.backend()
+            );
+        }
+    }
+}
