@@ -28,26 +28,34 @@ pub fn plural(n: u64, word: &str) -> String {
 
 /// `count` as a share of `total` (above 0): whole percent from 10%, one
 /// decimal from 0.1%, two from 0.01%, and below that as many as its first
-/// significant digit needs, so a share that is not zero never reads as zero
-/// (7 of 1,000,000 is `0.0007%`). None is `0%`.
+/// significant digit needs, so a share that is not zero never reads as
+/// zero (7 of 1,000,000 is `0.0007%`).
 pub fn percent(count: u64, total: u64) -> String {
     let p = count as f64 * 100.0 / total as f64;
-    if count == 0 {
-        "0%".into()
-    } else if p >= 10.0 {
+    if p >= 10.0 {
         format!("{p:.0}%")
     } else if p >= 0.1 {
         format!("{p:.1}%")
-    } else if p >= 0.01 {
-        format!("{p:.2}%")
     } else {
-        // The first decimal place that holds a digit other than 0.
-        let mut decimals = 3;
-        while p * 10f64.powi(decimals) < 1.0 && decimals < 24 {
-            decimals += 1;
-        }
-        format!("{p:.*}%", decimals as usize)
+        format!("{p:.*}%", decimals(count, p, 2))
     }
+}
+
+/// `count` as a share of `total` (above 0) for a column of shares: two
+/// decimals, more below 0.01% as [`percent`] (`0.31%`, `0.0007%`).
+pub fn percent_in_column(count: u64, total: u64) -> String {
+    let p = count as f64 * 100.0 / total as f64;
+    format!("{p:.*}%", decimals(count, p, 2))
+}
+
+/// The decimals that show the percentage `p` of a `count`: `fewest`, or
+/// more until its first significant digit (none more for no rows).
+fn decimals(count: u64, p: f64, fewest: usize) -> usize {
+    let mut decimals = fewest;
+    while count > 0 && p * 10f64.powi(decimals as i32) < 1.0 && decimals < 24 {
+        decimals += 1;
+    }
+    decimals
 }
 
 /// What a count of offending rows counts: the words its sentence needs.
@@ -226,8 +234,17 @@ mod tests {
         assert_eq!(percent(12, 10_000_000), "0.0001%");
         assert_eq!(percent(1, 1_000_000_000), "0.0000001%");
         assert_eq!(percent(1, u64::MAX), "0.000000000000000005%");
-        // Nothing is nothing.
-        assert_eq!(percent(0, 1_000), "0%");
+        // Nothing is nothing, as before.
+        assert_eq!(percent(0, 1_000), "0.00%");
+    }
+
+    #[test]
+    fn percents_in_a_column_have_two_decimals_or_more() {
+        assert_eq!(percent_in_column(31, 10_000), "0.31%");
+        assert_eq!(percent_in_column(1, 2), "50.00%");
+        assert_eq!(percent_in_column(1, 10_000), "0.01%");
+        assert_eq!(percent_in_column(7, 1_000_000), "0.0007%");
+        assert_eq!(percent_in_column(0, 1_000), "0.00%");
     }
 
     #[test]

@@ -336,7 +336,8 @@ fn parse_count(cell: &str) -> Option<u64> {
 /// A row of the orphans or tenant pane.
 #[derive(Debug)]
 struct Row {
-    /// `child.column → parent` or `∅ table.column`, as shown (maybe cut).
+    /// `child.column → parent` or `∅ table.column`, as shown (maybe cut),
+    /// without the glyph of its worst finding.
     label: String,
     count: Option<u64>,
     /// `done`, `running`…; None when the pane is too narrow for the column.
@@ -359,12 +360,21 @@ fn pane_rows(screen: &str, title: &str, count_column: &str) -> Option<Vec<Row>> 
             .into_iter()
             .enumerate()
             .map(|(i, (label, n))| Row {
-                label,
+                label: without_mark(label),
                 count: parse_count(&n),
                 state: states.as_ref().map(|s| s[i].1.clone()),
             })
             .collect(),
     )
+}
+
+/// A row's label without the glyph of its worst finding in front.
+fn without_mark(label: String) -> String {
+    ["✗ ", "! ", "i ", "✓ ", "· "]
+        .iter()
+        .find_map(|mark| label.strip_prefix(mark))
+        .map(str::to_string)
+        .unwrap_or(label)
 }
 
 fn orphan_rows(screen: &str) -> Option<Vec<Row>> {
@@ -375,22 +385,32 @@ fn tenant_rows(screen: &str) -> Option<Vec<Row>> {
     pane_rows(screen, "Tenant isolation", "rows")
 }
 
-/// Whether a (maybe cut) label names `full`: one of its words is a prefix of it,
-/// long enough to tell it from its neighbours.
+/// Whether a (maybe shortened) label names `full`: one of its words is a
+/// prefix of it, or (shortened in the middle, `assets.disco…_flow_id`) its
+/// start and its end, long enough to tell it from its neighbours.
 fn names(label: &str, full: &str) -> bool {
     label.split_whitespace().any(|w| {
         let w = w.trim_end_matches('…');
-        w.len() >= 12 && full.starts_with(w)
+        match w.split_once('…') {
+            Some((start, end)) => {
+                start.len() + end.len() >= 12 && full.starts_with(start) && full.ends_with(end)
+            }
+            None => w.len() >= 12 && full.starts_with(w),
+        }
     })
 }
 
-/// The `N` of `· N/M …` in a pane title.
+/// The `N` of `· N/M …` in a pane title (after `· n of m checks done`
+/// while a refresh runs).
 fn title_ratio(screen: &str, title: &str) -> Option<(u64, u64)> {
     let line = screen
         .lines()
         .find(|l| l.contains(&format!("┌ {title} · ")))?;
     let rest = &line[line.find(&format!("┌ {title} · "))? + format!("┌ {title} · ").len()..];
-    let ratio = rest.split_whitespace().next()?;
+    let ratio = rest
+        .split(" · ")
+        .filter_map(|part| part.split_whitespace().next())
+        .find(|word| word.contains('/'))?;
     let (n, m) = ratio.split_once('/')?;
     Some((n.parse().ok()?, m.parse().ok()?))
 }
@@ -807,7 +827,13 @@ sql = "SELECT 1 AS x FROM pg_sleep(60) AS s WHERE random() >= 0"
         tokio::time::sleep(POLL).await;
     }
     let screen = tui.wait_for_text("● refreshing…", WAIT);
-    assert!(screen.contains("custom:sleeps …"), "{screen}");
+    // A running statement's latency is its time so far, marked `…`.
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("custom:sleeps ") && l.contains("…   ")),
+        "{screen}"
+    );
 
     // Keys still work while the query runs.
     assert_eq!(bold_panes(&tui.styled_screen()), ["Flow graph"]);

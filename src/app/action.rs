@@ -1,7 +1,7 @@
 //! Everything that can happen to the app, and what the app asks its shell to do.
 
 use crate::fix::Remedy;
-use crate::lineage::{Node, RootRow};
+use crate::lineage::{Node, NodeRows, RootRow};
 use crate::runner::Event;
 use std::time::SystemTime;
 
@@ -79,6 +79,18 @@ pub enum Action {
         key: String,
         result: Result<Node, String>,
     },
+    /// Whether the lineage of a listed root holds: its broken links in all,
+    /// or why that is not known.
+    RootChecked {
+        key: String,
+        result: Result<u64, String>,
+    },
+    /// The rows of the node at `position` of `key`'s lineage were read (or not).
+    LineageRowsLoaded {
+        key: String,
+        position: Vec<usize>,
+        result: Result<NodeRows, String>,
+    },
     /// A page of a check's offending rows was read (or not).
     RowsLoaded {
         check: usize,
@@ -99,6 +111,14 @@ pub enum Command {
     Copy(String),
     LoadRoots,
     LoadLineage(String),
+    /// Check the lineage of each of these roots, a few at a time, in order.
+    CheckRoots(Vec<String>),
+    /// Read the rows of the node at `position` (child indexes from the
+    /// root) of `key`'s lineage.
+    LoadLineageRows {
+        key: String,
+        position: Vec<usize>,
+    },
     /// Read a page of check `check`'s offending rows, after the row with
     /// key `after`.
     LoadRows {
@@ -177,9 +197,11 @@ impl Action {
                 Machine::Fix
             }
             Action::RowsLoaded { .. } | Action::CopyCountSql => Machine::Rows,
-            Action::ShowLineage | Action::RootsLoaded(_) | Action::LineageLoaded { .. } => {
-                Machine::Lineage
-            }
+            Action::ShowLineage
+            | Action::RootsLoaded(_)
+            | Action::LineageLoaded { .. }
+            | Action::RootChecked { .. }
+            | Action::LineageRowsLoaded { .. } => Machine::Lineage,
         }
     }
 }

@@ -296,13 +296,16 @@ pub fn refreshed(size: (u16, u16)) -> App {
 /// Sends one runner event of the run in flight to `app`.
 pub fn runner_event(app: &mut App, event: Event) {
     let generation = app.refresh.generation;
+    // At the app's own time, so that what is drawn does not depend on how
+    // long the test took.
+    let now = app.now;
     app.update(
         Action::Runner {
             generation,
             event,
             at: SystemTime::UNIX_EPOCH,
         },
-        Instant::now(),
+        now,
     );
 }
 

@@ -23,10 +23,11 @@ pub mod layout;
 
 pub use action::{Action, Command, Machine};
 pub use findings::{FindingAt, FindingSort, FindingsView};
+pub use fix::{APPLY_NEEDS_WRITES, Writes};
+pub use lineage::{LineageRows, LineageState};
 pub use rows::{PAGE_ROWS, RowsView};
 pub use search::TableMatch;
 pub use table_detail::Neighbour;
-pub use fix::{APPLY_NEEDS_WRITES, Writes};
 
 use crate::checks::plan::{Plan, Work};
 use crate::checks::{CheckId, Severity};
@@ -94,7 +95,9 @@ pub enum Overlay {
         scroll: u16,
     },
     /// A row check's offending rows, every column, page by page.
-    Rows { check: usize },
+    Rows {
+        check: usize,
+    },
     /// A statement's own findings (`slow_check`), its SQL and latencies.
     Statement {
         statement: usize,
@@ -293,17 +296,6 @@ pub enum Loadable<T> {
     Failed(String),
 }
 
-#[derive(Clone, Debug)]
-pub struct LineageState {
-    pub roots: Loadable<Vec<RootRow>>,
-    pub selected: usize,
-    /// An id being typed.
-    pub input: Option<String>,
-    pub key: Option<String>,
-    pub tree: Loadable<Node>,
-    pub scroll: u16,
-}
-
 /// A sortable column of the orphans table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OrphanSort {
@@ -470,14 +462,7 @@ impl App {
             rows: RowsView::default(),
             scroll_limit: std::cell::Cell::new(None),
             help_scroll: 0,
-            lineage: LineageState {
-                roots: Loadable::NotLoaded,
-                selected: 0,
-                input: None,
-                key: None,
-                tree: Loadable::NotLoaded,
-                scroll: 0,
-            },
+            lineage: LineageState::default(),
             note: None,
             quitting: false,
             writes: Writes::Off,

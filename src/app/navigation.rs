@@ -16,7 +16,11 @@ impl App {
             }
             Action::NextMatch | Action::PrevMatch => {
                 if self.searching_tables() {
-                    let delta = if matches!(action, Action::NextMatch) { 1 } else { -1 };
+                    let delta = if matches!(action, Action::NextMatch) {
+                        1
+                    } else {
+                        -1
+                    };
                     self.step_match(delta, true);
                 }
                 Vec::new()
@@ -39,9 +43,15 @@ impl App {
             Action::Left if self.graph_selecting() => self.step(-1),
             Action::Right if self.graph_selecting() => self.step(1),
             Action::Left | Action::Right if matches!(self.overlay, Some(Overlay::Rows { .. })) => {
-                self.scroll_columns(if matches!(action, Action::Left) { -1 } else { 1 });
+                self.scroll_columns(if matches!(action, Action::Left) {
+                    -1
+                } else {
+                    1
+                });
                 Vec::new()
             }
+            Action::Left if self.lineage_rows_shown() => self.lineage_columns(-1),
+            Action::Right if self.lineage_rows_shown() => self.lineage_columns(1),
             Action::Open => self.open(),
             Action::Back => {
                 self.back();
@@ -126,14 +136,7 @@ impl App {
                 self.metrics_scroll =
                     (self.metrics_scroll as i64 + delta).clamp(0, u16::MAX as i64) as u16;
             }
-            Screen::Lineage => {
-                if self.lineage.key.is_some() {
-                    self.lineage.scroll =
-                        (self.lineage.scroll as i64 + delta).clamp(0, u16::MAX as i64) as u16;
-                } else if let Loadable::Loaded(rows) = &self.lineage.roots {
-                    self.lineage.selected = clamp(self.lineage.selected, delta, rows.len());
-                }
-            }
+            Screen::Lineage => self.step_lineage(delta),
             Screen::Dashboard => match self.focus {
                 Pane::Graph if self.searching_tables() => self.step_match(delta, false),
                 Pane::Graph => {
@@ -224,15 +227,7 @@ impl App {
             return Vec::new();
         }
         match self.screen {
-            Screen::Lineage => {
-                if self.lineage.key.is_none()
-                    && let Loadable::Loaded(rows) = &self.lineage.roots
-                    && let Some(row) = rows.get(self.lineage.selected)
-                {
-                    let key = row.key.clone();
-                    return self.load_lineage(key);
-                }
-            }
+            Screen::Lineage => return self.open_lineage(),
             Screen::Metrics => {}
             Screen::Findings => self.open_finding(),
             Screen::Dashboard => match self.focus {
@@ -319,9 +314,7 @@ impl App {
                 Pane::Tenants => {
                     self.tenant_row = row.min(self.tenant_rows().len().saturating_sub(1))
                 }
-                Pane::Latency => {
-                    self.latency_row = row.min(self.latency_len().saturating_sub(1))
-                }
+                Pane::Latency => self.latency_row = row.min(self.latency_len().saturating_sub(1)),
                 Pane::Graph => {}
             }
         }
@@ -330,8 +323,8 @@ impl App {
 
     /// One level back: from a remedy to its check (a confirmation is
     /// cancelled; an apply under way keeps the view until it ends), from an
-    /// overlay to its screen, from a lineage tree to the roots, from a
-    /// screen to the dashboard.
+    /// overlay to its screen, from a lineage node's rows to its tree and
+    /// from the tree to the roots, from a screen to the dashboard.
     fn back(&mut self) {
         if let Some(Overlay::Rows { check }) = self.overlay {
             self.overlay = Some(Overlay::Check { check, scroll: 0 });
@@ -346,13 +339,9 @@ impl App {
             }
             return;
         }
-        if self.overlay.take().is_none() {
-            if self.screen == Screen::Lineage && self.lineage.key.is_some() {
-                self.lineage.key = None;
-                self.lineage.tree = Loadable::NotLoaded;
-            } else {
-                self.screen = Screen::Dashboard;
-            }
+        if self.overlay.take().is_none() && !(self.screen == Screen::Lineage && self.back_lineage())
+        {
+            self.screen = Screen::Dashboard;
         }
     }
 

@@ -1082,6 +1082,77 @@ pub fn row_exists(engine: Engine, name: &TableName, key: &str, value: &str) -> S
     ))
 }
 
+/// The rows of a lineage node to list: those of the last hop's table that
+/// hang off the root row whose `key` is `value` (the root row itself when
+/// there are no hops), the columns shown, the key they are ordered by, and
+/// the predicates marked on each row.
+pub struct NodeListing<'a> {
+    pub hops: &'a [Hop],
+    pub root: &'a TableName,
+    pub key: &'a str,
+    pub value: &'a str,
+    pub columns: &'a [Column],
+    pub order: &'a [Column],
+    pub predicates: &'a [Predicate],
+}
+
+/// The label of the column of [`node_rows`] that marks predicate `i`.
+pub fn node_mark(i: usize) -> String {
+    format!("tether broken {}", i + 1)
+}
+
+/// Up to `limit` rows of a lineage node, in key order: exactly the rows
+/// [`lineage_scan`] counts for the same hops (or [`row_exists`] for the
+/// root). Each column as text (bytes in hex), then per predicate its
+/// [`node_mark`] column: `'1'` when the row matches it (its standalone
+/// form), else NULL.
+pub fn node_rows(engine: Engine, listing: &NodeListing, limit: u32) -> Sql {
+    let mut select: Vec<String> = listing
+        .columns
+        .iter()
+        .map(|c| {
+            let value = printable(engine, c, &col(engine, CHILD, &c.name));
+            format!("{value} AS {}", ident(engine, &c.name))
+        })
+        .collect();
+    for (i, predicate) in listing.predicates.iter().enumerate() {
+        select.push(format!(
+            "CASE WHEN {} THEN {} END AS {}",
+            standalone_where(engine, predicate),
+            super::literal(engine, "1"),
+            ident(engine, &node_mark(i))
+        ));
+    }
+    let (name, condition) = match listing.hops.last() {
+        Some(last) => (
+            &last.table,
+            hangs_off(
+                engine,
+                listing.hops,
+                listing.hops.len() - 1,
+                CHILD,
+                listing.root,
+                listing.key,
+                listing.value,
+            ),
+        ),
+        None => (
+            listing.root,
+            format!(
+                "{} = {}",
+                as_text(engine, &col(engine, CHILD, listing.key)),
+                super::literal(engine, listing.value)
+            ),
+        ),
+    };
+    Sql::new(format!(
+        "SELECT {}\nFROM {} AS {CHILD}\nWHERE {condition}{}\nLIMIT {limit}",
+        select.join(",\n       "),
+        table(engine, name),
+        order_by_key(engine, listing.order)
+    ))
+}
+
 /// How many rows a person's query returns, counted on the server.
 pub fn count_rows_of(engine: Engine, query: &Sql) -> Sql {
     over_query(
@@ -1211,6 +1282,65 @@ mod tests {
             "WHERE EXISTS (SELECT 1 FROM \"public\".\"discovery_flows\" AS l1 WHERE l1.\"flow_id\" = c.\"discovery_flow_id\" \
              AND EXISTS (SELECT 1 FROM \"public\".\"flows\" AS l0 WHERE l0.\"id\" = l1.\"master_flow_id\" AND l0.\"id\" = 'it''s'))"
         ), "{sql}");
+    }
+
+    #[test]
+    fn node_rows_list_what_the_lineage_scan_counts() {
+        let hops = vec![
+            Hop {
+                table: TableName::new("public", "discovery_flows"),
+                pairs: vec![("master_flow_id".into(), "id".into())],
+            },
+            Hop {
+                table: assets(),
+                pairs: vec![("discovery_flow_id".into(), "flow_id".into())],
+            },
+        ];
+        let root = TableName::new("public", "flows");
+        let columns = [column("id", "uuid"), column("name", "text")];
+        let orphan = Predicate::Orphan(lookup());
+        let listing = NodeListing {
+            hops: &hops,
+            root: &root,
+            key: "id",
+            value: "it's",
+            columns: &columns,
+            order: &columns[..1],
+            predicates: std::slice::from_ref(&orphan),
+        };
+        let sql = node_rows(Engine::Postgres, &listing, 100);
+        let scan = lineage_scan(Engine::Postgres, &hops, &root, "id", "it's", &[]);
+        let filter = |sql: &str| sql[sql.find("\nWHERE ").unwrap()..].to_string();
+        assert!(
+            filter(sql.as_str()).starts_with(&filter(scan.as_str())),
+            "the same rows as the count:\n{sql}\n{scan}"
+        );
+        assert!(
+            sql.as_str()
+                .starts_with("SELECT CAST(c.\"id\" AS text) AS \"id\",\n       CAST(c.\"name\" AS text) AS \"name\",\n       CASE WHEN c.\"discovery_flow_id\" IS NOT NULL"),
+            "{sql}"
+        );
+        assert!(
+            sql.as_str()
+                .contains("THEN '1' END AS \"tether broken 1\"\nFROM \"public\".\"assets\" AS c\n"),
+            "{sql}"
+        );
+        assert!(
+            sql.as_str().ends_with("\nORDER BY c.\"id\"\nLIMIT 100"),
+            "{sql}"
+        );
+        // The root node lists the root row, found as its existence is.
+        let listing = NodeListing {
+            hops: &[],
+            predicates: &[],
+            ..listing
+        };
+        let sql = node_rows(Engine::Mysql, &listing, 100);
+        assert!(
+            sql.as_str()
+                .contains("FROM `public`.`flows` AS c\nWHERE CAST(c.`id` AS CHAR) = 'it''s'\n"),
+            "{sql}"
+        );
     }
 
     fn column(name: &str, data_type: &str) -> Column {

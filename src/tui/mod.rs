@@ -49,6 +49,8 @@ struct Running {
 
 const PING_LIMIT: Duration = Duration::from_secs(5);
 const ROOTS: u32 = 50;
+/// Root lineages checked at the same time.
+const ROOT_CHECKS: usize = 2;
 
 /// What the UI runs on: the session, its plan, who it talks to, and the
 /// command line's and the config file's settings.
@@ -226,6 +228,21 @@ fn in_background(
                 let _ = tx.send(Action::LineageLoaded { key, result });
             });
         }
+        Command::CheckRoots(keys) => {
+            tokio::spawn(async move {
+                check_roots(&db, &plan, keys, &tx).await;
+            });
+        }
+        Command::LoadLineageRows { key, position } => {
+            tokio::spawn(async move {
+                let result = crate::lineage::rows(&db, &plan, &key, &position).await;
+                let _ = tx.send(Action::LineageRowsLoaded {
+                    key,
+                    position,
+                    result,
+                });
+            });
+        }
         Command::LoadRows { check, after } => {
             tokio::spawn(async move {
                 let result = crate::offending::page(
@@ -260,6 +277,17 @@ fn in_background(
         // Carried out on the loop ([`execute`]).
         Command::StartRun(_) | Command::CancelRun | Command::Copy(_) | Command::Quit => {}
     }
+}
+
+/// Checks the lineage of each root, [`ROOT_CHECKS`] at a time, the first
+/// listed first, each result sent as it ends.
+async fn check_roots(db: &Db, plan: &Plan, keys: Vec<String>, tx: &mpsc::UnboundedSender<Action>) {
+    futures::stream::iter(keys)
+        .for_each_concurrent(ROOT_CHECKS, |key| async move {
+            let result = crate::lineage::broken(db, plan, &key).await;
+            let _ = tx.send(Action::RootChecked { key, result });
+        })
+        .await;
 }
 
 fn translate(event: TermEvent, app: &App, config: &Config) -> Option<Action> {

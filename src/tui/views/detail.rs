@@ -120,10 +120,7 @@ pub(super) fn scrolled<'b>(
     limit: &std::cell::Cell<Option<u16>>,
 ) -> (u16, Block<'b>) {
     let width = inner.width.max(1) as usize;
-    let total: usize = lines
-        .iter()
-        .map(|l| l.width().div_ceil(width).max(1))
-        .sum();
+    let total: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
     let max = u16::try_from(total.saturating_sub(inner.height as usize)).unwrap_or(u16::MAX);
     limit.set(Some(max));
     let scroll = scroll.min(max);
@@ -232,7 +229,10 @@ fn table_facts(app: &App, theme: &Theme, n: &GraphNode) -> Vec<Line<'static>> {
             .and_then(|t| t.partition_bound.as_deref())
             .map(|b| format!(" {b}"))
             .unwrap_or_default();
-        lines.push(Line::from(format!("{what} {}{bound}", app.plan.label(parent))));
+        lines.push(Line::from(format!(
+            "{what} {}{bound}",
+            app.plan.label(parent)
+        )));
     }
     lines
 }

@@ -2,6 +2,7 @@
 
 mod detail;
 mod findings;
+mod lineage;
 mod names;
 mod panes;
 mod rows;
@@ -37,7 +38,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, keymap: &Keymap) {
             }
         }
         Screen::Metrics => screens::metrics(frame, app, theme, areas.body),
-        Screen::Lineage => screens::lineage(frame, app, theme, areas.body),
+        Screen::Lineage => lineage::draw(frame, app, theme, areas.body),
         Screen::Findings => findings::draw(frame, app, theme, areas.body),
     }
     footer(frame, app, theme, keymap, areas.footer);
@@ -195,7 +196,10 @@ fn header_state(app: &App, theme: &Theme) -> Vec<Span<'static>> {
         Connection::Connected if app.refresh.running => {
             let plan = 0..app.checks.len();
             let done = panes::checks_done(app, plan).unwrap_or_default();
-            (format!("● refreshing… {done}"), Style::new().fg(theme.accent))
+            (
+                format!("● refreshing… {done}"),
+                Style::new().fg(theme.accent),
+            )
         }
         Connection::Connected => ("● connected".to_string(), Style::new().fg(theme.ok)),
         Connection::Lost { error, attempt, .. } => (
@@ -275,7 +279,10 @@ fn footer(frame: &mut Frame, app: &App, theme: &Theme, keymap: &Keymap, area: Re
         let mut keys = vec![k("quit", "quit"), k("help", "help")];
         match (&app.overlay, app.screen) {
             (Some(Overlay::Check { check, .. }), _) => {
-                if matches!(app.plan.checks[*check].work, crate::checks::plan::Work::Rows(_)) {
+                if matches!(
+                    app.plan.checks[*check].work,
+                    crate::checks::plan::Work::Rows(_)
+                ) {
                     keys.push(k("open", "every row"));
                 }
                 keys.extend([k("copy", "copy SQL"), k("up", "scroll")]);
@@ -328,11 +335,7 @@ fn footer(frame: &mut Frame, app: &App, theme: &Theme, keymap: &Keymap, area: Re
                     k("lineage", "lineage"),
                 ]);
             }
-            (None, Screen::Lineage) => keys.extend([
-                k("open", "open"),
-                k("input", "type an id"),
-                k("back", "back"),
-            ]),
+            (None, Screen::Lineage) => keys.extend(lineage::hints(app, keymap)),
             (None, Screen::Metrics) => keys.push(k("back", "back")),
             (None, Screen::Findings) => keys.extend([
                 k("open", "open"),
@@ -400,7 +403,12 @@ fn help(frame: &mut Frame, app: &App, theme: &Theme, keymap: &Keymap, area: Rect
         .map(|(k, _)| k.width())
         .max()
         .unwrap_or(0);
-    let longest = keymap.help.iter().map(|(_, w)| w.width()).max().unwrap_or(0);
+    let longest = keymap
+        .help
+        .iter()
+        .map(|(_, w)| w.width())
+        .max()
+        .unwrap_or(0);
     let entry = |(keys, what): &(String, &'static str)| {
         Line::from(vec![
             Span::styled(
@@ -431,7 +439,8 @@ fn help(frame: &mut Frame, app: &App, theme: &Theme, keymap: &Keymap, area: Rect
     }
     let mut lines: Vec<Line> = keymap.help.iter().map(entry).collect();
     lines.extend([Line::from(""), footnote]);
-    let (scroll, block) = detail::scrolled(block, &lines, app.help_scroll, inner, &app.scroll_limit);
+    let (scroll, block) =
+        detail::scrolled(block, &lines, app.help_scroll, inner, &app.scroll_limit);
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
@@ -442,18 +451,20 @@ fn help(frame: &mut Frame, app: &App, theme: &Theme, keymap: &Keymap, area: Rect
 }
 
 #[cfg(test)]
-mod tests_table;
+mod tests;
+#[cfg(test)]
+mod tests_findings;
+#[cfg(test)]
+mod tests_fix;
+#[cfg(test)]
+mod tests_lineage;
 #[cfg(test)]
 mod tests_no_color;
+#[cfg(test)]
+mod tests_panes;
 #[cfg(test)]
 mod tests_rows;
 #[cfg(test)]
 mod tests_search;
 #[cfg(test)]
-mod tests_findings;
-#[cfg(test)]
-mod tests;
-#[cfg(test)]
-mod tests_panes;
-#[cfg(test)]
-mod tests_fix;
+mod tests_table;

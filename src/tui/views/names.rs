@@ -5,8 +5,9 @@
 use crate::app::App;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-/// Tokens are not shortened below this many columns.
-const MIN_TOKEN: usize = 8;
+/// Names are not shortened below this many columns: below it, the first
+/// name alone is shown.
+const MIN_TOKEN: usize = 10;
 
 /// What every table's label starts with, left out of the panes' rows.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -82,8 +83,9 @@ impl Names {
     }
 }
 
-/// The start every label shares, cut back to its last `_` or `.`; none
-/// when shorter than four characters or when it is a whole label.
+/// The start every label shares, up to a `_` or `.` (its own last, or
+/// the one every label goes on with); none when shorter than four
+/// characters or when it is a whole label.
 fn common_start(labels: &[String]) -> Option<String> {
     let first = labels.first()?;
     let mut end = first.len();
@@ -97,41 +99,88 @@ fn common_start(labels: &[String]) -> Option<String> {
             .unwrap_or(0);
     }
     let start = &first[..end];
-    let cut = start.rfind(['_', '.']).map(|i| i + 1)?;
+    let goes_on_at_a_boundary = labels.iter().all(|l| l[end..].starts_with(['_', '.']));
+    let cut = if goes_on_at_a_boundary {
+        end
+    } else {
+        start.rfind(['_', '.']).map(|i| i + 1)?
+    };
     let start = &start[..cut];
     (start.chars().count() >= 4 && labels.iter().all(|l| l.len() > start.len()))
         .then(|| start.to_string())
 }
 
-/// `text` in at most `width` columns: its longest words (split at spaces)
-/// shortened in the middle, a few columns at a time, so every name keeps
-/// its start and end (`crewai_f…_extensions`); cut at the end only when
-/// that is not enough.
+/// `text` in at most `width` columns, its words (split at spaces)
+/// shortened in the middle so each keeps its start and end: the later
+/// words give way first (a parent before its child:
+/// `raw_import_records.master_flow_id → crewai_f…_extensions`), each down
+/// to a few columns, the first name to three quarters of itself. When that
+/// is not enough, its first name (after any short marks such as `∅`)
+/// alone, shortened in the middle if need be, then `…`. A trailing remark
+/// in brackets, `(via data_import_id)`, gives way first.
 pub(crate) fn shorten(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_string();
+    }
+    // A trailing remark in brackets gives way before any name: to `(…)`,
+    // then altogether.
+    if let Some(open) = text.rfind(" (").filter(|_| text.ends_with(')')) {
+        let marked = format!("{} (…)", &text[..open]);
+        if marked.width() <= width {
+            return marked;
+        }
+        return shorten_words(&text[..open], width);
+    }
+    shorten_words(text, width)
+}
+
+fn shorten_words(text: &str, width: usize) -> String {
     if text.width() <= width {
         return text.to_string();
     }
     let words: Vec<&str> = text.split(' ').collect();
     let mut widths: Vec<usize> = words.iter().map(|w| w.width()).collect();
     let spaces = words.len() - 1;
-    while widths.iter().sum::<usize>() + spaces > width {
-        // The widest word, the later one of equals (a parent before its child).
-        let Some((i, _)) = widths
-            .iter()
-            .enumerate()
-            .filter(|(_, w)| **w > MIN_TOKEN)
-            .max_by_key(|(i, w)| (**w, *i))
-        else {
-            break;
+    // The first name keeps three quarters of itself: shortened more, it
+    // reads better alone.
+    let first = words.iter().position(|w| w.width() > 2);
+    for i in (0..words.len()).rev() {
+        let over = (widths.iter().sum::<usize>() + spaces).saturating_sub(width);
+        let least = if Some(i) == first {
+            MIN_TOKEN.max(widths[i].div_ceil(4) * 3)
+        } else {
+            MIN_TOKEN
         };
-        widths[i] -= 1;
+        widths[i] -= widths[i].saturating_sub(least).min(over);
     }
-    let shortened: Vec<String> = words
-        .iter()
-        .zip(widths)
-        .map(|(w, width)| middle(w, width))
-        .collect();
-    super::fit(&shortened.join(" "), width)
+    if widths.iter().sum::<usize>() + spaces <= width {
+        let shortened: Vec<String> = words
+            .iter()
+            .zip(widths)
+            .map(|(w, width)| middle(w, width))
+            .collect();
+        return shortened.join(" ");
+    }
+    first_name(&words, width)
+}
+
+/// The marks before the first name of `words` (`∅`, `≠`), that name
+/// shortened in the middle to fit `width` columns, and `…` for the rest
+/// when there is room.
+fn first_name(words: &[&str], width: usize) -> String {
+    let marks = words.iter().take_while(|w| w.width() <= 2).count();
+    let mut out: Vec<String> = words[..marks].iter().map(|w| w.to_string()).collect();
+    let used = out.iter().map(|w| w.width() + 1).sum::<usize>();
+    let Some(name) = words.get(marks) else {
+        return super::fit(&out.join(" "), width);
+    };
+    let room = width.saturating_sub(used);
+    if name.width() + 2 <= room {
+        out.extend([name.to_string(), "…".to_string()]);
+    } else {
+        out.push(middle(name, room));
+    }
+    super::fit(&out.join(" "), width)
 }
 
 /// One word in `width` columns: its start, `…`, its end. The end is a
@@ -206,13 +255,44 @@ mod tests {
     fn child_and_parent_both_stay_readable() {
         let label = "raw_import_records.master_flow_id → crewai_flow_state_extensions";
         assert_eq!(shorten(label, 80), label);
-        let short = shorten(label, 50);
-        assert_eq!(short.width(), 50);
-        assert_eq!(short, "raw_import_reco…_flow_id → crewai_flow_…_extensions");
-        // Too narrow for every word: cut at the end.
-        let tiny = shorten(label, 12);
-        assert_eq!(tiny.width(), 12);
-        assert!(tiny.ends_with('…'), "{tiny}");
+        // The parent gives way first.
+        assert_eq!(
+            shorten(label, 56),
+            "raw_import_records.master_flow_id → crewai_f…_extensions"
+        );
+        let short = shorten(label, 40);
+        assert_eq!(short.width(), 40);
+        assert_eq!(short, "raw_import_….master_flow_id → crewa…ions");
+        // Too narrow for both: the child alone.
+        assert_eq!(
+            shorten("assets.data_import_id → data_imports", 17),
+            "assets…_import_id"
+        );
+        assert_eq!(
+            shorten("∅ assets.engagement_id", 24),
+            "∅ assets.engagement_id"
+        );
+        assert_eq!(shorten("∅ assets.engagement_id", 16), "∅ assets.…ent_id");
+        assert_eq!(
+            shorten(
+                "≠ assets.engagement_id vs data_imports (via data_import_id)",
+                25
+            ),
+            "≠ assets.engagement_id …"
+        );
+        assert_eq!(shorten("word", 0), "");
+        // Names alike but in the middle stay apart.
+        assert_eq!(shorten("area_alias.area → area", 17), "area_alias.area …");
+        assert_eq!(
+            shorten("area_alias_type.area → area", 17),
+            "area_a…_type.area"
+        );
+        let mismatch = "≠ assets.client_account_id vs data_imports (via data_import_id)";
+        assert_eq!(
+            shorten(mismatch, 47),
+            "≠ assets.client_account_id vs data_imports (…)"
+        );
+        assert_eq!(shorten(mismatch, 35), "≠ assets.…_account_id vs data_…orts");
     }
 
     #[test]
@@ -221,6 +301,13 @@ mod tests {
         assert_eq!(
             common_start(&labels(&["musicbrainz_a.x", "musicbrainz_b.y"])),
             Some("musicbrainz_".into())
+        );
+        assert_eq!(
+            common_start(&labels(&[
+                "musicbrainz.artist",
+                "musicbrainz_derived.stats"
+            ])),
+            Some("musicbrainz".into())
         );
         assert_eq!(common_start(&labels(&["assets", "data_imports"])), None);
         assert_eq!(common_start(&labels(&["wp_posts", "wp_users"])), None);

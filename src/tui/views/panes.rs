@@ -1,46 +1,166 @@
 //! The four dashboard panes: flow graph, orphans, tenant isolation, latency.
+//!
+//! While a refresh runs each title says how much of it is done, and running
+//! rows say for how long. Severity is a glyph as well as a colour, so the
+//! panes read the same without colour. Names are shortened in the middle to
+//! fit, and the selected row is said in full at the foot of its pane, with
+//! how many rows are scrolled out of view.
 
-use super::{count, dim, fit, ms, pane_block, selected_style, severity_style, sparkline};
-use crate::app::{App, CheckState, CheckView, Pane, percentile};
-use crate::checks::{Category, Severity};
+mod graph;
+mod latency;
+mod list;
+
+use super::findings::glyph;
+use super::names::Names;
+use super::{count, dim, ms, pane_block, severity_style};
+use crate::app::{App, CheckState, CheckView, Pane};
+use crate::checks::plan::Work;
+use crate::checks::{CheckId, Severity};
 use crate::tui::config::Theme;
+use list::{Column, List, WIDE, content_width, label_cell};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
-use unicode_width::UnicodeWidthStr;
+use ratatui::text::Span;
+use ratatui::widgets::Cell;
+use std::time::{Duration, Instant};
 
 pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, pane: Pane, area: Rect) {
+    let view = PaneView {
+        app,
+        theme,
+        names: Names::of(app),
+    };
     match pane {
-        Pane::Graph => graph(frame, app, theme, area),
-        Pane::Orphans => orphans(frame, app, theme, area),
-        Pane::Tenants => tenants(frame, app, theme, area),
-        Pane::Latency => latency(frame, app, theme, area),
+        Pane::Graph => view.graph(frame, area),
+        Pane::Orphans => view.orphans(frame, area),
+        Pane::Tenants => view.tenants(frame, area),
+        Pane::Latency => view.latency(frame, area),
     }
 }
 
-fn state_cell(view: &CheckView, theme: &Theme) -> Cell<'static> {
-    let (text, style) = match view.state {
+/// What every pane draws from: the app, the theme and how names are shown.
+struct PaneView<'a> {
+    app: &'a App,
+    theme: &'a Theme,
+    names: Names,
+}
+
+// ---------------------------------------------------------------------------
+// What is partial while a refresh runs
+
+impl PaneView<'_> {
+    /// Whether a check is decided in this refresh: done, or failed.
+    fn decided(&self, check: usize) -> bool {
+        decided(self.app, check)
+    }
+}
+
+fn decided(app: &App, check: usize) -> bool {
+    matches!(
+        app.checks[check].state,
+        CheckState::Done | CheckState::Failed
+    )
+}
+
+/// While a refresh runs: `n of m checks done`, m the checks of `checks`
+/// that run statements (not decided from the catalog, nor withheld) and n
+/// those done or failed in this refresh.
+pub(super) fn checks_done(app: &App, checks: impl IntoIterator<Item = usize>) -> Option<String> {
+    if !app.refresh.running {
+        return None;
+    }
+    let runs = |&c: &usize| {
+        !matches!(
+            app.plan.checks[c].work,
+            Work::Catalog(_) | Work::Withheld(_)
+        )
+    };
+    let (mut done, mut all) = (0, 0);
+    for c in checks.into_iter().filter(runs) {
+        all += 1;
+        done += usize::from(decided(app, c));
+    }
+    Some(format!("{done} of {all} checks done"))
+}
+
+/// A pane's title: its name, what of the refresh is done while one runs,
+/// then what it says of its rows.
+fn title(name: &str, done: Option<String>, says: &str) -> String {
+    let mut parts = vec![name.to_string()];
+    parts.extend(done);
+    if !says.is_empty() {
+        parts.push(says.to_string());
+    }
+    parts.join(" · ")
+}
+
+/// How long a statement has run, against the app's now: `3.2 s`,
+/// `2 min 05 s`.
+fn running_for(app: &App, started: Option<Instant>) -> Option<String> {
+    let elapsed = app.now.saturating_duration_since(started?);
+    Some(if elapsed < Duration::from_secs(60) {
+        format!("{:.1} s", elapsed.as_secs_f64())
+    } else {
+        format!(
+            "{} min {:02} s",
+            elapsed.as_secs() / 60,
+            elapsed.as_secs() % 60
+        )
+    })
+}
+
+/// The same in at most five columns: `3.2s`, `42s`, `2m05s`, `12m`.
+fn running_for_short(app: &App, started: Option<Instant>) -> Option<String> {
+    let s = app.now.saturating_duration_since(started?).as_secs_f64();
+    Some(match s {
+        s if s < 9.95 => format!("{s:.1}s"),
+        s if s < 99.5 => format!("{s:.0}s"),
+        s if s < 600.0 => format!("{}m{:02}s", s as u64 / 60, s as u64 % 60),
+        s => format!("{}m", s as u64 / 60),
+    })
+}
+
+// ---------------------------------------------------------------------------
+// A check's cells
+
+/// A check's state: `running 50% 3.2 s` while it runs (with the share of
+/// its statement's parts read, when read in parts).
+fn state_text(app: &App, view: &CheckView, theme: &Theme) -> (String, Style) {
+    match view.state {
         CheckState::Queued if view.count.is_some() => ("refreshing".into(), dim(theme)),
         CheckState::Queued => ("queued".into(), dim(theme)),
-        CheckState::Running => (
-            match view.progress {
-                // A statement read in parts: how many have ended.
-                Some((done, parts)) if parts > 0 => {
-                    format!("running {}%", done * 100 / parts)
-                }
-                _ => "running".into(),
-            },
-            Style::new().fg(theme.accent),
-        ),
+        CheckState::Running => {
+            let mut text = "running".to_string();
+            if let Some((done, parts)) = view.progress.filter(|p| p.1 > 0) {
+                text.push_str(&format!(" {}%", done * 100 / parts));
+            }
+            if let Some(elapsed) = running_for(app, view.started) {
+                text.push_str(&format!(" {elapsed}"));
+            }
+            (text, Style::new().fg(theme.accent))
+        }
         CheckState::Done => ("done".into(), Style::new()),
         CheckState::Failed => (
             "failed".into(),
             severity_style(theme, Some(Severity::Error)),
         ),
+    }
+}
+
+/// The glyph a check's row starts with: its worst finding (the estimate's
+/// while one is shown), `✓` when it found nothing, `·` before it is known.
+fn check_mark(view: &CheckView, theme: &Theme) -> Span<'static> {
+    let (shown, _, estimated) = view.shown_count();
+    let findings = match &view.estimate {
+        Some(e) if estimated => &e.findings,
+        _ => &view.findings,
     };
-    Cell::from(Span::styled(text, style))
+    let worst = findings.iter().map(|f| f.severity).max();
+    if worst.is_none() && shown.is_none() && view.state != CheckState::Done {
+        return Span::styled("·", dim(theme));
+    }
+    Span::styled(glyph(worst), severity_style(theme, worst))
 }
 
 /// The count, `≈` an estimate while the exact count is not known yet, or
@@ -75,455 +195,195 @@ fn count_style(view: &CheckView, theme: &Theme) -> Style {
     }
 }
 
-/// A count's share of its table's rows, `≈` when estimated.
+/// A count's share of its table's rows, `≈` when estimated, with enough
+/// digits not to read as zero when it is not.
 fn share(view: &CheckView) -> String {
     match view.shown_count() {
         (Some(c), Some(t), estimated) if t > 0 => format!(
-            "{}{:.2}%",
+            "{}{}",
             if estimated { "≈" } else { "" },
-            c as f64 * 100.0 / t as f64
+            crate::wording::percent_in_column(c, t)
         ),
         _ => "".into(),
     }
 }
 
-fn change(view: &CheckView) -> String {
-    match (view.count, view.previous) {
-        (Some(now), Some(before)) if now > before => format!("+{}", now - before),
-        (Some(now), Some(before)) if now < before => format!("-{}", before - now),
-        (Some(_), Some(_)) => "=".into(),
-        _ => "".into(),
+impl PaneView<'_> {
+    /// The change since the refresh before; in a pane too narrow for the
+    /// state column, how long a running check has run instead (its change
+    /// is not known until it ends).
+    fn change_cell(&self, view: &CheckView, wide: bool) -> Cell<'static> {
+        if !wide
+            && view.state == CheckState::Running
+            && let Some(elapsed) = running_for_short(self.app, view.started)
+        {
+            return Cell::from(Span::styled(elapsed, Style::new().fg(self.theme.accent)));
+        }
+        Cell::from(match (view.count, view.previous) {
+            (Some(now), Some(before)) if now > before => format!("+{}", now - before),
+            (Some(now), Some(before)) if now < before => format!("-{}", before - now),
+            (Some(_), Some(_)) => "=".into(),
+            _ => "".into(),
+        })
     }
-}
 
-/// A table that drops its less important columns when the pane is narrow:
-/// `columns` are (title, width, kept when narrow); width 0 fills.
-fn table<'a>(rows: Vec<Vec<Cell<'a>>>, columns: &[(&'a str, u16, bool)], wide: bool) -> Table<'a> {
-    let keep: Vec<bool> = columns.iter().map(|c| wide || c.2).collect();
-    let pick = |cells: Vec<Cell<'a>>| -> Vec<Cell<'a>> {
-        cells
-            .into_iter()
-            .zip(&keep)
-            .filter(|(_, k)| **k)
-            .map(|(c, _)| c)
-            .collect()
-    };
-    let widths: Vec<Constraint> = columns
-        .iter()
-        .zip(&keep)
-        .filter(|(_, k)| **k)
-        .map(|((_, w, _), _)| {
-            if *w == 0 {
-                Constraint::Fill(1)
-            } else {
-                Constraint::Length(*w)
+    /// A check's label as its row shows it, whole.
+    fn label(&self, check: usize) -> String {
+        self.names.text(&self.app.check_label(check))
+    }
+
+    /// The ways to say a selected check in full: its label and, while it
+    /// runs or when it failed, its state; then its label alone.
+    fn sayings(&self, label: String, check: usize) -> Vec<String> {
+        let view = &self.app.checks[check];
+        match view.state {
+            CheckState::Running | CheckState::Failed => {
+                let (state, _) = state_text(self.app, view, self.theme);
+                vec![format!("{label} · {state}"), label]
             }
-        })
-        .collect();
-    let header = Row::new(pick(columns.iter().map(|c| Cell::from(c.0)).collect()))
-        .style(Style::new().add_modifier(Modifier::BOLD));
-    Table::new(rows.into_iter().map(|r| Row::new(pick(r))), widths)
-        .header(header)
-        .row_highlight_style(selected_style())
-}
+            _ => vec![label],
+        }
+    }
 
-/// Panes narrower than this drop their secondary columns.
-const WIDE: u16 = 72;
+    /// A table of checks: `labels` beside each check's first cells, then
+    /// its `rest` (made from the check and whether the pane is wide).
+    fn check_list(
+        &self,
+        checks: &[usize],
+        labels: Vec<String>,
+        columns: &[Column<'static>],
+        selected: usize,
+        area: Rect,
+        rest: impl Fn(usize, bool) -> Vec<Cell<'static>>,
+    ) -> List<'static> {
+        let wide = area.width >= WIDE;
+        let width = list::fill_width(columns, wide, area.width.saturating_sub(2));
+        let rows = checks
+            .iter()
+            .zip(&labels)
+            .map(|(&c, label)| {
+                let mark = check_mark(&self.app.checks[c], self.theme);
+                let mut row = vec![label_cell(mark, label, Style::new(), width)];
+                row.extend(rest(c, wide));
+                row
+            })
+            .collect();
+        let selected = selected.min(checks.len().saturating_sub(1));
+        let sayings = match (checks.get(selected), labels.into_iter().nth(selected)) {
+            (Some(&c), Some(label)) => self.sayings(label, c),
+            _ => Vec::new(),
+        };
+        List {
+            table: list::table(rows, columns, wide),
+            len: checks.len(),
+            selected,
+            sayings,
+        }
+    }
 
-fn orphans(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    let rows_idx = app.orphan_rows();
-    let broken = rows_idx
-        .iter()
-        .filter(|&&i| app.checks[i].count.unwrap_or(0) > 0)
-        .count();
-    let arrow = if app.orphan_descending { "↓" } else { "↑" };
-    let title = format!(
-        "Orphans · {broken}/{} relationships broken · by {} {arrow}",
-        rows_idx.len(),
-        app.orphan_sort.name()
-    );
-    let block = pane_block(title, app.focus == Pane::Orphans, theme);
-    let rows = rows_idx
-        .iter()
-        .map(|&i| {
-            let v = &app.checks[i];
-            vec![
-                Cell::from(app.check_label(i)),
-                count_cell(v, theme),
-                Cell::from(share(v)),
-                Cell::from(change(v)),
-                state_cell(v, theme),
-                Cell::from(ms(v.elapsed.map(|d| d.as_secs_f64() * 1000.0))),
-            ]
-        })
-        .collect();
-    let columns = [
-        ("child.column → parent", 0, true),
-        ("orphans", 8, true),
-        ("share", 7, true),
-        ("Δ", 5, true),
-        ("state", 11, false),
-        ("ms", 6, false),
-    ];
-    let table = table(rows, &columns, area.width >= WIDE).block(block);
-    let mut state = TableState::default().with_selected(Some(app.orphan_row));
-    frame.render_stateful_widget(table, area, &mut state);
-}
-
-fn tenants(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    let rows_idx = app.tenant_rows();
-    let title = if rows_idx.is_empty() {
-        "Tenant isolation · no tenant columns (profile [tenant] or --tenant-columns)".to_string()
-    } else {
-        let bad = rows_idx
+    fn orphans(&self, frame: &mut Frame, area: Rect) {
+        let app = self.app;
+        let checks = app.orphan_rows();
+        let broken = checks
             .iter()
             .filter(|&&i| app.checks[i].count.unwrap_or(0) > 0)
             .count();
-        format!("Tenant isolation · {bad}/{} with rows", rows_idx.len())
-    };
-    let block = pane_block(title, app.focus == Pane::Tenants, theme);
-    let rows = rows_idx
-        .iter()
-        .map(|&i| {
-            let v = &app.checks[i];
-            // ∅ a missing tenant id; ≠ a parent of another tenant.
-            let kind = match app.plan.checks[i].id {
-                crate::checks::CheckId::TenantMissing => "∅",
-                _ => "≠",
-            };
-            vec![
-                Cell::from(format!("{kind} {}", app.check_label(i))),
-                count_cell(v, theme),
-                Cell::from(change(v)),
-                state_cell(v, theme),
-            ]
-        })
-        .collect();
-    let columns = [
-        ("∅ missing · ≠ mismatch", 0, true),
-        ("rows", 8, true),
-        ("Δ", 5, true),
-        ("state", 11, false),
-    ];
-    let table = table(rows, &columns, area.width >= WIDE).block(block);
-    let mut state = TableState::default().with_selected(Some(app.tenant_row));
-    frame.render_stateful_widget(table, area, &mut state);
-}
-
-/// Per category: p50 / p95 of every statement's recent runs, against its
-/// threshold (a p95 over it in bold).
-fn category_lines(app: &App, theme: &Theme, categories: Vec<Category>) -> Vec<Line<'static>> {
-    let mut lines = vec![Line::from(Span::styled(
-        "category      p50      p95   threshold",
-        Style::new().add_modifier(Modifier::BOLD),
-    ))];
-    for category in categories {
-        let values = || {
-            app.plan
-                .statements
-                .iter()
-                .zip(&app.statements)
-                .filter(move |(s, _)| s.category == category)
-                .flat_map(|(_, v)| v.history.iter().copied())
-        };
-        let threshold = app.plan.thresholds.for_category(category);
-        let p95 = percentile(values(), 95.0);
-        let style = if p95.is_some_and(|p| p > threshold as f64) {
-            severity_style(theme, Some(Severity::Warning)).add_modifier(Modifier::BOLD)
-        } else {
-            Style::new()
-        };
-        lines.push(Line::from(Span::styled(
-            format!(
-                "{:<11} {:>7}  {:>7}  {:>10}",
-                category.as_str(),
-                ms(percentile(values(), 50.0)),
-                ms(p95),
-                threshold
-            ),
-            style,
-        )));
-    }
-    lines
-}
-
-fn latency(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    let block = pane_block("Latency (ms)".into(), app.focus == Pane::Latency, theme);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let categories: Vec<Category> = Category::ALL
-        .into_iter()
-        .filter(|c| app.plan.statements.iter().any(|s| s.category == *c))
-        .collect();
-    let [summary, list] = Layout::vertical([
-        Constraint::Length(categories.len() as u16 + 1),
-        Constraint::Min(0),
-    ])
-    .areas(inner);
-    let lines = category_lines(app, theme, categories);
-    frame.render_widget(Paragraph::new(lines), summary);
-
-    let wide = area.width >= WIDE;
-    let spark_width = if wide { 12 } else { 6 };
-    let rows = app
-        .plan
-        .statements
-        .iter()
-        .zip(&app.statements)
-        .map(|(s, v)| {
-            // Over its threshold: highlighted.
-            let breach = v.last().is_some_and(|l| l > s.threshold_ms as f64);
-            let style = if breach {
-                severity_style(theme, Some(Severity::Warning))
-            } else {
-                Style::new()
-            };
-            let name = if v.running {
-                format!("{} …", s.key)
-            } else {
-                s.key.clone()
-            };
-            vec![
-                Cell::from(name),
-                Cell::from(Span::styled(
-                    sparkline(v.history.iter().copied(), spark_width),
-                    Style::new().fg(theme.accent),
-                )),
-                Cell::from(Span::styled(ms(v.last()), style)),
-                Cell::from(ms(v.percentile(50.0))),
-                Cell::from(ms(v.percentile(95.0))),
-                Cell::from(s.threshold_ms.to_string()),
-            ]
-        })
-        .chain(statements_outside_the_plan(app))
-        .collect();
-    let columns = [
-        ("statement", 0, true),
-        ("recent", spark_width as u16, true),
-        ("last", 7, true),
-        ("p50", 7, false),
-        ("p95", 7, true),
-        ("limit", 6, true),
-    ];
-    let table = table(rows, &columns, wide);
-    let mut state = TableState::default().with_selected(Some(app.latency_row));
-    frame.render_stateful_widget(table, list, &mut state);
-}
-
-/// Latency rows after the plan's statements: the checks of a failed shared
-/// pass that the latest refresh ran alone, then the catalog reads.
-fn statements_outside_the_plan(app: &App) -> impl Iterator<Item = Vec<Cell<'_>>> + '_ {
-    // Passes over a sample, for a first estimate, then checks of a failed
-    // shared pass, each run alone in this refresh.
-    let estimated = app
-        .estimated
-        .iter()
-        .map(|(key, elapsed)| (key, elapsed, "sample"));
-    let retried = app
-        .retried
-        .iter()
-        .map(|(key, elapsed)| (key, elapsed, "alone"));
-    estimated
-        .chain(retried)
-        .map(|(key, elapsed, how)| {
-            vec![
-                Cell::from(format!("{key} ({how})")),
-                Cell::from(""),
-                Cell::from(ms(Some(*elapsed))),
-                Cell::from(""),
-                Cell::from(""),
-                Cell::from(""),
-            ]
-        })
-        // The catalog reads that made the plan, once, at the end.
-        .chain(app.plan.schema.reads.0.iter().map(|r| {
-            let dim = Style::new().add_modifier(Modifier::DIM);
-            vec![
-                Cell::from(Span::styled(r.key, dim)),
-                Cell::from(""),
-                Cell::from(Span::styled(
-                    ms(Some(r.elapsed.as_secs_f64() * 1000.0)),
-                    dim,
-                )),
-                Cell::from(""),
-                Cell::from(""),
-                Cell::from(""),
-            ]
-        }))
-}
-
-/// The worst finding on any edge touching a node, as its colour.
-fn node_severity(app: &App, node: usize) -> Option<Severity> {
-    app.graph
-        .edges
-        .iter()
-        .filter(|e| e.child == node)
-        .filter_map(|e| app.worst_for_relationship(e.relationship))
-        .max()
-}
-
-/// The flow graph pane's title: its filter while there is one, else its size.
-fn graph_title(app: &App) -> String {
-    match (&app.graph_filter, app.filtering) {
-        (Some(f), true) => format!("Flow graph · filter: {f}▏"),
-        (Some(f), false) => format!("Flow graph · filter: {f}"),
-        (None, _) => format!(
-            "Flow graph · {} tables, {} relationships",
-            app.graph.nodes.len(),
-            app.graph.edges.len()
-        ),
-    }
-}
-
-/// What drawing the flow graph needs: the app, the theme, the tables the
-/// filter shows and the selected one.
-struct GraphView<'a> {
-    app: &'a App,
-    theme: &'a Theme,
-    shown: Vec<bool>,
-    selected: usize,
-}
-
-impl GraphView<'_> {
-    /// A table as a dot and its label with rows, coloured by its worst
-    /// finding; the selected one reversed.
-    fn node_span(&self, n: usize, width: usize) -> Span<'static> {
-        let node = &self.app.graph.nodes[n];
-        let rows = node
-            .rows
-            .map(|r| format!(" {}", crate::wording::thousands(r.max(0) as u64)))
-            .unwrap_or_default();
-        let text = fit(&format!("{}{rows}", node.label), width.saturating_sub(2));
-        let mut style = severity_style(self.theme, node_severity(self.app, n));
-        if n == self.selected && self.shown[n] {
-            style = style.add_modifier(Modifier::REVERSED);
-        }
-        Span::styled(format!("● {text}"), style)
-    }
-
-    /// The shown tables, layer by layer top to bottom (parents before
-    /// children); a layer wraps when wider than `width`.
-    fn layer_lines(&self, width: usize) -> Vec<Line<'static>> {
-        let layers = self.app.graph.layers.iter().map(|l| {
-            l.iter()
-                .copied()
-                .filter(|&n| self.shown[n])
-                .collect::<Vec<_>>()
-        });
-        let mut lines: Vec<Line> = Vec::new();
-        for (i, layer) in layers.filter(|l| !l.is_empty()).enumerate() {
-            let mut line: Vec<Span> = vec![Span::styled(format!("{i:>2} "), dim(self.theme))];
-            let mut used = 3;
-            for n in layer {
-                let span = self.node_span(n, width.saturating_sub(3));
-                let w = span.content.width() + 2;
-                if used + w > width && line.len() > 1 {
-                    lines.push(Line::from(std::mem::take(&mut line)));
-                    line.push(Span::raw("   "));
-                    used = 3;
-                }
-                line.push(span);
-                line.push(Span::raw("  "));
-                used += w;
-            }
-            lines.push(Line::from(line));
-        }
-        lines
-    }
-
-    /// The selected table between its parents and its children, for a graph
-    /// too big to draw whole.
-    fn neighbourhood_lines(&self, width: usize) -> Vec<Line<'static>> {
-        let g = &self.app.graph;
-        let selected = self.selected;
-        let parents: Vec<usize> = g
-            .parents(selected)
-            .map(|e| e.parent)
-            .filter(|&p| p != selected)
-            .collect();
-        let children: Vec<usize> = g
-            .children(selected)
-            .map(|e| e.child)
-            .filter(|&c| c != selected)
-            .collect();
-        let row = |title: &str, nodes: &[usize]| {
-            let mut spans = vec![Span::styled(format!("{title:<9}"), dim(self.theme))];
-            for &n in nodes {
-                spans.push(self.node_span(n, width.saturating_sub(9)));
-                spans.push(Span::raw("  "));
-            }
-            Line::from(spans)
-        };
-        let visible_count = self.shown.iter().filter(|s| **s).count();
-        vec![
-            row("parents", &parents),
-            row("table", &[selected]),
-            row("children", &children),
-            Line::from(Span::styled(
-                format!("{visible_count} tables: / filters, ↑↓ ←→ move"),
-                dim(self.theme),
-            )),
-        ]
-    }
-
-    /// The selected table's edges, labelled with column and delete rule.
-    fn edge_lines(&self) -> Vec<Line<'static>> {
-        let (app, g) = (self.app, &self.app.graph);
-        let mut lines = Vec::new();
-        for e in g.parents(self.selected) {
-            let worst = app.worst_for_relationship(e.relationship);
-            let self_ref = if e.parent == e.child { " (self)" } else { "" };
-            lines.push(Line::from(Span::styled(
-                format!("  ↑ {} → {}{self_ref}", e.label, g.nodes[e.parent].label),
-                severity_style(self.theme, worst),
-            )));
-        }
-        for e in g.children(self.selected).filter(|e| e.child != e.parent) {
-            let worst = app.worst_for_relationship(e.relationship);
-            lines.push(Line::from(Span::styled(
-                format!("  ↓ {} ← {}", g.nodes[e.child].label, e.label),
-                severity_style(self.theme, worst),
-            )));
-        }
-        lines
-    }
-}
-
-fn graph(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    if app.searching_tables() {
-        return super::table_list::draw(frame, app, theme, area);
-    }
-    let g = &app.graph;
-    let block = pane_block(graph_title(app), app.focus == Pane::Graph, theme);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    if inner.width == 0 || inner.height == 0 || g.nodes.is_empty() {
-        return;
-    }
-    let view = GraphView {
-        app,
-        theme,
-        shown: app.shown_nodes(),
-        selected: app.selected_node.min(g.nodes.len() - 1),
-    };
-    let edges_of_selected = g.parents(view.selected).count() + g.children(view.selected).count();
-    let edge_lines = (edges_of_selected as u16 + 1).min(inner.height / 2).max(2);
-    let [top, bottom] = Layout::vertical([
-        Constraint::Min(0),
-        Constraint::Length(edge_lines.min(inner.height)),
-    ])
-    .areas(inner);
-    let width = top.width as usize;
-    let lines = view.layer_lines(width);
-    if lines.len() <= top.height as usize {
-        frame.render_widget(Paragraph::new(lines), top);
-    } else {
-        // Too big to draw whole: the selected table and its neighbourhood.
-        frame.render_widget(
-            Paragraph::new(view.neighbourhood_lines(width))
-                .wrap(ratatui::widgets::Wrap { trim: false }),
-            top,
+        let arrow = if app.orphan_descending { "↓" } else { "↑" };
+        let says = format!(
+            "{broken}/{} relationships broken · by {} {arrow}",
+            checks.len(),
+            app.orphan_sort.name()
         );
+        let done = checks_done(app, checks.iter().copied());
+        let block = pane_block(
+            title("Orphans", done, &says),
+            app.focus == Pane::Orphans,
+            self.theme,
+        );
+        let states: Vec<String> = checks
+            .iter()
+            .map(|&c| state_text(app, &app.checks[c], self.theme).0)
+            .collect();
+        let shares: Vec<String> = checks.iter().map(|&c| share(&app.checks[c])).collect();
+        let columns = [
+            ("child.column → parent", 0, true),
+            ("orphans", 8, true),
+            ("share", content_width("share", &shares), true),
+            ("Δ", 5, true),
+            ("state", content_width("state", &states), false),
+            ("ms", 6, false),
+        ];
+        let labels = checks.iter().map(|&c| self.label(c)).collect();
+        let list = self.check_list(
+            &checks,
+            labels,
+            &columns,
+            app.orphan_row,
+            area,
+            |c, wide| {
+                let v = &app.checks[c];
+                let (state, style) = state_text(app, v, self.theme);
+                vec![
+                    count_cell(v, self.theme),
+                    Cell::from(share(v)),
+                    self.change_cell(v, wide),
+                    Cell::from(Span::styled(state, style)),
+                    Cell::from(ms(v.elapsed.map(|d| d.as_secs_f64() * 1000.0))),
+                ]
+            },
+        );
+        list::draw_list(frame, area, block, Vec::new(), list, self.theme);
     }
-    frame.render_widget(Paragraph::new(view.edge_lines()), bottom);
+
+    fn tenants(&self, frame: &mut Frame, area: Rect) {
+        let app = self.app;
+        let checks = app.tenant_rows();
+        let says = if checks.is_empty() {
+            "no tenant columns (profile [tenant] or --tenant-columns)".to_string()
+        } else {
+            let bad = checks
+                .iter()
+                .filter(|&&i| app.checks[i].count.unwrap_or(0) > 0)
+                .count();
+            format!("{bad}/{} with rows", checks.len())
+        };
+        let done = checks_done(app, checks.iter().copied());
+        let title = title("Tenant isolation", done, &says);
+        let block = pane_block(title, app.focus == Pane::Tenants, self.theme);
+        let states: Vec<String> = checks
+            .iter()
+            .map(|&c| state_text(app, &app.checks[c], self.theme).0)
+            .collect();
+        let columns = [
+            ("∅ missing · ≠ mismatch", 0, true),
+            ("rows", 8, true),
+            ("Δ", 5, true),
+            ("state", content_width("state", &states), false),
+        ];
+        // ∅ a missing tenant id; ≠ a parent of another tenant.
+        let labels = checks
+            .iter()
+            .map(|&c| match app.plan.checks[c].id {
+                CheckId::TenantMissing => format!("∅ {}", self.label(c)),
+                _ => format!("≠ {}", self.label(c)),
+            })
+            .collect();
+        let list = self.check_list(
+            &checks,
+            labels,
+            &columns,
+            app.tenant_row,
+            area,
+            |c, wide| {
+                let v = &app.checks[c];
+                let (state, style) = state_text(app, v, self.theme);
+                vec![
+                    count_cell(v, self.theme),
+                    self.change_cell(v, wide),
+                    Cell::from(Span::styled(state, style)),
+                ]
+            },
+        );
+        list::draw_list(frame, area, block, Vec::new(), list, self.theme);
+    }
 }

@@ -53,7 +53,11 @@ fn every_finding_is_listed_and_opens() {
     act(&mut app, &[Action::ShowFindings]);
     let rows = app.finding_rows();
     let kept: usize = app.checks.iter().map(|c| c.findings.len()).sum::<usize>()
-        + app.statements.iter().map(|s| s.findings.len()).sum::<usize>();
+        + app
+            .statements
+            .iter()
+            .map(|s| s.findings.len())
+            .sum::<usize>();
     assert_eq!(rows.len(), kept);
     assert!(kept > 0);
     for (i, at) in rows.iter().enumerate() {

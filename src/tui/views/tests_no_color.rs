@@ -32,10 +32,22 @@ fn views() -> Vec<(&'static str, Vec<Action>)> {
         ("dashboard", vec![]),
         ("graph", vec![Action::FocusPane(Pane::Graph), Action::Down]),
         ("orphans", vec![Action::FocusPane(Pane::Orphans)]),
-        ("tenants", vec![Action::FocusPane(Pane::Tenants), Action::Down]),
-        ("latency", vec![Action::FocusPane(Pane::Latency), Action::Down]),
-        ("orphan_detail", vec![Action::FocusPane(Pane::Orphans), Action::Open]),
-        ("table_detail", vec![Action::FocusPane(Pane::Graph), Action::Open]),
+        (
+            "tenants",
+            vec![Action::FocusPane(Pane::Tenants), Action::Down],
+        ),
+        (
+            "latency",
+            vec![Action::FocusPane(Pane::Latency), Action::Down],
+        ),
+        (
+            "orphan_detail",
+            vec![Action::FocusPane(Pane::Orphans), Action::Open],
+        ),
+        (
+            "table_detail",
+            vec![Action::FocusPane(Pane::Graph), Action::Open],
+        ),
         ("findings", vec![Action::ShowFindings, Action::Down]),
         ("metrics", vec![Action::ShowMetrics]),
         ("help", vec![Action::Help]),
@@ -56,10 +68,7 @@ fn every_view_without_colour() {
                     "{name} {w}x{h}: a coloured cell at {i}: {cell:?}"
                 );
             }
-            insta::assert_snapshot!(
-                format!("no_color_{name}_{w}x{h}"),
-                terminal.backend()
-            );
+            insta::assert_snapshot!(format!("no_color_{name}_{w}x{h}"), terminal.backend());
         }
     }
 }
