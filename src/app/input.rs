@@ -13,9 +13,7 @@ impl App {
             Action::StartInput => {
                 match self.screen {
                     Screen::Lineage => self.lineage.input = Some(String::new()),
-                    Screen::Findings | Screen::Dashboard
-                        if self.screen == Screen::Findings || self.focus == Pane::Graph =>
-                    {
+                    Screen::Findings | Screen::Dashboard => {
                         // `/` starts a new search, as in less and vim.
                         self.filtering = true;
                         self.graph_filter = Some(String::new());

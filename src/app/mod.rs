@@ -512,7 +512,7 @@ impl App {
     /// Check indexes of the orphans pane, in display order.
     pub fn orphan_rows(&self) -> Vec<usize> {
         let mut rows: Vec<usize> = (0..self.checks.len())
-            .filter(|&i| self.plan.checks[i].id == CheckId::Orphans)
+            .filter(|&i| self.plan.checks[i].id == CheckId::Orphans && self.shown_by_filter(i))
             .collect();
         // Estimates sort among the counts they stand for.
         let share = |i: usize| match self.checks[i].shown_count() {
@@ -554,7 +554,7 @@ impl App {
                 matches!(
                     self.plan.checks[i].id,
                     CheckId::TenantMissing | CheckId::TenantMismatch
-                )
+                ) && self.shown_by_filter(i)
             })
             .collect();
         rows.sort_by(|&a, &b| {
@@ -567,6 +567,12 @@ impl App {
             key(a).cmp(&key(b))
         });
         rows
+    }
+
+    /// True when check `i` matches the `/` filter (or there is none).
+    fn shown_by_filter(&self, i: usize) -> bool {
+        let filter = self.filter_text();
+        filter.is_empty() || self.check_label(i).to_lowercase().contains(&filter)
     }
 
     /// Rows of the latency pane: the plan's statements, then the passes

@@ -202,6 +202,10 @@ impl App {
     }
 
     pub(super) fn keep_selection_visible(&mut self) {
+        // The filtered lists start again at their first row.
+        self.orphan_row = 0;
+        self.tenant_row = 0;
+        self.findings.selected = 0;
         if self.searching_tables() {
             self.select_best_match();
             return;

@@ -86,6 +86,36 @@ pub(super) fn checks_done(app: &App, checks: impl IntoIterator<Item = usize>) ->
 
 /// A pane's title: its name, what of the refresh is done while one runs,
 /// then what it says of its rows.
+/// A pane's summary, with the `/` filter it shows when there is one.
+fn filtered(app: &App, says: &str) -> String {
+    let filter = app.filter_text();
+    if filter.is_empty() {
+        says.to_string()
+    } else {
+        format!("{says} · matching “{filter}”")
+    }
+}
+
+/// While a filter hides every row of a pane, says so; false without one.
+fn no_match(
+    frame: &mut Frame,
+    app: &App,
+    theme: &Theme,
+    block: ratatui::widgets::Block,
+    area: Rect,
+) -> bool {
+    let filter = app.filter_text();
+    if filter.is_empty() {
+        return false;
+    }
+    let line = ratatui::text::Line::from(ratatui::text::Span::styled(
+        format!("no row matches “{filter}” (Esc clears the filter)"),
+        Style::new().fg(theme.warning),
+    ));
+    frame.render_widget(ratatui::widgets::Paragraph::new(line).block(block), area);
+    true
+}
+
 fn title(name: &str, done: Option<String>, says: &str) -> String {
     let mut parts = vec![name.to_string()];
     parts.extend(done);
@@ -296,10 +326,13 @@ impl PaneView<'_> {
         );
         let done = checks_done(app, checks.iter().copied());
         let block = pane_block(
-            title("Orphans", done, &says),
+            title("Orphans", done, &filtered(app, &says)),
             app.focus == Pane::Orphans,
             self.theme,
         );
+        if checks.is_empty() && no_match(frame, app, self.theme, block.clone(), area) {
+            return;
+        }
         let states: Vec<String> = checks
             .iter()
             .map(|&c| state_text(app, &app.checks[c], self.theme).0)
@@ -348,8 +381,11 @@ impl PaneView<'_> {
             format!("{bad}/{} with rows", checks.len())
         };
         let done = checks_done(app, checks.iter().copied());
-        let title = title("Tenant isolation", done, &says);
+        let title = title("Tenant isolation", done, &filtered(app, &says));
         let block = pane_block(title, app.focus == Pane::Tenants, self.theme);
+        if checks.is_empty() && no_match(frame, app, self.theme, block.clone(), area) {
+            return;
+        }
         let states: Vec<String> = checks
             .iter()
             .map(|&c| state_text(app, &app.checks[c], self.theme).0)

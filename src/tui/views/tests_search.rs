@@ -199,3 +199,24 @@ fn n_steps_through_the_matches() {
             .starts_with("artist")
     );
 }
+
+/// `/` filters the pane in focus too: the orphans pane keeps the rows that
+/// match and says so when none does.
+#[test]
+fn the_filter_narrows_every_pane() {
+    let mut app = crate::app::fixture::refreshed((160, 45));
+    act(&mut app, &[Action::FocusPane(crate::app::Pane::Orphans)]);
+    search(&mut app, "raw_import");
+    act(&mut app, &[Action::Submit]);
+    let rows = app.orphan_rows();
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter()
+            .all(|&c| app.check_label(c).contains("raw_import")),
+        "{rows:?}"
+    );
+    assert!(app.tenant_rows().len() < 28);
+    search(&mut app, "no such relationship");
+    let screen = format!("{:?}", render(&app).backend());
+    assert!(screen.contains("no row matches"), "{screen}");
+}
