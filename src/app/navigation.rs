@@ -9,11 +9,80 @@ impl App {
             Action::NextPane => self.show_pane(self.pane_after(1)),
             Action::PrevPane => self.show_pane(self.pane_after(Pane::ALL.len() - 1)),
             Action::FocusPane(pane) => self.show_pane(pane),
+            Action::ShowMetrics | Action::ShowFindings | Action::Help => {
+                self.show(action);
+                Vec::new()
+            }
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom
+            | Action::Left
+            | Action::Right
+            | Action::NextMatch
+            | Action::PrevMatch => self.move_by(action),
+            Action::Open => self.open(),
+            Action::Back => {
+                self.back();
+                Vec::new()
+            }
+            Action::Sort => {
+                self.next_sort();
+                Vec::new()
+            }
+            Action::ReverseSort => {
+                self.orphan_descending = !self.orphan_descending;
+                Vec::new()
+            }
+            Action::CopySql if matches!(self.overlay, Some(Overlay::Rows { .. })) => {
+                self.copy_rows_sql(false)
+            }
+            Action::CopySql => match self.detail_sql() {
+                Some(sql) => {
+                    self.note = Some("SQL copied to the clipboard".into());
+                    vec![Command::Copy(sql)]
+                }
+                None => Vec::new(),
+            },
+            Action::Resize(w, h) => {
+                self.size = (w, h);
+                Vec::new()
+            }
+            Action::Click(x, y) => self.click(x, y),
+            Action::ScrollUp(x, y) => self.scroll(x, y, -3),
+            Action::ScrollDown(x, y) => self.scroll(x, y, 3),
+            // Actions of the other state machines are not sent here.
+            _ => Vec::new(),
+        }
+    }
+
+    /// A screen, or the help over it.
+    fn show(&mut self, action: Action) {
+        match action {
             Action::ShowMetrics => {
                 self.screen = Screen::Metrics;
                 self.overlay = None;
-                Vec::new()
             }
+            Action::ShowFindings => {
+                self.screen = Screen::Findings;
+                self.overlay = None;
+            }
+            _ => {
+                self.overlay = if self.overlay == Some(Overlay::Help) {
+                    None
+                } else {
+                    self.help_scroll = 0;
+                    Some(Overlay::Help)
+                };
+            }
+        }
+    }
+
+    /// The arrows, paging and `n`/`N`: what they move depends on what is shown.
+    fn move_by(&mut self, action: Action) -> Vec<Command> {
+        match action {
             Action::NextMatch | Action::PrevMatch => {
                 if self.searching_tables() {
                     let delta = if matches!(action, Action::NextMatch) {
@@ -23,11 +92,6 @@ impl App {
                     };
                     self.step_match(delta, true);
                 }
-                Vec::new()
-            }
-            Action::ShowFindings => {
-                self.screen = Screen::Findings;
-                self.overlay = None;
                 Vec::new()
             }
             Action::Up | Action::Down if self.graph_selecting() => {
@@ -52,46 +116,6 @@ impl App {
             }
             Action::Left if self.lineage_rows_shown() => self.lineage_columns(-1),
             Action::Right if self.lineage_rows_shown() => self.lineage_columns(1),
-            Action::Open => self.open(),
-            Action::Back => {
-                self.back();
-                Vec::new()
-            }
-            Action::Sort => {
-                self.next_sort();
-                Vec::new()
-            }
-            Action::ReverseSort => {
-                self.orphan_descending = !self.orphan_descending;
-                Vec::new()
-            }
-            Action::CopySql if matches!(self.overlay, Some(Overlay::Rows { .. })) => {
-                self.copy_rows_sql(false)
-            }
-            Action::CopySql => match self.detail_sql() {
-                Some(sql) => {
-                    self.note = Some("SQL copied to the clipboard".into());
-                    vec![Command::Copy(sql)]
-                }
-                None => Vec::new(),
-            },
-            Action::Help => {
-                self.overlay = if self.overlay == Some(Overlay::Help) {
-                    None
-                } else {
-                    self.help_scroll = 0;
-                    Some(Overlay::Help)
-                };
-                Vec::new()
-            }
-            Action::Resize(w, h) => {
-                self.size = (w, h);
-                Vec::new()
-            }
-            Action::Click(x, y) => self.click(x, y),
-            Action::ScrollUp(x, y) => self.scroll(x, y, -3),
-            Action::ScrollDown(x, y) => self.scroll(x, y, 3),
-            // Actions of the other state machines are not sent here.
             _ => Vec::new(),
         }
     }
