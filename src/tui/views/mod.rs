@@ -278,63 +278,8 @@ fn footer(frame: &mut Frame, app: &App, theme: &Theme, keymap: &Keymap, area: Re
         let k = |name: &str, what: &str| format!("{} {what}", keymap.keys_for(name));
         let mut keys = vec![k("quit", "quit"), k("help", "help")];
         match (&app.overlay, app.screen) {
-            (Some(Overlay::Check { check, .. }), _) => {
-                if matches!(
-                    app.plan.checks[*check].work,
-                    crate::checks::plan::Work::Rows(_)
-                ) {
-                    keys.push(k("open", "every row"));
-                }
-                keys.extend([k("copy", "copy SQL"), k("up", "scroll")]);
-                if app.plan.checks[*check].id == crate::checks::CheckId::Orphans {
-                    keys.push(k("fix", "fix"));
-                }
-                keys.push(k("back", "back"));
-            }
-            (Some(Overlay::Rows { .. }), _) => keys.extend([
-                "↑↓ rows".to_string(),
-                "←→ columns".to_string(),
-                k("copy", "copy list query"),
-                k("copy_count", "copy count query"),
-                k("back", "back"),
-            ]),
-            (Some(Overlay::Fix { state, .. }), _) => match state {
-                crate::app::FixState::Preview(_) => {
-                    if app.writes.word().is_some() {
-                        keys.extend([k("apply", "apply"), k("back", "back")]);
-                    } else {
-                        keys.extend([
-                            k("back", "back"),
-                            crate::app::APPLY_NEEDS_WRITES.to_string(),
-                        ]);
-                    }
-                }
-                _ => keys.push(k("back", "back")),
-            },
-            (Some(_), _) => keys.push(k("back", "back")),
-            (None, Screen::Dashboard) => {
-                keys.extend([
-                    k("next_pane", "pane"),
-                    k("open", "open"),
-                    k("refresh", "refresh"),
-                    k("pause", "pause"),
-                ]);
-                keys.push(format!(
-                    "{}/{} interval",
-                    keymap.keys_for("interval_up"),
-                    keymap.keys_for("interval_down")
-                ));
-                match app.focus {
-                    Pane::Graph => keys.push(k("input", "filter")),
-                    Pane::Orphans => keys.push(k("sort", "sort")),
-                    _ => {}
-                }
-                keys.extend([
-                    k("findings", "findings"),
-                    k("metrics", "metrics"),
-                    k("lineage", "lineage"),
-                ]);
-            }
+            (Some(overlay), _) => keys.extend(overlay_hints(app, overlay, &k)),
+            (None, Screen::Dashboard) => keys.extend(dashboard_hints(app, keymap, &k)),
             (None, Screen::Lineage) => keys.extend(lineage::hints(app, keymap)),
             (None, Screen::Metrics) => keys.push(k("back", "back")),
             (None, Screen::Findings) => keys.extend([
@@ -347,6 +292,74 @@ fn footer(frame: &mut Frame, app: &App, theme: &Theme, keymap: &Keymap, area: Re
         Line::from(Span::styled(keys.join(" · "), dim(theme)))
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The keys an overlay answers to.
+fn overlay_hints(app: &App, overlay: &Overlay, k: &dyn Fn(&str, &str) -> String) -> Vec<String> {
+    let mut keys = Vec::new();
+    match overlay {
+        Overlay::Check { check, .. } => {
+            if matches!(
+                app.plan.checks[*check].work,
+                crate::checks::plan::Work::Rows(_)
+            ) {
+                keys.push(k("open", "every row"));
+            }
+            keys.extend([k("copy", "copy SQL"), k("up", "scroll")]);
+            if app.plan.checks[*check].id == crate::checks::CheckId::Orphans {
+                keys.push(k("fix", "fix"));
+            }
+            keys.push(k("back", "back"));
+        }
+        Overlay::Rows { .. } => keys.extend([
+            "↑↓ rows".to_string(),
+            "←→ columns".to_string(),
+            k("copy", "copy list query"),
+            k("copy_count", "copy count query"),
+            k("back", "back"),
+        ]),
+        Overlay::Fix {
+            state: crate::app::FixState::Preview(_),
+            ..
+        } => {
+            if app.writes.word().is_some() {
+                keys.extend([k("apply", "apply"), k("back", "back")]);
+            } else {
+                keys.extend([
+                    k("back", "back"),
+                    crate::app::APPLY_NEEDS_WRITES.to_string(),
+                ]);
+            }
+        }
+        _ => keys.push(k("back", "back")),
+    }
+    keys
+}
+
+/// The dashboard's keys: panes, refreshes, the focused pane's own, screens.
+fn dashboard_hints(app: &App, keymap: &Keymap, k: &dyn Fn(&str, &str) -> String) -> Vec<String> {
+    let mut keys = vec![
+        k("next_pane", "pane"),
+        k("open", "open"),
+        k("refresh", "refresh"),
+        k("pause", "pause"),
+        format!(
+            "{}/{} interval",
+            keymap.keys_for("interval_up"),
+            keymap.keys_for("interval_down")
+        ),
+    ];
+    match app.focus {
+        Pane::Graph => keys.push(k("input", "filter")),
+        Pane::Orphans => keys.push(k("sort", "sort")),
+        _ => {}
+    }
+    keys.extend([
+        k("findings", "findings"),
+        k("metrics", "metrics"),
+        k("lineage", "lineage"),
+    ]);
+    keys
 }
 
 /// While a fix's confirmation is typed: the word to type and what Enter and
