@@ -78,7 +78,13 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         " · by severity, check, {}",
         app.findings.sort.name()
     ));
-    let block = pane_block(title, true, theme);
+    let mut block = pane_block(title, true, theme);
+    // The selected finding in full, as far as the border goes.
+    if let Some(f) = shown.get(selected).and_then(|&at| app.finding(at)) {
+        let full = format!(" {} · {} ", f.location(), f.message);
+        let room = area.width.saturating_sub(4) as usize;
+        block = block.title_bottom(Line::from(fit(&full, room)));
+    }
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = inner.width as usize;
@@ -137,7 +143,7 @@ fn row_line(
         )),
         Row::Finding(i, f) => {
             let counted = f.count_text();
-            let location = fit(&f.location(), location_width);
+            let location = super::table_list::middle_cut(&f.location(), location_width);
             let pad = " ".repeat(location_width.saturating_sub(location.width()));
             let location = format!("{location}{pad}");
             let text = format!(
