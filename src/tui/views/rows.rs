@@ -39,12 +39,49 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, check: usize, area: Rec
         return;
     }
     let body_height = inner.height as usize - 1;
-    let mut lines = table_lines(view, inner.width as usize, body_height, theme);
+    let order = display_order(app, view);
+    let mut lines = table_lines(view, &order, inner.width as usize, body_height, theme);
     while lines.len() < body_height {
         lines.push(Line::from(""));
     }
     lines.push(status_line(app, view, theme));
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The order columns are shown in: the row's key, then the columns the
+/// check looked at (the reference, the compared or missing column), then the
+/// parent's values, then every other column in table order.
+fn display_order(app: &App, view: &RowsView) -> Vec<usize> {
+    let mut first: Vec<&str> = Vec::new();
+    if let Work::Rows(r) = &app.plan.checks[view.check].work {
+        first.extend(r.key_columns.iter().map(String::as_str));
+        match &r.predicate {
+            Predicate::Orphan(l) => first.extend(l.pairs.iter().map(|(c, _)| c.as_str())),
+            Predicate::Null(c) => first.push(c),
+            Predicate::Differs { lookup, column, .. } => {
+                first.extend(lookup.pairs.iter().map(|(c, _)| c.as_str()));
+                first.push(column);
+            }
+        }
+    }
+    let mut order: Vec<usize> = Vec::new();
+    for name in first {
+        if let Some(i) = view.columns.iter().position(|c| c == name)
+            && !order.contains(&i)
+        {
+            order.push(i);
+        }
+    }
+    // The parent's values (`<parent>.<column>`) next to the child's.
+    let parent = |c: &String| c.contains('.');
+    for pass in [true, false] {
+        for (i, c) in view.columns.iter().enumerate() {
+            if parent(c) == pass && !order.contains(&i) {
+                order.push(i);
+            }
+        }
+    }
+    order
 }
 
 /// Each column's width: the widest of its label and its values read, at
@@ -66,7 +103,13 @@ fn widths(view: &RowsView) -> Vec<usize> {
 }
 
 /// The header and the rows in view, from the first shown column on.
-fn table_lines(view: &RowsView, width: usize, height: usize, theme: &Theme) -> Vec<Line<'static>> {
+fn table_lines(
+    view: &RowsView,
+    order: &[usize],
+    width: usize,
+    height: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
     if let Some(e) = &view.error {
         return vec![Line::from(Span::styled(
             format!("the rows could not be read: {e}"),
@@ -82,7 +125,11 @@ fn table_lines(view: &RowsView, width: usize, height: usize, theme: &Theme) -> V
         return vec![Line::from(Span::styled(text, dim(theme)))];
     }
     let widths = widths(view);
-    let shown = shown_columns(&widths, view.column, width);
+    let ordered: Vec<usize> = order.iter().map(|&i| widths[i]).collect();
+    let shown: Vec<usize> = shown_columns(&ordered, view.column, width)
+        .into_iter()
+        .map(|at| order[at])
+        .collect();
     let cells = |values: Vec<Option<&str>>| -> String {
         shown
             .iter()
@@ -91,7 +138,8 @@ fn table_lines(view: &RowsView, width: usize, height: usize, theme: &Theme) -> V
             .join("  ")
     };
     let mut header = cells(view.columns.iter().map(|c| Some(c.as_str())).collect());
-    if shown.last().is_some_and(|&i| i + 1 < view.columns.len()) {
+    let last_shown = order.iter().position(|&i| Some(&i) == shown.last());
+    if last_shown.is_some_and(|at| at + 1 < order.len()) {
         header.push_str("  →");
     }
     let mut lines = vec![Line::from(Span::styled(
