@@ -86,7 +86,6 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         block = block.title_bottom(Line::from(fit(&full, room)));
     }
     let inner = block.inner(area);
-    frame.render_widget(block, area);
     let width = inner.width as usize;
     let rows = rows(app, &shown);
     // The location column: as wide as the longest, at most 45% of the line.
@@ -121,6 +120,11 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .unwrap_or(0);
     let height = inner.height as usize;
     let offset = at.saturating_sub(height.saturating_sub(1));
+    let below = lines.len().saturating_sub(offset + height);
+    if below > 0 {
+        block = block.title_bottom(Line::from(format!(" ↓ {below} more ")).right_aligned());
+    }
+    frame.render_widget(block, area);
     let visible: Vec<Line> = lines.into_iter().skip(offset).take(height).collect();
     frame.render_widget(Paragraph::new(visible), inner);
 }

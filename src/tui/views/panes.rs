@@ -330,7 +330,8 @@ impl PaneView<'_> {
             app.focus == Pane::Orphans,
             self.theme,
         );
-        if checks.is_empty() && no_match(frame, app, self.theme, block.clone(), area) {
+        let any = app.plan.checks.iter().any(|c| c.id == CheckId::Orphans);
+        if checks.is_empty() && any && no_match(frame, app, self.theme, block.clone(), area) {
             return;
         }
         let states: Vec<String> = checks
@@ -383,7 +384,12 @@ impl PaneView<'_> {
         let done = checks_done(app, checks.iter().copied());
         let title = title("Tenant isolation", done, &filtered(app, &says));
         let block = pane_block(title, app.focus == Pane::Tenants, self.theme);
-        if checks.is_empty() && no_match(frame, app, self.theme, block.clone(), area) {
+        let any = app
+            .plan
+            .checks
+            .iter()
+            .any(|c| matches!(c.id, CheckId::TenantMissing | CheckId::TenantMismatch));
+        if checks.is_empty() && any && no_match(frame, app, self.theme, block.clone(), area) {
             return;
         }
         let states: Vec<String> = checks

@@ -21,10 +21,25 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         1 => format!("Flow graph · 1 table matches “{filter}”"),
         n => format!("Flow graph · {n} tables match “{filter}” · n/N next"),
     };
-    let block = pane_block(title, app.focus == Pane::Graph, theme);
+    let mut block = pane_block(title, app.focus == Pane::Graph, theme);
     let inner = block.inner(area);
-    frame.render_widget(block, area);
     let height = inner.height as usize;
+    let selected = matches
+        .iter()
+        .position(|m| m.node == app.selected_node)
+        .unwrap_or(0);
+    // The selected table in full, and how many matches are below.
+    if let Some(m) = matches.get(selected) {
+        block = block.title_bottom(Line::from(format!(" {} ", app.graph.nodes[m.node].label)));
+    }
+    let list_height = height.saturating_sub(1);
+    let below = matches
+        .len()
+        .saturating_sub(selected.saturating_sub(list_height.saturating_sub(1)) + list_height);
+    if below > 0 {
+        block = block.title_bottom(Line::from(format!(" ↓ {below} more ")).right_aligned());
+    }
+    frame.render_widget(block, area);
     if height == 0 {
         return;
     }
@@ -36,10 +51,6 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         frame.render_widget(Paragraph::new(line), inner);
         return;
     }
-    let selected = matches
-        .iter()
-        .position(|m| m.node == app.selected_node)
-        .unwrap_or(0);
     // Columns: glyph, name (what is left, names cut in the middle),
     // findings, and rows when the pane is wide enough.
     let width = inner.width as usize;
