@@ -51,7 +51,63 @@ fn views() -> Vec<(&'static str, Vec<Action>)> {
         ("findings", vec![Action::ShowFindings, Action::Down]),
         ("metrics", vec![Action::ShowMetrics]),
         ("help", vec![Action::Help]),
+        (
+            "lineage",
+            vec![
+                Action::ShowLineage,
+                Action::RootsLoaded(Ok(vec![crate::lineage::RootRow {
+                    key: "00000000-0000-4000-8000-000000000001".into(),
+                    fields: vec![("status".into(), "running".into())],
+                }])),
+            ],
+        ),
+        (
+            "search",
+            vec![
+                Action::FocusPane(Pane::Graph),
+                Action::StartInput,
+                Action::Input('a'),
+                Action::Submit,
+            ],
+        ),
     ]
+}
+
+/// The rows view of the first orphans, with one page read.
+fn rows_shown(app: &mut App) {
+    act(
+        app,
+        &[Action::FocusPane(Pane::Orphans), Action::Open, Action::Open],
+    );
+    let Some(crate::app::Overlay::Rows { check }) = app.overlay else {
+        panic!("{:?}", app.overlay)
+    };
+    let page = crate::offending::Page {
+        columns: vec!["id".into(), "discovery_flow_id".into(), "name".into()],
+        rows: vec![vec![Some("a1".into()), Some("f-gone".into()), None]],
+        last_key: None,
+        more: false,
+    };
+    act(
+        app,
+        &[Action::RowsLoaded {
+            check,
+            result: Ok(page),
+        }],
+    );
+}
+
+#[test]
+fn rows_view_without_colour() {
+    for (w, h) in [(80, 24), (160, 45)] {
+        let mut app = refreshed((w, h));
+        rows_shown(&mut app);
+        let terminal = render_plain(&app);
+        for cell in terminal.backend().buffer().content() {
+            assert!(matches!(cell.fg, Color::Reset) && matches!(cell.bg, Color::Reset));
+        }
+        insta::assert_snapshot!(format!("no_color_rows_{w}x{h}"), terminal.backend());
+    }
 }
 
 #[test]
