@@ -895,6 +895,19 @@ async fn every_check_on_postgres() {
             .all(|t| t.is_partition()),
         "partitions are known as partitions"
     );
+    let bound = |name: &str| {
+        plan.schema
+            .tables
+            .iter()
+            .find(|t| t.name.name == name)
+            .and_then(|t| t.partition_bound.clone())
+    };
+    assert_eq!(
+        bound("measurements_2023").as_deref(),
+        Some("FOR VALUES FROM ('2023-01-01') TO ('2024-01-01')"),
+        "a partition's bound, as PostgreSQL prints it"
+    );
+    assert_eq!(bound("measurements"), None);
     assert!(
         tether::graph::Graph::build(&plan)
             .nodes
