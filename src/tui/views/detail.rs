@@ -396,7 +396,8 @@ pub fn table(frame: &mut Frame, app: &App, theme: &Theme, node: usize, scroll: u
     let Some(n) = app.graph.nodes.get(node) else {
         return;
     };
-    let block = pane_block(format!("Table {}", n.label), true, theme);
+    let names = super::names::Names::of(app);
+    let block = pane_block(format!("Table {}", names.text(&n.label)), true, theme);
     let mut lines = table_facts(app, theme, n);
     let (neighbours, selected_line) = neighbour_lines(app, theme, node, lines.len());
     lines.extend(neighbours);

@@ -88,11 +88,12 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let inner = block.inner(area);
     let width = inner.width as usize;
     let rows = rows(app, &shown);
+    let names = super::names::Names::of(app);
     // The location column: as wide as the longest, at most 45% of the line.
     let location_width = rows
         .iter()
         .filter_map(|r| match r {
-            Row::Finding(_, f) => Some(f.location().width()),
+            Row::Finding(_, f) => Some(names.text(&f.location()).width()),
             _ => None,
         })
         .max()
@@ -101,7 +102,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .max(10);
     let mut lines: Vec<Line> = rows
         .iter()
-        .map(|row| row_line(row, selected, (location_width, width), theme))
+        .map(|row| row_line(row, selected, (location_width, width), &names, theme))
         .collect();
     if lines.is_empty() {
         lines.push(Line::from(Span::styled(
@@ -134,6 +135,7 @@ fn row_line(
     row: &Row,
     selected: usize,
     (location_width, width): (usize, usize),
+    names: &super::names::Names,
     theme: &Theme,
 ) -> Line<'static> {
     match row {
@@ -147,7 +149,8 @@ fn row_line(
         )),
         Row::Finding(i, f) => {
             let counted = f.count_text();
-            let location = super::table_list::middle_cut(&f.location(), location_width);
+            let location =
+                super::table_list::middle_cut(&names.text(&f.location()), location_width);
             let pad = " ".repeat(location_width.saturating_sub(location.width()));
             let location = format!("{location}{pad}");
             let text = format!(

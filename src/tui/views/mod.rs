@@ -237,19 +237,20 @@ fn header_state(app: &App, theme: &Theme) -> Vec<Span<'static>> {
 fn header_severities(app: &App, theme: &Theme) -> Vec<Span<'static>> {
     let (e, w, i) = app.severity_counts();
     let mut spans = vec![Span::raw(" ·")];
-    for (severity, n, what) in [
-        (Severity::Error, e, "errors"),
-        (Severity::Warning, w, "warnings"),
-        (Severity::Info, i, "info"),
+    for (severity, text) in [
+        (Severity::Error, crate::wording::plural(e as u64, "error")),
+        (
+            Severity::Warning,
+            crate::wording::plural(w as u64, "warning"),
+        ),
+        (Severity::Info, format!("{i} info")),
     ] {
         spans.push(Span::raw(" "));
-        spans.push(Span::styled(
-            format!("{n} {what}"),
-            severity_style(theme, Some(severity)),
-        ));
+        spans.push(Span::styled(text, severity_style(theme, Some(severity))));
     }
     spans
 }
+
 fn tab_bar(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let titles: Vec<Line> = Pane::ALL.iter().map(|p| Line::from(p.title())).collect();
     let selected = match app.screen {
