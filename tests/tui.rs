@@ -1094,7 +1094,7 @@ SELECT n FROM r WHERE n < 0
     // Past its timeout the statement stops: the UI runs on, the file is free.
     until_reader(&url, false, &tui).await;
     tui.wait_for("the run to end with the assertion failed", WAIT, |s| {
-        s.contains("refreshed") && s.contains("1 errors")
+        s.contains("refreshed") && s.contains("1 error ")
     });
     assert!(!tui.screen().contains("EXIT="));
 
