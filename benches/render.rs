@@ -30,8 +30,6 @@ fn schema() -> Schema {
     let mut indexes = Vec::new();
     for i in 0..TABLES {
         tables.push(Table {
-            name: name(i),
-            kind: TableKind::Table,
             columns: vec![
                 column("id", "integer"),
                 column("parent_id", "integer"),
@@ -40,12 +38,7 @@ fn schema() -> Schema {
             ],
             primary_key: vec!["id".into()],
             row_estimate: Some((i as i64 + 1) * 1000),
-            pages: None,
-            storage_engine: None,
-            range_key: None,
-            access: Default::default(),
-            inherits_from: None,
-            partition_bound: None,
+            ..Table::new(name(i), TableKind::Table)
         });
         indexes.push(Index {
             name: format!("table_{i:03}_pkey"),

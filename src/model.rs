@@ -145,6 +145,24 @@ pub struct Table {
 }
 
 impl Table {
+    /// A table of `kind` with no columns, keys or statistics yet, that the
+    /// connection reads whole.
+    pub fn new(name: TableName, kind: TableKind) -> Table {
+        Table {
+            name,
+            kind,
+            columns: Vec::new(),
+            primary_key: Vec::new(),
+            row_estimate: None,
+            pages: None,
+            storage_engine: None,
+            range_key: None,
+            access: Access::default(),
+            inherits_from: None,
+            partition_bound: None,
+        }
+    }
+
     pub fn is_partition(&self) -> bool {
         self.kind == TableKind::Partition
     }

@@ -419,8 +419,6 @@ mod tests {
 
     fn table(name: &str, cols: &[(&str, &str)], pk: &[&str]) -> Table {
         Table {
-            name: TableName::new("public", name),
-            kind: TableKind::Table,
             columns: cols
                 .iter()
                 .map(|(n, t)| Column {
@@ -432,13 +430,7 @@ mod tests {
                 })
                 .collect(),
             primary_key: pk.iter().map(|s| s.to_string()).collect(),
-            row_estimate: None,
-            pages: None,
-            storage_engine: None,
-            range_key: None,
-            access: Default::default(),
-            inherits_from: None,
-            partition_bound: None,
+            ..Table::new(TableName::new("public", name), TableKind::Table)
         }
     }
 

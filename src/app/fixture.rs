@@ -48,8 +48,6 @@ pub fn schema() -> Schema {
 /// A demo table as PostgreSQL's catalog describes it, with `rows` estimated.
 fn table_of(spec: &crate::sql::ddl::TableSpec, rows: i64) -> Table {
     Table {
-        name: spec.name.clone(),
-        kind: TableKind::Table,
         columns: spec
             .columns
             .iter()
@@ -69,12 +67,7 @@ fn table_of(spec: &crate::sql::ddl::TableSpec, rows: i64) -> Table {
             .collect(),
         primary_key: spec.primary_key.clone(),
         row_estimate: Some(rows),
-        pages: None,
-        storage_engine: None,
-        range_key: None,
-        access: Default::default(),
-        inherits_from: None,
-        partition_bound: None,
+        ..Table::new(spec.name.clone(), TableKind::Table)
     }
 }
 
@@ -132,6 +125,18 @@ pub fn info() -> SessionInfo {
         demo: false,
         profile: Some("discovery-flow".into()),
     }
+}
+
+/// A fresh app of `size` on `schema`, planned with the bundled `profile`
+/// (or none), before any refresh.
+pub fn app_of(schema: Schema, profile: Option<&str>, size: (u16, u16)) -> App {
+    let profile = profile.map(|p| Profile::load(p).expect("bundled profile"));
+    let plan = Arc::new(Plan::build(
+        schema,
+        profile.as_ref(),
+        &PlanOptions::default(),
+    ));
+    App::new(info(), plan, Duration::from_secs(10), size, Instant::now())
 }
 
 /// A fresh app at `now`, before any refresh.

@@ -153,17 +153,9 @@ fn tables_from(rows: Vec<MySqlRow>) -> Result<Tables, sqlx::Error> {
         let name = TableName::new(row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?);
         tables.position.insert(name.clone(), tables.model.len());
         tables.model.push(Table {
-            name,
-            kind: TableKind::Table,
-            columns: Vec::new(),
-            primary_key: Vec::new(),
             row_estimate: row.try_get::<Option<i64>, _>(3)?,
-            pages: None,
             storage_engine: row.try_get(2)?,
-            range_key: None,
-            access: Default::default(),
-            inherits_from: None,
-            partition_bound: None,
+            ..Table::new(name, TableKind::Table)
         });
     }
     Ok(tables)

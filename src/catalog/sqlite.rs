@@ -121,17 +121,8 @@ async fn read_tables(pool: &SqlitePool, reads: &Reads) -> Result<Tables, sqlx::E
             .insert(name.clone(), sql.unwrap_or_default());
         tables.position.insert(name.clone(), tables.model.len());
         tables.model.push(Table {
-            name: TableName::new(MAIN, name),
-            kind: TableKind::Table,
-            columns: Vec::new(),
-            primary_key: Vec::new(),
             row_estimate: row.try_get::<Option<i64>, _>(2)?,
-            pages: None,
-            storage_engine: None,
-            range_key: None,
-            access: Default::default(),
-            inherits_from: None,
-            partition_bound: None,
+            ..Table::new(TableName::new(MAIN, name), TableKind::Table)
         });
     }
     Ok(tables)

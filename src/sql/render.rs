@@ -1257,9 +1257,9 @@ mod tests {
         assert!(sql.as_str().contains("LIMIT 5"), "{sql}");
     }
 
-    #[test]
-    fn lineage_scans_follow_the_hops_up_to_the_root() {
-        let hops = vec![
+    /// From a flow down to its discovery flows, then to their assets.
+    fn flow_hops() -> Vec<Hop> {
+        vec![
             Hop {
                 table: TableName::new("public", "discovery_flows"),
                 pairs: vec![("master_flow_id".into(), "id".into())],
@@ -1268,7 +1268,12 @@ mod tests {
                 table: assets(),
                 pairs: vec![("discovery_flow_id".into(), "flow_id".into())],
             },
-        ];
+        ]
+    }
+
+    #[test]
+    fn lineage_scans_follow_the_hops_up_to_the_root() {
+        let hops = flow_hops();
         let root = TableName::new("public", "flows");
         let sql = lineage_scan(
             Engine::Postgres,
@@ -1286,16 +1291,7 @@ mod tests {
 
     #[test]
     fn node_rows_list_what_the_lineage_scan_counts() {
-        let hops = vec![
-            Hop {
-                table: TableName::new("public", "discovery_flows"),
-                pairs: vec![("master_flow_id".into(), "id".into())],
-            },
-            Hop {
-                table: assets(),
-                pairs: vec![("discovery_flow_id".into(), "flow_id".into())],
-            },
-        ];
+        let hops = flow_hops();
         let root = TableName::new("public", "flows");
         let columns = [column("id", "uuid"), column("name", "text")];
         let orphan = Predicate::Orphan(lookup());

@@ -347,34 +347,34 @@ fn referencing_finding_lines(app: &App, theme: &Theme, node: usize) -> Vec<Line<
     if findings.is_empty() {
         return Vec::new();
     }
-    let mut lines = vec![
-        Line::from(""),
-        heading("Findings on relationships that reference it"),
-    ];
-    for f in findings {
-        lines.push(Line::from(Span::styled(
-            format!(
-                "  {} {} {}: {}",
-                super::findings::glyph(Some(f.severity)),
-                f.check,
-                f.location(),
-                f.message
-            ),
-            severity_style(theme, Some(f.severity)),
-        )));
-    }
-    lines
+    finding_list(
+        theme,
+        "Findings on relationships that reference it",
+        &findings,
+    )
 }
 
+/// The findings on `table` itself, or a green none.
 fn table_finding_lines(app: &App, theme: &Theme, table: &TableName) -> Vec<Line<'static>> {
-    let mut lines = vec![Line::from(""), heading("Findings on the table")];
     let findings = app.findings_for_table(table);
+    let mut lines = finding_list(theme, "Findings on the table", &findings);
     if findings.is_empty() {
         lines.push(Line::from(Span::styled(
             "  none",
             Style::new().fg(theme.ok),
         )));
     }
+    lines
+}
+
+/// A heading, then one line per finding: its glyph, check, location and
+/// message, in its severity's style.
+fn finding_list(
+    theme: &Theme,
+    title: &str,
+    findings: &[&crate::findings::Finding],
+) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::from(""), heading(title)];
     for f in findings {
         lines.push(Line::from(Span::styled(
             format!(

@@ -17,7 +17,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Tabs, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph, Tabs};
 use unicode_width::UnicodeWidthStr;
 
 /// Draws the whole screen.
@@ -453,17 +453,18 @@ fn help(frame: &mut Frame, app: &App, theme: &Theme, keymap: &Keymap, area: Rect
     }
     let mut lines: Vec<Line> = keymap.help.iter().map(entry).collect();
     lines.extend([Line::from(""), footnote]);
-    let (scroll, block) =
-        detail::scrolled(block, &lines, app.help_scroll, inner, &app.scroll_limit);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .scroll((scroll, 0))
-            .wrap(Wrap { trim: false }),
+    detail::render_scrolled(
+        frame,
+        block,
+        lines,
+        app.help_scroll,
         rect,
+        &app.scroll_limit,
     );
 }
 
+#[cfg(test)]
+mod test_support;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -1,37 +1,16 @@
 //! Rendered frames on a `TestBackend`, as insta snapshots: every pane and view
 //! at 80×24 and 160×50, and tiny terminals without a panic.
 
+use super::test_support::{act, render};
 use crate::app::fixture::{self, refreshed};
 use crate::app::{Action, App, Loadable, Pane};
 use crate::lineage::{Node, RootRow};
-use crate::tui::config::Config;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use std::time::Instant;
-
-fn render(app: &App) -> Terminal<TestBackend> {
-    let config = Config::load(None, false).unwrap();
-    let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
-    terminal
-        .draw(|frame| super::draw(frame, app, &config.theme, &config.keymap))
-        .unwrap();
-    terminal
-}
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 50)];
 
 fn snapshot(name: &str, setup: impl Fn(&mut App)) {
-    for (w, h) in SIZES {
-        let mut app = refreshed((w, h));
-        setup(&mut app);
-        insta::assert_snapshot!(format!("{name}_{w}x{h}"), render(&app).backend());
-    }
-}
-
-fn act(app: &mut App, actions: &[Action]) {
-    for a in actions {
-        app.update(a.clone(), Instant::now());
-    }
+    super::test_support::snapshots!(name, &SIZES, setup);
 }
 
 #[test]
@@ -225,31 +204,8 @@ fn withheld_counts_are_shown_with_why() {
         .find(|t| t.name.name == "discovery_flows")
         .unwrap();
     flows.access = crate::model::Access::RowSecurity { forced: false };
-    let profile = crate::profile::Profile::load("discovery-flow").unwrap();
-    let plan = std::sync::Arc::new(crate::checks::plan::Plan::build(
-        schema,
-        Some(&profile),
-        &Default::default(),
-    ));
-    let mut app = App::new(
-        fixture::info(),
-        plan,
-        std::time::Duration::from_secs(10),
-        (160, 50),
-        Instant::now(),
-    );
-    let text = |app: &App| {
-        let terminal = render(app);
-        let buffer = terminal.backend().buffer().clone();
-        (0..buffer.area.height)
-            .map(|y| {
-                (0..buffer.area.width)
-                    .map(|x| buffer[(x, y)].symbol().to_string())
-                    .collect::<String>()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let mut app = fixture::app_of(schema, Some("discovery-flow"), (160, 50));
+    let text = |app: &App| super::test_support::text(&render(app));
     act(&mut app, &[Action::FocusPane(Pane::Orphans)]);
     let screen = text(&app);
     assert!(

@@ -1,27 +1,9 @@
 //! The findings screen: every finding of the run, reachable, at 80×24 and
 //! 160×45.
 
+use super::test_support::{act, render};
 use crate::app::fixture::refreshed;
-use crate::app::{Action, App, FindingAt, Overlay, Screen};
-use crate::tui::config::Config;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use std::time::Instant;
-
-fn render(app: &App) -> Terminal<TestBackend> {
-    let config = Config::load(None, false).unwrap();
-    let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
-    terminal
-        .draw(|frame| super::draw(frame, app, &config.theme, &config.keymap))
-        .unwrap();
-    terminal
-}
-
-fn act(app: &mut App, actions: &[Action]) {
-    for a in actions {
-        app.update(a.clone(), Instant::now());
-    }
-}
+use crate::app::{Action, FindingAt, Overlay, Screen};
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 45)];
 

@@ -2,27 +2,9 @@
 //! and without `--allow-writes`, and the typed confirmation naming the engine,
 //! server and database it writes to.
 
+use super::test_support::{act, render};
 use crate::app::fixture::refreshed;
 use crate::app::{Action, App, Overlay, Pane, Writes};
-use crate::tui::config::Config;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use std::time::Instant;
-
-fn render(app: &App) -> Terminal<TestBackend> {
-    let config = Config::load(None, false).unwrap();
-    let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
-    terminal
-        .draw(|frame| super::draw(frame, app, &config.theme, &config.keymap))
-        .unwrap();
-    terminal
-}
-
-fn act(app: &mut App, actions: &[Action]) {
-    for a in actions {
-        app.update(a.clone(), Instant::now());
-    }
-}
 
 /// The remedy of `check`: its 31 orphan rows set to NULL, with a trigger
 /// that fires.

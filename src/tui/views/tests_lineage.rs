@@ -2,37 +2,19 @@
 //! with its columns named and each root marked, the tree with a table
 //! selected, and that table's rows with the broken ones marked.
 
+use super::test_support::render;
 use crate::app::fixture::refreshed;
 use crate::app::{Action, App, Loadable};
 use crate::lineage::{Link, Node, NodeRow, NodeRows, RootRow};
-use crate::tui::config::Config;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use std::time::Instant;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 45)];
 
-fn render(app: &App) -> Terminal<TestBackend> {
-    let config = Config::load(None, false).unwrap();
-    let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
-    terminal
-        .draw(|frame| super::draw(frame, app, &config.theme, &config.keymap))
-        .unwrap();
-    terminal
-}
-
 fn snapshot(name: &str, setup: impl Fn(&mut App)) {
-    for (w, h) in SIZES {
-        let mut app = refreshed((w, h));
-        setup(&mut app);
-        insta::assert_snapshot!(format!("{name}_{w}x{h}"), render(&app).backend());
-    }
+    super::test_support::snapshots!(name, &SIZES, setup);
 }
 
 fn act(app: &mut App, actions: Vec<Action>) {
-    for a in actions {
-        app.update(a, Instant::now());
-    }
+    super::test_support::act(app, &actions);
 }
 
 fn key(i: usize) -> String {
@@ -193,22 +175,25 @@ fn tree_with_a_selected_node() {
     snapshot("tree_selected", tree_open);
 }
 
+/// The tree open, the first node's rows read, then `then`.
+fn rows_open(app: &mut App, then: Vec<Action>) {
+    tree_open(app);
+    let mut actions = vec![
+        Action::Open,
+        Action::LineageRowsLoaded {
+            key: key(1),
+            position: vec![0],
+            result: Ok(assets_rows()),
+        },
+    ];
+    actions.extend(then);
+    act(app, actions);
+}
+
 #[test]
 fn a_nodes_rows() {
     snapshot("node_rows", |app| {
-        tree_open(app);
-        act(
-            app,
-            vec![
-                Action::Open,
-                Action::LineageRowsLoaded {
-                    key: key(1),
-                    position: vec![0],
-                    result: Ok(assets_rows()),
-                },
-                Action::Down,
-            ],
-        );
+        rows_open(app, vec![Action::Down]);
         assert!(matches!(
             app.lineage.rows.as_ref().map(|r| &r.rows),
             Some(Loadable::Loaded(_))
@@ -219,20 +204,7 @@ fn a_nodes_rows() {
 #[test]
 fn a_nodes_rows_scrolled_across() {
     snapshot("node_rows_across", |app| {
-        tree_open(app);
-        act(
-            app,
-            vec![
-                Action::Open,
-                Action::LineageRowsLoaded {
-                    key: key(1),
-                    position: vec![0],
-                    result: Ok(assets_rows()),
-                },
-                Action::Right,
-                Action::Right,
-            ],
-        );
+        rows_open(app, vec![Action::Right, Action::Right]);
     });
 }
 

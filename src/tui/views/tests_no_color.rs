@@ -2,29 +2,10 @@
 //! would say (severity, selection, state) is still on screen as text, glyphs
 //! or attributes.
 
+use super::test_support::{act, render_with};
 use crate::app::fixture::refreshed;
 use crate::app::{Action, App, Pane};
-use crate::tui::config::Config;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::style::Color;
-use std::time::Instant;
-
-fn render_plain(app: &App) -> Terminal<TestBackend> {
-    let config = Config::load(None, true).unwrap();
-    assert!(!config.theme.colored);
-    let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
-    terminal
-        .draw(|frame| super::draw(frame, app, &config.theme, &config.keymap))
-        .unwrap();
-    terminal
-}
-
-fn act(app: &mut App, actions: &[Action]) {
-    for a in actions {
-        app.update(a.clone(), Instant::now());
-    }
-}
 
 /// The views, each reached from a refreshed app by these actions.
 fn views() -> Vec<(&'static str, Vec<Action>)> {
@@ -102,7 +83,7 @@ fn rows_view_without_colour() {
     for (w, h) in [(80, 24), (160, 45)] {
         let mut app = refreshed((w, h));
         rows_shown(&mut app);
-        let terminal = render_plain(&app);
+        let terminal = render_with(&app, true);
         for cell in terminal.backend().buffer().content() {
             assert!(matches!(cell.fg, Color::Reset) && matches!(cell.bg, Color::Reset));
         }
@@ -116,7 +97,7 @@ fn every_view_without_colour() {
         for (name, actions) in views() {
             let mut app = refreshed((w, h));
             act(&mut app, &actions);
-            let terminal = render_plain(&app);
+            let terminal = render_with(&app, true);
             let buffer = terminal.backend().buffer();
             for (i, cell) in buffer.content().iter().enumerate() {
                 assert!(

@@ -2,38 +2,16 @@
 //! share, every pane without colour, long names shortened in the middle
 //! with the selected row in full, and a schema every table shares.
 
+use super::test_support::{act, render_with, text};
 use crate::app::fixture::{self, refreshed};
 use crate::app::{Action, App, Pane};
 use crate::runner::{Event, Outcome};
-use crate::tui::config::Config;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (160, 45)];
-
-/// The screen drawn with colours, or as under `NO_COLOR`.
-fn render(app: &App, no_color: bool) -> Terminal<TestBackend> {
-    let config = Config::load(None, no_color).unwrap();
-    let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
-    terminal
-        .draw(|frame| super::draw(frame, app, &config.theme, &config.keymap))
-        .unwrap();
-    terminal
-}
-
-fn text(terminal: &Terminal<TestBackend>) -> String {
-    let buffer = terminal.backend().buffer();
-    (0..buffer.area.height)
-        .map(|y| {
-            (0..buffer.area.width)
-                .map(|x| buffer[(x, y)].symbol().to_string())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 /// The inside of `pane` on the dashboard, its lines joined by spaces and
 /// runs of spaces made one: a text wrapped over lines reads whole.
@@ -153,7 +131,7 @@ fn a_refresh_in_progress_says_what_is_done_and_for_how_long() {
         let mut app = refreshed((w, h));
         act(&mut app, &[Action::FocusPane(Pane::Orphans)]);
         let (now, done) = refresh_in_progress(&mut app);
-        let terminal = render(&app, false);
+        let terminal = render_with(&app, false);
         let screen = text(&terminal);
         let runs = app
             .plan
@@ -173,7 +151,7 @@ fn a_refresh_in_progress_says_what_is_done_and_for_how_long() {
 
         // Running rows move with the clock.
         app.update(Action::Tick, now + Duration::from_millis(1_000));
-        assert!(text(&render(&app, false)).contains("running 50% 4.2 s"));
+        assert!(text(&render_with(&app, false)).contains("running 50% 4.2 s"));
 
         // When the refresh ends, the titles go back to what they say.
         event_at(
@@ -185,15 +163,9 @@ fn a_refresh_in_progress_says_what_is_done_and_for_how_long() {
             },
             now + Duration::from_secs(2),
         );
-        let screen = text(&render(&app, false));
+        let screen = text(&render_with(&app, false));
         assert!(!screen.contains("checks done"), "{screen}");
         assert!(screen.contains("● connected"), "{screen}");
-    }
-}
-
-fn act(app: &mut App, actions: &[Action]) {
-    for a in actions {
-        app.update(a.clone(), app.now);
     }
 }
 
@@ -206,7 +178,7 @@ fn a_tiny_share_keeps_its_digit() {
         app.update(Action::Refresh, t);
         let top = app.orphan_rows()[0];
         checked(&mut app, top, 7, 1_000_000, t);
-        let terminal = render(&app, false);
+        let terminal = render_with(&app, false);
         let screen = text(&terminal);
         assert!(screen.contains("0.0007%"), "{screen}");
         insta::assert_snapshot!(format!("tiny_share_{w}x{h}"), terminal.backend());
@@ -219,7 +191,7 @@ fn without_colour_every_pane_reads_by_its_glyphs() {
         for pane in Pane::ALL {
             let mut app = refreshed((w, h));
             act(&mut app, &[Action::FocusPane(pane)]);
-            let terminal = render(&app, true);
+            let terminal = render_with(&app, true);
             assert!(
                 terminal
                     .backend()
@@ -263,7 +235,7 @@ fn without_colour_severities_differ_by_glyph() {
             .unwrap_or_else(|| panic!("no relationship at {severity:?}"))
             .clone();
         app.selected_node = edge.child;
-        let screen = text(&render(&app, true));
+        let screen = text(&render_with(&app, true));
         let line = format!("  {glyph} ↑ {}", edge.label);
         assert!(screen.contains(&line), "no “{line}” in\n{screen}");
         // A table is marked by the worst of its relationships.
@@ -297,7 +269,7 @@ fn a_long_name_is_shortened_in_the_middle_and_said_in_full() {
             })
             .unwrap();
         app.orphan_row = row;
-        let terminal = render(&app, false);
+        let terminal = render_with(&app, false);
         let screen = text(&terminal);
         let full = "raw_import_records.master_flow_id → crewai_flow_state_extensions";
         assert!(
@@ -323,7 +295,7 @@ fn rows_out_of_view_are_counted_and_the_selected_one_stays_in_view() {
     );
     let last = app.tenant_rows().len() - 1;
     assert_eq!(app.tenant_row, last, "G goes to the last row");
-    let terminal = render(&app, false);
+    let terminal = render_with(&app, false);
     let screen = text(&terminal);
     assert!(screen.contains("↑ "), "rows above are counted\n{screen}");
     let label = app.check_label(app.tenant_rows()[last]);
@@ -334,7 +306,7 @@ fn rows_out_of_view_are_counted_and_the_selected_one_stays_in_view() {
     act(&mut app, &[Action::PageDown]);
     assert_eq!(app.tenant_row, last, "PageDown stops at the last row");
     act(&mut app, &[Action::Top]);
-    let screen = text(&render(&app, false));
+    let screen = text(&render_with(&app, false));
     assert!(screen.contains("↓ "), "rows below are counted\n{screen}");
     assert!(!screen.contains("↑ "), "{screen}");
 }
@@ -343,19 +315,7 @@ fn rows_out_of_view_are_counted_and_the_selected_one_stays_in_view() {
 fn app_in_one_schema(size: (u16, u16)) -> App {
     let mut schema = fixture::schema();
     schema.default_schema = "elsewhere".into();
-    let profile = crate::profile::Profile::load("discovery-flow").unwrap();
-    let plan = std::sync::Arc::new(crate::checks::plan::Plan::build(
-        schema,
-        Some(&profile),
-        &Default::default(),
-    ));
-    let mut app = App::new(
-        fixture::info(),
-        plan,
-        Duration::from_secs(10),
-        size,
-        Instant::now(),
-    );
+    let mut app = fixture::app_of(schema, Some("discovery-flow"), size);
     let now = app.now;
     app.update(Action::Refresh, now);
     fixture::feed_run(&mut app, 1, now);
@@ -367,7 +327,7 @@ fn a_schema_every_table_shares_is_said_once() {
     for (w, h) in SIZES {
         let app = app_in_one_schema((w, h));
         assert!(app.check_label(app.orphan_rows()[0]).starts_with("public."));
-        let terminal = render(&app, false);
+        let terminal = render_with(&app, false);
         let screen = text(&terminal);
         assert!(
             screen.lines().next().unwrap().contains("schema public"),

@@ -1,29 +1,10 @@
 //! The rows view: every column of a check's offending rows, scrolled down
 //! (pages read on demand) and across.
 
+use super::test_support::{commands as run, render};
 use crate::app::fixture::refreshed;
 use crate::app::{Action, App, Command, Overlay, Pane};
 use crate::offending::Page;
-use crate::tui::config::Config;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use std::time::Instant;
-
-fn render(app: &App) -> Terminal<TestBackend> {
-    let config = Config::load(None, false).unwrap();
-    let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
-    terminal
-        .draw(|frame| super::draw(frame, app, &config.theme, &config.keymap))
-        .unwrap();
-    terminal
-}
-
-fn act(app: &mut App, actions: &[Action]) -> Vec<Command> {
-    actions
-        .iter()
-        .flat_map(|a| app.update(a.clone(), Instant::now()))
-        .collect()
-}
 
 const COLUMNS: [&str; 9] = [
     "id",
@@ -79,13 +60,13 @@ fn page(n: usize, rows: usize, more: bool) -> Page {
 /// The orphans of the first relationship, rows open with the first page.
 fn rows_open(size: (u16, u16)) -> (App, usize) {
     let mut app = refreshed(size);
-    act(&mut app, &[Action::FocusPane(Pane::Orphans), Action::Open]);
+    run(&mut app, &[Action::FocusPane(Pane::Orphans), Action::Open]);
     let Some(Overlay::Check { check, .. }) = app.overlay else {
         panic!("{:?}", app.overlay)
     };
-    let commands = act(&mut app, &[Action::Open]);
+    let commands = run(&mut app, &[Action::Open]);
     assert_eq!(commands, vec![Command::LoadRows { check, after: None }]);
-    act(
+    run(
         &mut app,
         &[Action::RowsLoaded {
             check,
@@ -107,7 +88,7 @@ fn orphan_rows_with_every_column() {
 fn orphan_rows_scrolled_across() {
     for (w, h) in [(80, 24), (160, 45)] {
         let (mut app, _) = rows_open((w, h));
-        act(&mut app, &[Action::Down, Action::Right, Action::Right]);
+        run(&mut app, &[Action::Down, Action::Right, Action::Right]);
         insta::assert_snapshot!(
             format!("orphan_rows_across_{w}x{h}"),
             render(&app).backend()
@@ -120,9 +101,9 @@ fn orphan_rows_scrolled_across() {
 #[test]
 fn the_next_page_is_read_at_the_last_row() {
     let (mut app, check) = rows_open((120, 40));
-    let commands = act(&mut app, &vec![Action::Down; 28]);
+    let commands = run(&mut app, &vec![Action::Down; 28]);
     assert!(commands.is_empty(), "{commands:?}");
-    let commands = act(&mut app, &[Action::Down]);
+    let commands = run(&mut app, &[Action::Down]);
     assert_eq!(
         commands,
         vec![Command::LoadRows {
@@ -131,10 +112,10 @@ fn the_next_page_is_read_at_the_last_row() {
         }]
     );
     assert!(
-        act(&mut app, &[Action::Down]).is_empty(),
+        run(&mut app, &[Action::Down]).is_empty(),
         "one page at a time"
     );
-    act(
+    run(
         &mut app,
         &[Action::RowsLoaded {
             check,
@@ -142,17 +123,17 @@ fn the_next_page_is_read_at_the_last_row() {
         }],
     );
     assert_eq!(app.rows.rows.len(), 35);
-    assert!(act(&mut app, &vec![Action::Down; 10]).is_empty());
+    assert!(run(&mut app, &vec![Action::Down; 10]).is_empty());
     assert_eq!(app.rows.selected, 34);
-    act(&mut app, &[Action::Back]);
+    run(&mut app, &[Action::Back]);
     assert_eq!(app.overlay, Some(Overlay::Check { check, scroll: 0 }));
 }
 
 #[test]
 fn y_copies_the_listing_and_capital_y_the_count() {
     let (mut app, _) = rows_open((120, 40));
-    let listing = act(&mut app, &[Action::CopySql]);
-    let count = act(&mut app, &[Action::CopyCountSql]);
+    let listing = run(&mut app, &[Action::CopySql]);
+    let count = run(&mut app, &[Action::CopyCountSql]);
     match (&listing[..], &count[..]) {
         ([Command::Copy(listing)], [Command::Copy(count)]) => {
             assert!(listing.contains("ORDER BY"), "{listing}");

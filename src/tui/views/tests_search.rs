@@ -1,18 +1,13 @@
 //! Finding one table among hundreds: the graph's filter lists the matches,
 //! exact names first, and Enter opens the one typed.
 
-use crate::app::fixture::info;
+use super::test_support::{act, render};
 use crate::app::{Action, App, Overlay};
-use crate::checks::plan::{Plan, PlanOptions};
 use crate::model::{
     Column, DeclaredRules, Engine, ForeignKey, MatchType, ReferentialAction, Schema, Table,
     TableKind, TableName,
 };
-use crate::tui::config::Config;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 const ENTITIES: [&str; 15] = [
     "artist",
@@ -73,17 +68,10 @@ fn wide_schema() -> Schema {
         for suffix in SUFFIXES {
             let name = TableName::new("musicbrainz", format!("{entity}{suffix}"));
             tables.push(Table {
-                name: name.clone(),
-                kind: TableKind::Table,
                 columns: vec![column("id"), column(entity)],
                 primary_key: vec!["id".into()],
                 row_estimate: Some(1_000),
-                pages: None,
-                storage_engine: None,
-                range_key: None,
-                access: Default::default(),
-                inherits_from: None,
-                partition_bound: None,
+                ..Table::new(name.clone(), TableKind::Table)
             });
             if !suffix.is_empty() {
                 let rules = DeclaredRules {
@@ -113,14 +101,7 @@ fn wide_schema() -> Schema {
 }
 
 fn wide_app(size: (u16, u16)) -> App {
-    let plan = Arc::new(Plan::build(wide_schema(), None, &PlanOptions::default()));
-    App::new(info(), plan, Duration::from_secs(10), size, Instant::now())
-}
-
-fn act(app: &mut App, actions: &[Action]) {
-    for a in actions {
-        app.update(a.clone(), Instant::now());
-    }
+    crate::app::fixture::app_of(wide_schema(), None, size)
 }
 
 fn search(app: &mut App, text: &str) {
@@ -128,15 +109,6 @@ fn search(app: &mut App, text: &str) {
     for c in text.chars() {
         act(app, &[Action::Input(c)]);
     }
-}
-
-fn render(app: &App) -> Terminal<TestBackend> {
-    let config = Config::load(None, false).unwrap();
-    let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
-    terminal
-        .draw(|frame| super::draw(frame, app, &config.theme, &config.keymap))
-        .unwrap();
-    terminal
 }
 
 #[test]

@@ -1,33 +1,14 @@
 //! A table's detail: selectable parents and children, partitions with their
 //! bounds and own constraints, and the findings that reference it.
 
-use crate::app::fixture::{info, refreshed};
+use super::test_support::{act, render};
+use crate::app::fixture::refreshed;
 use crate::app::{Action, App, Overlay};
-use crate::checks::plan::{Plan, PlanOptions};
 use crate::model::{
     Column, DeclaredRules, Engine, ForeignKey, MatchType, ReferentialAction, Schema, Table,
     TableKind, TableName,
 };
-use crate::tui::config::Config;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-fn render(app: &App) -> Terminal<TestBackend> {
-    let config = Config::load(None, false).unwrap();
-    let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
-    terminal
-        .draw(|frame| super::draw(frame, app, &config.theme, &config.keymap))
-        .unwrap();
-    terminal
-}
-
-fn act(app: &mut App, actions: &[Action]) {
-    for a in actions {
-        app.update(a.clone(), Instant::now());
-    }
-}
 
 fn table(name: &str, kind: TableKind, parent: Option<(&str, &str)>) -> Table {
     let column = |name: &str| Column {
@@ -101,12 +82,7 @@ fn partitioned_schema() -> Schema {
 }
 
 fn partitioned_app(size: (u16, u16)) -> App {
-    let plan = Arc::new(Plan::build(
-        partitioned_schema(),
-        None,
-        &PlanOptions::default(),
-    ));
-    App::new(info(), plan, Duration::from_secs(10), size, Instant::now())
+    crate::app::fixture::app_of(partitioned_schema(), None, size)
 }
 
 fn open_table(app: &mut App, label: &str) {
