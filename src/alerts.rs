@@ -1,6 +1,7 @@
 //! Alerts for `tether watch`: what changed between one run and the next, as
 //! events: a new finding, a count that grew or shrank, a resolved finding, a
-//! latency breach, a check that failed, the connection lost or restored. A
+//! latency breach, a check that failed, the database unreachable (with why)
+//! or recovered (with how long it was away). A
 //! finding that stays as it was is not alerted again.
 
 use crate::checks::{CheckId, Severity};
@@ -20,8 +21,10 @@ pub enum AlertKind {
     Breach,
     /// A check that could not run (`check_failed`).
     CheckFailed,
-    ConnectionLost,
-    ConnectionRestored,
+    /// The database does not answer; `cause` says why.
+    Unreachable,
+    /// The database answers again; `duration_s` says after how long.
+    Recovered,
     /// A count estimated from a sample of a large table, before the first
     /// exact count of it (`watch`'s first run); the run's exact findings
     /// follow as `new`.
@@ -45,6 +48,12 @@ pub struct Alert {
     pub count: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous: Option<u64>,
+    /// Why the database is unreachable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    /// How long the database was unreachable, in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_s: Option<f64>,
     pub message: String,
 }
 
@@ -64,6 +73,8 @@ impl Alert {
             location: Some(finding.location()),
             count: finding.count,
             previous: None,
+            cause: None,
+            duration_s: None,
             message: finding.message.clone(),
         }
     }
@@ -78,6 +89,8 @@ impl Alert {
             location: None,
             count: None,
             previous: None,
+            cause: None,
+            duration_s: None,
             message,
         }
     }
@@ -87,7 +100,8 @@ impl Alert {
 #[derive(Debug, Default)]
 pub struct Watcher {
     known: BTreeMap<String, Finding>,
-    lost: bool,
+    /// Since when the database has not answered.
+    unreachable_since: Option<SystemTime>,
 }
 
 impl Watcher {
@@ -137,18 +151,27 @@ impl Watcher {
 
     /// An alert when the connection's state changes.
     pub fn connection(&mut self, result: &Result<(), String>, at: SystemTime) -> Option<Alert> {
-        match (result, self.lost) {
-            (Err(e), false) => {
-                self.lost = true;
-                Some(Alert::connection(AlertKind::ConnectionLost, e.clone(), at))
-            }
-            (Ok(()), true) => {
-                self.lost = false;
-                Some(Alert::connection(
-                    AlertKind::ConnectionRestored,
-                    "the database answers again".into(),
+        match (result, self.unreachable_since) {
+            (Err(e), None) => {
+                self.unreachable_since = Some(at);
+                let mut alert = Alert::connection(
+                    AlertKind::Unreachable,
+                    format!("the database does not answer: {e}"),
                     at,
-                ))
+                );
+                alert.cause = Some(e.clone());
+                Some(alert)
+            }
+            (Ok(()), Some(since)) => {
+                self.unreachable_since = None;
+                let away = at.duration_since(since).unwrap_or_default().as_secs_f64();
+                let mut alert = Alert::connection(
+                    AlertKind::Recovered,
+                    format!("the database answers again, after {away:.1} s"),
+                    at,
+                );
+                alert.duration_s = Some((away * 10.0).round() / 10.0);
+                Some(alert)
             }
             _ => None,
         }
@@ -236,14 +259,14 @@ mod tests {
         let at = SystemTime::UNIX_EPOCH;
         let mut w = Watcher::default();
         assert!(w.connection(&Ok(()), at).is_none());
-        assert_eq!(
-            w.connection(&Err("refused".into()), at).unwrap().event,
-            AlertKind::ConnectionLost
-        );
+        let lost = w.connection(&Err("refused".into()), at).unwrap();
+        assert_eq!(lost.event, AlertKind::Unreachable);
+        assert_eq!(lost.cause.as_deref(), Some("refused"));
         assert!(w.connection(&Err("refused".into()), at).is_none());
-        assert_eq!(
-            w.connection(&Ok(()), at).unwrap().event,
-            AlertKind::ConnectionRestored
-        );
+        let back = w
+            .connection(&Ok(()), at + std::time::Duration::from_secs(12))
+            .unwrap();
+        assert_eq!(back.event, AlertKind::Recovered);
+        assert_eq!(back.duration_s, Some(12.0));
     }
 }

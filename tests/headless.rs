@@ -63,11 +63,12 @@ fn terminate(mut child: Child) -> Option<i32> {
 }
 
 /// The address `tether watch --metrics-addr` says it serves on (its first
-/// line on stderr).
+/// line on stderr). The rest of stderr is read on, so that it stays open.
 fn metrics_addr(child: &mut Child) -> String {
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
+    std::thread::spawn(move || for _ in stderr.lines() {});
     line.trim()
         .strip_prefix("tether: metrics on http://")
         .and_then(|rest| rest.strip_suffix("/metrics"))
@@ -728,4 +729,96 @@ fn html_report_is_self_contained_and_renders_in_chromium() {
     if let Ok(keep) = std::env::var("TETHER_KEEP_SCREENSHOT") {
         std::fs::copy(&screenshot, keep).unwrap();
     }
+}
+
+/// The database stops taking connections under `watch`: one `unreachable`
+/// event with why, `tether_up 0` on the metrics endpoint while the last good
+/// values stay, then one `recovered` event with how long it was away, and
+/// `tether_up 1` again — without a restart.
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_says_unreachable_with_why_and_recovers_by_itself() {
+    use sqlx::Connection;
+    let db = TestDb::postgres().await;
+    db.exec(
+        "CREATE TABLE parent (id int PRIMARY KEY); \
+         CREATE TABLE child (id int PRIMARY KEY, parent_id int); \
+         INSERT INTO child VALUES (1, 7);",
+    )
+    .await;
+    let mut child = bin()
+        .args([
+            "watch",
+            "--url",
+            &db.url,
+            "--interval",
+            "0.5",
+            "--metrics-addr",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let addr = metrics_addr(&mut child);
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel::<serde_json::Value>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(serde_json::from_str(&line).unwrap());
+        }
+    });
+    let next = |event: &str| loop {
+        let alert = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("no {event} event"));
+        if alert["event"] == event {
+            return alert;
+        }
+    };
+    let metrics = |addr: &str| {
+        let response = http_get(addr, "/metrics");
+        response.split_once("\r\n\r\n").unwrap().1.to_string()
+    };
+    next("new");
+    let database = db.name();
+    let mut admin = sqlx::PgConnection::connect(&common::pg_admin_url())
+        .await
+        .unwrap();
+    let block = |allow: bool| format!("ALTER DATABASE \"{database}\" ALLOW_CONNECTIONS {allow}");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(block(false)))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+
+    let down = next("unreachable");
+    let cause = down["cause"].as_str().unwrap();
+    assert!(
+        cause.contains("not currently accepting connections") || cause.contains("terminat"),
+        "the cause is the server's own: {down}"
+    );
+    let during = metrics(&addr);
+    assert!(during.contains("tether_up 0"), "{during}");
+    assert!(
+        during.contains("tether_orphans{"),
+        "the last good values stay: {during}"
+    );
+
+    sqlx::raw_sql(sqlx::AssertSqlSafe(block(true)))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let back = next("recovered");
+    assert!(back["duration_s"].as_f64().unwrap() > 0.0, "{back}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !metrics(&addr).contains("tether_up 1") {
+        assert!(Instant::now() < deadline, "tether_up stays 0");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(terminate(child), Some(0));
 }

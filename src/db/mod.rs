@@ -98,6 +98,9 @@ pub struct Db {
     pub options: SessionOptions,
 }
 
+/// How long a ping waits on the pool alone before it also tries a
+/// connection of its own to learn why the pool does not answer.
+const PING_GRACE: Duration = Duration::from_millis(300);
 impl Db {
     pub fn engine(&self) -> Engine {
         self.target.engine
@@ -332,11 +335,54 @@ impl Db {
                 Pool::Mysql(p) => sqlx::query("SELECT 1").execute(p).await.map(|_| ()),
             }
         };
-        match tokio::time::timeout(limit, query).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(self.target.redact(&describe(&e))),
-            Err(_) => Err(format!("no answer within {} s", limit.as_secs_f64())),
+        tokio::pin!(query);
+        let answered =
+            |r: Result<(), sqlx::Error>| r.map_err(|e| self.target.redact(&describe(&e)));
+        // A pool with an open connection answers at once. One that has to
+        // connect retries a refused connection until its acquire timeout,
+        // which hides why: a connection of its own, tried alongside, says it.
+        if let Ok(r) = tokio::time::timeout(PING_GRACE.min(limit), &mut query).await {
+            return answered(r);
         }
+        let own = self.connect_once();
+        tokio::pin!(own);
+        let mut own_done = false;
+        let deadline = tokio::time::sleep(limit.saturating_sub(PING_GRACE));
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                r = &mut query => return answered(r),
+                r = &mut own, if !own_done => match r {
+                    Err(cause) => return Err(self.target.redact(&cause)),
+                    // It connects: the pool's query is slow, not refused.
+                    Ok(()) => own_done = true,
+                },
+                _ = &mut deadline => {
+                    return Err(format!("no answer within {} s", limit.as_secs_f64()));
+                }
+            }
+        }
+    }
+
+    /// One connection of its own, closed at once: Ok when the server takes
+    /// it, else why not (refused, unknown host, authentication, …). SQLite
+    /// has no server to ask.
+    async fn connect_once(&self) -> Result<(), String> {
+        use sqlx::Connection;
+        let result = match &self.pool {
+            Pool::Postgres(p) => match sqlx::PgConnection::connect_with(&p.connect_options()).await
+            {
+                Ok(c) => c.close().await,
+                Err(e) => Err(e),
+            },
+            Pool::Mysql(p) => match sqlx::MySqlConnection::connect_with(&p.connect_options()).await
+            {
+                Ok(c) => c.close().await,
+                Err(e) => Err(e),
+            },
+            Pool::Sqlite(_) => return std::future::pending().await,
+        };
+        result.map_err(|e| describe(&e))
     }
 
     /// Starts a run on PostgreSQL: a coordinator transaction exports its snapshot,
