@@ -953,6 +953,12 @@ async fn recovers_after_losing_the_database() {
         "the header should say why: {}",
         status_line(&screen)
     );
+    // The server's own reason, not a timeout that hides it.
+    assert!(
+        !status_line(&screen).contains("no answer within"),
+        "the header should name the server's reason: {}",
+        status_line(&screen)
+    );
 
     // It keeps trying, one attempt per retry, waiting 1 s, 2 s, 4 s… between
     // them: in its first 6 s, at most 4 attempts. Checked at the end, so that

@@ -36,6 +36,8 @@ pub struct WatchArgs {
 }
 
 const PING_LIMIT: Duration = Duration::from_secs(5);
+/// How often a run in flight checks that the server still answers.
+const WATCHDOG: Duration = Duration::from_secs(3);
 
 fn emit(alert: &Alert) {
     let mut out = std::io::stdout().lock();
@@ -173,13 +175,9 @@ impl Watching {
     /// stopped.
     async fn once(&mut self, args: &WatchArgs, interval: Duration) -> bool {
         let reachable = self.db.ping(PING_LIMIT).await;
-        if let Some(alert) = self.watcher.connection(&reachable, SystemTime::now()) {
-            emit(&alert);
-        }
-        if let Ok(mut e) = self.exposition.lock() {
-            e.set_up(reachable.is_ok());
-        }
-        if reachable.is_err() {
+        let unreachable = reachable.is_err();
+        self.unreachable(reachable);
+        if unreachable {
             return true;
         }
         let options = RunOptions {
@@ -194,7 +192,8 @@ impl Watching {
             ..RunOptions::default()
         };
         let baseline = &self.baseline;
-        let result = runner::run_to_end(&self.db, self.plan.clone(), &options, |event| {
+        let cancel = options.cancel.clone();
+        let run = runner::run_to_end(&self.db, self.plan.clone(), &options, |event| {
             if let runner::Event::Estimated { checks, .. } = event {
                 let now = SystemTime::now();
                 for finding in checks.iter().flat_map(|(_, o)| &o.findings) {
@@ -203,13 +202,32 @@ impl Watching {
                     }
                 }
             }
-        })
-        .await;
+        });
+        // A run whose statements wait on a database that went away says so
+        // as soon as a ping does, not at the connect timeout.
+        let result = tokio::select! {
+            result = run => result,
+            e = self.db.until_unreachable(WATCHDOG, PING_LIMIT) => {
+                cancel.cancel();
+                self.unreachable(Err(e));
+                return true;
+            }
+        };
         if self.stop.is_cancelled() {
             return false;
         }
         self.after_run(result).await;
         true
+    }
+
+    /// Says the connection's state: an alert when it changed, and `tether_up`.
+    fn unreachable(&mut self, state: Result<(), String>) {
+        if let Some(alert) = self.watcher.connection(&state, SystemTime::now()) {
+            emit(&alert);
+        }
+        if let Ok(mut e) = self.exposition.lock() {
+            e.set_up(state.is_ok());
+        }
     }
 
     /// Alerts and metrics of a finished run, unless the database went away

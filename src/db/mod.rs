@@ -346,20 +346,28 @@ impl Db {
         }
         let own = self.connect_once();
         tokio::pin!(own);
-        let mut own_done = false;
         let deadline = tokio::time::sleep(limit.saturating_sub(PING_GRACE));
         tokio::pin!(deadline);
+        tokio::select! {
+            r = &mut query => answered(r),
+            r = &mut own => match r {
+                Err(cause) => Err(self.target.redact(&cause)),
+                // It connects: the server answers; the pool is only busy.
+                Ok(()) => Ok(()),
+            },
+            _ = &mut deadline => Err(format!("no answer within {} s", limit.as_secs_f64())),
+        }
+    }
+
+    /// Pings every `period` while the caller's work goes on; returns why the
+    /// database stopped answering, and never while it answers. A statement
+    /// waiting for a connection says nothing until the connect timeout: run
+    /// beside it, this says at once.
+    pub async fn until_unreachable(&self, period: Duration, limit: Duration) -> String {
         loop {
-            tokio::select! {
-                r = &mut query => return answered(r),
-                r = &mut own, if !own_done => match r {
-                    Err(cause) => return Err(self.target.redact(&cause)),
-                    // It connects: the pool's query is slow, not refused.
-                    Ok(()) => own_done = true,
-                },
-                _ = &mut deadline => {
-                    return Err(format!("no answer within {} s", limit.as_secs_f64()));
-                }
+            tokio::time::sleep(period).await;
+            if let Err(e) = self.ping(limit).await {
+                return e;
             }
         }
     }

@@ -48,6 +48,8 @@ struct Running {
 }
 
 const PING_LIMIT: Duration = Duration::from_secs(5);
+/// How often a run in flight checks that the server still answers.
+const WATCHDOG: Duration = Duration::from_secs(3);
 const ROOTS: u32 = 50;
 /// Root lineages checked at the same time.
 const ROOT_CHECKS: usize = 2;
@@ -331,7 +333,18 @@ fn start_run(
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let run = runner::run(&db, plan, &options, events_tx);
         let forward = forward_events(events_rx, &tx, generation, baseline.as_deref());
-        let ((), failures) = tokio::join!(run, forward);
+        // While the run goes on, the server is asked every few seconds: a
+        // statement waiting for a connection would otherwise say nothing
+        // until the connect timeout. When it does not answer, the run is
+        // cancelled and the UI says why at once.
+        let ((), failures) = tokio::select! {
+            done = async { tokio::join!(run, forward) } => done,
+            e = db.until_unreachable(WATCHDOG, PING_LIMIT) => {
+                options.cancel.cancel();
+                let _ = tx.send(Action::ConnectionLost(e));
+                return;
+            }
+        };
         // Failures may mean the server went away: ask it.
         if failures > 0
             && !options.cancel.is_cancelled()
