@@ -284,6 +284,8 @@ pub struct Refresh {
     pub generation: u64,
     pub next_due: Instant,
     pub last_finished: Option<SystemTime>,
+    /// The same moment on the app's clock, for the values' age.
+    pub last_finished_at: Option<Instant>,
     pub last_elapsed: Option<Duration>,
 }
 
@@ -442,6 +444,7 @@ impl App {
                 generation: 0,
                 next_due: now,
                 last_finished: None,
+                last_finished_at: None,
                 last_elapsed: None,
             },
             screen: Screen::Dashboard,
@@ -567,6 +570,17 @@ impl App {
             key(a).cmp(&key(b))
         });
         rows
+    }
+
+    /// While the connection is lost, how old the values shown are.
+    pub fn stale_for(&self) -> Option<Duration> {
+        match self.connection {
+            Connection::Lost { .. } => self
+                .refresh
+                .last_finished_at
+                .map(|at| self.now.saturating_duration_since(at)),
+            Connection::Connected => None,
+        }
     }
 
     /// True when check `i` matches the `/` filter (or there is none).

@@ -158,6 +158,7 @@ impl App {
                 self.refresh.running = false;
                 if !cancelled {
                     self.refresh.last_finished = Some(at);
+                    self.refresh.last_finished_at = Some(now);
                     self.refresh.last_elapsed = Some(elapsed);
                 }
                 self.refresh.next_due = self.refresh.next_due.max(now);

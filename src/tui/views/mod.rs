@@ -219,6 +219,13 @@ fn header_state(app: &App, theme: &Theme) -> Vec<Span<'static>> {
             crate::clock::time_of_day(at)
         )));
     }
+    // While the database is away the values shown are the last ones read.
+    if let Some(age) = app.stale_for() {
+        second.push(Span::styled(
+            format!(" · stale: values {} old", age_text(age)),
+            Style::new().fg(theme.warning).add_modifier(Modifier::BOLD),
+        ));
+    }
     second.push(Span::raw(format!(
         " · every {} s",
         app.refresh.interval.as_secs()
@@ -231,6 +238,16 @@ fn header_state(app: &App, theme: &Theme) -> Vec<Span<'static>> {
     }
     second.extend(header_severities(app, theme));
     second
+}
+
+/// An age in words: `42 s`, `3 min 05 s`, `2 h 10 min`.
+pub(crate) fn age_text(age: std::time::Duration) -> String {
+    let s = age.as_secs();
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min {:02} s", s / 60, s % 60),
+        _ => format!("{} h {:02} min", s / 3600, s % 3600 / 60),
+    }
 }
 
 /// ` · 16 errors 3 warnings 1 info`, each in its severity's style.
