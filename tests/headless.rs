@@ -822,3 +822,57 @@ async fn watch_says_unreachable_with_why_and_recovers_by_itself() {
     }
     assert_eq!(terminate(child), Some(0));
 }
+
+/// The network path to the database goes silent under `watch` (a proxy that
+/// stops forwarding: no reset, no refusal): `unreachable` says there was no
+/// answer, and `recovered` follows once the path carries bytes again.
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_says_a_silent_network_and_recovers_by_itself() {
+    let db = TestDb::postgres().await;
+    db.exec("CREATE TABLE parent (id int PRIMARY KEY); INSERT INTO parent VALUES (1);")
+        .await;
+    let proxy = common::proxy::Proxy::start("127.0.0.1:5432");
+    let url = db.url.replace("127.0.0.1:5432", &proxy.addr.to_string());
+    assert_ne!(url, db.url, "the test database is on 127.0.0.1:5432");
+    let mut child = bin()
+        .args([
+            "watch",
+            "--url",
+            &url,
+            "--interval",
+            "0.5",
+            "--connect-timeout",
+            "3",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel::<serde_json::Value>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(serde_json::from_str(&line).unwrap());
+        }
+    });
+    let next = |event: &str| loop {
+        let alert = rx
+            .recv_timeout(Duration::from_secs(40))
+            .unwrap_or_else(|_| panic!("no {event} event"));
+        if alert["event"] == event {
+            return alert;
+        }
+    };
+    // A few runs through the proxy first.
+    std::thread::sleep(Duration::from_secs(2));
+    proxy.pause();
+    let down = next("unreachable");
+    assert!(
+        down["cause"].as_str().unwrap().contains("no answer within"),
+        "silence is said as silence: {down}"
+    );
+    proxy.resume();
+    let back = next("recovered");
+    assert!(back["duration_s"].as_f64().unwrap() > 0.0, "{back}");
+    assert_eq!(terminate(child), Some(0));
+}

@@ -336,8 +336,17 @@ impl Db {
             }
         };
         tokio::pin!(query);
-        let answered =
-            |r: Result<(), sqlx::Error>| r.map_err(|e| self.target.redact(&describe(&e)));
+        // The pool gives up waiting for a connection at the connect timeout:
+        // the server did not answer in that time.
+        let answered = |r: Result<(), sqlx::Error>| {
+            r.map_err(|e| match e {
+                sqlx::Error::PoolTimedOut => format!(
+                    "no answer within {} s",
+                    self.options.connect_timeout.as_secs_f64()
+                ),
+                e => self.target.redact(&describe(&e)),
+            })
+        };
         // A pool with an open connection answers at once. One that has to
         // connect retries a refused connection until its acquire timeout,
         // which hides why: a connection of its own, tried alongside, says it.

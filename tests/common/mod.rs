@@ -3,6 +3,8 @@
 //! when the test ends, so tests run in parallel and leave nothing behind.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use sqlx::{AssertSqlSafe, Connection};
 use std::collections::BTreeSet;
 use std::sync::Arc;
