@@ -1444,3 +1444,41 @@ async fn any_table_of_three_hundred_is_reached_after_its_name() {
     }
     tui.quit_and_check_exit();
 }
+
+/// The network path goes silent under the UI (a proxy that stops
+/// forwarding): within the connect timeout the header says there was no
+/// answer and that the values shown are stale; `q` still quits at once; when
+/// the path carries bytes again the UI comes back by itself with fresh counts.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_silent_network_is_said_and_survived() {
+    let db = TestDb::postgres().await;
+    db.exec(
+        "CREATE TABLE parents (id int PRIMARY KEY);
+         CREATE TABLE children (id int PRIMARY KEY, parent_id int REFERENCES parents (id));
+         INSERT INTO parents VALUES (1);
+         INSERT INTO children VALUES (1, 1);",
+    )
+    .await;
+    let proxy = common::proxy::Proxy::start("127.0.0.1:5432");
+    let url = db.url.replace("127.0.0.1:5432", &proxy.addr.to_string());
+    let home = tempfile::tempdir().unwrap();
+    let (_, env) = environment(home.path());
+    let tui = Tmux::start(
+        "silent",
+        &["--url", &url, "--interval", "1", "--connect-timeout", "3"],
+        &env,
+    );
+    tui.wait_for("a first refresh", WAIT, |s| {
+        status_line(s).starts_with("● connected") && refreshed_at(s).is_some()
+    });
+    proxy.pause();
+    let (screen, _) = tui.wait_for("the silence to be said", WAIT, |s| {
+        status_line(s).contains("no answer within")
+    });
+    assert!(status_line(&screen).contains("stale: values"), "{screen}");
+    proxy.resume();
+    tui.wait_for("the UI back by itself", Duration::from_secs(40), |s| {
+        status_line(s).starts_with("● connected") && !status_line(s).contains("stale")
+    });
+    tui.quit_and_check_exit();
+}
