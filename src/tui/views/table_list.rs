@@ -28,17 +28,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .iter()
         .position(|m| m.node == app.selected_node)
         .unwrap_or(0);
-    // The selected table in full, and how many matches are below.
-    if let Some(m) = matches.get(selected) {
-        block = block.title_bottom(Line::from(format!(" {} ", app.graph.nodes[m.node].label)));
-    }
-    let list_height = height.saturating_sub(1);
-    let below = matches
-        .len()
-        .saturating_sub(selected.saturating_sub(list_height.saturating_sub(1)) + list_height);
-    if below > 0 {
-        block = block.title_bottom(Line::from(format!(" ↓ {below} more ")).right_aligned());
-    }
+    block = border_notes(block, app, &matches, selected, height.saturating_sub(1));
     frame.render_widget(block, area);
     if height == 0 {
         return;
@@ -94,6 +84,27 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             }),
     );
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The bottom border: the selected table in full, and how many matches are
+/// below the `list_height` rows shown.
+fn border_notes<'b>(
+    mut block: ratatui::widgets::Block<'b>,
+    app: &App,
+    matches: &[crate::app::TableMatch],
+    selected: usize,
+    list_height: usize,
+) -> ratatui::widgets::Block<'b> {
+    if let Some(m) = matches.get(selected) {
+        block = block.title_bottom(Line::from(format!(" {} ", app.graph.nodes[m.node].label)));
+    }
+    let below = matches
+        .len()
+        .saturating_sub(selected.saturating_sub(list_height.saturating_sub(1)) + list_height);
+    if below > 0 {
+        block = block.title_bottom(Line::from(format!(" ↓ {below} more ")).right_aligned());
+    }
+    block
 }
 
 /// `text` in at most `width` columns: cut in the middle with `…`, so that
