@@ -157,6 +157,13 @@ fn running_for_short(app: &App, started: Option<Instant>) -> Option<String> {
 /// A check's state: `running 50% 3.2 s` while it runs (with the share of
 /// its statement's parts read, when read in parts).
 fn state_text(app: &App, view: &CheckView, theme: &Theme) -> (String, Style) {
+    // While the database is away, a count shown is the last one read.
+    if let Some(age) = app.stale_for()
+        && view.count.is_some()
+    {
+        let text = format!("stale {}", super::age_text(age));
+        return (text, Style::new().fg(theme.warning));
+    }
     match view.state {
         CheckState::Queued if view.count.is_some() => ("refreshing".into(), dim(theme)),
         CheckState::Queued => ("queued".into(), dim(theme)),
