@@ -137,13 +137,27 @@ impl Watcher {
                 Some(_) => {}
             }
         }
+        // A check that could not run this time says nothing about what it
+        // found before: those findings are kept, not resolved.
+        let failed: std::collections::HashSet<u32> = findings
+            .iter()
+            .filter(|f| f.check == CheckId::CheckFailed)
+            .filter_map(|f| f.plan_check)
+            .collect();
         for (key, before) in &self.known {
-            if !now.contains_key(key) {
-                let mut alert = Alert::about(AlertKind::Resolved, before, at);
-                alert.previous = before.count;
-                alert.count = None;
-                alerts.push(alert);
+            if now.contains_key(key) {
+                continue;
             }
+            let unknown = before.check != CheckId::CheckFailed
+                && before.plan_check.is_some_and(|c| failed.contains(&c));
+            if unknown {
+                now.insert(key.clone(), before.clone());
+                continue;
+            }
+            let mut alert = Alert::about(AlertKind::Resolved, before, at);
+            alert.previous = before.count;
+            alert.count = None;
+            alerts.push(alert);
         }
         self.known = now;
         alerts
@@ -251,6 +265,50 @@ mod tests {
         assert_eq!(
             events(last),
             vec![(AlertKind::Resolved, "orphans:a".into(), None, Some(1))]
+        );
+    }
+
+    /// A check that fails does not resolve what it found before; once it
+    /// runs again, only a real change is said.
+    #[test]
+    fn a_failed_check_keeps_its_findings() {
+        let at = SystemTime::UNIX_EPOCH;
+        let mut w = Watcher::default();
+        let subject = crate::findings::Subject::Named { name: "t".into() };
+        let mut orphans = Finding::new(
+            CheckId::Orphans,
+            Severity::Error,
+            &subject,
+            "orphans:t",
+            "1 row".into(),
+        );
+        orphans.count = Some(1);
+        orphans.plan_check = Some(3);
+        let mut failed = Finding::new(
+            CheckId::CheckFailed,
+            Severity::Error,
+            &subject,
+            "check_failed:orphans:t",
+            "lock timeout".into(),
+        );
+        failed.plan_check = Some(3);
+        w.after_run(std::slice::from_ref(&orphans), at);
+        let during = w.after_run(std::slice::from_ref(&failed), at);
+        assert_eq!(
+            during.iter().map(|a| a.event).collect::<Vec<_>>(),
+            [AlertKind::CheckFailed],
+            "{during:?}"
+        );
+        let after = w.after_run(std::slice::from_ref(&orphans), at);
+        assert_eq!(
+            after
+                .iter()
+                .map(|a| (a.event, a.key.clone()))
+                .collect::<Vec<_>>(),
+            [(
+                AlertKind::Resolved,
+                Some("check_failed:orphans:t".to_string())
+            )]
         );
     }
 

@@ -876,3 +876,63 @@ async fn watch_says_a_silent_network_and_recovers_by_itself() {
     assert!(back["duration_s"].as_f64().unwrap() > 0.0, "{back}");
     assert_eq!(terminate(child), Some(0));
 }
+
+/// A lock that stalls every read of a table under `watch`: each run's check
+/// of it fails with the lock timeout named (one `check_failed` event, not one
+/// per run), and once the lock goes the check is `resolved` and counted again.
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_says_a_stalling_lock_and_recovers_by_itself() {
+    use sqlx::Connection;
+    let db = TestDb::postgres().await;
+    db.exec(
+        "CREATE TABLE parent (id int PRIMARY KEY); \
+         CREATE TABLE child (id int PRIMARY KEY, parent_id int); \
+         INSERT INTO child VALUES (1, 7);",
+    )
+    .await;
+    let mut child = bin()
+        .args([
+            "watch",
+            "--url",
+            &db.url,
+            "--interval",
+            "0.5",
+            "--lock-timeout",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel::<serde_json::Value>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(serde_json::from_str(&line).unwrap());
+        }
+    });
+    let next = |event: &str| loop {
+        let alert = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("no {event} event"));
+        if alert["event"] == event {
+            return alert;
+        }
+    };
+    next("new");
+    let mut locker = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::raw_sql("BEGIN; LOCK TABLE child IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut locker)
+        .await
+        .unwrap();
+    let failed = next("check_failed");
+    assert!(
+        failed["message"].as_str().unwrap().contains("lock"),
+        "the lock is named: {failed}"
+    );
+    sqlx::raw_sql("COMMIT").execute(&mut locker).await.unwrap();
+    // The orphan was never gone: only the failure resolves.
+    let resolved = next("resolved");
+    assert_eq!(resolved["key"], failed["key"], "{resolved}");
+    assert_eq!(terminate(child), Some(0));
+}
