@@ -936,3 +936,65 @@ async fn watch_says_a_stalling_lock_and_recovers_by_itself() {
     assert_eq!(resolved["key"], failed["key"], "{resolved}");
     assert_eq!(terminate(child), Some(0));
 }
+
+/// The role `watch` connects as loses its privilege on a table mid-run: the
+/// check is one `check_failed` event saying what the role needs (its orphans
+/// are not "resolved"); given back, the failure resolves.
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_says_a_revoked_privilege_and_recovers_by_itself() {
+    let role = common::unique_role("tether_watcher");
+    let _roles = common::Roles(vec![role.clone()]);
+    let db = TestDb::postgres().await;
+    db.exec(&format!(
+        "CREATE TABLE parent (id int PRIMARY KEY); \
+         CREATE TABLE child (id int PRIMARY KEY, parent_id int); \
+         INSERT INTO child VALUES (1, 7); \
+         CREATE ROLE \"{role}\" LOGIN; \
+         GRANT SELECT ON parent, child TO \"{role}\";"
+    ))
+    .await;
+    let url = common::role_url(&db, &role);
+    let mut child = bin()
+        .args(["watch", "--url", &url, "--interval", "0.5"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel::<serde_json::Value>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(serde_json::from_str(&line).unwrap());
+        }
+    });
+    let next = |event: &str| loop {
+        let alert = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("no {event} event"));
+        assert_ne!(
+            alert["event"], "resolved",
+            "nothing resolves while it fails: {alert}"
+        );
+        if alert["event"] == event {
+            return alert;
+        }
+    };
+    next("new");
+    db.exec(&format!("REVOKE SELECT ON child FROM \"{role}\""))
+        .await;
+    let failed = next("check_failed");
+    assert!(
+        failed["message"].as_str().unwrap().contains("SELECT"),
+        "what the role needs is said: {failed}"
+    );
+    db.exec(&format!("GRANT SELECT ON child TO \"{role}\""))
+        .await;
+    let resolved = loop {
+        let alert = rx.recv_timeout(Duration::from_secs(30)).expect("resolved");
+        if alert["event"] == "resolved" {
+            break alert;
+        }
+    };
+    assert_eq!(resolved["key"], failed["key"], "{resolved}");
+    assert_eq!(terminate(child), Some(0));
+}

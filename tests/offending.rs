@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::TestDb;
+use common::{Roles, TestDb, role_url};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use tether::cell::{Cell, CellKind};
@@ -382,17 +382,6 @@ async fn offending_rows_on_postgres() {
 #[tokio::test(flavor = "multi_thread")]
 async fn offending_rows_on_mariadb() {
     offending_rows(TestDb::mysql().await, &mysql_fixture()).await;
-}
-
-/// Roles made for one test, dropped after its database (declare before it).
-struct Roles(Vec<String>);
-
-impl Drop for Roles {
-    fn drop(&mut self) {
-        for role in &self.0 {
-            common::admin_now(format!("DROP ROLE IF EXISTS \"{role}\""));
-        }
-    }
 }
 
 /// Reads the catalog and plans as `url`'s role.

@@ -6,25 +6,10 @@
 
 mod common;
 
-use common::TestDb;
+use common::{Roles, TestDb, role_url};
 use sqlx::{AssertSqlSafe, Connection};
 use std::process::Command;
 use tether::checks::plan::PlanOptions;
-
-/// Roles made for one test, dropped after its database (declare before it).
-struct Roles(Vec<String>);
-
-impl Drop for Roles {
-    fn drop(&mut self) {
-        for role in &self.0 {
-            common::admin_now(format!("DROP ROLE IF EXISTS \"{role}\""));
-        }
-    }
-}
-
-fn role_url(db: &TestDb, role: &str) -> String {
-    db.url.replacen("postgres@", &format!("{role}@"), 1)
-}
 
 fn tether(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_tether"))

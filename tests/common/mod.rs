@@ -249,3 +249,24 @@ pub fn expect(rows: &[(&str, &str, Option<u64>)]) -> BTreeSet<(String, String, O
         .map(|(c, l, n)| (c.to_string(), l.to_string(), *n))
         .collect()
 }
+
+/// Roles made for one test, dropped after its database (declare before it).
+pub struct Roles(pub Vec<String>);
+
+impl Drop for Roles {
+    fn drop(&mut self) {
+        for role in &self.0 {
+            admin_now(format!("DROP ROLE IF EXISTS \"{role}\""));
+        }
+    }
+}
+
+/// `db`'s URL as `role` (trust authentication: no password).
+pub fn role_url(db: &TestDb, role: &str) -> String {
+    db.url.replacen("postgres@", &format!("{role}@"), 1)
+}
+
+/// A role name no other test uses.
+pub fn unique_role(prefix: &str) -> String {
+    unique_name(prefix)
+}
