@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{Roles, TestDb, role_url};
+use common::{Roles, TestDb};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use tether::cell::{Cell, CellKind};
