@@ -731,25 +731,35 @@ fn html_report_is_self_contained_and_renders_in_chromium() {
     }
 }
 
-/// The database stops taking connections under `watch`: one `unreachable`
-/// event with why, `tether_up 0` on the metrics endpoint while the last good
-/// values stay, then one `recovered` event with how long it was away, and
-/// `tether_up 1` again — without a restart.
-#[tokio::test(flavor = "multi_thread")]
-async fn watch_says_unreachable_with_why_and_recovers_by_itself() {
+/// The database stops taking connections under `watch` (`block`, then
+/// every session of it ended): one `unreachable` event with the server's
+/// `reason`, `tether_up 0` on the metrics endpoint while the last good values
+/// stay, then, after `unblock`, one `recovered` event with how long it was
+/// away, and `tether_up 1` again — without a restart.
+async fn cut_off_and_back(
+    block: impl Fn(&str) -> String,
+    unblock: impl Fn(&str) -> String,
+    reason: &str,
+) {
     use sqlx::Connection;
+    // A role of its own: superusers pass connection limits.
+    let role = common::unique_role("tether_watcher");
+    let _roles = common::Roles(vec![role.clone()]);
     let db = TestDb::postgres().await;
-    db.exec(
+    db.exec(&format!(
         "CREATE TABLE parent (id int PRIMARY KEY); \
          CREATE TABLE child (id int PRIMARY KEY, parent_id int); \
-         INSERT INTO child VALUES (1, 7);",
-    )
+         INSERT INTO child VALUES (1, 7); \
+         CREATE ROLE \"{role}\" LOGIN; \
+         GRANT SELECT ON parent, child TO \"{role}\";"
+    ))
     .await;
+    let url = common::role_url(&db, &role);
     let mut child = bin()
         .args([
             "watch",
             "--url",
-            &db.url,
+            &url,
             "--interval",
             "0.5",
             "--metrics-addr",
@@ -760,32 +770,17 @@ async fn watch_says_unreachable_with_why_and_recovers_by_itself() {
         .spawn()
         .unwrap();
     let addr = metrics_addr(&mut child);
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel::<serde_json::Value>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(serde_json::from_str(&line).unwrap());
-        }
-    });
-    let next = |event: &str| loop {
-        let alert = rx
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("no {event} event"));
-        if alert["event"] == event {
-            return alert;
-        }
-    };
+    let alerts = Alerts::of(&mut child);
     let metrics = |addr: &str| {
         let response = http_get(addr, "/metrics");
         response.split_once("\r\n\r\n").unwrap().1.to_string()
     };
-    next("new");
+    alerts.next("new");
     let database = db.name();
     let mut admin = sqlx::PgConnection::connect(&common::pg_admin_url())
         .await
         .unwrap();
-    let block = |allow: bool| format!("ALTER DATABASE \"{database}\" ALLOW_CONNECTIONS {allow}");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(block(false)))
+    sqlx::raw_sql(sqlx::AssertSqlSafe(block(&database)))
         .execute(&mut admin)
         .await
         .unwrap();
@@ -796,10 +791,10 @@ async fn watch_says_unreachable_with_why_and_recovers_by_itself() {
     .await
     .unwrap();
 
-    let down = next("unreachable");
+    let down = alerts.next("unreachable");
     let cause = down["cause"].as_str().unwrap();
     assert!(
-        cause.contains("not currently accepting connections") || cause.contains("terminat"),
+        cause.contains(reason),
         "the cause is the server's own: {down}"
     );
     let during = metrics(&addr);
@@ -809,11 +804,11 @@ async fn watch_says_unreachable_with_why_and_recovers_by_itself() {
         "the last good values stay: {during}"
     );
 
-    sqlx::raw_sql(sqlx::AssertSqlSafe(block(true)))
+    sqlx::raw_sql(sqlx::AssertSqlSafe(unblock(&database)))
         .execute(&mut admin)
         .await
         .unwrap();
-    let back = next("recovered");
+    let back = alerts.next("recovered");
     assert!(back["duration_s"].as_f64().unwrap() > 0.0, "{back}");
     let deadline = Instant::now() + Duration::from_secs(30);
     while !metrics(&addr).contains("tether_up 1") {
@@ -821,6 +816,26 @@ async fn watch_says_unreachable_with_why_and_recovers_by_itself() {
         std::thread::sleep(Duration::from_millis(200));
     }
     assert_eq!(terminate(child), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_says_a_database_refusing_connections_and_recovers() {
+    cut_off_and_back(
+        |db| format!("ALTER DATABASE \"{db}\" ALLOW_CONNECTIONS false"),
+        |db| format!("ALTER DATABASE \"{db}\" ALLOW_CONNECTIONS true"),
+        "not currently accepting connections",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_says_a_database_out_of_connections_and_recovers() {
+    cut_off_and_back(
+        |db| format!("ALTER DATABASE \"{db}\" CONNECTION LIMIT 0"),
+        |db| format!("ALTER DATABASE \"{db}\" CONNECTION LIMIT -1"),
+        "too many connections",
+    )
+    .await;
 }
 
 /// The network path to the database goes silent under `watch` (a proxy that
@@ -848,31 +863,17 @@ async fn watch_says_a_silent_network_and_recovers_by_itself() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel::<serde_json::Value>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(serde_json::from_str(&line).unwrap());
-        }
-    });
-    let next = |event: &str| loop {
-        let alert = rx
-            .recv_timeout(Duration::from_secs(40))
-            .unwrap_or_else(|_| panic!("no {event} event"));
-        if alert["event"] == event {
-            return alert;
-        }
-    };
+    let alerts = Alerts::of(&mut child);
     // A few runs through the proxy first.
     std::thread::sleep(Duration::from_secs(2));
     proxy.pause();
-    let down = next("unreachable");
+    let down = alerts.next("unreachable");
     assert!(
         down["cause"].as_str().unwrap().contains("no answer within"),
         "silence is said as silence: {down}"
     );
     proxy.resume();
-    let back = next("recovered");
+    let back = alerts.next("recovered");
     assert!(back["duration_s"].as_f64().unwrap() > 0.0, "{back}");
     assert_eq!(terminate(child), Some(0));
 }
@@ -904,35 +905,21 @@ async fn watch_says_a_stalling_lock_and_recovers_by_itself() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel::<serde_json::Value>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(serde_json::from_str(&line).unwrap());
-        }
-    });
-    let next = |event: &str| loop {
-        let alert = rx
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("no {event} event"));
-        if alert["event"] == event {
-            return alert;
-        }
-    };
-    next("new");
+    let alerts = Alerts::of(&mut child);
+    alerts.next("new");
     let mut locker = sqlx::PgConnection::connect(&db.url).await.unwrap();
     sqlx::raw_sql("BEGIN; LOCK TABLE child IN ACCESS EXCLUSIVE MODE")
         .execute(&mut locker)
         .await
         .unwrap();
-    let failed = next("check_failed");
+    let failed = alerts.next("check_failed");
     assert!(
         failed["message"].as_str().unwrap().contains("lock"),
         "the lock is named: {failed}"
     );
     sqlx::raw_sql("COMMIT").execute(&mut locker).await.unwrap();
     // The orphan was never gone: only the failure resolves.
-    let resolved = next("resolved");
+    let resolved = alerts.next("resolved");
     assert_eq!(resolved["key"], failed["key"], "{resolved}");
     assert_eq!(terminate(child), Some(0));
 }
@@ -960,41 +947,60 @@ async fn watch_says_a_revoked_privilege_and_recovers_by_itself() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel::<serde_json::Value>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(serde_json::from_str(&line).unwrap());
-        }
-    });
-    let next = |event: &str| loop {
-        let alert = rx
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("no {event} event"));
+    let alerts = Alerts::of(&mut child);
+    let not_resolved = |alert: &serde_json::Value| {
         assert_ne!(
             alert["event"], "resolved",
             "nothing resolves while it fails: {alert}"
-        );
-        if alert["event"] == event {
-            return alert;
-        }
+        )
     };
-    next("new");
+    alerts.next("new");
     db.exec(&format!("REVOKE SELECT ON child FROM \"{role}\""))
         .await;
-    let failed = next("check_failed");
+    let failed = alerts.next_where("check_failed", not_resolved);
     assert!(
         failed["message"].as_str().unwrap().contains("SELECT"),
         "what the role needs is said: {failed}"
     );
     db.exec(&format!("GRANT SELECT ON child TO \"{role}\""))
         .await;
-    let resolved = loop {
-        let alert = rx.recv_timeout(Duration::from_secs(30)).expect("resolved");
-        if alert["event"] == "resolved" {
-            break alert;
-        }
-    };
+    let resolved = alerts.next("resolved");
     assert_eq!(resolved["key"], failed["key"], "{resolved}");
     assert_eq!(terminate(child), Some(0));
+}
+
+/// The JSON lines `tether watch` prints, read as they come.
+struct Alerts(mpsc::Receiver<serde_json::Value>);
+
+impl Alerts {
+    /// Reads `child`'s stdout on a thread of its own.
+    fn of(child: &mut Child) -> Alerts {
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel::<serde_json::Value>();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(serde_json::from_str(&line).unwrap());
+            }
+        });
+        Alerts(rx)
+    }
+
+    /// The next alert of kind `event`, skipping others; none in 40 s fails.
+    fn next(&self, event: &str) -> serde_json::Value {
+        self.next_where(event, |_| {})
+    }
+
+    /// Like `next`, with `each` looking at every alert on the way.
+    fn next_where(&self, event: &str, each: impl Fn(&serde_json::Value)) -> serde_json::Value {
+        loop {
+            let alert = self
+                .0
+                .recv_timeout(Duration::from_secs(40))
+                .unwrap_or_else(|_| panic!("no {event} event"));
+            each(&alert);
+            if alert["event"] == event {
+                return alert;
+            }
+        }
+    }
 }
