@@ -731,6 +731,25 @@ fn html_report_is_self_contained_and_renders_in_chromium() {
     }
 }
 
+/// A database with one orphan, and a role of its own that may read it: the
+/// role (dropped after the database), the database, the role's name and the
+/// URL that connects as it.
+async fn watched_as_a_role() -> (common::Roles, TestDb, String, String) {
+    let role = common::unique_role("tether_watcher");
+    let roles = common::Roles(vec![role.clone()]);
+    let db = TestDb::postgres().await;
+    db.exec(&format!(
+        "CREATE TABLE parent (id int PRIMARY KEY); \
+         CREATE TABLE child (id int PRIMARY KEY, parent_id int); \
+         INSERT INTO child VALUES (1, 7); \
+         CREATE ROLE \"{role}\" LOGIN; \
+         GRANT SELECT ON parent, child TO \"{role}\";"
+    ))
+    .await;
+    let url = common::role_url(&db, &role);
+    (roles, db, role, url)
+}
+
 /// The database stops taking connections under `watch` (`block`, then
 /// every session of it ended): one `unreachable` event with the server's
 /// `reason`, `tether_up 0` on the metrics endpoint while the last good values
@@ -743,18 +762,7 @@ async fn cut_off_and_back(
 ) {
     use sqlx::Connection;
     // A role of its own: superusers pass connection limits.
-    let role = common::unique_role("tether_watcher");
-    let _roles = common::Roles(vec![role.clone()]);
-    let db = TestDb::postgres().await;
-    db.exec(&format!(
-        "CREATE TABLE parent (id int PRIMARY KEY); \
-         CREATE TABLE child (id int PRIMARY KEY, parent_id int); \
-         INSERT INTO child VALUES (1, 7); \
-         CREATE ROLE \"{role}\" LOGIN; \
-         GRANT SELECT ON parent, child TO \"{role}\";"
-    ))
-    .await;
-    let url = common::role_url(&db, &role);
+    let (_roles, db, _, url) = watched_as_a_role().await;
     let mut child = bin()
         .args([
             "watch",
@@ -929,18 +937,7 @@ async fn watch_says_a_stalling_lock_and_recovers_by_itself() {
 /// are not "resolved"); given back, the failure resolves.
 #[tokio::test(flavor = "multi_thread")]
 async fn watch_says_a_revoked_privilege_and_recovers_by_itself() {
-    let role = common::unique_role("tether_watcher");
-    let _roles = common::Roles(vec![role.clone()]);
-    let db = TestDb::postgres().await;
-    db.exec(&format!(
-        "CREATE TABLE parent (id int PRIMARY KEY); \
-         CREATE TABLE child (id int PRIMARY KEY, parent_id int); \
-         INSERT INTO child VALUES (1, 7); \
-         CREATE ROLE \"{role}\" LOGIN; \
-         GRANT SELECT ON parent, child TO \"{role}\";"
-    ))
-    .await;
-    let url = common::role_url(&db, &role);
+    let (_roles, db, role, url) = watched_as_a_role().await;
     let mut child = bin()
         .args(["watch", "--url", &url, "--interval", "0.5"])
         .stdout(Stdio::piped())
