@@ -1001,3 +1001,48 @@ impl Alerts {
         }
     }
 }
+
+/// A statement that outlives `--timeout` under `watch`: one `check_failed`
+/// event saying it timed out, nothing falsely resolved; once it is fast
+/// again, the failure resolves.
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_says_a_statement_timeout_and_recovers_by_itself() {
+    let db = TestDb::postgres().await;
+    db.exec("CREATE TABLE ctl (s float8); INSERT INTO ctl VALUES (0);")
+        .await;
+    let profile = tempfile::NamedTempFile::with_suffix(".toml").unwrap();
+    std::fs::write(
+        profile.path(),
+        "[[assertion]]\nname = \"sleeps\"\n\
+         sql = \"SELECT 1 FROM ctl WHERE CAST(pg_sleep(ctl.s) AS text) = 'never'\"\n",
+    )
+    .unwrap();
+    let mut child = bin()
+        .args([
+            "watch",
+            "--url",
+            &db.url,
+            "--profile",
+            profile.path().to_str().unwrap(),
+            "--interval",
+            "0.5",
+            "--timeout",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let alerts = Alerts::of(&mut child);
+    std::thread::sleep(Duration::from_secs(2));
+    db.exec("UPDATE ctl SET s = 3").await;
+    let failed = alerts.next("check_failed");
+    assert!(
+        failed["message"].as_str().unwrap().contains("timed out"),
+        "{failed}"
+    );
+    db.exec("UPDATE ctl SET s = 0").await;
+    let resolved = alerts.next("resolved");
+    assert_eq!(resolved["key"], failed["key"], "{resolved}");
+    assert_eq!(terminate(child), Some(0));
+}
