@@ -396,20 +396,14 @@ async fn watch_alerts_a_fault_once_then_its_resolution() {
         "[[relationship]]\nchild = \"child\"\ncolumns = [\"parent_id\"]\nparent = \"parent\"\n",
     )
     .unwrap();
-    let mut child = bin()
-        .args([
-            "watch",
-            "--url",
-            &db.url,
-            "--profile",
-            profile.path().to_str().unwrap(),
-            "--interval",
-            "0.3",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = watch(&[
+        "--url",
+        &db.url,
+        "--profile",
+        profile.path().to_str().unwrap(),
+        "--interval",
+        "0.3",
+    ]);
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = mpsc::channel::<serde_json::Value>();
     std::thread::spawn(move || {
@@ -857,20 +851,7 @@ async fn watch_says_a_silent_network_and_recovers_by_itself() {
     let proxy = common::proxy::Proxy::start("127.0.0.1:5432");
     let url = db.url.replace("127.0.0.1:5432", &proxy.addr.to_string());
     assert_ne!(url, db.url, "the test database is on 127.0.0.1:5432");
-    let mut child = bin()
-        .args([
-            "watch",
-            "--url",
-            &url,
-            "--interval",
-            "0.5",
-            "--connect-timeout",
-            "3",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = watch(&["--url", &url, "--interval", "0.5", "--connect-timeout", "3"]);
     let alerts = Alerts::of(&mut child);
     // A few runs through the proxy first.
     std::thread::sleep(Duration::from_secs(2));
@@ -899,20 +880,7 @@ async fn watch_says_a_stalling_lock_and_recovers_by_itself() {
          INSERT INTO child VALUES (1, 7);",
     )
     .await;
-    let mut child = bin()
-        .args([
-            "watch",
-            "--url",
-            &db.url,
-            "--interval",
-            "0.5",
-            "--lock-timeout",
-            "1",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = watch(&["--url", &db.url, "--interval", "0.5", "--lock-timeout", "1"]);
     let alerts = Alerts::of(&mut child);
     alerts.next("new");
     let mut locker = sqlx::PgConnection::connect(&db.url).await.unwrap();
@@ -938,12 +906,7 @@ async fn watch_says_a_stalling_lock_and_recovers_by_itself() {
 #[tokio::test(flavor = "multi_thread")]
 async fn watch_says_a_revoked_privilege_and_recovers_by_itself() {
     let (_roles, db, role, url) = watched_as_a_role().await;
-    let mut child = bin()
-        .args(["watch", "--url", &url, "--interval", "0.5"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = watch(&["--url", &url, "--interval", "0.5"]);
     let alerts = Alerts::of(&mut child);
     let not_resolved = |alert: &serde_json::Value| {
         assert_ne!(
@@ -964,6 +927,17 @@ async fn watch_says_a_revoked_privilege_and_recovers_by_itself() {
     let resolved = alerts.next("resolved");
     assert_eq!(resolved["key"], failed["key"], "{resolved}");
     assert_eq!(terminate(child), Some(0));
+}
+
+/// `tether watch` with `args`, its alerts on a pipe and its stderr dropped.
+fn watch(args: &[&str]) -> Child {
+    bin()
+        .arg("watch")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
 }
 
 /// The JSON lines `tether watch` prints, read as they come.
@@ -1017,22 +991,16 @@ async fn watch_says_a_statement_timeout_and_recovers_by_itself() {
          sql = \"SELECT 1 FROM ctl WHERE CAST(pg_sleep(ctl.s) AS text) = 'never'\"\n",
     )
     .unwrap();
-    let mut child = bin()
-        .args([
-            "watch",
-            "--url",
-            &db.url,
-            "--profile",
-            profile.path().to_str().unwrap(),
-            "--interval",
-            "0.5",
-            "--timeout",
-            "1",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = watch(&[
+        "--url",
+        &db.url,
+        "--profile",
+        profile.path().to_str().unwrap(),
+        "--interval",
+        "0.5",
+        "--timeout",
+        "1",
+    ]);
     let alerts = Alerts::of(&mut child);
     std::thread::sleep(Duration::from_secs(2));
     db.exec("UPDATE ctl SET s = 3").await;
