@@ -818,6 +818,7 @@ async fn cut_off_and_back(
         std::thread::sleep(Duration::from_millis(200));
     }
     assert_eq!(terminate(child), Some(0));
+    no_session_left(&db.name()).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -865,6 +866,7 @@ async fn watch_says_a_silent_network_and_recovers_by_itself() {
     let back = alerts.next("recovered");
     assert!(back["duration_s"].as_f64().unwrap() > 0.0, "{back}");
     assert_eq!(terminate(child), Some(0));
+    no_session_left(&db.name()).await;
 }
 
 /// A lock that stalls every read of a table under `watch`: each run's check
@@ -898,6 +900,7 @@ async fn watch_says_a_stalling_lock_and_recovers_by_itself() {
     let resolved = alerts.next("resolved");
     assert_eq!(resolved["key"], failed["key"], "{resolved}");
     assert_eq!(terminate(child), Some(0));
+    no_session_left(&db.name()).await;
 }
 
 /// The role `watch` connects as loses its privilege on a table mid-run: the
@@ -927,6 +930,35 @@ async fn watch_says_a_revoked_privilege_and_recovers_by_itself() {
     let resolved = alerts.next("resolved");
     assert_eq!(resolved["key"], failed["key"], "{resolved}");
     assert_eq!(terminate(child), Some(0));
+    no_session_left(&db.name()).await;
+}
+
+/// Waits until no session of tether's is left on `database` (at most 10 s):
+/// a watch that stopped leaves nothing behind, whatever fault it met.
+async fn no_session_left(database: &str) {
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(&common::pg_admin_url())
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = $1 AND application_name = 'tether'",
+        )
+        .bind(database)
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+        if left == 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{left} tether sessions left on {database}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// `tether watch` with `args`, its alerts on a pipe and its stderr dropped.
@@ -1013,4 +1045,5 @@ async fn watch_says_a_statement_timeout_and_recovers_by_itself() {
     let resolved = alerts.next("resolved");
     assert_eq!(resolved["key"], failed["key"], "{resolved}");
     assert_eq!(terminate(child), Some(0));
+    no_session_left(&db.name()).await;
 }
