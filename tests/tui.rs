@@ -1482,3 +1482,51 @@ async fn a_silent_network_is_said_and_survived() {
     });
     tui.quit_and_check_exit();
 }
+
+/// The role the UI connects as loses its privilege on a table mid-run: the
+/// row of that table's check says it failed, the header stays connected,
+/// the detail names the grant; given back, the next refresh counts it again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revoked_privilege_is_said_on_its_row_and_survived() {
+    let role = common::unique_role("tether_viewer");
+    let _roles = common::Roles(vec![role.clone()]);
+    let db = TestDb::postgres().await;
+    db.exec(&format!(
+        "CREATE TABLE parents (id int PRIMARY KEY);
+         CREATE TABLE children (id int PRIMARY KEY, parent_id int REFERENCES parents (id));
+         INSERT INTO parents VALUES (1);
+         INSERT INTO children VALUES (1, 1);
+         CREATE ROLE \"{role}\" LOGIN;
+         GRANT SELECT ON parents, children TO \"{role}\";"
+    ))
+    .await;
+    let url = common::role_url(&db, &role);
+    let home = tempfile::tempdir().unwrap();
+    let (_, env) = environment(home.path());
+    let tui = Tmux::start("revoked", &["--url", &url, "--interval", "1"], &env);
+    let row = |s: &str| {
+        orphan_rows(s).and_then(|rows| {
+            rows.into_iter()
+                .find(|r| names(&r.label, "children.parent_id"))
+        })
+    };
+    tui.wait_for("a first refresh", WAIT, |s| {
+        row(s).is_some_and(|r| r.done())
+    });
+    db.exec(&format!("REVOKE SELECT ON children FROM \"{role}\""))
+        .await;
+    // The selected row's line under the pane says its state in full.
+    let (screen, _) = tui.wait_for("the row to say it failed", WAIT, |s| {
+        s.contains("children.parent_id → parents · failed")
+    });
+    assert!(status_line(&screen).starts_with("● connected"), "{screen}");
+    tui.keys(&["2", "Enter"]);
+    tui.wait_for_text("SELECT", WAIT);
+    tui.escape();
+    db.exec(&format!("GRANT SELECT ON children TO \"{role}\""))
+        .await;
+    tui.wait_for("the row counted again", WAIT, |s| {
+        row(s).is_some_and(|r| r.done()) && !s.contains("· failed")
+    });
+    tui.quit_and_check_exit();
+}
