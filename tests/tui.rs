@@ -1530,3 +1530,59 @@ async fn a_revoked_privilege_is_said_on_its_row_and_survived() {
     });
     tui.quit_and_check_exit();
 }
+
+/// A lock that stalls every read of a table: its row says it failed past
+/// the lock timeout while the others refresh, `q` still quits at once and
+/// leaves no session on the server.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stalling_lock_is_said_on_its_row_and_quit_leaves_nothing() {
+    use sqlx::Connection;
+    let db = TestDb::postgres().await;
+    db.exec(
+        "CREATE TABLE parents (id int PRIMARY KEY);
+         CREATE TABLE children (id int PRIMARY KEY, parent_id int REFERENCES parents (id));
+         INSERT INTO parents VALUES (1);
+         INSERT INTO children VALUES (1, 1);",
+    )
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let (_, env) = environment(home.path());
+    let tui = Tmux::start(
+        "lock",
+        &["--url", &db.url, "--interval", "1", "--lock-timeout", "1"],
+        &env,
+    );
+    tui.wait_for("a first refresh", WAIT, |s| {
+        orphan_rows(s).is_some_and(|rows| rows.iter().all(|r| r.done()))
+    });
+    let mut locker = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::raw_sql("BEGIN; LOCK TABLE children IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut locker)
+        .await
+        .unwrap();
+    tui.wait_for("the row to say it failed", WAIT, |s| {
+        s.contains("children.parent_id → parents · failed")
+    });
+    tui.quit_and_check_exit();
+    // A backend may take a moment to end after its client went.
+    let mut admin = admin().await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let left: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'tether'",
+        )
+        .bind(db.name())
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+        if left == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{left} tether sessions left on the server"
+        );
+        tokio::time::sleep(POLL).await;
+    }
+    sqlx::raw_sql("COMMIT").execute(&mut locker).await.unwrap();
+}
