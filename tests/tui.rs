@@ -1503,7 +1503,7 @@ async fn a_revoked_privilege_is_said_on_its_row_and_survived() {
     let url = common::role_url(&db, &role);
     let home = tempfile::tempdir().unwrap();
     let (_, env) = environment(home.path());
-    let tui = Tmux::start("revoked", &["--url", &url, "--interval", "1"], &env);
+    let tui = Tmux::start("revoked", &["--url", &url, "--interval", "2"], &env);
     let row = |s: &str| {
         orphan_rows(s).and_then(|rows| {
             rows.into_iter()
@@ -1549,7 +1549,7 @@ async fn a_stalling_lock_is_said_on_its_row_and_quit_leaves_nothing() {
     let (_, env) = environment(home.path());
     let tui = Tmux::start(
         "lock",
-        &["--url", &db.url, "--interval", "1", "--lock-timeout", "1"],
+        &["--url", &db.url, "--interval", "3", "--lock-timeout", "1"],
         &env,
     );
     tui.wait_for("a first refresh", WAIT, |s| {
