@@ -1586,3 +1586,55 @@ async fn a_stalling_lock_is_said_on_its_row_and_quit_leaves_nothing() {
     }
     sqlx::raw_sql("COMMIT").execute(&mut locker).await.unwrap();
 }
+
+/// The database runs out of connections for the UI's role (`CONNECTION
+/// LIMIT 0`, its sessions ended): the header says so with the server's
+/// reason and the values are marked stale; once connections are allowed
+/// again the UI comes back by itself.
+#[tokio::test(flavor = "multi_thread")]
+async fn out_of_connections_is_said_and_survived() {
+    let role = common::unique_role("tether_viewer");
+    let _roles = common::Roles(vec![role.clone()]);
+    let db = TestDb::postgres().await;
+    db.exec(&format!(
+        "CREATE TABLE parents (id int PRIMARY KEY);
+         CREATE TABLE children (id int PRIMARY KEY, parent_id int REFERENCES parents (id));
+         CREATE ROLE \"{role}\" LOGIN;
+         GRANT SELECT ON parents, children TO \"{role}\";"
+    ))
+    .await;
+    let url = common::role_url(&db, &role);
+    let home = tempfile::tempdir().unwrap();
+    let (_, env) = environment(home.path());
+    let tui = Tmux::start("no-connections", &["--url", &url, "--interval", "1"], &env);
+    tui.wait_for("a first refresh", WAIT, |s| {
+        status_line(s).starts_with("● connected") && refreshed_at(s).is_some()
+    });
+    let mut admin = admin().await;
+    let database = db.name();
+    for sql in [
+        format!("ALTER DATABASE \"{database}\" CONNECTION LIMIT 0"),
+        format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'"
+        ),
+    ] {
+        sqlx::raw_sql(AssertSqlSafe(sql))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
+    let (screen, _) = tui.wait_for("the lost connection to be said", WAIT, |s| {
+        status_line(s).contains("too many connections")
+    });
+    assert!(status_line(&screen).contains("stale: values"), "{screen}");
+    sqlx::raw_sql(AssertSqlSafe(format!(
+        "ALTER DATABASE \"{database}\" CONNECTION LIMIT -1"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    tui.wait_for("the UI back by itself", Duration::from_secs(40), |s| {
+        status_line(s).starts_with("● connected") && !status_line(s).contains("stale")
+    });
+    tui.quit_and_check_exit();
+}

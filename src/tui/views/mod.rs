@@ -207,7 +207,16 @@ fn header_state(app: &App, theme: &Theme) -> Vec<Span<'static>> {
             Style::new().fg(theme.error).add_modifier(Modifier::BOLD),
         ),
     };
-    let mut second = vec![Span::styled(state, state_style)];
+    let mut second = Vec::new();
+    // While the database is away the values shown are the last ones read:
+    // said first, so that a long reason does not push it off the line.
+    if let Some(age) = app.stale_for() {
+        second.push(Span::styled(
+            format!("stale: values {} old · ", age_text(age)),
+            Style::new().fg(theme.warning).add_modifier(Modifier::BOLD),
+        ));
+    }
+    second.push(Span::styled(state, state_style));
     if let Some(at) = app.refresh.last_finished {
         let took = app
             .refresh
@@ -218,13 +227,6 @@ fn header_state(app: &App, theme: &Theme) -> Vec<Span<'static>> {
             " · refreshed {} UTC{took}",
             crate::clock::time_of_day(at)
         )));
-    }
-    // While the database is away the values shown are the last ones read.
-    if let Some(age) = app.stale_for() {
-        second.push(Span::styled(
-            format!(" · stale: values {} old", age_text(age)),
-            Style::new().fg(theme.warning).add_modifier(Modifier::BOLD),
-        ));
     }
     second.push(Span::raw(format!(
         " · every {} s",
