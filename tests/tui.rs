@@ -1638,3 +1638,51 @@ async fn out_of_connections_is_said_and_survived() {
     });
     tui.quit_and_check_exit();
 }
+
+/// A statement past `--timeout`: its latency row says it failed while the
+/// header stays connected, and once it is fast again it is counted again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_statement_timeout_is_said_and_survived() {
+    let db = TestDb::postgres().await;
+    db.exec("CREATE TABLE ctl (s float8); INSERT INTO ctl VALUES (0);")
+        .await;
+    let home = tempfile::tempdir().unwrap();
+    let (_, env) = environment(home.path());
+    let profile = home.path().join("sleeps.toml");
+    std::fs::write(
+        &profile,
+        "[[assertion]]\nname = \"sleeps\"\n\
+         sql = \"SELECT 1 FROM ctl WHERE CAST(pg_sleep(ctl.s) AS text) = 'never'\"\n",
+    )
+    .unwrap();
+    let profile = profile.display().to_string();
+    let tui = Tmux::start(
+        "timeout",
+        &[
+            "--url",
+            &db.url,
+            "--profile",
+            &profile,
+            "--timeout",
+            "1",
+            "--interval",
+            "3",
+        ],
+        &env,
+    );
+    tui.wait_for("a first refresh", WAIT, |s| refreshed_at(s).is_some());
+    db.exec("UPDATE ctl SET s = 3").await;
+    tui.keys(&["7"]);
+    let (screen, _) = tui.wait_for("the timeout among the findings", WAIT, |s| {
+        s.contains("check_failed") && s.contains("timed out after 1 s")
+    });
+    assert!(
+        status_line(&screen).starts_with("● "),
+        "the header stays connected: {screen}"
+    );
+    db.exec("UPDATE ctl SET s = 0").await;
+    tui.wait_for("the finding gone after a fast run", WAIT, |s| {
+        !s.contains("check_failed") && refreshed_at(s).is_some()
+    });
+    tui.quit_and_check_exit();
+}
