@@ -1445,12 +1445,8 @@ async fn any_table_of_three_hundred_is_reached_after_its_name() {
     tui.quit_and_check_exit();
 }
 
-/// The network path goes silent under the UI (a proxy that stops
-/// forwarding): within the connect timeout the header says there was no
-/// answer and that the values shown are stale; `q` still quits at once; when
-/// the path carries bytes again the UI comes back by itself with fresh counts.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_silent_network_is_said_and_survived() {
+/// A database with a parent and its child, every reference holding.
+async fn parents_and_children() -> TestDb {
     let db = TestDb::postgres().await;
     db.exec(
         "CREATE TABLE parents (id int PRIMARY KEY);
@@ -1459,6 +1455,16 @@ async fn a_silent_network_is_said_and_survived() {
          INSERT INTO children VALUES (1, 1);",
     )
     .await;
+    db
+}
+
+/// The network path goes silent under the UI (a proxy that stops
+/// forwarding): within the connect timeout the header says there was no
+/// answer and that the values shown are stale; `q` still quits at once; when
+/// the path carries bytes again the UI comes back by itself with fresh counts.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_silent_network_is_said_and_survived() {
+    let db = parents_and_children().await;
     let proxy = common::proxy::Proxy::start("127.0.0.1:5432");
     let url = db.url.replace("127.0.0.1:5432", &proxy.addr.to_string());
     let home = tempfile::tempdir().unwrap();
@@ -1537,14 +1543,7 @@ async fn a_revoked_privilege_is_said_on_its_row_and_survived() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stalling_lock_is_said_on_its_row_and_quit_leaves_nothing() {
     use sqlx::Connection;
-    let db = TestDb::postgres().await;
-    db.exec(
-        "CREATE TABLE parents (id int PRIMARY KEY);
-         CREATE TABLE children (id int PRIMARY KEY, parent_id int REFERENCES parents (id));
-         INSERT INTO parents VALUES (1);
-         INSERT INTO children VALUES (1, 1);",
-    )
-    .await;
+    let db = parents_and_children().await;
     let home = tempfile::tempdir().unwrap();
     let (_, env) = environment(home.path());
     let tui = Tmux::start(
