@@ -287,6 +287,8 @@ pub struct Refresh {
     /// The same moment on the app's clock, for the values' age.
     pub last_finished_at: Option<Instant>,
     pub last_elapsed: Option<Duration>,
+    /// Refreshes that ran to the end since the start.
+    pub completed: u64,
 }
 
 /// Something that loads in the background.
@@ -446,6 +448,7 @@ impl App {
                 last_finished: None,
                 last_finished_at: None,
                 last_elapsed: None,
+                completed: 0,
             },
             screen: Screen::Dashboard,
             focus: Pane::Graph,

@@ -160,6 +160,7 @@ impl App {
                     self.refresh.last_finished = Some(at);
                     self.refresh.last_finished_at = Some(now);
                     self.refresh.last_elapsed = Some(elapsed);
+                    self.refresh.completed += 1;
                 }
                 self.refresh.next_due = self.refresh.next_due.max(now);
             }

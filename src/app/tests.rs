@@ -505,6 +505,7 @@ fn history_is_bounded() {
         feed_run(&mut app, generation, t);
     }
     assert!(app.statements.iter().all(|s| s.history.len() == HISTORY));
+    assert_eq!(app.refresh.completed, HISTORY as u64 + 5);
 }
 
 /// Opens the detail of the orphans check of assets' discovery flows from the

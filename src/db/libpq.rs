@@ -106,7 +106,7 @@ impl Endpoint {
 
     /// The name `.pgpass` lines are matched against: the host, or `localhost`
     /// for the default socket directory (libpq's rule).
-    fn pgpass_host(&self) -> String {
+    pub(super) fn pgpass_host(&self) -> String {
         match &self.host {
             Host::Socket(dir) if SOCKET_DIRS.iter().any(|d| Path::new(d) == dir) => {
                 "localhost".to_string()

@@ -351,7 +351,10 @@ impl Db {
         // connect retries a refused connection until its acquire timeout,
         // which hides why: a connection of its own, tried alongside, says it.
         if let Ok(r) = tokio::time::timeout(PING_GRACE.min(limit), &mut query).await {
-            return answered(r);
+            return match r {
+                Err(e) if is_wrong_password(&e) && self.password_rotated().await => Ok(()),
+                r => answered(r),
+            };
         }
         let own = self.connect_once();
         tokio::pin!(own);
@@ -394,6 +397,7 @@ impl Db {
             Pool::Postgres(p) => match sqlx::PgConnection::connect_with(&p.connect_options()).await
             {
                 Ok(c) => c.close().await,
+                Err(e) if is_wrong_password(&e) && self.password_rotated().await => Ok(()),
                 Err(e) => Err(e),
             },
             Pool::Mysql(p) => match sqlx::MySqlConnection::connect_with(&p.connect_options()).await
@@ -404,6 +408,29 @@ impl Db {
             Pool::Sqlite(_) => return std::future::pending().await,
         };
         result.map_err(|e| describe(&e))
+    }
+
+    /// After a refused password: true when the password file now holds
+    /// another password for this server and it logs in; the pool then uses
+    /// it for every new connection (an operator rotated the password and
+    /// the file, as libpq-based tools expect).
+    async fn password_rotated(&self) -> bool {
+        use sqlx::Connection;
+        let Pool::Postgres(pool) = &self.pool else {
+            return false;
+        };
+        let Some(password) = self.target.reread_password() else {
+            return false;
+        };
+        let options = (*pool.connect_options()).clone().password(&password);
+        match sqlx::PgConnection::connect_with(&options).await {
+            Ok(connection) => {
+                let _ = connection.close().await;
+                pool.set_connect_options(options);
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     /// Starts a run on PostgreSQL: a coordinator transaction exports its snapshot,
@@ -554,6 +581,11 @@ fn postgres_session_settings(options: &SessionOptions) -> Vec<(&'static str, Str
 }
 
 /// A one-line description of a sqlx error, without sqlx's prefixes.
+/// The server refused the password (PostgreSQL's `invalid_password`).
+fn is_wrong_password(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.code().as_deref() == Some("28P01"))
+}
+
 pub fn describe(error: &sqlx::Error) -> String {
     match error {
         sqlx::Error::Database(e) => e.message().to_string(),

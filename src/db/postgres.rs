@@ -131,9 +131,7 @@ fn explain(tls: &Tls, error: &sqlx::Error, endpoint: &Endpoint, conninfo: &Conni
         Host::Socket(dir) => dir.display().to_string(),
     };
     let mut reason = tls.explain(error, &host);
-    let wrong_password =
-        matches!(error, sqlx::Error::Database(e) if e.code().as_deref() == Some("28P01"));
-    if wrong_password {
+    if super::is_wrong_password(error) {
         match endpoint.password.as_ref().map(|p| &p.source) {
             Some(PasswordSource::File(path)) => reason.push_str(&format!(
                 " (password retrieved from file \"{}\")",

@@ -1,10 +1,12 @@
 //! What a URL points at, described for people without its password.
 
 use super::ConnectError;
-use super::libpq::{Conninfo, Endpoint, Environment, Host};
+use super::libpq::{Conninfo, Endpoint, Environment, Host, PasswordSource};
+use super::pgpass::PassFile;
 use super::secrets::Secrets;
 use crate::model::Engine;
 use std::fmt;
+use std::sync::{Arc, Mutex};
 
 /// The database a URL names: for PostgreSQL, as the URL and the `PG*`
 /// environment resolve (libpq's rules), and once connected, the server that
@@ -23,7 +25,12 @@ pub struct Target {
     /// Where it points: the server connected to, or each one to be tried.
     addresses: Vec<String>,
     conninfo: Option<Conninfo>,
+    /// The server connected to, once connected.
+    connected: Option<Endpoint>,
     secrets: Secrets,
+    /// Passwords read from the password file after the connection was made
+    /// (a rotated password), shared by every copy of the target.
+    rotated: Arc<Mutex<Secrets>>,
 }
 
 impl fmt::Debug for Target {
@@ -93,6 +100,8 @@ impl Target {
             addresses: conninfo.endpoints.iter().map(Endpoint::address).collect(),
             secrets: conninfo.secrets.clone(),
             conninfo: Some(conninfo),
+            connected: None,
+            rotated: Arc::default(),
         })
     }
 
@@ -111,7 +120,9 @@ impl Target {
             redacted_url: url.to_string(),
             addresses: Vec::new(),
             conninfo: None,
+            connected: None,
             secrets: Secrets::default(),
+            rotated: Arc::default(),
         }
     }
 
@@ -157,7 +168,9 @@ impl Target {
             redacted_url: secrets.scrub(&redact_url(url)),
             addresses: vec![address],
             conninfo: None,
+            connected: None,
             secrets,
+            rotated: Arc::default(),
         })
     }
 
@@ -177,11 +190,43 @@ impl Target {
         self.host = Some(host_name(endpoint));
         self.port = Some(endpoint.port);
         self.addresses = vec![endpoint.address()];
+        self.connected = Some(endpoint.clone());
+    }
+
+    /// The password file's password for the server connected to, read again
+    /// (libpq reads the file on every connection, so a password rotated in
+    /// the file is used by the next one). None when the password came from
+    /// the URL or the environment, which cannot change under a running
+    /// process, or when the file has no line for this server.
+    pub(super) fn reread_password(&self) -> Option<String> {
+        let conninfo = self.conninfo.as_ref()?;
+        let endpoint = self.connected.as_ref()?;
+        if let Some(PasswordSource::Url | PasswordSource::Environment) =
+            endpoint.password.as_ref().map(|p| &p.source)
+        {
+            return None;
+        }
+        let mut file = PassFile::at(conninfo.passfile.path.clone());
+        let (password, _) = file.lookup(
+            &endpoint.pgpass_host(),
+            endpoint.port,
+            &conninfo.database,
+            &conninfo.user,
+        )?;
+        self.rotated
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .add(&password);
+        Some(password)
     }
 
     /// Removes the passwords (as sent and as the URL spells them) from a text.
     pub fn redact(&self, text: &str) -> String {
-        self.secrets.scrub(text)
+        let text = self.secrets.scrub(text);
+        self.rotated
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .scrub(&text)
     }
 }
 

@@ -337,3 +337,18 @@ fn a_schema_every_table_shares_is_said_once() {
         insta::assert_snapshot!(format!("one_schema_{w}x{h}"), terminal.backend());
     }
 }
+
+/// The latency pane says what its percentiles are over: every refresh so
+/// far, then the bounded window out of how many.
+#[test]
+fn latency_says_the_window_of_its_percentiles() {
+    let mut app = refreshed((160, 45));
+    let says = |app: &App| text(&render_with(app, false));
+    assert!(says(&app).contains("Latency (ms) · over 2 refreshes"));
+    app.refresh.completed = 3_612;
+    assert!(
+        says(&app).contains("Latency (ms) · last 60 of 3,612 refreshes"),
+        "{}",
+        says(&app)
+    );
+}

@@ -3,7 +3,8 @@
 
 use super::list::{self, Column, List, WIDE, label_cell};
 use super::{PaneView, running_for};
-use crate::app::{Pane, StatementView, percentile};
+use crate::app::{App, HISTORY, Pane, StatementView, percentile};
+use crate::wording::thousands;
 use crate::checks::{Category, Severity};
 use crate::tui::config::Theme;
 use crate::tui::views::findings::glyph;
@@ -48,6 +49,18 @@ fn statements_done(view: &PaneView) -> Option<String> {
         "{done} of {} statements done",
         app.plan.statements.len()
     ))
+}
+
+/// What the percentiles are over: `over 12 refreshes`, or once the bounded
+/// history is full, `last 60 of 3,612 refreshes`.
+fn window(app: &App) -> String {
+    let completed = app.refresh.completed;
+    match completed {
+        0 => String::new(),
+        1 => "over 1 refresh".to_string(),
+        n if n as usize <= HISTORY => format!("over {n} refreshes"),
+        n => format!("last {HISTORY} of {} refreshes", thousands(n)),
+    }
 }
 
 impl PaneView<'_> {
@@ -152,7 +165,11 @@ impl PaneView<'_> {
 
     pub(super) fn latency(&self, frame: &mut Frame, area: Rect) {
         let app = self.app;
-        let title = super::title("Latency (ms)", statements_done(self), "");
+        // While a refresh runs, how much of it is done says more.
+        let title = match statements_done(self) {
+            Some(done) => super::title("Latency (ms)", Some(done), ""),
+            None => super::title("Latency (ms)", None, &window(app)),
+        };
         let block = pane_block(title, app.focus == Pane::Latency, self.theme);
         let categories: Vec<Category> = Category::ALL
             .into_iter()
