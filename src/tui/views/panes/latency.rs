@@ -4,11 +4,11 @@
 use super::list::{self, Column, List, WIDE, label_cell};
 use super::{PaneView, running_for};
 use crate::app::{App, HISTORY, Pane, StatementView, percentile};
-use crate::wording::thousands;
 use crate::checks::{Category, Severity};
 use crate::tui::config::Theme;
 use crate::tui::views::findings::glyph;
 use crate::tui::views::{dim, ms, pane_block, severity_style, sparkline};
+use crate::wording::thousands;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
