@@ -270,16 +270,18 @@ impl PaneView<'_> {
     }
 
     /// The ways to say a selected check in full: its label and, while it
-    /// runs or when it failed, its state; then its label alone.
+    /// runs, when it failed or while its count is stale, its state; then its
+    /// label alone.
     fn sayings(&self, label: String, check: usize) -> Vec<String> {
         let view = &self.app.checks[check];
+        let stale = self.app.stale_for().is_some() && view.count.is_some();
         match view.state {
-            CheckState::Running | CheckState::Failed => {
-                let (state, _) = state_text(self.app, view, self.theme);
-                vec![format!("{label} · {state}"), label]
-            }
-            _ => vec![label],
+            _ if stale => {}
+            CheckState::Running | CheckState::Failed => {}
+            _ => return vec![label],
         }
+        let (state, _) = state_text(self.app, view, self.theme);
+        vec![format!("{label} · {state}"), label]
     }
 
     /// A table of checks: `labels` beside each check's first cells, then
