@@ -21,7 +21,8 @@ pub enum AlertKind {
     Breach,
     /// A check that could not run (`check_failed`).
     CheckFailed,
-    /// The database does not answer; `cause` says why.
+    /// The database cannot be reached (it does not answer, refuses the
+    /// connection or the login); `cause` says why.
     Unreachable,
     /// The database answers again; `duration_s` says after how long.
     Recovered,
@@ -170,7 +171,7 @@ impl Watcher {
                 self.unreachable_since = Some(at);
                 let mut alert = Alert::connection(
                     AlertKind::Unreachable,
-                    format!("the database does not answer: {e}"),
+                    format!("the database cannot be reached: {e}"),
                     at,
                 );
                 alert.cause = Some(e.clone());

@@ -11,140 +11,21 @@
 //! each session's backend id, kept to cancel its query) is not a statement
 //! of the run and is left out on both sides.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn pg_bin() -> PathBuf {
-    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .expect("PostgreSQL's binaries (./scripts/test installs them)")
-        .flatten()
-        .map(|e| e.path().join("bin"))
-        .filter(|p| p.join("initdb").exists())
-        .collect();
-    versions.sort();
-    versions.pop().expect("an initdb under /usr/lib/postgresql")
-}
+use common::pg::{Options, PrivatePg};
+use std::process::Command;
 
-fn as_postgres(program: &str, args: &[&str]) -> Output {
-    Command::new("runuser")
-        .args(["-u", "postgres", "--"])
-        .arg(pg_bin().join(program))
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("runuser -u postgres -- {program}: {e}"))
-}
-
-/// A PostgreSQL server that logs every statement. Stopped on drop.
-struct LoggingPg {
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-impl LoggingPg {
-    fn start() -> LoggingPg {
-        let dir = tempfile::Builder::new()
-            .prefix("tether-pg-log-")
-            .tempdir()
-            .unwrap();
-        let data = dir.path().join("data");
-        let chown = |path: &Path| {
-            assert!(
-                Command::new("chown")
-                    .args(["-R", "postgres:postgres"])
-                    .arg(path)
-                    .status()
-                    .unwrap()
-                    .success()
-            );
-        };
-        chown(dir.path());
-        let out = as_postgres(
-            "initdb",
-            &[
-                "-D",
-                data.to_str().unwrap(),
-                "-U",
-                "postgres",
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                "--no-sync",
-                "--no-instructions",
-            ],
-        );
-        assert!(
-            out.status.success(),
-            "initdb: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let mut last_error = String::new();
-        for _ in 0..5 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let mut conf = std::fs::OpenOptions::new()
-                .append(true)
-                .open(data.join("postgresql.conf"))
-                .unwrap();
-            write!(
-                conf,
-                "\nport = {port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{}'\n\
-                 fsync = off\nmax_connections = 40\nlog_statement = 'all'\n\
-                 log_line_prefix = '@@ %d %a @@ '\n",
-                dir.path().display()
-            )
-            .unwrap();
-            let log = dir.path().join("server.log");
-            let out = as_postgres(
-                "pg_ctl",
-                &[
-                    "-D",
-                    data.to_str().unwrap(),
-                    "-l",
-                    log.to_str().unwrap(),
-                    "-w",
-                    "-t",
-                    "60",
-                    "start",
-                ],
-            );
-            if out.status.success() {
-                return LoggingPg { dir, port };
-            }
-            last_error = std::fs::read_to_string(&log).unwrap_or_default();
-        }
-        panic!("the private PostgreSQL did not start: {last_error}");
-    }
-
-    fn log(&self) -> String {
-        String::from_utf8_lossy(&std::fs::read(self.dir.path().join("server.log")).unwrap())
-            .into_owned()
-    }
-
-    fn url(&self, database: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
-    }
-}
-
-impl Drop for LoggingPg {
-    fn drop(&mut self) {
-        let data = self.dir.path().join("data");
-        let _ = as_postgres(
-            "pg_ctl",
-            &[
-                "-D",
-                data.to_str().unwrap(),
-                "-m",
-                "immediate",
-                "-w",
-                "stop",
-            ],
-        );
-    }
+/// A private server that logs every statement, each line prefixed with its
+/// database and application (`@@ db app @@ `).
+fn logging_pg() -> PrivatePg {
+    PrivatePg::start(Options {
+        conf: vec![
+            "log_statement = 'all'".into(),
+            "log_line_prefix = '@@ %d %a @@ '".into(),
+        ],
+        ..Options::default()
+    })
 }
 
 /// The statements the server logged for `database` in `log`: the text of each
@@ -193,7 +74,7 @@ fn is_session(statement: &str) -> bool {
 
 #[test]
 fn every_statement_the_server_receives_is_listed() {
-    let pg = LoggingPg::start();
+    let pg = logging_pg();
     let tether = env!("CARGO_BIN_EXE_tether");
     let out = Command::new(tether)
         .args(["demo", "--url", &pg.url("postgres"), "--scale", "2000"])

@@ -12,6 +12,7 @@
 
 mod common;
 
+use common::pg::{Options, PrivatePg, set_mode};
 use common::{TestDb, pg_admin_url};
 use sqlx::Connection;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -19,8 +20,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
-
-const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 
 // ---------------------------------------------------------------------------
 // A private PostgreSQL with its own certificate authority
@@ -118,166 +117,56 @@ impl Certs {
     }
 }
 
-fn set_mode(path: &Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
-}
-
-/// A PostgreSQL server of these tests' own. Stopped and removed on drop.
-struct PrivatePg {
-    /// Owned by the `postgres` OS user: the data directory and the socket.
-    dir: tempfile::TempDir,
-    port: u16,
+/// The private server and the certificates it was made with.
+struct TlsPg {
+    server: PrivatePg,
     certs: Certs,
 }
 
-fn as_postgres(program: &str, args: &[&str]) -> Output {
-    Command::new("runuser")
-        .args(["-u", "postgres", "--", &format!("{PG_BIN}/{program}")])
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("runuser -u postgres -- {program}: {e}"))
-}
-
-impl PrivatePg {
-    fn start() -> PrivatePg {
+impl TlsPg {
+    /// A server with `ssl = on` whose pg_hba.conf takes TCP only over TLS,
+    /// and a certificate login for one role.
+    fn start() -> TlsPg {
         let certs = Certs::make();
-        let dir = tempfile::Builder::new()
-            .prefix("tether-pg-")
-            .tempdir()
-            .unwrap();
-        let data = dir.path().join("data");
-        let chown = |path: &Path| {
-            let ok = Command::new("chown")
-                .args(["-R", "postgres:postgres"])
-                .arg(path)
-                .status()
-                .unwrap()
-                .success();
-            assert!(ok, "chown {}", path.display());
-        };
-        chown(dir.path());
-        let out = as_postgres(
-            "initdb",
-            &[
-                "-D",
-                data.to_str().unwrap(),
-                "-U",
-                "postgres",
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                "--no-sync",
-                "--no-instructions",
+        let server = PrivatePg::start(Options {
+            conf: vec![
+                "ssl = on".into(),
+                "ssl_cert_file = 'server.crt'".into(),
+                "ssl_key_file = 'server.key'".into(),
+                "ssl_ca_file = 'ca.crt'".into(),
             ],
-        );
-        assert!(
-            out.status.success(),
-            "initdb: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        for file in ["server.crt", "server.key", "ca.crt"] {
-            std::fs::copy(certs.path(file), data.join(file)).unwrap();
-        }
-        set_mode(&data.join("server.key"), 0o600);
-        // TCP only over TLS; a certificate login for one role.
-        std::fs::write(
-            data.join("pg_hba.conf"),
-            "local all all trust\n\
-             hostssl all tether_cert_user 127.0.0.1/32 cert\n\
-             hostssl all all 127.0.0.1/32 trust\n",
-        )
-        .unwrap();
-        chown(&data);
-        let mut last_error = String::new();
-        for _ in 0..5 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let mut conf = std::fs::OpenOptions::new()
-                .append(true)
-                .open(data.join("postgresql.conf"))
-                .unwrap();
-            write!(
-                conf,
-                "\nport = {port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{}'\n\
-                 ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\nssl_ca_file = 'ca.crt'\n\
-                 fsync = off\nmax_connections = 40\n",
-                dir.path().display()
-            )
-            .unwrap();
-            let log = data.join("server.log");
-            let out = as_postgres(
-                "pg_ctl",
-                &[
-                    "-D",
-                    data.to_str().unwrap(),
-                    "-l",
-                    log.to_str().unwrap(),
-                    "-w",
-                    "-t",
-                    "60",
-                    "start",
-                ],
-            );
-            if out.status.success() {
-                let pg = PrivatePg { dir, port, certs };
-                pg.psql("CREATE ROLE tether_cert_user LOGIN");
-                return pg;
-            }
-            last_error = std::fs::read_to_string(&log).unwrap_or_default();
-        }
-        panic!("the private PostgreSQL did not start: {last_error}");
+            hba: "local all all trust\n\
+                  hostssl all tether_cert_user 127.0.0.1/32 cert\n\
+                  hostssl all all 127.0.0.1/32 trust\n"
+                .into(),
+            files: vec![
+                (certs.path("server.crt"), 0o644),
+                (certs.path("server.key"), 0o600),
+                (certs.path("ca.crt"), 0o644),
+            ],
+        });
+        server.psql("CREATE ROLE tether_cert_user LOGIN");
+        TlsPg { server, certs }
     }
 
-    fn psql(&self, sql: &str) {
-        let out = Command::new(format!("{PG_BIN}/psql"))
-            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-U", "postgres", "-h"])
-            .arg(self.dir.path())
-            .args(["-p", &self.port.to_string(), "-d", "postgres", "-c", sql])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "psql {sql}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+    fn port(&self) -> u16 {
+        self.server.port()
     }
 
     fn socket_dir(&self) -> &Path {
-        self.dir.path()
-    }
-}
-
-impl Drop for PrivatePg {
-    fn drop(&mut self) {
-        let data = self.dir.path().join("data");
-        let _ = as_postgres(
-            "pg_ctl",
-            &[
-                "-D",
-                data.to_str().unwrap(),
-                "-m",
-                "immediate",
-                "-w",
-                "stop",
-            ],
-        );
+        self.server.socket_dir()
     }
 }
 
 /// The private server, shared by the tests running at once; it stops when
 /// the last of them lets go of it.
-fn private_pg() -> Arc<PrivatePg> {
-    static SHARED: Mutex<Weak<PrivatePg>> = Mutex::new(Weak::new());
+fn private_pg() -> Arc<TlsPg> {
+    static SHARED: Mutex<Weak<TlsPg>> = Mutex::new(Weak::new());
     let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(pg) = shared.upgrade() {
         return pg;
     }
-    let pg = Arc::new(PrivatePg::start());
+    let pg = Arc::new(TlsPg::start());
     *shared = Arc::downgrade(&pg);
     pg
 }
@@ -379,14 +268,14 @@ fn verify_full_with_the_right_ca_connects() {
     let ca = pg.certs.path("ca.crt");
     let url = format!(
         "postgres://postgres@localhost:{}/postgres?sslmode=verify-full&sslrootcert={}",
-        pg.port,
+        pg.port(),
         ca.display()
     );
     assert_eq!(
         connects(home.path(), &url, &[]),
         format!(
             "PostgreSQL at localhost:{}, database \"postgres\", user \"postgres\"",
-            pg.port
+            pg.port()
         )
     );
 }
@@ -401,7 +290,7 @@ fn a_wrong_ca_is_refused_naming_the_certificate_problem() {
         let url = format!(
             "postgres://postgres:{}@localhost:{}/postgres?sslmode={mode}&sslrootcert={}",
             percent_encode(SECRET),
-            pg.port,
+            pg.port(),
             wrong.display()
         );
         let error = refused(home.path(), &url, &[]);
@@ -422,7 +311,7 @@ fn verify_full_refuses_a_certificate_for_another_host_name() {
     let home = home();
     let url = format!(
         "postgres://postgres@127.0.0.1:{}/postgres?sslmode=verify-full&sslrootcert={}",
-        pg.port,
+        pg.port(),
         pg.certs.path("ca.crt").display()
     );
     let error = refused(home.path(), &url, &[]);
@@ -440,7 +329,7 @@ fn verify_ca_connects_when_the_host_name_differs() {
     let home = home();
     let url = format!(
         "postgres://postgres@127.0.0.1:{}/postgres?sslmode=verify-ca&sslrootcert={}",
-        pg.port,
+        pg.port(),
         pg.certs.path("ca.crt").display()
     );
     connects(home.path(), &url, &[]);
@@ -452,7 +341,7 @@ fn require_verifies_the_ca_when_a_root_file_exists() {
     let url = |root: Option<&Path>| {
         let mut url = format!(
             "postgres://postgres@127.0.0.1:{}/postgres?sslmode=require",
-            pg.port
+            pg.port()
         );
         if let Some(root) = root {
             url.push_str(&format!("&sslrootcert={}", root.display()));
@@ -469,7 +358,7 @@ fn require_verifies_the_ca_when_a_root_file_exists() {
         "{error}"
     );
     // The same through PGSSLMODE and PGSSLROOTCERT.
-    let bare = format!("postgres://postgres@127.0.0.1:{}/postgres", pg.port);
+    let bare = format!("postgres://postgres@127.0.0.1:{}/postgres", pg.port());
     let wrong = pg.certs.path("wrong-ca.crt");
     let error = refused(
         home.path(),
@@ -488,7 +377,7 @@ fn the_default_root_file_is_home_postgresql_root_crt() {
     let url = |mode: &str, host: &str| {
         format!(
             "postgres://postgres@{host}:{}/postgres?sslmode={mode}",
-            pg.port
+            pg.port()
         )
     };
     let right = home_with(&[("root.crt", &pg.certs.path("ca.crt"))]);
@@ -504,7 +393,7 @@ fn the_default_root_file_is_home_postgresql_root_crt() {
     // a plain connection, which this server refuses: both are named.
     let error = refused(
         wrong.path(),
-        &format!("postgres://postgres@127.0.0.1:{}/postgres", pg.port),
+        &format!("postgres://postgres@127.0.0.1:{}/postgres", pg.port()),
         &[],
     );
     assert!(
@@ -531,7 +420,7 @@ fn sslrootcert_system_uses_the_platform_roots() {
     let home = home();
     let url = format!(
         "postgres://postgres@localhost:{}/postgres?sslrootcert=system",
-        pg.port
+        pg.port()
     );
     // The platform's store does not know the test CA.
     let error = refused(home.path(), &url, &[]);
@@ -566,7 +455,7 @@ fn allow_retries_with_tls_when_plain_is_refused_and_disable_is_refused() {
     let url = |mode: &str| {
         format!(
             "postgres://postgres@127.0.0.1:{}/postgres?sslmode={mode}",
-            pg.port
+            pg.port()
         )
     };
     // This server takes TCP connections only over TLS.
@@ -583,7 +472,7 @@ fn allow_retries_with_tls_when_plain_is_refused_and_disable_is_refused() {
     assert!(
         error.starts_with(&format!(
             "tether: error: cannot connect to PostgreSQL at 127.0.0.1:{}",
-            pg.port
+            pg.port()
         )),
         "{error}"
     );
@@ -594,7 +483,7 @@ fn client_certificates_from_parameters_and_from_home() {
     let pg = private_pg();
     let url = format!(
         "postgres://tether_cert_user@127.0.0.1:{}/postgres?sslmode=verify-ca",
-        pg.port
+        pg.port()
     );
     let (ca, crt, key) = (
         pg.certs.path("ca.crt"),
@@ -653,7 +542,7 @@ fn client_certificates_from_parameters_and_from_home() {
 fn every_url_form_connects_and_names_the_real_server() {
     let pg = private_pg();
     let home = home();
-    let port = pg.port.to_string();
+    let port = pg.port().to_string();
     let shown =
         |host: &str| format!("PostgreSQL at {host}, database \"postgres\", user \"postgres\"");
     let tcp = shown(&format!("127.0.0.1:{port}"));

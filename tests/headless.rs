@@ -4,9 +4,10 @@
 mod common;
 
 use common::TestDb;
+use common::pg::{Options, PrivatePg};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 fn bin() -> Command {
@@ -65,15 +66,27 @@ fn terminate(mut child: Child) -> Option<i32> {
 /// The address `tether watch --metrics-addr` says it serves on (its first
 /// line on stderr). The rest of stderr is read on, so that it stays open.
 fn metrics_addr(child: &mut Child) -> String {
+    serving(child).0
+}
+
+/// Like [`metrics_addr`], and all of stderr (its first line included) once
+/// the child has ended.
+fn serving(child: &mut Child) -> (String, std::thread::JoinHandle<String>) {
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
-    std::thread::spawn(move || for _ in stderr.lines() {});
-    line.trim()
+    let addr = line
+        .trim()
         .strip_prefix("tether: metrics on http://")
         .and_then(|rest| rest.strip_suffix("/metrics"))
         .unwrap_or_else(|| panic!("no metrics address in {line:?}"))
-        .to_string()
+        .to_string();
+    let rest = std::thread::spawn(move || {
+        let mut bytes = line.into_bytes();
+        let _ = stderr.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    });
+    (addr, rest)
 }
 
 fn http_get(addr: &str, path: &str) -> String {
@@ -818,7 +831,7 @@ async fn cut_off_and_back(
         std::thread::sleep(Duration::from_millis(200));
     }
     assert_eq!(terminate(child), Some(0));
-    no_session_left(&db.name()).await;
+    no_session_left(&common::pg_admin_url(), &db.name()).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -843,7 +856,10 @@ async fn watch_says_a_database_out_of_connections_and_recovers() {
 
 /// The network path to the database goes silent under `watch` (a proxy that
 /// stops forwarding: no reset, no refusal): `unreachable` says there was no
-/// answer, and `recovered` follows once the path carries bytes again.
+/// answer, and `recovered` follows once the path carries bytes again. The
+/// metrics endpoint is tether's own, not behind the proxy: it answers all
+/// along, `tether_up 0` with the last run's values while the path is silent,
+/// `tether_up 1` and a newer last success after.
 #[tokio::test(flavor = "multi_thread")]
 async fn watch_says_a_silent_network_and_recovers_by_itself() {
     let db = TestDb::postgres().await;
@@ -852,21 +868,41 @@ async fn watch_says_a_silent_network_and_recovers_by_itself() {
     let proxy = common::proxy::Proxy::start("127.0.0.1:5432");
     let url = db.url.replace("127.0.0.1:5432", &proxy.addr.to_string());
     assert_ne!(url, db.url, "the test database is on 127.0.0.1:5432");
-    let mut child = watch(&["--url", &url, "--interval", "0.5", "--connect-timeout", "3"]);
-    let alerts = Alerts::of(&mut child);
+    let watched = Watched::start(
+        &["--url", &url, "--interval", "0.5", "--connect-timeout", "3"],
+        &[],
+    );
     // A few runs through the proxy first.
     std::thread::sleep(Duration::from_secs(2));
+    let before = watched.metrics_until("a run", |m| m.up() == Some(1.0));
+    let paused_at = unix_now();
     proxy.pause();
-    let down = alerts.next("unreachable");
+    let down = watched.alerts.next("unreachable");
     assert!(
         down["cause"].as_str().unwrap().contains("no answer within"),
         "silence is said as silence: {down}"
     );
+    let during = watched.metrics_until("tether_up 0", |m| m.up() == Some(0.0));
+    assert!(
+        during.last_success() <= paused_at,
+        "no run succeeded through a silent path: {during}"
+    );
+    for name in ["tether_checks_run", "tether_findings"] {
+        assert_eq!(
+            during.samples_of(name),
+            before.samples_of(name),
+            "the last values stay: {during}"
+        );
+    }
+    let resumed_at = unix_now();
     proxy.resume();
-    let back = alerts.next("recovered");
+    let back = watched.alerts.next("recovered");
     assert!(back["duration_s"].as_f64().unwrap() > 0.0, "{back}");
-    assert_eq!(terminate(child), Some(0));
-    no_session_left(&db.name()).await;
+    watched.metrics_until("a run after the silence", |m| {
+        m.up() == Some(1.0) && m.last_success() > resumed_at
+    });
+    watched.stop();
+    no_session_left(&common::pg_admin_url(), &db.name()).await;
 }
 
 /// A lock that stalls every read of a table under `watch`: each run's check
@@ -882,25 +918,35 @@ async fn watch_says_a_stalling_lock_and_recovers_by_itself() {
          INSERT INTO child VALUES (1, 7);",
     )
     .await;
-    let mut child = watch(&["--url", &db.url, "--interval", "0.5", "--lock-timeout", "1"]);
-    let alerts = Alerts::of(&mut child);
-    alerts.next("new");
+    let watched = Watched::start(
+        &["--url", &db.url, "--interval", "0.5", "--lock-timeout", "1"],
+        &[],
+    );
+    watched.alerts.next("new");
+    watched.metrics_until("the orphan counted", |m| m.orphans() == Some(1.0));
     let mut locker = sqlx::PgConnection::connect(&db.url).await.unwrap();
     sqlx::raw_sql("BEGIN; LOCK TABLE child IN ACCESS EXCLUSIVE MODE")
         .execute(&mut locker)
         .await
         .unwrap();
-    let failed = alerts.next("check_failed");
+    let failed = watched.alerts.next("check_failed");
     assert!(
         failed["message"].as_str().unwrap().contains("lock"),
         "the lock is named: {failed}"
     );
+    let during = watched.failing("orphans");
+    assert_eq!(
+        during.orphans(),
+        None,
+        "an unknown count is absent: {during}"
+    );
     sqlx::raw_sql("COMMIT").execute(&mut locker).await.unwrap();
     // The orphan was never gone: only the failure resolves.
-    let resolved = alerts.next("resolved");
+    let resolved = watched.alerts.next("resolved");
     assert_eq!(resolved["key"], failed["key"], "{resolved}");
-    assert_eq!(terminate(child), Some(0));
-    no_session_left(&db.name()).await;
+    watched.not_failing("the orphan counted again", |m| m.orphans() == Some(1.0));
+    watched.stop();
+    no_session_left(&common::pg_admin_url(), &db.name()).await;
 }
 
 /// The role `watch` connects as loses its privilege on a table mid-run: the
@@ -909,37 +955,43 @@ async fn watch_says_a_stalling_lock_and_recovers_by_itself() {
 #[tokio::test(flavor = "multi_thread")]
 async fn watch_says_a_revoked_privilege_and_recovers_by_itself() {
     let (_roles, db, role, url) = watched_as_a_role().await;
-    let mut child = watch(&["--url", &url, "--interval", "0.5"]);
-    let alerts = Alerts::of(&mut child);
+    let watched = Watched::start(&["--url", &url, "--interval", "0.5"], &[]);
     let not_resolved = |alert: &serde_json::Value| {
         assert_ne!(
             alert["event"], "resolved",
             "nothing resolves while it fails: {alert}"
         )
     };
-    alerts.next("new");
+    watched.alerts.next("new");
+    watched.metrics_until("the orphan counted", |m| m.orphans() == Some(1.0));
     db.exec(&format!("REVOKE SELECT ON child FROM \"{role}\""))
         .await;
-    let failed = alerts.next_where("check_failed", not_resolved);
+    let failed = watched.alerts.next_where("check_failed", not_resolved);
     assert!(
         failed["message"].as_str().unwrap().contains("SELECT"),
         "what the role needs is said: {failed}"
     );
+    let during = watched.failing("orphans");
+    assert_eq!(
+        during.orphans(),
+        None,
+        "an unknown count is absent: {during}"
+    );
     db.exec(&format!("GRANT SELECT ON child TO \"{role}\""))
         .await;
-    let resolved = alerts.next("resolved");
+    let resolved = watched.alerts.next("resolved");
     assert_eq!(resolved["key"], failed["key"], "{resolved}");
-    assert_eq!(terminate(child), Some(0));
-    no_session_left(&db.name()).await;
+    watched.not_failing("the orphan counted again", |m| m.orphans() == Some(1.0));
+    watched.stop();
+    no_session_left(&common::pg_admin_url(), &db.name()).await;
 }
 
-/// Waits until no session of tether's is left on `database` (at most 10 s):
-/// a watch that stopped leaves nothing behind, whatever fault it met.
-async fn no_session_left(database: &str) {
+/// Waits until no session of tether's is left on `database` of the server
+/// `admin_url` connects to (at most 10 s): a watch that stopped leaves
+/// nothing behind, whatever fault it met.
+async fn no_session_left(admin_url: &str, database: &str) {
     use sqlx::Connection;
-    let mut admin = sqlx::PgConnection::connect(&common::pg_admin_url())
-        .await
-        .unwrap();
+    let mut admin = sqlx::PgConnection::connect(admin_url).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let left: i64 = sqlx::query_scalar(
@@ -972,20 +1024,28 @@ fn watch(args: &[&str]) -> Child {
         .unwrap()
 }
 
-/// The JSON lines `tether watch` prints, read as they come.
-struct Alerts(mpsc::Receiver<serde_json::Value>);
+/// The JSON lines `tether watch` prints, read as they come, and all it
+/// printed.
+struct Alerts {
+    rx: mpsc::Receiver<serde_json::Value>,
+    text: Arc<Mutex<String>>,
+}
 
 impl Alerts {
     /// Reads `child`'s stdout on a thread of its own.
     fn of(child: &mut Child) -> Alerts {
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel::<serde_json::Value>();
+        let text = Arc::new(Mutex::new(String::new()));
+        let kept = text.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(serde_json::from_str(&line).unwrap());
+                let alert = serde_json::from_str(&line).unwrap();
+                kept.lock().unwrap().push_str(&format!("{line}\n"));
+                let _ = tx.send(alert);
             }
         });
-        Alerts(rx)
+        Alerts { rx, text }
     }
 
     /// The next alert of kind `event`, skipping others; none in 40 s fails.
@@ -997,7 +1057,7 @@ impl Alerts {
     fn next_where(&self, event: &str, each: impl Fn(&serde_json::Value)) -> serde_json::Value {
         loop {
             let alert = self
-                .0
+                .rx
                 .recv_timeout(Duration::from_secs(40))
                 .unwrap_or_else(|_| panic!("no {event} event"));
             each(&alert);
@@ -1005,6 +1065,15 @@ impl Alerts {
                 return alert;
             }
         }
+    }
+
+    /// The alerts not read yet, once the output has ended; and all of it.
+    fn rest(&self) -> (Vec<serde_json::Value>, String) {
+        let mut rest = Vec::new();
+        while let Ok(alert) = self.rx.recv_timeout(Duration::from_secs(10)) {
+            rest.push(alert);
+        }
+        (rest, self.text.lock().unwrap().clone())
     }
 }
 
@@ -1023,27 +1092,412 @@ async fn watch_says_a_statement_timeout_and_recovers_by_itself() {
          sql = \"SELECT 1 FROM ctl WHERE CAST(pg_sleep(ctl.s) AS text) = 'never'\"\n",
     )
     .unwrap();
-    let mut child = watch(&[
-        "--url",
-        &db.url,
-        "--profile",
-        profile.path().to_str().unwrap(),
-        "--interval",
-        "0.5",
-        "--timeout",
-        "1",
-    ]);
-    let alerts = Alerts::of(&mut child);
+    let watched = Watched::start(
+        &[
+            "--url",
+            &db.url,
+            "--profile",
+            profile.path().to_str().unwrap(),
+            "--interval",
+            "0.5",
+            "--timeout",
+            "1",
+        ],
+        &[],
+    );
     std::thread::sleep(Duration::from_secs(2));
     db.exec("UPDATE ctl SET s = 3").await;
-    let failed = alerts.next("check_failed");
+    let failed = watched.alerts.next("check_failed");
     assert!(
         failed["message"].as_str().unwrap().contains("timed out"),
         "{failed}"
     );
+    // An assertion has no count gauge of its own: only its failure shows.
+    watched.failing("custom");
     db.exec("UPDATE ctl SET s = 0").await;
-    let resolved = alerts.next("resolved");
+    let resolved = watched.alerts.next("resolved");
     assert_eq!(resolved["key"], failed["key"], "{resolved}");
-    assert_eq!(terminate(child), Some(0));
-    no_session_left(&db.name()).await;
+    watched.not_failing("the assertion run again", |_| true);
+    watched.stop();
+    no_session_left(&common::pg_admin_url(), &db.name()).await;
+}
+
+/// Now, in seconds since the Unix epoch (what the metrics' timestamps are).
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+/// A running `tether watch` that serves metrics on a free port.
+struct Watched {
+    /// None once stopped.
+    child: Option<Child>,
+    alerts: Alerts,
+    addr: String,
+    stderr: Option<std::thread::JoinHandle<String>>,
+}
+
+/// What a stopped `tether watch` printed.
+struct Ended {
+    /// The alerts not read before it stopped.
+    rest: Vec<serde_json::Value>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Watched {
+    /// `tether watch` with `args`, `--metrics-addr 127.0.0.1:0` and `env`.
+    fn start(args: &[&str], env: &[(&str, &str)]) -> Watched {
+        let mut child = bin()
+            .arg("watch")
+            .args(args)
+            .args(["--metrics-addr", "127.0.0.1:0"])
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (addr, stderr) = serving(&mut child);
+        let alerts = Alerts::of(&mut child);
+        Watched {
+            child: Some(child),
+            alerts,
+            addr,
+            stderr: Some(stderr),
+        }
+    }
+
+    /// Scrapes `/metrics` until `ready` holds; 30 s without fails, naming
+    /// `what` was awaited.
+    fn metrics_until(&self, what: &str, ready: impl Fn(&Metrics) -> bool) -> Metrics {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let metrics = Metrics::of(&self.addr);
+            if ready(&metrics) {
+                return metrics;
+            }
+            assert!(Instant::now() < deadline, "never {what}: {metrics}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// While a check of kind `kind` fails on a server that answers: its
+    /// failure is counted, `tether_up` stays 1, and the findings of its kind
+    /// are unknown (absent), not the smaller number of the checks that ran.
+    fn failing(&self, kind: &str) -> Metrics {
+        let during = self.metrics_until("check_failed 1", |m| m.check_failed() == Some(1.0));
+        assert_eq!(during.up(), Some(1.0), "the server answers: {during}");
+        assert!(
+            during
+                .values("tether_findings", &[("check", kind)])
+                .is_empty(),
+            "{kind} findings are unknown while one fails: {during}"
+        );
+        during
+    }
+
+    /// Once the check runs again: no failure counted, and `ready` holds.
+    fn not_failing(&self, what: &str, ready: impl Fn(&Metrics) -> bool) -> Metrics {
+        let after = self.metrics_until(what, |m| m.check_failed() == Some(0.0) && ready(m));
+        assert_eq!(after.up(), Some(1.0), "{after}");
+        after
+    }
+
+    /// Stops it with SIGTERM, which it exits 0 on; what it printed.
+    fn stop(mut self) -> Ended {
+        let child = self.child.take().unwrap();
+        assert_eq!(terminate(child), Some(0));
+        let (rest, stdout) = self.alerts.rest();
+        let stderr = self.stderr.take().unwrap().join().unwrap();
+        Ended {
+            rest,
+            stdout,
+            stderr,
+        }
+    }
+}
+
+impl Drop for Watched {
+    /// A test that failed leaves no watch running.
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// One scrape of a metrics endpoint.
+struct Metrics {
+    text: String,
+    samples: Vec<prometheus_parse::Sample>,
+}
+
+impl std::fmt::Display for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl Metrics {
+    fn of(addr: &str) -> Metrics {
+        let response = http_get(addr, "/metrics");
+        assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+        let text = response.split_once("\r\n\r\n").unwrap().1.to_string();
+        let lines = text.lines().map(|l| Ok(l.to_string()));
+        let samples = prometheus_parse::Scrape::parse(lines).unwrap().samples;
+        Metrics { text, samples }
+    }
+
+    /// The values of `name`'s samples with `labels` (and maybe others).
+    fn values(&self, name: &str, labels: &[(&str, &str)]) -> Vec<f64> {
+        let matches = |s: &&prometheus_parse::Sample| {
+            s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v))
+        };
+        let value = |s: &prometheus_parse::Sample| match s.value {
+            prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Untyped(v) => v,
+            ref other => panic!("{name}: {other:?}"),
+        };
+        self.samples.iter().filter(matches).map(value).collect()
+    }
+
+    /// The one sample of `name` with `labels`; None when there is none.
+    fn value(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+        let values = self.values(name, labels);
+        assert!(values.len() <= 1, "one {name} {labels:?}: {self}");
+        values.first().copied()
+    }
+
+    /// `name`'s samples, as written.
+    fn samples_of(&self, name: &str) -> Vec<&str> {
+        let prefix = [format!("{name} "), format!("{name}{{")];
+        let mut lines: Vec<&str> = self
+            .text
+            .lines()
+            .filter(|l| prefix.iter().any(|p| l.starts_with(p.as_str())))
+            .collect();
+        lines.sort_unstable();
+        lines
+    }
+
+    fn up(&self) -> Option<f64> {
+        self.value("tether_up", &[])
+    }
+
+    fn last_success(&self) -> f64 {
+        self.value("tether_last_success_timestamp_seconds", &[])
+            .unwrap_or_else(|| panic!("no last success: {self}"))
+    }
+
+    /// Failed checks of the last run, at every severity.
+    fn check_failed(&self) -> Option<f64> {
+        let values = self.values("tether_findings", &[("check", "check_failed")]);
+        (!values.is_empty()).then(|| values.iter().sum())
+    }
+
+    /// The orphans of `child(parent_id) → parent(id)`.
+    fn orphans(&self) -> Option<f64> {
+        self.value(
+            "tether_orphans",
+            &[
+                ("child_table", "child"),
+                ("child_columns", "parent_id"),
+                ("parent_table", "parent"),
+                ("parent_columns", "id"),
+            ],
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A server of the test's own: stopped and started, its passwords changed
+
+/// A private server with the database `watched`: `parent`, `child` and one
+/// orphan (a child row whose parent does not exist; no constraint).
+fn watched_server(options: Options) -> PrivatePg {
+    let pg = PrivatePg::start(options);
+    pg.psql("CREATE DATABASE watched");
+    pg.psql_in(
+        "watched",
+        "CREATE TABLE parent (id int PRIMARY KEY); \
+         CREATE TABLE child (id int PRIMARY KEY, parent_id int); \
+         INSERT INTO child VALUES (1, 7);",
+    );
+    pg
+}
+
+/// The server stops under `watch` (a clean shutdown): one `unreachable`
+/// event naming the refused connection, `tether_up 0` with the last counts
+/// kept; started again, one `recovered` event, `tether_up 1`, and a run
+/// that succeeded after the restart — without restarting watch.
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_says_a_stopped_server_and_recovers_when_it_starts() {
+    let pg = watched_server(Options::default());
+    let watched = Watched::start(&["--url", &pg.url("watched"), "--interval", "0.5"], &[]);
+    watched.alerts.next("new");
+    watched.metrics_until("the orphan counted", |m| m.orphans() == Some(1.0));
+    pg.stop();
+    let down = watched.alerts.next("unreachable");
+    let cause = down["cause"].as_str().unwrap();
+    assert!(cause.contains("Connection refused"), "a refusal: {down}");
+    assert!(!cause.contains("no answer within"), "not silence: {down}");
+    let during = watched.metrics_until("tether_up 0", |m| m.up() == Some(0.0));
+    assert_eq!(
+        during.orphans(),
+        Some(1.0),
+        "the last count stays: {during}"
+    );
+
+    let restarted_at = unix_now();
+    pg.start_again();
+    let once = |alert: &serde_json::Value| {
+        assert_ne!(alert["event"], "unreachable", "said once: {alert}");
+    };
+    let back = watched.alerts.next_where("recovered", once);
+    assert!(back["duration_s"].as_f64().unwrap() > 0.0, "{back}");
+    let after = watched.metrics_until("a run after the restart", |m| {
+        m.up() == Some(1.0) && m.last_success() > restarted_at
+    });
+    assert_eq!(after.orphans(), Some(1.0), "{after}");
+    let ended = watched.stop();
+    ended.rest.iter().for_each(once);
+    no_session_left(&pg.url("postgres"), "watched").await;
+}
+
+const FIRST_SECRET: &str = "first-secret";
+const SECOND_SECRET: &str = "second-secret";
+
+/// A watched server where `watcher` must give its password over TCP
+/// (`postgres` need not), `FIRST_SECRET`, written in a password file: the
+/// server, the file's directory and the file.
+async fn password_server() -> (PrivatePg, tempfile::TempDir, std::path::PathBuf) {
+    let pg = watched_server(Options {
+        hba: "local all all trust\n\
+              host all postgres 127.0.0.1/32 trust\n\
+              host all all 127.0.0.1/32 scram-sha-256\n"
+            .into(),
+        ..Options::default()
+    });
+    as_admin(
+        &pg,
+        &format!("CREATE ROLE watcher LOGIN PASSWORD '{FIRST_SECRET}'"),
+    )
+    .await;
+    pg.psql_in("watched", "GRANT SELECT ON parent, child TO watcher");
+    let dir = tempfile::tempdir().unwrap();
+    let passfile = dir.path().join("pgpass");
+    write_passfile(&passfile, &pg, FIRST_SECRET);
+    (pg, dir, passfile)
+}
+
+/// Runs `sql` on the private server as `postgres`; a failure is said
+/// without the statement, which may hold a password.
+async fn as_admin(pg: &PrivatePg, sql: &str) {
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(&pg.url("postgres"))
+        .await
+        .unwrap();
+    if let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(&mut admin)
+        .await
+    {
+        panic!("an admin statement failed: {e}");
+    }
+    let _ = admin.close().await;
+}
+
+/// Writes `watcher`'s line of the password file as an operator rotating it
+/// would: a new file, mode 0600, renamed over the old one.
+fn write_passfile(path: &std::path::Path, pg: &PrivatePg, password: &str) {
+    let new = path.with_extension("new");
+    let line = format!("127.0.0.1:{}:watched:watcher:{password}\n", pg.port());
+    std::fs::write(&new, line).unwrap();
+    common::pg::set_mode(&new, 0o600);
+    std::fs::rename(&new, path).unwrap();
+}
+
+/// How the password `watch` gives becomes right again.
+enum Recovery {
+    /// The role's password is set back to the one in the file.
+    PasswordBack,
+    /// The file is rewritten with the role's new password.
+    FileRotated,
+}
+
+/// `watcher`'s password changes under `watch` (and its sessions end): one
+/// `unreachable` event saying the password failed, `tether_up 0` with the
+/// last count kept; after `recovery`, one `recovered` and `tether_up 1`.
+/// Neither password is ever printed.
+async fn a_password_change(recovery: Recovery) {
+    let (pg, _dir, passfile) = password_server().await;
+    let watched = Watched::start(
+        &[
+            "--url",
+            &pg.url_as("watched", "watcher"),
+            "--interval",
+            "0.5",
+        ],
+        &[("PGPASSFILE", passfile.to_str().unwrap())],
+    );
+    watched.alerts.next("new");
+    watched.metrics_until("the orphan counted", |m| m.orphans() == Some(1.0));
+    let change = format!("ALTER ROLE watcher PASSWORD '{SECOND_SECRET}'");
+    as_admin(&pg, &change).await;
+    as_admin(
+        &pg,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'watcher'",
+    )
+    .await;
+    let down = watched.alerts.next("unreachable");
+    let cause = down["cause"].as_str().unwrap();
+    assert!(cause.contains("password authentication failed"), "{down}");
+    assert!(
+        cause.contains("(password retrieved from file"),
+        "where the password came from, as libpq says: {down}"
+    );
+    let during = watched.metrics_until("tether_up 0", |m| m.up() == Some(0.0));
+    assert_eq!(
+        during.orphans(),
+        Some(1.0),
+        "the last count stays: {during}"
+    );
+
+    match recovery {
+        Recovery::PasswordBack => {
+            let back = format!("ALTER ROLE watcher PASSWORD '{FIRST_SECRET}'");
+            as_admin(&pg, &back).await;
+        }
+        Recovery::FileRotated => write_passfile(&passfile, &pg, SECOND_SECRET),
+    }
+    let once = |alert: &serde_json::Value| {
+        assert_ne!(alert["event"], "unreachable", "said once: {alert}");
+    };
+    let back = watched.alerts.next_where("recovered", once);
+    assert!(back["duration_s"].as_f64().unwrap() > 0.0, "{back}");
+    watched.metrics_until("tether_up 1", |m| m.up() == Some(1.0));
+    let ended = watched.stop();
+    ended.rest.iter().for_each(once);
+    for secret in [FIRST_SECRET, SECOND_SECRET] {
+        // Not the output itself: it would show what it must not.
+        assert!(!ended.stdout.contains(secret), "stdout shows a password");
+        assert!(!ended.stderr.contains(secret), "stderr shows a password");
+    }
+    no_session_left(&pg.url("postgres"), "watched").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_says_a_changed_password_and_recovers_when_it_is_back() {
+    a_password_change(Recovery::PasswordBack).await;
+}
+
+/// libpq reads the password file on each connection: an operator rotates
+/// the password by changing the role and then the file, and watch picks the
+/// new one up without a restart.
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_picks_up_a_rotated_password_from_the_password_file() {
+    a_password_change(Recovery::FileRotated).await;
 }

@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::pg::{self, PrivatePg};
 use common::{TestDb, pg_admin_url};
 use sqlx::{AssertSqlSafe, Connection};
 use std::path::{Path, PathBuf};
@@ -1731,5 +1732,91 @@ async fn a_statement_timeout_is_said_and_survived() {
     tui.wait_for("the finding gone after a fast run", WAIT, |s| {
         !s.contains("check_failed") && refreshed_at(s).is_some()
     });
+    tui.quit_and_check_exit();
+}
+
+/// A server of the test's own holding database `shop` with a parent and its
+/// child, every reference holding; `hba` decides who logs in how.
+fn private_parents_and_children(hba: &str) -> PrivatePg {
+    let pg = PrivatePg::start(pg::Options {
+        hba: hba.to_string(),
+        ..pg::Options::default()
+    });
+    pg.psql("CREATE DATABASE shop");
+    pg.psql_in(
+        "shop",
+        "CREATE TABLE parents (id int PRIMARY KEY);
+         CREATE TABLE children (id int PRIMARY KEY, parent_id int REFERENCES parents (id));
+         INSERT INTO parents VALUES (1);
+         INSERT INTO children VALUES (1, 1);",
+    );
+    pg
+}
+
+/// The whole server stops under the UI and starts again: the header names
+/// the refusal at once and says the values are stale, the row keeps its
+/// count marked stale; once the server is back the UI reconnects by itself
+/// and counts afresh.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stopped_server_is_said_and_survived() {
+    let pg = private_parents_and_children(&pg::Options::default().hba);
+    let home = tempfile::tempdir().unwrap();
+    let (_, env) = environment(home.path());
+    let url = pg.url("shop");
+    let tui = Tmux::start("stopped", &["--url", &url, "--interval", "1"], &env);
+    first_refresh(&tui);
+    pg.stop();
+    said_while_lost(&tui, "refused");
+    pg.start_again();
+    pg.psql_in(
+        "shop",
+        "SET session_replication_role = replica; INSERT INTO children VALUES (2, 99);",
+    );
+    fresh_after(&tui, 1);
+    tui.quit_and_check_exit();
+}
+
+/// The UI's role gets a new password mid-run (its sessions ended): the
+/// header names the refused password, never the password; once the password
+/// file holds the new one (a rotation), the UI logs in by itself and counts
+/// afresh.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_changed_password_is_said_and_survived() {
+    let pg = private_parents_and_children(
+        "local all all trust\n\
+         host all postgres 127.0.0.1/32 trust\n\
+         host all all 127.0.0.1/32 scram-sha-256\n",
+    );
+    pg.psql_in(
+        "shop",
+        "CREATE ROLE viewer LOGIN PASSWORD 'first-secret';
+         GRANT SELECT ON parents, children TO viewer;",
+    );
+    let home = tempfile::tempdir().unwrap();
+    let (_, mut env) = environment(home.path());
+    let passfile = home.path().join("pgpass");
+    let rotate = |password: &str| {
+        let line = format!("127.0.0.1:{}:shop:viewer:{password}\n", pg.port());
+        std::fs::write(&passfile, line).unwrap();
+        pg::set_mode(&passfile, 0o600);
+    };
+    rotate("first-secret");
+    env.push(("PGPASSFILE", passfile.display().to_string()));
+    let url = pg.url_as("shop", "viewer");
+    let tui = Tmux::start("password", &["--url", &url, "--interval", "1"], &env);
+    first_refresh(&tui);
+    pg.psql(
+        "ALTER ROLE viewer PASSWORD 'second-secret';
+         SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'viewer';",
+    );
+    said_while_lost(&tui, "password authentication failed");
+    assert!(!tui.screen().contains("secret"), "{}", tui.screen());
+    pg.psql_in(
+        "shop",
+        "SET session_replication_role = replica; INSERT INTO children VALUES (2, 99);",
+    );
+    rotate("second-secret");
+    fresh_after(&tui, 1);
+    assert!(!tui.screen().contains("secret"), "{}", tui.screen());
     tui.quit_and_check_exit();
 }

@@ -344,7 +344,7 @@ impl Db {
                     "no answer within {} s",
                     self.options.connect_timeout.as_secs_f64()
                 ),
-                e => self.target.redact(&describe(&e)),
+                e => self.explain(&e),
             })
         };
         // A pool with an open connection answers at once. One that has to
@@ -363,7 +363,7 @@ impl Db {
         tokio::select! {
             r = &mut query => answered(r),
             r = &mut own => match r {
-                Err(cause) => Err(self.target.redact(&cause)),
+                Err(cause) => Err(cause),
                 // It connects: the server answers; the pool is only busy.
                 Ok(()) => Ok(()),
             },
@@ -407,7 +407,17 @@ impl Db {
             },
             Pool::Sqlite(_) => return std::future::pending().await,
         };
-        result.map_err(|e| describe(&e))
+        result.map_err(|e| self.explain(&e))
+    }
+
+    /// A failure to reach the server, said as libpq would (a refused
+    /// password with where it came from), without the password.
+    fn explain(&self, error: &sqlx::Error) -> String {
+        let mut reason = describe(error);
+        if is_wrong_password(error) {
+            reason.push_str(&self.target.password_hint());
+        }
+        self.target.redact(&reason)
     }
 
     /// After a refused password: true when the password file now holds

@@ -132,20 +132,22 @@ fn explain(tls: &Tls, error: &sqlx::Error, endpoint: &Endpoint, conninfo: &Conni
     };
     let mut reason = tls.explain(error, &host);
     if super::is_wrong_password(error) {
-        match endpoint.password.as_ref().map(|p| &p.source) {
-            Some(PasswordSource::File(path)) => reason.push_str(&format!(
-                " (password retrieved from file \"{}\")",
-                path.display()
-            )),
-            None => {
-                reason.push_str(" (no password was given");
-                if let Some(why) = &conninfo.passfile.ignored {
-                    reason.push_str(&format!("; {why}"));
-                }
-                reason.push(')');
-            }
-            Some(_) => {}
-        }
+        reason.push_str(&password_hint(endpoint, conninfo));
     }
     reason
+}
+
+/// libpq's hint on a refused password: where the password came from, or
+/// that none was given (and why the password file was not used).
+pub(super) fn password_hint(endpoint: &Endpoint, conninfo: &Conninfo) -> String {
+    match endpoint.password.as_ref().map(|p| &p.source) {
+        Some(PasswordSource::File(path)) => {
+            format!(" (password retrieved from file \"{}\")", path.display())
+        }
+        None => match &conninfo.passfile.ignored {
+            Some(why) => format!(" (no password was given; {why})"),
+            None => " (no password was given)".to_string(),
+        },
+        Some(_) => String::new(),
+    }
 }

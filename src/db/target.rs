@@ -220,6 +220,15 @@ impl Target {
         Some(password)
     }
 
+    /// libpq's hint for a refused password on the server connected to
+    /// (where the password came from); empty when there is none to give.
+    pub(super) fn password_hint(&self) -> String {
+        match (&self.connected, &self.conninfo) {
+            (Some(endpoint), Some(conninfo)) => super::postgres::password_hint(endpoint, conninfo),
+            _ => String::new(),
+        }
+    }
+
     /// Removes the passwords (as sent and as the URL spells them) from a text.
     pub fn redact(&self, text: &str) -> String {
         let text = self.secrets.scrub(text);

@@ -116,7 +116,7 @@ impl Exposition {
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
         self.last_success.set(when);
-        self.record_findings(result);
+        self.record_findings(plan, result);
         self.checks_run.set(gauge_value(result.checks_run as u64));
         self.run_duration.set(result.elapsed.as_secs_f64());
         self.record_row_counts(plan, result);
@@ -124,15 +124,25 @@ impl Exposition {
     }
 
     /// Findings by check and severity; every check is listed, at 0 when it
-    /// found nothing.
-    fn record_findings(&self, result: &RunResult) {
+    /// found nothing. A kind of check of which one could not run this time
+    /// is left out: its number is unknown, not the smaller number of the
+    /// checks that ran (`check_failed` says which failed).
+    fn record_findings(&self, plan: &Plan, result: &RunResult) {
         self.findings.clear();
-        for id in CheckId::ALL {
+        let unknown: Vec<CheckId> = plan
+            .checks
+            .iter()
+            .zip(&result.outcomes)
+            .filter(|(_, o)| o.as_ref().is_some_and(|o| o.error.is_some()))
+            .map(|(check, _)| check.id)
+            .collect();
+        let known = |id: &CheckId| !unknown.contains(id);
+        for id in CheckId::ALL.into_iter().filter(known) {
             self.findings
                 .get_or_create(&finding_labels(id, id.default_severity().as_str()))
                 .set(0);
         }
-        for f in &result.findings {
+        for f in result.findings.iter().filter(|f| known(&f.check)) {
             self.findings
                 .get_or_create(&finding_labels(f.check, f.severity.as_str()))
                 .inc();

@@ -3,6 +3,7 @@
 //! when the test ends, so tests run in parallel and leave nothing behind.
 #![allow(dead_code)]
 
+pub mod pg;
 pub mod proxy;
 
 use sqlx::{AssertSqlSafe, Connection};
