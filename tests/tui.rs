@@ -185,6 +185,7 @@ impl Tmux {
         self.keys(&["q"]);
         let (screen, _) = self.wait_for("EXIT= after q", WAIT, |s| s.contains("EXIT="));
         let took = start.elapsed();
+        eprintln!("quit took {took:?}");
         assert!(
             screen.lines().any(|l| l.trim() == "EXIT=0"),
             "tether did not exit 0:\n{screen}"
@@ -1818,5 +1819,23 @@ async fn a_changed_password_is_said_and_survived() {
     rotate("second-secret");
     fresh_after(&tui, 1);
     assert!(!tui.screen().contains("secret"), "{}", tui.screen());
+    tui.quit_and_check_exit();
+}
+
+/// `q` while the network path is silent in the middle of a refresh (its
+/// statements wait on connections that never answer): the UI quits at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn quits_at_once_while_the_network_is_silent() {
+    let db = parents_and_children().await;
+    let proxy = common::proxy::Proxy::start("127.0.0.1:5432");
+    let url = db.url.replace("127.0.0.1:5432", &proxy.addr.to_string());
+    let home = tempfile::tempdir().unwrap();
+    let (_, env) = environment(home.path());
+    let tui = Tmux::start("silent-quit", &["--url", &url, "--interval", "1"], &env);
+    first_refresh(&tui);
+    proxy.pause();
+    tui.wait_for("a refresh stuck on the silence", WAIT, |s| {
+        status_line(s).starts_with("● refreshing…")
+    });
     tui.quit_and_check_exit();
 }

@@ -142,10 +142,17 @@ impl Db {
             .await
             .map_err(|e| failed(&target, describe(&e)))?;
         let _ = first.close().await;
+        let mut opts = opts.options([("search_path", search_path)]);
+        if major_version(&version) >= 14 {
+            // A backend whose client went away mid-query (tether killed, or
+            // its cancel lost on the way) notices within 2 s and ends,
+            // instead of running on to the statement timeout.
+            opts = opts.options([("client_connection_check_interval", "2000")]);
+        }
         let pool = PgPoolOptions::new()
             .max_connections(options.connections.max(1))
             .acquire_timeout(options.connect_timeout)
-            .connect_lazy_with(opts.options([("search_path", search_path)]));
+            .connect_lazy_with(opts);
         Ok(Db {
             pool: Pool::Postgres(pool),
             server_version: version
@@ -591,6 +598,17 @@ fn postgres_session_settings(options: &SessionOptions) -> Vec<(&'static str, Str
 }
 
 /// A one-line description of a sqlx error, without sqlx's prefixes.
+/// The major version in PostgreSQL's `server_version` (`15.20 (Debian …)`,
+/// `17beta1`, `9.6.24`: 15, 17, 9); 0 when it cannot be read.
+fn major_version(server_version: &str) -> u32 {
+    let digits: String = server_version
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().unwrap_or(0)
+}
+
 /// The server refused the password (PostgreSQL's `invalid_password`).
 fn is_wrong_password(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.code().as_deref() == Some("28P01"))
@@ -613,4 +631,19 @@ pub fn describe(error: &sqlx::Error) -> String {
 /// (or a cancellation, which the runner asks for when its own timer ends).
 pub fn is_timeout(error: &sqlx::Error) -> bool {
     matches!(Failure::of(error), Failure::Timeout | Failure::Cancelled)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reads_the_major_version_of_server_version() {
+        for (text, major) in [
+            ("15.20 (Debian 15.20-1.pgdg120+1)", 15),
+            ("17beta1", 17),
+            ("9.6.24", 9),
+            ("", 0),
+        ] {
+            assert_eq!(super::major_version(text), major, "{text}");
+        }
+    }
 }

@@ -132,13 +132,14 @@ async fn run_until_quit(ui: Ui) -> std::io::Result<()> {
     }
 
     // Leave at once, even if a query is stuck: give the terminal back first,
-    // then let the cancellations reach the server, for a second and a half at
-    // most (a server that does not answer is not waited for), or until a
-    // Ctrl-C, which the terminal now sends as a signal.
+    // then let the cancellations reach the server, for 800 ms at most (a
+    // server that does not answer is not waited for; on PostgreSQL 14+ a
+    // backend whose cancel was lost ends by itself once it sees its client
+    // gone), or until a Ctrl-C, which the terminal now sends as a signal.
     terminal::restore();
     runs.cancel();
     let cancellations = tokio::time::timeout(
-        Duration::from_millis(1500),
+        Duration::from_millis(800),
         futures::future::join_all(runs.cancelling),
     );
     tokio::select! {
