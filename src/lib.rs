@@ -3,7 +3,8 @@
 //! Floors, bottom up (imports point down only):
 //! - [`model`] (the schema model), [`cell`] (exact values for writes), [`sql`]
 //!   (the one module that writes SQL), [`clock`], [`stats`], [`wording`]
-//!   (numbers and count sentences, from data);
+//!   (numbers and count sentences, from data), [`timeline`] (time columns
+//!   and buckets, data);
 //! - [`db`] (connections, read-only sessions), [`catalog`] (catalog → model),
 //!   [`profile`] (which names check ids and severities, the one part of
 //!   [`checks`] below it);
@@ -46,6 +47,7 @@ pub mod report;
 pub mod runner;
 pub mod sql;
 pub mod stats;
+pub mod timeline;
 pub mod tui;
 pub mod wording;
 pub mod writes;

@@ -10,6 +10,7 @@ use crate::db::{self, Db, Failure};
 use crate::model::{Column, Engine, Schema, Table};
 use crate::sql::Sql;
 use crate::sql::render::{self, Offending, Predicate};
+use crate::timeline::{self, Unit};
 
 /// One page of a check's offending rows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -282,4 +283,96 @@ fn text(cell: Cell) -> Option<String> {
         Cell::Bytes(b) => Some(String::from_utf8_lossy(&b).into_owned()),
         other => Some(other.display()),
     }
+}
+
+/// When a check's offending rows were written: the first and last time of
+/// those with one, and how many there are per bucket (its size chosen from
+/// that span), all counted on the server. See [`crate::timeline`].
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Timeline {
+    /// The table's time column, and how it was chosen (`profile`, `detected`).
+    pub column: String,
+    pub chosen: &'static str,
+    /// UTC, `YYYY-MM-DD HH:MM:SS`; None when no offending row has a time.
+    pub first_at: Option<String>,
+    pub last_at: Option<String>,
+    /// Offending rows, and those of them without a time (NULL, or on SQLite
+    /// text that is no time).
+    pub rows: u64,
+    pub untimed: u64,
+    /// Each bucket's length (`minute` … `month`) and, in time order, the
+    /// start of each that has rows (UTC) with its count.
+    pub unit: &'static str,
+    pub buckets: Vec<(String, u64)>,
+    /// The statements that counted them, as they ran.
+    #[serde(skip)]
+    pub sql: Vec<Sql>,
+}
+
+/// The timeline of check `check`'s offending rows; None when its table has
+/// no time column (see [`Plan::time_columns`]). Two statements in one
+/// read-only transaction: the span, then the rows by bucket; an error
+/// (permission, row-level security, timeout) fails it whole.
+pub async fn timeline(db: &Db, plan: &Plan, check: usize) -> Result<Option<Timeline>, String> {
+    let listing = Listing::of(plan, check)?;
+    let Some(time) = plan.checks[check]
+        .table
+        .and_then(|t| plan.time_columns.get(t.index()))
+        .and_then(Option::as_ref)
+    else {
+        return Ok(None);
+    };
+    let offending = listing.offending();
+    let span_sql = render::time_span(plan.engine, &offending, time);
+    let failed = |e: sqlx::Error| read_failed(&listing.label, &e);
+    let mut tx = db.reader(None).await.map_err(failed)?;
+    let span = tx.text_rows(&span_sql).await.map_err(failed)?;
+    let field = |name: &str| {
+        span.first()
+            .and_then(|row| row.get(name))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    let count = |name: &str| field(name).and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
+    let (first_at, last_at) = (field("first_at"), field("last_at"));
+    let (rows, timed) = (count("n"), count("timed"));
+    let seconds = |t: &Option<String>| t.as_deref().and_then(timeline::seconds_of);
+    let unit = match (seconds(&first_at), seconds(&last_at)) {
+        (Some(first), Some(last)) => Unit::for_span((last - first) as f64),
+        _ => Unit::Day,
+    };
+    let mut sql = vec![span_sql];
+    let mut buckets = Vec::new();
+    if timed > 0 {
+        let histogram = render::time_histogram(plan.engine, &offending, time, unit);
+        buckets = bucket_counts(tx.text_rows(&histogram).await.map_err(failed)?);
+        sql.push(histogram);
+    }
+    tx.finish().await.map_err(failed)?;
+    Ok(Some(Timeline {
+        column: time.column.clone(),
+        chosen: time.chosen.into(),
+        first_at,
+        last_at,
+        rows,
+        untimed: rows.saturating_sub(timed),
+        unit: unit.as_str(),
+        buckets,
+        sql,
+    }))
+}
+
+/// The histogram's rows as (bucket, count), in time order (the bucket
+/// texts sort as times).
+fn bucket_counts(rows: Vec<db::SampleRow>) -> Vec<(String, u64)> {
+    let mut buckets: Vec<(String, u64)> = rows
+        .iter()
+        .filter_map(|row| {
+            let bucket = row.get("bucket")?.as_str()?.to_string();
+            let n = row.get("n")?.as_str()?.parse().ok()?;
+            Some((bucket, n))
+        })
+        .collect();
+    buckets.sort();
+    buckets
 }

@@ -37,6 +37,9 @@ pub struct Profile {
     pub assertions: Vec<Spanned<Assertion>>,
     #[serde(default, rename = "metric")]
     pub metrics: Vec<Spanned<Metric>>,
+    /// Per table (bare or `schema.table`): its time column and breakdown.
+    #[serde(default)]
+    pub tables: BTreeMap<String, Spanned<TableDecl>>,
     /// Where the profile came from, for messages (`discovery-flow.toml`, a path).
     #[serde(skip)]
     pub source: String,
@@ -95,6 +98,19 @@ impl Thresholds {
 pub struct Lineage {
     /// The table whose rows are lineage roots (the master flows).
     pub root: Spanned<String>,
+}
+
+/// What the profile says of one table beyond its relationships.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableDecl {
+    /// The column that says when a row was written, for timelines; `""`
+    /// says the table has none. Omitted: detected from the catalog.
+    #[serde(default)]
+    pub time_column: Option<String>,
+    /// Columns to group offending rows by, beside the tenant columns.
+    #[serde(default)]
+    pub breakdown: Vec<String>,
 }
 
 /// An intended relationship; it may or may not have a constraint.

@@ -9,6 +9,7 @@ use crate::profile::{Profile, Thresholds};
 use crate::relationships::{self, ProfileProblem, Relationship, Source};
 use crate::sql::render::{self, Lookup, Predicate};
 use crate::sql::{self, Sql};
+use crate::timeline::{self, TimeColumn};
 use crate::wording;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -294,6 +295,9 @@ pub struct Plan {
     /// The table whose rows are lineage roots: the profile's, else the table with
     /// the most children that has no parent (and a one-column key).
     pub lineage_root: Option<TableName>,
+    /// Each table's time column (by its place in `schema.tables`): the
+    /// profile's, else detected; None when it has none.
+    pub time_columns: Vec<Option<TimeColumn>>,
 }
 
 const METRIC_ROW_LIMIT: u32 = 1000;
@@ -385,6 +389,7 @@ impl Plan {
         builder.tenants(p, &tenant_columns, &resolved.relationships);
         builder.paths(p, &resolved.relationships);
         builder.assertions(p);
+        let time_columns = builder.time_columns(p);
         let mut checks = builder.checks;
         checks.shrink_to_fit();
 
@@ -413,6 +418,7 @@ impl Plan {
         let lineage_root = lineage_root(&schema, p, &resolved.relationships);
         Plan {
             lineage_root,
+            time_columns,
             engine: schema.engine,
             profile: profile.map(|p| p.display_name().to_string()),
             relationships: resolved.relationships,
@@ -667,6 +673,51 @@ impl Builder<'_> {
         self.tenant_columns_exist(columns);
         self.tenant_gaps(columns, &exempt);
         self.tenant_mismatches(columns, relationships, &exempt);
+    }
+
+    /// Every table's time column: the profile's `[tables.<name>]
+    /// time_column`, else detected from the catalog. A choice that names no
+    /// table, no column or no time is a profile problem, and the table then
+    /// has none.
+    fn time_columns(&mut self, profile: &Profile) -> Vec<Option<TimeColumn>> {
+        let schema = self.schema;
+        let mut chosen: Vec<Option<&str>> = vec![None; schema.tables.len()];
+        for (name, decl) in &profile.tables {
+            let Some(column) = decl.get_ref().time_column.as_deref() else {
+                continue;
+            };
+            let subject = format!("tables.{name}.time_column");
+            let location = profile.location(decl.span().start);
+            match schema.resolve(name).and_then(|t| schema.table_id(&t.name)) {
+                Some(id) => chosen[id.index()] = Some(column),
+                None => self.profile_problems(&[ProfileProblem {
+                    location,
+                    subject,
+                    message: format!("table \"{name}\" does not exist"),
+                }]),
+            }
+        }
+        let mut columns = Vec::with_capacity(schema.tables.len());
+        for (table, choice) in schema.tables.iter().zip(chosen) {
+            match timeline::choose(schema.engine, table, choice) {
+                Ok(column) => columns.push(column),
+                Err(message) => {
+                    let label = schema.label(&table.name);
+                    let decl = profile
+                        .tables
+                        .iter()
+                        .find(|(n, _)| schema.resolve(n).is_some_and(|t| t.name == table.name));
+                    let at = decl.map_or(0, |(_, d)| d.span().start);
+                    self.profile_problems(&[ProfileProblem {
+                        location: profile.location(at),
+                        subject: format!("tables.{label}.time_column"),
+                        message,
+                    }]);
+                    columns.push(None);
+                }
+            }
+        }
+        columns
     }
 
     /// The tables the profile exempts from tenant checks; a name that is no

@@ -12,6 +12,7 @@
 use super::{Sql, as_text, ident, relation, table};
 use crate::cell::CellKind;
 use crate::model::{Column, Engine, TableName};
+use crate::timeline::{TimeColumn, TimeKind, Unit};
 use std::fmt::Write;
 
 /// How a child row finds its parent: `parent.pairs[i].1 = child.pairs[i].0`.
@@ -1170,6 +1171,96 @@ pub fn rows_of(engine: Engine, query: &Sql, limit: u32) -> Sql {
         Engine::Sqlite | Engine::Mysql => "*",
     };
     over_query(select, query, Some(limit))
+}
+
+// ---------------------------------------------------------------------------
+// Timelines: when offending rows were written
+
+/// `column` (of the child, `c`) as a UTC date and time in the engine's own
+/// time type (SQLite: ISO text), so that it orders by time and formats alike
+/// on every engine.
+fn utc_time(engine: Engine, time: &TimeColumn) -> String {
+    let c = col(engine, CHILD, &time.column);
+    match (engine, time.kind) {
+        (Engine::Postgres, TimeKind::TimestampTz) => format!("({c} AT TIME ZONE 'UTC')"),
+        (Engine::Postgres, TimeKind::Date) => format!("CAST({c} AS timestamp)"),
+        // A MySQL TIMESTAMP reads in the session's zone: its seconds since
+        // 1970 do not depend on it.
+        (Engine::Mysql, TimeKind::TimestampTz) => {
+            format!("DATE_ADD('1970-01-01 00:00:00', INTERVAL UNIX_TIMESTAMP({c}) SECOND)")
+        }
+        (Engine::Sqlite, TimeKind::Epoch) => format!("datetime({c}, 'unixepoch')"),
+        (Engine::Sqlite, _) => format!("datetime({c})"),
+        _ => c,
+    }
+}
+
+/// A UTC time (as [`utc_time`] gives it), truncated to `unit`, as text
+/// `YYYY-MM-DD HH:MM:SS`; `None` truncates nothing.
+fn time_text(engine: Engine, utc: &str, unit: Option<Unit>) -> String {
+    match engine {
+        Engine::Postgres => {
+            let at = match unit {
+                Some(u) => format!("date_trunc('{}', {utc})", u.as_str()),
+                None => utc.to_string(),
+            };
+            format!("to_char({at}, 'YYYY-MM-DD HH24:MI:SS')")
+        }
+        Engine::Mysql => match unit {
+            Some(Unit::Week) => format!(
+                "DATE_FORMAT(DATE_SUB(DATE({utc}), INTERVAL WEEKDAY({utc}) DAY), '%Y-%m-%d 00:00:00')"
+            ),
+            _ => format!("DATE_FORMAT({utc}, '{}')", strftime(unit, "%i", "%s")),
+        },
+        Engine::Sqlite => match unit {
+            // Monday on or before: the next Sunday (or the day itself), less six days.
+            Some(Unit::Week) => {
+                format!("strftime('%Y-%m-%d 00:00:00', {utc}, 'weekday 0', '-6 days')")
+            }
+            _ => format!("strftime('{}', {utc})", strftime(unit, "%M", "%S")),
+        },
+    }
+}
+
+/// The `strftime`-style format of a time truncated to `unit` (`minute` and
+/// `second` as the engine writes them).
+fn strftime(unit: Option<Unit>, minute: &str, second: &str) -> String {
+    match unit {
+        None => format!("%Y-%m-%d %H:{minute}:{second}"),
+        Some(Unit::Minute) => format!("%Y-%m-%d %H:{minute}:00"),
+        Some(Unit::Hour) => "%Y-%m-%d %H:00:00".to_string(),
+        Some(Unit::Day | Unit::Week) => "%Y-%m-%d 00:00:00".to_string(),
+        Some(Unit::Month) => "%Y-%m-01 00:00:00".to_string(),
+    }
+}
+
+/// A check's offending rows in time: the first and last time (UTC text
+/// `YYYY-MM-DD HH:MM:SS`), how many rows there are and how many of them
+/// have a time; every column as text.
+pub fn time_span(engine: Engine, rows: &Offending, time: &TimeColumn) -> Sql {
+    let utc = utc_time(engine, time);
+    Sql::new(format!(
+        "SELECT {} AS first_at, {} AS last_at, {} AS n, {} AS timed\nFROM {} AS {CHILD}\nWHERE {}",
+        time_text(engine, &format!("min({utc})"), None),
+        time_text(engine, &format!("max({utc})"), None),
+        as_text(engine, "count(*)"),
+        as_text(engine, &format!("count({utc})")),
+        relation(engine, rows.child, rows.only),
+        standalone_where(engine, rows.predicate),
+    ))
+}
+
+/// A check's offending rows with a time, counted by bucket of `unit`: one
+/// row per bucket that has any (its start as UTC text, its count as text).
+pub fn time_histogram(engine: Engine, rows: &Offending, time: &TimeColumn, unit: Unit) -> Sql {
+    let utc = utc_time(engine, time);
+    Sql::new(format!(
+        "SELECT {} AS bucket, {} AS n\nFROM {} AS {CHILD}\nWHERE ({}) AND {utc} IS NOT NULL\nGROUP BY 1\nORDER BY 1",
+        time_text(engine, &utc, Some(unit)),
+        as_text(engine, "count(*)"),
+        relation(engine, rows.child, rows.only),
+        standalone_where(engine, rows.predicate),
+    ))
 }
 
 #[cfg(test)]

@@ -1,0 +1,252 @@
+//! When offending rows were written, on PostgreSQL, MariaDB and SQLite: the
+//! time column each table has (detected by name and type, or the profile's),
+//! the first and last time of a check's offending rows and every bucket of
+//! its histogram, against times written by hand.
+//!
+//! Three child tables, each with a reference no constraint holds, so that
+//! orphans can be planted with known times, and a time column of each kind the
+//! engine has: an instant (`timestamptz`, MySQL `TIMESTAMP`, SQLite ISO text
+//! with `T` and `Z`), a local date and time (`timestamp`, `DATETIME`, SQLite
+//! seconds since 1970) and a day (`date`, `DATE`, SQLite text). Their spans
+//! pick minutes, weeks (which start on Monday: a Sunday belongs to the week
+//! before) and months. The PostgreSQL sessions run in a zone five and a half
+//! hours east of UTC, the MariaDB rows are written in one five hours west:
+//! times come out in UTC whatever the session's zone.
+
+mod common;
+
+use common::TestDb;
+use tether::checks::CheckId;
+use tether::checks::plan::{Plan, PlanOptions};
+use tether::db::{Db, SessionOptions};
+use tether::offending::{self, Timeline};
+use tether::profile::Profile;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Dialect {
+    Postgres,
+    Mysql,
+    Sqlite,
+}
+
+const PROFILE: &str = r#"
+[[relationship]]
+child = "children"
+columns = ["parent_id"]
+parent = "parents"
+
+[[relationship]]
+child = "events"
+columns = ["parent_id"]
+parent = "parents"
+
+[[relationship]]
+child = "logs"
+columns = ["parent_id"]
+parent = "parents"
+
+[[relationship]]
+child = "plain"
+columns = ["parent_id"]
+parent = "parents"
+
+[[relationship]]
+child = "notes"
+columns = ["parent_id"]
+parent = "parents"
+
+[tables.notes]
+time_column = "written"
+"#;
+
+/// The tables, in the dialect's types; orphans reference parent 99.
+fn schema(dialect: Dialect) -> String {
+    let (instant, local, day, text) = match dialect {
+        Dialect::Postgres => ("timestamptz", "timestamp", "date", "timestamp"),
+        Dialect::Mysql => ("TIMESTAMP NULL", "DATETIME", "DATE", "DATETIME"),
+        Dialect::Sqlite => ("TEXT", "INTEGER", "DATE", "TEXT"),
+    };
+    format!(
+        "CREATE TABLE parents (id int PRIMARY KEY);
+         CREATE TABLE children (id int PRIMARY KEY, parent_id int, created_at {instant});
+         CREATE TABLE events (id int PRIMARY KEY, parent_id int, inserted_at {local});
+         CREATE TABLE logs (id int PRIMARY KEY, parent_id int, created {day});
+         CREATE TABLE plain (id int PRIMARY KEY, parent_id int, label varchar(20));
+         CREATE TABLE notes (id int PRIMARY KEY, parent_id int, created_at {text}, written {text});
+         INSERT INTO parents VALUES (1);"
+    )
+}
+
+/// The rows: valid ones at other times (never counted), orphans at known ones.
+fn rows(dialect: Dialect) -> String {
+    let instant = |t: &str| match dialect {
+        // Written in the session's zone (-05:00) as the same instants.
+        Dialect::Mysql => format!("CONVERT_TZ('{t}', '+00:00', '-05:00')"),
+        Dialect::Sqlite => format!("'{}Z'", t.replace(' ', "T")),
+        Dialect::Postgres => format!("'{t}+00'"),
+    };
+    let local = |t: &str| match dialect {
+        Dialect::Sqlite => format!("unixepoch('{t}')"),
+        _ => format!("'{t}'"),
+    };
+    let mut sql = String::new();
+    for (id, parent, at) in [
+        (1, 1, Some("2025-01-01 00:00:00")),
+        (2, 99, Some("2026-11-30 23:58:00")),
+        (3, 99, Some("2026-12-01 00:10:00")),
+        (4, 99, Some("2026-12-01 00:10:59")),
+        (5, 99, Some("2026-12-01 00:40:00")),
+        (6, 99, None),
+    ] {
+        let at = at.map_or("NULL".to_string(), instant);
+        sql.push_str(&format!(
+            "INSERT INTO children VALUES ({id}, {parent}, {at});\n"
+        ));
+    }
+    for (id, parent, at) in [
+        (1, 1, "2020-01-01 00:00:00"),
+        (2, 99, "2026-01-15 08:00:00"),
+        (3, 99, "2026-01-18 23:59:59"),
+        (4, 99, "2026-01-19 00:00:00"),
+        (5, 99, "2026-06-01 12:00:00"),
+    ] {
+        let at = local(at);
+        sql.push_str(&format!(
+            "INSERT INTO events VALUES ({id}, {parent}, {at});\n"
+        ));
+    }
+    for (id, parent, day) in [
+        (1, 1, "2019-05-05"),
+        (2, 99, "2024-02-29"),
+        (3, 99, "2024-02-01"),
+        (4, 99, "2025-06-30"),
+    ] {
+        sql.push_str(&format!(
+            "INSERT INTO logs VALUES ({id}, {parent}, '{day}');\n"
+        ));
+    }
+    sql.push_str("INSERT INTO plain VALUES (1, 99, 'no time');\n");
+    sql.push_str(
+        "INSERT INTO notes VALUES (1, 99, '2026-01-01 00:00:00', '2026-02-03 04:05:06');\n",
+    );
+    sql
+}
+
+/// The timeline of the orphans of `child`'s reference to `parents`.
+async fn orphans_timeline(db: &Db, plan: &Plan, child: &str) -> Option<Timeline> {
+    let check = plan
+        .checks
+        .iter()
+        .position(|c| c.id == CheckId::Orphans && c.key.contains(&format!(":{child}(")))
+        .unwrap_or_else(|| panic!("an orphans check of {child}"));
+    offending::timeline(db, plan, check)
+        .await
+        .unwrap_or_else(|e| panic!("{child}: {e}"))
+}
+
+fn buckets(list: &[(&str, u64)]) -> Vec<(String, u64)> {
+    list.iter().map(|(b, n)| (b.to_string(), *n)).collect()
+}
+
+/// What every engine must say, whatever its types and session zone.
+async fn timelines_are_exact(url: &str) {
+    let db = Db::connect(url, SessionOptions::default())
+        .await
+        .expect("connect");
+    let profile = Profile::parse(PROFILE, "timeline.toml").expect("profile parses");
+    let schema = tether::catalog::read(&db, &[]).await.expect("catalog");
+    let plan = Plan::build(schema, Some(&profile), &PlanOptions::default());
+
+    let t = orphans_timeline(&db, &plan, "children").await.unwrap();
+    assert_eq!(
+        (t.column.as_str(), t.chosen, t.unit),
+        ("created_at", "detected", "minute")
+    );
+    assert_eq!(t.first_at.as_deref(), Some("2026-11-30 23:58:00"));
+    assert_eq!(t.last_at.as_deref(), Some("2026-12-01 00:40:00"));
+    assert_eq!((t.rows, t.untimed), (5, 1));
+    assert_eq!(
+        t.buckets,
+        buckets(&[
+            ("2026-11-30 23:58:00", 1),
+            ("2026-12-01 00:10:00", 2),
+            ("2026-12-01 00:40:00", 1),
+        ])
+    );
+
+    let t = orphans_timeline(&db, &plan, "events").await.unwrap();
+    assert_eq!((t.column.as_str(), t.unit), ("inserted_at", "week"));
+    assert_eq!(t.first_at.as_deref(), Some("2026-01-15 08:00:00"));
+    assert_eq!(t.last_at.as_deref(), Some("2026-06-01 12:00:00"));
+    assert_eq!(
+        t.buckets,
+        buckets(&[
+            ("2026-01-12 00:00:00", 2),
+            ("2026-01-19 00:00:00", 1),
+            ("2026-06-01 00:00:00", 1),
+        ])
+    );
+
+    let t = orphans_timeline(&db, &plan, "logs").await.unwrap();
+    assert_eq!((t.column.as_str(), t.unit), ("created", "month"));
+    assert_eq!(t.first_at.as_deref(), Some("2024-02-01 00:00:00"));
+    assert_eq!(t.last_at.as_deref(), Some("2025-06-30 00:00:00"));
+    assert_eq!(
+        t.buckets,
+        buckets(&[("2024-02-01 00:00:00", 2), ("2025-06-01 00:00:00", 1)])
+    );
+
+    // No time column: no timeline, and nothing fails.
+    assert_eq!(orphans_timeline(&db, &plan, "plain").await, None);
+
+    // The profile's choice wins over the detected `created_at`.
+    let t = orphans_timeline(&db, &plan, "notes").await.unwrap();
+    assert_eq!((t.column.as_str(), t.chosen), ("written", "profile"));
+    assert_eq!(t.first_at.as_deref(), Some("2026-02-03 04:05:06"));
+    assert_eq!(t.buckets, buckets(&[("2026-02-03 04:05:00", 1)]));
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_timelines_are_exact_in_utc() {
+    let db = TestDb::postgres().await;
+    // tether's sessions read in +05:30; the instants still come out in UTC.
+    db.exec(&format!(
+        "ALTER DATABASE \"{}\" SET timezone = 'Asia/Kolkata'",
+        db.name()
+    ))
+    .await;
+    db.exec(&schema(Dialect::Postgres)).await;
+    db.exec(&rows(Dialect::Postgres)).await;
+    timelines_are_exact(&db.url).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mysql_timelines_are_exact_in_utc() {
+    let db = TestDb::mysql().await;
+    db.exec(&schema(Dialect::Mysql)).await;
+    db.exec(&format!(
+        "SET time_zone = '-05:00';\n{}",
+        rows(Dialect::Mysql)
+    ))
+    .await;
+    timelines_are_exact(&db.url).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_timelines_are_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/t.sqlite?mode=rwc", dir.path().display());
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        let script = format!("{}{}", schema(Dialect::Sqlite), rows(Dialect::Sqlite));
+        sqlx::raw_sql(sqlx::AssertSqlSafe(script))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    }
+    let url = url.trim_end_matches("?mode=rwc").to_string();
+    timelines_are_exact(&url).await;
+}
