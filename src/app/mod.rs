@@ -11,6 +11,7 @@
 mod action;
 mod findings;
 mod fix;
+mod history;
 mod input;
 mod lineage;
 mod navigation;
@@ -24,6 +25,7 @@ pub mod layout;
 pub use action::{Action, Command, Machine};
 pub use findings::{FindingAt, FindingSort, FindingsView};
 pub use fix::{APPLY_NEEDS_WRITES, Writes};
+pub use history::{CountHistory, Streak};
 pub use lineage::{LineageRows, LineageState};
 pub use rows::{PAGE_ROWS, RowsView};
 pub use search::TableMatch;
@@ -42,6 +44,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// Latencies kept per statement for sparklines and percentiles.
 pub const HISTORY: usize = 60;
+/// Exact counts kept per row check, one per refresh that counted it.
+pub const COUNT_HISTORY: usize = 32;
 /// Refresh intervals `+` and `-` step through, in seconds.
 const INTERVALS: [u64; 10] = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600];
 /// Longest wait between reconnection attempts.
@@ -160,6 +164,11 @@ pub struct CheckView {
     pub progress: Option<(u32, u32)>,
     /// When its statement started in this refresh (kept after it ends).
     pub started: Option<Instant>,
+    /// Its exact counts over the session (row checks, once counted).
+    pub history: Option<Box<CountHistory>>,
+    /// Counted exactly in the refresh in flight: the count goes into its
+    /// history if that refresh runs to the end.
+    counted: bool,
 }
 
 impl CheckView {
@@ -187,6 +196,8 @@ impl CheckView {
             estimate: None,
             progress: None,
             started: None,
+            history: None,
+            counted: false,
         }
     }
 
@@ -198,6 +209,7 @@ impl CheckView {
         self.elapsed = Some(outcome.elapsed);
         if outcome.error.is_some() {
             self.state = CheckState::Failed;
+            self.counted = false;
             self.failure = outcome.error.as_ref().map(|e| e.kind);
             self.error = outcome.error.map(|e| e.message);
             self.findings.retain(|f| f.check != CheckId::CheckFailed);
@@ -207,9 +219,19 @@ impl CheckView {
             self.error = None;
             self.failure = None;
             self.previous = self.count.or(self.previous);
+            self.counted = outcome.count.is_some() && outcome.estimate.is_none();
             self.count = outcome.count;
             self.total = outcome.total.or(self.total);
             self.findings = outcome.findings;
+        }
+    }
+
+    /// A refresh that finished at `at` ran to the end: the count it found
+    /// exactly goes into the history of a row check (`kept`).
+    fn refreshed(&mut self, at: SystemTime, kept: bool) {
+        let counted = std::mem::take(&mut self.counted);
+        if let (true, true, Some(count)) = (counted, kept, self.count) {
+            self.history.get_or_insert_default().record(count, at);
         }
     }
 

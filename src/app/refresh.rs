@@ -75,6 +75,7 @@ impl App {
         self.retried.clear();
         self.estimated.clear();
         for (view, check) in self.checks.iter_mut().zip(&self.plan.checks) {
+            view.counted = false;
             if !matches!(check.work, Work::Catalog(_) | Work::Withheld(_)) {
                 view.state = CheckState::Queued;
             }
@@ -161,9 +162,19 @@ impl App {
                     self.refresh.last_finished_at = Some(now);
                     self.refresh.last_elapsed = Some(elapsed);
                     self.refresh.completed += 1;
+                    self.record_counts(at);
                 }
                 self.refresh.next_due = self.refresh.next_due.max(now);
             }
+        }
+    }
+
+    /// The refresh that finished at `at` ran to the end: each row check
+    /// it counted exactly keeps that count in its history. (A cancelled
+    /// refresh, a check that failed or was only estimated, keeps none.)
+    fn record_counts(&mut self, at: SystemTime) {
+        for (view, check) in self.checks.iter_mut().zip(&self.plan.checks) {
+            view.refreshed(at, matches!(check.work, Work::Rows(_)));
         }
     }
 

@@ -819,3 +819,215 @@ fn an_estimate_shows_until_the_exact_count_arrives() {
     estimated(&mut app);
     assert!(!app.checks[check].shown_count().2);
 }
+
+// ---------------------------------------------------------------------------
+// Count history
+
+/// When the fixture's run `generation` finishes.
+fn finished_at(generation: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000 + generation * 10)
+}
+
+/// A row check that finds no rows in the fixture.
+fn holding_row_check(app: &App) -> usize {
+    (0..app.checks.len())
+        .find(|&c| {
+            matches!(app.plan.checks[c].work, Work::Rows(_)) && app.checks[c].count == Some(0)
+        })
+        .expect("a row check that holds")
+}
+
+fn history_of(app: &App, check: usize) -> Vec<u64> {
+    app.checks[check]
+        .history
+        .as_ref()
+        .map(|h| h.counts().collect())
+        .unwrap_or_default()
+}
+
+/// Sends `event` to the run in flight, finished at `at`.
+fn event_at(app: &mut App, event: Event, at: SystemTime) {
+    let generation = app.refresh.generation;
+    let now = app.now;
+    app.update(
+        Action::Runner {
+            generation,
+            event,
+            at,
+        },
+        now,
+    );
+}
+
+fn finished(app: &mut App, cancelled: bool, at: SystemTime) {
+    let event = Event::Finished {
+        elapsed: Duration::from_millis(300),
+        shared_snapshot: true,
+        cancelled,
+    };
+    event_at(app, event, at);
+}
+
+/// Every completed refresh adds a row check's exact count, up to
+/// COUNT_HISTORY of them; checks without rows to count keep none.
+#[test]
+fn count_history_is_bounded_and_kept_for_row_checks_only() {
+    let t = now();
+    let mut app = fixture::app((120, 40), t);
+    let broken = orphans_of_assets_discovery(&app);
+    let runs = COUNT_HISTORY as u64 + 5;
+    for generation in 1..=runs {
+        app.update(Action::Refresh, t);
+        feed_run(&mut app, generation, t);
+    }
+    // The fixture finds 30 in run 1, one more each run: the last 32 runs.
+    let expected: Vec<u64> = (runs - COUNT_HISTORY as u64 + 1..=runs)
+        .map(|run| 29 + run)
+        .collect();
+    assert_eq!(history_of(&app, broken), expected);
+    let holding = holding_row_check(&app);
+    let history = app.checks[holding].history.as_deref().unwrap();
+    assert_eq!(history.len(), COUNT_HISTORY);
+    assert!(history.held() && history.streak().is_none());
+    assert!(history.counts().all(|c| c == 0));
+    let catalog = (0..app.checks.len())
+        .find(|&c| matches!(app.plan.checks[c].work, Work::Catalog(_)))
+        .unwrap();
+    assert!(app.checks[catalog].history.is_none());
+}
+
+/// A streak of non-zero counts starts at its first refresh and keeps that
+/// time; a 0 ends it, and the next non-zero count starts a new one.
+#[test]
+fn a_non_zero_streak_keeps_its_start_and_ends_at_zero() {
+    let at = |s: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(s);
+    let mut history = CountHistory::default();
+    assert!(history.is_empty());
+    history.record(0, at(10));
+    assert_eq!(history.streak(), None);
+    history.record(3, at(20));
+    history.record(5, at(30));
+    history.record(9, at(40));
+    let streak = history.streak().unwrap();
+    assert_eq!((streak.since, streak.refreshes), (at(20), 3));
+    assert_eq!(history.counts().collect::<Vec<_>>(), [0, 3, 5, 9]);
+    history.record(0, at(50));
+    assert_eq!(history.streak(), None);
+    history.record(2, at(60));
+    let streak = history.streak().unwrap();
+    assert_eq!((streak.since, streak.refreshes), (at(60), 1));
+    assert_eq!(history.counts().collect::<Vec<_>>(), [0, 3, 5, 9, 0, 2]);
+    // Once the non-zero counts slide out of the window, it holds again.
+    for s in 0..COUNT_HISTORY as u64 {
+        history.record(0, at(70 + s));
+    }
+    assert!(history.held());
+    assert_eq!(history.len(), COUNT_HISTORY);
+    // The streak outlives the window.
+    for s in 0..COUNT_HISTORY as u64 + 3 {
+        history.record(7, at(200 + s));
+    }
+    let streak = history.streak().unwrap();
+    assert_eq!((streak.since, streak.refreshes), (at(200), 35));
+    assert_eq!(history.counts().collect::<Vec<_>>(), [7; COUNT_HISTORY]);
+}
+
+/// In the app: the streak of the fixture's broken relationship started with
+/// its first refresh, and stays there while it is counted non-zero.
+#[test]
+fn the_streak_starts_at_the_first_refresh_that_found_rows() {
+    let mut app = refreshed((120, 40));
+    let broken = orphans_of_assets_discovery(&app);
+    let streak = |app: &App| app.checks[broken].history.as_ref().unwrap().streak();
+    assert_eq!(
+        streak(&app),
+        Some(Streak {
+            since: finished_at(1),
+            refreshes: 2
+        })
+    );
+    let t = app.now;
+    app.update(Action::Refresh, t);
+    feed_run(&mut app, 3, t);
+    assert_eq!(streak(&app).unwrap().since, finished_at(1));
+    assert_eq!(streak(&app).unwrap().refreshes, 3);
+    assert_eq!(history_of(&app, broken), [30, 31, 32]);
+}
+
+/// A refresh in which the check failed, a cancelled refresh and an
+/// estimate add nothing; nor do checks a refresh did not reach.
+#[test]
+fn failed_cancelled_and_estimated_counts_are_not_kept() {
+    let mut app = refreshed((120, 40));
+    let broken = orphans_of_assets_discovery(&app);
+    let holding = holding_row_check(&app);
+    let t = app.now;
+    let before = (history_of(&app, broken), history_of(&app, holding));
+
+    // The check fails; the others are never reached; the refresh ends.
+    app.update(Action::Refresh, t);
+    let outcome = Outcome {
+        error: Some(Box::new(crate::runner::CheckError::new(
+            crate::runner::CheckFailure::Timeout,
+            "timed out after 30 s",
+        ))),
+        ..Outcome::default()
+    };
+    event_at(
+        &mut app,
+        Event::Checked {
+            check: broken,
+            outcome,
+        },
+        finished_at(3),
+    );
+    finished(&mut app, false, finished_at(3));
+    assert_eq!(app.refresh.last_finished, Some(finished_at(3)));
+    assert_eq!(
+        (history_of(&app, broken), history_of(&app, holding)),
+        before
+    );
+
+    // Counted, but the refresh is cancelled.
+    app.update(Action::Refresh, t);
+    let counted = |count: u64, estimate: bool| Outcome {
+        count: Some(count),
+        total: Some(10_000),
+        estimate: estimate.then(|| Box::new(fixture::page_estimate(2))),
+        ..Outcome::default()
+    };
+    let checked = Event::Checked {
+        check: broken,
+        outcome: counted(40, false),
+    };
+    event_at(&mut app, checked, finished_at(4));
+    finished(&mut app, true, finished_at(4));
+    assert_eq!(history_of(&app, broken), before.0);
+
+    // Only estimated, before and in place of a count.
+    app.update(Action::Refresh, t);
+    let statement = fixture::statement_of(&app, broken);
+    let estimated = Event::Estimated {
+        statement,
+        elapsed: Duration::from_millis(20),
+        checks: vec![(broken, counted(40, true))],
+    };
+    event_at(&mut app, estimated, finished_at(5));
+    let checked = Event::Checked {
+        check: broken,
+        outcome: counted(40, true),
+    };
+    event_at(&mut app, checked, finished_at(5));
+    finished(&mut app, false, finished_at(5));
+    assert_eq!(history_of(&app, broken), before.0);
+    let streak = app.checks[broken].history.as_ref().unwrap().streak();
+    assert_eq!(
+        streak.map(|s| (s.since, s.refreshes)),
+        Some((finished_at(1), 2))
+    );
+
+    // The next complete refresh is kept.
+    app.update(Action::Refresh, t);
+    feed_run(&mut app, 6, t);
+    assert_eq!(history_of(&app, broken), [30, 31, 35]);
+}

@@ -1,8 +1,8 @@
 //! Detail views over the dashboard: a check (findings, sample rows, the SQL that
 //! ran) and a table (parents, children, rows, findings).
 
-use super::{count, dim, pane_block, popup, rows_lines, severity_style};
-use crate::app::App;
+use super::{count, dim, pane_block, popup, rows_lines, severity_style, sparkline};
+use crate::app::{App, COUNT_HISTORY, CheckView, CountHistory};
 use crate::graph::GraphNode;
 use crate::model::TableName;
 use crate::tui::config::Theme;
@@ -41,6 +41,7 @@ pub fn check(frame: &mut Frame, app: &App, theme: &Theme, check: usize, scroll: 
         view,
         &plan_check.category.to_string(),
     )));
+    lines.extend(history_line(view, theme));
     let estimated = view.shown_count().2;
     if let Some(e) = &view.error {
         lines.push(Line::from(Span::styled(
@@ -134,7 +135,7 @@ pub(super) fn scrolled<'b>(
 }
 /// The check's counts: rows (`≈` when estimated) out of the table's, the
 /// refresh before, its state and parts read, its latency and category.
-fn counts_line(view: &crate::app::CheckView, category: &str) -> String {
+fn counts_line(view: &CheckView, category: &str) -> String {
     let (shown, total, estimated) = view.shown_count();
     let about = if estimated { "≈ " } else { "" };
     let share = match (shown, total) {
@@ -158,6 +159,68 @@ fn counts_line(view: &crate::app::CheckView, category: &str) -> String {
             .map(|d| format!("{:.1} ms", d.as_secs_f64() * 1000.0))
             .unwrap_or_else(|| "not run".into()),
     )
+}
+
+/// The most changes of a count the history line lists.
+const CHANGES: usize = 6;
+
+/// A row check's count history on one line: its counts as a sparkline,
+/// since when it has had rows and over how many refreshes, and its counts
+/// as they changed. None before its first exact count.
+fn history_line(view: &CheckView, theme: &Theme) -> Option<Line<'static>> {
+    let history = view.history.as_deref()?;
+    let says = match history.streak() {
+        Some(streak) => format!(
+            "non-zero since {} UTC ({}) · counts {}",
+            crate::clock::time_of_day(streak.since),
+            refreshes(u64::from(streak.refreshes)),
+            changes(history)
+        ),
+        None if history.held() && history.len() > 1 => {
+            format!(
+                "no rows in any of the last {}",
+                refreshes(history.len() as u64)
+            )
+        }
+        None if history.held() => "no rows in the latest refresh".to_string(),
+        None => format!(
+            "no rows in the latest refresh · counts {}",
+            changes(history)
+        ),
+    };
+    let spark = sparkline(history.counts().map(|c| c as f64), COUNT_HISTORY);
+    Some(Line::from(vec![
+        Span::styled("history ", Style::new().add_modifier(Modifier::BOLD)),
+        Span::styled(spark, Style::new().fg(theme.accent)),
+        Span::raw(format!(" {says}")),
+    ]))
+}
+
+/// `1 refresh`, `14 refreshes`.
+fn refreshes(n: u64) -> String {
+    if n == 1 {
+        "1 refresh".to_string()
+    } else {
+        format!("{} refreshes", crate::wording::thousands(n))
+    }
+}
+
+/// The counts kept, each once per run of equal ones, the last [`CHANGES`]
+/// of them: `3 → 5 → 9`, `… → 12 → 0 → 4`.
+fn changes(history: &CountHistory) -> String {
+    let mut runs: Vec<u64> = Vec::new();
+    for c in history.counts() {
+        if runs.last() != Some(&c) {
+            runs.push(c);
+        }
+    }
+    let cut = runs.len().saturating_sub(CHANGES);
+    let shown = runs[cut..].iter().map(|&c| count(Some(c)));
+    let lead = (cut > 0).then(|| "…".to_string());
+    lead.into_iter()
+        .chain(shown)
+        .collect::<Vec<_>>()
+        .join(" → ")
 }
 
 /// One finding: its severity and check, its message, its sample rows.

@@ -4,7 +4,9 @@
 //! rows say for how long. Severity is a glyph as well as a colour, so the
 //! panes read the same without colour. Names are shortened in the middle to
 //! fit, and the selected row is said in full at the foot of its pane, with
-//! how many rows are scrolled out of view.
+//! how many rows are scrolled out of view. Wide orphans and tenant panes show
+//! each check's count history as a `trend`, and the selected row says since
+//! when it has had rows.
 
 mod graph;
 mod latency;
@@ -12,7 +14,7 @@ mod list;
 
 use super::findings::glyph;
 use super::names::Names;
-use super::{count, dim, ms, pane_block, severity_style};
+use super::{count, dim, ms, pane_block, severity_style, sparkline};
 use crate::app::{App, CheckState, CheckView, Pane};
 use crate::checks::plan::Work;
 use crate::checks::{CheckId, Severity};
@@ -232,6 +234,44 @@ fn count_style(view: &CheckView, theme: &Theme) -> Style {
     }
 }
 
+/// How many recent counts the `trend` column shows.
+const TREND: u16 = 8;
+
+/// The check's recent exact counts as a sparkline, at most [`TREND`];
+/// empty before its first.
+fn trend(view: &CheckView) -> String {
+    view.history.as_deref().map_or(String::new(), |history| {
+        sparkline(history.counts().map(|c| c as f64), TREND as usize)
+    })
+}
+
+/// The `trend` column, while a row has counts to show (a first refresh
+/// has none): as wide as its widest sparkline.
+fn trend_column(trends: &[String]) -> Option<Column<'static>> {
+    trends
+        .iter()
+        .any(|t| !t.is_empty())
+        .then(|| ("trend", content_width("trend", trends), false))
+}
+
+/// The trend in the accent colour, dim while each count was 0.
+fn trend_cell(view: &CheckView, theme: &Theme) -> Cell<'static> {
+    let style = match view.history.as_deref() {
+        Some(history) if !history.held() => Style::new().fg(theme.accent),
+        _ => dim(theme),
+    };
+    Cell::from(Span::styled(trend(view), style))
+}
+
+/// Since when a check shown with rows has had them, when that was before
+/// the latest refresh: `11:06:50 UTC`.
+fn non_zero_since(app: &App, view: &CheckView) -> Option<String> {
+    let since = view.history.as_deref()?.streak()?.since;
+    let latest = app.refresh.last_finished?;
+    (view.count.unwrap_or(0) > 0 && since < latest)
+        .then(|| format!("{} UTC", crate::clock::time_of_day(since)))
+}
+
 /// A count's share of its table's rows, `≈` when estimated, with enough
 /// digits not to read as zero when it is not.
 fn share(view: &CheckView) -> String {
@@ -269,19 +309,26 @@ impl PaneView<'_> {
         self.names.text(&self.app.check_label(check))
     }
 
-    /// The ways to say a selected check in full: its label and, while it
-    /// runs, when it failed or while its count is stale, its state; then its
-    /// label alone.
+    /// The ways to say a selected check in full: its label; while it runs,
+    /// when it failed or while its count is stale, its state; since when it
+    /// has had rows. Then shorter: the same without the last of these, down
+    /// to its label alone.
     fn sayings(&self, label: String, check: usize) -> Vec<String> {
         let view = &self.app.checks[check];
         let stale = self.app.stale_for().is_some() && view.count.is_some();
-        match view.state {
-            _ if stale => {}
-            CheckState::Running | CheckState::Failed => {}
-            _ => return vec![label],
+        let mut says = Vec::new();
+        if stale || matches!(view.state, CheckState::Running | CheckState::Failed) {
+            says.push(state_text(self.app, view, self.theme).0);
         }
-        let (state, _) = state_text(self.app, view, self.theme);
-        vec![format!("{label} · {state}"), label]
+        if let Some(since) = non_zero_since(self.app, view) {
+            says.push(format!("non-zero since {since}"));
+        }
+        let mut sayings: Vec<String> = (1..=says.len())
+            .rev()
+            .map(|n| format!("{label} · {}", says[..n].join(" · ")))
+            .collect();
+        sayings.push(label);
+        sayings
     }
 
     /// A table of checks: `labels` beside each check's first cells, then
@@ -348,14 +395,21 @@ impl PaneView<'_> {
             .map(|&c| state_text(app, &app.checks[c], self.theme).0)
             .collect();
         let shares: Vec<String> = checks.iter().map(|&c| share(&app.checks[c])).collect();
-        let columns = [
+        let trends: Vec<String> = checks.iter().map(|&c| trend(&app.checks[c])).collect();
+        let trend = trend_column(&trends);
+        let columns: Vec<Column> = [
             ("child.column → parent", 0, true),
             ("orphans", 8, true),
             ("share", content_width("share", &shares), true),
             ("Δ", 5, true),
+        ]
+        .into_iter()
+        .chain(trend)
+        .chain([
             ("state", content_width("state", &states), false),
             ("ms", 6, false),
-        ];
+        ])
+        .collect();
         let labels = checks.iter().map(|&c| self.label(c)).collect();
         let list = self.check_list(
             &checks,
@@ -366,13 +420,15 @@ impl PaneView<'_> {
             |c, wide| {
                 let v = &app.checks[c];
                 let (state, style) = state_text(app, v, self.theme);
-                vec![
+                let mut cells = vec![
                     count_cell(v, self.theme),
                     Cell::from(share(v)),
                     self.change_cell(v, wide),
-                    Cell::from(Span::styled(state, style)),
-                    Cell::from(ms(v.elapsed.map(|d| d.as_secs_f64() * 1000.0))),
-                ]
+                ];
+                cells.extend(trend.map(|_| trend_cell(v, self.theme)));
+                cells.push(Cell::from(Span::styled(state, style)));
+                cells.push(Cell::from(ms(v.elapsed.map(|d| d.as_secs_f64() * 1000.0))));
+                cells
             },
         );
         list::draw_list(frame, area, block, Vec::new(), list, self.theme);
@@ -405,12 +461,17 @@ impl PaneView<'_> {
             .iter()
             .map(|&c| state_text(app, &app.checks[c], self.theme).0)
             .collect();
-        let columns = [
+        let trends: Vec<String> = checks.iter().map(|&c| trend(&app.checks[c])).collect();
+        let trend = trend_column(&trends);
+        let columns: Vec<Column> = [
             ("∅ missing · ≠ mismatch", 0, true),
             ("rows", 8, true),
             ("Δ", 5, true),
-            ("state", content_width("state", &states), false),
-        ];
+        ]
+        .into_iter()
+        .chain(trend)
+        .chain([("state", content_width("state", &states), false)])
+        .collect();
         // ∅ a missing tenant id; ≠ a parent of another tenant.
         let labels = checks
             .iter()
@@ -428,11 +489,10 @@ impl PaneView<'_> {
             |c, wide| {
                 let v = &app.checks[c];
                 let (state, style) = state_text(app, v, self.theme);
-                vec![
-                    count_cell(v, self.theme),
-                    self.change_cell(v, wide),
-                    Cell::from(Span::styled(state, style)),
-                ]
+                let mut cells = vec![count_cell(v, self.theme), self.change_cell(v, wide)];
+                cells.extend(trend.map(|_| trend_cell(v, self.theme)));
+                cells.push(Cell::from(Span::styled(state, style)));
+                cells
             },
         );
         list::draw_list(frame, area, block, Vec::new(), list, self.theme);

@@ -352,3 +352,120 @@ fn latency_says_the_window_of_its_percentiles() {
         says(&app)
     );
 }
+
+/// One more refresh, finished `seconds` after the fixture's clock start:
+/// every row check decided, with the count `counts` gives it, else its
+/// count so far.
+fn refresh_with(app: &mut App, counts: &[(usize, u64)], seconds: u64) {
+    let t = app.now + Duration::from_secs(10);
+    app.update(Action::Refresh, t);
+    let rows = (0..app.plan.checks.len())
+        .filter(|&c| matches!(app.plan.checks[c].work, crate::checks::plan::Work::Rows(_)));
+    for c in rows.collect::<Vec<_>>() {
+        let count = counts
+            .iter()
+            .find(|(check, _)| *check == c)
+            .map_or(app.checks[c].count.unwrap_or(0), |(_, n)| *n);
+        checked(app, c, count, 10_000, t);
+    }
+    let generation = app.refresh.generation;
+    let event = Event::Finished {
+        elapsed: Duration::from_millis(420),
+        shared_snapshot: true,
+        cancelled: false,
+    };
+    let at = UNIX_EPOCH + Duration::from_secs(1_795_000_000 + seconds);
+    app.update(
+        Action::Runner {
+            generation,
+            event,
+            at,
+        },
+        t,
+    );
+}
+
+/// The row check whose label starts with `label`.
+fn check_labelled(app: &App, label: &str) -> usize {
+    (0..app.plan.checks.len())
+        .find(|&c| {
+            matches!(app.plan.checks[c].work, crate::checks::plan::Work::Rows(_))
+                && app.check_label(c).starts_with(label)
+        })
+        .unwrap()
+}
+
+/// After the fixture's two refreshes (11:06:50 and 11:07:00): assets'
+/// discovery flows are fixed at 11:07:10, then broken again from 11:07:20,
+/// more each time; a raw record's master flow stays at 21; assets'
+/// engagement ids are filled at 11:07:30.
+fn with_history(size: (u16, u16)) -> App {
+    let mut app = refreshed(size);
+    let flows = check_labelled(&app, "assets.discovery_flow_id →");
+    let engagement = check_labelled(&app, "assets.engagement_id");
+    for (i, flows_count) in [0, 4, 9, 15, 22].into_iter().enumerate() {
+        let engagement_count = if i < 2 { 11 } else { 0 };
+        let counts = [(flows, flows_count), (engagement, engagement_count)];
+        refresh_with(&mut app, &counts, 30 + i as u64 * 10);
+    }
+    app
+}
+
+/// The count history: a trend per row in a wide pane, since when the
+/// selected row has had rows under its pane, and the same in its detail.
+#[test]
+fn count_history_shows_the_trend_and_since_when() {
+    for (w, h) in SIZES {
+        let mut app = with_history((w, h));
+        act(&mut app, &[Action::FocusPane(Pane::Orphans)]);
+        assert!(
+            app.check_label(app.orphan_rows()[0])
+                .starts_with("assets.discovery_flow_id")
+        );
+        let terminal = render_with(&app, false);
+        let screen = text(&terminal);
+        let since = "non-zero since 11:07:20 UTC";
+        assert!(
+            screen.contains(since) || pane_text(&app, &terminal, Pane::Orphans).contains(since),
+            "{screen}"
+        );
+        assert_eq!(screen.contains("trend"), w >= 160, "{screen}");
+        insta::assert_snapshot!(format!("count_history_{w}x{h}"), terminal.backend());
+
+        act(&mut app, &[Action::Open]);
+        let terminal = render_with(&app, false);
+        let screen = text(&terminal);
+        for says in [
+            "non-zero since 11:07:20 UTC (4 refreshes)",
+            "31 → 0 → 4 → 9 → 15 → 22",
+        ] {
+            assert!(screen.contains(says), "{screen}");
+        }
+        insta::assert_snapshot!(format!("count_history_detail_{w}x{h}"), terminal.backend());
+    }
+}
+
+/// A row whose rows are gone says no since, and its detail says so.
+#[test]
+fn a_count_back_to_zero_says_no_since() {
+    let mut app = with_history((160, 45));
+    let engagement = check_labelled(&app, "assets.engagement_id");
+    let row = app
+        .tenant_rows()
+        .iter()
+        .position(|&c| c == engagement)
+        .unwrap();
+    app.tenant_row = row;
+    act(&mut app, &[Action::FocusPane(Pane::Tenants)]);
+    let screen = text(&render_with(&app, false));
+    assert!(
+        screen.contains("└ ∅ assets.engagement_id ─"),
+        "the selected row said without since when\n{screen}"
+    );
+    act(&mut app, &[Action::Open]);
+    let screen = text(&render_with(&app, false));
+    assert!(
+        screen.contains("no rows in the latest refresh · counts 10 → 11 → 0"),
+        "{screen}"
+    );
+}
