@@ -376,3 +376,64 @@ fn bucket_counts(rows: Vec<db::SampleRow>) -> Vec<(String, u64)> {
     buckets.sort();
     buckets
 }
+
+/// A check's offending rows grouped by one column: the largest groups.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Breakdown {
+    pub column: String,
+    /// The largest groups, largest first (ties by value): the value as text
+    /// (None: NULL) and its rows.
+    pub top: Vec<(Option<String>, u64)>,
+    /// Groups in all; those beyond `top` are "and N more".
+    pub groups: u64,
+    #[serde(skip)]
+    pub sql: Sql,
+}
+
+/// How many groups a breakdown lists.
+pub const BREAKDOWN_TOP: u32 = 5;
+
+/// Check `check`'s offending rows grouped by each breakdown column of its
+/// table (see [`Plan::breakdowns`]): the tenant columns, then the
+/// profile's. Empty when there are none. One read-only transaction; an
+/// error fails it whole.
+pub async fn breakdowns(db: &Db, plan: &Plan, check: usize) -> Result<Vec<Breakdown>, String> {
+    let listing = Listing::of(plan, check)?;
+    let columns = plan.checks[check]
+        .table
+        .and_then(|t| plan.breakdowns.get(t.index()))
+        .cloned()
+        .unwrap_or_default();
+    if columns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let offending = listing.offending();
+    let failed = |e: sqlx::Error| read_failed(&listing.label, &e);
+    let mut tx = db.reader(None).await.map_err(failed)?;
+    let mut out = Vec::new();
+    for column in columns {
+        let sql = render::breakdown(plan.engine, &offending, &column, BREAKDOWN_TOP);
+        let rows = tx.text_rows(&sql).await.map_err(failed)?;
+        let text = |row: &db::SampleRow, name: &str| {
+            row.get(name).and_then(|v| v.as_str()).map(str::to_string)
+        };
+        let number = |row: &db::SampleRow, name: &str| {
+            text(row, name)
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        let groups = rows.first().map_or(0, |r| number(r, "groups"));
+        let top = rows
+            .iter()
+            .map(|r| (text(r, "value"), number(r, "n")))
+            .collect();
+        out.push(Breakdown {
+            column,
+            top,
+            groups,
+            sql,
+        });
+    }
+    tx.finish().await.map_err(failed)?;
+    Ok(out)
+}

@@ -30,6 +30,12 @@ enum Dialect {
 }
 
 const PROFILE: &str = r#"
+[tenant]
+columns = ["tenant_id"]
+
+[tables.children]
+breakdown = ["kind"]
+
 [[relationship]]
 child = "children"
 columns = ["parent_id"]
@@ -68,7 +74,8 @@ fn schema(dialect: Dialect) -> String {
     };
     format!(
         "CREATE TABLE parents (id int PRIMARY KEY);
-         CREATE TABLE children (id int PRIMARY KEY, parent_id int, created_at {instant});
+         CREATE TABLE children (id int PRIMARY KEY, parent_id int, created_at {instant},
+                                tenant_id varchar(20), kind varchar(10));
          CREATE TABLE events (id int PRIMARY KEY, parent_id int, inserted_at {local});
          CREATE TABLE logs (id int PRIMARY KEY, parent_id int, created {day});
          CREATE TABLE plain (id int PRIMARY KEY, parent_id int, label varchar(20));
@@ -90,17 +97,19 @@ fn rows(dialect: Dialect) -> String {
         _ => format!("'{t}'"),
     };
     let mut sql = String::new();
-    for (id, parent, at) in [
-        (1, 1, Some("2025-01-01 00:00:00")),
-        (2, 99, Some("2026-11-30 23:58:00")),
-        (3, 99, Some("2026-12-01 00:10:00")),
-        (4, 99, Some("2026-12-01 00:10:59")),
-        (5, 99, Some("2026-12-01 00:40:00")),
-        (6, 99, None),
+    for (id, parent, at, tenant) in [
+        (1, 1, Some("2025-01-01 00:00:00"), "'acme'"),
+        (2, 99, Some("2026-11-30 23:58:00"), "'acme'"),
+        (3, 99, Some("2026-12-01 00:10:00"), "'acme'"),
+        (4, 99, Some("2026-12-01 00:10:59"), "'acme'"),
+        (5, 99, Some("2026-12-01 00:40:00"), "NULL"),
+        (6, 99, None, "NULL"),
+        (7, 99, None, "'globex'"),
+        (8, 99, None, "'initech'"),
     ] {
         let at = at.map_or("NULL".to_string(), instant);
         sql.push_str(&format!(
-            "INSERT INTO children VALUES ({id}, {parent}, {at});\n"
+            "INSERT INTO children VALUES ({id}, {parent}, {at}, {tenant}, 'k{id}');\n"
         ));
     }
     for (id, parent, at) in [
@@ -132,16 +141,47 @@ fn rows(dialect: Dialect) -> String {
     sql
 }
 
-/// The timeline of the orphans of `child`'s reference to `parents`.
-async fn orphans_timeline(db: &Db, plan: &Plan, child: &str) -> Option<Timeline> {
-    let check = plan
-        .checks
+/// The orphans check of `child`'s reference to `parents`.
+fn orphans_of(plan: &Plan, child: &str) -> usize {
+    plan.checks
         .iter()
         .position(|c| c.id == CheckId::Orphans && c.key.contains(&format!(":{child}(")))
-        .unwrap_or_else(|| panic!("an orphans check of {child}"));
-    offending::timeline(db, plan, check)
+        .unwrap_or_else(|| panic!("an orphans check of {child}"))
+}
+
+/// The timeline of the orphans of `child`'s reference to `parents`.
+async fn orphans_timeline(db: &Db, plan: &Plan, child: &str) -> Option<Timeline> {
+    offending::timeline(db, plan, orphans_of(plan, child))
         .await
         .unwrap_or_else(|e| panic!("{child}: {e}"))
+}
+
+/// The children's orphans by tenant (NULL a group of its own) and by the
+/// profile's `kind`: the largest groups first, ties by value, five at most,
+/// and how many groups there are; a table with neither has none.
+async fn breakdowns_are_exact(db: &Db, plan: &Plan) {
+    let found = offending::breakdowns(db, plan, orphans_of(plan, "children"))
+        .await
+        .unwrap();
+    let groups: Vec<(&str, Vec<(Option<&str>, u64)>, u64)> = found
+        .iter()
+        .map(|b| {
+            let top = b.top.iter().map(|(v, n)| (v.as_deref(), *n)).collect();
+            (b.column.as_str(), top, b.groups)
+        })
+        .collect();
+    let tenants = vec![
+        (Some("acme"), 3),
+        (None, 2),
+        (Some("globex"), 1),
+        (Some("initech"), 1),
+    ];
+    let kinds = ["k2", "k3", "k4", "k5", "k6"]
+        .map(|k| (Some(k), 1))
+        .to_vec();
+    assert_eq!(groups, [("tenant_id", tenants, 4), ("kind", kinds, 7)]);
+    let none = offending::breakdowns(db, plan, orphans_of(plan, "plain")).await;
+    assert_eq!(none, Ok(Vec::new()));
 }
 
 fn buckets(list: &[(&str, u64)]) -> Vec<(String, u64)> {
@@ -164,7 +204,7 @@ async fn timelines_are_exact(url: &str) {
     );
     assert_eq!(t.first_at.as_deref(), Some("2026-11-30 23:58:00"));
     assert_eq!(t.last_at.as_deref(), Some("2026-12-01 00:40:00"));
-    assert_eq!((t.rows, t.untimed), (5, 1));
+    assert_eq!((t.rows, t.untimed), (7, 3));
     assert_eq!(
         t.buckets,
         buckets(&[
@@ -173,6 +213,8 @@ async fn timelines_are_exact(url: &str) {
             ("2026-12-01 00:40:00", 1),
         ])
     );
+
+    breakdowns_are_exact(&db, &plan).await;
 
     let t = orphans_timeline(&db, &plan, "events").await.unwrap();
     assert_eq!((t.column.as_str(), t.unit), ("inserted_at", "week"));

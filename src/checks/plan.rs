@@ -298,6 +298,10 @@ pub struct Plan {
     /// Each table's time column (by its place in `schema.tables`): the
     /// profile's, else detected; None when it has none.
     pub time_columns: Vec<Option<TimeColumn>>,
+    /// Each table's columns to group offending rows by (by its place in
+    /// `schema.tables`): the tenant columns it has, then the profile's
+    /// `[tables.<name>] breakdown`.
+    pub breakdowns: Vec<Vec<String>>,
 }
 
 const METRIC_ROW_LIMIT: u32 = 1000;
@@ -387,6 +391,7 @@ impl Plan {
             .clone()
             .unwrap_or_else(|| p.tenant.columns.clone());
         builder.tenants(p, &tenant_columns, &resolved.relationships);
+        let breakdowns = builder.breakdowns(p, &tenant_columns);
         builder.paths(p, &resolved.relationships);
         builder.assertions(p);
         let time_columns = builder.time_columns(p);
@@ -419,6 +424,7 @@ impl Plan {
         Plan {
             lineage_root,
             time_columns,
+            breakdowns,
             engine: schema.engine,
             profile: profile.map(|p| p.display_name().to_string()),
             relationships: resolved.relationships,
@@ -673,6 +679,50 @@ impl Builder<'_> {
         self.tenant_columns_exist(columns);
         self.tenant_gaps(columns, &exempt);
         self.tenant_mismatches(columns, relationships, &exempt);
+    }
+
+    /// Every table's breakdown columns: the tenant columns it has, then the
+    /// profile's `[tables.<name>] breakdown`; a column the table does not
+    /// have is a profile problem.
+    fn breakdowns(&mut self, profile: &Profile, tenant_columns: &[String]) -> Vec<Vec<String>> {
+        let schema = self.schema;
+        let mut breakdowns: Vec<Vec<String>> = schema
+            .tables
+            .iter()
+            .map(|t| {
+                tenant_columns
+                    .iter()
+                    .filter(|c| t.column(c).is_some())
+                    .cloned()
+                    .collect()
+            })
+            .collect();
+        for (name, decl) in &profile.tables {
+            let Some(table) = schema.resolve(name) else {
+                // A time column of it says so already.
+                if decl.get_ref().time_column.is_none() {
+                    self.profile_problems(&[ProfileProblem {
+                        location: profile.location(decl.span().start),
+                        subject: format!("tables.{name}"),
+                        message: format!("table \"{name}\" does not exist"),
+                    }]);
+                }
+                continue;
+            };
+            let id = schema.table_id(&table.name).expect("a resolved table");
+            for column in &decl.get_ref().breakdown {
+                if table.column(column).is_none() {
+                    self.profile_problems(&[ProfileProblem {
+                        location: profile.location(decl.span().start),
+                        subject: format!("tables.{name}.breakdown"),
+                        message: format!("\"{column}\" is not a column of {name}"),
+                    }]);
+                } else if !breakdowns[id.index()].contains(column) {
+                    breakdowns[id.index()].push(column.clone());
+                }
+            }
+        }
+        breakdowns
     }
 
     /// Every table's time column: the profile's `[tables.<name>]

@@ -1263,6 +1263,20 @@ pub fn time_histogram(engine: Engine, rows: &Offending, time: &TimeColumn, unit:
     ))
 }
 
+/// A check's offending rows grouped by `column` (as text; NULL is a group of
+/// its own): the `limit` largest groups, largest first, each with its count
+/// and the number of groups in all (`groups`); every column as text.
+pub fn breakdown(engine: Engine, rows: &Offending, column: &str, limit: u32) -> Sql {
+    let value = as_text(engine, &col(engine, CHILD, column));
+    Sql::new(format!(
+        "SELECT g AS value, {} AS n, {} AS groups\nFROM (SELECT {value} AS g, count(*) AS n\n      FROM {} AS {CHILD}\n      WHERE {}\n      GROUP BY 1) AS grouped\nORDER BY grouped.n DESC, g\nLIMIT {limit}",
+        as_text(engine, "n"),
+        as_text(engine, "count(*) OVER ()"),
+        relation(engine, rows.child, rows.only),
+        standalone_where(engine, rows.predicate),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
