@@ -156,6 +156,9 @@ async fn orphans_timeline(db: &Db, plan: &Plan, child: &str) -> Option<Timeline>
         .unwrap_or_else(|e| panic!("{child}: {e}"))
 }
 
+/// A breakdown's largest groups: value (None: NULL) and rows.
+type Groups<'a> = Vec<(Option<&'a str>, u64)>;
+
 /// The children's orphans by tenant (NULL a group of its own) and by the
 /// profile's `kind`: the largest groups first, ties by value, five at most,
 /// and how many groups there are; a table with neither has none.
@@ -163,7 +166,7 @@ async fn breakdowns_are_exact(db: &Db, plan: &Plan) {
     let found = offending::breakdowns(db, plan, orphans_of(plan, "children"))
         .await
         .unwrap();
-    let groups: Vec<(&str, Vec<(Option<&str>, u64)>, u64)> = found
+    let groups: Vec<(&str, Groups, u64)> = found
         .iter()
         .map(|b| {
             let top = b.top.iter().map(|(v, n)| (v.as_deref(), *n)).collect();
