@@ -96,6 +96,14 @@ pub enum Action {
         check: usize,
         result: Result<crate::offending::Page, String>,
     },
+    /// `t` in a row check's detail: hides or shows when its rows were
+    /// written and who they belong to.
+    ToggleTimeline,
+    /// Check `check`'s timeline and breakdowns were read.
+    TimelineLoaded {
+        check: usize,
+        result: Result<crate::app::Timelines, String>,
+    },
 }
 
 /// Work the app asks of its shell (the only place that does I/O).
@@ -124,6 +132,11 @@ pub enum Command {
     LoadRows {
         check: usize,
         after: Option<Vec<String>>,
+    },
+    /// Read when check `check`'s offending rows were written, and their
+    /// largest groups.
+    LoadTimeline {
+        check: usize,
     },
     /// Preview the remedy for the orphans of check `usize`.
     PreviewFix(usize),
@@ -196,7 +209,10 @@ impl Action {
             Action::Fix | Action::Apply | Action::FixPreviewed { .. } | Action::FixApplied(_) => {
                 Machine::Fix
             }
-            Action::RowsLoaded { .. } | Action::CopyCountSql => Machine::Rows,
+            Action::RowsLoaded { .. }
+            | Action::CopyCountSql
+            | Action::ToggleTimeline
+            | Action::TimelineLoaded { .. } => Machine::Rows,
             Action::ShowLineage
             | Action::RootsLoaded(_)
             | Action::LineageLoaded { .. }

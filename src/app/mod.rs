@@ -27,7 +27,7 @@ pub use findings::{FindingAt, FindingSort, FindingsView};
 pub use fix::{APPLY_NEEDS_WRITES, Writes};
 pub use history::{CountHistory, Streak};
 pub use lineage::{LineageRows, LineageState};
-pub use rows::{PAGE_ROWS, RowsView};
+pub use rows::{PAGE_ROWS, RowsView, TimelineView, Timelines};
 pub use search::TableMatch;
 pub use table_detail::Neighbour;
 
@@ -415,6 +415,9 @@ pub struct App {
     pub table_neighbour: usize,
     /// The offending rows being looked at.
     pub rows: RowsView,
+    /// When the offending rows of the check whose detail is open were
+    /// written, and their largest groups.
+    pub timeline: rows::TimelineView,
     /// How far the open overlay can scroll, as it was last drawn (None until
     /// then): the one thing a view notes back, so that `G` and PageDown stop
     /// at the end of what is shown.
@@ -488,6 +491,7 @@ impl App {
             findings: FindingsView::default(),
             table_neighbour: 0,
             rows: RowsView::default(),
+            timeline: rows::TimelineView::default(),
             scroll_limit: std::cell::Cell::new(None),
             help_scroll: 0,
             lineage: LineageState::default(),
@@ -523,10 +527,10 @@ impl App {
         if !matches!(action, Action::Tick | Action::Runner { .. }) {
             self.note = None;
         }
-        match action.machine() {
+        let mut commands = match action.machine() {
             Machine::Quit => {
                 self.quitting = true;
-                vec![Command::CancelRun, Command::Quit]
+                return vec![Command::CancelRun, Command::Quit];
             }
             Machine::Refresh => self.update_refresh(action, now),
             Machine::Navigation => self.update_navigation(action),
@@ -534,7 +538,9 @@ impl App {
             Machine::Fix => self.update_fix(action, now),
             Machine::Lineage => self.update_lineage(action),
             Machine::Rows => self.update_rows(action),
-        }
+        };
+        commands.extend(self.timeline_wanted());
+        commands
     }
 
     /// Check indexes of the orphans pane, in display order.

@@ -2,7 +2,7 @@
 //! (keyset paging) while the user scrolls down and across.
 
 use super::*;
-use crate::offending::Page;
+use crate::offending::{Breakdown, Page, Timeline};
 
 /// Rows read per page.
 pub const PAGE_ROWS: u32 = 100;
@@ -24,6 +24,27 @@ pub struct RowsView {
     pub column: usize,
 }
 
+/// When a check's offending rows were written (None: its table has no time
+/// column) and their largest groups, as read for its detail.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Timelines {
+    pub timeline: Option<Timeline>,
+    pub breakdowns: Vec<Breakdown>,
+}
+
+/// The timeline shown in a row check's detail: read once per opening of
+/// the detail (on demand: its statements read the table again), hidden and
+/// shown again with `t`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TimelineView {
+    /// The check it is of.
+    pub check: Option<usize>,
+    /// Hidden with `t`.
+    pub hidden: bool,
+    /// None while it is read.
+    pub result: Option<Result<Timelines, String>>,
+}
+
 impl App {
     /// The actions of this state machine ([`Action::machine`]).
     pub(super) fn update_rows(&mut self, action: Action) -> Vec<Command> {
@@ -33,9 +54,49 @@ impl App {
                 Vec::new()
             }
             Action::CopyCountSql => self.copy_rows_sql(true),
+            Action::ToggleTimeline => {
+                if matches!(self.overlay, Some(Overlay::Check { .. })) {
+                    self.timeline.hidden = !self.timeline.hidden;
+                }
+                Vec::new()
+            }
+            Action::TimelineLoaded { check, result } => {
+                if self.timeline.check == Some(check) {
+                    self.timeline.result = Some(result);
+                }
+                Vec::new()
+            }
             // Actions of the other state machines are not sent here.
             _ => Vec::new(),
         }
+    }
+
+    /// Once a row check's detail is open and its count known above zero:
+    /// read its timeline, unless it was read for this check already.
+    pub(super) fn timeline_wanted(&mut self) -> Option<Command> {
+        let check = match self.overlay {
+            Some(Overlay::Check { check, .. }) => check,
+            // Its rows, opened from the detail: the detail comes back to it.
+            Some(Overlay::Rows { check }) if self.timeline.check == Some(check) => return None,
+            // Closed: opened again, it is read again (the rows may have changed).
+            _ => {
+                self.timeline.check = None;
+                return None;
+            }
+        };
+        let rows = matches!(self.plan.checks[check].work, Work::Rows(_));
+        if !rows || self.checks[check].count.unwrap_or(0) == 0 {
+            return None;
+        }
+        if self.timeline.check == Some(check) {
+            return None;
+        }
+        self.timeline = TimelineView {
+            check: Some(check),
+            hidden: self.timeline.hidden,
+            result: None,
+        };
+        Some(Command::LoadTimeline { check })
     }
 
     /// From a row check's detail: its offending rows, the first page.

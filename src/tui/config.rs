@@ -223,6 +223,12 @@ const BINDINGS: &[Binding] = &[
         help: "detail: copy the query that counts its rows",
     },
     Binding {
+        name: "timeline",
+        action: || Action::ToggleTimeline,
+        keys: &["t"],
+        help: "row check detail: hide or show when its rows were written",
+    },
+    Binding {
         name: "fix",
         action: || Action::Fix,
         keys: &["f"],

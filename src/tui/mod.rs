@@ -246,6 +246,12 @@ fn in_background(
                 });
             });
         }
+        Command::LoadTimeline { check } => {
+            tokio::spawn(async move {
+                let result = timelines(&db, &plan, check).await;
+                let _ = tx.send(Action::TimelineLoaded { check, result });
+            });
+        }
         Command::LoadRows { check, after } => {
             tokio::spawn(async move {
                 let result = crate::offending::page(
@@ -396,6 +402,16 @@ fn drop_accepted(baseline: &crate::baseline::Baseline, event: &mut runner::Event
         }
         _ => {}
     }
+}
+
+/// When check `check`'s offending rows were written, and their largest groups.
+async fn timelines(db: &Db, plan: &Plan, check: usize) -> Result<crate::app::Timelines, String> {
+    let timeline = crate::offending::timeline(db, plan, check).await?;
+    let breakdowns = crate::offending::breakdowns(db, plan, check).await?;
+    Ok(crate::app::Timelines {
+        timeline,
+        breakdowns,
+    })
 }
 
 /// The remedy for one orphans check (its relationship only).

@@ -78,6 +78,7 @@ pub fn check(frame: &mut Frame, app: &App, theme: &Theme, check: usize, scroll: 
             Style::new().fg(theme.ok),
         )));
     }
+    lines.extend(timeline_lines(app, check, width, theme));
     if let Some(sql) = app.detail_sql() {
         lines.extend(sql_lines(
             "SQL that ran (y copies it)",
@@ -133,6 +134,130 @@ pub(super) fn scrolled<'b>(
     };
     (scroll, block.title_bottom(Line::from(mark).right_aligned()))
 }
+/// When the check's offending rows were written and whose they are, as read
+/// for this detail: a heading, the span, a bar per bucket, the largest
+/// groups; nothing for a check without offending rows.
+fn timeline_lines(app: &App, check: usize, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let shown = &app.timeline;
+    if shown.check != Some(check) {
+        return Vec::new();
+    }
+    let mut lines = vec![Line::default()];
+    if shown.hidden {
+        lines.push(Line::from(Span::styled(
+            "when: hidden (t shows it)",
+            dim(theme),
+        )));
+        return lines;
+    }
+    match &shown.result {
+        None => lines.push(Line::from(Span::styled(
+            "when: reading when these rows were written…",
+            dim(theme),
+        ))),
+        Some(Err(e)) => lines.push(Line::from(Span::styled(
+            format!("when: could not be read: {e}"),
+            severity_style(theme, Some(crate::checks::Severity::Error)),
+        ))),
+        Some(Ok(read)) => {
+            lines.extend(when_lines(app, check, read.timeline.as_ref(), width, theme));
+            lines.extend(read.breakdowns.iter().map(breakdown_line));
+        }
+    }
+    lines
+}
+
+/// The timeline's heading, span and bars; or why there is none.
+fn when_lines(
+    app: &App,
+    check: usize,
+    timeline: Option<&crate::offending::Timeline>,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let Some(t) = timeline else {
+        let table = app.plan.checks[check]
+            .table
+            .map(|t| {
+                app.plan
+                    .schema
+                    .label(&app.plan.schema.tables[t.index()].name)
+            })
+            .unwrap_or_default();
+        return vec![Line::from(Span::styled(
+            format!(
+                "when: no timeline, {table} has no time column (name one with [tables.{table}] time_column in the profile)"
+            ),
+            dim(theme),
+        ))];
+    };
+    let mut lines = vec![heading(&format!(
+        "When ({}, {} · by {} · t hides)",
+        t.column, t.chosen, t.unit
+    ))];
+    let mut span = match (&t.first_at, &t.last_at) {
+        (Some(first), Some(last)) => format!("first {first} UTC · last {last} UTC"),
+        _ => "no row has a time".to_string(),
+    };
+    if t.untimed > 0 {
+        span.push_str(&format!(
+            " · {} without a time",
+            crate::wording::plural(t.untimed, "row")
+        ));
+    }
+    lines.push(Line::from(span));
+    let most = t.buckets.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
+    let room = width.saturating_sub(32).clamp(8, 40) as u64;
+    for (bucket, n) in &t.buckets {
+        let bar = "█".repeat((n * room).div_ceil(most) as usize);
+        lines.push(Line::from(vec![
+            Span::raw(format!("  {:<18} ", bucket_label(bucket, t.unit))),
+            Span::styled(bar, Style::new().fg(theme.accent)),
+            Span::raw(format!(" {}", count(Some(*n)))),
+        ]));
+    }
+    lines
+}
+
+/// A bucket's start as its unit reads: `2026-12-01 00:10` (minute),
+/// `2026-12-01 00:00` (hour), `2026-12-01` (day), `week of 2026-01-12`,
+/// `2026-02` (month).
+fn bucket_label(start: &str, unit: &str) -> String {
+    match unit {
+        "minute" | "hour" => start.get(..16).unwrap_or(start).to_string(),
+        "day" => start.get(..10).unwrap_or(start).to_string(),
+        "week" => format!("week of {}", start.get(..10).unwrap_or(start)),
+        _ => start.get(..7).unwrap_or(start).to_string(),
+    }
+}
+
+/// `by tenant_id: acme 3 · (null) 2 · globex 1, and 4 more`.
+fn breakdown_line(b: &crate::offending::Breakdown) -> Line<'static> {
+    let groups: Vec<String> = b
+        .top
+        .iter()
+        .map(|(value, n)| {
+            format!(
+                "{} {}",
+                value.as_deref().unwrap_or("(null)"),
+                count(Some(*n))
+            )
+        })
+        .collect();
+    let more = b.groups.saturating_sub(b.top.len() as u64);
+    let mut text = groups.join(" · ");
+    if more > 0 {
+        text.push_str(&format!(", and {more} more"));
+    }
+    Line::from(vec![
+        Span::styled(
+            format!("by {}: ", b.column),
+            Style::new().add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(text),
+    ])
+}
+
 /// The check's counts: rows (`≈` when estimated) out of the table's, the
 /// refresh before, its state and parts read, its latency and category.
 fn counts_line(view: &CheckView, category: &str) -> String {

@@ -330,6 +330,10 @@ fn overlay_hints(app: &App, overlay: &Overlay, k: &dyn Fn(&str, &str) -> String)
                 keys.push(k("fix", "fix"));
             }
             keys.push(k("back", "back"));
+            // Last: on a narrow screen it is the one cut (`?` lists it).
+            if app.timeline.check == Some(*check) {
+                keys.push(k("timeline", "when"));
+            }
         }
         Overlay::Rows { .. } => keys.extend([
             "↑↓ rows".to_string(),
@@ -502,3 +506,5 @@ mod tests_rows;
 mod tests_search;
 #[cfg(test)]
 mod tests_table;
+#[cfg(test)]
+mod tests_timeline;
