@@ -134,6 +134,10 @@ pub struct Finding {
     /// Rows found (orphans, tenant gaps, mismatches, assertion rows).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<u64>,
+    /// When the rows were written and whose they are (row checks whose
+    /// table has a time or breakdown column, counted exactly).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<Box<crate::timeline::Facts>>,
     /// Rows in the table the count is out of, when the check's query counted them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<u64>,
@@ -199,6 +203,7 @@ impl Finding {
             expected: None,
             actual: None,
             count: None,
+            facts: None,
             total: None,
             estimate: None,
             sample: Vec::new(),

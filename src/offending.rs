@@ -10,7 +10,7 @@ use crate::db::{self, Db, Failure};
 use crate::model::{Column, Engine, Schema, Table};
 use crate::sql::Sql;
 use crate::sql::render::{self, Offending, Predicate};
-use crate::timeline::{self, Unit};
+use crate::timeline::{self, Breakdown, Timeline, Unit};
 
 /// One page of a check's offending rows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -285,30 +285,6 @@ fn text(cell: Cell) -> Option<String> {
     }
 }
 
-/// When a check's offending rows were written: the first and last time of
-/// those with one, and how many there are per bucket (its size chosen from
-/// that span), all counted on the server. See [`crate::timeline`].
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Timeline {
-    /// The table's time column, and how it was chosen (`profile`, `detected`).
-    pub column: String,
-    pub chosen: &'static str,
-    /// UTC, `YYYY-MM-DD HH:MM:SS`; None when no offending row has a time.
-    pub first_at: Option<String>,
-    pub last_at: Option<String>,
-    /// Offending rows, and those of them without a time (NULL, or on SQLite
-    /// text that is no time).
-    pub rows: u64,
-    pub untimed: u64,
-    /// Each bucket's length (`minute` … `month`) and, in time order, the
-    /// start of each that has rows (UTC) with its count.
-    pub unit: &'static str,
-    pub buckets: Vec<(String, u64)>,
-    /// The statements that counted them, as they ran.
-    #[serde(skip)]
-    pub sql: Vec<Sql>,
-}
-
 /// The timeline of check `check`'s offending rows; None when its table has
 /// no time column (see [`Plan::time_columns`]). Two statements in one
 /// read-only transaction: the span, then the rows by bucket; an error
@@ -341,12 +317,10 @@ pub async fn timeline(db: &Db, plan: &Plan, check: usize) -> Result<Option<Timel
         (Some(first), Some(last)) => Unit::for_span((last - first) as f64),
         _ => Unit::Day,
     };
-    let mut sql = vec![span_sql];
     let mut buckets = Vec::new();
     if timed > 0 {
         let histogram = render::time_histogram(plan.engine, &offending, time, unit);
         buckets = bucket_counts(tx.text_rows(&histogram).await.map_err(failed)?);
-        sql.push(histogram);
     }
     tx.finish().await.map_err(failed)?;
     Ok(Some(Timeline {
@@ -358,7 +332,6 @@ pub async fn timeline(db: &Db, plan: &Plan, check: usize) -> Result<Option<Timel
         untimed: rows.saturating_sub(timed),
         unit: unit.as_str(),
         buckets,
-        sql,
     }))
 }
 
@@ -377,21 +350,8 @@ fn bucket_counts(rows: Vec<db::SampleRow>) -> Vec<(String, u64)> {
     buckets
 }
 
-/// A check's offending rows grouped by one column: the largest groups.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Breakdown {
-    pub column: String,
-    /// The largest groups, largest first (ties by value): the value as text
-    /// (None: NULL) and its rows.
-    pub top: Vec<(Option<String>, u64)>,
-    /// Groups in all; those beyond `top` are "and N more".
-    pub groups: u64,
-    #[serde(skip)]
-    pub sql: Sql,
-}
-
 /// How many groups a breakdown lists.
-pub const BREAKDOWN_TOP: u32 = 5;
+pub const BREAKDOWN_TOP: u32 = timeline::BREAKDOWN_TOP as u32;
 
 /// Check `check`'s offending rows grouped by each breakdown column of its
 /// table (see [`Plan::breakdowns`]): the tenant columns, then the
@@ -431,7 +391,6 @@ pub async fn breakdowns(db: &Db, plan: &Plan, check: usize) -> Result<Vec<Breakd
             column,
             top,
             groups,
-            sql,
         });
     }
     tx.finish().await.map_err(failed)?;

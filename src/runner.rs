@@ -486,11 +486,11 @@ async fn retry_alone(worker: Worker<'_>, s: usize, c: usize) {
     let outcome = match result {
         Ok(read) => {
             let total = read.total;
-            let (_, count, sample) = read
-                .outcomes
-                .into_iter()
-                .next()
-                .unwrap_or((c, 0, Vec::new()));
+            let (_, count, sample) =
+                read.outcomes
+                    .into_iter()
+                    .next()
+                    .unwrap_or((c, 0, Sample::default()));
             decide(
                 plan,
                 c,
@@ -520,8 +520,22 @@ async fn retry_alone(worker: Worker<'_>, s: usize, c: usize) {
 /// says how.
 struct Read {
     total: Option<u64>,
-    outcomes: Vec<(usize, u64, Vec<SampleRow>)>,
+    outcomes: Vec<(usize, u64, Sample)>,
     estimate: Option<Estimate>,
+}
+
+/// A check's sample rows, and what the pass learnt of every offending row
+/// (when it keeps them all: see [`crate::sql::render::FACTS_CAP`]).
+#[derive(Default)]
+struct Sample {
+    rows: Vec<SampleRow>,
+    facts: Option<Box<crate::timeline::Facts>>,
+}
+
+impl From<Vec<SampleRow>> for Sample {
+    fn from(rows: Vec<SampleRow>) -> Self {
+        Sample { rows, facts: None }
+    }
 }
 
 impl Read {
@@ -632,7 +646,8 @@ async fn read(
     progress: &mut (dyn FnMut(u32) + Send),
 ) -> Result<Read, sqlx::Error> {
     let limit = plan.sample as usize;
-    let sample = |c: usize, texts: &mut dyn Iterator<Item = &str>| sample_of(plan, c, texts);
+    let sample =
+        |c: usize, n: u64, texts: &mut dyn Iterator<Item = &str>| sample_of(plan, c, n, texts);
     match statement.shape {
         Shape::Scan => {
             // One row per part of the table the pass read, as each part
@@ -664,7 +679,7 @@ async fn read(
                 _ => None,
             };
             let mut texts = rows.iter().filter_map(|r| text(r.get(1)));
-            let found = sample(c, &mut texts);
+            let found = sample(c, n, &mut texts);
             Ok(Read {
                 total,
                 outcomes: vec![(c, n, found)],
@@ -676,7 +691,7 @@ async fn read(
             rows.truncate(limit);
             Ok(Read {
                 total: None,
-                outcomes: vec![(statement.checks[0], n.max(0) as u64, rows)],
+                outcomes: vec![(statement.checks[0], n.max(0) as u64, rows.into())],
                 estimate: None,
             })
         }
@@ -701,13 +716,59 @@ fn text(v: Option<&PassValue>) -> Option<&str> {
     }
 }
 
-/// Check `c`'s sample rows from a pass's texts.
-fn sample_of(plan: &Plan, c: usize, texts: &mut dyn Iterator<Item = &str>) -> Vec<SampleRow> {
+/// Check `c`'s sample rows from a pass's texts, and what they say of all
+/// `n` offending rows when the pass kept every one.
+fn sample_of(plan: &Plan, c: usize, n: u64, texts: &mut dyn Iterator<Item = &str>) -> Sample {
     let limit = plan.sample as usize;
-    match &plan.checks[c].work {
-        Work::Rows(r) if limit > 0 => samples(texts, &r.sample_labels(), limit),
-        _ => Vec::new(),
+    let Work::Rows(r) = &plan.checks[c].work else {
+        return Sample::default();
+    };
+    if limit == 0 {
+        return Sample::default();
     }
+    let texts: Vec<&str> = texts.collect();
+    let labels = r.sample_labels();
+    Sample {
+        rows: samples(&mut texts.iter().copied(), &labels, limit),
+        facts: facts_of(r, labels.len(), n, &texts),
+    }
+}
+
+/// What the pass learnt of each offending row: its values after the sample's
+/// `labelled` columns (time, then breakdown values). None unless the table
+/// has a time or breakdown column and the pass kept all `n` rows (not capped,
+/// nor cut by MySQL's `group_concat_max_len`).
+fn facts_of(
+    r: &crate::checks::plan::RowsCheck,
+    labelled: usize,
+    n: u64,
+    texts: &[&str],
+) -> Option<Box<crate::timeline::Facts>> {
+    if n == 0 || (r.time.is_none() && r.groups.is_empty()) {
+        return None;
+    }
+    let value = |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).map(str::to_string);
+    let rows: Vec<crate::timeline::RowFacts> = db::json_values(&mut texts.iter().copied())
+        .filter_map(|v| match v {
+            serde_json::Value::Array(values) => {
+                let mut extra = values.iter().skip(labelled);
+                let at = match r.time {
+                    Some(_) => value(extra.next()).and_then(|t| t.parse().ok()),
+                    None => None,
+                };
+                let groups = r.groups.iter().map(|_| value(extra.next())).collect();
+                Some(crate::timeline::RowFacts { at, groups })
+            }
+            _ => None,
+        })
+        .collect();
+    (rows.len() as u64 == n).then(|| {
+        Box::new(crate::timeline::Facts::of(
+            r.time.as_ref(),
+            &r.groups,
+            &rows,
+        ))
+    })
 }
 
 /// A shared pass's rows, one per part of the table it read, in part order:
@@ -736,7 +797,7 @@ fn scan_read(
             let mut texts = rows
                 .iter()
                 .filter_map(|r| if limit > 0 { text(r.get(at + 1)) } else { None });
-            Ok((c, n, sample_of(plan, c, &mut texts)))
+            Ok((c, n, sample_of(plan, c, n, &mut texts)))
         })
         .collect::<Result<_, sqlx::Error>>()?;
     Ok(Read {
@@ -772,7 +833,7 @@ struct Found<'a> {
     count: u64,
     /// The table's rows, when the statement counted them.
     total: Option<u64>,
-    sample: Vec<SampleRow>,
+    sample: Sample,
     /// Set when the statement read a sample: `count` is the sample's.
     estimate: Option<&'a Estimate>,
 }
@@ -812,7 +873,9 @@ fn decide(plan: &Plan, c: usize, sql: &Sql, found: Found, elapsed: Duration) -> 
         f.sql = Some(sql.to_string());
         f.category = Some(check.category);
         f.elapsed_ms = Some(round_ms(elapsed));
-        f.sample = sample;
+        f.sample = sample.rows;
+        // Learnt from a sample of the table, they would say nothing of it whole.
+        f.facts = sample.facts.filter(|_| estimate.is_none());
         f.sample_sql = match &check.work {
             Work::Rows(r) => Some(r.sample_sql().to_string()),
             Work::Assertion(a) => Some(a.sample_sql.to_string()),

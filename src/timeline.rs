@@ -182,6 +182,197 @@ impl Unit {
     }
 }
 
+/// When a check's offending rows were written: the first and last time of
+/// those with one, and how many there are per bucket (its size chosen from
+/// that span), all exact.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Timeline {
+    /// The table's time column, and how it was chosen (`profile`, `detected`).
+    pub column: String,
+    pub chosen: &'static str,
+    /// UTC, `YYYY-MM-DD HH:MM:SS`; None when no offending row has a time
+    /// (reports say them once, beside the timeline).
+    #[serde(skip)]
+    pub first_at: Option<String>,
+    #[serde(skip)]
+    pub last_at: Option<String>,
+    /// Offending rows, and those of them without a time (NULL, or on SQLite
+    /// text that is no time).
+    pub rows: u64,
+    pub untimed: u64,
+    /// Each bucket's length (`minute` … `month`) and, in time order, the
+    /// start of each that has rows (UTC) with its count.
+    pub unit: &'static str,
+    pub buckets: Vec<(String, u64)>,
+}
+
+/// A check's offending rows grouped by one column: the largest groups.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Breakdown {
+    pub column: String,
+    /// The largest groups, largest first (ties by value): the value as text
+    /// (None: NULL) and its rows.
+    pub top: Vec<(Option<String>, u64)>,
+    /// Groups in all; those beyond `top` are "and N more".
+    pub groups: u64,
+}
+
+/// When a check's offending rows were written and whose they are, as one
+/// pass over its table learnt them (every offending row of it, exactly):
+/// reports carry `first_at`, `last_at`, `timeline` and `breakdown`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Facts {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Timeline>,
+    #[serde(rename = "breakdown", skip_serializing_if = "Vec::is_empty")]
+    pub breakdowns: Vec<Breakdown>,
+}
+
+impl Facts {
+    /// From what was learnt of each offending row: the timeline when the
+    /// table has a time column, a breakdown per column of `groups`.
+    pub fn of(time: Option<&TimeColumn>, groups: &[String], rows: &[RowFacts]) -> Facts {
+        let timeline = time.map(|t| timeline_of(t, rows));
+        Facts {
+            first_at: timeline.as_ref().and_then(|t| t.first_at.clone()),
+            last_at: timeline.as_ref().and_then(|t| t.last_at.clone()),
+            timeline,
+            breakdowns: breakdowns_of(groups, rows),
+        }
+    }
+}
+
+/// How many groups a breakdown lists.
+pub const BREAKDOWN_TOP: usize = 5;
+
+/// What a pass learnt of one offending row: its time (seconds since 1970,
+/// UTC; None without one) and its value in each breakdown column.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowFacts {
+    pub at: Option<i64>,
+    pub groups: Vec<Option<String>>,
+}
+
+/// The timeline of offending rows from what was learnt of each of them.
+pub fn timeline_of(time: &TimeColumn, rows: &[RowFacts]) -> Timeline {
+    let times: Vec<i64> = rows.iter().filter_map(|r| r.at).collect();
+    let (first, last) = (times.iter().min().copied(), times.iter().max().copied());
+    let unit = match (first, last) {
+        (Some(f), Some(l)) => Unit::for_span((l - f) as f64),
+        _ => Unit::Day,
+    };
+    let mut counts: std::collections::BTreeMap<i64, u64> = std::collections::BTreeMap::new();
+    for &t in &times {
+        *counts.entry(bucket_start(t, unit)).or_default() += 1;
+    }
+    Timeline {
+        column: time.column.clone(),
+        chosen: time.chosen.into(),
+        first_at: first.map(utc_text),
+        last_at: last.map(utc_text),
+        rows: rows.len() as u64,
+        untimed: (rows.len() - times.len()) as u64,
+        unit: unit.as_str(),
+        buckets: counts.into_iter().map(|(b, n)| (utc_text(b), n)).collect(),
+    }
+}
+
+/// The breakdown of offending rows by the `i`th of `columns`.
+pub fn breakdowns_of(columns: &[String], rows: &[RowFacts]) -> Vec<Breakdown> {
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, column)| {
+            let mut counts: std::collections::BTreeMap<Option<&str>, u64> =
+                std::collections::BTreeMap::new();
+            for r in rows {
+                let value = r.groups.get(i).and_then(|v| v.as_deref());
+                *counts.entry(value).or_default() += 1;
+            }
+            let groups = counts.len() as u64;
+            let mut top: Vec<(Option<String>, u64)> = counts
+                .into_iter()
+                .map(|(v, n)| (v.map(str::to_string), n))
+                .collect();
+            // Largest first; ties by value, NULL last (as the statement orders
+            // them on PostgreSQL).
+            top.sort_by(|a, b| {
+                b.1.cmp(&a.1)
+                    .then_with(|| a.0.is_none().cmp(&b.0.is_none()))
+                    .then_with(|| a.0.cmp(&b.0))
+            });
+            top.truncate(BREAKDOWN_TOP);
+            Breakdown {
+                column: column.clone(),
+                top,
+                groups,
+            }
+        })
+        .collect()
+}
+
+/// The start of the bucket of `unit` holding `t` (seconds since 1970, UTC):
+/// the minute, hour or day; the Monday of its week; the first of its month.
+pub fn bucket_start(t: i64, unit: Unit) -> i64 {
+    const DAY: i64 = 86_400;
+    match unit {
+        Unit::Minute => t - t.rem_euclid(60),
+        Unit::Hour => t - t.rem_euclid(3600),
+        Unit::Day => t - t.rem_euclid(DAY),
+        Unit::Week => {
+            let days = t.div_euclid(DAY);
+            // 1970-01-01 was a Thursday: days since a Monday are (days + 3) % 7.
+            (days - (days + 3).rem_euclid(7)) * DAY
+        }
+        Unit::Month => {
+            let (y, m, _) = civil_from_days(t.div_euclid(DAY));
+            days_from_civil(y, m, 1) * DAY
+        }
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS` of `t` seconds since 1970, UTC.
+pub fn utc_text(t: i64) -> String {
+    let (y, m, d) = civil_from_days(t.div_euclid(86_400));
+    let s = t.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        s / 3600,
+        s % 3600 / 60,
+        s % 60
+    )
+}
+
+/// The proleptic Gregorian date of a day count from 1970-01-01.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// Days from 1970-01-01 of a proleptic Gregorian date (years start in
+/// March, so February's length does not matter).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Seconds since 1970 of a UTC time written `YYYY-MM-DD HH:MM:SS` (as the
 /// timeline statements write them); None when it is not so written.
 pub fn seconds_of(text: &str) -> Option<i64> {
@@ -193,20 +384,31 @@ pub fn seconds_of(text: &str) -> Option<i64> {
     if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
         return None;
     }
-    // Days from 1970-01-01 of a proleptic Gregorian date (the civil-from-days
-    // inverse: years start in March, so February's length does not matter).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + h * 3600 + min * 60 + s)
+    Some(days_from_civil(y, m, day) * 86_400 + h * 3600 + min * 60 + s)
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn buckets_start_on_the_minute_hour_day_monday_and_first() {
+        use super::{Unit, bucket_start, seconds_of, utc_text};
+        let t = seconds_of("2026-01-18 23:59:59").unwrap(); // a Sunday
+        let at = |unit| utc_text(bucket_start(t, unit));
+        assert_eq!(at(Unit::Minute), "2026-01-18 23:59:00");
+        assert_eq!(at(Unit::Hour), "2026-01-18 23:00:00");
+        assert_eq!(at(Unit::Day), "2026-01-18 00:00:00");
+        assert_eq!(at(Unit::Week), "2026-01-12 00:00:00");
+        assert_eq!(at(Unit::Month), "2026-01-01 00:00:00");
+        let leap = seconds_of("2024-02-29 12:00:00").unwrap();
+        assert_eq!(
+            utc_text(bucket_start(leap, Unit::Month)),
+            "2024-02-01 00:00:00"
+        );
+        assert_eq!(utc_text(-1), "1969-12-31 23:59:59");
+        let monday = seconds_of("2026-01-19 00:00:00").unwrap();
+        assert_eq!(bucket_start(monday, Unit::Week), monday);
+    }
+
     #[test]
     fn reads_utc_times_as_seconds() {
         assert_eq!(super::seconds_of("1970-01-01 00:00:00"), Some(0));

@@ -17,6 +17,46 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// When offending rows were written: `2026-11-30 23:58:00 … 2026-12-01
+/// 00:40:00 UTC` (one time when all are alike), with how many have none.
+pub fn span(t: &crate::timeline::Timeline) -> String {
+    let mut text = match (&t.first_at, &t.last_at) {
+        (Some(first), Some(last)) if first == last => format!("{first} UTC"),
+        (Some(first), Some(last)) => format!("{first} … {last} UTC"),
+        _ => "no row has a time".to_string(),
+    };
+    if t.untimed > 0 {
+        text.push_str(&format!(" · {} without a time", plural(t.untimed, "row")));
+    }
+    text
+}
+
+/// The largest groups of a breakdown: `acme 3 · (null) 2 · globex 1, and 4
+/// more`.
+pub fn groups(b: &crate::timeline::Breakdown) -> String {
+    let top: Vec<String> = b
+        .top
+        .iter()
+        .map(|(value, n)| format!("{} {}", value.as_deref().unwrap_or("(null)"), thousands(*n)))
+        .collect();
+    let more = b.groups.saturating_sub(b.top.len() as u64);
+    let mut text = top.join(" · ");
+    if more > 0 {
+        text.push_str(&format!(", and {more} more"));
+    }
+    text
+}
+
+/// Counts as a row of block characters, each scaled to the largest.
+pub fn bars(counts: &[u64]) -> String {
+    const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let most = counts.iter().copied().max().unwrap_or(0).max(1);
+    counts
+        .iter()
+        .map(|&n| BLOCKS[((n * 7).div_ceil(most) as usize).min(7)])
+        .collect()
+}
+
 /// `1 row`, `2 rows`, `1,000 rows`.
 pub fn plural(n: u64, word: &str) -> String {
     if n == 1 {

@@ -19,8 +19,9 @@ use common::TestDb;
 use tether::checks::CheckId;
 use tether::checks::plan::{Plan, PlanOptions};
 use tether::db::{Db, SessionOptions};
-use tether::offending::{self, Timeline};
+use tether::offending;
 use tether::profile::Profile;
+use tether::timeline::Timeline;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Dialect {
@@ -252,6 +253,61 @@ async fn timelines_are_exact(url: &str) {
     db.close().await;
 }
 
+/// The pass that counts the orphans learns the same, from every offending
+/// row it reads: each finding of a table with a time or breakdown column
+/// carries them, equal to what the statements of their own read.
+async fn the_pass_learns_the_same(url: &str) {
+    let (plan, result) = common::check(url, Some(PROFILE), PlanOptions::default()).await;
+    let db = Db::connect(url, SessionOptions::default())
+        .await
+        .expect("connect");
+    for child in ["children", "events", "logs", "notes"] {
+        let check = orphans_of(&plan, child);
+        let finding = result
+            .findings
+            .iter()
+            .find(|f| f.check == CheckId::Orphans && f.key == plan.checks[check].key)
+            .unwrap_or_else(|| panic!("the orphans of {child}"));
+        let facts = finding
+            .facts
+            .as_deref()
+            .unwrap_or_else(|| panic!("{child}: no timeline from the pass"));
+        let read = offending::timeline(&db, &plan, check).await.unwrap();
+        assert_eq!(facts.timeline, read, "{child}");
+        assert_eq!(
+            facts.first_at,
+            read.as_ref().and_then(|t| t.first_at.clone())
+        );
+        let breakdowns = offending::breakdowns(&db, &plan, check).await.unwrap();
+        assert_eq!(facts.breakdowns, breakdowns, "{child}");
+    }
+    // Neither a time nor a breakdown column: nothing to say, and nothing fails.
+    let plain = orphans_of(&plan, "plain");
+    let finding = result
+        .findings
+        .iter()
+        .find(|f| f.key == plan.checks[plain].key)
+        .unwrap();
+    assert_eq!(finding.facts, None);
+    let json = serde_json::to_value(
+        result
+            .findings
+            .iter()
+            .find(|f| f.key == plan.checks[orphans_of(&plan, "children")].key)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["first_at"], "2026-11-30 23:58:00");
+    assert_eq!(json["last_at"], "2026-12-01 00:40:00");
+    assert_eq!(json["timeline"]["unit"], "minute");
+    assert_eq!(
+        json["timeline"]["buckets"][1],
+        serde_json::json!(["2026-12-01 00:10:00", 2])
+    );
+    assert_eq!(json["breakdown"][0]["column"], "tenant_id");
+    db.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_timelines_are_exact_in_utc() {
     let db = TestDb::postgres().await;
@@ -264,6 +320,7 @@ async fn postgres_timelines_are_exact_in_utc() {
     db.exec(&schema(Dialect::Postgres)).await;
     db.exec(&rows(Dialect::Postgres)).await;
     timelines_are_exact(&db.url).await;
+    the_pass_learns_the_same(&db.url).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -276,6 +333,7 @@ async fn mysql_timelines_are_exact_in_utc() {
     ))
     .await;
     timelines_are_exact(&db.url).await;
+    the_pass_learns_the_same(&db.url).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -294,4 +352,5 @@ async fn sqlite_timelines_are_exact() {
     }
     let url = url.trim_end_matches("?mode=rwc").to_string();
     timelines_are_exact(&url).await;
+    the_pass_learns_the_same(&url).await;
 }

@@ -2,7 +2,8 @@
 //! (keyset paging) while the user scrolls down and across.
 
 use super::*;
-use crate::offending::{Breakdown, Page, Timeline};
+use crate::offending::Page;
+use crate::timeline::{Breakdown, Timeline};
 
 /// Rows read per page.
 pub const PAGE_ROWS: u32 = 100;

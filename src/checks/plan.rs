@@ -83,6 +83,10 @@ pub struct RowsCheck {
     pub parent_label: Option<String>,
     /// A sentence about the rule, for messages (paths).
     pub rule: Option<String>,
+    /// The table's time column and breakdown columns (see
+    /// [`Plan::time_columns`], [`Plan::breakdowns`]).
+    pub time: Option<TimeColumn>,
+    pub groups: Vec<String>,
 }
 
 impl RowsCheck {
@@ -98,6 +102,8 @@ impl RowsCheck {
             predicate: &self.predicate,
             key_columns: &self.key_columns,
             parent_label: self.parent_label.as_deref(),
+            time: self.time.as_ref(),
+            groups: &self.groups,
         }
     }
 
@@ -397,6 +403,12 @@ impl Plan {
         let time_columns = builder.time_columns(p);
         let mut checks = builder.checks;
         checks.shrink_to_fit();
+        for check in &mut checks {
+            if let (Work::Rows(rows), Some(t)) = (&mut check.work, check.table) {
+                rows.time = time_columns[t.index()].clone();
+                rows.groups = breakdowns[t.index()].clone();
+            }
+        }
 
         let statements = statements(
             &schema,
@@ -593,6 +605,8 @@ impl Builder<'_> {
             proves_unenforced: proves,
             parent_label,
             rule,
+            time: None,
+            groups: Vec::new(),
         }))
     }
 

@@ -24,6 +24,7 @@ details { margin: .2rem 0 .6rem; } summary { cursor: pointer; color: #344054; }
 .sev-error { border-left: 4px solid #d62728; } .sev-warning { border-left: 4px solid #e6a700; } .sev-info { border-left: 4px solid #1f77b4; }
 .bar { height: .7rem; background: #8ab4f8; display: inline-block; vertical-align: middle; } .bar.over { background: #d62728; }
 svg text { font: 12px system-ui, sans-serif; } svg .edge-label { font-size: 10px; }
+.when, .groups { color: #344054; margin-top: .2rem; } svg.timeline { display: block; margin: .2rem 0; } svg.timeline rect { fill: #d62728; }
 ";
 
 fn severity_class(s: Severity) -> &'static str {
@@ -308,9 +309,55 @@ fn findings_section(out: &mut String, findings: &[Finding]) {
     }
 }
 
+/// When a finding's rows were written, as a line and a bar chart (inline
+/// SVG, a bar per bucket, each titled with its start and count), then whose
+/// they are.
+fn facts_html(out: &mut String, facts: &crate::timeline::Facts) {
+    if let Some(t) = &facts.timeline {
+        let _ = write!(
+            out,
+            "<div class=\"when\">written {} · by {}</div>",
+            esc(&crate::wording::span(t)),
+            t.unit
+        );
+        let most = t.buckets.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1) as f64;
+        let (bar, height) = (8.0, 32.0);
+        let width = bar * t.buckets.len() as f64;
+        let _ = write!(
+            out,
+            "<svg class=\"timeline\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"rows by {}\">",
+            t.unit
+        );
+        for (i, (start, n)) in t.buckets.iter().enumerate() {
+            let h = (*n as f64 / most * height).max(1.0);
+            let _ = write!(
+                out,
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{h:.1}\"><title>{} UTC: {}</title></rect>",
+                i as f64 * bar,
+                height - h,
+                bar - 1.0,
+                esc(start),
+                crate::wording::thousands(*n)
+            );
+        }
+        out.push_str("</svg>");
+    }
+    for b in &facts.breakdowns {
+        let _ = write!(
+            out,
+            "<div class=\"groups\">by <code>{}</code>: {}</div>",
+            esc(&b.column),
+            esc(&crate::wording::groups(b))
+        );
+    }
+}
+
 /// Writes one finding's row, its sample and SQL folded under its message.
 fn finding_row(out: &mut String, severity: Severity, f: &Finding) {
     let mut more = String::new();
+    if let Some(facts) = &f.facts {
+        facts_html(&mut more, facts);
+    }
     if !f.sample.is_empty() {
         let _ = write!(
             more,

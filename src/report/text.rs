@@ -132,6 +132,9 @@ fn finding_lines(out: &mut String, f: &Finding, widths: &Widths) {
     );
     let indent = " ".repeat(widths.id + 4);
     let _ = writeln!(out, "{indent}{DIM}{}{DIM:#}", f.message);
+    if let Some(facts) = &f.facts {
+        facts_lines(out, facts, &indent);
+    }
     if let Some(row) = f.sample.first() {
         let shown: Vec<String> = row
             .iter()
@@ -146,6 +149,29 @@ fn finding_lines(out: &mut String, f: &Finding, widths: &Widths) {
             String::new()
         };
         let _ = writeln!(out, "{indent}{DIM}e.g. {}{more}{DIM:#}", shown.join(", "));
+    }
+}
+
+/// When a finding's rows were written (with a bar per bucket) and whose
+/// they are, under its message.
+fn facts_lines(out: &mut String, facts: &crate::timeline::Facts, indent: &str) {
+    if let Some(t) = &facts.timeline {
+        let counts: Vec<u64> = t.buckets.iter().map(|(_, n)| *n).collect();
+        let _ = writeln!(
+            out,
+            "{indent}{DIM}written {} · by {} {}{DIM:#}",
+            crate::wording::span(t),
+            t.unit,
+            crate::wording::bars(&counts)
+        );
+    }
+    for b in &facts.breakdowns {
+        let _ = writeln!(
+            out,
+            "{indent}{DIM}by {}: {}{DIM:#}",
+            b.column,
+            crate::wording::groups(b)
+        );
     }
 }
 

@@ -150,7 +150,8 @@ pub struct MysqlSession {
 
 /// The settings of every MySQL/MariaDB session: the statement timeout (MariaDB
 /// `max_statement_time` in seconds, MySQL `max_execution_time` in ms), the lock
-/// wait limits, and, for checks, a read-only transaction mode. Sessions that
+/// wait limits, 16 MB for `GROUP_CONCAT`, and, for checks, a read-only
+/// transaction mode. Sessions that
 /// write in transactions turn autocommit off (after a deadlock the server has
 /// ended the transaction; a statement that still ran would otherwise commit
 /// by itself), make truncation an error, keep explicit zero ids, and read and
@@ -174,8 +175,12 @@ pub fn mysql_session(mariadb: bool, session: MysqlSession) -> Sql {
     } else {
         format!("max_execution_time = {}", session.timeout_ms)
     };
+    // A pass's sample rows are one GROUP_CONCAT per check: up to
+    // `render::FACTS_CAP` rows with their times (MySQL's default stops at
+    // 1 KB; a cut text is noticed, and the timeline then read apart).
     let mut text = format!(
-        "SET SESSION {timeout}, innodb_lock_wait_timeout = {secs}, lock_wait_timeout = {secs}",
+        "SET SESSION {timeout}, innodb_lock_wait_timeout = {secs}, lock_wait_timeout = {secs}, \
+         group_concat_max_len = 16777216",
         secs = session.lock_wait_secs.max(1)
     );
     if session.read_only {

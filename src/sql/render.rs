@@ -185,6 +185,12 @@ pub struct Sampled<'a> {
     pub key_columns: &'a [String],
     /// The parent as reports name it (labels a `Differs` sample's parent value).
     pub parent_label: Option<&'a str>,
+    /// The table's time column and breakdown columns: each sample row also
+    /// carries the row's time and its values in them (after the labelled
+    /// columns), and the pass keeps up to [`FACTS_CAP`] rows, so that when
+    /// the rows were written and whose they are comes from the same pass.
+    pub time: Option<&'a TimeColumn>,
+    pub groups: &'a [String],
 }
 
 impl<'a> Sampled<'a> {
@@ -194,7 +200,45 @@ impl<'a> Sampled<'a> {
             predicate,
             key_columns: &[],
             parent_label: None,
+            time: None,
+            groups: &[],
         }
+    }
+
+    /// True when its sample rows carry a time or breakdown values.
+    fn has_facts(&self) -> bool {
+        self.time.is_some() || !self.groups.is_empty()
+    }
+}
+
+/// The most offending rows a pass keeps per check for its timeline and
+/// breakdown: more, and they are read by statements of their own.
+pub const FACTS_CAP: u32 = 10_000;
+
+/// A check's sample columns, then (see [`Sampled::time`]) the row's time in
+/// whole seconds since 1970, UTC, and its breakdown values, as text.
+fn sample_and_facts(
+    engine: Engine,
+    sampled: &Sampled,
+    parent_alias: Option<&str>,
+) -> Vec<(String, String)> {
+    let mut columns = sample_columns(engine, sampled, parent_alias);
+    if let Some(time) = sampled.time {
+        columns.push((String::new(), as_text(engine, &epoch_seconds(engine, time))));
+    }
+    for group in sampled.groups {
+        let value = as_text(engine, &col(engine, CHILD, group));
+        columns.push((String::new(), value));
+    }
+    columns
+}
+
+/// How many sample rows a pass keeps: `limit`, or with facts [`FACTS_CAP`].
+fn kept(sampled: &Sampled, limit: u32) -> u32 {
+    if sampled.has_facts() {
+        limit.max(FACTS_CAP)
+    } else {
+        limit
     }
 }
 
@@ -355,11 +399,11 @@ fn pass_over(engine: Engine, source: &str, checks: &[Sampled], limit: u32, extra
         );
         if limit > 0 {
             let parent = check.predicate.lookup().map(&alias);
-            let columns = sample_columns(engine, check, parent.as_deref());
+            let columns = sample_and_facts(engine, check, parent.as_deref());
             let _ = write!(
                 text,
                 ",\n       {} AS {}",
-                sample_aggregate(engine, &columns, Some(&condition), limit),
+                sample_aggregate(engine, &columns, Some(&condition), kept(check, limit)),
                 ident(engine, &format!("s{}", i + 1))
             );
         }
@@ -604,7 +648,8 @@ pub fn alone(engine: Engine, child: &TableName, only: bool, check: &Sampled, lim
     if limit == 0 {
         return count(engine, child, only, check.predicate);
     }
-    let columns = sample_columns(engine, check, None);
+    let columns = sample_and_facts(engine, check, None);
+    let limit = kept(check, limit);
     let from = format!(
         "FROM {} AS {CHILD}\nWHERE {}",
         relation(engine, child, only),
@@ -677,6 +722,8 @@ pub fn sample(
         predicate,
         key_columns,
         parent_label,
+        time: None,
+        groups: &[],
     };
     let select: Vec<String> = sample_columns(engine, &sampled, Some("p"))
         .into_iter()
@@ -1195,6 +1242,16 @@ fn utc_time(engine: Engine, time: &TimeColumn) -> String {
     }
 }
 
+/// A time column's value in whole seconds since 1970, UTC.
+fn epoch_seconds(engine: Engine, time: &TimeColumn) -> String {
+    let utc = utc_time(engine, time);
+    match engine {
+        Engine::Postgres => format!("CAST(extract(epoch FROM {utc}) AS bigint)"),
+        Engine::Mysql => format!("TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', {utc})"),
+        Engine::Sqlite => format!("CAST(strftime('%s', {utc}) AS INTEGER)"),
+    }
+}
+
 /// A UTC time (as [`utc_time`] gives it), truncated to `unit`, as text
 /// `YYYY-MM-DD HH:MM:SS`; `None` truncates nothing.
 fn time_text(engine: Engine, utc: &str, unit: Option<Unit>) -> String {
@@ -1269,7 +1326,7 @@ pub fn time_histogram(engine: Engine, rows: &Offending, time: &TimeColumn, unit:
 pub fn breakdown(engine: Engine, rows: &Offending, column: &str, limit: u32) -> Sql {
     let value = as_text(engine, &col(engine, CHILD, column));
     Sql::new(format!(
-        "SELECT g AS value, {} AS n, {} AS groups\nFROM (SELECT {value} AS g, count(*) AS n\n      FROM {} AS {CHILD}\n      WHERE {}\n      GROUP BY 1) AS grouped\nORDER BY grouped.n DESC, g\nLIMIT {limit}",
+        "SELECT g AS value, {} AS n, {} AS groups\nFROM (SELECT {value} AS g, count(*) AS n\n      FROM {} AS {CHILD}\n      WHERE {}\n      GROUP BY 1) AS grouped\nORDER BY grouped.n DESC, g IS NULL, g\nLIMIT {limit}",
         as_text(engine, "n"),
         as_text(engine, "count(*) OVER ()"),
         relation(engine, rows.child, rows.only),
@@ -1342,6 +1399,8 @@ mod tests {
             predicate: &orphan,
             key_columns: &keys,
             parent_label: Some("discovery_flows"),
+            time: None,
+            groups: &[],
         };
         let sql = scan(Engine::Postgres, &assets(), false, &[sampled], 5);
         let text = sql.as_str();

@@ -171,7 +171,7 @@ fn timeline_lines(app: &App, check: usize, width: usize, theme: &Theme) -> Vec<L
 fn when_lines(
     app: &App,
     check: usize,
-    timeline: Option<&crate::offending::Timeline>,
+    timeline: Option<&crate::timeline::Timeline>,
     width: usize,
     theme: &Theme,
 ) -> Vec<Line<'static>> {
@@ -195,16 +195,7 @@ fn when_lines(
         "When ({}, {} · by {} · t hides)",
         t.column, t.chosen, t.unit
     ))];
-    let mut span = match (&t.first_at, &t.last_at) {
-        (Some(first), Some(last)) => format!("first {first} UTC · last {last} UTC"),
-        _ => "no row has a time".to_string(),
-    };
-    if t.untimed > 0 {
-        span.push_str(&format!(
-            " · {} without a time",
-            crate::wording::plural(t.untimed, "row")
-        ));
-    }
+    let span = crate::wording::span(t);
     lines.push(Line::from(span));
     let most = t.buckets.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
     let room = width.saturating_sub(32).clamp(8, 40) as u64;
@@ -232,29 +223,13 @@ fn bucket_label(start: &str, unit: &str) -> String {
 }
 
 /// `by tenant_id: acme 3 · (null) 2 · globex 1, and 4 more`.
-fn breakdown_line(b: &crate::offending::Breakdown) -> Line<'static> {
-    let groups: Vec<String> = b
-        .top
-        .iter()
-        .map(|(value, n)| {
-            format!(
-                "{} {}",
-                value.as_deref().unwrap_or("(null)"),
-                count(Some(*n))
-            )
-        })
-        .collect();
-    let more = b.groups.saturating_sub(b.top.len() as u64);
-    let mut text = groups.join(" · ");
-    if more > 0 {
-        text.push_str(&format!(", and {more} more"));
-    }
+fn breakdown_line(b: &crate::timeline::Breakdown) -> Line<'static> {
     Line::from(vec![
         Span::styled(
             format!("by {}: ", b.column),
             Style::new().add_modifier(Modifier::BOLD),
         ),
-        Span::raw(text),
+        Span::raw(crate::wording::groups(b)),
     ])
 }
 

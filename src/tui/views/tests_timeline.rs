@@ -5,7 +5,7 @@
 use super::test_support::{commands as run, render, snapshots, text};
 use crate::app::fixture::refreshed;
 use crate::app::{Action, App, Command, Overlay, Pane, Timelines};
-use crate::offending::{Breakdown, Timeline};
+use crate::timeline::{Breakdown, Timeline};
 
 /// A burst of orphans in one hour, some without a time, most of one tenant.
 fn burst() -> Timelines {
@@ -29,7 +29,6 @@ fn burst() -> Timelines {
                 .iter()
                 .map(|(at, n)| (format!("2026-12-01 {at}:00"), *n))
                 .collect(),
-            sql: vec![crate::sql::user("SELECT 1")],
         }),
         breakdowns: vec![Breakdown {
             column: "client_account_id".into(),
@@ -39,7 +38,6 @@ fn burst() -> Timelines {
                 (None, 1),
             ],
             groups: 4,
-            sql: crate::sql::user("SELECT 1"),
         }],
     }
 }
@@ -99,7 +97,7 @@ fn the_timeline_is_read_once_per_opening_and_t_hides_it() {
         "read once"
     );
     let shown = text(&render(&app));
-    assert!(shown.contains("first 2026-12-01 00:05:12 UTC · last 2026-12-01 00:40:00 UTC"));
+    assert!(shown.contains("2026-12-01 00:05:12 … 2026-12-01 00:40:00 UTC"));
     assert!(shown.contains("by client_account_id: acct-7 24 · acct-2 5 · (null) 1, and 1 more"));
     run(&mut app, &[Action::ToggleTimeline]);
     assert!(text(&render(&app)).contains("when: hidden (t shows it)"));
