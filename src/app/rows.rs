@@ -33,9 +33,9 @@ pub struct Timelines {
     pub breakdowns: Vec<Breakdown>,
 }
 
-/// The timeline shown in a row check's detail: read once per opening of
-/// the detail (on demand: its statements read the table again), hidden and
-/// shown again with `t`.
+/// The timeline shown in a row check's detail: what the pass learnt, or
+/// when it kept too many rows to learn it, read once per opening of the
+/// detail by statements of its own; hidden and shown again with `t`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimelineView {
     /// The check it is of.
@@ -92,12 +92,25 @@ impl App {
         if self.timeline.check == Some(check) {
             return None;
         }
+        // The pass that counted them learnt them already, when it kept every
+        // offending row; else statements of their own read them.
+        let learnt = self.checks[check]
+            .findings
+            .iter()
+            .find_map(|f| f.facts.as_deref())
+            .map(|facts| {
+                Ok(Timelines {
+                    timeline: facts.timeline.clone(),
+                    breakdowns: facts.breakdowns.clone(),
+                })
+            });
+        let command = learnt.is_none().then_some(Command::LoadTimeline { check });
         self.timeline = TimelineView {
             check: Some(check),
             hidden: self.timeline.hidden,
-            result: None,
+            result: learnt,
         };
-        Some(Command::LoadTimeline { check })
+        command
     }
 
     /// From a row check's detail: its offending rows, the first page.

@@ -130,3 +130,21 @@ fn a_table_without_a_time_column_says_so() {
         "{shown}"
     );
 }
+
+#[test]
+fn what_the_pass_learnt_is_shown_without_reading_again() {
+    let mut app = refreshed((160, 50));
+    let (check, _) = open_detail(&mut app);
+    run(&mut app, &[Action::Back]);
+    let burst = burst();
+    let facts = crate::timeline::Facts {
+        first_at: None,
+        last_at: None,
+        timeline: burst.timeline,
+        breakdowns: burst.breakdowns,
+    };
+    app.checks[check].findings[0].facts = Some(Box::new(facts));
+    let (_, commands) = open_detail(&mut app);
+    assert!(!commands.contains(&Command::LoadTimeline { check }));
+    assert!(text(&render(&app)).contains("When (created_at, detected · by minute · t hides)"));
+}
