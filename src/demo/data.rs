@@ -32,6 +32,17 @@ const PHASES: [&str; 4] = [
 ];
 /// 2026-01-01T00:00:00Z
 const EPOCH_2026: i64 = 1_767_225_600;
+/// 2026-03-14T02:00:00Z: the hour a broken import job wrote the rows whose
+/// parents it had deleted (the demo's orphans), so that their timeline is a
+/// burst.
+const BURST: i64 = 1_773_453_600;
+
+/// When fault row `n` of `count` was written: within the burst's hour, most
+/// of them in its first minutes (the job's rate fell as it failed).
+fn in_burst(n: u64, count: u64) -> i64 {
+    let count = count.max(1);
+    (BURST + (n * n * 3_599 / (count * count)) as i64) * 1_000_000
+}
 
 impl Layout {
     pub fn new(scale: u64) -> Layout {
@@ -282,9 +293,13 @@ impl Rows {
         let mut master = self.flow_id(i);
         let mut client = self.client(tenant);
         let mut engagement = self.engagement(tenant);
+        let mut at = self.created(i) + 120_000_000 + (r / l.flows) as i64 * 1000;
         match l.raw_fault(r) {
             // Fault: the master flow was deleted (orphans, and a path mismatch).
-            Some((0, i)) => master = Cell::Uuid(self.id(Kind::Flow, l.flows + i)),
+            Some((0, n)) => {
+                master = Cell::Uuid(self.id(Kind::Flow, l.flows + n));
+                at = in_burst(n, 2 * l.k);
+            }
             Some((1, _)) => client = Cell::Null,
             Some((2, _)) => engagement = self.engagement(tenant ^ 1),
             Some((_, _)) => master = self.flow_id(l.sibling_flow(i)),
@@ -303,7 +318,7 @@ impl Rows {
                 (r >> 8) & 255,
                 r & 255
             )),
-            Cell::Time(self.created(i) + 120_000_000 + (r / l.flows) as i64 * 1000),
+            Cell::Time(at),
         ]
     }
 
@@ -352,9 +367,13 @@ impl Rows {
         let mut raw = Cell::Uuid(self.id(Kind::Raw, a));
         let mut client = self.client(tenant);
         let mut engagement = self.engagement(tenant);
+        let mut at = self.created(i) + 180_000_000 + (a / l.flows) as i64 * 1000;
         match l.asset_fault(a) {
             // Fault: the discovery flow was deleted (orphans).
-            Some((0, n)) => discovery = Cell::Uuid(self.id(Kind::DiscoveryFlow, l.flows + n)),
+            Some((0, n)) => {
+                discovery = Cell::Uuid(self.id(Kind::DiscoveryFlow, l.flows + n));
+                at = in_burst(n, 3 * l.k);
+            }
             Some((1, _)) => engagement = Cell::Null,
             // Not a fault: a NULL reference is not an orphan.
             Some((2, _)) => raw = Cell::Null,
@@ -373,7 +392,7 @@ impl Rows {
             Cell::Text(format!("asset-{a:07}")),
             Cell::Text(ASSET_TYPES[(self.random(Kind::Asset, a, 5) % 6) as usize].into()),
             Cell::Text(ENVIRONMENTS[(self.random(Kind::Asset, a, 6) % 3) as usize].into()),
-            Cell::Time(self.created(i) + 180_000_000 + (a / l.flows) as i64 * 1000),
+            Cell::Time(at),
         ]
     }
 
