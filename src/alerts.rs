@@ -55,6 +55,15 @@ pub struct Alert {
     /// How long the database was unreachable, in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_s: Option<f64>,
+    /// A new or grown finding: offending rows new since the previous run
+    /// (by the timeline's buckets when both runs have one: rows added in
+    /// one bucket are not hidden by rows gone from another), and when the
+    /// first of them was written (UTC): a new finding's first row's time, a
+    /// grown one's the start of the bucket it is in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_rows: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_new_at: Option<String>,
     pub message: String,
 }
 
@@ -76,6 +85,8 @@ impl Alert {
             previous: None,
             cause: None,
             duration_s: None,
+            new_rows: None,
+            first_new_at: None,
             message: finding.message.clone(),
         }
     }
@@ -92,9 +103,67 @@ impl Alert {
             previous: None,
             cause: None,
             duration_s: None,
+            new_rows: None,
+            first_new_at: None,
             message,
         }
     }
+
+    /// Says how many rows are new and when the first of them was written.
+    fn with_growth(mut self, before: Option<&Finding>, now: &Finding) -> Alert {
+        let Some((rows, first)) = growth(before, now) else {
+            return self;
+        };
+        self.new_rows = Some(rows);
+        match (&first, before) {
+            (Some((at, _)), None) => {
+                self.message
+                    .push_str(&format!(" (the first written at {at} UTC)"));
+            }
+            (Some((at, unit)), Some(_)) => self.message.push_str(&format!(
+                " ({rows} new; the first written in the {unit} of {at} UTC)"
+            )),
+            (None, _) => {}
+        }
+        self.first_new_at = first.map(|(at, _)| at);
+        self
+    }
+}
+
+/// Offending rows new in `now` since `before` (None: it is new), and the
+/// bucket (start, unit) the first of them was written in, when timelines say.
+fn growth(
+    before: Option<&Finding>,
+    now: &Finding,
+) -> Option<(u64, Option<(String, &'static str)>)> {
+    let count = now.count?;
+    let timeline = now.facts.as_deref().and_then(|f| f.timeline.as_ref());
+    let Some(before) = before else {
+        // All of them are new: the first one's own time.
+        let first = timeline.and_then(|t| Some((t.first_at.clone()?, t.unit)));
+        return Some((count, first));
+    };
+    let net = count.saturating_sub(before.count?);
+    let earlier = before.facts.as_deref().and_then(|f| f.timeline.as_ref());
+    let (Some(t), Some(e)) = (timeline, earlier) else {
+        return Some((net, None));
+    };
+    if t.unit != e.unit {
+        return Some((net, None));
+    }
+    let was: BTreeMap<&str, u64> = e.buckets.iter().map(|(b, n)| (b.as_str(), *n)).collect();
+    let grown: Vec<(&String, u64)> = t
+        .buckets
+        .iter()
+        .filter_map(|(b, n)| {
+            let more = n.saturating_sub(was.get(b.as_str()).copied().unwrap_or(0));
+            (more > 0).then_some((b, more))
+        })
+        .collect();
+    let untimed = t.untimed.saturating_sub(e.untimed);
+    let rows = grown.iter().map(|(_, n)| n).sum::<u64>() + untimed;
+    let first = grown.first().map(|(b, _)| ((*b).clone(), t.unit));
+    Some((rows.max(net), first))
 }
 
 /// What the last run found, to compare the next one with.
@@ -121,7 +190,11 @@ impl Watcher {
                         CheckId::CheckFailed => AlertKind::CheckFailed,
                         _ => AlertKind::New,
                     };
-                    alerts.push(Alert::about(event, f, at));
+                    let alert = Alert::about(event, f, at);
+                    alerts.push(match event {
+                        AlertKind::New => alert.with_growth(None, f),
+                        _ => alert,
+                    });
                 }
                 Some(before)
                     if f.count != before.count && f.count.is_some() && before.count.is_some() =>
@@ -133,7 +206,10 @@ impl Watcher {
                     };
                     let mut alert = Alert::about(event, f, at);
                     alert.previous = before.count;
-                    alerts.push(alert);
+                    alerts.push(match event {
+                        AlertKind::Grew => alert.with_growth(Some(before), f),
+                        _ => alert,
+                    });
                 }
                 Some(_) => {}
             }
@@ -209,6 +285,84 @@ mod tests {
         );
         f.count = count;
         f
+    }
+
+    /// An orphans finding of `buckets` (minute start, rows) and `untimed`
+    /// rows without a time.
+    fn timed(buckets: &[(&str, u64)], untimed: u64) -> Finding {
+        let count = buckets.iter().map(|(_, n)| n).sum::<u64>() + untimed;
+        let mut f = finding(CheckId::Orphans, "a", Some(count));
+        let timeline = crate::timeline::Timeline {
+            column: "created_at".into(),
+            chosen: "detected",
+            first_at: Some(format!("{}:17", buckets[0].0)),
+            last_at: None,
+            rows: count,
+            untimed,
+            unit: "minute",
+            buckets: buckets
+                .iter()
+                .map(|(b, n)| (format!("{b}:00"), *n))
+                .collect(),
+        };
+        f.facts = Some(Box::new(crate::timeline::Facts {
+            timeline: Some(timeline),
+            ..Default::default()
+        }));
+        f
+    }
+
+    #[test]
+    fn says_how_many_rows_are_new_and_when_the_first_was_written() {
+        let at = SystemTime::UNIX_EPOCH;
+        let mut w = Watcher::default();
+        let new = w.after_run(
+            &[timed(
+                &[("2026-03-14 02:00", 4), ("2026-03-14 02:01", 2)],
+                0,
+            )],
+            at,
+        );
+        assert_eq!(new[0].new_rows, Some(6));
+        assert_eq!(new[0].first_new_at.as_deref(), Some("2026-03-14 02:00:17"));
+        assert!(
+            new[0]
+                .message
+                .ends_with("(the first written at 2026-03-14 02:00:17 UTC)")
+        );
+        // Two rows gone from 02:00, five new in 02:01 and 02:09: five new, not
+        // the net three, the first of them in the minute of 02:01.
+        let grew = w.after_run(
+            &[timed(
+                &[
+                    ("2026-03-14 02:00", 2),
+                    ("2026-03-14 02:01", 4),
+                    ("2026-03-14 02:09", 3),
+                ],
+                0,
+            )],
+            at,
+        );
+        assert_eq!(
+            (grew[0].event, grew[0].new_rows),
+            (AlertKind::Grew, Some(5))
+        );
+        assert_eq!(grew[0].first_new_at.as_deref(), Some("2026-03-14 02:01:00"));
+        assert!(
+            grew[0]
+                .message
+                .ends_with("(5 new; the first written in the minute of 2026-03-14 02:01:00 UTC)"),
+            "{}",
+            grew[0].message
+        );
+        // Without timelines: the net growth, and no time.
+        let mut w = Watcher::default();
+        w.after_run(&[finding(CheckId::Orphans, "a", Some(3))], at);
+        let grew = w.after_run(&[finding(CheckId::Orphans, "a", Some(5))], at);
+        assert_eq!(
+            (grew[0].new_rows, grew[0].first_new_at.clone()),
+            (Some(2), None)
+        );
     }
 
     #[test]
