@@ -308,6 +308,31 @@ async fn the_pass_learns_the_same(url: &str) {
     db.close().await;
 }
 
+/// A profile's choice that cannot hold is said, with its line, as a
+/// `check_failed` finding; everything else still runs.
+async fn wrong_choices_are_said(url: &str) {
+    let profile = "[tables.plain]\ntime_column = \"label\"\n\n\
+                   [tables.children]\nbreakdown = [\"missing\"]\n\n\
+                   [tables.nope]\nbreakdown = [\"x\"]\n";
+    let (_, result) = common::check(url, Some(profile), PlanOptions::default()).await;
+    let said: Vec<&str> = result
+        .findings
+        .iter()
+        .filter(|f| f.check == CheckId::CheckFailed)
+        .map(|f| f.message.as_str())
+        .collect();
+    for expected in [
+        "time column \"label\" is character varying(20), not a date or time",
+        "\"missing\" is not a column of children",
+        "table \"nope\" does not exist",
+    ] {
+        assert!(
+            said.iter().any(|m| m.contains(expected)),
+            "{expected}: {said:?}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_timelines_are_exact_in_utc() {
     let db = TestDb::postgres().await;
@@ -321,6 +346,7 @@ async fn postgres_timelines_are_exact_in_utc() {
     db.exec(&rows(Dialect::Postgres)).await;
     timelines_are_exact(&db.url).await;
     the_pass_learns_the_same(&db.url).await;
+    wrong_choices_are_said(&db.url).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
