@@ -736,8 +736,8 @@ fn sample_of(plan: &Plan, c: usize, n: u64, texts: &mut dyn Iterator<Item = &str
 
 /// What the pass learnt of each offending row: its values after the sample's
 /// `labelled` columns (time, then breakdown values). None unless the table
-/// has a time or breakdown column and the pass kept all `n` rows (not capped,
-/// nor cut by MySQL's `group_concat_max_len`).
+/// has a time or breakdown column; when the pass kept fewer than all `n` rows
+/// (capped, or cut by MySQL's `group_concat_max_len`), only why not.
 fn facts_of(
     r: &crate::checks::plan::RowsCheck,
     labelled: usize,
@@ -762,13 +762,22 @@ fn facts_of(
             _ => None,
         })
         .collect();
-    (rows.len() as u64 == n).then(|| {
-        Box::new(crate::timeline::Facts::of(
-            r.time.as_ref(),
-            &r.groups,
-            &rows,
-        ))
-    })
+    if rows.len() as u64 != n {
+        // Fewer than all of them: nothing rather than something partial.
+        return Some(Box::new(crate::timeline::Facts {
+            omitted: Some(format!(
+                "the pass keeps {} of its {} offending rows",
+                wording::thousands(rows.len() as u64),
+                wording::thousands(n)
+            )),
+            ..Default::default()
+        }));
+    }
+    Some(Box::new(crate::timeline::Facts::of(
+        r.time.as_ref(),
+        &r.groups,
+        &rows,
+    )))
 }
 
 /// A shared pass's rows, one per part of the table it read, in part order:

@@ -230,6 +230,10 @@ pub struct Facts {
     pub timeline: Option<Timeline>,
     #[serde(rename = "breakdown", skip_serializing_if = "Vec::is_empty")]
     pub breakdowns: Vec<Breakdown>,
+    /// Why there is no timeline or breakdown although the table has the
+    /// columns for one (the pass kept too few of the rows to be exact).
+    #[serde(rename = "timeline_omitted", skip_serializing_if = "Option::is_none")]
+    pub omitted: Option<String>,
 }
 
 impl Facts {
@@ -242,6 +246,7 @@ impl Facts {
             last_at: timeline.as_ref().and_then(|t| t.last_at.clone()),
             timeline,
             breakdowns: breakdowns_of(groups, rows),
+            omitted: None,
         }
     }
 }

@@ -380,3 +380,47 @@ async fn sqlite_timelines_are_exact() {
     timelines_are_exact(&url).await;
     the_pass_learns_the_same(&url).await;
 }
+
+/// More offending rows than a pass keeps: the finding says there is no
+/// timeline and why, never a timeline of part of them; statements of their
+/// own still read it whole.
+#[tokio::test(flavor = "multi_thread")]
+async fn beyond_what_a_pass_keeps_the_timeline_is_omitted_not_partial() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/many.sqlite?mode=rwc", dir.path().display());
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        let script = "CREATE TABLE parents (id int PRIMARY KEY);
+             CREATE TABLE many (id INTEGER PRIMARY KEY, parent_id int, created_at TEXT);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10001)
+             INSERT INTO many SELECT i, 99, datetime(1767225600 + i, 'unixepoch') FROM n;";
+        sqlx::raw_sql(script).execute(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+    }
+    let url = url.trim_end_matches("?mode=rwc").to_string();
+    let profile =
+        "[[relationship]]\nchild = \"many\"\ncolumns = [\"parent_id\"]\nparent = \"parents\"\n";
+    let (plan, result) = common::check(&url, Some(profile), PlanOptions::default()).await;
+    let check = orphans_of(&plan, "many");
+    let finding = result
+        .findings
+        .iter()
+        .find(|f| f.check == CheckId::Orphans)
+        .unwrap();
+    assert_eq!(finding.count, Some(10_001));
+    let facts = finding.facts.as_deref().unwrap();
+    assert_eq!(facts.timeline, None);
+    assert_eq!(
+        facts.omitted.as_deref(),
+        Some("the pass keeps 10,000 of its 10,001 offending rows")
+    );
+    let db = Db::connect(&url, SessionOptions::default()).await.unwrap();
+    let whole = offending::timeline(&db, &plan, check)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((whole.rows, whole.unit), (10_001, "hour"));
+    assert_eq!(whole.buckets.iter().map(|(_, n)| n).sum::<u64>(), 10_001);
+    db.close().await;
+}

@@ -98,6 +98,7 @@ impl App {
             .findings
             .iter()
             .find_map(|f| f.facts.as_deref())
+            .filter(|facts| facts.omitted.is_none())
             .map(|facts| {
                 Ok(Timelines {
                     timeline: facts.timeline.clone(),

@@ -313,6 +313,9 @@ fn findings_section(out: &mut String, findings: &[Finding]) {
 /// SVG, a bar per bucket, each titled with its start and count), then whose
 /// they are.
 fn facts_html(out: &mut String, facts: &crate::timeline::Facts) {
+    if let Some(why) = &facts.omitted {
+        let _ = write!(out, "<div class=\"when\">no timeline: {}</div>", esc(why));
+    }
     if let Some(t) = &facts.timeline {
         let _ = write!(
             out,

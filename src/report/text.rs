@@ -155,6 +155,9 @@ fn finding_lines(out: &mut String, f: &Finding, widths: &Widths) {
 /// When a finding's rows were written (with a bar per bucket) and whose
 /// they are, under its message.
 fn facts_lines(out: &mut String, facts: &crate::timeline::Facts, indent: &str) {
+    if let Some(why) = &facts.omitted {
+        let _ = writeln!(out, "{indent}{DIM}no timeline: {why}{DIM:#}");
+    }
     if let Some(t) = &facts.timeline {
         let counts: Vec<u64> = t.buckets.iter().map(|(_, n)| *n).collect();
         let _ = writeln!(
