@@ -142,6 +142,7 @@ fn what_the_pass_learnt_is_shown_without_reading_again() {
         last_at: None,
         timeline: burst.timeline,
         breakdowns: burst.breakdowns,
+        omitted: None,
     };
     app.checks[check].findings[0].facts = Some(Box::new(facts));
     let (_, commands) = open_detail(&mut app);
