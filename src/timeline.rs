@@ -320,6 +320,55 @@ pub fn breakdowns_of(columns: &[String], rows: &[RowFacts]) -> Vec<Breakdown> {
         .collect()
 }
 
+impl Timeline {
+    /// Every bucket from the first to the last, those without rows at 0:
+    /// the histogram as a time axis.
+    pub fn series(&self) -> Vec<(i64, u64)> {
+        let unit = match self.unit {
+            "minute" => Unit::Minute,
+            "hour" => Unit::Hour,
+            "day" => Unit::Day,
+            "week" => Unit::Week,
+            _ => Unit::Month,
+        };
+        let counts: Vec<(i64, u64)> = self
+            .buckets
+            .iter()
+            .filter_map(|(b, n)| Some((seconds_of(b)?, *n)))
+            .collect();
+        let (Some(&(first, _)), Some(&(last, _))) = (counts.first(), counts.last()) else {
+            return Vec::new();
+        };
+        let mut series = Vec::new();
+        let mut at = first;
+        let mut given = counts.iter().peekable();
+        while at <= last {
+            let n = match given.peek() {
+                Some(&&(b, n)) if b == at => {
+                    given.next();
+                    n
+                }
+                _ => 0,
+            };
+            series.push((at, n));
+            // A bucket's start plus a bucket and a half is in the next one.
+            at = bucket_start(at + length(unit) * 3 / 2, unit);
+        }
+        series
+    }
+}
+
+/// About how long a bucket of `unit` is, in seconds.
+fn length(unit: Unit) -> i64 {
+    match unit {
+        Unit::Minute => 60,
+        Unit::Hour => 3600,
+        Unit::Day => 86_400,
+        Unit::Week => 7 * 86_400,
+        Unit::Month => 28 * 86_400,
+    }
+}
+
 /// The start of the bucket of `unit` holding `t` (seconds since 1970, UTC):
 /// the minute, hour or day; the Monday of its week; the first of its month.
 pub fn bucket_start(t: i64, unit: Unit) -> i64 {
@@ -412,6 +461,35 @@ mod tests {
         assert_eq!(utc_text(-1), "1969-12-31 23:59:59");
         let monday = seconds_of("2026-01-19 00:00:00").unwrap();
         assert_eq!(bucket_start(monday, Unit::Week), monday);
+    }
+
+    #[test]
+    fn a_series_fills_the_buckets_without_rows() {
+        let t = super::Timeline {
+            column: "c".into(),
+            chosen: "detected",
+            first_at: None,
+            last_at: None,
+            rows: 3,
+            untimed: 0,
+            unit: "month",
+            buckets: vec![
+                ("2025-12-01 00:00:00".into(), 2),
+                ("2026-03-01 00:00:00".into(), 1),
+            ],
+        };
+        let months: Vec<(String, u64)> = t
+            .series()
+            .into_iter()
+            .map(|(at, n)| (super::utc_text(at)[..7].to_string(), n))
+            .collect();
+        let expected = [
+            ("2025-12", 2),
+            ("2026-01", 0),
+            ("2026-02", 0),
+            ("2026-03", 1),
+        ];
+        assert_eq!(months, expected.map(|(m, n)| (m.to_string(), n)));
     }
 
     #[test]

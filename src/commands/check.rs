@@ -9,7 +9,9 @@ use clap::Args;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use std::io::Write;
 use std::path::PathBuf;
+use indicatif::ProgressBar;
 use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 use std::time::Duration;
 
 #[derive(Args, Clone, Debug)]
@@ -56,6 +58,11 @@ pub enum OnOff {
 }
 
 pub async fn run(args: CheckArgs) -> Result<u8> {
+    // Ctrl-C stops the run and cancels its queries on the server too; a
+    // second one leaves at once.
+    let cancel = CancellationToken::new();
+    let progress = Arc::new(std::sync::OnceLock::new());
+    super::stop_on_signals(cancel.clone(), false, progress.clone());
     let (url, is_demo) = super::resolve_url(&args.connect).await?;
     let profile = super::load_profile(&args.plan, is_demo)?;
     let db = super::open(&url, &args.connect).await?;
@@ -64,7 +71,7 @@ pub async fn run(args: CheckArgs) -> Result<u8> {
     let catalog_findings = plan.take_catalog_findings();
     let plan = Arc::new(plan);
 
-    let mut result = run_checks(&db, &plan, &args).await?;
+    let mut result = run_checks(&db, &plan, &args, cancel, &progress).await?;
     result.add_catalog_findings(catalog_findings);
     result = result.sorted();
     if args.probe {
@@ -110,6 +117,8 @@ async fn run_checks(
     db: &crate::db::Db,
     plan: &Arc<crate::checks::plan::Plan>,
     args: &CheckArgs,
+    cancel: CancellationToken,
+    shown: &std::sync::OnceLock<ProgressBar>,
 ) -> Result<runner::RunResult> {
     let estimates = if args.estimate {
         Estimates::Only
@@ -126,15 +135,14 @@ async fn run_checks(
         plan.statements.iter().map(parts).sum::<u64>() + plan.metrics.len() as u64,
         "checking",
     );
+    let _ = shown.set(progress.clone());
     let options = RunOptions {
         jobs: usize::from(args.connect.jobs),
         timeout: Duration::from_secs_f64(args.connect.timeout),
         estimates,
+        cancel,
         ..RunOptions::default()
     };
-    // Ctrl-C stops the run and cancels its queries on the server too; a
-    // second one leaves at once.
-    super::stop_on_signals(options.cancel.clone(), false, Some(progress.clone()));
     let mut done_parts = std::collections::HashMap::new();
     let mut result = runner::run_to_end(db, plan.clone(), &options, |event| match event {
         Event::Progress {

@@ -19,6 +19,7 @@ use args::{ConnectArgs, PlanArgs};
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use indicatif::ProgressBar;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -188,8 +189,17 @@ pub fn usage_error(error: &clap::Error) -> String {
 /// second one, or one after the command cancelled `stop` because nothing is
 /// left to stop — leaves at once with exit 2: the connections close with the
 /// process, and the servers roll back what was not committed.
-pub fn stop_on_signals(stop: CancellationToken, terminate: bool, progress: Option<ProgressBar>) {
-    let say = move |text: &str| match &progress {
+///
+/// Installed before the command connects, so that a signal during the
+/// connection or the catalog read is one of these too (not the default that
+/// ends the process at once); `progress` is the progress bar once there is
+/// one, which messages are printed around.
+pub fn stop_on_signals(
+    stop: CancellationToken,
+    terminate: bool,
+    progress: Arc<std::sync::OnceLock<ProgressBar>>,
+) {
+    let say = move |text: &str| match progress.get() {
         Some(bar) => bar.suspend(|| eprintln!("{text}")),
         None => eprintln!("{text}"),
     };

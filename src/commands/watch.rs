@@ -110,6 +110,11 @@ fn metrics_response<B>(
 }
 
 pub async fn run(args: WatchArgs) -> Result<u8> {
+    // SIGINT or SIGTERM stops it, cancelling the queries in flight; a second
+    // one leaves at once. Listened to from the start: a signal while it
+    // connects or reads the catalog stops it as well.
+    let stop = CancellationToken::new();
+    super::stop_on_signals(stop.clone(), true, Arc::default());
     let (url, is_demo) = super::resolve_url(&args.connect).await?;
     let profile = super::load_profile(&args.plan, is_demo)?;
     let baseline = match &args.baseline {
@@ -129,10 +134,6 @@ pub async fn run(args: WatchArgs) -> Result<u8> {
         );
         tokio::spawn(serve(listener, exposition.clone()));
     }
-    // SIGINT or SIGTERM stops it, cancelling the queries in flight; a second
-    // one leaves at once.
-    let stop = CancellationToken::new();
-    super::stop_on_signals(stop.clone(), true, None);
     let interval = Duration::from_secs_f64(args.interval);
     let mut watching = Watching {
         db,

@@ -197,16 +197,64 @@ fn when_lines(
     ))];
     let span = crate::wording::span(t);
     lines.push(Line::from(span));
-    let most = t.buckets.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
-    let room = width.saturating_sub(32).clamp(8, 40) as u64;
-    for (bucket, n) in &t.buckets {
-        let bar = "█".repeat((n * room).div_ceil(most) as usize);
-        lines.push(Line::from(vec![
-            Span::raw(format!("  {:<18} ", bucket_label(bucket, t.unit))),
-            Span::styled(bar, Style::new().fg(theme.accent)),
-            Span::raw(format!(" {}", count(Some(*n)))),
-        ]));
-    }
+    lines.extend(column_chart(t, width, theme));
+    lines
+}
+
+/// Rows of the chart's columns, top to bottom.
+const CHART_ROWS: usize = 4;
+
+/// The timeline as columns over a time axis (buckets without rows at 0;
+/// neighbouring buckets summed when there are more than the width holds),
+/// [`CHART_ROWS`] rows high, then the first and last bucket under it.
+fn column_chart(t: &crate::timeline::Timeline, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    const EIGHTHS: [char; 9] = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let series = t.series();
+    let Some(&(first, _)) = series.first() else {
+        return Vec::new();
+    };
+    let room = width.saturating_sub(4).max(1);
+    let per = series.len().div_ceil(room).max(1);
+    let columns: Vec<u64> = series
+        .chunks(per)
+        .map(|c| c.iter().map(|(_, n)| n).sum())
+        .collect();
+    let most = columns.iter().copied().max().unwrap_or(1).max(1);
+    // Few columns are drawn wider, up to three cells each.
+    let wide = (room / columns.len().max(1)).clamp(1, 3);
+    let levels = (CHART_ROWS * 8) as u64;
+    let mut lines: Vec<Line<'static>> = (0..CHART_ROWS)
+        .map(|row| {
+            let floor = ((CHART_ROWS - 1 - row) * 8) as u64;
+            let bar: String = columns
+                .iter()
+                .flat_map(|&n| {
+                    let level = (n * levels).div_ceil(most);
+                    std::iter::repeat_n(EIGHTHS[level.saturating_sub(floor).min(8) as usize], wide)
+                })
+                .collect();
+            Line::from(vec![
+                Span::raw("  "),
+                Span::styled(bar, Style::new().fg(theme.accent)),
+            ])
+        })
+        .collect();
+    let last = series.last().map_or(first, |(at, _)| *at);
+    let label = |at: i64| bucket_label(&crate::timeline::utc_text(at), t.unit);
+    let each = if per > 1 {
+        format!("{per} {}s", t.unit)
+    } else {
+        t.unit.to_string()
+    };
+    lines.push(Line::from(Span::styled(
+        format!(
+            "  {} … {} · a column per {each} · the highest {}",
+            label(first),
+            label(last),
+            count(Some(most))
+        ),
+        dim(theme),
+    )));
     lines
 }
 
