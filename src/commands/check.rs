@@ -7,12 +7,12 @@ use crate::report::{self, Report};
 use crate::runner::{self, Estimates, Event, RunOptions};
 use clap::Args;
 use color_eyre::eyre::{Result, WrapErr, eyre};
+use indicatif::ProgressBar;
 use std::io::Write;
 use std::path::PathBuf;
-use indicatif::ProgressBar;
 use std::sync::Arc;
-use tokio_util::sync::CancellationToken;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 #[derive(Args, Clone, Debug)]
 pub struct CheckArgs {
