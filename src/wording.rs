@@ -47,13 +47,17 @@ pub fn groups(b: &crate::timeline::Breakdown) -> String {
     text
 }
 
-/// Counts as a row of block characters, each scaled to the largest.
+/// Counts as a row of block characters, each scaled to the largest (0 a
+/// space).
 pub fn bars(counts: &[u64]) -> String {
     const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     let most = counts.iter().copied().max().unwrap_or(0).max(1);
     counts
         .iter()
-        .map(|&n| BLOCKS[((n * 7).div_ceil(most) as usize).min(7)])
+        .map(|&n| match n {
+            0 => ' ',
+            n => BLOCKS[((n * 7).div_ceil(most) as usize).min(7)],
+        })
         .collect()
 }
 

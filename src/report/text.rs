@@ -159,7 +159,8 @@ fn facts_lines(out: &mut String, facts: &crate::timeline::Facts, indent: &str) {
         let _ = writeln!(out, "{indent}{DIM}no timeline: {why}{DIM:#}");
     }
     if let Some(t) = &facts.timeline {
-        let counts: Vec<u64> = t.buckets.iter().map(|(_, n)| *n).collect();
+        // On a time axis: buckets without rows are low bars too.
+        let counts: Vec<u64> = t.series().into_iter().map(|(_, n)| n).collect();
         let _ = writeln!(
             out,
             "{indent}{DIM}written {} · by {} {}{DIM:#}",
