@@ -6,6 +6,7 @@
 //! Data only: the SQL that groups rows by bucket is rendered in
 //! [`crate::sql::render`], the only place SQL is written.
 
+use crate::clock::{civil_from_days, days_from_civil};
 use crate::model::{Column, Engine, Table};
 
 /// What a time column holds, which decides how it is bucketed.
@@ -399,32 +400,6 @@ pub fn utc_text(t: i64) -> String {
         s % 3600 / 60,
         s % 60
     )
-}
-
-/// The proleptic Gregorian date of a day count from 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-/// Days from 1970-01-01 of a proleptic Gregorian date (years start in
-/// March, so February's length does not matter).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// Seconds since 1970 of a UTC time written `YYYY-MM-DD HH:MM:SS` (as the
