@@ -10,7 +10,7 @@ use crate::db::{self, Db, Failure};
 use crate::model::{Column, Engine, Schema, Table};
 use crate::sql::Sql;
 use crate::sql::render::{self, Offending, Predicate};
-use crate::timeline::{self, Breakdown, Timeline, Unit};
+use crate::timeline::{self, Breakdown, Facts, Timeline, Unit};
 
 /// One page of a check's offending rows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -290,7 +290,51 @@ fn text(cell: Cell) -> Option<String> {
 /// read-only transaction: the span, then the rows by bucket; an error
 /// (permission, row-level security, timeout) fails it whole.
 pub async fn timeline(db: &Db, plan: &Plan, check: usize) -> Result<Option<Timeline>, String> {
+    timeline_timed(db, plan, check, &mut Vec::new()).await
+}
+
+/// Each statement a timeline or breakdown read sent: a key naming it and
+/// the check, and how long it took.
+pub type Sent = Vec<(String, std::time::Duration)>;
+
+/// Runs `sql`, noting it in `sent` as `key`.
+async fn timed_rows(
+    tx: &mut crate::db::Transaction,
+    sql: &Sql,
+    key: String,
+    sent: &mut Sent,
+) -> Result<Vec<db::SampleRow>, sqlx::Error> {
+    let started = std::time::Instant::now();
+    let rows = tx.text_rows(sql).await;
+    sent.push((key, started.elapsed()));
+    rows
+}
+
+/// Everything the pass would have learnt of check `check`'s offending rows,
+/// read by statements of their own (when the pass kept too few of them):
+/// its timeline and breakdowns, and the statements sent.
+pub async fn facts(db: &Db, plan: &Plan, check: usize) -> Result<(Facts, Sent), String> {
+    let mut sent = Vec::new();
+    let timeline = timeline_timed(db, plan, check, &mut sent).await?;
+    let breakdowns = breakdowns_timed(db, plan, check, &mut sent).await?;
+    let facts = Facts {
+        first_at: timeline.as_ref().and_then(|t| t.first_at.clone()),
+        last_at: timeline.as_ref().and_then(|t| t.last_at.clone()),
+        timeline,
+        breakdowns,
+        omitted: None,
+    };
+    Ok((facts, sent))
+}
+
+async fn timeline_timed(
+    db: &Db,
+    plan: &Plan,
+    check: usize,
+    sent: &mut Sent,
+) -> Result<Option<Timeline>, String> {
     let listing = Listing::of(plan, check)?;
+    let key = &plan.checks[check].key;
     let Some(time) = plan.checks[check]
         .table
         .and_then(|t| plan.time_columns.get(t.index()))
@@ -302,7 +346,9 @@ pub async fn timeline(db: &Db, plan: &Plan, check: usize) -> Result<Option<Timel
     let span_sql = render::time_span(plan.engine, &offending, time);
     let failed = |e: sqlx::Error| read_failed(&listing.label, &e);
     let mut tx = db.reader(None).await.map_err(failed)?;
-    let span = tx.text_rows(&span_sql).await.map_err(failed)?;
+    let span = timed_rows(&mut tx, &span_sql, format!("timeline:{key}"), sent)
+        .await
+        .map_err(failed)?;
     let field = |name: &str| {
         span.first()
             .and_then(|row| row.get(name))
@@ -320,7 +366,9 @@ pub async fn timeline(db: &Db, plan: &Plan, check: usize) -> Result<Option<Timel
     let mut buckets = Vec::new();
     if timed > 0 {
         let histogram = render::time_histogram(plan.engine, &offending, time, unit);
-        buckets = bucket_counts(tx.text_rows(&histogram).await.map_err(failed)?);
+        let key = format!("timeline buckets:{key}");
+        let rows = timed_rows(&mut tx, &histogram, key, sent).await;
+        buckets = bucket_counts(rows.map_err(failed)?);
     }
     tx.finish().await.map_err(failed)?;
     Ok(Some(Timeline {
@@ -358,6 +406,15 @@ pub const BREAKDOWN_TOP: u32 = timeline::BREAKDOWN_TOP as u32;
 /// profile's. Empty when there are none. One read-only transaction; an
 /// error fails it whole.
 pub async fn breakdowns(db: &Db, plan: &Plan, check: usize) -> Result<Vec<Breakdown>, String> {
+    breakdowns_timed(db, plan, check, &mut Vec::new()).await
+}
+
+async fn breakdowns_timed(
+    db: &Db,
+    plan: &Plan,
+    check: usize,
+    sent: &mut Sent,
+) -> Result<Vec<Breakdown>, String> {
     let listing = Listing::of(plan, check)?;
     let columns = plan.checks[check]
         .table
@@ -373,7 +430,8 @@ pub async fn breakdowns(db: &Db, plan: &Plan, check: usize) -> Result<Vec<Breakd
     let mut out = Vec::new();
     for column in columns {
         let sql = render::breakdown(plan.engine, &offending, &column, BREAKDOWN_TOP);
-        let rows = tx.text_rows(&sql).await.map_err(failed)?;
+        let key = format!("breakdown:{} [{column}]", plan.checks[check].key);
+        let rows = timed_rows(&mut tx, &sql, key, sent).await.map_err(failed)?;
         let text = |row: &db::SampleRow, name: &str| {
             row.get(name).and_then(|v| v.as_str()).map(str::to_string)
         };

@@ -1026,6 +1026,10 @@ pub struct RunResult {
     pub elapsed: Duration,
     pub shared_snapshot: bool,
     pub checks_run: usize,
+    /// Timelines and breakdowns read by statements of their own after the
+    /// run (a pass that kept too few of a check's rows): each statement's
+    /// key and latency.
+    pub read_apart: Vec<(String, Duration)>,
 }
 
 impl RunResult {
@@ -1124,7 +1128,8 @@ impl RunResult {
         let retried: Duration = self.retried.iter().map(|r| r.3).sum::<Duration>()
             + self.estimated_first.iter().map(|e| e.1).sum::<Duration>();
         let metrics: Duration = self.metrics.iter().flatten().map(|m| m.0).sum();
-        catalog + passes + retried + metrics
+        let apart: Duration = self.read_apart.iter().map(|r| r.1).sum();
+        catalog + passes + retried + metrics + apart
     }
 
     pub fn summary(&self) -> Summary {

@@ -381,9 +381,9 @@ async fn sqlite_timelines_are_exact() {
     the_pass_learns_the_same(&url).await;
 }
 
-/// More offending rows than a pass keeps: the finding says there is no
-/// timeline and why, never a timeline of part of them; statements of their
-/// own still read it whole.
+/// More offending rows than a pass keeps: the run's finding says there is
+/// no timeline and why, never a timeline of part of them; statements of
+/// their own read it whole, and `tether check` does so, listing them.
 #[tokio::test(flavor = "multi_thread")]
 async fn beyond_what_a_pass_keeps_the_timeline_is_omitted_not_partial() {
     let dir = tempfile::tempdir().unwrap();
@@ -423,4 +423,31 @@ async fn beyond_what_a_pass_keeps_the_timeline_is_omitted_not_partial() {
     assert_eq!((whole.rows, whole.unit), (10_001, "hour"));
     assert_eq!(whole.buckets.iter().map(|(_, n)| n).sum::<u64>(), 10_001);
     db.close().await;
+
+    // `tether check` reads it apart, and lists the statements it sent.
+    let file = dir.path().join("p.toml");
+    std::fs::write(&file, profile).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tether"))
+        .args(["check", "--url", &url, "--format", "json", "--profile"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let orphans = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "orphans")
+        .unwrap();
+    assert_eq!(orphans["timeline"]["rows"], 10_001, "{orphans}");
+    assert_eq!(orphans["timeline_omitted"], serde_json::Value::Null);
+    let apart: Vec<&str> = report["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["kind"] == "timeline")
+        .map(|s| s["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(apart.len(), 2, "the span and the buckets: {apart:?}");
+    assert!(apart[0].starts_with("timeline:orphans:many("), "{apart:?}");
 }

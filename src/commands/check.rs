@@ -72,6 +72,7 @@ pub async fn run(args: CheckArgs) -> Result<u8> {
     let plan = Arc::new(plan);
 
     let mut result = run_checks(&db, &plan, &args, cancel, &progress).await?;
+    super::read_facts_apart(&db, &plan, &mut result).await;
     result.add_catalog_findings(catalog_findings);
     result = result.sorted();
     if args.probe {

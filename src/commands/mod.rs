@@ -182,6 +182,30 @@ pub fn usage_error(error: &clap::Error) -> String {
     }
 }
 
+/// For each finding whose pass kept too few of its rows to say when they were
+/// written (`timeline_omitted`), reads its timeline and breakdowns with
+/// statements of their own; each statement is listed in `read_apart`. One
+/// that cannot be read says so in `timeline_omitted`.
+pub async fn read_facts_apart(db: &Db, plan: &Plan, result: &mut crate::runner::RunResult) {
+    for f in &mut result.findings {
+        let omitted = f.facts.as_deref().and_then(|facts| facts.omitted.clone());
+        let (Some(why), Some(check)) = (omitted, f.plan_check) else {
+            continue;
+        };
+        match crate::offending::facts(db, plan, check as usize).await {
+            Ok((facts, sent)) => {
+                f.facts = Some(Box::new(facts));
+                result.read_apart.extend(sent);
+            }
+            Err(e) => {
+                if let Some(facts) = f.facts.as_deref_mut() {
+                    facts.omitted = Some(format!("{why}, and reading them apart failed: {e}"));
+                }
+            }
+        }
+    }
+}
+
 /// Ctrl-C (and, with `terminate`, SIGTERM) for a headless command, for as long
 /// as it runs. The first signal cancels `stop`: the run in flight ends, and
 /// the runner cancels its queries on the server, waiting for that no longer

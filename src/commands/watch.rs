@@ -221,13 +221,14 @@ impl Watching {
         true
     }
 
-    /// Says the connection's state: an alert when it changed, and `tether_up`.
+    /// Says the connection's state: `tether_up`, then an alert when it
+    /// changed (so that whoever reacts to the alert reads the same state).
     fn unreachable(&mut self, state: Result<(), String>) {
-        if let Some(alert) = self.watcher.connection(&state, SystemTime::now()) {
-            emit(&alert);
-        }
         if let Ok(mut e) = self.exposition.lock() {
             e.set_up(state.is_ok());
+        }
+        if let Some(alert) = self.watcher.connection(&state, SystemTime::now()) {
+            emit(&alert);
         }
     }
 
@@ -240,16 +241,13 @@ impl Watching {
         } else {
             Ok(())
         };
-        if let Some(alert) = self.watcher.connection(&still_there, SystemTime::now()) {
-            emit(&alert);
-        }
-        if still_there.is_err() {
-            if let Ok(mut e) = self.exposition.lock() {
-                e.set_up(false);
-            }
+        let lost = still_there.is_err();
+        self.unreachable(still_there);
+        if lost {
             return;
         }
         self.counted = true;
+        super::read_facts_apart(&self.db, &self.plan, &mut result).await;
         if let Some(baseline) = &self.baseline {
             result.findings = baseline
                 .compare(std::mem::take(&mut result.findings))

@@ -195,7 +195,8 @@ pub fn write(report: &Report, out: impl std::io::Write) -> std::io::Result<()> {
 }
 
 /// Every statement sent, in order: catalog reads, passes over a sample for a
-/// first estimate, the plan's statements, checks retried alone, metrics.
+/// first estimate, the plan's statements, checks retried alone, metrics,
+/// timelines read apart.
 fn statement_timings<'a>(
     plan: &'a crate::checks::plan::Plan,
     result: &'a crate::runner::RunResult,
@@ -259,11 +260,23 @@ fn statement_timings<'a>(
             elapsed_ms: outcome.as_ref().map(|(elapsed, _)| ms(*elapsed)),
             threshold_ms: None,
         });
+    let apart = result
+        .read_apart
+        .iter()
+        .map(|(key, elapsed)| StatementTiming {
+            key,
+            kind: "timeline",
+            category: None,
+            checks: 1,
+            elapsed_ms: Some(ms(*elapsed)),
+            threshold_ms: None,
+        });
     catalog
         .chain(estimated_first)
         .chain(passes)
         .chain(retried)
         .chain(metric_statements)
+        .chain(apart)
         .collect()
 }
 
