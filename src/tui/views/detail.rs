@@ -445,7 +445,32 @@ fn table_facts(app: &App, theme: &Theme, n: &GraphNode) -> Vec<Line<'static>> {
             app.plan.label(parent)
         )));
     }
+    lines.push(Line::from(when_and_who(app, &n.table)));
     lines
+}
+
+/// `time column: created_at (detected) · breakdown: client_account_id`, or
+/// that the table has none (and how to name one).
+fn when_and_who(app: &App, table: &TableName) -> String {
+    let plan = &app.plan;
+    let Some(id) = plan.schema.table_id(table) else {
+        return String::new();
+    };
+    let mut text = match plan.time_columns.get(id.index()).and_then(Option::as_ref) {
+        Some(t) => format!(
+            "time column: {} ({})",
+            t.column,
+            <&str>::from(t.chosen)
+        ),
+        None => format!(
+            "time column: none (name one with [tables.{}] time_column)",
+            plan.label(table)
+        ),
+    };
+    if let Some(groups) = plan.breakdowns.get(id.index()).filter(|g| !g.is_empty()) {
+        text.push_str(&format!(" · breakdown: {}", groups.join(", ")));
+    }
+    text
 }
 
 /// The findings on `table`, or a green none.
