@@ -457,11 +457,7 @@ fn when_and_who(app: &App, table: &TableName) -> String {
         return String::new();
     };
     let mut text = match plan.time_columns.get(id.index()).and_then(Option::as_ref) {
-        Some(t) => format!(
-            "time column: {} ({})",
-            t.column,
-            <&str>::from(t.chosen)
-        ),
+        Some(t) => format!("time column: {} ({})", t.column, <&str>::from(t.chosen)),
         None => format!(
             "time column: none (name one with [tables.{}] time_column)",
             plan.label(table)
