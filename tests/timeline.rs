@@ -451,3 +451,41 @@ async fn beyond_what_a_pass_keeps_the_timeline_is_omitted_not_partial() {
     assert_eq!(apart.len(), 2, "the span and the buckets: {apart:?}");
     assert!(apart[0].starts_with("timeline:orphans:many("), "{apart:?}");
 }
+
+/// PostgreSQL's `infinity` and `-infinity` are no time: rows holding them
+/// count as rows without a time, in the pass and apart, and nothing fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn infinite_timestamps_are_rows_without_a_time() {
+    let db = TestDb::postgres().await;
+    db.exec(
+        "CREATE TABLE parents (id int PRIMARY KEY);
+         CREATE TABLE children (id int PRIMARY KEY, parent_id int, created_at timestamptz, day date);
+         INSERT INTO children VALUES
+           (1, 99, 'infinity', 'infinity'), (2, 99, '-infinity', '-infinity'),
+           (3, 99, '2026-12-01 10:00:00+00', '2026-12-01');",
+    )
+    .await;
+    let profile =
+        "[[relationship]]\nchild = \"children\"\ncolumns = [\"parent_id\"]\nparent = \"parents\"\n";
+    for column in ["created_at", "day"] {
+        let profile = format!("{profile}\n[tables.children]\ntime_column = \"{column}\"\n");
+        let (plan, result) = common::check(&db.url, Some(&profile), PlanOptions::default()).await;
+        let finding = result
+            .findings
+            .iter()
+            .find(|f| f.check == CheckId::Orphans)
+            .unwrap_or_else(|| panic!("{column}: the orphans: {:?}", result.findings));
+        let t = finding.facts.as_deref().unwrap().timeline.clone().unwrap();
+        assert_eq!((t.rows, t.untimed), (3, 2), "{column}");
+        assert_eq!(t.first_at, t.last_at, "{column}");
+        let db2 = Db::connect(&db.url, SessionOptions::default())
+            .await
+            .unwrap();
+        let apart = offending::timeline(&db2, &plan, orphans_of(&plan, "children"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(apart, t, "{column}");
+        db2.close().await;
+    }
+}

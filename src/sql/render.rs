@@ -1229,8 +1229,15 @@ pub fn rows_of(engine: Engine, query: &Sql, limit: u32) -> Sql {
 fn utc_time(engine: Engine, time: &TimeColumn) -> String {
     let c = col(engine, CHILD, &time.column);
     match (engine, time.kind) {
-        (Engine::Postgres, TimeKind::TimestampTz) => format!("({c} AT TIME ZONE 'UTC')"),
-        (Engine::Postgres, TimeKind::Date) => format!("CAST({c} AS timestamp)"),
+        // `infinity` and `-infinity` are no time: a row holding one is a row
+        // without a time (and would not convert to seconds).
+        (Engine::Postgres, TimeKind::TimestampTz) => {
+            format!("(CASE WHEN isfinite({c}) THEN {c} AT TIME ZONE 'UTC' END)")
+        }
+        (Engine::Postgres, TimeKind::Date) => {
+            format!("(CASE WHEN isfinite({c}) THEN CAST({c} AS timestamp) END)")
+        }
+        (Engine::Postgres, _) => format!("(CASE WHEN isfinite({c}) THEN {c} END)"),
         // A MySQL TIMESTAMP reads in the session's zone: its seconds since
         // 1970 do not depend on it.
         (Engine::Mysql, TimeKind::TimestampTz) => {
