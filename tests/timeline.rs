@@ -489,3 +489,44 @@ async fn infinite_timestamps_are_rows_without_a_time() {
         db2.close().await;
     }
 }
+
+/// MySQL's zero and invalid dates (kept when `sql_mode` allows them) are no
+/// time: rows holding them count as rows without a time, in the pass and
+/// apart, and a zero `TIMESTAMP` is not read as 1970.
+#[tokio::test(flavor = "multi_thread")]
+async fn mysql_zero_dates_are_rows_without_a_time() {
+    let db = TestDb::mysql().await;
+    db.exec(
+        "SET SESSION sql_mode = '';
+         CREATE TABLE parents (id int PRIMARY KEY);
+         CREATE TABLE children (id int PRIMARY KEY, parent_id int, created_at DATETIME, at TIMESTAMP NULL);
+         INSERT INTO children VALUES
+           (1, 99, '0000-00-00 00:00:00', '0000-00-00 00:00:00'),
+           (2, 99, '2026-00-10 00:00:00', NULL),
+           (3, 99, '2026-12-01 10:00:00', '2026-12-01 10:00:00');",
+    )
+    .await;
+    let profile =
+        "[[relationship]]\nchild = \"children\"\ncolumns = [\"parent_id\"]\nparent = \"parents\"\n";
+    for column in ["created_at", "at"] {
+        let profile = format!("{profile}\n[tables.children]\ntime_column = \"{column}\"\n");
+        let (plan, result) = common::check(&db.url, Some(&profile), PlanOptions::default()).await;
+        let finding = result
+            .findings
+            .iter()
+            .find(|f| f.check == CheckId::Orphans)
+            .unwrap_or_else(|| panic!("{column}: the orphans: {:?}", result.findings));
+        let t = finding.facts.as_deref().unwrap().timeline.clone().unwrap();
+        assert_eq!((t.rows, t.untimed), (3, 2), "{column}");
+        assert_eq!(t.first_at, t.last_at, "{column}");
+        let db2 = Db::connect(&db.url, SessionOptions::default())
+            .await
+            .unwrap();
+        let apart = offending::timeline(&db2, &plan, orphans_of(&plan, "children"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(apart, t, "{column}");
+        db2.close().await;
+    }
+}

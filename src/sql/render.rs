@@ -1239,10 +1239,16 @@ fn utc_time(engine: Engine, time: &TimeColumn) -> String {
         }
         (Engine::Postgres, _) => format!("(CASE WHEN isfinite({c}) THEN {c} END)"),
         // A MySQL TIMESTAMP reads in the session's zone: its seconds since
-        // 1970 do not depend on it.
-        (Engine::Mysql, TimeKind::TimestampTz) => {
-            format!("DATE_ADD('1970-01-01 00:00:00', INTERVAL UNIX_TIMESTAMP({c}) SECOND)")
-        }
+        // 1970 do not depend on it. Its zero value ('0000-00-00') gives 0
+        // seconds, which no TIMESTAMP can hold otherwise: no time.
+        (Engine::Mysql, TimeKind::TimestampTz) => format!(
+            "(CASE WHEN UNIX_TIMESTAMP({c}) > 0 THEN DATE_ADD('1970-01-01 00:00:00', INTERVAL UNIX_TIMESTAMP({c}) SECOND) END)"
+        ),
+        // Zero and invalid dates ('0000-00-00', '2026-00-10', kept when
+        // sql_mode allows them) are no time.
+        (Engine::Mysql, _) => format!(
+            "(CASE WHEN TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', {c}) IS NOT NULL THEN {c} END)"
+        ),
         (Engine::Sqlite, TimeKind::Epoch) => format!("datetime({c}, 'unixepoch')"),
         (Engine::Sqlite, _) => format!("datetime({c})"),
         _ => c,
