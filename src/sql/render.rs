@@ -1251,7 +1251,6 @@ fn utc_time(engine: Engine, time: &TimeColumn) -> String {
         ),
         (Engine::Sqlite, TimeKind::Epoch) => format!("datetime({c}, 'unixepoch')"),
         (Engine::Sqlite, _) => format!("datetime({c})"),
-        _ => c,
     }
 }
 
