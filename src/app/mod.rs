@@ -313,6 +313,33 @@ pub struct Refresh {
     pub completed: u64,
 }
 
+/// Where a pane's rows were drawn: the screen row of the first one shown,
+/// how many show, and which row that first one is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PaneRows {
+    pub y: u16,
+    pub height: u16,
+    pub offset: usize,
+}
+
+impl App {
+    /// Notes where `pane`'s rows were drawn (see [`App::pane_rows`]).
+    pub fn note_rows(&self, pane: Pane, rows: PaneRows) {
+        let mut all = self.pane_rows.get();
+        if let Some(i) = Pane::ALL.iter().position(|p| *p == pane) {
+            all[i] = Some(rows);
+        }
+        self.pane_rows.set(all);
+    }
+
+    /// The row of `pane` drawn at screen row `y`, if one is.
+    fn row_at(&self, pane: Pane, y: u16) -> Option<usize> {
+        let i = Pane::ALL.iter().position(|p| *p == pane)?;
+        let rows = self.pane_rows.get()[i]?;
+        (y >= rows.y && y < rows.y + rows.height).then(|| rows.offset + (y - rows.y) as usize)
+    }
+}
+
 /// Something that loads in the background.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Loadable<T> {
@@ -419,9 +446,13 @@ pub struct App {
     /// written, and their largest groups.
     pub timeline: rows::TimelineView,
     /// How far the open overlay can scroll, as it was last drawn (None until
-    /// then): the one thing a view notes back, so that `G` and PageDown stop
-    /// at the end of what is shown.
+    /// then): one of the two things a view notes back, so that `G` and
+    /// PageDown stop at the end of what is shown.
     pub scroll_limit: std::cell::Cell<Option<u16>>,
+    /// Where each pane's rows were last drawn (by [`Pane::ALL`]'s order): the
+    /// other thing a view notes back, so that a click picks the row under it
+    /// however far the pane is scrolled.
+    pub pane_rows: std::cell::Cell<[Option<PaneRows>; 4]>,
     /// The help's scroll.
     pub help_scroll: u16,
     pub lineage: LineageState,
@@ -493,6 +524,7 @@ impl App {
             rows: RowsView::default(),
             timeline: rows::TimelineView::default(),
             scroll_limit: std::cell::Cell::new(None),
+            pane_rows: std::cell::Cell::new([None; 4]),
             help_scroll: 0,
             lineage: LineageState::default(),
             note: None,

@@ -332,9 +332,11 @@ impl App {
             return Vec::new();
         };
         self.focus = pane;
-        // Rows start below the border and the header line.
-        let row = y.saturating_sub(rect.y + 2) as usize;
-        if y >= rect.y + 2 {
+        // The row drawn there (the pane may be scrolled); before the pane was
+        // ever drawn, rows start below the border and the header line.
+        let noted = self.row_at(pane, y);
+        let row = noted.unwrap_or(y.saturating_sub(rect.y + 2) as usize);
+        if noted.is_some() || (self.pane_rows.get() == [None; 4] && y >= rect.y + 2) {
             match pane {
                 Pane::Orphans => {
                     self.orphan_row = row.min(self.orphan_rows().len().saturating_sub(1))

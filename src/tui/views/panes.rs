@@ -431,7 +431,8 @@ impl PaneView<'_> {
                 cells
             },
         );
-        list::draw_list(frame, area, block, Vec::new(), list, self.theme);
+        let rows = list::draw_list(frame, area, block, Vec::new(), list, self.theme);
+        self.app.note_rows(Pane::Orphans, rows);
     }
 
     fn tenants(&self, frame: &mut Frame, area: Rect) {
@@ -495,6 +496,7 @@ impl PaneView<'_> {
                 cells
             },
         );
-        list::draw_list(frame, area, block, Vec::new(), list, self.theme);
+        let rows = list::draw_list(frame, area, block, Vec::new(), list, self.theme);
+        self.app.note_rows(Pane::Tenants, rows);
     }
 }

@@ -469,3 +469,23 @@ fn a_count_back_to_zero_says_no_since() {
         "{screen}"
     );
 }
+
+/// A click on a scrolled pane picks the row drawn under it, not the row
+/// that would be there unscrolled.
+#[test]
+fn a_click_in_a_scrolled_pane_picks_the_row_under_it() {
+    let mut app = refreshed((160, 45));
+    let last = app.tenant_rows().len() - 1;
+    app.tenant_row = last;
+    render_with(&app, false);
+    let noted = app.pane_rows.get()[2].expect("the tenant pane's rows were noted");
+    assert!(noted.offset > 0, "the pane is scrolled: {noted:?}");
+    let x = crate::app::layout::areas(160, 45, app.screen, app.focus)
+        .panes
+        .iter()
+        .find(|(p, _)| *p == Pane::Tenants)
+        .map(|(_, r)| r.x + 3)
+        .unwrap();
+    act(&mut app, &[Action::Click(x, noted.y + 1)]);
+    assert_eq!(app.tenant_row, noted.offset + 1);
+}

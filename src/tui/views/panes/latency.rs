@@ -197,7 +197,8 @@ impl PaneView<'_> {
             sayings: labels.get(selected).cloned().into_iter().collect(),
         };
         let top = self.category_lines(categories);
-        list::draw_list(frame, area, block, top, list, self.theme);
+        let rows = list::draw_list(frame, area, block, top, list, self.theme);
+        app.note_rows(Pane::Latency, rows);
     }
 
     /// Latency rows after the plan's statements: passes over a sample, for

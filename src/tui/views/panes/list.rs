@@ -253,6 +253,7 @@ fn scrolled(len: usize, selected: usize, visible: usize) -> (usize, usize, usize
 /// Draws a pane: its block, `top` (a summary), then its rows scrolled so
 /// that the selected one shows, then the selected row in full; the bottom
 /// border says how many rows are out of view.
+/// Returns where the rows were drawn, for a click to find them.
 pub(super) fn draw_list(
     frame: &mut Frame,
     area: Rect,
@@ -260,7 +261,7 @@ pub(super) fn draw_list(
     top: Vec<Line>,
     list: List,
     theme: &Theme,
-) {
+) -> crate::app::PaneRows {
     let inner = block.inner(area);
     // The table's header line is not a row.
     let rows_height = inner.height.saturating_sub(top.len() as u16 + 1) as usize;
@@ -283,6 +284,15 @@ pub(super) fn draw_list(
         .with_selected(Some(list.selected.min(list.len.saturating_sub(1))));
     frame.render_stateful_widget(list.table, rows_area, &mut state);
     frame.render_widget(foot.paragraph(theme), foot_area);
+    // Below the table's header line.
+    crate::app::PaneRows {
+        y: rows_area.y + 1,
+        height: rows_area
+            .height
+            .saturating_sub(1)
+            .min(list.len.saturating_sub(offset) as u16),
+        offset,
+    }
 }
 
 #[cfg(test)]
