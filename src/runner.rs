@@ -723,7 +723,7 @@ fn sample_of(plan: &Plan, c: usize, n: u64, texts: &mut dyn Iterator<Item = &str
     let Work::Rows(r) = &plan.checks[c].work else {
         return Sample::default();
     };
-    if limit == 0 {
+    if limit == 0 && !r.sampled().has_facts() {
         return Sample::default();
     }
     let texts: Vec<&str> = texts.collect();
@@ -789,23 +789,31 @@ fn scan_read(
     rows: &[Vec<PassValue>],
 ) -> Result<Read, sqlx::Error> {
     let limit = plan.sample as usize;
-    let stride = if limit > 0 { 2 } else { 1 };
     if rows.is_empty() {
         return Err(sqlx::Error::RowNotFound);
     }
+    // Each check's count, then its sample rows when the pass aggregates
+    // them (samples kept, or a time or breakdown column to learn).
+    let mut at = 1;
     let outcomes = statement
         .checks
         .iter()
-        .enumerate()
-        .map(|(i, &c)| {
-            let at = 1 + i * stride;
+        .map(|&c| {
+            let aggregated = limit > 0
+                || matches!(&plan.checks[c].work, Work::Rows(r) if r.sampled().has_facts());
+            let here = at;
+            at += 1 + usize::from(aggregated);
             let n = rows
                 .iter()
-                .map(|r| count(r.get(at)))
+                .map(|r| count(r.get(here)))
                 .sum::<Result<u64, _>>()?;
-            let mut texts = rows
-                .iter()
-                .filter_map(|r| if limit > 0 { text(r.get(at + 1)) } else { None });
+            let mut texts = rows.iter().filter_map(|r| {
+                if aggregated {
+                    text(r.get(here + 1))
+                } else {
+                    None
+                }
+            });
             Ok((c, n, sample_of(plan, c, n, &mut texts)))
         })
         .collect::<Result<_, sqlx::Error>>()?;

@@ -281,6 +281,21 @@ async fn the_pass_learns_the_same(url: &str) {
         let breakdowns = offending::breakdowns(&db, &plan, check).await.unwrap();
         assert_eq!(facts.breakdowns, breakdowns, "{child}");
     }
+    // No sample kept (`--sample 0`): the pass still learns when and whose.
+    let none_kept = PlanOptions {
+        sample: 0,
+        ..PlanOptions::default()
+    };
+    let (bare_plan, bare) = common::check(url, Some(PROFILE), none_kept).await;
+    let check = orphans_of(&bare_plan, "children");
+    let finding = bare
+        .findings
+        .iter()
+        .find(|f| f.key == bare_plan.checks[check].key)
+        .unwrap();
+    assert!(finding.sample.is_empty());
+    let read = offending::timeline(&db, &bare_plan, check).await.unwrap();
+    assert_eq!(finding.facts.as_deref().unwrap().timeline, read);
     // Neither a time nor a breakdown column: nothing to say, and nothing fails.
     let plain = orphans_of(&plan, "plain");
     let finding = result

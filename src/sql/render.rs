@@ -205,8 +205,9 @@ impl<'a> Sampled<'a> {
         }
     }
 
-    /// True when its sample rows carry a time or breakdown values.
-    fn has_facts(&self) -> bool {
+    /// True when its sample rows carry a time or breakdown values: the pass
+    /// then aggregates them even when no sample is kept.
+    pub fn has_facts(&self) -> bool {
         self.time.is_some() || !self.groups.is_empty()
     }
 }
@@ -397,7 +398,7 @@ fn pass_over(engine: Engine, source: &str, checks: &[Sampled], limit: u32, extra
             ",\n       {count} AS {}",
             ident(engine, &format!("k{}", i + 1))
         );
-        if limit > 0 {
+        if limit > 0 || check.has_facts() {
             let parent = check.predicate.lookup().map(&alias);
             let columns = sample_and_facts(engine, check, parent.as_deref());
             let _ = write!(
@@ -645,7 +646,7 @@ pub fn scan_sampled(
 /// sample is a bounded subquery that runs only when the count is above 0.
 /// `limit` 0: the count alone.
 pub fn alone(engine: Engine, child: &TableName, only: bool, check: &Sampled, limit: u32) -> Sql {
-    if limit == 0 {
+    if limit == 0 && !check.has_facts() {
         return count(engine, child, only, check.predicate);
     }
     let columns = sample_and_facts(engine, check, None);
