@@ -770,26 +770,9 @@ async fn cut_off_and_back(
     use sqlx::Connection;
     // A role of its own: superusers pass connection limits.
     let (_roles, db, _, url) = watched_as_a_role().await;
-    let mut child = bin()
-        .args([
-            "watch",
-            "--url",
-            &url,
-            "--interval",
-            "0.5",
-            "--metrics-addr",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let addr = metrics_addr(&mut child);
-    let alerts = Alerts::of(&mut child);
-    let metrics = |addr: &str| {
-        let response = http_get(addr, "/metrics");
-        response.split_once("\r\n\r\n").unwrap().1.to_string()
-    };
+    let watched = Watched::start(&["--url", &url, "--interval", "0.5"], &[]);
+    let alerts = &watched.alerts;
+    let metrics = || Metrics::of(&watched.addr).to_string();
     alerts.next("new");
     let database = db.name();
     let mut admin = sqlx::PgConnection::connect(&common::pg_admin_url())
@@ -812,7 +795,7 @@ async fn cut_off_and_back(
         cause.contains(reason),
         "the cause is the server's own: {down}"
     );
-    let during = metrics(&addr);
+    let during = metrics();
     assert!(during.contains("tether_up 0"), "{during}");
     assert!(
         during.contains("tether_orphans{"),
@@ -825,12 +808,8 @@ async fn cut_off_and_back(
         .unwrap();
     let back = alerts.next("recovered");
     assert!(back["duration_s"].as_f64().unwrap() > 0.0, "{back}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !metrics(&addr).contains("tether_up 1") {
-        assert!(Instant::now() < deadline, "tether_up stays 0");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    assert_eq!(terminate(child), Some(0));
+    watched.metrics_until("tether_up 1", |m| m.to_string().contains("tether_up 1"));
+    watched.stop();
     no_session_left(&common::pg_admin_url(), &db.name()).await;
 }
 
