@@ -1462,6 +1462,21 @@ async fn parents_and_children() -> TestDb {
     db
 }
 
+/// The parents-and-children database, read by a role of its own (a
+/// superuser passes connection limits and keeps its privileges): the role
+/// (dropped after the database), the database, the role's name, its URL.
+async fn read_by_a_role() -> (common::Roles, TestDb, String, String) {
+    let role = common::unique_role("tether_viewer");
+    let roles = common::Roles(vec![role.clone()]);
+    let db = parents_and_children().await;
+    db.exec(&format!(
+        "CREATE ROLE \"{role}\" LOGIN; GRANT SELECT ON parents, children TO \"{role}\";"
+    ))
+    .await;
+    let url = common::role_url(&db, &role);
+    (roles, db, role, url)
+}
+
 /// The orphans pane's row of `children.parent_id → parents`.
 fn children_row(screen: &str) -> Option<Row> {
     orphan_rows(screen)?
@@ -1558,14 +1573,7 @@ async fn a_silent_network_is_said_and_survived() {
 /// the detail names the grant; given back, the next refresh counts it again.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_revoked_privilege_is_said_on_its_row_and_survived() {
-    let role = common::unique_role("tether_viewer");
-    let _roles = common::Roles(vec![role.clone()]);
-    let db = parents_and_children().await;
-    db.exec(&format!(
-        "CREATE ROLE \"{role}\" LOGIN; GRANT SELECT ON parents, children TO \"{role}\";"
-    ))
-    .await;
-    let url = common::role_url(&db, &role);
+    let (_roles, db, role, url) = read_by_a_role().await;
     let home = tempfile::tempdir().unwrap();
     let (_, env) = environment(home.path());
     let tui = Tmux::start("revoked", &["--url", &url, "--interval", "2"], &env);
@@ -1650,14 +1658,7 @@ async fn a_stalling_lock_is_said_on_its_row_and_quit_leaves_nothing() {
 /// allowed again the UI comes back by itself with fresh counts.
 #[tokio::test(flavor = "multi_thread")]
 async fn out_of_connections_is_said_and_survived() {
-    let role = common::unique_role("tether_viewer");
-    let _roles = common::Roles(vec![role.clone()]);
-    let db = parents_and_children().await;
-    db.exec(&format!(
-        "CREATE ROLE \"{role}\" LOGIN; GRANT SELECT ON parents, children TO \"{role}\";"
-    ))
-    .await;
-    let url = common::role_url(&db, &role);
+    let (_roles, db, _, url) = read_by_a_role().await;
     let home = tempfile::tempdir().unwrap();
     let (_, env) = environment(home.path());
     let tui = Tmux::start("no-connections", &["--url", &url, "--interval", "1"], &env);
