@@ -285,16 +285,8 @@ fn text(cell: Cell) -> Option<String> {
     }
 }
 
-/// The timeline of check `check`'s offending rows; None when its table has
-/// no time column (see [`Plan::time_columns`]). Two statements in one
-/// read-only transaction: the span, then the rows by bucket; an error
-/// (permission, row-level security, timeout) fails it whole.
-pub async fn timeline(db: &Db, plan: &Plan, check: usize) -> Result<Option<Timeline>, String> {
-    timeline_timed(db, plan, check, &mut Vec::new()).await
-}
-
 /// Each statement a timeline or breakdown read sent: a key naming it and
-/// the check, and how long it took.
+/// the table, and how long it took.
 pub type Sent = Vec<(String, std::time::Duration)>;
 
 /// Runs `sql`, noting it in `sent` as `key`.
@@ -311,146 +303,154 @@ async fn timed_rows(
 }
 
 /// Everything the pass would have learnt of check `check`'s offending rows,
-/// read by statements of their own (when the pass kept too few of them):
-/// its timeline and breakdowns, and the statements sent.
+/// read by a statement of its own (when the pass kept too few of them):
+/// see [`facts_of_table`].
 pub async fn facts(db: &Db, plan: &Plan, check: usize) -> Result<(Facts, Sent), String> {
-    let mut sent = Vec::new();
-    let timeline = timeline_timed(db, plan, check, &mut sent).await?;
-    let breakdowns = breakdowns_timed(db, plan, check, &mut sent).await?;
-    let facts = Facts {
-        first_at: timeline.as_ref().and_then(|t| t.first_at.clone()),
-        last_at: timeline.as_ref().and_then(|t| t.last_at.clone()),
-        timeline,
-        breakdowns,
-        omitted: None,
-    };
-    Ok((facts, sent))
-}
-
-async fn timeline_timed(
-    db: &Db,
-    plan: &Plan,
-    check: usize,
-    sent: &mut Sent,
-) -> Result<Option<Timeline>, String> {
-    let listing = Listing::of(plan, check)?;
-    let key = &plan.checks[check].key;
-    let Some(time) = plan.checks[check]
-        .table
-        .and_then(|t| plan.time_columns.get(t.index()))
-        .and_then(Option::as_ref)
-    else {
-        return Ok(None);
-    };
-    let offending = listing.offending();
-    let span_sql = render::time_span(plan.engine, &offending, time);
-    let failed = |e: sqlx::Error| read_failed(&listing.label, &e);
-    let mut tx = db.reader(None).await.map_err(failed)?;
-    let span = timed_rows(&mut tx, &span_sql, format!("timeline:{key}"), sent)
-        .await
-        .map_err(failed)?;
-    let field = |name: &str| {
-        span.first()
-            .and_then(|row| row.get(name))
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-    };
-    let count = |name: &str| field(name).and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
-    let (first_at, last_at) = (field("first_at"), field("last_at"));
-    let (rows, timed) = (count("n"), count("timed"));
-    let seconds = |t: &Option<String>| t.as_deref().and_then(timeline::seconds_of);
-    let unit = match (seconds(&first_at), seconds(&last_at)) {
-        (Some(first), Some(last)) => Unit::for_span((last - first) as f64),
-        _ => Unit::Day,
-    };
-    let mut buckets = Vec::new();
-    if timed > 0 {
-        let histogram = render::time_histogram(plan.engine, &offending, time, unit);
-        let key = format!("timeline buckets:{key}");
-        let rows = timed_rows(&mut tx, &histogram, key, sent).await;
-        buckets = bucket_counts(rows.map_err(failed)?);
-    }
-    tx.finish().await.map_err(failed)?;
-    Ok(Some(Timeline {
-        column: time.column.clone(),
-        chosen: time.chosen.into(),
-        first_at,
-        last_at,
-        rows,
-        untimed: rows.saturating_sub(timed),
-        unit: unit.as_str(),
-        buckets,
-    }))
-}
-
-/// The histogram's rows as (bucket, count), in time order (the bucket
-/// texts sort as times).
-fn bucket_counts(rows: Vec<db::SampleRow>) -> Vec<(String, u64)> {
-    let mut buckets: Vec<(String, u64)> = rows
-        .iter()
-        .filter_map(|row| {
-            let bucket = row.get("bucket")?.as_str()?.to_string();
-            let n = row.get("n")?.as_str()?.parse().ok()?;
-            Some((bucket, n))
-        })
-        .collect();
-    buckets.sort();
-    buckets
+    let (mut facts, sent) = facts_of_table(db, plan, &[check]).await?;
+    Ok((facts.pop().unwrap_or_default(), sent))
 }
 
 /// How many groups a breakdown lists.
 pub const BREAKDOWN_TOP: u32 = timeline::BREAKDOWN_TOP as u32;
 
-/// Check `check`'s offending rows grouped by each breakdown column of its
-/// table (see [`Plan::breakdowns`]): the tenant columns, then the
-/// profile's. Empty when there are none. One read-only transaction; an
-/// error fails it whole.
-pub async fn breakdowns(db: &Db, plan: &Plan, check: usize) -> Result<Vec<Breakdown>, String> {
-    breakdowns_timed(db, plan, check, &mut Vec::new()).await
-}
-
-async fn breakdowns_timed(
+/// The timelines and breakdowns of `checks`, row checks on one table, in
+/// their order: one statement over the table, computed by the server (the
+/// first and last time, the rows per bucket, the largest groups of each
+/// breakdown column; see [`render::facts`]), in a read-only transaction;
+/// an error (permission, row-level security, timeout) fails it whole. A
+/// table without a time column has no timeline; without breakdown columns,
+/// no breakdowns. Listed in the statements sent as `timeline:<table>`.
+pub async fn facts_of_table(
     db: &Db,
     plan: &Plan,
-    check: usize,
-    sent: &mut Sent,
-) -> Result<Vec<Breakdown>, String> {
-    let listing = Listing::of(plan, check)?;
-    let columns = plan.checks[check]
-        .table
-        .and_then(|t| plan.breakdowns.get(t.index()))
-        .cloned()
-        .unwrap_or_default();
-    if columns.is_empty() {
-        return Ok(Vec::new());
+    checks: &[usize],
+) -> Result<(Vec<Facts>, Sent), String> {
+    let listings = checks
+        .iter()
+        .map(|&c| Listing::of(plan, c))
+        .collect::<Result<Vec<_>, _>>()?;
+    let Some(first) = listings.first() else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let table = &first.rows.table;
+    if let Some(other) = listings.iter().find(|l| l.rows.table != *table) {
+        return Err(format!(
+            "{} and {} are two tables",
+            first.label, other.label
+        ));
     }
-    let offending = listing.offending();
-    let failed = |e: sqlx::Error| read_failed(&listing.label, &e);
+    let (time, groups) = (first.rows.time.as_ref(), &first.rows.groups);
+    if time.is_none() && groups.is_empty() {
+        return Ok((vec![Facts::default(); checks.len()], Vec::new()));
+    }
+    let predicates: Vec<&Predicate> = listings.iter().map(|l| &l.rows.predicate).collect();
+    let of = render::FactsOf {
+        child: table,
+        only: first.rows.only,
+        predicates: &predicates,
+        time,
+        groups,
+    };
+    let sql = render::facts(plan.engine, &of, BREAKDOWN_TOP);
+    let failed = |e: sqlx::Error| read_failed(&first.label, &e);
+    let mut sent = Vec::new();
     let mut tx = db.reader(None).await.map_err(failed)?;
-    let mut out = Vec::new();
-    for column in columns {
-        let sql = render::breakdown(plan.engine, &offending, &column, BREAKDOWN_TOP);
-        let key = format!("breakdown:{} [{column}]", plan.checks[check].key);
-        let rows = timed_rows(&mut tx, &sql, key, sent).await.map_err(failed)?;
-        let text = |row: &db::SampleRow, name: &str| {
-            row.get(name).and_then(|v| v.as_str()).map(str::to_string)
-        };
-        let number = |row: &db::SampleRow, name: &str| {
-            text(row, name)
-                .and_then(|n| n.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
-        let groups = rows.first().map_or(0, |r| number(r, "groups"));
-        let top = rows
-            .iter()
-            .map(|r| (text(r, "value"), number(r, "n")))
-            .collect();
-        out.push(Breakdown {
-            column,
-            top,
-            groups,
-        });
-    }
+    let key = format!("timeline:{}", first.label);
+    let rows = timed_rows(&mut tx, &sql, key, &mut sent)
+        .await
+        .map_err(failed)?;
     tx.finish().await.map_err(failed)?;
-    Ok(out)
+    let labels: Vec<&str> = groups.iter().map(|g| g.label.as_str()).collect();
+    Ok((facts_from(&rows, checks.len(), time, &labels), sent))
+}
+
+/// What a facts statement said of one check.
+#[derive(Default)]
+struct Said {
+    rows: u64,
+    timed: u64,
+    first: Option<i64>,
+    last: Option<i64>,
+    buckets: Vec<(i64, u64)>,
+    /// Per breakdown column: its largest groups, and how many there are.
+    groups: Vec<Breakdown>,
+}
+
+/// The facts of `n` checks from a facts statement's rows (see
+/// [`render::facts`]).
+fn facts_from(
+    rows: &[db::SampleRow],
+    n: usize,
+    time: Option<&timeline::TimeColumn>,
+    groups: &[&str],
+) -> Vec<Facts> {
+    let mut said: Vec<Said> = (0..n)
+        .map(|_| Said {
+            groups: groups
+                .iter()
+                .map(|column| Breakdown {
+                    column: column.to_string(),
+                    top: Vec::new(),
+                    groups: 0,
+                })
+                .collect(),
+            ..Said::default()
+        })
+        .collect();
+    for row in rows {
+        let text = |name: &str| row.get(name).and_then(|v| v.as_str());
+        let number = |name: &str| text(name).and_then(|v| v.parse::<i64>().ok());
+        let count = |name: &str| number(name).map_or(0, |v| v.unsigned_abs());
+        let Some(check) = number("k").and_then(|k| said.get_mut(usize::try_from(k - 1).ok()?))
+        else {
+            continue;
+        };
+        match text("what").unwrap_or_default() {
+            "span" => {
+                (check.rows, check.timed) = (count("n"), count("v"));
+                (check.first, check.last) = (number("lo"), number("hi"));
+            }
+            "bucket" => check.buckets.extend(number("v").map(|at| (at, count("n")))),
+            what => {
+                let j = what.strip_prefix('g').and_then(|j| j.parse::<usize>().ok());
+                if let Some(b) = j.and_then(|j| check.groups.get_mut(j.checked_sub(1)?)) {
+                    b.top.push((text("v").map(str::to_string), count("n")));
+                    b.groups = count("lo");
+                }
+            }
+        }
+    }
+    said.into_iter()
+        .map(|mut s| {
+            s.buckets.sort_unstable();
+            let timeline = time.map(|t| Timeline {
+                column: t.column.clone(),
+                chosen: t.chosen.into(),
+                first_at: s.first.map(timeline::utc_text),
+                last_at: s.last.map(timeline::utc_text),
+                rows: s.rows,
+                untimed: s.rows.saturating_sub(s.timed),
+                unit: match (s.first, s.last) {
+                    (Some(f), Some(l)) => Unit::for_span(l - f).as_str(),
+                    _ => Unit::Day.as_str(),
+                },
+                buckets: s
+                    .buckets
+                    .iter()
+                    .map(|&(at, n)| (timeline::utc_text(at), n))
+                    .collect(),
+            });
+            let mut breakdowns = s.groups;
+            for b in &mut breakdowns {
+                timeline::order_groups(&mut b.top);
+            }
+            Facts {
+                first_at: timeline.as_ref().and_then(|t| t.first_at.clone()),
+                last_at: timeline.as_ref().and_then(|t| t.last_at.clone()),
+                timeline,
+                breakdowns,
+                omitted: None,
+            }
+        })
+        .collect()
 }

@@ -773,9 +773,10 @@ fn facts_of(
             ..Default::default()
         }));
     }
+    let labels: Vec<&str> = r.groups.iter().map(|g| g.label.as_str()).collect();
     Some(Box::new(crate::timeline::Facts::of(
         r.time.as_ref(),
-        &r.groups,
+        &labels,
         &rows,
     )))
 }

@@ -166,17 +166,19 @@ impl Unit {
     /// The smallest bucket that keeps a span of `seconds` within about 60
     /// bars: minutes up to an hour, hours up to three days, days up to two
     /// months, weeks up to a year, months beyond.
-    pub fn for_span(seconds: f64) -> Unit {
-        const HOUR: f64 = 3600.0;
-        const DAY: f64 = 24.0 * HOUR;
+    pub fn for_span(seconds: i64) -> Unit {
+        let [minutes, hours, days, weeks] = Unit::LIMITS;
         match seconds {
-            s if s <= HOUR => Unit::Minute,
-            s if s <= 3.0 * DAY => Unit::Hour,
-            s if s <= 62.0 * DAY => Unit::Day,
-            s if s <= 366.0 * DAY => Unit::Week,
+            s if s <= minutes => Unit::Minute,
+            s if s <= hours => Unit::Hour,
+            s if s <= days => Unit::Day,
+            s if s <= weeks => Unit::Week,
             _ => Unit::Month,
         }
     }
+
+    /// The longest span (seconds) read in minutes, hours, days and weeks.
+    pub const LIMITS: [i64; 4] = [3600, 3 * 86_400, 62 * 86_400, 366 * 86_400];
 
     pub fn as_str(self) -> &'static str {
         self.into()
@@ -240,7 +242,7 @@ pub struct Facts {
 impl Facts {
     /// From what was learnt of each offending row: the timeline when the
     /// table has a time column, a breakdown per column of `groups`.
-    pub fn of(time: Option<&TimeColumn>, groups: &[String], rows: &[RowFacts]) -> Facts {
+    pub fn of(time: Option<&TimeColumn>, groups: &[&str], rows: &[RowFacts]) -> Facts {
         let timeline = time.map(|t| timeline_of(t, rows));
         Facts {
             first_at: timeline.as_ref().and_then(|t| t.first_at.clone()),
@@ -268,7 +270,7 @@ pub fn timeline_of(time: &TimeColumn, rows: &[RowFacts]) -> Timeline {
     let times: Vec<i64> = rows.iter().filter_map(|r| r.at).collect();
     let (first, last) = (times.iter().min().copied(), times.iter().max().copied());
     let unit = match (first, last) {
-        (Some(f), Some(l)) => Unit::for_span((l - f) as f64),
+        (Some(f), Some(l)) => Unit::for_span(l - f),
         _ => Unit::Day,
     };
     let mut counts: std::collections::BTreeMap<i64, u64> = std::collections::BTreeMap::new();
@@ -288,7 +290,7 @@ pub fn timeline_of(time: &TimeColumn, rows: &[RowFacts]) -> Timeline {
 }
 
 /// The breakdown of offending rows by the `i`th of `columns`.
-pub fn breakdowns_of(columns: &[String], rows: &[RowFacts]) -> Vec<Breakdown> {
+pub fn breakdowns_of(columns: &[&str], rows: &[RowFacts]) -> Vec<Breakdown> {
     columns
         .iter()
         .enumerate()
@@ -304,21 +306,25 @@ pub fn breakdowns_of(columns: &[String], rows: &[RowFacts]) -> Vec<Breakdown> {
                 .into_iter()
                 .map(|(v, n)| (v.map(str::to_string), n))
                 .collect();
-            // Largest first; ties by value, NULL last (as the statement orders
-            // them on PostgreSQL).
-            top.sort_by(|a, b| {
-                b.1.cmp(&a.1)
-                    .then_with(|| a.0.is_none().cmp(&b.0.is_none()))
-                    .then_with(|| a.0.cmp(&b.0))
-            });
+            order_groups(&mut top);
             top.truncate(BREAKDOWN_TOP);
             Breakdown {
-                column: column.clone(),
+                column: column.to_string(),
                 top,
                 groups,
             }
         })
         .collect()
+}
+
+/// Groups in a breakdown's order: largest first; ties by value (its bytes),
+/// NULL last, as the facts statement orders them on every engine.
+pub fn order_groups(groups: &mut [(Option<String>, u64)]) {
+    groups.sort_by(|a, b| {
+        b.1.cmp(&a.1)
+            .then_with(|| a.0.is_none().cmp(&b.0.is_none()))
+            .then_with(|| a.0.cmp(&b.0))
+    });
 }
 
 impl Timeline {
@@ -567,13 +573,13 @@ mod tests {
 
     #[test]
     fn picks_the_bucket_from_the_span() {
-        let hour = 3600.0;
-        assert_eq!(Unit::for_span(0.0), Unit::Minute);
+        let hour = 3600;
+        assert_eq!(Unit::for_span(0), Unit::Minute);
         assert_eq!(Unit::for_span(hour), Unit::Minute);
-        assert_eq!(Unit::for_span(hour + 1.0), Unit::Hour);
-        assert_eq!(Unit::for_span(72.0 * hour), Unit::Hour);
-        assert_eq!(Unit::for_span(30.0 * 24.0 * hour), Unit::Day);
-        assert_eq!(Unit::for_span(200.0 * 24.0 * hour), Unit::Week);
-        assert_eq!(Unit::for_span(400.0 * 24.0 * hour), Unit::Month);
+        assert_eq!(Unit::for_span(hour + 1), Unit::Hour);
+        assert_eq!(Unit::for_span(72 * hour), Unit::Hour);
+        assert_eq!(Unit::for_span(30 * 24 * hour), Unit::Day);
+        assert_eq!(Unit::for_span(200 * 24 * hour), Unit::Week);
+        assert_eq!(Unit::for_span(400 * 24 * hour), Unit::Month);
     }
 }

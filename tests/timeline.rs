@@ -21,7 +21,7 @@ use tether::checks::plan::{Plan, PlanOptions};
 use tether::db::{Db, SessionOptions};
 use tether::offending;
 use tether::profile::Profile;
-use tether::timeline::Timeline;
+use tether::timeline::{Facts, Timeline};
 
 #[derive(Clone, Copy, PartialEq)]
 enum Dialect {
@@ -35,7 +35,12 @@ const PROFILE: &str = r#"
 columns = ["tenant_id"]
 
 [tables.children]
-breakdown = ["kind"]
+breakdown = ["kind", "owner_id.tier"]
+
+[[relationship]]
+child = "children"
+columns = ["owner_id"]
+parent = "owners"
 
 [[relationship]]
 child = "children"
@@ -75,13 +80,15 @@ fn schema(dialect: Dialect) -> String {
     };
     format!(
         "CREATE TABLE parents (id int PRIMARY KEY);
+         CREATE TABLE owners (id int PRIMARY KEY, tier varchar(10));
          CREATE TABLE children (id int PRIMARY KEY, parent_id int, created_at {instant},
-                                tenant_id varchar(20), kind varchar(10));
+                                tenant_id varchar(20), kind varchar(10), owner_id int);
          CREATE TABLE events (id int PRIMARY KEY, parent_id int, inserted_at {local});
          CREATE TABLE logs (id int PRIMARY KEY, parent_id int, created {day});
          CREATE TABLE plain (id int PRIMARY KEY, parent_id int, label varchar(20));
          CREATE TABLE notes (id int PRIMARY KEY, parent_id int, created_at {text}, written {text});
-         INSERT INTO parents VALUES (1);"
+         INSERT INTO parents VALUES (1);
+         INSERT INTO owners VALUES (1, 'gold'), (2, 'silver'), (3, NULL);"
     )
 }
 
@@ -98,19 +105,21 @@ fn rows(dialect: Dialect) -> String {
         _ => format!("'{t}'"),
     };
     let mut sql = String::new();
-    for (id, parent, at, tenant) in [
-        (1, 1, Some("2025-01-01 00:00:00"), "'acme'"),
-        (2, 99, Some("2026-11-30 23:58:00"), "'acme'"),
-        (3, 99, Some("2026-12-01 00:10:00"), "'acme'"),
-        (4, 99, Some("2026-12-01 00:10:59"), "'acme'"),
-        (5, 99, Some("2026-12-01 00:40:00"), "NULL"),
-        (6, 99, None, "NULL"),
-        (7, 99, None, "'globex'"),
-        (8, 99, None, "'initech'"),
+    // Owners: the orphans' tiers are gold 3, silver 2, and NULL 2 (an owner
+    // without a tier, and no owner).
+    for (id, parent, at, tenant, owner) in [
+        (1, 1, Some("2025-01-01 00:00:00"), "'acme'", "2"),
+        (2, 99, Some("2026-11-30 23:58:00"), "'acme'", "1"),
+        (3, 99, Some("2026-12-01 00:10:00"), "'acme'", "1"),
+        (4, 99, Some("2026-12-01 00:10:59"), "'acme'", "2"),
+        (5, 99, Some("2026-12-01 00:40:00"), "NULL", "1"),
+        (6, 99, None, "NULL", "3"),
+        (7, 99, None, "'globex'", "NULL"),
+        (8, 99, None, "'initech'", "2"),
     ] {
         let at = at.map_or("NULL".to_string(), instant);
         sql.push_str(&format!(
-            "INSERT INTO children VALUES ({id}, {parent}, {at}, {tenant}, 'k{id}');\n"
+            "INSERT INTO children VALUES ({id}, {parent}, {at}, {tenant}, 'k{id}', {owner});\n"
         ));
     }
     for (id, parent, at) in [
@@ -146,27 +155,36 @@ fn rows(dialect: Dialect) -> String {
 fn orphans_of(plan: &Plan, child: &str) -> usize {
     plan.checks
         .iter()
-        .position(|c| c.id == CheckId::Orphans && c.key.contains(&format!(":{child}(")))
+        .position(|c| c.id == CheckId::Orphans && c.key.contains(&format!(":{child}(parent_id)")))
         .unwrap_or_else(|| panic!("an orphans check of {child}"))
+}
+
+/// What the statement of their own reads of check `check`'s offending rows
+/// (the server groups them).
+async fn read_apart(db: &Db, plan: &Plan, check: usize) -> Facts {
+    offending::facts(db, plan, check)
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", plan.checks[check].key))
+        .0
 }
 
 /// The timeline of the orphans of `child`'s reference to `parents`.
 async fn orphans_timeline(db: &Db, plan: &Plan, child: &str) -> Option<Timeline> {
-    offending::timeline(db, plan, orphans_of(plan, child))
-        .await
-        .unwrap_or_else(|e| panic!("{child}: {e}"))
+    read_apart(db, plan, orphans_of(plan, child)).await.timeline
 }
 
 /// A breakdown's largest groups: value (None: NULL) and rows.
 type Groups<'a> = Vec<(Option<&'a str>, u64)>;
 
-/// The children's orphans by tenant (NULL a group of its own) and by the
-/// profile's `kind`: the largest groups first, ties by value, five at most,
-/// and how many groups there are; a table with neither has none.
+/// The children's orphans by tenant (NULL a group of its own), by the
+/// profile's `kind` and by their owner's tier (through `owner_id`; NULL
+/// where the owner has none or there is no owner): the largest groups
+/// first, ties by value, five at most, and how many groups there are; a
+/// table with neither has none.
 async fn breakdowns_are_exact(db: &Db, plan: &Plan) {
-    let found = offending::breakdowns(db, plan, orphans_of(plan, "children"))
+    let found = read_apart(db, plan, orphans_of(plan, "children"))
         .await
-        .unwrap();
+        .breakdowns;
     let groups: Vec<(&str, Groups, u64)> = found
         .iter()
         .map(|b| {
@@ -183,9 +201,17 @@ async fn breakdowns_are_exact(db: &Db, plan: &Plan) {
     let kinds = ["k2", "k3", "k4", "k5", "k6"]
         .map(|k| (Some(k), 1))
         .to_vec();
-    assert_eq!(groups, [("tenant_id", tenants, 4), ("kind", kinds, 7)]);
-    let none = offending::breakdowns(db, plan, orphans_of(plan, "plain")).await;
-    assert_eq!(none, Ok(Vec::new()));
+    let tiers = vec![(Some("gold"), 3), (Some("silver"), 2), (None, 2)];
+    assert_eq!(
+        groups,
+        [
+            ("tenant_id", tenants, 4),
+            ("kind", kinds, 7),
+            ("owner_id.tier", tiers, 3)
+        ]
+    );
+    let none = read_apart(db, plan, orphans_of(plan, "plain")).await;
+    assert_eq!(none, Facts::default());
 }
 
 fn buckets(list: &[(&str, u64)]) -> Vec<(String, u64)> {
@@ -272,14 +298,31 @@ async fn the_pass_learns_the_same(url: &str) {
             .facts
             .as_deref()
             .unwrap_or_else(|| panic!("{child}: no timeline from the pass"));
-        let read = offending::timeline(&db, &plan, check).await.unwrap();
-        assert_eq!(facts.timeline, read, "{child}");
-        assert_eq!(
-            facts.first_at,
-            read.as_ref().and_then(|t| t.first_at.clone())
-        );
-        let breakdowns = offending::breakdowns(&db, &plan, check).await.unwrap();
-        assert_eq!(facts.breakdowns, breakdowns, "{child}");
+        let read = read_apart(&db, &plan, check).await;
+        assert_eq!(*facts, read, "{child}");
+    }
+    // Every row check of a table read together, in one statement: each as
+    // read alone (and as its pass learnt it).
+    let children: Vec<usize> = (0..plan.checks.len())
+        .filter(|&c| {
+            plan.checks[c].table == plan.checks[orphans_of(&plan, "children")].table
+                && matches!(plan.checks[c].work, tether::checks::plan::Work::Rows(_))
+        })
+        .collect();
+    assert!(children.len() >= 3, "{children:?}");
+    let (together, sent) = offending::facts_of_table(&db, &plan, &children)
+        .await
+        .unwrap();
+    assert_eq!(sent.len(), 1);
+    for (check, facts) in children.iter().zip(&together) {
+        assert_eq!(*facts, read_apart(&db, &plan, *check).await);
+        if let Some(f) = result
+            .findings
+            .iter()
+            .find(|f| f.key == plan.checks[*check].key)
+        {
+            assert_eq!(f.facts.as_deref(), Some(facts), "{}", f.key);
+        }
     }
     // No sample kept (`--sample 0`): the pass still learns when and whose.
     let none_kept = PlanOptions {
@@ -294,8 +337,8 @@ async fn the_pass_learns_the_same(url: &str) {
         .find(|f| f.key == bare_plan.checks[check].key)
         .unwrap();
     assert!(finding.sample.is_empty());
-    let read = offending::timeline(&db, &bare_plan, check).await.unwrap();
-    assert_eq!(finding.facts.as_deref().unwrap().timeline, read);
+    let read = read_apart(&db, &bare_plan, check).await;
+    assert_eq!(finding.facts.as_deref().unwrap(), &read);
     // Neither a time nor a breakdown column: nothing to say, and nothing fails.
     let plain = orphans_of(&plan, "plain");
     let finding = result
@@ -327,8 +370,9 @@ async fn the_pass_learns_the_same(url: &str) {
 /// `check_failed` finding; everything else still runs.
 async fn wrong_choices_are_said(url: &str) {
     let profile = "[tables.plain]\ntime_column = \"label\"\n\n\
-                   [tables.children]\nbreakdown = [\"missing\"]\n\n\
-                   [tables.nope]\nbreakdown = [\"x\"]\n";
+                   [tables.children]\nbreakdown = [\"missing\", \"kind.x\", \"parent_id.nope\"]\n\n\
+                   [tables.nope]\nbreakdown = [\"x\"]\n\n\
+                   [[relationship]]\nchild = \"children\"\ncolumns = [\"parent_id\"]\nparent = \"parents\"\n";
     let (_, result) = common::check(url, Some(profile), PlanOptions::default()).await;
     let said: Vec<&str> = result
         .findings
@@ -339,6 +383,8 @@ async fn wrong_choices_are_said(url: &str) {
     for expected in [
         "time column \"label\" is character varying(20), not a date or time",
         "\"missing\" is not a column of children",
+        "\"kind\" references no table, so \"kind.x\" reaches no column",
+        "\"nope\" is not a column of parents, which \"parent_id\" references",
         "table \"nope\" does not exist",
     ] {
         assert!(
@@ -431,10 +477,7 @@ async fn beyond_what_a_pass_keeps_the_timeline_is_omitted_not_partial() {
         Some("the pass keeps 10,000 of its 10,001 offending rows")
     );
     let db = Db::connect(&url, SessionOptions::default()).await.unwrap();
-    let whole = offending::timeline(&db, &plan, check)
-        .await
-        .unwrap()
-        .unwrap();
+    let whole = read_apart(&db, &plan, check).await.timeline.unwrap();
     assert_eq!((whole.rows, whole.unit), (10_001, "hour"));
     assert_eq!(whole.buckets.iter().map(|(_, n)| n).sum::<u64>(), 10_001);
     db.close().await;
@@ -463,8 +506,7 @@ async fn beyond_what_a_pass_keeps_the_timeline_is_omitted_not_partial() {
         .filter(|s| s["kind"] == "timeline")
         .map(|s| s["key"].as_str().unwrap())
         .collect();
-    assert_eq!(apart.len(), 2, "the span and the buckets: {apart:?}");
-    assert!(apart[0].starts_with("timeline:orphans:many("), "{apart:?}");
+    assert_eq!(apart, ["timeline:many"], "one statement for the table");
 }
 
 /// PostgreSQL's `infinity` and `-infinity` are no time: rows holding them
@@ -520,9 +562,9 @@ async fn one_timed_of_three(url: &str, columns: &[&str]) {
         assert_eq!((t.rows, t.untimed), (3, 2), "{column}");
         assert_eq!(t.first_at, t.last_at, "{column}");
         let db = Db::connect(url, SessionOptions::default()).await.unwrap();
-        let apart = offending::timeline(&db, &plan, orphans_of(&plan, "children"))
+        let apart = read_apart(&db, &plan, orphans_of(&plan, "children"))
             .await
-            .unwrap()
+            .timeline
             .unwrap();
         assert_eq!(apart, t, "{column}");
         db.close().await;

@@ -4,10 +4,10 @@
 
 use super::{Category, CheckId, Severity};
 use crate::findings::{Finding, RelationshipLabel, Subject, finding_key};
-use crate::model::{Access, Engine, RelationshipId, Schema, TableId, TableName};
+use crate::model::{Access, Engine, RelationshipId, Schema, Table, TableId, TableName};
 use crate::profile::{Profile, Thresholds};
 use crate::relationships::{self, ProfileProblem, Relationship, Source};
-use crate::sql::render::{self, Lookup, Predicate};
+use crate::sql::render::{self, GroupBy, Lookup, Predicate};
 use crate::sql::{self, Sql};
 use crate::timeline::{self, TimeColumn};
 use crate::wording;
@@ -86,7 +86,7 @@ pub struct RowsCheck {
     /// The table's time column and breakdown columns (see
     /// [`Plan::time_columns`], [`Plan::breakdowns`]).
     pub time: Option<TimeColumn>,
-    pub groups: Vec<String>,
+    pub groups: Arc<[GroupBy]>,
 }
 
 impl RowsCheck {
@@ -307,7 +307,7 @@ pub struct Plan {
     /// Each table's columns to group offending rows by (by its place in
     /// `schema.tables`): the tenant columns it has, then the profile's
     /// `[tables.<name>] breakdown`.
-    pub breakdowns: Vec<Vec<String>>,
+    pub breakdowns: Vec<Arc<[GroupBy]>>,
 }
 
 const METRIC_ROW_LIMIT: u32 = 1000;
@@ -397,7 +397,7 @@ impl Plan {
             .clone()
             .unwrap_or_else(|| p.tenant.columns.clone());
         builder.tenants(p, &tenant_columns, &resolved.relationships);
-        let breakdowns = builder.breakdowns(p, &tenant_columns);
+        let breakdowns = builder.breakdowns(p, &tenant_columns, &resolved.relationships);
         builder.paths(p, &resolved.relationships);
         builder.assertions(p);
         let time_columns = builder.time_columns(p);
@@ -606,7 +606,7 @@ impl Builder<'_> {
             parent_label,
             rule,
             time: None,
-            groups: Vec::new(),
+            groups: Arc::from([]),
         }))
     }
 
@@ -696,18 +696,24 @@ impl Builder<'_> {
     }
 
     /// Every table's breakdown columns: the tenant columns it has, then the
-    /// profile's `[tables.<name>] breakdown`; a column the table does not
-    /// have is a profile problem.
-    fn breakdowns(&mut self, profile: &Profile, tenant_columns: &[String]) -> Vec<Vec<String>> {
+    /// profile's `[tables.<name>] breakdown`, each a column of the table or,
+    /// written `<reference>.<column>`, a column of the row a single-column
+    /// reference of it reaches. One that is neither is a profile problem.
+    fn breakdowns(
+        &mut self,
+        profile: &Profile,
+        tenant_columns: &[String],
+        relationships: &[Relationship],
+    ) -> Vec<Arc<[GroupBy]>> {
         let schema = self.schema;
-        let mut breakdowns: Vec<Vec<String>> = schema
+        let mut breakdowns: Vec<Vec<GroupBy>> = schema
             .tables
             .iter()
             .map(|t| {
                 tenant_columns
                     .iter()
                     .filter(|c| t.column(c).is_some())
-                    .cloned()
+                    .map(|c| GroupBy::own(c))
                     .collect()
             })
             .collect();
@@ -724,19 +730,21 @@ impl Builder<'_> {
                 continue;
             };
             let id = schema.table_id(&table.name).expect("a resolved table");
-            for column in &decl.get_ref().breakdown {
-                if table.column(column).is_none() {
-                    self.profile_problems(&[ProfileProblem {
+            for written in &decl.get_ref().breakdown {
+                match group_by(schema, table, written, relationships) {
+                    Err(message) => self.profile_problems(&[ProfileProblem {
                         location: profile.location(decl.span().start),
                         subject: format!("tables.{name}.breakdown"),
-                        message: format!("\"{column}\" is not a column of {name}"),
-                    }]);
-                } else if !breakdowns[id.index()].contains(column) {
-                    breakdowns[id.index()].push(column.clone());
+                        message,
+                    }]),
+                    Ok(group) if !breakdowns[id.index()].contains(&group) => {
+                        breakdowns[id.index()].push(group);
+                    }
+                    Ok(_) => {}
                 }
             }
         }
-        breakdowns
+        breakdowns.into_iter().map(Arc::from).collect()
     }
 
     /// Every table's time column: the profile's `[tables.<name>]
@@ -1031,6 +1039,53 @@ fn lineage_root(
         .filter(|(children, _)| *children > 0)
         .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(a.1)))
         .map(|(_, name)| name.clone())
+}
+
+/// A breakdown column as the profile writes it: a column of `table`, else
+/// `<reference>.<column>` where `<reference>` is a column of `table` that
+/// alone references another table (its first such relationship) and
+/// `<column>` is a column of that table.
+fn group_by(
+    schema: &Schema,
+    table: &Table,
+    written: &str,
+    relationships: &[Relationship],
+) -> Result<GroupBy, String> {
+    if let Some(column) = table.column(written) {
+        return Ok(GroupBy::own(&column.name));
+    }
+    let not_a_column = || {
+        format!(
+            "\"{written}\" is not a column of {}",
+            schema.label(&table.name)
+        )
+    };
+    let (reference, column) = written.split_once('.').ok_or_else(not_a_column)?;
+    let reference = table.column(reference).ok_or_else(not_a_column)?;
+    let relationship = relationships
+        .iter()
+        .find(|r| r.child == table.name && r.child_columns == [reference.name.clone()])
+        .ok_or_else(|| {
+            format!(
+                "\"{}\" references no table, so \"{written}\" reaches no column",
+                reference.name
+            )
+        })?;
+    let parent = schema
+        .table(&relationship.parent)
+        .and_then(|p| p.column(column))
+        .ok_or_else(|| {
+            format!(
+                "\"{column}\" is not a column of {}, which \"{}\" references",
+                schema.label(&relationship.parent),
+                reference.name
+            )
+        })?;
+    Ok(GroupBy {
+        label: written.to_string(),
+        column: parent.name.clone(),
+        via: Some(relationship.lookup()),
+    })
 }
 
 /// True when a predicate can be counted in a shared pass: its lookup (if any)

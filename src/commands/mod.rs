@@ -18,6 +18,7 @@ use crate::profile::Profile;
 use args::{ConnectArgs, PlanArgs};
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use indicatif::ProgressBar;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -183,23 +184,40 @@ pub fn usage_error(error: &clap::Error) -> String {
 }
 
 /// For each finding whose pass kept too few of its rows to say when they were
-/// written (`timeline_omitted`), reads its timeline and breakdowns with
-/// statements of their own; each statement is listed in `read_apart`. One
-/// that cannot be read says so in `timeline_omitted`.
+/// written (`timeline_omitted`), reads its timeline and breakdowns apart:
+/// one statement per table, for all such findings on it (see
+/// [`crate::offending::facts_of_table`]), each listed in `read_apart`. One
+/// that cannot be read says so in each of its findings' `timeline_omitted`.
 pub async fn read_facts_apart(db: &Db, plan: &Plan, result: &mut crate::runner::RunResult) {
-    for f in &mut result.findings {
-        let omitted = f.facts.as_deref().and_then(|facts| facts.omitted.clone());
-        let (Some(why), Some(check)) = (omitted, f.plan_check) else {
-            continue;
-        };
-        match crate::offending::facts(db, plan, check as usize).await {
+    // Findings (by place) and their checks, per table.
+    let mut tables: BTreeMap<usize, Vec<(usize, usize)>> = BTreeMap::new();
+    for (i, f) in result.findings.iter().enumerate() {
+        let omitted = f
+            .facts
+            .as_deref()
+            .is_some_and(|facts| facts.omitted.is_some());
+        let check = f.plan_check.map(|c| c as usize);
+        if let (true, Some(check)) = (omitted, check)
+            && let Some(table) = plan.checks.get(check).and_then(|c| c.table)
+        {
+            tables.entry(table.index()).or_default().push((i, check));
+        }
+    }
+    for found in tables.into_values() {
+        let checks: Vec<usize> = found.iter().map(|&(_, c)| c).collect();
+        match crate::offending::facts_of_table(db, plan, &checks).await {
             Ok((facts, sent)) => {
-                f.facts = Some(Box::new(facts));
+                for ((i, _), facts) in found.iter().zip(facts) {
+                    result.findings[*i].facts = Some(Box::new(facts));
+                }
                 result.read_apart.extend(sent);
             }
             Err(e) => {
-                if let Some(facts) = f.facts.as_deref_mut() {
-                    facts.omitted = Some(format!("{why}, and reading them apart failed: {e}"));
+                for (i, _) in &found {
+                    if let Some(facts) = result.findings[*i].facts.as_deref_mut() {
+                        let why = facts.omitted.take().unwrap_or_default();
+                        facts.omitted = Some(format!("{why}, and reading them apart failed: {e}"));
+                    }
                 }
             }
         }

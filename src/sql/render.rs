@@ -190,7 +190,46 @@ pub struct Sampled<'a> {
     /// columns), and the pass keeps up to [`FACTS_CAP`] rows, so that when
     /// the rows were written and whose they are comes from the same pass.
     pub time: Option<&'a TimeColumn>,
-    pub groups: &'a [String],
+    pub groups: &'a [GroupBy],
+}
+
+/// A breakdown column: one of the row's own, or a column of the row its
+/// reference reaches (`master_flow_id.flow_type`: the flow type of the
+/// master flow), NULL where that row does not exist.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupBy {
+    /// As reports name it: the column, or `<reference>.<parent column>`.
+    pub label: String,
+    pub column: String,
+    /// The reference to the row holding `column`; None: the row's own.
+    pub via: Option<Lookup>,
+}
+
+impl GroupBy {
+    /// One of the row's own columns.
+    pub fn own(column: &str) -> GroupBy {
+        GroupBy {
+            label: column.to_string(),
+            column: column.to_string(),
+            via: None,
+        }
+    }
+}
+
+/// A breakdown column's value of a row (not yet as text). `joined`: the
+/// alias of its reference's parent where the statement joins it already;
+/// else the parent's value is looked up by its key.
+fn group_value(engine: Engine, group: &GroupBy, joined: Option<&str>) -> String {
+    match (&group.via, joined) {
+        (None, _) => col(engine, CHILD, &group.column),
+        (Some(_), Some(alias)) => col(engine, alias, &group.column),
+        (Some(lookup), None) => format!(
+            "(SELECT {} FROM {} AS g WHERE {} LIMIT 1)",
+            col(engine, "g", &group.column),
+            relation(engine, &lookup.parent, lookup.parent_only),
+            join_condition(engine, lookup, "g")
+        ),
+    }
 }
 
 impl<'a> Sampled<'a> {
@@ -218,17 +257,21 @@ pub const FACTS_CAP: u32 = 10_000;
 
 /// A check's sample columns, then (see [`Sampled::time`]) the row's time in
 /// whole seconds since 1970, UTC, and its breakdown values, as text.
+/// `joined` gives the alias of a lookup's parent where the statement joins
+/// it.
 fn sample_and_facts(
     engine: Engine,
     sampled: &Sampled,
     parent_alias: Option<&str>,
+    joined: &dyn Fn(&Lookup) -> Option<String>,
 ) -> Vec<(String, String)> {
     let mut columns = sample_columns(engine, sampled, parent_alias);
     if let Some(time) = sampled.time {
         columns.push((String::new(), as_text(engine, &epoch_seconds(engine, time))));
     }
     for group in sampled.groups {
-        let value = as_text(engine, &col(engine, CHILD, group));
+        let alias = group.via.as_ref().and_then(joined);
+        let value = as_text(engine, &group_value(engine, group, alias.as_deref()));
         columns.push((String::new(), value));
     }
     columns
@@ -341,6 +384,72 @@ fn sample_aggregate(
     }
 }
 
+/// A predicate as a pass tests it on a row whose parents are joined, each
+/// under the alias `alias` gives its lookup.
+fn joined_condition(
+    engine: Engine,
+    predicate: &Predicate,
+    alias: &dyn Fn(&Lookup) -> String,
+) -> String {
+    match predicate {
+        Predicate::Null(column) => format!("{} IS NULL", col(engine, CHILD, column)),
+        Predicate::Orphan(lookup) => or_partly_null(
+            engine,
+            lookup,
+            format!(
+                "{} AND {} IS NULL",
+                references_present(engine, lookup),
+                col(engine, &alias(lookup), &lookup.pairs[0].1)
+            ),
+        ),
+        Predicate::Differs {
+            lookup,
+            column,
+            parent_column,
+            as_text,
+        } => differs(engine, column, &alias(lookup), parent_column, *as_text),
+    }
+}
+
+/// The lookups of `predicates`, each once, in order: a statement joins
+/// each parent under the alias `p<n>`, n its place from 1.
+fn distinct_lookups<'p>(predicates: impl Iterator<Item = &'p Predicate>) -> Vec<&'p Lookup> {
+    let mut lookups: Vec<&Lookup> = Vec::new();
+    for lookup in predicates.filter_map(Predicate::lookup) {
+        if !lookups.contains(&lookup) {
+            lookups.push(lookup);
+        }
+    }
+    lookups
+}
+
+/// The alias of each of `lookups` (which must hold it): `p<n>`.
+fn aliases<'l>(lookups: &'l [&'l Lookup]) -> impl Fn(&Lookup) -> String + 'l {
+    move |lookup: &Lookup| {
+        let n = lookups
+            .iter()
+            .position(|l| *l == lookup)
+            .expect("lookup listed")
+            + 1;
+        format!("p{n}")
+    }
+}
+
+/// `LEFT JOIN`s of each of `lookups`' parents, aliased `p<n>`.
+fn left_joins(engine: Engine, lookups: &[&Lookup]) -> String {
+    let mut text = String::new();
+    for (i, lookup) in lookups.iter().enumerate() {
+        let a = format!("p{}", i + 1);
+        let _ = write!(
+            text,
+            "\nLEFT JOIN {} AS {a} ON {}",
+            relation(engine, &lookup.parent, lookup.parent_only),
+            join_condition(engine, lookup, &a)
+        );
+    }
+    text
+}
+
 /// Several checks on one table in a single pass. The result has one row: `rows`
 /// (the table's row count), then for each check its count `k<i>` and, when
 /// `limit` is above 0, its sample rows `s<i>` (see [`sample_aggregate`]).
@@ -355,40 +464,11 @@ pub fn scan(engine: Engine, child: &TableName, only: bool, checks: &[Sampled], l
 /// [`scan`]'s text over `source`: the child relation and its alias, maybe
 /// sampled; `extra` columns follow the checks'.
 fn pass_over(engine: Engine, source: &str, checks: &[Sampled], limit: u32, extra: &str) -> String {
-    let mut lookups: Vec<&Lookup> = Vec::new();
-    for lookup in checks.iter().filter_map(|c| c.predicate.lookup()) {
-        if !lookups.contains(&lookup) {
-            lookups.push(lookup);
-        }
-    }
-    let alias = |lookup: &Lookup| {
-        let n = lookups
-            .iter()
-            .position(|l| *l == lookup)
-            .expect("lookup listed")
-            + 1;
-        format!("p{n}")
-    };
+    let lookups = distinct_lookups(checks.iter().map(|c| c.predicate));
+    let alias = aliases(&lookups);
     let mut text = format!("SELECT count(*) AS {}", ident(engine, "rows"));
     for (i, check) in checks.iter().enumerate() {
-        let condition = match check.predicate {
-            Predicate::Null(column) => format!("{} IS NULL", col(engine, CHILD, column)),
-            Predicate::Orphan(lookup) => or_partly_null(
-                engine,
-                lookup,
-                format!(
-                    "{} AND {} IS NULL",
-                    references_present(engine, lookup),
-                    col(engine, &alias(lookup), &lookup.pairs[0].1)
-                ),
-            ),
-            Predicate::Differs {
-                lookup,
-                column,
-                parent_column,
-                as_text,
-            } => differs(engine, column, &alias(lookup), parent_column, *as_text),
-        };
+        let condition = joined_condition(engine, check.predicate, &alias);
         let count = match engine {
             Engine::Postgres => format!("count(*) FILTER (WHERE {condition})"),
             Engine::Sqlite | Engine::Mysql => format!("count(CASE WHEN {condition} THEN 1 END)"),
@@ -400,7 +480,8 @@ fn pass_over(engine: Engine, source: &str, checks: &[Sampled], limit: u32, extra
         );
         if limit > 0 || check.has_facts() {
             let parent = check.predicate.lookup().map(&alias);
-            let columns = sample_and_facts(engine, check, parent.as_deref());
+            let joined = |l: &Lookup| lookups.contains(&l).then(|| alias(l));
+            let columns = sample_and_facts(engine, check, parent.as_deref(), &joined);
             let _ = write!(
                 text,
                 ",\n       {} AS {}",
@@ -409,16 +490,11 @@ fn pass_over(engine: Engine, source: &str, checks: &[Sampled], limit: u32, extra
             );
         }
     }
-    let _ = write!(text, "{extra}\nFROM {source}");
-    for lookup in &lookups {
-        let a = alias(lookup);
-        let _ = write!(
-            text,
-            "\nLEFT JOIN {} AS {a} ON {}",
-            relation(engine, &lookup.parent, lookup.parent_only),
-            join_condition(engine, lookup, &a)
-        );
-    }
+    let _ = write!(
+        text,
+        "{extra}\nFROM {source}{}",
+        left_joins(engine, &lookups)
+    );
     text
 }
 
@@ -649,7 +725,7 @@ pub fn alone(engine: Engine, child: &TableName, only: bool, check: &Sampled, lim
     if limit == 0 && !check.has_facts() {
         return count(engine, child, only, check.predicate);
     }
-    let columns = sample_and_facts(engine, check, None);
+    let columns = sample_and_facts(engine, check, None, &|_| None);
     let limit = kept(check, limit);
     let from = format!(
         "FROM {} AS {CHILD}\nWHERE {}",
@@ -1265,85 +1341,143 @@ fn epoch_seconds(engine: Engine, time: &TimeColumn) -> String {
     }
 }
 
-/// A UTC time (as [`utc_time`] gives it), truncated to `unit`, as text
-/// `YYYY-MM-DD HH:MM:SS`; `None` truncates nothing.
-fn time_text(engine: Engine, utc: &str, unit: Option<Unit>) -> String {
-    match engine {
-        Engine::Postgres => {
-            let at = match unit {
-                Some(u) => format!("date_trunc('{}', {utc})", u.as_str()),
-                None => utc.to_string(),
-            };
-            format!("to_char({at}, 'YYYY-MM-DD HH24:MI:SS')")
+/// What a facts statement reads of the offending rows of several checks on
+/// one table (see [`facts`]).
+#[derive(Clone, Copy, Debug)]
+pub struct FactsOf<'a> {
+    pub child: &'a TableName,
+    /// Read the child's own rows only (it has inheritance children).
+    pub only: bool,
+    pub predicates: &'a [&'a Predicate],
+    pub time: Option<&'a TimeColumn>,
+    pub groups: &'a [GroupBy],
+}
+
+/// Seconds since 1970 `t` rounded down to a multiple of `width` seconds
+/// (also below 1970).
+fn floor_to(t: &str, width: i64) -> String {
+    format!("({t} - (({t} % {width}) + {width}) % {width})")
+}
+
+/// The start of the bucket holding `t` (seconds since 1970, UTC), also in
+/// seconds, its unit chosen from the span `lo`…`hi` as [`Unit::for_span`]
+/// chooses it.
+fn bucket_of(engine: Engine, t: &str, lo: &str, hi: &str) -> String {
+    const DAY: i64 = 86_400;
+    let day = floor_to(t, DAY);
+    let days = match engine {
+        Engine::Mysql => format!("({day} DIV {DAY})"),
+        _ => format!("({day} / {DAY})"),
+    };
+    // 1970-01-01 was a Thursday: days since a Monday are (days + 3) mod 7.
+    let week = format!("({day} - ((({days} + 3) % 7 + 7) % 7) * {DAY})");
+    let month = match engine {
+        Engine::Postgres => format!(
+            "CAST(extract(epoch FROM date_trunc('month', to_timestamp({t}) AT TIME ZONE 'UTC')) AS bigint)"
+        ),
+        Engine::Mysql => format!(
+            "TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', DATE_FORMAT(DATE_ADD('1970-01-01 00:00:00', INTERVAL {t} SECOND), '%Y-%m-01'))"
+        ),
+        Engine::Sqlite => {
+            format!("CAST(strftime('%s', {t}, 'unixepoch', 'start of month') AS INTEGER)")
         }
-        Engine::Mysql => match unit {
-            Some(Unit::Week) => format!(
-                "DATE_FORMAT(DATE_SUB(DATE({utc}), INTERVAL WEEKDAY({utc}) DAY), '%Y-%m-%d 00:00:00')"
-            ),
-            _ => format!("DATE_FORMAT({utc}, '{}')", strftime(unit, "%i", "%s")),
-        },
-        Engine::Sqlite => match unit {
-            // Monday on or before: the next Sunday (or the day itself), less six days.
-            Some(Unit::Week) => {
-                format!("strftime('%Y-%m-%d 00:00:00', {utc}, 'weekday 0', '-6 days')")
+    };
+    let span = format!("({hi} - {lo})");
+    let [minute, hour, days_limit, weeks_limit] = Unit::LIMITS;
+    format!(
+        "CASE WHEN {span} <= {minute} THEN {} WHEN {span} <= {hour} THEN {} WHEN {span} <= {days_limit} THEN {day} WHEN {span} <= {weeks_limit} THEN {week} ELSE {month} END",
+        floor_to(t, 60),
+        floor_to(t, 3600),
+    )
+}
+
+/// The timelines and breakdowns of several checks on one table in one
+/// statement, computed by the server: the offending rows of any of them
+/// are read once (`o`: each one's time in seconds since 1970, UTC, its
+/// breakdown values as text, and which checks it offends), then per check
+/// `i` (from 1) rows of six text columns `k`, `what`, `v`, `n`, `lo`, `hi`:
+/// - `span`: `n` offending rows, `v` of them with a time, the first `lo`
+///   and the last `hi` (seconds);
+/// - `bucket`: `n` rows in the bucket starting at `v` (seconds), the unit
+///   chosen from the span;
+/// - `g<j>` (breakdown column j, from 1): the largest groups, `v` the value
+///   (NULL a group of its own) and `n` its rows, `lo` the number of groups;
+///   at most `top`, largest first, ties by value (bytes), NULL last.
+pub fn facts(engine: Engine, of: &FactsOf, top: u32) -> Sql {
+    let lookups = distinct_lookups(of.predicates.iter().copied());
+    let alias = aliases(&lookups);
+    let joined = |l: &Lookup| lookups.contains(&l).then(|| alias(l));
+    let mut columns: Vec<String> = Vec::new();
+    if let Some(time) = of.time {
+        columns.push(format!("{} AS t", epoch_seconds(engine, time)));
+    }
+    for (j, group) in of.groups.iter().enumerate() {
+        let value = group_value(
+            engine,
+            group,
+            group.via.as_ref().and_then(joined).as_deref(),
+        );
+        columns.push(format!("{} AS g{}", as_text(engine, &value), j + 1));
+    }
+    let conditions: Vec<String> = of
+        .predicates
+        .iter()
+        .map(|p| joined_condition(engine, p, &alias))
+        .collect();
+    for (i, c) in conditions.iter().enumerate() {
+        columns.push(format!("({c}) AS m{}", i + 1));
+    }
+    let text = |e: &str| as_text(engine, e);
+    let none = text("NULL");
+    let by_value = |g: &str| match engine {
+        Engine::Postgres => format!("{g} COLLATE \"C\""),
+        Engine::Mysql => format!("CAST({g} AS BINARY)"),
+        Engine::Sqlite => g.to_string(),
+    };
+    let mut parts: Vec<String> = Vec::new();
+    for i in 1..=conditions.len() {
+        let k = format!("'{i}'");
+        match of.time {
+            Some(_) => {
+                parts.push(format!(
+                    "SELECT {k} AS k, 'span' AS what, {} AS v, {} AS n, {} AS lo, {} AS hi FROM o WHERE o.m{i}",
+                    text("count(o.t)"),
+                    text("count(*)"),
+                    text("min(o.t)"),
+                    text("max(o.t)")
+                ));
+                parts.push(format!(
+                    "SELECT {k} AS k, 'bucket' AS what, {} AS v, {} AS n, {none} AS lo, {none} AS hi\nFROM o CROSS JOIN (SELECT min(t) AS lo, max(t) AS hi FROM o WHERE m{i}) AS s\nWHERE o.m{i} AND o.t IS NOT NULL\nGROUP BY 3",
+                    text(&bucket_of(engine, "o.t", "s.lo", "s.hi")),
+                    text("count(*)"),
+                ));
             }
-            _ => format!("strftime('{}', {utc})", strftime(unit, "%M", "%S")),
-        },
+            None => parts.push(format!(
+                "SELECT {k} AS k, 'span' AS what, {none} AS v, {} AS n, {none} AS lo, {none} AS hi FROM o WHERE o.m{i}",
+                text("count(*)")
+            )),
+        }
+        for j in 1..=of.groups.len() {
+            let g = format!("o.g{j}");
+            parts.push(format!(
+                "SELECT * FROM (SELECT {k} AS k, 'g{j}' AS what, {g} AS v, {} AS n, {} AS lo, {none} AS hi\n  FROM o WHERE o.m{i} GROUP BY {g}\n  ORDER BY count(*) DESC, {g} IS NULL, {}\n  LIMIT {top}) AS x{i}_{j}",
+                text("count(*)"),
+                text("count(*) OVER ()"),
+                by_value(&g)
+            ));
+        }
     }
-}
-
-/// The `strftime`-style format of a time truncated to `unit` (`minute` and
-/// `second` as the engine writes them).
-fn strftime(unit: Option<Unit>, minute: &str, second: &str) -> String {
-    match unit {
-        None => format!("%Y-%m-%d %H:{minute}:{second}"),
-        Some(Unit::Minute) => format!("%Y-%m-%d %H:{minute}:00"),
-        Some(Unit::Hour) => "%Y-%m-%d %H:00:00".to_string(),
-        Some(Unit::Day | Unit::Week) => "%Y-%m-%d 00:00:00".to_string(),
-        Some(Unit::Month) => "%Y-%m-01 00:00:00".to_string(),
-    }
-}
-
-/// A check's offending rows in time: the first and last time (UTC text
-/// `YYYY-MM-DD HH:MM:SS`), how many rows there are and how many of them
-/// have a time; every column as text.
-pub fn time_span(engine: Engine, rows: &Offending, time: &TimeColumn) -> Sql {
-    let utc = utc_time(engine, time);
+    let any = conditions
+        .iter()
+        .map(|c| format!("({c})"))
+        .collect::<Vec<_>>()
+        .join(" OR ");
     Sql::new(format!(
-        "SELECT {} AS first_at, {} AS last_at, {} AS n, {} AS timed\nFROM {} AS {CHILD}\nWHERE {}",
-        time_text(engine, &format!("min({utc})"), None),
-        time_text(engine, &format!("max({utc})"), None),
-        as_text(engine, "count(*)"),
-        as_text(engine, &format!("count({utc})")),
-        relation(engine, rows.child, rows.only),
-        standalone_where(engine, rows.predicate),
-    ))
-}
-
-/// A check's offending rows with a time, counted by bucket of `unit`: one
-/// row per bucket that has any (its start as UTC text, its count as text).
-pub fn time_histogram(engine: Engine, rows: &Offending, time: &TimeColumn, unit: Unit) -> Sql {
-    let utc = utc_time(engine, time);
-    Sql::new(format!(
-        "SELECT {} AS bucket, {} AS n\nFROM {} AS {CHILD}\nWHERE ({}) AND {utc} IS NOT NULL\nGROUP BY 1\nORDER BY 1",
-        time_text(engine, &utc, Some(unit)),
-        as_text(engine, "count(*)"),
-        relation(engine, rows.child, rows.only),
-        standalone_where(engine, rows.predicate),
-    ))
-}
-
-/// A check's offending rows grouped by `column` (as text; NULL is a group of
-/// its own): the `limit` largest groups, largest first, each with its count
-/// and the number of groups in all (`groups`); every column as text.
-pub fn breakdown(engine: Engine, rows: &Offending, column: &str, limit: u32) -> Sql {
-    let value = as_text(engine, &col(engine, CHILD, column));
-    Sql::new(format!(
-        "SELECT g AS value, {} AS n, {} AS groups\nFROM (SELECT {value} AS g, count(*) AS n\n      FROM {} AS {CHILD}\n      WHERE {}\n      GROUP BY 1) AS grouped\nORDER BY grouped.n DESC, g IS NULL, g\nLIMIT {limit}",
-        as_text(engine, "n"),
-        as_text(engine, "count(*) OVER ()"),
-        relation(engine, rows.child, rows.only),
-        standalone_where(engine, rows.predicate),
+        "WITH o AS (\n  SELECT {}\n  FROM {} AS {CHILD}{}\n  WHERE {any}\n)\n{}",
+        columns.join(",\n         "),
+        relation(engine, of.child, of.only),
+        left_joins(engine, &lookups).replace('\n', "\n  "),
+        parts.join("\nUNION ALL\n")
     ))
 }
 
@@ -1401,6 +1535,48 @@ mod tests {
         assert!(
             sql.as_str()
                 .contains("c.\"engagement_id\" <> p1.\"engagement_id\"")
+        );
+    }
+
+    /// The facts statement of two checks on one table: the offending rows
+    /// read once, the parent joined once (and its column grouped through
+    /// that join), then per check its span, buckets and largest groups.
+    #[test]
+    fn facts_read_a_tables_offending_rows_once() {
+        let orphan = Predicate::Orphan(lookup());
+        let missing = Predicate::Null("engagement_id".into());
+        let time = TimeColumn {
+            column: "created_at".into(),
+            kind: crate::timeline::TimeKind::TimestampTz,
+            chosen: crate::timeline::Chosen::Detected,
+        };
+        let groups = [
+            GroupBy::own("client_account_id"),
+            GroupBy {
+                label: "discovery_flow_id.status".into(),
+                column: "status".into(),
+                via: Some(lookup()),
+            },
+        ];
+        let of = FactsOf {
+            child: &assets(),
+            only: false,
+            predicates: &[&orphan, &missing],
+            time: Some(&time),
+            groups: &groups,
+        };
+        insta::assert_snapshot!(facts(Engine::Postgres, &of, 5).as_str());
+        // Grouped through a reference the statement does not join: looked up.
+        let of = FactsOf {
+            predicates: &[&missing],
+            ..of
+        };
+        let sql = facts(Engine::Sqlite, &of, 5);
+        assert!(
+            sql.as_str().contains(
+                "(SELECT g.\"status\" FROM \"public\".\"discovery_flows\" AS g WHERE g.\"flow_id\" = c.\"discovery_flow_id\" LIMIT 1)"
+            ),
+            "{sql}"
         );
     }
 

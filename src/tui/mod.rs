@@ -406,11 +406,10 @@ fn drop_accepted(baseline: &crate::baseline::Baseline, event: &mut runner::Event
 
 /// When check `check`'s offending rows were written, and their largest groups.
 async fn timelines(db: &Db, plan: &Plan, check: usize) -> Result<crate::app::Timelines, String> {
-    let timeline = crate::offending::timeline(db, plan, check).await?;
-    let breakdowns = crate::offending::breakdowns(db, plan, check).await?;
+    let (facts, _) = crate::offending::facts(db, plan, check).await?;
     Ok(crate::app::Timelines {
-        timeline,
-        breakdowns,
+        timeline: facts.timeline,
+        breakdowns: facts.breakdowns,
     })
 }
 

@@ -464,7 +464,8 @@ fn when_and_who(app: &App, table: &TableName) -> String {
         ),
     };
     if let Some(groups) = plan.breakdowns.get(id.index()).filter(|g| !g.is_empty()) {
-        text.push_str(&format!(" · breakdown: {}", groups.join(", ")));
+        let labels: Vec<&str> = groups.iter().map(|g| g.label.as_str()).collect();
+        text.push_str(&format!(" · breakdown: {}", labels.join(", ")));
     }
     text
 }
