@@ -158,6 +158,14 @@ pub struct Assertion {
     #[serde(default)]
     pub threshold_ms: Option<u64>,
     pub sql: EngineSql,
+    /// The column of its rows that says when each offending row was
+    /// written: omitted, the first of them named as a time column usually
+    /// is (`created_at`, …); `""` for none.
+    #[serde(default)]
+    pub time_column: Option<String>,
+    /// Columns of its rows to group them by, beside the tenant columns.
+    #[serde(default)]
+    pub breakdown: Vec<String>,
 }
 
 fn default_assertion_severity() -> Severity {

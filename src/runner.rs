@@ -688,10 +688,16 @@ async fn read(
         }
         Shape::Assertion => {
             let (n, mut rows) = reader.counted_json_rows(sql).await?;
+            let c = statement.checks[0];
+            let n = n.max(0) as u64;
+            let facts = match &plan.checks[c].work {
+                Work::Assertion(a) => assertion_facts(a, n, &rows),
+                _ => None,
+            };
             rows.truncate(limit);
             Ok(Read {
                 total: None,
-                outcomes: vec![(statement.checks[0], n.max(0) as u64, rows.into())],
+                outcomes: vec![(c, n, Sample { rows, facts })],
                 estimate: None,
             })
         }
@@ -774,11 +780,89 @@ fn facts_of(
         }));
     }
     let labels: Vec<&str> = r.groups.iter().map(|g| g.label.as_str()).collect();
-    Some(Box::new(crate::timeline::Facts::of(
-        r.time.as_ref(),
-        &labels,
-        &rows,
-    )))
+    let time = r.time.as_ref().map(|t| (t.column.as_str(), t.chosen));
+    Some(Box::new(crate::timeline::Facts::of(time, &labels, &rows)))
+}
+
+/// When an assertion's `n` rows were written and whose they are, from the
+/// rows its statement returned (up to [`crate::sql::render::FACTS_CAP`]):
+/// its time column is the profile's, else the first of its columns named as
+/// a time column usually is; its breakdown columns are those of the tenant
+/// and profile columns the rows have. None when the rows have neither;
+/// when the statement returned fewer than all `n`, only why not.
+fn assertion_facts(
+    a: &crate::checks::plan::AssertionCheck,
+    n: u64,
+    rows: &[SampleRow],
+) -> Option<Box<crate::timeline::Facts>> {
+    use crate::timeline::{Chosen, Facts, NAMES, RowFacts};
+    let columns = rows.first()?;
+    let find = |name: &str| columns.keys().find(|k| k.eq_ignore_ascii_case(name));
+    let time = match a.time_column.as_deref() {
+        Some("") => None,
+        Some(named) => match find(named) {
+            Some(column) => Some((column.as_str(), Chosen::Profile)),
+            None => {
+                return Some(Box::new(Facts {
+                    omitted: Some(format!(
+                        "time column \"{named}\" is not a column of the query's rows"
+                    )),
+                    ..Facts::default()
+                }));
+            }
+        },
+        None => NAMES
+            .iter()
+            .find_map(|name| find(name))
+            .map(|column| (column.as_str(), Chosen::Detected)),
+    };
+    let groups: Vec<&str> = a
+        .groups
+        .iter()
+        .filter_map(|g| find(g).map(String::as_str))
+        .collect();
+    if time.is_none() && groups.is_empty() {
+        return None;
+    }
+    if rows.len() as u64 != n {
+        return Some(Box::new(Facts {
+            omitted: Some(format!(
+                "the query returned {} rows, and tether reads when and whose of {} at most",
+                wording::thousands(n),
+                wording::thousands(rows.len() as u64)
+            )),
+            ..Facts::default()
+        }));
+    }
+    let facts: Vec<RowFacts> = rows
+        .iter()
+        .map(|row| RowFacts {
+            at: time.and_then(|(t, _)| seconds_in(row.get(t)?)),
+            groups: groups.iter().map(|g| value_text(row.get(*g))).collect(),
+        })
+        .collect();
+    Some(Box::new(Facts::of(time, &groups, &facts)))
+}
+
+/// Seconds since 1970 of a time in a query's row: a whole number is seconds
+/// (SQLite `unixepoch`), text is read as [`crate::timeline::parse_time`]
+/// reads it.
+fn seconds_in(value: &serde_json::Value) -> Option<i64> {
+    match value {
+        serde_json::Value::Number(n) => n.as_i64().or_else(|| Some(n.as_f64()?.floor() as i64)),
+        serde_json::Value::String(text) => crate::timeline::parse_time(text),
+        _ => None,
+    }
+}
+
+/// A value of a query's row as a breakdown groups it: text as it is, NULL
+/// as None, anything else as its JSON.
+fn value_text(value: Option<&serde_json::Value>) -> Option<String> {
+    match value? {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(text) => Some(text.clone()),
+        other => Some(other.to_string()),
+    }
 }
 
 /// A shared pass's rows, one per part of the table it read, in part order:

@@ -242,8 +242,8 @@ pub struct Facts {
 impl Facts {
     /// From what was learnt of each offending row: the timeline when the
     /// table has a time column, a breakdown per column of `groups`.
-    pub fn of(time: Option<&TimeColumn>, groups: &[&str], rows: &[RowFacts]) -> Facts {
-        let timeline = time.map(|t| timeline_of(t, rows));
+    pub fn of(time: Option<(&str, Chosen)>, groups: &[&str], rows: &[RowFacts]) -> Facts {
+        let timeline = time.map(|(column, chosen)| timeline_of(column, chosen, rows));
         Facts {
             first_at: timeline.as_ref().and_then(|t| t.first_at.clone()),
             last_at: timeline.as_ref().and_then(|t| t.last_at.clone()),
@@ -265,8 +265,9 @@ pub struct RowFacts {
     pub groups: Vec<Option<String>>,
 }
 
-/// The timeline of offending rows from what was learnt of each of them.
-pub fn timeline_of(time: &TimeColumn, rows: &[RowFacts]) -> Timeline {
+/// The timeline of offending rows from what was learnt of each of them;
+/// `column` is their time column, chosen as `chosen`.
+pub fn timeline_of(column: &str, chosen: Chosen, rows: &[RowFacts]) -> Timeline {
     let times: Vec<i64> = rows.iter().filter_map(|r| r.at).collect();
     let (first, last) = (times.iter().min().copied(), times.iter().max().copied());
     let unit = match (first, last) {
@@ -278,8 +279,8 @@ pub fn timeline_of(time: &TimeColumn, rows: &[RowFacts]) -> Timeline {
         *counts.entry(bucket_start(t, unit)).or_default() += 1;
     }
     Timeline {
-        column: time.column.clone(),
-        chosen: time.chosen.into(),
+        column: column.to_string(),
+        chosen: chosen.into(),
         first_at: first.map(utc_text),
         last_at: last.map(utc_text),
         rows: rows.len() as u64,
@@ -422,8 +423,135 @@ pub fn seconds_of(text: &str) -> Option<i64> {
     Some(days_from_civil(y, m, day) * 86_400 + h * 3600 + min * 60 + s)
 }
 
+/// Seconds since 1970 (UTC) of a time a query's row gives as text, whatever
+/// the column's type: ISO 8601 — a day (`2026-03-14`), or a day and a time of day
+/// (`2026-03-14 02:00`, `T`, seconds and their fraction optional), read as
+/// UTC unless it names its offset (`Z`, `+05:30`, `-0500`, `+05`); None for
+/// anything else (`infinity`, MySQL's zero dates, text that is no time).
+pub fn parse_time(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let number = |s: &str, len: usize| {
+        (s.len() == len && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<i64>().ok())
+            .flatten()
+    };
+    let (date, rest) = text.split_at(text.len().min(10));
+    let mut parts = date.splitn(3, '-');
+    let (y, m, d) = (
+        number(parts.next()?, 4)?,
+        number(parts.next()?, 2)?,
+        number(parts.next()?, 2)?,
+    );
+    let days_in = [
+        31,
+        if is_leap(y) { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&m) || d < 1 || d > days_in[(m - 1) as usize] {
+        return None;
+    }
+    let day = days_from_civil(y, m, d) * 86_400;
+    if rest.is_empty() {
+        return Some(day);
+    }
+    let rest = rest.strip_prefix(['T', 't', ' '])?;
+    // The time of day, then its offset (if any) from where `+`, `-`, `Z` starts.
+    let zone_at = rest.find(['+', '-', 'Z', 'z']).unwrap_or(rest.len());
+    let (clock, zone) = rest.split_at(zone_at);
+    let mut hms = clock.trim_end().splitn(3, ':');
+    let (h, min) = (number(hms.next()?, 2)?, number(hms.next()?, 2)?);
+    let s = match hms.next() {
+        Some(sec) => number(sec.split('.').next()?, 2)?,
+        None => 0,
+    };
+    if h > 23 || min > 59 || s > 60 {
+        return None;
+    }
+    Some(day + h * 3600 + min * 60 + s - offset_seconds(zone)?)
+}
+
+/// A UTC offset written `Z`, `+05`, `+05:30` or `-0500` in seconds east of
+/// UTC; `""` is UTC.
+fn offset_seconds(zone: &str) -> Option<i64> {
+    if zone.is_empty() || zone.eq_ignore_ascii_case("z") {
+        return Some(0);
+    }
+    let (sign, digits) = match zone.split_at(1) {
+        ("+", d) => (1, d),
+        ("-", d) => (-1, d),
+        _ => return None,
+    };
+    let digits: String = digits.chars().filter(|c| *c != ':').collect();
+    if !digits.bytes().all(|b| b.is_ascii_digit()) || !matches!(digits.len(), 2 | 4) {
+        return None;
+    }
+    let h: i64 = digits[..2].parse().ok()?;
+    let m: i64 = match digits.len() {
+        4 => digits[2..].parse().ok()?,
+        _ => 0,
+    };
+    Some(sign * (h * 3600 + m * 60))
+}
+
+fn is_leap(y: i64) -> bool {
+    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn reads_times_as_query_rows_give_them() {
+        use super::parse_time;
+        let at = super::seconds_of("2026-03-14 02:00:00").unwrap();
+        for text in [
+            "2026-03-14 02:00:00",
+            "2026-03-14T02:00:00",
+            "2026-03-14T02:00:00.123456",
+            "2026-03-14T02:00:00Z",
+            "2026-03-14T07:30:00+05:30",
+            "2026-03-14T07:30:00+0530",
+            "2026-03-13T21:00:00-05",
+            "2026-03-14 02:00",
+            " 2026-03-14 02:00:00 ",
+        ] {
+            assert_eq!(parse_time(text), Some(at), "{text}");
+        }
+        assert_eq!(
+            parse_time("2026-03-14"),
+            super::seconds_of("2026-03-14 00:00:00")
+        );
+        assert_eq!(
+            parse_time("2024-02-29"),
+            super::seconds_of("2024-02-29 00:00:00")
+        );
+        for text in [
+            "infinity",
+            "-infinity",
+            "0000-00-00 00:00:00",
+            "2026-00-10 00:00:00",
+            "2026-02-30",
+            "2025-02-29",
+            "2026-03-14 25:00:00",
+            "2026-03-14X02:00",
+            "soon",
+            "",
+            "2026-03-14T02:00:00+5",
+        ] {
+            assert_eq!(parse_time(text), None, "{text}");
+        }
+        // Digits alone are no text time (a number is read as seconds apart).
+        assert_eq!(parse_time("1773453600"), None);
+    }
+
     #[test]
     fn buckets_start_on_the_minute_hour_day_monday_and_first() {
         use super::{Unit, bucket_start, seconds_of, utc_text};

@@ -69,6 +69,29 @@ parent = "parents"
 
 [tables.notes]
 time_column = "written"
+
+# The children's orphans again, as a query: its created_at found by name,
+# its tenant_id and kind grouped.
+[[assertion]]
+name = "stray_children"
+breakdown = ["kind"]
+sql = "SELECT c.id, c.created_at, c.tenant_id, c.kind FROM children c WHERE c.parent_id = 99"
+
+# A time column the query names otherwise, named by the profile.
+[[assertion]]
+name = "stray_events"
+time_column = "seen"
+sql = "SELECT e.id, e.inserted_at AS seen FROM events e WHERE e.parent_id = 99"
+
+[[assertion]]
+name = "stray_logs"
+time_column = "day"
+sql = "SELECT l.created AS day FROM logs l WHERE l.parent_id = 99"
+
+[[assertion]]
+name = "stray_plain"
+time_column = ""
+sql = "SELECT p.id FROM plain p WHERE p.parent_id = 99"
 "#;
 
 /// The tables, in the dialect's types; orphans reference parent 99.
@@ -407,6 +430,7 @@ async fn postgres_timelines_are_exact_in_utc() {
     db.exec(&rows(Dialect::Postgres)).await;
     timelines_are_exact(&db.url).await;
     the_pass_learns_the_same(&db.url).await;
+    assertions_say_when_and_whose(&db.url).await;
     wrong_choices_are_said(&db.url).await;
 }
 
@@ -421,6 +445,7 @@ async fn mysql_timelines_are_exact_in_utc() {
     .await;
     timelines_are_exact(&db.url).await;
     the_pass_learns_the_same(&db.url).await;
+    assertions_say_when_and_whose(&db.url).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -440,6 +465,70 @@ async fn sqlite_timelines_are_exact() {
     let url = url.trim_end_matches("?mode=rwc").to_string();
     timelines_are_exact(&url).await;
     the_pass_learns_the_same(&url).await;
+    assertions_say_when_and_whose(&url).await;
+}
+
+/// A profile assertion that returns rows has a timeline and breakdowns as
+/// a row check does: the same rows as the orphans of `children`, `events`
+/// and `logs`, returned by queries, say the same, whatever type the time
+/// has on the engine (an instant read in +05:30 on PostgreSQL, whole
+/// seconds on SQLite, a day).
+async fn assertions_say_when_and_whose(url: &str) {
+    let (plan, result) = common::check(url, Some(PROFILE), PlanOptions::default()).await;
+    let facts_of = |key: &str| {
+        result
+            .findings
+            .iter()
+            .find(|f| f.key == key)
+            .unwrap_or_else(|| panic!("{key}: {:?}", result.findings))
+            .facts
+            .as_deref()
+            .cloned()
+    };
+    let orphans = |child: &str| facts_of(&plan.checks[orphans_of(&plan, child)].key).unwrap();
+    let stray = facts_of("custom:stray_children").unwrap();
+    let children = orphans("children");
+    let timeline = stray.timeline.clone().unwrap();
+    assert_eq!(
+        (timeline.column.as_str(), timeline.chosen),
+        ("created_at", "detected")
+    );
+    assert_eq!(
+        (
+            timeline.buckets,
+            timeline.first_at,
+            timeline.rows,
+            timeline.untimed
+        ),
+        {
+            let t = children.timeline.clone().unwrap();
+            (t.buckets, t.first_at, t.rows, t.untimed)
+        }
+    );
+    assert_eq!(stray.breakdowns, children.breakdowns[..2]);
+    for (name, child, column) in [
+        ("stray_events", "events", "seen"),
+        ("stray_logs", "logs", "day"),
+    ] {
+        let t = facts_of(&format!("custom:{name}"))
+            .unwrap()
+            .timeline
+            .unwrap();
+        let expected = orphans(child).timeline.unwrap();
+        assert_eq!((t.column.as_str(), t.chosen), (column, "profile"), "{name}");
+        assert_eq!(
+            (t.unit, t.buckets, t.first_at, t.last_at),
+            (
+                expected.unit,
+                expected.buckets,
+                expected.first_at,
+                expected.last_at
+            ),
+            "{name}"
+        );
+    }
+    // No time column, no tenant column: nothing to say.
+    assert_eq!(facts_of("custom:stray_plain"), None);
 }
 
 /// More offending rows than a pass keeps: the run's finding says there is

@@ -85,11 +85,35 @@ impl App {
                 return None;
             }
         };
-        let rows = matches!(self.plan.checks[check].work, Work::Rows(_));
-        if !rows || self.checks[check].count.unwrap_or(0) == 0 {
+        let work = &self.plan.checks[check].work;
+        let assertion = matches!(work, Work::Assertion(_));
+        if !(assertion || matches!(work, Work::Rows(_)))
+            || self.checks[check].count.unwrap_or(0) == 0
+        {
             return None;
         }
         if self.timeline.check == Some(check) {
+            return None;
+        }
+        if assertion {
+            // An assertion's rows are what its statement returned: there is
+            // nothing to read apart, only what the run learnt or why not.
+            let facts = self.checks[check]
+                .findings
+                .iter()
+                .find_map(|f| f.facts.as_deref());
+            let result = match facts {
+                Some(f) if f.omitted.is_some() => Err(f.omitted.clone().unwrap_or_default()),
+                _ => Ok(Timelines {
+                    timeline: facts.and_then(|f| f.timeline.clone()),
+                    breakdowns: facts.map(|f| f.breakdowns.clone()).unwrap_or_default(),
+                }),
+            };
+            self.timeline = TimelineView {
+                check: Some(check),
+                hidden: self.timeline.hidden,
+                result: Some(result),
+            };
             return None;
         }
         // The pass that counted them learnt them already, when it kept every

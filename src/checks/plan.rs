@@ -137,10 +137,17 @@ impl RowsCheck {
 pub struct AssertionCheck {
     pub query: Sql,
     pub count_sql: Sql,
-    /// The count and the first rows in one statement, as the runner sends it.
+    /// The count and the first rows in one statement, as the runner sends it
+    /// (up to [`render::FACTS_CAP`], for its timeline and breakdowns).
     pub counted_sql: Sql,
     pub sample_sql: Sql,
     pub description: Option<String>,
+    /// The profile's `time_column` for its rows (`""`: none); None: the
+    /// first of its columns named as in [`timeline::NAMES`].
+    pub time_column: Option<String>,
+    /// Columns of its rows to group them by: the tenant columns, then the
+    /// profile's `breakdown` (those the rows have).
+    pub groups: Vec<String>,
 }
 
 /// What a statement returns.
@@ -399,7 +406,7 @@ impl Plan {
         builder.tenants(p, &tenant_columns, &resolved.relationships);
         let breakdowns = builder.breakdowns(p, &tenant_columns, &resolved.relationships);
         builder.paths(p, &resolved.relationships);
-        builder.assertions(p);
+        builder.assertions(p, &tenant_columns);
         let time_columns = builder.time_columns(p);
         let mut checks = builder.checks;
         checks.shrink_to_fit();
@@ -985,7 +992,7 @@ impl Builder<'_> {
         }
     }
 
-    fn assertions(&mut self, profile: &Profile) {
+    fn assertions(&mut self, profile: &Profile, tenant_columns: &[String]) {
         let engine = self.schema.engine;
         for a in &profile.assertions {
             let a = a.get_ref();
@@ -993,12 +1000,20 @@ impl Builder<'_> {
                 continue;
             };
             let query = sql::user(text);
+            let mut groups = tenant_columns.to_vec();
+            for column in &a.breakdown {
+                if !groups.contains(column) {
+                    groups.push(column.clone());
+                }
+            }
             let work = Work::Assertion(Box::new(AssertionCheck {
                 count_sql: render::count_rows_of(engine, &query),
-                counted_sql: render::counted_rows_of(engine, &query, self.sample.max(1)),
+                counted_sql: render::counted_rows_of(engine, &query, render::FACTS_CAP),
                 sample_sql: render::rows_of(engine, &query, self.sample.max(1)),
                 query,
                 description: a.description.clone(),
+                time_column: a.time_column.clone(),
+                groups,
             }));
             self.push(
                 CheckId::Custom,

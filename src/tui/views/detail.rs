@@ -176,6 +176,12 @@ fn when_lines(
     theme: &Theme,
 ) -> Vec<Line<'static>> {
     let Some(t) = timeline else {
+        if let crate::checks::plan::Work::Assertion(_) = app.plan.checks[check].work {
+            return vec![Line::from(Span::styled(
+                "when: no timeline, the query's rows have no time column (name one with time_column in its [[assertion]])",
+                dim(theme),
+            ))];
+        }
         let table = app.plan.checks[check]
             .table
             .map(|t| {

@@ -149,3 +149,47 @@ fn what_the_pass_learnt_is_shown_without_reading_again() {
     assert!(!commands.contains(&Command::LoadTimeline { check }));
     assert!(text(&render(&app)).contains("When (created_at, detected · by minute · t hides)"));
 }
+
+/// A profile assertion's rows say when and whose as a row check's do, from
+/// what the run learnt (there is nothing to read apart); without a time
+/// column among them, the detail says how to name one.
+#[test]
+fn an_assertions_detail_says_when_from_its_rows() {
+    let mut app = refreshed((160, 50));
+    let custom = app
+        .plan
+        .checks
+        .iter()
+        .position(|c| c.id == crate::checks::CheckId::Custom && c.key.contains("completed_flow"))
+        .expect("the fixture's assertion");
+    assert!(app.checks[custom].count.unwrap_or(0) > 0);
+    let open = |app: &mut App| {
+        app.overlay = Some(Overlay::Check {
+            check: custom,
+            scroll: 0,
+        });
+        // Any action: once it is handled, the detail wants its timeline.
+        run(app, &[Action::ToggleTimeline, Action::ToggleTimeline])
+    };
+    let commands = open(&mut app);
+    assert!(!commands.contains(&Command::LoadTimeline { check: custom }));
+    let shown = text(&render(&app));
+    assert!(
+        shown.contains("when: no timeline, the query's rows have no time column"),
+        "{shown}"
+    );
+    run(&mut app, &[Action::Back]);
+    let burst = burst();
+    app.checks[custom].findings[0].facts = Some(Box::new(crate::timeline::Facts {
+        timeline: burst.timeline,
+        breakdowns: burst.breakdowns,
+        ..Default::default()
+    }));
+    open(&mut app);
+    let shown = text(&render(&app));
+    assert!(
+        shown.contains("When (created_at, detected · by minute · t hides)"),
+        "{shown}"
+    );
+    assert!(shown.contains("by client_account_id: acct-7 24"), "{shown}");
+}
