@@ -161,10 +161,56 @@ fn assert_documented_faults(json: &serde_json::Value, scale: u64, engine: Engine
     }
     found.retain(|f| f.0 != "slow_check");
     assert_eq!(found, expected(scale, engine));
+    demo_story_is_told(json);
     // The metric query ran: four flow types, each with counts.
     let metric = &json["metrics"][0];
     assert_eq!(metric["name"], "flow_metrics");
     assert_eq!(metric["rows"].as_array().unwrap().len(), 4, "{metric}");
+}
+
+/// The demo's orphans tell a story: the orphaned assets were written in one
+/// hour, 2026-03-14 02:00 UTC, and one client holds most of them (the
+/// burst's first two thirds); they are grouped by their master flow's type
+/// too, and the demo's assertion says when and whose as well.
+fn demo_story_is_told(json: &serde_json::Value) {
+    let findings = json["findings"].as_array().unwrap();
+    let orphans = findings
+        .iter()
+        .find(|f| f["check"] == "orphans" && f["child_table"] == "assets")
+        .expect("the orphaned assets");
+    let rows = orphans["count"].as_u64().unwrap();
+    assert!(
+        orphans["first_at"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-03-14 02:")
+    );
+    assert!(
+        orphans["last_at"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-03-14 02:")
+    );
+    assert_eq!(orphans["timeline"]["unit"], "minute");
+    let by = |column: &str| {
+        orphans["breakdown"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["column"] == column)
+            .unwrap_or_else(|| panic!("by {column}: {orphans}"))
+            .clone()
+    };
+    let clients = by("client_account_id");
+    let hardest = clients["top"][0][1].as_u64().unwrap();
+    assert!(3 * hardest >= 2 * rows, "one client holds most: {clients}");
+    assert!(by("master_flow_id.flow_type")["groups"].as_u64().unwrap() >= 1);
+    let custom = findings
+        .iter()
+        .find(|f| f["key"] == "custom:completed_flow_with_running_discovery")
+        .expect("the demo's assertion");
+    assert_eq!(custom["timeline"]["column"], "created_at", "{custom}");
+    assert_eq!(custom["breakdown"][2]["column"], "flow_type", "{custom}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

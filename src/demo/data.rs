@@ -367,12 +367,25 @@ impl Rows {
         let mut raw = Cell::Uuid(self.id(Kind::Raw, a));
         let mut client = self.client(tenant);
         let mut engagement = self.engagement(tenant);
+        let mut import = self.import_id(i);
         let mut at = self.created(i) + 180_000_000 + (a / l.flows) as i64 * 1000;
         match l.asset_fault(a) {
             // Fault: the discovery flow was deleted (orphans).
             Some((0, n)) => {
                 discovery = Cell::Uuid(self.id(Kind::DiscoveryFlow, l.flows + n));
                 at = in_burst(n, 3 * l.k);
+                // The burst's first two thirds hit one tenant: the asset
+                // belongs to the flow of tenant 0 among the six around its
+                // own, with that flow's import and one of its raw records
+                // (so that nothing else about it is wrong).
+                if n < 2 * l.k {
+                    let to = i - i % TENANTS;
+                    master = self.flow_id(to);
+                    import = self.import_id(to);
+                    raw = Cell::Uuid(self.id(Kind::Raw, a - (i - to)));
+                    client = self.client(0);
+                    engagement = self.engagement(0);
+                }
             }
             Some((1, _)) => engagement = Cell::Null,
             // Not a fault: a NULL reference is not an orphan.
@@ -386,7 +399,7 @@ impl Rows {
             master,
             discovery,
             raw,
-            self.import_id(i),
+            import,
             client,
             engagement,
             Cell::Text(format!("asset-{a:07}")),
