@@ -445,8 +445,6 @@ fn facts_from(
                 timeline::order_groups(&mut b.top);
             }
             Facts {
-                first_at: timeline.as_ref().and_then(|t| t.first_at.clone()),
-                last_at: timeline.as_ref().and_then(|t| t.last_at.clone()),
                 timeline,
                 breakdowns,
                 omitted: None,

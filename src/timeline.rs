@@ -222,32 +222,50 @@ pub struct Breakdown {
 
 /// When a check's offending rows were written and whose they are, as one
 /// pass over its table learnt them (every offending row of it, exactly):
-/// reports carry `first_at`, `last_at`, `timeline` and `breakdown`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+/// reports carry `first_at` and `last_at` (the timeline's), `timeline` and
+/// `breakdown`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Facts {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timeline: Option<Timeline>,
-    #[serde(rename = "breakdown", skip_serializing_if = "Vec::is_empty")]
     pub breakdowns: Vec<Breakdown>,
     /// Why there is no timeline or breakdown although the table has the
     /// columns for one (the pass kept too few of the rows to be exact).
-    #[serde(rename = "timeline_omitted", skip_serializing_if = "Option::is_none")]
     pub omitted: Option<String>,
+}
+
+impl serde::Serialize for Facts {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct Json<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            first_at: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            last_at: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            timeline: Option<&'a Timeline>,
+            #[serde(skip_serializing_if = "<[Breakdown]>::is_empty")]
+            breakdown: &'a [Breakdown],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            timeline_omitted: Option<&'a str>,
+        }
+        let t = self.timeline.as_ref();
+        Json {
+            first_at: t.and_then(|t| t.first_at.as_deref()),
+            last_at: t.and_then(|t| t.last_at.as_deref()),
+            timeline: t,
+            breakdown: &self.breakdowns,
+            timeline_omitted: self.omitted.as_deref(),
+        }
+        .serialize(serializer)
+    }
 }
 
 impl Facts {
     /// From what was learnt of each offending row: the timeline when the
     /// table has a time column, a breakdown per column of `groups`.
     pub fn of(time: Option<(&str, Chosen)>, groups: &[&str], rows: &[RowFacts]) -> Facts {
-        let timeline = time.map(|(column, chosen)| timeline_of(column, chosen, rows));
         Facts {
-            first_at: timeline.as_ref().and_then(|t| t.first_at.clone()),
-            last_at: timeline.as_ref().and_then(|t| t.last_at.clone()),
-            timeline,
+            timeline: time.map(|(column, chosen)| timeline_of(column, chosen, rows)),
             breakdowns: breakdowns_of(groups, rows),
             omitted: None,
         }

@@ -138,8 +138,6 @@ fn what_the_pass_learnt_is_shown_without_reading_again() {
     run(&mut app, &[Action::Back]);
     let burst = burst();
     let facts = crate::timeline::Facts {
-        first_at: None,
-        last_at: None,
         timeline: burst.timeline,
         breakdowns: burst.breakdowns,
         omitted: None,
