@@ -407,7 +407,7 @@ fn facts_from(
         };
         match text("what").unwrap_or_default() {
             "span" => {
-                (check.rows, check.timed) = (count("n"), count("v"));
+                (check.rows, check.timed) = (count("n"), count("timed"));
                 (check.first, check.last) = (number("lo"), number("hi"));
             }
             "bucket" => check.buckets.extend(number("v").map(|at| (at, count("n")))),
@@ -415,7 +415,7 @@ fn facts_from(
                 let j = what.strip_prefix('g').and_then(|j| j.parse::<usize>().ok());
                 if let Some(b) = j.and_then(|j| check.groups.get_mut(j.checked_sub(1)?)) {
                     b.top.push((text("v").map(str::to_string), count("n")));
-                    b.groups = count("lo");
+                    b.groups = count("groups");
                 }
             }
         }

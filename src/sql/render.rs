@@ -1392,93 +1392,168 @@ fn bucket_of(engine: Engine, t: &str, lo: &str, hi: &str) -> String {
 }
 
 /// The timelines and breakdowns of several checks on one table in one
-/// statement, computed by the server: the offending rows of any of them
-/// are read once (`o`: each one's time in seconds since 1970, UTC, its
-/// breakdown values as text, and which checks it offends), then per check
-/// `i` (from 1) rows of six text columns `k`, `what`, `v`, `n`, `lo`, `hi`:
-/// - `span`: `n` offending rows, `v` of them with a time, the first `lo`
+/// statement, computed by the server. The table is read once (`o`: each
+/// offending row of any of the checks with its time in seconds since 1970,
+/// UTC, its breakdown values as text, and which checks it offends; `s`: each
+/// check's first and last time); each row is then counted once per part of
+/// each check it offends (`parts`: its span, its bucket, its value in each
+/// breakdown column), all in one `GROUP BY`. `o` is named twice only (MariaDB
+/// reads a common table again for each name of it; windows over it were
+/// slower still there). The result's rows, every column text:
+/// - `k` the check (from 1), `what` the part;
+/// - `span`: `n` offending rows, `timed` of them with a time, the first `lo`
 ///   and the last `hi` (seconds);
-/// - `bucket`: `n` rows in the bucket starting at `v` (seconds), the unit
-///   chosen from the span;
-/// - `g<j>` (breakdown column j, from 1): the largest groups, `v` the value
-///   (NULL a group of its own) and `n` its rows, `lo` the number of groups;
-///   at most `top`, largest first, ties by value (bytes), NULL last.
+/// - `bucket`: `n` rows in the bucket starting at `v` (seconds), its unit
+///   chosen from the check's span;
+/// - `g<j>` (breakdown column j, from 1): a group, `v` its value (NULL a
+///   group of its own), `n` its rows, `groups` how many groups there are; the
+///   `top` largest, largest first, ties by value (bytes), NULL last.
 pub fn facts(engine: Engine, of: &FactsOf, top: u32) -> Sql {
+    let checks = of.predicates.len();
+    let parts = FactParts::of(engine, of.time.is_some(), checks, of.groups.len());
+    let offends = (1..=checks)
+        .map(|i| format!("(parts.k = {i} AND x.m{i})"))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    // Each check's first and last time, for its buckets' unit.
+    let (spans, with_spans) = match parts.spans.is_empty() {
+        true => (String::new(), ""),
+        false => (
+            format!(
+                ",\ns AS (SELECT {} FROM o)",
+                parts.spans.join(",\n              ")
+            ),
+            " CROSS JOIN s",
+        ),
+    };
+    let by_value = match engine {
+        Engine::Postgres => "y.v COLLATE \"C\"",
+        Engine::Mysql => "CAST(y.v AS BINARY)",
+        Engine::Sqlite => "y.v",
+    };
+    let text = |e: &str| as_text(engine, e);
+    Sql::new(format!(
+        "WITH o AS (\n{}\n){spans}\n\
+         SELECT z.k, z.what, z.v, z.n, z.timed, z.lo, z.hi, z.groups\n\
+         FROM (\n\
+         \x20 SELECT {} AS k, y.what, y.v, {} AS n, {} AS timed, {} AS lo, {} AS hi,\n\
+         \x20        {} AS groups,\n\
+         \x20        row_number() OVER (PARTITION BY y.k, y.what ORDER BY count(*) DESC, y.v IS NULL, {by_value}) AS r\n\
+         \x20 FROM (\n\
+         \x20   SELECT parts.k, parts.what, x.t, {} AS v\n\
+         \x20   FROM o AS x{with_spans}\n\
+         \x20   JOIN ({}) AS parts ON {offends}\n\
+         \x20   WHERE parts.what <> 'bucket' OR x.t IS NOT NULL\n\
+         \x20 ) AS y\n\
+         \x20 GROUP BY y.k, y.what, y.v\n\
+         ) AS z\n\
+         WHERE z.what NOT LIKE 'g%' OR z.r <= {top}",
+        facts_rows(engine, of),
+        text("y.k"),
+        text("count(*)"),
+        text("count(y.t)"),
+        text("min(y.t)"),
+        text("max(y.t)"),
+        text("count(*) OVER (PARTITION BY y.k, y.what)"),
+        parts.value,
+        parts.list.join(" UNION ALL "),
+    ))
+}
+
+/// The offending rows of any of `of`'s checks, read once for [`facts`]: the
+/// time `t`, breakdown values `g<j>` and whether it offends check i, `m<i>`.
+fn facts_rows(engine: Engine, of: &FactsOf) -> String {
     let lookups = distinct_lookups(of.predicates.iter().copied());
     let alias = aliases(&lookups);
     let joined = |l: &Lookup| lookups.contains(&l).then(|| alias(l));
-    let mut columns: Vec<String> = Vec::new();
-    if let Some(time) = of.time {
-        columns.push(format!("{} AS t", epoch_seconds(engine, time)));
-    }
-    for (j, group) in of.groups.iter().enumerate() {
-        let value = group_value(
-            engine,
-            group,
-            group.via.as_ref().and_then(joined).as_deref(),
-        );
-        columns.push(format!("{} AS g{}", as_text(engine, &value), j + 1));
-    }
     let conditions: Vec<String> = of
         .predicates
         .iter()
         .map(|p| joined_condition(engine, p, &alias))
         .collect();
+    let mut columns = vec![match of.time {
+        Some(time) => format!("{} AS t", epoch_seconds(engine, time)),
+        None => format!("{} AS t", no_seconds(engine)),
+    }];
+    for (j, group) in of.groups.iter().enumerate() {
+        let via = group.via.as_ref().and_then(joined);
+        let value = group_value(engine, group, via.as_deref());
+        columns.push(format!("{} AS g{}", as_text(engine, &value), j + 1));
+    }
     for (i, c) in conditions.iter().enumerate() {
         columns.push(format!("({c}) AS m{}", i + 1));
-    }
-    let text = |e: &str| as_text(engine, e);
-    let none = text("NULL");
-    let by_value = |g: &str| match engine {
-        Engine::Postgres => format!("{g} COLLATE \"C\""),
-        Engine::Mysql => format!("CAST({g} AS BINARY)"),
-        Engine::Sqlite => g.to_string(),
-    };
-    let mut parts: Vec<String> = Vec::new();
-    for i in 1..=conditions.len() {
-        let k = format!("'{i}'");
-        match of.time {
-            Some(_) => {
-                parts.push(format!(
-                    "SELECT {k} AS k, 'span' AS what, {} AS v, {} AS n, {} AS lo, {} AS hi FROM o WHERE o.m{i}",
-                    text("count(o.t)"),
-                    text("count(*)"),
-                    text("min(o.t)"),
-                    text("max(o.t)")
-                ));
-                parts.push(format!(
-                    "SELECT {k} AS k, 'bucket' AS what, {} AS v, {} AS n, {none} AS lo, {none} AS hi\nFROM o CROSS JOIN (SELECT min(t) AS lo, max(t) AS hi FROM o WHERE m{i}) AS s\nWHERE o.m{i} AND o.t IS NOT NULL\nGROUP BY 3",
-                    text(&bucket_of(engine, "o.t", "s.lo", "s.hi")),
-                    text("count(*)"),
-                ));
-            }
-            None => parts.push(format!(
-                "SELECT {k} AS k, 'span' AS what, {none} AS v, {} AS n, {none} AS lo, {none} AS hi FROM o WHERE o.m{i}",
-                text("count(*)")
-            )),
-        }
-        for j in 1..=of.groups.len() {
-            let g = format!("o.g{j}");
-            parts.push(format!(
-                "SELECT * FROM (SELECT {k} AS k, 'g{j}' AS what, {g} AS v, {} AS n, {} AS lo, {none} AS hi\n  FROM o WHERE o.m{i} GROUP BY {g}\n  ORDER BY count(*) DESC, {g} IS NULL, {}\n  LIMIT {top}) AS x{i}_{j}",
-                text("count(*)"),
-                text("count(*) OVER ()"),
-                by_value(&g)
-            ));
-        }
     }
     let any = conditions
         .iter()
         .map(|c| format!("({c})"))
         .collect::<Vec<_>>()
         .join(" OR ");
-    Sql::new(format!(
-        "WITH o AS (\n  SELECT {}\n  FROM {} AS {CHILD}{}\n  WHERE {any}\n)\n{}",
+    // MySQL and MariaDB would merge `o` into the join with `parts`, and join
+    // the parents again for each part; a limit keeps it apart, read once.
+    let keep = match engine {
+        Engine::Mysql => "\n  LIMIT 18446744073709551615",
+        _ => "",
+    };
+    format!(
+        "  SELECT {}\n  FROM {} AS {CHILD}{}\n  WHERE {any}{keep}",
         columns.join(",\n         "),
         relation(engine, of.child, of.only),
         left_joins(engine, &lookups).replace('\n', "\n  "),
-        parts.join("\nUNION ALL\n")
-    ))
+    )
+}
+
+/// The parts [`facts`] counts of each check: their list (`parts`), a part's
+/// value of a row (`v`), and each check's span (`s`).
+struct FactParts {
+    list: Vec<String>,
+    value: String,
+    spans: Vec<String>,
+}
+
+impl FactParts {
+    fn of(engine: Engine, timed: bool, checks: usize, groups: usize) -> FactParts {
+        let mut list = Vec::new();
+        let mut buckets = Vec::new();
+        let mut spans = Vec::new();
+        for i in 1..=checks {
+            list.push(match i {
+                1 => "SELECT 1 AS k, 'span' AS what".to_string(),
+                _ => format!("SELECT {i}, 'span'"),
+            });
+            if timed {
+                list.push(format!("SELECT {i}, 'bucket'"));
+                let (lo, hi) = (format!("s.lo{i}"), format!("s.hi{i}"));
+                buckets.push(format!(
+                    "WHEN {i} THEN {}",
+                    bucket_of(engine, "x.t", &lo, &hi)
+                ));
+                spans.push(format!(
+                    "min(CASE WHEN m{i} THEN t END) AS lo{i}, max(CASE WHEN m{i} THEN t END) AS hi{i}"
+                ));
+            }
+            list.extend((1..=groups).map(|j| format!("SELECT {i}, 'g{j}'")));
+        }
+        let mut value = Vec::new();
+        if timed {
+            let bucket = format!("CASE parts.k {} END", buckets.join(" "));
+            value.push(format!("WHEN 'bucket' THEN {}", as_text(engine, &bucket)));
+        }
+        value.extend((1..=groups).map(|j| format!("WHEN 'g{j}' THEN x.g{j}")));
+        let value = match value.is_empty() {
+            true => as_text(engine, "NULL"),
+            false => format!("CASE parts.what {} END", value.join(" ")),
+        };
+        FactParts { list, value, spans }
+    }
+}
+
+/// NULL as whole seconds (a table without a time column).
+fn no_seconds(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Postgres => "CAST(NULL AS bigint)",
+        Engine::Mysql => "CAST(NULL AS SIGNED)",
+        Engine::Sqlite => "NULL",
+    }
 }
 
 #[cfg(test)]
@@ -1571,6 +1646,12 @@ mod tests {
             predicates: &[&missing],
             ..of
         };
+        // MySQL and MariaDB read the offending rows once, not once per part.
+        let sql = facts(Engine::Mysql, &of, 5);
+        assert!(
+            sql.as_str().contains("LIMIT 18446744073709551615\n)"),
+            "{sql}"
+        );
         let sql = facts(Engine::Sqlite, &of, 5);
         assert!(
             sql.as_str().contains(
