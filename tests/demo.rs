@@ -205,6 +205,31 @@ fn demo_story_is_told(json: &serde_json::Value) {
     let hardest = clients["top"][0][1].as_u64().unwrap();
     assert!(3 * hardest >= 2 * rows, "one client holds most: {clients}");
     assert!(by("master_flow_id.flow_type")["groups"].as_u64().unwrap() >= 1);
+    // The raw records whose master flow was deleted have none to say their
+    // flow's type; their import's master flow, two references away, does.
+    let raw = findings
+        .iter()
+        .find(|f| f["check"] == "orphans" && f["child_table"] == "raw_import_records")
+        .expect("the orphaned raw records");
+    let types = |column: &str| {
+        raw["breakdown"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["column"] == column)
+            .unwrap_or_else(|| panic!("by {column}: {raw}"))["top"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let direct = types("master_flow_id.flow_type");
+    assert_eq!(direct.len(), 1, "{direct:?}");
+    assert!(direct[0][0].is_null(), "{direct:?}");
+    let through_import = types("data_import_id.master_flow_id.flow_type");
+    assert!(
+        through_import.iter().all(|g| g[0].is_string()),
+        "{through_import:?}"
+    );
     let custom = findings
         .iter()
         .find(|f| f["key"] == "custom:completed_flow_with_running_discovery")

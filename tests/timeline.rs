@@ -35,12 +35,17 @@ const PROFILE: &str = r#"
 columns = ["tenant_id"]
 
 [tables.children]
-breakdown = ["kind", "owner_id.tier"]
+breakdown = ["kind", "owner_id.tier", "owner_id.region_id.name"]
 
 [[relationship]]
 child = "children"
 columns = ["owner_id"]
 parent = "owners"
+
+[[relationship]]
+child = "owners"
+columns = ["region_id"]
+parent = "regions"
 
 [[relationship]]
 child = "children"
@@ -103,7 +108,8 @@ fn schema(dialect: Dialect) -> String {
     };
     format!(
         "CREATE TABLE parents (id int PRIMARY KEY);
-         CREATE TABLE owners (id int PRIMARY KEY, tier varchar(10));
+         CREATE TABLE regions (id int PRIMARY KEY, name varchar(10));
+         CREATE TABLE owners (id int PRIMARY KEY, tier varchar(10), region_id int);
          CREATE TABLE children (id int PRIMARY KEY, parent_id int, created_at {instant},
                                 tenant_id varchar(20), kind varchar(10), owner_id int);
          CREATE TABLE events (id int PRIMARY KEY, parent_id int, inserted_at {local});
@@ -111,7 +117,8 @@ fn schema(dialect: Dialect) -> String {
          CREATE TABLE plain (id int PRIMARY KEY, parent_id int, label varchar(20));
          CREATE TABLE notes (id int PRIMARY KEY, parent_id int, created_at {text}, written {text});
          INSERT INTO parents VALUES (1);
-         INSERT INTO owners VALUES (1, 'gold'), (2, 'silver'), (3, NULL);"
+         INSERT INTO regions VALUES (1, 'north'), (2, 'south');
+         INSERT INTO owners VALUES (1, 'gold', 2), (2, 'silver', 1), (3, NULL, NULL);"
     )
 }
 
@@ -129,7 +136,8 @@ fn rows(dialect: Dialect) -> String {
     };
     let mut sql = String::new();
     // Owners: the orphans' tiers are gold 3, silver 2, and NULL 2 (an owner
-    // without a tier, and no owner).
+    // without a tier, and no owner); their owners' regions south 3, north 2,
+    // NULL 2 (an owner without a region, and no owner).
     for (id, parent, at, tenant, owner) in [
         (1, 1, Some("2025-01-01 00:00:00"), "'acme'", "2"),
         (2, 99, Some("2026-11-30 23:58:00"), "'acme'", "1"),
@@ -200,8 +208,9 @@ async fn orphans_timeline(db: &Db, plan: &Plan, child: &str) -> Option<Timeline>
 type Groups<'a> = Vec<(Option<&'a str>, u64)>;
 
 /// The children's orphans by tenant (NULL a group of its own), by the
-/// profile's `kind` and by their owner's tier (through `owner_id`; NULL
-/// where the owner has none or there is no owner): the largest groups
+/// profile's `kind`, by their owner's tier (through `owner_id`; NULL where
+/// the owner has none or there is no owner) and by their owner's region's
+/// name (two references away): the largest groups
 /// first, ties by value, five at most, and how many groups there are; a
 /// table with neither has none.
 async fn breakdowns_are_exact(db: &Db, plan: &Plan) {
@@ -225,12 +234,14 @@ async fn breakdowns_are_exact(db: &Db, plan: &Plan) {
         .map(|k| (Some(k), 1))
         .to_vec();
     let tiers = vec![(Some("gold"), 3), (Some("silver"), 2), (None, 2)];
+    let regions = vec![(Some("south"), 3), (Some("north"), 2), (None, 2)];
     assert_eq!(
         groups,
         [
             ("tenant_id", tenants, 4),
             ("kind", kinds, 7),
-            ("owner_id.tier", tiers, 3)
+            ("owner_id.tier", tiers, 3),
+            ("owner_id.region_id.name", regions, 3)
         ]
     );
     let none = read_apart(db, plan, orphans_of(plan, "plain")).await;
@@ -407,7 +418,7 @@ async fn wrong_choices_are_said(url: &str) {
         "time column \"label\" is character varying(20), not a date or time",
         "\"missing\" is not a column of children",
         "\"kind\" references no table, so \"kind.x\" reaches no column",
-        "\"nope\" is not a column of parents, which \"parent_id\" references",
+        "\"nope\" is not a column of parents, which \"parent_id.nope\" reaches",
         "table \"nope\" does not exist",
     ] {
         assert!(

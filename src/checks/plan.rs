@@ -1057,9 +1057,10 @@ fn lineage_root(
 }
 
 /// A breakdown column as the profile writes it: a column of `table`, else
-/// `<reference>.<column>` where `<reference>` is a column of `table` that
-/// alone references another table (its first such relationship) and
-/// `<column>` is a column of that table.
+/// `<reference>.….<column>`: from `table`, each reference a column that alone
+/// references another table (its first such relationship), hop by hop, and
+/// `<column>` a column of the table the last one reaches. A name that is a
+/// column of the table it is read in is that column, dots and all.
 fn group_by(
     schema: &Schema,
     table: &Table,
@@ -1069,37 +1070,50 @@ fn group_by(
     if let Some(column) = table.column(written) {
         return Ok(GroupBy::own(&column.name));
     }
-    let not_a_column = || {
-        format!(
+    if !written.contains('.') {
+        return Err(format!(
             "\"{written}\" is not a column of {}",
             schema.label(&table.name)
+        ));
+    }
+    let mut at = table;
+    let mut rest = written;
+    let mut via = Vec::new();
+    while let Some((reference, more)) = rest.split_once('.') {
+        if at.column(rest).is_some() {
+            break;
+        }
+        let reference = at.column(reference).ok_or_else(|| {
+            format!(
+                "\"{reference}\" is not a column of {}, so \"{written}\" reaches no column",
+                schema.label(&at.name)
+            )
+        })?;
+        let relationship = relationships
+            .iter()
+            .find(|r| r.child == at.name && r.child_columns == [reference.name.clone()])
+            .ok_or_else(|| {
+                format!(
+                    "\"{}\" references no table, so \"{written}\" reaches no column",
+                    reference.name
+                )
+            })?;
+        via.push(relationship.lookup());
+        at = schema
+            .table(&relationship.parent)
+            .ok_or_else(|| format!("{} is not in the catalog", relationship.parent.name))?;
+        rest = more;
+    }
+    let column = at.column(rest).ok_or_else(|| {
+        format!(
+            "\"{rest}\" is not a column of {}, which \"{written}\" reaches",
+            schema.label(&at.name)
         )
-    };
-    let (reference, column) = written.split_once('.').ok_or_else(not_a_column)?;
-    let reference = table.column(reference).ok_or_else(not_a_column)?;
-    let relationship = relationships
-        .iter()
-        .find(|r| r.child == table.name && r.child_columns == [reference.name.clone()])
-        .ok_or_else(|| {
-            format!(
-                "\"{}\" references no table, so \"{written}\" reaches no column",
-                reference.name
-            )
-        })?;
-    let parent = schema
-        .table(&relationship.parent)
-        .and_then(|p| p.column(column))
-        .ok_or_else(|| {
-            format!(
-                "\"{column}\" is not a column of {}, which \"{}\" references",
-                schema.label(&relationship.parent),
-                reference.name
-            )
-        })?;
+    })?;
     Ok(GroupBy {
         label: written.to_string(),
-        column: parent.name.clone(),
-        via: Some(relationship.lookup()),
+        column: column.name.clone(),
+        via,
     })
 }
 

@@ -194,15 +194,17 @@ pub struct Sampled<'a> {
 }
 
 /// A breakdown column: one of the row's own, or a column of the row its
-/// reference reaches (`master_flow_id.flow_type`: the flow type of the
-/// master flow), NULL where that row does not exist.
+/// references reach, hop by hop (`master_flow_id.flow_type`: the flow type
+/// of the master flow; `data_import_id.master_flow_id.flow_type`: that of
+/// its import's master flow), NULL where that row does not exist.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupBy {
-    /// As reports name it: the column, or `<reference>.<parent column>`.
+    /// As reports name it: the column, or `<reference>.….<column>`.
     pub label: String,
     pub column: String,
-    /// The reference to the row holding `column`; None: the row's own.
-    pub via: Option<Lookup>,
+    /// The references from the row to the one holding `column`, each of one
+    /// column; empty: the row's own.
+    pub via: Vec<Lookup>,
 }
 
 impl GroupBy {
@@ -211,24 +213,43 @@ impl GroupBy {
         GroupBy {
             label: column.to_string(),
             column: column.to_string(),
-            via: None,
+            via: Vec::new(),
         }
     }
 }
 
 /// A breakdown column's value of a row (not yet as text). `joined`: the
-/// alias of its reference's parent where the statement joins it already;
-/// else the parent's value is looked up by its key.
+/// alias of its first reference's parent where the statement joins it
+/// already; every other row on the way is looked up by its key.
 fn group_value(engine: Engine, group: &GroupBy, joined: Option<&str>) -> String {
-    match (&group.via, joined) {
-        (None, _) => col(engine, CHILD, &group.column),
-        (Some(_), Some(alias)) => col(engine, alias, &group.column),
-        (Some(lookup), None) => format!(
-            "(SELECT {} FROM {} AS g WHERE {} LIMIT 1)",
-            col(engine, "g", &group.column),
-            relation(engine, &lookup.parent, lookup.parent_only),
-            join_condition(engine, lookup, "g")
-        ),
+    reached(engine, &group.via, group.via.len(), &group.column, joined)
+}
+
+/// `column` of the row `depth` references along `hops` from the child row
+/// (0: the child's own).
+fn reached(
+    engine: Engine,
+    hops: &[Lookup],
+    depth: usize,
+    column: &str,
+    joined: Option<&str>,
+) -> String {
+    match (depth, joined) {
+        (0, _) => col(engine, CHILD, column),
+        (1, Some(alias)) => col(engine, alias, column),
+        _ => {
+            let lookup = &hops[depth - 1];
+            let (child, parent) = &lookup.pairs[0];
+            let key = reached(engine, hops, depth - 1, child, joined);
+            let g = format!("g{depth}");
+            format!(
+                "(SELECT {} FROM {} AS {g} WHERE {} = {} LIMIT 1)",
+                col(engine, &g, column),
+                relation(engine, &lookup.parent, lookup.parent_only),
+                comparable(engine, col(engine, &g, parent), lookup.as_text),
+                comparable(engine, key, lookup.as_text)
+            )
+        }
     }
 }
 
@@ -270,7 +291,7 @@ fn sample_and_facts(
         columns.push((String::new(), as_text(engine, &epoch_seconds(engine, time))));
     }
     for group in sampled.groups {
-        let alias = group.via.as_ref().and_then(joined);
+        let alias = group.via.first().and_then(joined);
         let value = as_text(engine, &group_value(engine, group, alias.as_deref()));
         columns.push((String::new(), value));
     }
@@ -1476,7 +1497,7 @@ fn facts_rows(engine: Engine, of: &FactsOf) -> String {
         None => format!("{} AS t", no_seconds(engine)),
     }];
     for (j, group) in of.groups.iter().enumerate() {
-        let via = group.via.as_ref().and_then(joined);
+        let via = group.via.first().and_then(joined);
         let value = group_value(engine, group, via.as_deref());
         columns.push(format!("{} AS g{}", as_text(engine, &value), j + 1));
     }
@@ -1630,7 +1651,7 @@ mod tests {
             GroupBy {
                 label: "discovery_flow_id.status".into(),
                 column: "status".into(),
-                via: Some(lookup()),
+                via: vec![lookup()],
             },
         ];
         let of = FactsOf {
@@ -1655,7 +1676,7 @@ mod tests {
         let sql = facts(Engine::Sqlite, &of, 5);
         assert!(
             sql.as_str().contains(
-                "(SELECT g.\"status\" FROM \"public\".\"discovery_flows\" AS g WHERE g.\"flow_id\" = c.\"discovery_flow_id\" LIMIT 1)"
+                "(SELECT g1.\"status\" FROM \"public\".\"discovery_flows\" AS g1 WHERE g1.\"flow_id\" = c.\"discovery_flow_id\" LIMIT 1)"
             ),
             "{sql}"
         );
