@@ -168,6 +168,16 @@ fn assert_documented_faults(json: &serde_json::Value, scale: u64, engine: Engine
     assert_eq!(metric["rows"].as_array().unwrap().len(), 4, "{metric}");
 }
 
+/// A finding's breakdown by `column`.
+fn breakdown<'f>(finding: &'f serde_json::Value, column: &str) -> &'f serde_json::Value {
+    finding["breakdown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["column"] == column)
+        .unwrap_or_else(|| panic!("by {column}: {finding}"))
+}
+
 /// The demo's orphans tell a story: the orphaned assets were written in one
 /// hour, 2026-03-14 02:00 UTC, and one client holds most of them (the
 /// burst's first two thirds); they are grouped by their master flow's type
@@ -192,15 +202,7 @@ fn demo_story_is_told(json: &serde_json::Value) {
             .starts_with("2026-03-14 02:")
     );
     assert_eq!(orphans["timeline"]["unit"], "minute");
-    let by = |column: &str| {
-        orphans["breakdown"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|b| b["column"] == column)
-            .unwrap_or_else(|| panic!("by {column}: {orphans}"))
-            .clone()
-    };
+    let by = |column: &str| breakdown(orphans, column);
     let clients = by("client_account_id");
     let hardest = clients["top"][0][1].as_u64().unwrap();
     assert!(3 * hardest >= 2 * rows, "one client holds most: {clients}");
@@ -211,17 +213,7 @@ fn demo_story_is_told(json: &serde_json::Value) {
         .iter()
         .find(|f| f["check"] == "orphans" && f["child_table"] == "raw_import_records")
         .expect("the orphaned raw records");
-    let types = |column: &str| {
-        raw["breakdown"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|b| b["column"] == column)
-            .unwrap_or_else(|| panic!("by {column}: {raw}"))["top"]
-            .as_array()
-            .unwrap()
-            .clone()
-    };
+    let types = |column: &str| breakdown(raw, column)["top"].as_array().unwrap().clone();
     let direct = types("master_flow_id.flow_type");
     assert_eq!(direct.len(), 1, "{direct:?}");
     assert!(direct[0][0].is_null(), "{direct:?}");
