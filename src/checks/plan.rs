@@ -704,8 +704,8 @@ impl Builder<'_> {
 
     /// Every table's breakdown columns: the tenant columns it has, then the
     /// profile's `[tables.<name>] breakdown`, each a column of the table or,
-    /// written `<reference>.<column>`, a column of the row a single-column
-    /// reference of it reaches. One that is neither is a profile problem.
+    /// written `<reference>.….<column>`, a column of the row its references
+    /// reach (see [`group_by`]). One that is neither is a profile problem.
     fn breakdowns(
         &mut self,
         profile: &Profile,
