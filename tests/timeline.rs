@@ -555,13 +555,14 @@ async fn beyond_what_a_pass_keeps_the_timeline_is_omitted_not_partial() {
         let script = "CREATE TABLE parents (id int PRIMARY KEY);
              CREATE TABLE many (id INTEGER PRIMARY KEY, parent_id int, created_at TEXT);
              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10001)
-             INSERT INTO many SELECT i, 99, datetime(1767225600 + i, 'unixepoch') FROM n;";
+             INSERT INTO many SELECT i, 99, datetime(1767225600 + i, 'unixepoch') FROM n;
+             CREATE TABLE more AS SELECT * FROM many;";
         sqlx::raw_sql(script).execute(&mut conn).await.unwrap();
         conn.close().await.unwrap();
     }
     let url = url.trim_end_matches("?mode=rwc").to_string();
-    let profile =
-        "[[relationship]]\nchild = \"many\"\ncolumns = [\"parent_id\"]\nparent = \"parents\"\n";
+    let profile = "[[relationship]]\nchild = \"many\"\ncolumns = [\"parent_id\"]\nparent = \"parents\"\n\n\
+                   [[relationship]]\nchild = \"more\"\ncolumns = [\"parent_id\"]\nparent = \"parents\"\n";
     let (plan, result) = common::check(&url, Some(profile), PlanOptions::default()).await;
     let check = orphans_of(&plan, "many");
     let finding = result
@@ -591,14 +592,17 @@ async fn beyond_what_a_pass_keeps_the_timeline_is_omitted_not_partial() {
         .output()
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let orphans = report["findings"]
+    let orphans: Vec<&serde_json::Value> = report["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["check"] == "orphans")
-        .unwrap();
-    assert_eq!(orphans["timeline"]["rows"], 10_001, "{orphans}");
-    assert_eq!(orphans["timeline_omitted"], serde_json::Value::Null);
+        .filter(|f| f["check"] == "orphans")
+        .collect();
+    assert_eq!(orphans.len(), 2);
+    for orphans in orphans {
+        assert_eq!(orphans["timeline"]["rows"], 10_001, "{orphans}");
+        assert_eq!(orphans["timeline_omitted"], serde_json::Value::Null);
+    }
     let apart: Vec<&str> = report["statements"]
         .as_array()
         .unwrap()
@@ -606,7 +610,11 @@ async fn beyond_what_a_pass_keeps_the_timeline_is_omitted_not_partial() {
         .filter(|s| s["kind"] == "timeline")
         .map(|s| s["key"].as_str().unwrap())
         .collect();
-    assert_eq!(apart, ["timeline:many"], "one statement for the table");
+    assert_eq!(
+        apart,
+        ["timeline:many", "timeline:more"],
+        "one statement per table"
+    );
 }
 
 /// PostgreSQL's `infinity` and `-infinity` are no time: rows holding them

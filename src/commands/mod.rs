@@ -17,6 +17,7 @@ use crate::db::{Db, SessionOptions};
 use crate::profile::Profile;
 use args::{ConnectArgs, PlanArgs};
 use color_eyre::eyre::{Result, WrapErr, eyre};
+use futures::StreamExt;
 use indicatif::ProgressBar;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -186,8 +187,9 @@ pub fn usage_error(error: &clap::Error) -> String {
 /// For each finding whose pass kept too few of its rows to say when they were
 /// written (`timeline_omitted`), reads its timeline and breakdowns apart:
 /// one statement per table, for all such findings on it (see
-/// [`crate::offending::facts_of_table`]), each listed in `read_apart`. One
-/// that cannot be read says so in each of its findings' `timeline_omitted`.
+/// [`crate::offending::facts_of_table`]; two tables at a time), each listed
+/// in `read_apart`. One that cannot be read says so in each of its findings'
+/// `timeline_omitted`.
 pub async fn read_facts_apart(db: &Db, plan: &Plan, result: &mut crate::runner::RunResult) {
     // Findings (by place) and their checks, per table.
     let mut tables: BTreeMap<usize, Vec<(usize, usize)>> = BTreeMap::new();
@@ -203,9 +205,18 @@ pub async fn read_facts_apart(db: &Db, plan: &Plan, result: &mut crate::runner::
             tables.entry(table.index()).or_default().push((i, check));
         }
     }
-    for found in tables.into_values() {
+    // Two tables at a time: each statement reads its table once, on a
+    // connection of the pool the run has finished with.
+    let reads = futures::stream::iter(tables.into_values().map(|found| async move {
         let checks: Vec<usize> = found.iter().map(|&(_, c)| c).collect();
-        match crate::offending::facts_of_table(db, plan, &checks).await {
+        let read = crate::offending::facts_of_table(db, plan, &checks).await;
+        (found, read)
+    }))
+    .buffered(2)
+    .collect::<Vec<_>>()
+    .await;
+    for (found, read) in reads {
+        match read {
             Ok((facts, sent)) => {
                 for ((i, _), facts) in found.iter().zip(facts) {
                     result.findings[*i].facts = Some(Box::new(facts));
