@@ -135,7 +135,7 @@ impl Alert {
 fn growth(
     before: Option<&Finding>,
     now: &Finding,
-) -> Option<(u64, Option<(String, &'static str)>)> {
+) -> Option<(u64, Option<(String, crate::timeline::Unit)>)> {
     let count = now.count?;
     let timeline = now.facts.as_deref().and_then(|f| f.timeline.as_ref());
     let Some(before) = before else {
@@ -299,7 +299,7 @@ mod tests {
             last_at: None,
             rows: count,
             untimed,
-            unit: "minute",
+            unit: crate::timeline::Unit::Minute,
             buckets: buckets
                 .iter()
                 .map(|(b, n)| (format!("{b}:00"), *n))

@@ -41,22 +41,26 @@ struct Listing<'a> {
     label: String,
 }
 
+/// Check `check` of `plan` when it is a check of rows; else why it has no
+/// offending rows to read.
+fn rows_check(plan: &Plan, check: usize) -> Result<&RowsCheck, String> {
+    let found = plan
+        .checks
+        .get(check)
+        .ok_or_else(|| format!("there is no check {check} in the plan"))?;
+    match &found.work {
+        Work::Rows(rows) => Ok(rows),
+        Work::Withheld(reason) => Err(reason.clone()),
+        Work::Catalog(_) | Work::Assertion(_) => Err(format!(
+            "{} is not a check of rows: it has no offending rows to list",
+            found.key
+        )),
+    }
+}
+
 impl<'a> Listing<'a> {
     fn of(plan: &'a Plan, check: usize) -> Result<Listing<'a>, String> {
-        let found = plan
-            .checks
-            .get(check)
-            .ok_or_else(|| format!("there is no check {check} in the plan"))?;
-        let rows = match &found.work {
-            Work::Rows(rows) => rows,
-            Work::Withheld(reason) => return Err(reason.clone()),
-            Work::Catalog(_) | Work::Assertion(_) => {
-                return Err(format!(
-                    "{} is not a check of rows: it has no offending rows to list",
-                    found.key
-                ));
-            }
-        };
+        let rows = rows_check(plan, check)?;
         let schema = &plan.schema;
         let label = schema.label(&rows.table);
         let table = schema
@@ -285,22 +289,18 @@ fn text(cell: Cell) -> Option<String> {
     }
 }
 
-/// Each statement a timeline or breakdown read sent: a key naming it and
-/// the table, and how long it took.
-pub type Sent = Vec<(String, std::time::Duration)>;
-
-/// Runs `sql`, noting it in `sent` as `key`.
-async fn timed_rows(
-    tx: &mut crate::db::Transaction,
-    sql: &Sql,
-    key: String,
-    sent: &mut Sent,
-) -> Result<Vec<db::SampleRow>, sqlx::Error> {
-    let started = std::time::Instant::now();
-    let rows = tx.text_rows(sql).await;
-    sent.push((key, started.elapsed()));
-    rows
+/// A statement that read timelines and breakdowns apart: its key
+/// (`timeline:<table>`), how many checks it read them of, how long it took.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Apart {
+    pub key: String,
+    pub checks: usize,
+    pub elapsed: std::time::Duration,
 }
+
+/// The statements a read of timelines and breakdowns sent (none when the
+/// table has neither a time nor a breakdown column).
+pub type Sent = Vec<Apart>;
 
 /// Everything the pass would have learnt of check `check`'s offending rows,
 /// read by a statement of its own (when the pass kept too few of them):
@@ -325,43 +325,46 @@ pub async fn facts_of_table(
     plan: &Plan,
     checks: &[usize],
 ) -> Result<(Vec<Facts>, Sent), String> {
-    let listings = checks
+    let rows = checks
         .iter()
-        .map(|&c| Listing::of(plan, c))
+        .map(|&c| rows_check(plan, c))
         .collect::<Result<Vec<_>, _>>()?;
-    let Some(first) = listings.first() else {
+    let Some(first) = rows.first() else {
         return Ok((Vec::new(), Vec::new()));
     };
-    let table = &first.rows.table;
-    if let Some(other) = listings.iter().find(|l| l.rows.table != *table) {
+    let table = &first.table;
+    let label = plan.schema.label(table);
+    if let Some(other) = rows.iter().find(|r| r.table != *table) {
         return Err(format!(
-            "{} and {} are two tables",
-            first.label, other.label
+            "{label} and {} are two tables",
+            plan.schema.label(&other.table)
         ));
     }
-    let (time, groups) = (first.rows.time.as_ref(), &first.rows.groups);
+    let (time, groups) = (first.time.as_ref(), &first.groups);
     if time.is_none() && groups.is_empty() {
         return Ok((vec![Facts::default(); checks.len()], Vec::new()));
     }
-    let predicates: Vec<&Predicate> = listings.iter().map(|l| &l.rows.predicate).collect();
+    let predicates: Vec<&Predicate> = rows.iter().map(|r| &r.predicate).collect();
     let of = render::FactsOf {
         child: table,
-        only: first.rows.only,
+        only: first.only,
         predicates: &predicates,
         time,
         groups,
     };
     let sql = render::facts(plan.engine, &of, BREAKDOWN_TOP);
-    let failed = |e: sqlx::Error| read_failed(&first.label, &e);
-    let mut sent = Vec::new();
+    let failed = |e: sqlx::Error| read_failed(&label, &e);
     let mut tx = db.reader(None).await.map_err(failed)?;
-    let key = format!("timeline:{}", first.label);
-    let rows = timed_rows(&mut tx, &sql, key, &mut sent)
-        .await
-        .map_err(failed)?;
+    let started = std::time::Instant::now();
+    let rows = tx.text_rows(&sql).await.map_err(failed)?;
+    let sent = Apart {
+        key: format!("timeline:{label}"),
+        checks: checks.len(),
+        elapsed: started.elapsed(),
+    };
     tx.finish().await.map_err(failed)?;
     let labels: Vec<&str> = groups.iter().map(|g| g.label.as_str()).collect();
-    Ok((facts_from(&rows, checks.len(), time, &labels), sent))
+    Ok((facts_from(&rows, checks.len(), time, &labels), vec![sent]))
 }
 
 /// What a facts statement said of one check.
@@ -431,8 +434,8 @@ fn facts_from(
                 rows: s.rows,
                 untimed: s.rows.saturating_sub(s.timed),
                 unit: match (s.first, s.last) {
-                    (Some(f), Some(l)) => Unit::for_span(l - f).as_str(),
-                    _ => Unit::Day.as_str(),
+                    (Some(f), Some(l)) => Unit::for_span(l - f),
+                    _ => Unit::Day,
                 },
                 buckets: s
                     .buckets

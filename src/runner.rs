@@ -532,12 +532,6 @@ struct Sample {
     facts: Option<Box<crate::timeline::Facts>>,
 }
 
-impl From<Vec<SampleRow>> for Sample {
-    fn from(rows: Vec<SampleRow>) -> Self {
-        Sample { rows, facts: None }
-    }
-}
-
 impl Read {
     /// Each check's outcome from what the statement `sql` read.
     fn decide(self, plan: &Plan, sql: &Sql, elapsed: Duration) -> Vec<(usize, Outcome)> {
@@ -729,7 +723,7 @@ fn sample_of(plan: &Plan, c: usize, n: u64, texts: &mut dyn Iterator<Item = &str
     let Work::Rows(r) = &plan.checks[c].work else {
         return Sample::default();
     };
-    if limit == 0 && !r.sampled().has_facts() {
+    if !r.sampled().aggregated(plan.sample) {
         return Sample::default();
     }
     let texts: Vec<&str> = texts.collect();
@@ -770,14 +764,11 @@ fn facts_of(
         .collect();
     if rows.len() as u64 != n {
         // Fewer than all of them: nothing rather than something partial.
-        return Some(Box::new(crate::timeline::Facts {
-            omitted: Some(format!(
-                "the pass keeps {} of its {} offending rows",
-                wording::thousands(rows.len() as u64),
-                wording::thousands(n)
-            )),
-            ..Default::default()
-        }));
+        return Some(Box::new(crate::timeline::Facts::omitted(format!(
+            "the pass keeps {} of its {} offending rows",
+            wording::thousands(rows.len() as u64),
+            wording::thousands(n)
+        ))));
     }
     let labels: Vec<&str> = r.groups.iter().map(|g| g.label.as_str()).collect();
     let time = r.time.as_ref().map(|t| (t.column.as_str(), t.chosen));
@@ -803,12 +794,9 @@ fn assertion_facts(
         Some(named) => match find(named) {
             Some(column) => Some((column.as_str(), Chosen::Profile)),
             None => {
-                return Some(Box::new(Facts {
-                    omitted: Some(format!(
-                        "time column \"{named}\" is not a column of the query's rows"
-                    )),
-                    ..Facts::default()
-                }));
+                return Some(Box::new(Facts::omitted(format!(
+                    "time column \"{named}\" is not a column of the query's rows"
+                ))));
             }
         },
         None => NAMES
@@ -825,14 +813,11 @@ fn assertion_facts(
         return None;
     }
     if rows.len() as u64 != n {
-        return Some(Box::new(Facts {
-            omitted: Some(format!(
-                "the query returned {} rows, and tether reads when and whose of {} at most",
-                wording::thousands(n),
-                wording::thousands(rows.len() as u64)
-            )),
-            ..Facts::default()
-        }));
+        return Some(Box::new(Facts::omitted(format!(
+            "the query returned {} rows, and tether reads when and whose of {} at most",
+            wording::thousands(n),
+            wording::thousands(rows.len() as u64)
+        ))));
     }
     let facts: Vec<RowFacts> = rows
         .iter()
@@ -873,7 +858,6 @@ fn scan_read(
     statement: &Statement,
     rows: &[Vec<PassValue>],
 ) -> Result<Read, sqlx::Error> {
-    let limit = plan.sample as usize;
     if rows.is_empty() {
         return Err(sqlx::Error::RowNotFound);
     }
@@ -884,8 +868,8 @@ fn scan_read(
         .checks
         .iter()
         .map(|&c| {
-            let aggregated = limit > 0
-                || matches!(&plan.checks[c].work, Work::Rows(r) if r.sampled().has_facts());
+            let aggregated = matches!(&plan.checks[c].work,
+                Work::Rows(r) if r.sampled().aggregated(plan.sample));
             let here = at;
             at += 1 + usize::from(aggregated);
             let n = rows
@@ -1122,7 +1106,7 @@ pub struct RunResult {
     /// Timelines and breakdowns read by statements of their own after the
     /// run (a pass that kept too few of a check's rows): each statement's
     /// key and latency.
-    pub read_apart: Vec<(String, Duration)>,
+    pub read_apart: crate::offending::Sent,
 }
 
 impl RunResult {
@@ -1221,7 +1205,7 @@ impl RunResult {
         let retried: Duration = self.retried.iter().map(|r| r.3).sum::<Duration>()
             + self.estimated_first.iter().map(|e| e.1).sum::<Duration>();
         let metrics: Duration = self.metrics.iter().flatten().map(|m| m.0).sum();
-        let apart: Duration = self.read_apart.iter().map(|r| r.1).sum();
+        let apart: Duration = self.read_apart.iter().map(|r| r.elapsed).sum();
         catalog + passes + retried + metrics + apart
     }
 

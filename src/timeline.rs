@@ -151,8 +151,20 @@ pub fn choose(
 }
 
 /// A bucket of a timeline: how long each bar of its histogram is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, strum::IntoStaticStr)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    strum::IntoStaticStr,
+    strum::Display,
+    serde::Serialize,
+)]
 #[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Unit {
     Minute,
     Hour,
@@ -205,7 +217,7 @@ pub struct Timeline {
     pub untimed: u64,
     /// Each bucket's length (`minute` … `month`) and, in time order, the
     /// start of each that has rows (UTC) with its count.
-    pub unit: &'static str,
+    pub unit: Unit,
     pub buckets: Vec<(String, u64)>,
 }
 
@@ -261,6 +273,14 @@ impl serde::Serialize for Facts {
 }
 
 impl Facts {
+    /// None, and why (`timeline_omitted`).
+    pub fn omitted(why: String) -> Facts {
+        Facts {
+            omitted: Some(why),
+            ..Facts::default()
+        }
+    }
+
     /// From what was learnt of each offending row: the timeline when the
     /// table has a time column, a breakdown per column of `groups`.
     pub fn of(time: Option<(&str, Chosen)>, groups: &[&str], rows: &[RowFacts]) -> Facts {
@@ -303,7 +323,7 @@ pub fn timeline_of(column: &str, chosen: Chosen, rows: &[RowFacts]) -> Timeline 
         last_at: last.map(utc_text),
         rows: rows.len() as u64,
         untimed: (rows.len() - times.len()) as u64,
-        unit: unit.as_str(),
+        unit,
         buckets: counts.into_iter().map(|(b, n)| (utc_text(b), n)).collect(),
     }
 }
@@ -350,17 +370,11 @@ impl Timeline {
     /// Every bucket from the first to the last, those without rows at 0:
     /// the histogram as a time axis.
     pub fn series(&self) -> Vec<(i64, u64)> {
-        let unit = match self.unit {
-            "minute" => Unit::Minute,
-            "hour" => Unit::Hour,
-            "day" => Unit::Day,
-            "week" => Unit::Week,
-            _ => Unit::Month,
-        };
+        let unit = self.unit;
         let counts: Vec<(i64, u64)> = self
             .buckets
             .iter()
-            .filter_map(|(b, n)| Some((seconds_of(b)?, *n)))
+            .filter_map(|(b, n)| Some((parse_time(b)?, *n)))
             .collect();
         let (Some(&(first, _)), Some(&(last, _))) = (counts.first(), counts.last()) else {
             return Vec::new();
@@ -425,20 +439,6 @@ pub fn utc_text(t: i64) -> String {
         s % 3600 / 60,
         s % 60
     )
-}
-
-/// Seconds since 1970 of a UTC time written `YYYY-MM-DD HH:MM:SS` (as the
-/// timeline statements write them); None when it is not so written.
-pub fn seconds_of(text: &str) -> Option<i64> {
-    let (date, time) = text.split_once(' ')?;
-    let mut d = date.splitn(3, '-').map(str::parse::<i64>);
-    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
-    let mut t = time.splitn(3, ':').map(str::parse::<i64>);
-    let (h, min, s) = (t.next()?.ok()?, t.next()?.ok()?, t.next()?.ok()?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
-        return None;
-    }
-    Some(days_from_civil(y, m, day) * 86_400 + h * 3600 + min * 60 + s)
 }
 
 /// Seconds since 1970 (UTC) of a time a query's row gives as text, whatever
@@ -529,7 +529,7 @@ mod tests {
     #[test]
     fn reads_times_as_query_rows_give_them() {
         use super::parse_time;
-        let at = super::seconds_of("2026-03-14 02:00:00").unwrap();
+        let at = super::parse_time("2026-03-14 02:00:00").unwrap();
         for text in [
             "2026-03-14 02:00:00",
             "2026-03-14T02:00:00",
@@ -545,11 +545,11 @@ mod tests {
         }
         assert_eq!(
             parse_time("2026-03-14"),
-            super::seconds_of("2026-03-14 00:00:00")
+            super::parse_time("2026-03-14 00:00:00")
         );
         assert_eq!(
             parse_time("2024-02-29"),
-            super::seconds_of("2024-02-29 00:00:00")
+            super::parse_time("2024-02-29 00:00:00")
         );
         for text in [
             "infinity",
@@ -572,21 +572,21 @@ mod tests {
 
     #[test]
     fn buckets_start_on_the_minute_hour_day_monday_and_first() {
-        use super::{Unit, bucket_start, seconds_of, utc_text};
-        let t = seconds_of("2026-01-18 23:59:59").unwrap(); // a Sunday
+        use super::{Unit, bucket_start, parse_time, utc_text};
+        let t = parse_time("2026-01-18 23:59:59").unwrap(); // a Sunday
         let at = |unit| utc_text(bucket_start(t, unit));
         assert_eq!(at(Unit::Minute), "2026-01-18 23:59:00");
         assert_eq!(at(Unit::Hour), "2026-01-18 23:00:00");
         assert_eq!(at(Unit::Day), "2026-01-18 00:00:00");
         assert_eq!(at(Unit::Week), "2026-01-12 00:00:00");
         assert_eq!(at(Unit::Month), "2026-01-01 00:00:00");
-        let leap = seconds_of("2024-02-29 12:00:00").unwrap();
+        let leap = parse_time("2024-02-29 12:00:00").unwrap();
         assert_eq!(
             utc_text(bucket_start(leap, Unit::Month)),
             "2024-02-01 00:00:00"
         );
         assert_eq!(utc_text(-1), "1969-12-31 23:59:59");
-        let monday = seconds_of("2026-01-19 00:00:00").unwrap();
+        let monday = parse_time("2026-01-19 00:00:00").unwrap();
         assert_eq!(bucket_start(monday, Unit::Week), monday);
     }
 
@@ -599,7 +599,7 @@ mod tests {
             last_at: None,
             rows: 3,
             untimed: 0,
-            unit: "month",
+            unit: Unit::Month,
             buckets: vec![
                 ("2025-12-01 00:00:00".into(), 2),
                 ("2026-03-01 00:00:00".into(), 1),
@@ -621,15 +621,15 @@ mod tests {
 
     #[test]
     fn reads_utc_times_as_seconds() {
-        assert_eq!(super::seconds_of("1970-01-01 00:00:00"), Some(0));
-        assert_eq!(super::seconds_of("2000-03-01 00:00:01"), Some(951_868_801));
+        assert_eq!(super::parse_time("1970-01-01 00:00:00"), Some(0));
+        assert_eq!(super::parse_time("2000-03-01 00:00:01"), Some(951_868_801));
         assert_eq!(
-            super::seconds_of("2026-12-06 21:30:00"),
+            super::parse_time("2026-12-06 21:30:00"),
             Some(1_796_592_600)
         );
-        assert_eq!(super::seconds_of("1969-12-31 23:59:59"), Some(-1));
-        assert_eq!(super::seconds_of("2026-13-01 00:00:00"), None);
-        assert_eq!(super::seconds_of("soon"), None);
+        assert_eq!(super::parse_time("1969-12-31 23:59:59"), Some(-1));
+        assert_eq!(super::parse_time("2026-13-01 00:00:00"), None);
+        assert_eq!(super::parse_time("soon"), None);
     }
 
     use super::*;

@@ -263,7 +263,7 @@ async fn timelines_are_exact(url: &str) {
 
     let t = orphans_timeline(&db, &plan, "children").await.unwrap();
     assert_eq!(
-        (t.column.as_str(), t.chosen, t.unit),
+        (t.column.as_str(), t.chosen, t.unit.as_str()),
         ("created_at", "detected", "minute")
     );
     assert_eq!(t.first_at.as_deref(), Some("2026-11-30 23:58:00"));
@@ -281,7 +281,10 @@ async fn timelines_are_exact(url: &str) {
     breakdowns_are_exact(&db, &plan).await;
 
     let t = orphans_timeline(&db, &plan, "events").await.unwrap();
-    assert_eq!((t.column.as_str(), t.unit), ("inserted_at", "week"));
+    assert_eq!(
+        (t.column.as_str(), t.unit.as_str()),
+        ("inserted_at", "week")
+    );
     assert_eq!(t.first_at.as_deref(), Some("2026-01-15 08:00:00"));
     assert_eq!(t.last_at.as_deref(), Some("2026-06-01 12:00:00"));
     assert_eq!(
@@ -294,7 +297,7 @@ async fn timelines_are_exact(url: &str) {
     );
 
     let t = orphans_timeline(&db, &plan, "logs").await.unwrap();
-    assert_eq!((t.column.as_str(), t.unit), ("created", "month"));
+    assert_eq!((t.column.as_str(), t.unit.as_str()), ("created", "month"));
     assert_eq!(t.first_at.as_deref(), Some("2024-02-01 00:00:00"));
     assert_eq!(t.last_at.as_deref(), Some("2025-06-30 00:00:00"));
     assert_eq!(
@@ -579,7 +582,7 @@ async fn beyond_what_a_pass_keeps_the_timeline_is_omitted_not_partial() {
     );
     let db = Db::connect(&url, SessionOptions::default()).await.unwrap();
     let whole = read_apart(&db, &plan, check).await.timeline.unwrap();
-    assert_eq!((whole.rows, whole.unit), (10_001, "hour"));
+    assert_eq!((whole.rows, whole.unit.as_str()), (10_001, "hour"));
     assert_eq!(whole.buckets.iter().map(|(_, n)| n).sum::<u64>(), 10_001);
     db.close().await;
 

@@ -102,7 +102,7 @@ pub enum Action {
     /// Check `check`'s timeline and breakdowns were read.
     TimelineLoaded {
         check: usize,
-        result: Result<crate::app::Timelines, String>,
+        result: Result<crate::timeline::Facts, String>,
     },
 }
 

@@ -27,7 +27,7 @@ pub use findings::{FindingAt, FindingSort, FindingsView};
 pub use fix::{APPLY_NEEDS_WRITES, Writes};
 pub use history::{CountHistory, Streak};
 pub use lineage::{LineageRows, LineageState};
-pub use rows::{PAGE_ROWS, RowsView, TimelineView, Timelines};
+pub use rows::{PAGE_ROWS, RowsView, TimelineView};
 pub use search::TableMatch;
 pub use table_detail::Neighbour;
 

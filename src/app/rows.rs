@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::offending::Page;
-use crate::timeline::{Breakdown, Timeline};
+use crate::timeline::Facts;
 
 /// Rows read per page.
 pub const PAGE_ROWS: u32 = 100;
@@ -25,17 +25,10 @@ pub struct RowsView {
     pub column: usize,
 }
 
-/// When a check's offending rows were written (None: its table has no time
-/// column) and their largest groups, as read for its detail.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Timelines {
-    pub timeline: Option<Timeline>,
-    pub breakdowns: Vec<Breakdown>,
-}
-
-/// The timeline shown in a row check's detail: what the pass learnt, or
-/// when it kept too many rows to learn it, read once per opening of the
-/// detail by statements of its own; hidden and shown again with `t`.
+/// The timeline shown in a row check's or an assertion's detail: what the
+/// run learnt, or when a row check's pass kept too many rows to learn it,
+/// read once per opening of the detail by a statement of its own; hidden
+/// and shown again with `t`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimelineView {
     /// The check it is of.
@@ -43,7 +36,7 @@ pub struct TimelineView {
     /// Hidden with `t`.
     pub hidden: bool,
     /// None while it is read.
-    pub result: Option<Result<Timelines, String>>,
+    pub result: Option<Result<Facts, String>>,
 }
 
 impl App {
@@ -72,8 +65,9 @@ impl App {
         }
     }
 
-    /// Once a row check's detail is open and its count known above zero:
-    /// read its timeline, unless it was read for this check already.
+    /// Once a row check's or an assertion's detail is open and its count
+    /// known above zero: its timeline, unless it was set for this check
+    /// already.
     pub(super) fn timeline_wanted(&mut self) -> Option<Command> {
         let check = match self.overlay {
             Some(Overlay::Check { check, .. }) => check,
@@ -95,40 +89,20 @@ impl App {
         if self.timeline.check == Some(check) {
             return None;
         }
-        if assertion {
-            // An assertion's rows are what its statement returned: there is
-            // nothing to read apart, only what the run learnt or why not.
-            let facts = self.checks[check]
-                .findings
-                .iter()
-                .find_map(|f| f.facts.as_deref());
-            let result = match facts {
-                Some(f) if f.omitted.is_some() => Err(f.omitted.clone().unwrap_or_default()),
-                _ => Ok(Timelines {
-                    timeline: facts.and_then(|f| f.timeline.clone()),
-                    breakdowns: facts.map(|f| f.breakdowns.clone()).unwrap_or_default(),
-                }),
-            };
-            self.timeline = TimelineView {
-                check: Some(check),
-                hidden: self.timeline.hidden,
-                result: Some(result),
-            };
-            return None;
-        }
-        // The pass that counted them learnt them already, when it kept every
-        // offending row; else statements of their own read them.
-        let learnt = self.checks[check]
+        // The run learnt them already when it kept every offending row; else
+        // a row check's are read by a statement of their own. An assertion's
+        // rows are what its statement returned: nothing to read apart, only
+        // why there is nothing.
+        let facts = self.checks[check]
             .findings
             .iter()
-            .find_map(|f| f.facts.as_deref())
-            .filter(|facts| facts.omitted.is_none())
-            .map(|facts| {
-                Ok(Timelines {
-                    timeline: facts.timeline.clone(),
-                    breakdowns: facts.breakdowns.clone(),
-                })
-            });
+            .find_map(|f| f.facts.as_deref());
+        let learnt = match facts {
+            Some(f) if f.omitted.is_none() => Some(Ok(f.clone())),
+            Some(f) if assertion => Some(Err(f.omitted.clone().unwrap_or_default())),
+            None if assertion => Some(Ok(Facts::default())),
+            _ => None,
+        };
         let command = learnt.is_none().then_some(Command::LoadTimeline { check });
         self.timeline = TimelineView {
             check: Some(check),

@@ -95,7 +95,8 @@ struct BaselineSummary<'a> {
 struct StatementTiming<'a> {
     key: &'a str,
     /// `catalog` (a catalog read), `pass` (a statement of the plan), `retry`
-    /// (a check of a failed shared pass, run alone) or `metric`.
+    /// (a check of a failed shared pass, run alone), `metric` or `timeline`
+    /// (timelines and breakdowns of a table's checks read apart).
     kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     category: Option<crate::checks::Category>,
@@ -260,17 +261,14 @@ fn statement_timings<'a>(
             elapsed_ms: outcome.as_ref().map(|(elapsed, _)| ms(*elapsed)),
             threshold_ms: None,
         });
-    let apart = result
-        .read_apart
-        .iter()
-        .map(|(key, elapsed)| StatementTiming {
-            key,
-            kind: "timeline",
-            category: None,
-            checks: 1,
-            elapsed_ms: Some(ms(*elapsed)),
-            threshold_ms: None,
-        });
+    let apart = result.read_apart.iter().map(|apart| StatementTiming {
+        key: &apart.key,
+        kind: "timeline",
+        category: None,
+        checks: apart.checks,
+        elapsed_ms: Some(ms(apart.elapsed)),
+        threshold_ms: None,
+    });
     catalog
         .chain(estimated_first)
         .chain(passes)

@@ -270,6 +270,13 @@ impl<'a> Sampled<'a> {
     pub fn has_facts(&self) -> bool {
         self.time.is_some() || !self.groups.is_empty()
     }
+
+    /// True when a pass keeping `limit` sample rows aggregates this check's
+    /// rows (`s<i>` after its count): samples are kept, or there are facts
+    /// to learn.
+    pub fn aggregated(&self, limit: u32) -> bool {
+        limit > 0 || self.has_facts()
+    }
 }
 
 /// The most offending rows a pass keeps per check for its timeline and
@@ -278,24 +285,34 @@ pub const FACTS_CAP: u32 = 10_000;
 
 /// A check's sample columns, then (see [`Sampled::time`]) the row's time in
 /// whole seconds since 1970, UTC, and its breakdown values, as text.
-/// `joined` gives the alias of a lookup's parent where the statement joins
-/// it.
+/// `lookups`: the parents the statement joins (see [`joined_alias`]).
 fn sample_and_facts(
     engine: Engine,
     sampled: &Sampled,
     parent_alias: Option<&str>,
-    joined: &dyn Fn(&Lookup) -> Option<String>,
+    lookups: &[&Lookup],
 ) -> Vec<(String, String)> {
     let mut columns = sample_columns(engine, sampled, parent_alias);
     if let Some(time) = sampled.time {
         columns.push((String::new(), as_text(engine, &epoch_seconds(engine, time))));
     }
-    for group in sampled.groups {
-        let alias = group.via.first().and_then(joined);
-        let value = as_text(engine, &group_value(engine, group, alias.as_deref()));
+    for value in group_texts(engine, sampled.groups, lookups) {
         columns.push((String::new(), value));
     }
     columns
+}
+
+/// Each breakdown column's value of a row, as text; `lookups`: the parents
+/// the statement joins, through which a first reference is read.
+fn group_texts<'a>(
+    engine: Engine,
+    groups: &'a [GroupBy],
+    lookups: &'a [&'a Lookup],
+) -> impl Iterator<Item = String> + 'a {
+    groups.iter().map(move |group| {
+        let alias = group.via.first().and_then(|l| joined_alias(lookups, l));
+        as_text(engine, &group_value(engine, group, alias.as_deref()))
+    })
 }
 
 /// How many sample rows a pass keeps: `limit`, or with facts [`FACTS_CAP`].
@@ -444,16 +461,16 @@ fn distinct_lookups<'p>(predicates: impl Iterator<Item = &'p Predicate>) -> Vec<
     lookups
 }
 
+/// The alias `p<n>` a statement joins `lookup`'s parent under, n its place
+/// in `lookups` from 1; None when the statement does not join it.
+fn joined_alias(lookups: &[&Lookup], lookup: &Lookup) -> Option<String> {
+    let n = lookups.iter().position(|l| *l == lookup)?;
+    Some(format!("p{}", n + 1))
+}
+
 /// The alias of each of `lookups` (which must hold it): `p<n>`.
 fn aliases<'l>(lookups: &'l [&'l Lookup]) -> impl Fn(&Lookup) -> String + 'l {
-    move |lookup: &Lookup| {
-        let n = lookups
-            .iter()
-            .position(|l| *l == lookup)
-            .expect("lookup listed")
-            + 1;
-        format!("p{n}")
-    }
+    move |lookup: &Lookup| joined_alias(lookups, lookup).expect("lookup listed")
 }
 
 /// `LEFT JOIN`s of each of `lookups`' parents, aliased `p<n>`.
@@ -499,10 +516,9 @@ fn pass_over(engine: Engine, source: &str, checks: &[Sampled], limit: u32, extra
             ",\n       {count} AS {}",
             ident(engine, &format!("k{}", i + 1))
         );
-        if limit > 0 || check.has_facts() {
+        if check.aggregated(limit) {
             let parent = check.predicate.lookup().map(&alias);
-            let joined = |l: &Lookup| lookups.contains(&l).then(|| alias(l));
-            let columns = sample_and_facts(engine, check, parent.as_deref(), &joined);
+            let columns = sample_and_facts(engine, check, parent.as_deref(), &lookups);
             let _ = write!(
                 text,
                 ",\n       {} AS {}",
@@ -743,10 +759,10 @@ pub fn scan_sampled(
 /// sample is a bounded subquery that runs only when the count is above 0.
 /// `limit` 0: the count alone.
 pub fn alone(engine: Engine, child: &TableName, only: bool, check: &Sampled, limit: u32) -> Sql {
-    if limit == 0 && !check.has_facts() {
+    if !check.aggregated(limit) {
         return count(engine, child, only, check.predicate);
     }
-    let columns = sample_and_facts(engine, check, None, &|_| None);
+    let columns = sample_and_facts(engine, check, None, &[]);
     let limit = kept(check, limit);
     let from = format!(
         "FROM {} AS {CHILD}\nWHERE {}",
@@ -1321,44 +1337,30 @@ pub fn rows_of(engine: Engine, query: &Sql, limit: u32) -> Sql {
 // ---------------------------------------------------------------------------
 // Timelines: when offending rows were written
 
-/// `column` (of the child, `c`) as a UTC date and time in the engine's own
-/// time type (SQLite: ISO text), so that it orders by time and formats alike
-/// on every engine.
-fn utc_time(engine: Engine, time: &TimeColumn) -> String {
+/// A time column's value in whole seconds since 1970, UTC; NULL where it
+/// holds no time. A date and time without a zone counts as UTC; a day, as
+/// its midnight.
+fn epoch_seconds(engine: Engine, time: &TimeColumn) -> String {
     let c = col(engine, CHILD, &time.column);
     match (engine, time.kind) {
-        // `infinity` and `-infinity` are no time: a row holding one is a row
-        // without a time (and would not convert to seconds).
-        (Engine::Postgres, TimeKind::TimestampTz) => {
-            format!("(CASE WHEN isfinite({c}) THEN {c} AT TIME ZONE 'UTC' END)")
+        // `infinity` and `-infinity` are no time (and would not convert to
+        // seconds).
+        (Engine::Postgres, _) => {
+            format!("CAST(extract(epoch FROM (CASE WHEN isfinite({c}) THEN {c} END)) AS bigint)")
         }
-        (Engine::Postgres, TimeKind::Date) => {
-            format!("(CASE WHEN isfinite({c}) THEN CAST({c} AS timestamp) END)")
+        // A MySQL TIMESTAMP's seconds do not depend on the session's zone.
+        // Its zero value ('0000-00-00') gives 0 seconds, which no TIMESTAMP
+        // can hold otherwise: no time.
+        (Engine::Mysql, TimeKind::TimestampTz) => {
+            format!("(CASE WHEN UNIX_TIMESTAMP({c}) > 0 THEN FLOOR(UNIX_TIMESTAMP({c})) END)")
         }
-        (Engine::Postgres, _) => format!("(CASE WHEN isfinite({c}) THEN {c} END)"),
-        // A MySQL TIMESTAMP reads in the session's zone: its seconds since
-        // 1970 do not depend on it. Its zero value ('0000-00-00') gives 0
-        // seconds, which no TIMESTAMP can hold otherwise: no time.
-        (Engine::Mysql, TimeKind::TimestampTz) => format!(
-            "(CASE WHEN UNIX_TIMESTAMP({c}) > 0 THEN DATE_ADD('1970-01-01 00:00:00', INTERVAL UNIX_TIMESTAMP({c}) SECOND) END)"
-        ),
         // Zero and invalid dates ('0000-00-00', '2026-00-10', kept when
-        // sql_mode allows them) are no time.
-        (Engine::Mysql, _) => format!(
-            "(CASE WHEN TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', {c}) IS NOT NULL THEN {c} END)"
-        ),
-        (Engine::Sqlite, TimeKind::Epoch) => format!("datetime({c}, 'unixepoch')"),
-        (Engine::Sqlite, _) => format!("datetime({c})"),
-    }
-}
-
-/// A time column's value in whole seconds since 1970, UTC.
-fn epoch_seconds(engine: Engine, time: &TimeColumn) -> String {
-    let utc = utc_time(engine, time);
-    match engine {
-        Engine::Postgres => format!("CAST(extract(epoch FROM {utc}) AS bigint)"),
-        Engine::Mysql => format!("TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', {utc})"),
-        Engine::Sqlite => format!("CAST(strftime('%s', {utc}) AS INTEGER)"),
+        // sql_mode allows them) give NULL.
+        (Engine::Mysql, _) => format!("TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', {c})"),
+        (Engine::Sqlite, TimeKind::Epoch) => {
+            format!("CAST(strftime('%s', {c}, 'unixepoch') AS INTEGER)")
+        }
+        (Engine::Sqlite, _) => format!("CAST(strftime('%s', {c}) AS INTEGER)"),
     }
 }
 
@@ -1486,7 +1488,6 @@ pub fn facts(engine: Engine, of: &FactsOf, top: u32) -> Sql {
 fn facts_rows(engine: Engine, of: &FactsOf) -> String {
     let lookups = distinct_lookups(of.predicates.iter().copied());
     let alias = aliases(&lookups);
-    let joined = |l: &Lookup| lookups.contains(&l).then(|| alias(l));
     let conditions: Vec<String> = of
         .predicates
         .iter()
@@ -1496,10 +1497,8 @@ fn facts_rows(engine: Engine, of: &FactsOf) -> String {
         Some(time) => format!("{} AS t", epoch_seconds(engine, time)),
         None => format!("{} AS t", no_seconds(engine)),
     }];
-    for (j, group) in of.groups.iter().enumerate() {
-        let via = group.via.first().and_then(joined);
-        let value = group_value(engine, group, via.as_deref());
-        columns.push(format!("{} AS g{}", as_text(engine, &value), j + 1));
+    for (j, value) in group_texts(engine, of.groups, &lookups).enumerate() {
+        columns.push(format!("{value} AS g{}", j + 1));
     }
     for (i, c) in conditions.iter().enumerate() {
         columns.push(format!("({c}) AS m{}", i + 1));

@@ -405,12 +405,8 @@ fn drop_accepted(baseline: &crate::baseline::Baseline, event: &mut runner::Event
 }
 
 /// When check `check`'s offending rows were written, and their largest groups.
-async fn timelines(db: &Db, plan: &Plan, check: usize) -> Result<crate::app::Timelines, String> {
-    let (facts, _) = crate::offending::facts(db, plan, check).await?;
-    Ok(crate::app::Timelines {
-        timeline: facts.timeline,
-        breakdowns: facts.breakdowns,
-    })
+async fn timelines(db: &Db, plan: &Plan, check: usize) -> Result<crate::timeline::Facts, String> {
+    Ok(crate::offending::facts(db, plan, check).await?.0)
 }
 
 /// The remedy for one orphans check (its relationship only).

@@ -5,6 +5,7 @@ use super::{count, dim, pane_block, popup, rows_lines, severity_style, sparkline
 use crate::app::{App, COUNT_HISTORY, CheckView, CountHistory};
 use crate::graph::GraphNode;
 use crate::model::TableName;
+use crate::timeline::Unit;
 use crate::tui::config::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -267,12 +268,12 @@ fn column_chart(t: &crate::timeline::Timeline, width: usize, theme: &Theme) -> V
 /// A bucket's start as its unit reads: `2026-12-01 00:10` (minute),
 /// `2026-12-01 00:00` (hour), `2026-12-01` (day), `week of 2026-01-12`,
 /// `2026-02` (month).
-fn bucket_label(start: &str, unit: &str) -> String {
+fn bucket_label(start: &str, unit: Unit) -> String {
     match unit {
-        "minute" | "hour" => start.get(..16).unwrap_or(start).to_string(),
-        "day" => start.get(..10).unwrap_or(start).to_string(),
-        "week" => format!("week of {}", start.get(..10).unwrap_or(start)),
-        _ => start.get(..7).unwrap_or(start).to_string(),
+        Unit::Minute | Unit::Hour => start.get(..16).unwrap_or(start).to_string(),
+        Unit::Day => start.get(..10).unwrap_or(start).to_string(),
+        Unit::Week => format!("week of {}", start.get(..10).unwrap_or(start)),
+        Unit::Month => start.get(..7).unwrap_or(start).to_string(),
     }
 }
 

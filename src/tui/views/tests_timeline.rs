@@ -4,11 +4,11 @@
 
 use super::test_support::{commands as run, render, snapshots, text};
 use crate::app::fixture::refreshed;
-use crate::app::{Action, App, Command, Overlay, Pane, Timelines};
-use crate::timeline::{Breakdown, Timeline};
+use crate::app::{Action, App, Command, Overlay, Pane};
+use crate::timeline::{Breakdown, Facts, Timeline};
 
 /// A burst of orphans in one hour, some without a time, most of one tenant.
-fn burst() -> Timelines {
+fn burst() -> Facts {
     let buckets = [
         ("00:05", 2),
         ("00:10", 9),
@@ -16,7 +16,7 @@ fn burst() -> Timelines {
         ("00:12", 5),
         ("00:40", 1),
     ];
-    Timelines {
+    Facts {
         timeline: Some(Timeline {
             column: "created_at".into(),
             chosen: "detected",
@@ -24,7 +24,7 @@ fn burst() -> Timelines {
             last_at: Some("2026-12-01 00:40:00".into()),
             rows: 31,
             untimed: 0,
-            unit: "minute",
+            unit: crate::timeline::Unit::Minute,
             buckets: buckets
                 .iter()
                 .map(|(at, n)| (format!("2026-12-01 {at}:00"), *n))
@@ -39,6 +39,7 @@ fn burst() -> Timelines {
             ],
             groups: 4,
         }],
+        omitted: None,
     }
 }
 
@@ -113,10 +114,7 @@ fn the_timeline_is_read_once_per_opening_and_t_hides_it() {
 fn a_table_without_a_time_column_says_so() {
     let mut app = refreshed((160, 50));
     let (check, _) = open_detail(&mut app);
-    let none = Timelines {
-        timeline: None,
-        breakdowns: Vec::new(),
-    };
+    let none = Facts::default();
     run(
         &mut app,
         &[Action::TimelineLoaded {
@@ -136,13 +134,7 @@ fn what_the_pass_learnt_is_shown_without_reading_again() {
     let mut app = refreshed((160, 50));
     let (check, _) = open_detail(&mut app);
     run(&mut app, &[Action::Back]);
-    let burst = burst();
-    let facts = crate::timeline::Facts {
-        timeline: burst.timeline,
-        breakdowns: burst.breakdowns,
-        omitted: None,
-    };
-    app.checks[check].findings[0].facts = Some(Box::new(facts));
+    app.checks[check].findings[0].facts = Some(Box::new(burst()));
     let (_, commands) = open_detail(&mut app);
     assert!(!commands.contains(&Command::LoadTimeline { check }));
     assert!(text(&render(&app)).contains("When (created_at, detected · by minute · t hides)"));
@@ -177,12 +169,7 @@ fn an_assertions_detail_says_when_from_its_rows() {
         "{shown}"
     );
     run(&mut app, &[Action::Back]);
-    let burst = burst();
-    app.checks[custom].findings[0].facts = Some(Box::new(crate::timeline::Facts {
-        timeline: burst.timeline,
-        breakdowns: burst.breakdowns,
-        ..Default::default()
-    }));
+    app.checks[custom].findings[0].facts = Some(Box::new(burst()));
     open(&mut app);
     let shown = text(&render(&app));
     assert!(
