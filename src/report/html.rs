@@ -323,15 +323,18 @@ fn facts_html(out: &mut String, facts: &crate::timeline::Facts) {
             esc(&crate::wording::span(t)),
             t.unit
         );
-        let most = t.buckets.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1) as f64;
+        // On a time axis, as the text report and the UI draw it: buckets
+        // without rows are gaps.
+        let series = t.series();
+        let most = series.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1) as f64;
         let (bar, height) = (8.0, 32.0);
-        let width = bar * t.buckets.len() as f64;
+        let width = bar * series.len() as f64;
         let _ = write!(
             out,
             "<svg class=\"timeline\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"rows by {}\">",
             t.unit
         );
-        for (i, (start, n)) in t.buckets.iter().enumerate() {
+        for (i, (start, n)) in series.iter().enumerate().filter(|(_, (_, n))| *n > 0) {
             let h = (*n as f64 / most * height).max(1.0);
             let _ = write!(
                 out,
@@ -339,7 +342,7 @@ fn facts_html(out: &mut String, facts: &crate::timeline::Facts) {
                 i as f64 * bar,
                 height - h,
                 bar - 1.0,
-                esc(start),
+                crate::timeline::utc_text(*start),
                 crate::wording::thousands(*n)
             );
         }
@@ -499,4 +502,39 @@ pub fn render(report: &Report) -> String {
     metric_sections(&mut out, report);
     out.push_str("\n</body>\n</html>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    /// The chart is on a time axis: a minute without rows is a gap, not
+    /// left out.
+    #[test]
+    fn a_timeline_chart_keeps_its_empty_buckets_as_gaps() {
+        let timeline = crate::timeline::Timeline {
+            column: "created_at".into(),
+            chosen: "detected",
+            first_at: Some("2026-03-14 02:00:10".into()),
+            last_at: Some("2026-03-14 02:03:20".into()),
+            rows: 3,
+            untimed: 0,
+            unit: crate::timeline::Unit::Minute,
+            buckets: vec![
+                ("2026-03-14 02:00:00".into(), 2),
+                ("2026-03-14 02:03:00".into(), 1),
+            ],
+        };
+        let mut out = String::new();
+        super::facts_html(
+            &mut out,
+            &crate::timeline::Facts {
+                timeline: Some(timeline),
+                ..Default::default()
+            },
+        );
+        assert!(out.contains("width=\"32\""), "{out}");
+        assert!(out.contains("<rect x=\"0.0\""), "{out}");
+        assert!(out.contains("<rect x=\"24.0\""), "{out}");
+        assert!(out.contains("2026-03-14 02:03:00 UTC: 1"), "{out}");
+        assert_eq!(out.matches("<rect").count(), 2);
+    }
 }
