@@ -94,6 +94,20 @@ pub struct Column {
     pub identity: Option<Identity>,
 }
 
+#[cfg(test)]
+impl Column {
+    /// A plain nullable column of `data_type`, for tests.
+    pub(crate) fn of_type(name: &str, data_type: &str) -> Column {
+        Column {
+            name: name.into(),
+            data_type: data_type.into(),
+            nullable: true,
+            generated: false,
+            identity: None,
+        }
+    }
+}
+
 /// How an identity column takes explicit values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Identity {

@@ -636,13 +636,7 @@ mod tests {
     use crate::model::{TableKind, TableName};
 
     fn column(name: &str, data_type: &str) -> Column {
-        Column {
-            name: name.into(),
-            data_type: data_type.into(),
-            nullable: true,
-            generated: false,
-            identity: None,
-        }
+        Column::of_type(name, data_type)
     }
 
     fn table(columns: Vec<Column>) -> Table {

@@ -61,13 +61,15 @@ pub fn bars(counts: &[u64]) -> String {
         .collect()
 }
 
-/// `1 row`, `2 rows`, `1,000 rows`.
+/// `1 row`, `2 rows`, `1,000 rows`, `14 refreshes`.
 pub fn plural(n: u64, word: &str) -> String {
     if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{} {word}s", thousands(n))
+        return format!("1 {word}");
     }
+    let es = ["s", "x", "z", "ch", "sh"]
+        .iter()
+        .any(|end| word.ends_with(end));
+    format!("{} {word}{}", thousands(n), if es { "es" } else { "s" })
 }
 
 /// `count` as a share of `total` (above 0): whole percent from 10%, one
@@ -258,6 +260,8 @@ mod tests {
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(plural(1, "row"), "1 row");
         assert_eq!(plural(1_000, "row"), "1,000 rows");
+        assert_eq!(plural(14, "refresh"), "14 refreshes");
+        assert_eq!(plural(1, "refresh"), "1 refresh");
         assert_eq!(percent(3, 1_000), "0.3%");
         assert_eq!(percent(500, 1_000), "50%");
     }

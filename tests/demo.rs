@@ -219,7 +219,7 @@ fn demo_story_is_told(json: &serde_json::Value) {
     assert!(direct[0][0].is_null(), "{direct:?}");
     let through_import = types("data_import_id.master_flow_id.flow_type");
     assert!(
-        through_import.iter().all(|g| g[0].is_string()),
+        !through_import.is_empty() && through_import.iter().all(|g| g[0].is_string()),
         "{through_import:?}"
     );
     let custom = findings

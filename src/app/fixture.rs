@@ -224,20 +224,24 @@ fn metric_rows() -> Vec<Map<String, Value>> {
         .collect()
 }
 
+/// Sends a runner event of run `generation`, which happened at `at`, to the
+/// app at `now`.
+pub fn send(app: &mut App, generation: u64, event: Event, at: SystemTime, now: Instant) {
+    app.update(
+        Action::Runner {
+            generation,
+            event,
+            at,
+        },
+        now,
+    );
+}
+
 /// Feeds one complete refresh (as run `generation`) into the app.
 pub fn feed_run(app: &mut App, generation: u64, now: Instant) {
     let at = UNIX_EPOCH + Duration::from_secs(1_795_000_000 + generation * 10);
     let plan = app.plan.clone();
-    let send = |app: &mut App, event: Event| {
-        app.update(
-            Action::Runner {
-                generation,
-                event,
-                at,
-            },
-            now,
-        );
-    };
+    let send = |app: &mut App, event: Event| send(app, generation, event, at, now);
     for (s, statement) in plan.statements.iter().enumerate() {
         send(app, Event::Started { statement: s });
         let elapsed =

@@ -847,16 +847,8 @@ fn history_of(app: &App, check: usize) -> Vec<u64> {
 
 /// Sends `event` to the run in flight, finished at `at`.
 fn event_at(app: &mut App, event: Event, at: SystemTime) {
-    let generation = app.refresh.generation;
-    let now = app.now;
-    app.update(
-        Action::Runner {
-            generation,
-            event,
-            at,
-        },
-        now,
-    );
+    let (generation, now) = (app.refresh.generation, app.now);
+    fixture::send(app, generation, event, at, now);
 }
 
 fn finished(app: &mut App, cancelled: bool, at: SystemTime) {

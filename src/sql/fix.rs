@@ -551,13 +551,7 @@ mod tests {
     use super::*;
 
     fn column(name: &str, data_type: &str) -> Column {
-        Column {
-            name: name.into(),
-            data_type: data_type.into(),
-            nullable: true,
-            generated: false,
-            identity: None,
-        }
+        Column::of_type(name, data_type)
     }
 
     #[test]

@@ -328,13 +328,13 @@ fn history_line(view: &CheckView, theme: &Theme) -> Option<Line<'static>> {
         Some(streak) => format!(
             "non-zero since {} UTC ({}) · counts {}",
             crate::clock::time_of_day(streak.since),
-            refreshes(u64::from(streak.refreshes)),
+            crate::wording::plural(u64::from(streak.refreshes), "refresh"),
             changes(history)
         ),
         None if history.held() && history.len() > 1 => {
             format!(
                 "no rows in any of the last {}",
-                refreshes(history.len() as u64)
+                crate::wording::plural(history.len() as u64, "refresh")
             )
         }
         None if history.held() => "no rows in the latest refresh".to_string(),
@@ -349,15 +349,6 @@ fn history_line(view: &CheckView, theme: &Theme) -> Option<Line<'static>> {
         Span::styled(spark, Style::new().fg(theme.accent)),
         Span::raw(format!(" {says}")),
     ]))
-}
-
-/// `1 refresh`, `14 refreshes`.
-fn refreshes(n: u64) -> String {
-    if n == 1 {
-        "1 refresh".to_string()
-    } else {
-        format!("{} refreshes", crate::wording::thousands(n))
-    }
 }
 
 /// The counts kept, each once per run of equal ones, the last [`CHANGES`]
