@@ -597,7 +597,6 @@ fn postgres_session_settings(options: &SessionOptions) -> Vec<(&'static str, Str
     settings
 }
 
-/// A one-line description of a sqlx error, without sqlx's prefixes.
 /// The major version in PostgreSQL's `server_version` (`15.20 (Debian …)`,
 /// `17beta1`, `9.6.24`: 15, 17, 9); 0 when it cannot be read.
 fn major_version(server_version: &str) -> u32 {
@@ -614,6 +613,7 @@ fn is_wrong_password(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.code().as_deref() == Some("28P01"))
 }
 
+/// A one-line description of a sqlx error, without sqlx's prefixes.
 pub fn describe(error: &sqlx::Error) -> String {
     match error {
         sqlx::Error::Database(e) => e.message().to_string(),
